@@ -1,0 +1,1 @@
+"""Metrics, rubric and score reports for jointsim sessions."""

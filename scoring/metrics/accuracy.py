@@ -1,0 +1,110 @@
+"""Accuracy: where the tip ended up and where the injectate went."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from scoring.metrics.base import Metric
+from simulator import events as ev
+
+
+def _therapeutic_start(world, prev, state, events):
+    """True on a tick where a non-contrast injection starts."""
+    for e in events:
+        if e.kind == ev.INJECTION_STARTED and e.data.get("contents") != "contrast":
+            return True
+    return False
+
+
+class TipToTarget(Metric):
+    """Tip-to-target distance when the (therapeutic) injection starts, else at the end."""
+
+    key = "tip_to_target_mm"
+    label = "Tip-to-target distance"
+    unit = "mm"
+    step = "needle_placement"
+
+    def __init__(self, world):
+        super().__init__(world)
+        self._at_injection = None
+        self._last = None
+
+    def update(self, prev, state, action, events):
+        n = state.needle
+        if n.in_skin and n is not prev.needle:
+            self._last = n.tip_mm
+        if self._at_injection is None and _therapeutic_start(self.world, prev, state,
+                                                                   events):
+            self._at_injection = n.tip_mm
+
+    def value(self):
+        tip = self._at_injection or self._last
+        if tip is None:
+            return None
+        return float(np.linalg.norm(np.asarray(tip) - self.world.target_point))
+
+
+class InsideTargetAtInjection(Metric):
+    """1 if the tip was in the target (or within tolerance) when injecting began, else 0."""
+
+    key = "inside_target_at_injection"
+    label = "Tip inside the target at injection"
+    unit = "yes/no"
+    step = "injection"
+    lower_is_better = False
+
+    def __init__(self, world):
+        super().__init__(world)
+        self._value = 0.0
+
+    def update(self, prev, state, action, events):
+        if _therapeutic_start(self.world, prev, state, events) and self._value == 0.0:
+            n = state.needle
+            near = np.linalg.norm(np.asarray(n.tip_mm) - self.world.target_point)
+            inside = n.tip_label == self.world.target_label
+            self._value = 1.0 if inside or near <= self.world.target_tolerance_mm else 0.0
+
+    def value(self):
+        return self._value
+
+
+class IntraArticularFraction(Metric):
+    """Share of the injected volume that went into the joint."""
+
+    key = "intra_articular_fraction"
+    label = "Injectate delivered into the joint"
+    unit = "fraction"
+    step = "injection"
+    lower_is_better = False
+
+    def __init__(self, world):
+        super().__init__(world)
+        self._deposits = ()
+
+    def update(self, prev, state, action, events):
+        self._deposits = state.deposits
+
+    def value(self):
+        total = sum(d.volume_ml for d in self._deposits)
+        if total <= 0.0:
+            return 0.0
+        inside = sum(d.volume_ml for d in self._deposits if d.compartment == "intra_articular")
+        return inside / total
+
+
+class InjectedVolume(Metric):
+    key = "injected_ml"
+    label = "Volume injected"
+    unit = "mL"
+    step = "injection"
+    lower_is_better = False
+
+    def __init__(self, world):
+        super().__init__(world)
+        self._deposits = ()
+
+    def update(self, prev, state, action, events):
+        self._deposits = state.deposits
+
+    def value(self):
+        return float(sum(d.volume_ml for d in self._deposits))

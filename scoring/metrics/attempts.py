@@ -1,0 +1,76 @@
+"""Attempts: skin punctures, needle passes, redirections, bone contacts."""
+
+from __future__ import annotations
+
+from scoring.metrics.base import Metric, count_events
+from simulator import events as ev
+
+PASS_AFTER_RETRACT_MM = 5.0
+
+
+class _EventCount(Metric):
+    kind = ""
+    step = "needle_placement"
+
+    def __init__(self, world):
+        super().__init__(world)
+        self._n = 0
+
+    def update(self, prev, state, action, events):
+        if events:
+            self._n += count_events(events, self.kind)
+
+    def value(self):
+        return float(self._n)
+
+
+class SkinPunctures(_EventCount):
+    key = "skin_punctures"
+    label = "Skin punctures"
+    unit = "count"
+    kind = ev.SKIN_PUNCTURE
+
+
+class Redirections(_EventCount):
+    key = "redirections"
+    label = "Needle redirections"
+    unit = "count"
+    kind = ev.REDIRECT
+
+
+class BoneContacts(_EventCount):
+    key = "bone_contacts"
+    label = "Bone contacts"
+    unit = "count"
+    kind = ev.BONE_CONTACT
+
+
+class NeedlePasses(Metric):
+    """Forward passes: each skin puncture, and each re-advance after pulling back >= 5 mm."""
+
+    key = "needle_passes"
+    label = "Needle passes"
+    unit = "count"
+    step = "needle_placement"
+
+    def __init__(self, world):
+        super().__init__(world)
+        self._passes = 0
+        self._pulled_back = 0.0
+
+    def update(self, prev, state, action, events):
+        a, b = prev.needle, state.needle
+        if b.in_skin and not a.in_skin:
+            self._passes += 1
+            self._pulled_back = 0.0
+        elif a.in_skin and b.in_skin:
+            change = b.depth_mm - a.depth_mm
+            if change < 0.0:
+                self._pulled_back -= change
+            elif change > 0.0:
+                if self._pulled_back >= PASS_AFTER_RETRACT_MM:
+                    self._passes += 1
+                self._pulled_back = 0.0
+
+    def value(self):
+        return float(self._passes)

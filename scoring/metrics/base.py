@@ -1,0 +1,59 @@
+"""The metric protocol: small objects fed one tick at a time, live or on replay.
+
+As in Perk Tutor's metric plugins, the same code scores a session while it runs (as a session
+observer) and afterwards (fed by a replay), so live feedback and reports always agree.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+
+from simulator.events import Event
+from simulator.state import Action, SimState
+from simulator.world import World
+
+
+class Metric(ABC):
+    """Base class: override ``update`` and ``value``.
+
+    Class attributes
+    ----------------
+    key : str
+        Identifier used by rubrics (``tip_to_target_mm``).
+    label : str
+        Plain-language name for people.
+    unit : str
+    step : str
+        Procedure step the metric belongs to, for per-step results.
+    lower_is_better : bool
+        Direction of "good", for benchmarks and strengths/weaknesses wording.
+    modality : str or None
+        'ultrasound' or 'fluoroscopy' when the metric only applies to that guidance.
+    """
+
+    key = ""
+    label = ""
+    unit = ""
+    step = ""
+    lower_is_better = True
+    modality: str | None = None
+
+    def __init__(self, world: World):
+        self.world = world
+
+    @abstractmethod
+    def update(self, prev: SimState, state: SimState, action: Action,
+               events: tuple[Event, ...]) -> None:
+        """Take in one tick: the state before and after, the action and the events."""
+
+    @abstractmethod
+    def value(self) -> float | None:
+        """The metric's value now (``None`` when it does not apply, e.g. never reached)."""
+
+    def sub_values(self) -> dict[str, float]:
+        """Named parts (``danger_contacts.femoral_artery``) for metrics that have them."""
+        return {}
+
+
+def count_events(events, kind: str) -> int:
+    return sum(1 for e in events if e.kind == kind)

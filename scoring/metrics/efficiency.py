@@ -1,0 +1,124 @@
+"""Efficiency: time, time to target, time and path in tissue, tissue damage."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from scoring.metrics.base import Metric
+from simulator import events as ev
+
+
+class TotalTime(Metric):
+    key = "total_time_s"
+    label = "Total procedure time"
+    unit = "s"
+    step = "completion"
+
+    def __init__(self, world):
+        super().__init__(world)
+        self._ticks = 0
+
+    def update(self, prev, state, action, events):
+        self._ticks = state.tick
+
+    def value(self):
+        return self._ticks * self.world.dt_s
+
+
+class TimeToTarget(Metric):
+    """From the first skin puncture to the tip first reaching the target."""
+
+    key = "time_to_target_s"
+    label = "Time from skin puncture to target"
+    unit = "s"
+    step = "needle_placement"
+
+    def __init__(self, world):
+        super().__init__(world)
+        self._puncture = None
+        self._reached = None
+
+    def update(self, prev, state, action, events):
+        for e in events:
+            if e.kind == ev.SKIN_PUNCTURE and self._puncture is None:
+                self._puncture = prev.tick
+            elif e.kind == ev.TARGET_REACHED and self._reached is None:
+                self._reached = prev.tick
+
+    def value(self):
+        if self._reached is None or self._puncture is None:
+            return None
+        return (self._reached - self._puncture + 1) * self.world.dt_s
+
+
+class TimeInTissue(Metric):
+    """Needle insertion time: how long the tip was under the skin."""
+
+    key = "time_in_tissue_s"
+    label = "Time with the needle in tissue"
+    unit = "s"
+    step = "needle_placement"
+
+    def __init__(self, world):
+        super().__init__(world)
+        self._ticks = 0
+
+    def update(self, prev, state, action, events):
+        if state.needle.in_skin:
+            self._ticks += 1
+
+    def value(self):
+        return self._ticks * self.world.dt_s
+
+
+class PathInTissue(Metric):
+    """Length of the path the tip travelled inside tissue (Perk Tutor 'Path in Tissue')."""
+
+    key = "path_in_tissue_mm"
+    label = "Needle tip path in tissue"
+    unit = "mm"
+    step = "needle_placement"
+
+    def __init__(self, world):
+        super().__init__(world)
+        self._mm = 0.0
+
+    def update(self, prev, state, action, events):
+        a, b = prev.needle, state.needle
+        if a.in_skin and b.in_skin and a is not b:
+            self._mm += math.dist(a.tip_mm, b.tip_mm)
+
+    def value(self):
+        return self._mm
+
+
+class TissueDamage(Metric):
+    """Area swept by the shaft inside tissue (Perk Tutor 'Tissue Damage', mm2).
+
+    For consecutive ticks with the tip in tissue: area of triangles (tip_now, tip_before,
+    entry_now) and (entry_now, entry_before, tip_before). Straight advances sweep nothing;
+    sideways levering of the shaft does.
+    """
+
+    key = "tissue_damage_mm2"
+    label = "Tissue damage (area swept by the shaft)"
+    unit = "mm2"
+    step = "needle_placement"
+
+    def __init__(self, world):
+        super().__init__(world)
+        self._area = 0.0
+
+    def update(self, prev, state, action, events):
+        a, b = prev.needle, state.needle
+        if not (a.in_skin and b.in_skin) or a is b:
+            return
+        t0, t1 = np.asarray(a.tip_mm), np.asarray(b.tip_mm)
+        e0, e1 = np.asarray(a.entry_mm), np.asarray(b.entry_mm)
+        self._area += 0.5 * np.linalg.norm(np.cross(t0 - t1, e1 - t1))
+        self._area += 0.5 * np.linalg.norm(np.cross(e0 - e1, t0 - e1))
+
+    def value(self):
+        return float(self._area)

@@ -1,0 +1,115 @@
+"""Imaging discipline: advancing with the tip in the ultrasound beam; fluoroscopy dose."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from scoring.metrics.base import Metric
+from simulator.geometry import apply, invert
+from simulator.probe import world_from_probe
+from simulator.transducer import PRESETS, in_beam
+
+
+class TipInBeamShare(Metric):
+    """Share of needle advancement (in tissue) made with the tip inside the ultrasound beam.
+
+    Geometric: the tip lies within the image (sector and depth) and within half the slice
+    thickness of the image plane.
+    """
+
+    key = "tip_in_beam_share"
+    label = "Advancement with the needle tip in view"
+    unit = "fraction"
+    step = "needle_placement"
+    lower_is_better = False
+    modality = "ultrasound"
+
+    def __init__(self, world):
+        super().__init__(world)
+        self._seen = 0.0
+        self._total = 0.0
+        self._preset = PRESETS[world.scenario.probe.preset] if world.scenario.probe else None
+
+    def update(self, prev, state, action, events):
+        a, b = prev.needle, state.needle
+        if self._preset is None or not (a.in_skin and b.in_skin):
+            return
+        advanced = b.depth_mm - a.depth_mm
+        if advanced <= 0.0:
+            return
+        self._total += advanced
+        tip_probe = apply(invert(world_from_probe(self.world, state.probe)),
+                          np.asarray(b.tip_mm))
+        if in_beam(self._preset, state.probe.depth_mm, tip_probe)[0]:
+            self._seen += advanced
+
+    def value(self):
+        if self._preset is None:
+            return None
+        return self._seen / self._total if self._total > 0 else 0.0
+
+    def blind_mm(self) -> float:
+        return self._total - self._seen
+
+
+class BlindAdvance(TipInBeamShare):
+    key = "blind_advance_mm"
+    label = "Needle advanced with the tip out of view"
+    unit = "mm"
+    lower_is_better = True
+
+    def value(self):
+        return None if self._preset is None else self.blind_mm()
+
+
+class _Dose(Metric):
+    field = ""
+    step = "needle_placement"
+    modality = "fluoroscopy"
+
+    def __init__(self, world):
+        super().__init__(world)
+        self._dose = None
+
+    def update(self, prev, state, action, events):
+        self._dose = state.dose
+
+    def value(self):
+        if self.world.scenario.carm is None:
+            return None
+        return float(getattr(self._dose, self.field)) if self._dose else 0.0
+
+
+class FluoroTime(_Dose):
+    key = "fluoro_time_s"
+    label = "Fluoroscopy time"
+    unit = "s"
+    field = "fluoro_time_s"
+
+
+class FluoroShots(_Dose):
+    key = "fluoro_shots"
+    label = "Fluoroscopy spot images"
+    unit = "count"
+    field = "spots"
+
+
+class FluoroFrames(_Dose):
+    key = "fluoro_frames"
+    label = "Fluoroscopy frames"
+    unit = "count"
+    field = "frames"
+
+
+class DoseAreaProduct(_Dose):
+    key = "kap_ugym2"
+    label = "Dose-area product (KAP)"
+    unit = "uGy.m2"
+    field = "kap_ugym2"
+
+
+class AirKerma(_Dose):
+    key = "kerma_mgy"
+    label = "Reference air kerma"
+    unit = "mGy"
+    field = "kerma_mgy"

@@ -1,0 +1,45 @@
+"""Procedure flow: steps done, skipped or done out of order."""
+
+from __future__ import annotations
+
+from scoring.metrics.base import Metric, count_events
+from simulator import events as ev
+
+
+class StepsOutOfOrder(Metric):
+    key = "steps_out_of_order"
+    label = "Steps begun before earlier steps were done"
+    unit = "count"
+    step = "completion"
+
+    def __init__(self, world):
+        super().__init__(world)
+        self._n = 0
+
+    def update(self, prev, state, action, events):
+        if events:
+            self._n += count_events(events, ev.STEP_OUT_OF_ORDER)
+
+    def value(self):
+        return float(self._n)
+
+
+class StepsMissing(Metric):
+    key = "steps_missing"
+    label = "Expected steps never done"
+    unit = "count"
+    step = "completion"
+
+    def __init__(self, world):
+        super().__init__(world)
+        self._done = ()
+
+    def update(self, prev, state, action, events):
+        self._done = state.steps_done
+
+    def value(self):
+        expected = [s.value for s in self.world.scenario.procedure.steps]
+        return float(sum(1 for s in expected if s not in self._done))
+
+    def missing(self) -> list[str]:
+        return [s.value for s in self.world.scenario.procedure.steps if s.value not in self._done]

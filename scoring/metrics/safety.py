@@ -1,0 +1,144 @@
+"""Safety: danger-structure contacts, where injectate went wrong, aspiration, margins."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from scoring.metrics.base import Metric
+from simulator import events as ev
+
+PATH_SAMPLE_MM = 1.0
+
+
+class DangerContacts(Metric):
+    """Times the tip entered a danger structure (artery, vein, nerve or scenario danger)."""
+
+    key = "danger_contacts"
+    label = "Danger-structure contacts"
+    unit = "count"
+    step = "needle_placement"
+
+    def __init__(self, world):
+        super().__init__(world)
+        self._by = {name: 0 for name, _ in world.danger.values()}
+
+    def update(self, prev, state, action, events):
+        for e in events:
+            if e.kind == ev.DANGER_CONTACT:
+                self._by[e.data["structure"]] = self._by.get(e.data["structure"], 0) + 1
+
+    def value(self):
+        return float(sum(self._by.values()))
+
+    def sub_values(self):
+        return {name: float(n) for name, n in self._by.items()}
+
+
+class HardFailContacts(Metric):
+    """Contacts with structures the scenario marks as 'hard_fail'."""
+
+    key = "hard_fail_contacts"
+    label = "Contacts with critical structures"
+    unit = "count"
+    step = "needle_placement"
+
+    def __init__(self, world):
+        super().__init__(world)
+        self._n = 0
+
+    def update(self, prev, state, action, events):
+        for e in events:
+            if e.kind == ev.DANGER_CONTACT and e.data["severity"] == "hard_fail":
+                self._n += 1
+
+    def value(self):
+        return float(self._n)
+
+
+class _InjectedInto(Metric):
+    compartments: tuple[str, ...] = ()
+    unit = "mL"
+    step = "injection"
+
+    def __init__(self, world):
+        super().__init__(world)
+        self._deposits = ()
+
+    def update(self, prev, state, action, events):
+        self._deposits = state.deposits
+
+    def value(self):
+        return float(sum(d.volume_ml for d in self._deposits
+                         if d.compartment in self.compartments))
+
+
+class IntravascularInjection(_InjectedInto):
+    key = "intravascular_injection_ml"
+    label = "Volume injected into a blood vessel"
+    compartments = ("intravascular",)
+
+
+class IntraneuralInjection(_InjectedInto):
+    key = "intraneural_injection_ml"
+    label = "Volume injected into a nerve"
+    compartments = ("intraneural",)
+
+
+class AspiratedBeforeInjection(Metric):
+    """1 if the trainee aspirated with the needle where it then first injected."""
+
+    key = "aspirated_before_injection"
+    label = "Aspirated before injecting"
+    unit = "yes/no"
+    step = "aspiration"
+    lower_is_better = False
+
+    def __init__(self, world):
+        super().__init__(world)
+        self._aspirated_here = False
+        self._value = None
+
+    def update(self, prev, state, action, events):
+        if state.needle.tip_mm != prev.needle.tip_mm:
+            self._aspirated_here = False
+        for e in events:
+            if e.kind == ev.ASPIRATION:
+                self._aspirated_here = True
+            elif e.kind == ev.INJECTION_STARTED and self._value is None:
+                self._value = 1.0 if self._aspirated_here else 0.0
+
+    def value(self):
+        return 0.0 if self._value is None else self._value
+
+
+class ClosestDanger(Metric):
+    """Closest the needle tip came to any danger structure (exact, from the meshes)."""
+
+    key = "closest_danger_mm"
+    label = "Closest approach to a danger structure"
+    unit = "mm"
+    step = "needle_placement"
+    lower_is_better = False
+
+    def __init__(self, world):
+        super().__init__(world)
+        self._points = []
+
+    def update(self, prev, state, action, events):
+        n = state.needle
+        if not n.in_skin:
+            return
+        tip = n.tip_mm
+        if not self._points or math.dist(tip, self._points[-1]) >= PATH_SAMPLE_MM:
+            self._points.append(tip)
+
+    def value(self):
+        if not self._points:
+            return None
+        pts = np.asarray(self._points)
+        best = np.inf
+        for name, _ in self.world.danger.values():
+            best = min(best, float(self.world.anatomy.distance_to(name, pts).min()))
+        return max(best, 0.0)

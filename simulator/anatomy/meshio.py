@@ -1,0 +1,77 @@
+"""Reading structure meshes and checking they are closed surfaces we can trust."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from simulator.errors import InputError
+
+_LPS_TO_RAS = np.array([-1.0, -1.0, 1.0])
+
+
+def _read_with_pyvista(path: Path):
+    try:
+        import pyvista
+    except ImportError:  # pragma: no cover - pyvista is a dependency of the viewer extra
+        raise InputError("reading VTK/VTP meshes needs pyvista; install jointsim with the "
+                         "'app' extra or convert the mesh to PLY/STL", path=path) from None
+    poly = pyvista.read(str(path)).extract_surface().triangulate()
+    faces = poly.faces.reshape(-1, 4)[:, 1:]
+    return np.asarray(poly.points, float), np.asarray(faces, np.int64)
+
+
+def read_mesh(path: str | Path, *, lps: bool = False, metres: bool = False):
+    """Read one closed surface as RAS millimetres.
+
+    Returns
+    -------
+    vertices : (n, 3) float64
+    faces : (m, 3) int64
+        Oriented outward (the mesh is flipped if it was inside out).
+
+    Raises
+    ------
+    InputError
+        If the file is missing, unreadable, empty, not watertight or not consistently wound;
+        the message names the file and how to fix it.
+    """
+    import trimesh
+
+    path = Path(path)
+    if not path.is_file():
+        raise InputError("mesh file not found; check the 'file' entry in the manifest",
+                         path=path)
+    try:
+        if path.suffix.lower() in (".vtk", ".vtp"):
+            vertices, faces = _read_with_pyvista(path)
+            mesh = trimesh.Trimesh(vertices, faces, process=True)
+        else:
+            mesh = trimesh.load(path, force="mesh", process=True)
+    except InputError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - any parser failure is a bad file for the user
+        raise InputError(f"cannot read mesh ({exc.__class__.__name__}: {exc}); re-export it "
+                         "as binary PLY or STL", path=path) from None
+    if len(mesh.faces) == 0:
+        raise InputError("mesh has no triangles; re-export the structure as a closed surface",
+                         path=path)
+    if not mesh.is_watertight:
+        edges = trimesh.grouping.group_rows(mesh.edges_sorted, require_count=1)
+        raise InputError(f"mesh is not watertight ({len(edges)} open edges): every structure "
+                         "must be a closed surface; fill holes (e.g. Slicer 'Fill holes', "
+                         "MeshLab 'Close holes') and export again", path=path)
+    if not mesh.is_winding_consistent:
+        raise InputError("mesh triangles are not consistently oriented; recompute normals "
+                         "(e.g. MeshLab 'Re-orient all faces coherently') and export again",
+                         path=path)
+    vertices = np.asarray(mesh.vertices, float)
+    faces = np.asarray(mesh.faces, np.int64)
+    if metres:
+        vertices = vertices * 1000.0
+    if lps:
+        vertices = vertices * _LPS_TO_RAS  # mirrors two axes: orientation is preserved
+    if mesh.volume < 0:
+        faces = faces[:, ::-1].copy()
+    return vertices, faces

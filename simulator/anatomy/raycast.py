@@ -1,0 +1,261 @@
+"""Exact ray and segment queries against all anatomy triangles, through a uniform cell grid.
+
+The grid buckets triangles by the cells their bounding boxes touch; a query walks the cells a
+segment passes (3-D DDA) and tests only their triangles, so a short needle step costs a few
+dozen triangle tests whatever the size of the model.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numba
+import numpy as np
+
+MAX_HITS = 512
+
+
+@dataclass(frozen=True, eq=False)
+class TriangleGrid:
+    """Triangles of all structures bucketed in cubic cells.
+
+    Attributes
+    ----------
+    v0, e1, e2 : (m, 3) float64
+        First vertex and the two edge vectors of every triangle.
+    normal : (m, 3) float64
+        Unit outward normals.
+    owner : (m,) int32
+        Index of the structure each triangle belongs to.
+    origin_mm : (3,) float64, cell_mm : float, dims : (3,) int64
+        Grid placement.
+    cell_start : (ncells + 1,) int64, cell_tris : (k,) int32
+        CSR lists of triangle indices per cell (x fastest).
+    """
+
+    v0: np.ndarray
+    e1: np.ndarray
+    e2: np.ndarray
+    normal: np.ndarray
+    owner: np.ndarray
+    origin_mm: np.ndarray
+    cell_mm: float
+    dims: np.ndarray
+    cell_start: np.ndarray
+    cell_tris: np.ndarray
+
+    @classmethod
+    def build(cls, meshes, cell_mm: float = 6.0) -> TriangleGrid:
+        """Bucket ``meshes`` (sequence of (vertices, faces)) into cells of ``cell_mm``."""
+        tris, owners = [], []
+        for n, (vertices, faces) in enumerate(meshes):
+            t = np.asarray(vertices, float)[np.asarray(faces)]
+            tris.append(t)
+            owners.append(np.full(len(t), n, np.int32))
+        tri = np.concatenate(tris)
+        owner = np.concatenate(owners)
+        lo = tri.reshape(-1, 3).min(0) - 1.0
+        hi = tri.reshape(-1, 3).max(0) + 1.0
+        dims = np.maximum(np.ceil((hi - lo) / cell_mm).astype(np.int64), 1)
+        c_lo = np.clip(np.floor((tri.min(1) - lo) / cell_mm).astype(np.int64), 0, dims - 1)
+        c_hi = np.clip(np.floor((tri.max(1) - lo) / cell_mm).astype(np.int64), 0, dims - 1)
+        span = c_hi - c_lo + 1
+        count = span.prod(1)
+        tri_idx = np.repeat(np.arange(len(tri)), count)
+        # position of each (triangle, cell) pair inside its triangle's box
+        local = np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count)
+        sx, sy = span[tri_idx, 0], span[tri_idx, 1]
+        cx = c_lo[tri_idx, 0] + local % sx
+        cy = c_lo[tri_idx, 1] + (local // sx) % sy
+        cz = c_lo[tri_idx, 2] + local // (sx * sy)
+        cell = cx + dims[0] * (cy + dims[1] * cz)
+        order = np.argsort(cell, kind="stable")
+        cell_tris = tri_idx[order].astype(np.int32)
+        cell_start = np.searchsorted(cell[order], np.arange(dims.prod() + 1)).astype(np.int64)
+        e1 = tri[:, 1] - tri[:, 0]
+        e2 = tri[:, 2] - tri[:, 0]
+        normal = np.cross(e1, e2)
+        normal /= np.maximum(np.linalg.norm(normal, axis=1, keepdims=True), 1e-300)
+        return cls(tri[:, 0].copy(), e1, e2, normal, owner, lo, float(cell_mm), dims,
+                   cell_start, cell_tris)
+
+    def _args(self):
+        return (self.origin_mm, self.cell_mm, self.dims, self.cell_start, self.cell_tris,
+                self.v0, self.e1, self.e2)
+
+    def segment_hits(self, start_mm, end_mm):
+        """All crossings of the segment ``start -> end``, sorted along it.
+
+        Returns
+        -------
+        t_mm : (h,) float64
+            Distance from ``start_mm`` to each hit.
+        tri : (h,) int64
+            Index of the triangle hit (``owner[tri]`` is its structure,
+            ``normal[tri]`` its outward normal).
+        """
+        start = np.asarray(start_mm, float)
+        delta = np.asarray(end_mm, float) - start
+        length = float(np.linalg.norm(delta))
+        if length == 0.0:
+            return np.empty(0), np.empty(0, np.int64)
+        out_t = np.empty(MAX_HITS)
+        out_tri = np.empty(MAX_HITS, np.int64)
+        n = _walk(start, delta / length, length, *self._args(), out_t, out_tri)
+        order = np.argsort(out_t[:n], kind="stable")
+        return out_t[:n][order], out_tri[:n][order]
+
+    def nearest_hits(self, start_mm, direction, max_mm: float):
+        """The nearest crossing of a ray and any crossings tied with it (within 1e-6 mm).
+
+        Returns ``(t_mm, tri)`` like :meth:`segment_hits`; empty if nothing is hit.
+        """
+        start = np.asarray(start_mm, float)
+        out_t = np.empty(MAX_HITS)
+        out_tri = np.empty(MAX_HITS, np.int64)
+        n = _walk(start, np.asarray(direction, float), float(max_mm), *self._args(),
+                  out_t, out_tri, True)
+        if n == 0:
+            return out_t[:0], out_tri[:0]
+        t, tri = out_t[:n], out_tri[:n]
+        keep = t <= t.min() + 1e-6
+        return t[keep], tri[keep]
+
+    def first_hits(self, starts_mm, directions, max_mm: float):
+        """First hit of many rays at once.
+
+        Parameters
+        ----------
+        starts_mm, directions : (n, 3) float
+            Ray origins and unit directions.
+        max_mm : float
+            Ray length.
+
+        Returns
+        -------
+        t_mm : (n,) float64, ``inf`` where nothing is hit
+        tri : (n,) int64, ``-1`` where nothing is hit
+        """
+        starts = np.ascontiguousarray(starts_mm, float).reshape(-1, 3)
+        dirs = np.ascontiguousarray(directions, float).reshape(-1, 3)
+        t = np.full(len(starts), np.inf)
+        tri = np.full(len(starts), -1, np.int64)
+        _first_many(starts, dirs, float(max_mm), *self._args(), t, tri)
+        return t, tri
+
+
+@numba.njit(cache=True, inline="always")
+def _hit(o, d, v0, e1, e2, f):
+    # Moeller-Trumbore; returns t or -1
+    px = d[1] * e2[f, 2] - d[2] * e2[f, 1]
+    py = d[2] * e2[f, 0] - d[0] * e2[f, 2]
+    pz = d[0] * e2[f, 1] - d[1] * e2[f, 0]
+    det = e1[f, 0] * px + e1[f, 1] * py + e1[f, 2] * pz
+    if det == 0.0:
+        return -1.0
+    inv = 1.0 / det
+    sx = o[0] - v0[f, 0]
+    sy = o[1] - v0[f, 1]
+    sz = o[2] - v0[f, 2]
+    u = (sx * px + sy * py + sz * pz) * inv
+    if u < 0.0 or u > 1.0:
+        return -1.0
+    qx = sy * e1[f, 2] - sz * e1[f, 1]
+    qy = sz * e1[f, 0] - sx * e1[f, 2]
+    qz = sx * e1[f, 1] - sy * e1[f, 0]
+    v = (d[0] * qx + d[1] * qy + d[2] * qz) * inv
+    if v < 0.0 or u + v > 1.0:
+        return -1.0
+    return (e2[f, 0] * qx + e2[f, 1] * qy + e2[f, 2] * qz) * inv
+
+
+@numba.njit(cache=True)
+def _walk(o, d, length, origin, cell, dims, cell_start, cell_tris, v0, e1, e2, out_t, out_tri,
+          first_cell=False):
+    """3-D DDA over the cells the segment crosses; returns the number of hits written.
+
+    With ``first_cell`` it stops after the first cell that holds a hit, which then holds the
+    nearest hit and any ties with it.
+    """
+    # clip the segment to the grid box
+    t0 = 0.0
+    t1 = length
+    for a in range(3):
+        lo = origin[a]
+        hi = origin[a] + dims[a] * cell
+        if d[a] == 0.0:
+            if o[a] < lo or o[a] > hi:
+                return 0
+        else:
+            ta = (lo - o[a]) / d[a]
+            tb = (hi - o[a]) / d[a]
+            if ta > tb:
+                ta, tb = tb, ta
+            t0 = max(t0, ta)
+            t1 = min(t1, tb)
+    if t0 > t1:
+        return 0
+    idx = np.empty(3, np.int64)
+    step = np.empty(3, np.int64)
+    t_next = np.empty(3)
+    t_delta = np.empty(3)
+    for a in range(3):
+        p = o[a] + d[a] * t0
+        i = int(np.floor((p - origin[a]) / cell))
+        idx[a] = min(max(i, 0), dims[a] - 1)
+        if d[a] > 0.0:
+            step[a] = 1
+            t_next[a] = (origin[a] + (idx[a] + 1) * cell - o[a]) / d[a]
+            t_delta[a] = cell / d[a]
+        elif d[a] < 0.0:
+            step[a] = -1
+            t_next[a] = (origin[a] + idx[a] * cell - o[a]) / d[a]
+            t_delta[a] = -cell / d[a]
+        else:
+            step[a] = 0
+            t_next[a] = np.inf
+            t_delta[a] = np.inf
+    n = 0
+    t_cell_lo = t0
+    while True:
+        t_cell_hi = min(t_next[0], t_next[1], t_next[2], t1)
+        c = idx[0] + dims[0] * (idx[1] + dims[1] * idx[2])
+        for s in range(cell_start[c], cell_start[c + 1]):
+            f = cell_tris[s]
+            t = _hit(o, d, v0, e1, e2, f)
+            # count a hit only in the cell that contains it, so shared triangles count once
+            if t >= t_cell_lo and t <= t_cell_hi and t >= 0.0 and t <= length:
+                if t == t_cell_hi and t_cell_hi < t1:
+                    continue  # belongs to the next cell
+                if n < out_t.shape[0]:
+                    out_t[n] = t
+                    out_tri[n] = f
+                    n += 1
+        if first_cell and n > 0:
+            return n
+        if t_cell_hi >= t1:
+            return n
+        a = 0
+        if t_next[1] < t_next[a]:
+            a = 1
+        if t_next[2] < t_next[a]:
+            a = 2
+        idx[a] += step[a]
+        if idx[a] < 0 or idx[a] >= dims[a]:
+            return n
+        t_cell_lo = t_next[a]
+        t_next[a] += t_delta[a]
+
+
+@numba.njit(cache=True, parallel=True)
+def _first_many(starts, dirs, length, origin, cell, dims, cell_start, cell_tris, v0, e1, e2,
+                out_t, out_tri):
+    for r in numba.prange(starts.shape[0]):
+        bt = np.empty(64)
+        bf = np.empty(64, np.int64)
+        n = _walk(starts[r], dirs[r], length, origin, cell, dims, cell_start, cell_tris,
+                  v0, e1, e2, bt, bf, True)
+        for s in range(n):
+            if bt[s] < out_t[r]:
+                out_t[r] = bt[s]
+                out_tri[r] = bf[s]

@@ -1,0 +1,54 @@
+"""From a scenario file to a ready World: anatomy generated or found, label volume cached."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from simulator.anatomy.library import model_folder
+from simulator.anatomy.manifest import read_manifest
+from simulator.anatomy.model import Anatomy
+from simulator.paths import scenario_path
+from simulator.scenario import Scenario, anatomy_folder, load_scenario
+from simulator.world import World, make_world
+
+REACH_MARGIN_MM = 20.0
+
+
+def resolve_anatomy_folder(scenario: Scenario, path: str | Path | None,
+                           progress=None) -> Path:
+    """The mesh-set folder the scenario's anatomy lives in (generated into the cache)."""
+    folder = anatomy_folder(scenario, path)
+    if folder is not None:
+        return folder
+    spec = scenario.anatomy
+    return model_folder(spec.model, spec.patient, spec.seed, progress)
+
+
+def needle_roi(scenario: Scenario, folder: Path) -> tuple[np.ndarray, np.ndarray]:
+    """Box the needle tip can reach: the target +- needle length (+ margin)."""
+    target = np.asarray(read_manifest(folder).landmarks[scenario.targets[0].landmark], float)
+    reach = scenario.needle.length_mm + REACH_MARGIN_MM
+    return target - reach, target + reach
+
+
+@lru_cache(maxsize=4)
+def _anatomy(folder: Path, roi: tuple, progress=None) -> Anatomy:
+    return Anatomy.load(folder, roi_mm=(np.array(roi[:3]), np.array(roi[3:])), progress=progress)
+
+
+def load_world(path: str | Path, *, progress=None) -> World:
+    """Load a scenario (a path or a shipped scenario name) with its anatomy."""
+    path = scenario_path(str(path))
+    scenario = load_scenario(path)
+    return world_for(scenario, path, progress=progress)
+
+
+def world_for(scenario: Scenario, path: str | Path | None, *, progress=None) -> World:
+    """Bind an already loaded scenario to its anatomy."""
+    folder = resolve_anatomy_folder(scenario, path, progress)
+    lo, hi = needle_roi(scenario, folder)
+    anatomy = _anatomy(folder.resolve(), tuple(np.round(np.r_[lo, hi], 3)), progress)
+    return make_world(scenario, anatomy)

@@ -1,0 +1,206 @@
+"""Needle-tissue mechanics: puncture, membranes, bone stops, bevel deflection, steering.
+
+Pure functions of (world, needle, motion) returning the new needle and the events. The needle
+in tissue is a straight segment from the skin entry point to the tip. A bevel-tip needle cuts
+along an arc of constant curvature toward its bevel (Webster et al., IJRR 25:509, 2006); the
+curvature is set so the tip deflects ~1 mm per cm at a typical 6 cm depth (Drummond & Scott
+1980, as cited in simulators.md). Steering pivots the shaft about the entry point, so the tip
+sweeps tissue.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+
+import numpy as np
+
+from simulator import events as ev
+from simulator.anatomy.manifest import Role
+from simulator.events import Event
+from simulator.geometry import perpendicular_basis, unit, vec
+from simulator.state import Needle
+from simulator.world import World
+
+MAX_SPEED_MM_S = 30.0
+MAX_STEER_RAD_S = math.radians(15.0)
+BEVEL_CURVATURE_PER_MM = 2 * 6.0 / 60.0 ** 2   # 6 mm deflection over 60 mm of travel
+MAX_HEADING_RAD = math.radians(12.0)          # the shaft cannot bend further than this
+STOP_GAP_MM = 0.02         # the tip rests this far before a surface it cannot pass
+SKIN_PUNCTURE_MM = 4.0     # fallback when the outermost tissue defines no membrane
+
+
+def bevel_direction(needle: Needle) -> np.ndarray:
+    """Unit vector perpendicular to the shaft toward which the tip drifts."""
+    a, b = perpendicular_basis(needle.direction)
+    return math.cos(needle.bevel_rad) * a + math.sin(needle.bevel_rad) * b
+
+
+def _enter_events(world: World, label: int, tick_events: list) -> None:
+    role = world.role(label)
+    tick_events.append(Event(ev.STRUCTURE_ENTERED, {"structure": world.name(label),
+                                                    "tissue": world.tissue(label).key}))
+    if label in world.danger:
+        name, severity = world.danger[label]
+        tick_events.append(Event(ev.DANGER_CONTACT, {"structure": name, "severity": severity}))
+    if role is Role.capsule:
+        tick_events.append(Event(ev.CAPSULE_ENTERED, {"structure": world.name(label)}))
+    if role is Role.joint_cavity:
+        tick_events.append(Event(ev.JOINT_ENTERED, {"structure": world.name(label)}))
+
+
+def _crossing_events(world: World, crossings, upto_mm: float, out: list) -> None:
+    for c in crossings:
+        if c.t_mm > upto_mm:
+            break
+        if c.entering:
+            _enter_events(world, c.structure, out)
+        else:
+            out.append(Event(ev.STRUCTURE_LEFT, {"structure": world.name(c.structure)}))
+
+
+def advance(world: World, needle: Needle, distance_mm: float) -> tuple[Needle, list]:
+    """Push the needle forward by ``distance_mm`` of hub travel (needle must be placed)."""
+    out: list = []
+    tip = np.asarray(needle.tip_mm)
+    if needle.bone_contact:
+        return needle, out
+    bevel = bevel_direction(needle)
+    heading = np.asarray(needle.heading or needle.direction)
+    remaining = distance_mm
+    tent = needle.tent_mm
+    in_skin = needle.in_skin
+    if not in_skin:
+        # the tip rests on the skin: it tents the skin until it punctures it
+        skin = world.anatomy.label_at(tip + np.asarray(needle.direction) * 0.05)
+        membrane = max(world.tissue(skin).mechanical.puncture_mm if skin else 0.0,
+                       SKIN_PUNCTURE_MM)
+        tent += remaining
+        if tent < membrane:
+            return replace(needle, tent_mm=tent), out
+        remaining, tent, in_skin = tent - membrane, 0.0, True
+        tip = tip + np.asarray(needle.direction) * STOP_GAP_MM
+        out.append(Event(ev.SKIN_PUNCTURE, {"entry_mm": list(vec(needle.entry_mm))}))
+        if skin:
+            _enter_events(world, skin, out)
+    for _ in range(8):  # at most a few membranes per tick
+        if remaining <= 1e-9:
+            break
+        label = world.anatomy.label_at(tip)
+        scale = world.tissue(label).mechanical.deflection_scale if label else 0.0
+        heading = _bend(heading, np.asarray(needle.direction), bevel,
+                        BEVEL_CURVATURE_PER_MM * scale * remaining)
+        travel = heading
+        crossings = world.anatomy.segment_crossings(tip, tip + travel * remaining)
+        blocker = None
+        for c in crossings:
+            if c.entering and (not world.tissue(c.structure).mechanical.penetrable
+                               or world.tissue(c.structure).mechanical.puncture_mm > 0.0):
+                blocker = c
+                break
+        if blocker is None:
+            _crossing_events(world, crossings, math.inf, out)
+            tip = tip + travel * remaining
+            break
+        before = [x for x in crossings if x.t_mm < blocker.t_mm - 1e-6]
+        at = [x for x in crossings if abs(x.t_mm - blocker.t_mm) <= 1e-6 and x is not blocker]
+        _crossing_events(world, before, math.inf, out)
+        tip = tip + travel * max(blocker.t_mm - STOP_GAP_MM, 0.0)
+        remaining -= blocker.t_mm
+        mech = world.tissue(blocker.structure).mechanical
+        if not mech.penetrable:
+            out.append(Event(ev.BONE_CONTACT, {"structure": world.name(blocker.structure)}))
+            needle = replace(needle, bone_contact=True)
+            break
+        tent += max(remaining, 0.0)
+        if tent < mech.puncture_mm:
+            break
+        # popped through: the membrane relaxes and the tip carries on inside
+        remaining, tent = tent - mech.puncture_mm, 0.0
+        tip = tip + travel * (2 * STOP_GAP_MM)
+        _crossing_events(world, [x for x in at if not x.entering], math.inf, out)
+        _enter_events(world, blocker.structure, out)
+    return replace(_settle(world, needle, tip, tent, in_skin), heading=vec(heading)), out
+
+
+def _bend(heading, shaft, bevel, angle_rad: float) -> np.ndarray:
+    """Turn ``heading`` toward ``bevel`` by ``angle_rad``, at most MAX_HEADING_RAD off the shaft."""
+    bent = unit(heading + bevel * math.tan(angle_rad))
+    if float(bent @ shaft) < math.cos(MAX_HEADING_RAD):
+        return heading
+    return bent
+
+
+def retract(world: World, needle: Needle, distance_mm: float) -> tuple[Needle, list]:
+    """Pull the needle back by ``distance_mm``; at depth 0 it leaves the skin."""
+    out: list = []
+    if needle.tent_mm > 0.0:
+        used = min(needle.tent_mm, distance_mm)
+        needle = replace(needle, tent_mm=needle.tent_mm - used)
+        distance_mm -= used
+    if distance_mm <= 0.0 or not needle.in_skin:
+        return needle, out
+    tip = np.asarray(needle.tip_mm)
+    depth = max(needle.depth_mm - distance_mm, 0.0)
+    new_tip = np.asarray(needle.entry_mm) + np.asarray(needle.direction) * depth
+    _crossing_events(world, world.anatomy.segment_crossings(tip, new_tip), math.inf, out)
+    if depth <= 0.0:
+        out.append(Event(ev.WITHDRAW))
+        return replace(needle, depth_mm=0.0, in_skin=False, tent_mm=0.0, tip_label=0,
+                       bone_contact=False, heading=None), out
+    return replace(needle, depth_mm=depth, bone_contact=False,
+                   tip_label=world.anatomy.label_at(new_tip)), out
+
+
+def withdraw(world: World, needle: Needle) -> tuple[Needle, list]:
+    """Pull the needle completely out of the skin."""
+    if not needle.in_skin:
+        return replace(needle, tent_mm=0.0), []
+    return retract(world, replace(needle, tent_mm=0.0), needle.depth_mm + 1.0)
+
+
+def steer(world: World, needle: Needle, yaw_rad: float, pitch_rad: float) -> tuple[Needle, list]:
+    """Turn the needle: about its tip on the skin, or about the entry point once inserted."""
+    a, b = perpendicular_basis(needle.direction)
+    d = np.asarray(needle.direction)
+    new_dir = unit(d + a * math.tan(yaw_rad) + b * math.tan(pitch_rad))
+    out: list = []
+    if not needle.in_skin or needle.depth_mm <= 0.0:
+        return replace(needle, direction=vec(new_dir), heading=None, tent_mm=0.0), out
+    heading = None
+    if needle.heading is not None:
+        offset = np.asarray(needle.heading) - d  # keep the tip's bend relative to the shaft
+        heading = vec(unit(new_dir + offset))
+    tip = np.asarray(needle.tip_mm)
+    new_tip = np.asarray(needle.entry_mm) + new_dir * needle.depth_mm
+    crossings = world.anatomy.segment_crossings(tip, new_tip)
+    for c in crossings:
+        if c.entering and not world.tissue(c.structure).mechanical.penetrable:
+            return needle, out  # the tip is against bone: it cannot sweep into it
+    _crossing_events(world, crossings, math.inf, out)
+    return replace(needle, direction=vec(new_dir), heading=heading, tent_mm=0.0,
+                   bone_contact=False, tip_label=world.anatomy.label_at(new_tip)), out
+
+
+def _settle(world: World, needle: Needle, tip, tent: float, in_skin: bool) -> Needle:
+    entry = np.asarray(needle.entry_mm)
+    offset = tip - entry
+    depth = float(np.linalg.norm(offset))
+    direction = vec(offset / depth) if depth > 1e-9 else needle.direction
+    label = world.anatomy.label_at(tip) if in_skin else 0
+    return replace(needle, direction=direction, depth_mm=depth, tent_mm=tent, in_skin=in_skin,
+                   tip_label=label)
+
+
+def force_n(world: World, needle: Needle) -> float:
+    """Axial force felt at the hub (for the HUD and rumble): cutting + friction + tenting."""
+    if needle.entry_mm is None:
+        return 0.0
+    if needle.bone_contact:
+        return 8.0
+    label = needle.tip_label
+    mech = world.tissue(label).mechanical if label else None
+    force = mech.cutting_force_n if mech else 0.0
+    if mech:
+        force += mech.friction_n_per_mm * needle.depth_mm
+    return force + 0.8 * needle.tent_mm

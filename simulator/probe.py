@@ -1,0 +1,100 @@
+"""Keeping the ultrasound probe on the skin: placement, sliding, rotation, tilt, settings."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+
+import numpy as np
+
+from simulator.geometry import frame, rotate, unit, vec
+from simulator.state import Probe
+from simulator.transducer import PRESETS
+from simulator.world import World
+
+MAX_SLIDE_MM_S = 40.0
+MAX_TURN_RAD_S = math.radians(60.0)
+MAX_TILT_RAD = math.radians(45.0)
+
+
+def probe_axes(world: World, probe: Probe) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Long axis, elevation axis and beam direction (unit vectors, world frame)."""
+    n = np.asarray(probe.normal)
+    up = np.array([0.0, 0.0, 1.0])
+    superior = up - (up @ n) * n
+    if np.linalg.norm(superior) < 1e-6:  # skin facing straight up or down: use anterior
+        superior = np.array([0.0, 1.0, 0.0]) - n[1] * n
+    superior = unit(superior)
+    medial = -world.side_sign * np.cross(n, superior)
+    long_axis = math.cos(probe.rotation_rad) * superior + math.sin(probe.rotation_rad) * medial
+    beam = rotate(-n, long_axis, probe.tilt_rad)
+    elevation = np.cross(beam, long_axis)
+    return long_axis, elevation, beam
+
+
+def world_from_probe(world: World, probe: Probe) -> np.ndarray:
+    """4x4 transform from the probe frame (x long axis, y elevation, z depth) to world."""
+    long_axis, elevation, beam = probe_axes(world, probe)
+    return frame(probe.contact_mm, long_axis, elevation, beam)
+
+
+def place_probe(world: World, point_mm, outward, rotation_rad: float, tilt_rad: float,
+                base: Probe) -> Probe | None:
+    """Put the probe on the skin where a line through ``point_mm`` along ``outward`` meets it."""
+    hit = world.skin_near(point_mm, outward)
+    if hit is None:
+        return None
+    return replace(base, contact_mm=vec(hit.point), normal=vec(hit.normal),
+                   rotation_rad=float(rotation_rad),
+                   tilt_rad=float(np.clip(tilt_rad, -MAX_TILT_RAD, MAX_TILT_RAD)))
+
+
+def move_probe(world: World, probe: Probe, slide_mm, rotate_rad: float,
+               tilt_rad: float) -> Probe:
+    """Slide along the skin (long axis, elevation), turn and tilt; stays on the skin."""
+    if slide_mm[0] or slide_mm[1]:
+        long_axis, elevation, _ = probe_axes(world, probe)
+        n = np.asarray(probe.normal)
+        # slide in the skin plane, then drop back onto the skin along the normal
+        along = unit(long_axis - (long_axis @ n) * n)
+        across = np.cross(n, along)
+        target = np.asarray(probe.contact_mm) + along * slide_mm[0] + across * slide_mm[1]
+        hit = world.skin_near(target, n)
+        if hit is not None:
+            probe = replace(probe, contact_mm=vec(hit.point), normal=vec(hit.normal))
+    if rotate_rad or tilt_rad:
+        probe = replace(probe, rotation_rad=_wrap(probe.rotation_rad + rotate_rad),
+                        tilt_rad=float(np.clip(probe.tilt_rad + tilt_rad, -MAX_TILT_RAD,
+                                               MAX_TILT_RAD)))
+    return probe
+
+
+SETTING_LIMITS = {
+    "depth_mm": lambda p: PRESETS[p].depth_range_mm,
+    "gain_db": lambda p: (-30.0, 30.0),
+    "frequency_mhz": lambda p: PRESETS[p].band_mhz,
+    "focus_mm": lambda p: (5.0, PRESETS[p].depth_range_mm[1]),
+}
+
+
+def apply_settings(probe: Probe, preset: str, settings) -> Probe:
+    """Apply ``(name, value)`` scanner settings, clamped to the preset's range.
+
+    Names: depth_mm, gain_db, frequency_mhz, focus_mm, and tgc0_db .. tgc7_db
+    (time-gain compensation bands, shallow to deep, each -20..+20 dB).
+    """
+    for name, value in settings:
+        if name in SETTING_LIMITS:
+            lo, hi = SETTING_LIMITS[name](preset)
+            probe = replace(probe, **{name: float(np.clip(value, lo, hi))})
+        elif name.startswith("tgc") and name.endswith("_db") and name[3:-3].isdigit():
+            band = int(name[3:-3])
+            if 0 <= band < len(probe.tgc_db):
+                tgc = list(probe.tgc_db)
+                tgc[band] = float(np.clip(value, -20.0, 20.0))
+                probe = replace(probe, tgc_db=tuple(tgc))
+    return probe
+
+
+def _wrap(angle: float) -> float:
+    return float((angle + math.pi) % (2 * math.pi) - math.pi)

@@ -1,0 +1,331 @@
+"""Scenario files: the educator-facing YAML schema, loading and validation.
+
+The pydantic models are the schema: every field carries a description written for an
+educator, ``jointsim schema`` prints it as JSON Schema and ``scenarios/README.md`` is generated
+from it. Unknown keys, impossible numbers and unknown structure or landmark names are errors
+that name the file, the field path and what would be valid.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from enum import StrEnum
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from simulator.anatomy.manifest import format_validation_error
+from simulator.anatomy.patient import PatientParams
+from simulator.errors import InputError
+
+SCHEMA_VERSION = 1
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Modality(StrEnum):
+    ultrasound = "ultrasound"
+    fluoroscopy = "fluoroscopy"
+
+
+class Step(StrEnum):
+    """Procedure steps in their clinical order."""
+
+    patient_positioning = "patient_positioning"
+    skin_prep = "skin_prep"
+    time_out = "time_out"
+    imaging_setup = "imaging_setup"
+    needle_placement = "needle_placement"
+    aspiration = "aspiration"
+    injection = "injection"
+    completion = "completion"
+
+
+class AnatomySpec(_Model):
+    model: str = Field("hip", description="Anatomy model: a generator name ('hip') or a path "
+                       "(relative to the scenario file) to a folder with a mesh-set manifest.")
+    patient: PatientParams = Field(default_factory=PatientParams,
+                                   description="The patient the model is generated for.")
+    seed: int = Field(0, ge=0, description="Anatomical variation seed of the generated model.")
+
+
+class NeedleSpec(_Model):
+    gauge: int = Field(22, ge=16, le=30, description="Needle gauge (22 G spinal by default).")
+    length_mm: float = Field(89.0, gt=20.0, le=200.0, description="Needle length in mm "
+                             "(89 mm = 3.5 in spinal; 127 mm = 5 in for large patients).")
+
+
+class SyringeSpec(_Model):
+    name: str = Field(description="Short name shown to the trainee, e.g. 'steroid + LA'.")
+    contents: Literal["therapeutic", "anaesthetic", "contrast", "saline"] = Field(
+        description="What the syringe holds; 'contrast' is radiopaque.")
+    volume_ml: float = Field(gt=0.0, le=60.0, description="Volume loaded, mL.")
+    drug: str = Field("", description="Drug and dose as written on the label (free text).")
+
+
+class ProbeSpec(_Model):
+    preset: Literal["curvilinear", "linear"] = Field(
+        "curvilinear", description="Curvilinear 2-6 MHz (adult hip default) or linear "
+        "6-12 MHz (slim patients, superficial targets).")
+    depth_mm: float = Field(90.0, ge=20.0, le=150.0, description="Starting imaging depth, mm.")
+    frequency_mhz: float | None = Field(None, gt=1.0, le=15.0, description="Starting centre "
+                                        "frequency (default: the preset's centre).")
+    gain_db: float = Field(0.0, ge=-30.0, le=30.0, description="Starting overall gain, dB.")
+
+
+class CArmSpec(_Model):
+    source_to_detector_mm: float = Field(1000.0, ge=700.0, le=1300.0,
+                                         description="Source-to-detector distance, mm.")
+    source_to_isocentre_mm: float = Field(600.0, ge=400.0, le=900.0,
+                                          description="Source-to-isocentre distance, mm.")
+    detector_mm: float = Field(300.0, ge=150.0, le=450.0,
+                               description="Width of the square flat-panel detector, mm.")
+    pulse_rate_hz: float = Field(7.5, gt=0.0, le=30.0, description="Pulse rate of "
+                                 "continuous (pulsed) fluoroscopy.")
+
+
+class Placement(_Model):
+    landmark: str = Field(description="Anatomy landmark the pose is relative to.")
+    offset_mm: tuple[float, float, float] = Field((0.0, 0.0, 0.0), description="Offset from "
+                                                  "the landmark in mm: x lateral (toward the "
+                                                  "injected side), y anterior, z superior.")
+
+
+SURFACES = {"anterior": (0.0, 1.0, 0.0), "posterior": (0.0, -1.0, 0.0),
+            "lateral": (1.0, 0.0, 0.0), "medial": (-1.0, 0.0, 0.0)}
+
+
+class ProbeStart(Placement):
+    surface: Literal["anterior", "posterior", "lateral", "medial"] = Field(
+        "anterior", description="Skin surface the probe sits on: the probe is placed where a "
+        "line from this side through the landmark meets the skin.")
+    rotation_deg: float = Field(90.0, ge=-180.0, le=180.0, description="Angle of the probe's "
+                                "long axis from the head-foot line in the skin plane: 0 = "
+                                "sagittal, 90 = transverse; positive turns the upper end medially.")
+    tilt_deg: float = Field(0.0, ge=-45.0, le=45.0, description="Fan tilt of the beam "
+                            "about the probe's long axis.")
+
+
+class CArmStart(Placement):
+    orbital_deg: float = Field(0.0, ge=-90.0, le=90.0, description="Orbital (LAO/RAO) angle; "
+                               "0 = AP, positive = toward the injected side (ipsilateral "
+                               "oblique).")
+    cranial_deg: float = Field(0.0, ge=-45.0, le=45.0, description="Cranial (+) or caudal (-) "
+                               "tilt.")
+
+
+class EntryZone(Placement):
+    radius_mm: float = Field(80.0, gt=0.0, le=300.0, description="Skin entry points farther "
+                             "than this from the landmark (plus offset) are refused.")
+
+
+class Target(_Model):
+    structure: str = Field(description="Structure the needle tip must reach (e.g. "
+                           "'anterior_recess').")
+    landmark: str = Field(description="Landmark at the ideal tip position, for the "
+                          "tip-to-target distance.")
+    tolerance_mm: float = Field(3.0, gt=0.0, le=20.0, description="Tip within this distance "
+                                "of the landmark counts as on target even outside the structure.")
+
+
+class Danger(_Model):
+    structure: str = Field(description="Structure that must not be touched.")
+    severity: Literal["hard_fail", "major", "minor"] = Field(
+        "major", description="hard_fail fails the attempt on contact; major and minor lower "
+        "the safety score.")
+
+
+class Limits(_Model):
+    time_s: float = Field(900.0, gt=10.0, le=7200.0, description="The attempt ends after "
+                          "this much simulated time.")
+    fluoro_time_s: float = Field(300.0, gt=0.0, le=3600.0, description="Fluoroscopy time "
+                                 "after which the C-arm refuses further exposure (5-min alarm).")
+
+
+class Procedure(_Model):
+    steps: tuple[Step, ...] = Field(tuple(Step), description="Expected steps, in order.")
+    require_aspiration: bool = Field(True, description="Aspirate before injecting (rules out "
+                                     "intravascular injection).")
+
+
+class Criterion(_Model):
+    metric: str = Field(description="Metric key (see 'jointsim metrics').")
+    weight: float = Field(gt=0.0, le=100.0, description="Share of the 0-100 score.")
+    best: float = Field(description="Value that earns full marks (expert benchmark).")
+    worst: float = Field(description="Value that earns no marks; between best and worst "
+                         "marks fall linearly.")
+
+    @model_validator(mode="after")
+    def _distinct(self):
+        if self.best == self.worst:
+            raise ValueError("best and worst must differ")
+        return self
+
+
+class HardFail(_Model):
+    metric: str = Field(description="Metric key.")
+    max: float | None = Field(None, description="Fail if the value is above this.")
+    min: float | None = Field(None, description="Fail if the value is below this.")
+    reason: str = Field(description="Plain-language reason shown to the trainee.")
+
+    @model_validator(mode="after")
+    def _one_bound(self):
+        if (self.max is None) == (self.min is None):
+            raise ValueError("give exactly one of 'max' or 'min'")
+        return self
+
+
+class Rubric(_Model):
+    pass_score: float = Field(70.0, ge=0.0, le=100.0, description="Score needed to pass "
+                              "(when no hard fail applies).")
+    hard_fails: tuple[HardFail, ...] = Field((), description="Conditions that fail the attempt "
+                                             "whatever the score.")
+    criteria: tuple[Criterion, ...] = Field(description="Weighted metrics making the score.")
+
+
+class Sim(_Model):
+    dt_s: float = Field(1.0 / 60.0, ge=0.002, le=0.1, description="Simulation time step, s.")
+
+
+class Scenario(_Model):
+    """One training case: anatomy, equipment, start, targets, dangers, limits and rubric."""
+
+    schema_version: Literal[1] = Field(SCHEMA_VERSION, description="Scenario format version.")
+    id: str = Field(description="Short unique id (snake_case).", pattern=r"^[a-z][a-z0-9_]*$")
+    title: str = Field(description="Title shown to trainees.")
+    instructions: str = Field("", description="What the trainee is asked to do.")
+    modes: tuple[Literal["learning", "assessment"], ...] = Field(
+        ("learning", "assessment"), description="Modes this case may be played in; learning "
+        "mode shows anatomy overlays, assessment mode hides them.", min_length=1)
+    modality: Literal["ultrasound", "fluoroscopy", "both"] = Field(
+        description="Imaging guidance available.")
+    anatomy: AnatomySpec = Field(default_factory=AnatomySpec, description="Patient model.")
+    needle: NeedleSpec = Field(default_factory=NeedleSpec, description="Needle.")
+    syringes: tuple[SyringeSpec, ...] = Field(description="Syringes on the tray, in order of "
+                                              "use.", min_length=1)
+    probe: ProbeSpec | None = Field(None, description="Ultrasound probe (ultrasound cases).")
+    carm: CArmSpec | None = Field(None, description="C-arm (fluoroscopy cases).")
+    probe_start: ProbeStart | None = Field(None, description="Starting probe placement.")
+    carm_start: CArmStart | None = Field(None, description="Starting C-arm pose and isocentre.")
+    entry_zone: EntryZone = Field(description="Where on the skin the needle may enter.")
+    targets: tuple[Target, ...] = Field(description="Target(s); the first is primary.",
+                                        min_length=1)
+    dangers: tuple[Danger, ...] = Field((), description="Structures not to touch.")
+    limits: Limits = Field(default_factory=Limits, description="Time and dose limits.")
+    procedure: Procedure = Field(default_factory=Procedure, description="Procedure flow.")
+    rubric: Rubric = Field(description="How metrics become a score and pass/fail.")
+    sim: Sim = Field(default_factory=Sim, description="Simulation settings.")
+
+    @model_validator(mode="after")
+    def _equipment_matches_modality(self):
+        us = self.modality in ("ultrasound", "both")
+        fl = self.modality in ("fluoroscopy", "both")
+        if us and (self.probe is None or self.probe_start is None):
+            raise ValueError("ultrasound cases need 'probe' and 'probe_start'")
+        if fl and (self.carm is None or self.carm_start is None):
+            raise ValueError("fluoroscopy cases need 'carm' and 'carm_start'")
+        return self
+
+    @property
+    def uses_ultrasound(self) -> bool:
+        return self.modality in ("ultrasound", "both")
+
+    @property
+    def uses_fluoroscopy(self) -> bool:
+        return self.modality in ("fluoroscopy", "both")
+
+    def digest(self) -> str:
+        """SHA-256 of the validated content (comments and key order do not matter)."""
+        data = json.dumps(self.model_dump(mode="json"), sort_keys=True).encode()
+        return hashlib.sha256(data).hexdigest()
+
+
+def schema() -> dict:
+    """JSON Schema of scenario files."""
+    return Scenario.model_json_schema()
+
+
+def parse_scenario(path: str | Path) -> tuple[Scenario | None, list[tuple[str, str]]]:
+    """Read and validate one file. Returns ``(scenario or None, [(field, message), ...])``."""
+    path = Path(path)
+    if not path.is_file():
+        return None, [("(file)", "file not found")]
+    try:
+        data = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark else "(file)"
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        return None, [(where, f"not valid YAML: {problem}")]
+    if not isinstance(data, dict):
+        return None, [("(top level)", "expected a mapping of scenario fields")]
+    try:
+        scenario = Scenario.model_validate(data)
+    except ValidationError as exc:
+        return None, format_validation_error(exc)
+    return scenario, _reference_problems(scenario, path)
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Load a valid scenario or raise ``InputError`` naming the first problem."""
+    scenario, problems = parse_scenario(path)
+    if problems:
+        field, message = problems[0]
+        raise InputError(message, path=path, field=field)
+    return scenario
+
+
+def anatomy_folder(scenario: Scenario, scenario_path: str | Path | None) -> Path | None:
+    """Folder of a custom anatomy model, or ``None`` for a generated one."""
+    from simulator.anatomy.generators import GENERATORS
+
+    if scenario.anatomy.model in GENERATORS:
+        return None
+    base = Path(scenario_path).parent if scenario_path else Path.cwd()
+    return (base / scenario.anatomy.model).resolve()
+
+
+def _reference_problems(scenario: Scenario, path: Path) -> list[tuple[str, str]]:
+    """Structure, landmark and metric names that the anatomy model or scorer does not know."""
+    from scoring.metrics import METRICS
+    from simulator.anatomy.library import reference_manifest
+
+    problems = []
+    try:
+        manifest = reference_manifest(scenario.anatomy.model, anatomy_folder(scenario, path))
+    except InputError as exc:
+        return [("anatomy.model", exc.message)]
+    names = {s.name for s in manifest.structures}
+    marks = set(manifest.landmarks)
+
+    def structure(field, name):
+        if name not in names:
+            problems.append((field, f"unknown structure {name!r}; model "
+                             f"'{scenario.anatomy.model}' has: {', '.join(sorted(names))}"))
+
+    def landmark(field, name):
+        if name not in marks:
+            problems.append((field, f"unknown landmark {name!r}; model "
+                             f"'{scenario.anatomy.model}' has: {', '.join(sorted(marks))}"))
+
+    for n, t in enumerate(scenario.targets):
+        structure(f"targets.{n}.structure", t.structure)
+        landmark(f"targets.{n}.landmark", t.landmark)
+    for n, d in enumerate(scenario.dangers):
+        structure(f"dangers.{n}.structure", d.structure)
+    for key in ("probe_start", "carm_start", "entry_zone"):
+        place = getattr(scenario, key)
+        if place is not None:
+            landmark(f"{key}.landmark", place.landmark)
+    for kind, items in (("criteria", scenario.rubric.criteria),
+                        ("hard_fails", scenario.rubric.hard_fails)):
+        for n, item in enumerate(items):
+            if item.metric.split(".")[0] not in METRICS:
+                problems.append((f"rubric.{kind}.{n}.metric", f"unknown metric "
+                                 f"{item.metric!r}; valid: {', '.join(sorted(METRICS))}"))
+    return problems

@@ -1,0 +1,78 @@
+"""The one stateful shell around the pure step: the app, replay and policies all drive it."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import uuid
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from simulator.events import Event
+from simulator.log import LogWriter, make_header
+from simulator.state import NOOP, Action, SimState
+from simulator.step import initial_state, step
+from simulator.world import World
+
+Observer = Callable[[SimState, SimState, Action, tuple[Event, ...]], None]
+Policy = Callable[[World, SimState], Action]
+
+
+class Session:
+    """Holds the current state, steps it, records the log and tells observers.
+
+    Parameters
+    ----------
+    world : World
+    seed : int
+        Recorded in the log; seeds per-frame imaging noise and patient draws.
+    log_path : path, optional
+        Where to write the session log (JSON Lines). Without it nothing is written.
+    observers : iterable of callables ``(prev_state, state, action, events)``
+        Called after every tick (live metrics, the HUD).
+    """
+
+    def __init__(self, world: World, *, seed: int = 0, log_path: str | Path | None = None,
+                 trainee: str = "", run_id: str | None = None, mode: str = "learning",
+                 scenario_path: str | Path = "", observers: Iterable[Observer] = ()):
+        self.world = world
+        self.seed = seed
+        self.observers = list(observers)
+        self.run_id = run_id or uuid.uuid4().hex[:12]
+        self.state = initial_state(world)
+        self.log: LogWriter | None = None
+        if log_path is not None:
+            header = make_header(
+                scenario_id=world.scenario.id, scenario_sha256=world.scenario.digest(),
+                scenario_path=str(scenario_path), seed=seed, dt_s=world.dt_s, trainee=trainee,
+                run_id=self.run_id, mode=mode,
+                started=_dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"))
+            self.log = LogWriter(log_path, header, heartbeat_ticks=round(1.0 / world.dt_s))
+
+    @property
+    def ended(self) -> bool:
+        return self.state.ended
+
+    def step(self, action: Action = NOOP) -> tuple[SimState, tuple[Event, ...]]:
+        prev = self.state
+        state, events = step(self.world, prev, action)
+        if self.log is not None:
+            self.log.record(prev.tick, action, events)
+        for observer in self.observers:
+            observer(prev, state, action, events)
+        self.state = state
+        return state, events
+
+    def close(self, summary: dict | None = None) -> None:
+        """Write the end record (if logging) and close the log."""
+        if self.log is not None:
+            self.log.finish(self.state.tick, summary or {})
+            self.log = None
+
+
+def run_policy(session: Session, policy: Policy, max_ticks: int | None = None) -> SimState:
+    """Step ``session`` with ``policy`` until the session ends (or ``max_ticks``)."""
+    n = 0
+    while not session.ended and (max_ticks is None or n < max_ticks):
+        session.step(policy(session.world, session.state))
+        n += 1
+    return session.state

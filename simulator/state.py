@@ -1,0 +1,226 @@
+"""Simulation state and actions: frozen values, the only things that change between ticks.
+
+All positions are RAS millimetres, angles radians. Tuples rather than arrays keep every state
+hashable, comparable with ``==`` and trivially serialisable.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields, replace
+
+from simulator.geometry import Vec3
+
+
+@dataclass(frozen=True, slots=True)
+class Needle:
+    """The needle: where it enters the skin, where it points and how deep it is.
+
+    Attributes
+    ----------
+    entry_mm : Vec3 or None
+        Skin entry point; ``None`` while the needle is still on the tray.
+    direction : Vec3
+        Unit direction from the entry point to the tip (the aim before insertion).
+    depth_mm : float
+        Distance from the entry point to the tip (0 = tip resting on the skin).
+    in_skin : bool
+        The skin has been punctured and the tip is in tissue.
+    bevel_rad : float
+        Bevel orientation about the shaft; the tip drifts toward ``bevel_direction``.
+    tent_mm : float
+        How far the tip presses a membrane it has not yet punctured.
+    tip_label : int
+        Structure label holding the tip (0 = outside the body).
+    bone_contact : bool
+        The tip rests on cortical bone.
+    heading : Vec3 or None
+        Direction the tip cuts in; bevel forces curve it away from ``direction`` as the
+        needle advances (``None``: along ``direction``).
+    """
+
+    entry_mm: Vec3 | None = None
+    direction: Vec3 = (0.0, -1.0, 0.0)
+    depth_mm: float = 0.0
+    in_skin: bool = False
+    bevel_rad: float = 0.0
+    tent_mm: float = 0.0
+    tip_label: int = 0
+    bone_contact: bool = False
+    heading: Vec3 | None = None
+
+    @property
+    def tip_mm(self) -> Vec3 | None:
+        if self.entry_mm is None:
+            return None
+        e, d, s = self.entry_mm, self.direction, self.depth_mm
+        return (e[0] + d[0] * s, e[1] + d[1] * s, e[2] + d[2] * s)
+
+
+@dataclass(frozen=True, slots=True)
+class Probe:
+    """Ultrasound probe held on the skin, and the scanner settings.
+
+    Attributes
+    ----------
+    contact_mm : Vec3
+        Skin point under the centre of the probe face.
+    normal : Vec3
+        Outward skin normal at the contact point.
+    rotation_rad : float
+        Long axis angle in the skin plane from the head-foot line (positive: upper end medial).
+    tilt_rad : float
+        Fan tilt of the beam about the long axis.
+    """
+
+    contact_mm: Vec3
+    normal: Vec3
+    rotation_rad: float
+    tilt_rad: float = 0.0
+    depth_mm: float = 90.0
+    gain_db: float = 0.0
+    frequency_mhz: float = 3.5
+    focus_mm: float = 50.0
+    tgc_db: tuple[float, ...] = (0.0,) * 8
+
+
+@dataclass(frozen=True, slots=True)
+class CArm:
+    """C-arm pose and exposure settings.
+
+    Attributes
+    ----------
+    orbital_rad, cranial_rad : float
+        Rotation about the patient's long axis (positive toward the injected side) and
+        cranial (+) / caudal (-) tilt, both about the isocentre.
+    isocentre_mm : Vec3
+        Isocentre in patient coordinates (moving the table shifts it).
+    field_mm : float
+        Collimated field width at the detector.
+    beam_on : bool
+        Pedal held: pulsed fluoroscopy running.
+    low_dose : bool
+        256-pixel low-dose mode.
+    """
+
+    orbital_rad: float
+    cranial_rad: float
+    isocentre_mm: Vec3
+    field_mm: float
+    beam_on: bool = False
+    low_dose: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Dose:
+    """Radiation bookkeeping, shown live and scored."""
+
+    fluoro_time_s: float = 0.0
+    frames: int = 0
+    spots: int = 0
+    kerma_mgy: float = 0.0
+    kap_ugym2: float = 0.0
+    last_frame_tick: int = -1
+
+
+@dataclass(frozen=True, slots=True)
+class Deposit:
+    """Injectate delivered at one place in one bolus."""
+
+    syringe: int
+    compartment: str
+    structure: int
+    position_mm: Vec3
+    volume_ml: float
+    first_tick: int
+    peak_pressure_kpa: float
+
+
+@dataclass(frozen=True, slots=True)
+class SimState:
+    """Everything that changes between ticks."""
+
+    tick: int
+    needle: Needle
+    probe: Probe | None
+    carm: CArm | None
+    dose: Dose = Dose()
+    syringe: int = 0
+    injected_ml: tuple[float, ...] = ()
+    deposits: tuple[Deposit, ...] = ()
+    injecting: bool = False
+    steps_done: tuple[str, ...] = ()
+    pass_direction: Vec3 | None = None
+    retracted_mm: float = 0.0
+    target_reached: bool = False
+    ended: bool = False
+
+    def time_s(self, dt_s: float) -> float:
+        return self.tick * dt_s
+
+
+@dataclass(frozen=True, slots=True)
+class Action:
+    """What the trainee (or a policy) does during one tick.
+
+    Continuous fields are rates held for the tick; the others happen once.
+    """
+
+    advance_mm_s: float = 0.0
+    steer_rad_s: tuple[float, float] = (0.0, 0.0)
+    entry_slide_mm_s: tuple[float, float] = (0.0, 0.0)
+    probe_slide_mm_s: tuple[float, float] = (0.0, 0.0)
+    probe_rotate_rad_s: float = 0.0
+    probe_tilt_rad_s: float = 0.0
+    carm_rotate_rad_s: tuple[float, float] = (0.0, 0.0)
+    carm_shift_mm_s: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    inject_ml_s: float = 0.0
+    beam_on: bool = False
+    place_needle: tuple[Vec3, Vec3] | None = None
+    place_probe: tuple[Vec3, Vec3, float, float] | None = None
+    probe_settings: tuple[tuple[str, float], ...] = ()
+    carm_settings: tuple[tuple[str, float], ...] = ()
+    withdraw: bool = False
+    aspirate: bool = False
+    shot: bool = False
+    flip_bevel: bool = False
+    select_syringe: int | None = None
+    mark: str | None = None
+    end: bool = False
+
+    def to_json(self) -> dict:
+        """Non-default fields only, as plain JSON values."""
+        out = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if value != f.default:
+                out[f.name] = _jsonable(value)
+        return out
+
+    @classmethod
+    def from_json(cls, data: dict) -> Action:
+        """Inverse of :meth:`to_json`; raises ``ValueError`` on unknown or malformed fields."""
+        known = {f.name: f for f in fields(cls)}
+        kwargs = {}
+        for key, value in data.items():
+            if key not in known:
+                raise ValueError(f"unknown action field {key!r}")
+            kwargs[key] = _tuplify(value)
+        return cls(**kwargs)
+
+
+NOOP = Action()
+
+
+def _jsonable(value):
+    if isinstance(value, tuple):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+def _tuplify(value):
+    if isinstance(value, list):
+        return tuple(_tuplify(v) for v in value)
+    return value
+
+
+__all__ = ["Action", "CArm", "Deposit", "Dose", "NOOP", "Needle", "Probe", "SimState", "replace"]

@@ -1,0 +1,299 @@
+"""``initial_state`` and ``step``: the pure core every driver (app, replay, policies) runs.
+
+``step(world, state, action) -> (state, events)`` advances exactly one tick of
+``world.dt_s``: no clock, no randomness, no I/O, inputs untouched.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+
+import numpy as np
+
+from simulator import carm as carm_model
+from simulator import events as ev
+from simulator import injection, needle, procedure
+from simulator import probe as probe_model
+from simulator.events import Event
+from simulator.geometry import angle_between, unit, vec
+from simulator.scenario import SURFACES, Step
+from simulator.state import Action, CArm, Needle, Probe, SimState
+from simulator.transducer import PRESETS
+from simulator.world import World
+
+REDIRECT_MIN_RETRACT_MM = 5.0
+REDIRECT_MIN_ANGLE_RAD = math.radians(3.0)
+MAX_INJECT_ML_S = 2.0
+
+
+def initial_state(world: World) -> SimState:
+    """The starting state the scenario describes (deterministic)."""
+    sc = world.scenario
+    probe = None
+    if sc.uses_ultrasound:
+        start, spec = sc.probe_start, sc.probe
+        preset = PRESETS[spec.preset]
+        freq = spec.frequency_mhz or preset.centre_mhz
+        base = Probe((0.0, 0.0, 0.0), (0.0, 1.0, 0.0), 0.0, depth_mm=spec.depth_mm,
+                     gain_db=spec.gain_db, frequency_mhz=freq, focus_mm=0.6 * spec.depth_mm)
+        outward = np.asarray(SURFACES[start.surface]) * (world.side_sign, 1.0, 1.0)
+        probe = probe_model.place_probe(world, world.landmark(start.landmark, start.offset_mm),
+                                        outward, math.radians(start.rotation_deg),
+                                        math.radians(start.tilt_deg), base)
+    carm = None
+    if sc.uses_fluoroscopy:
+        start = sc.carm_start
+        carm = CArm(math.radians(start.orbital_deg), math.radians(start.cranial_deg),
+                    vec(world.landmark(start.landmark, start.offset_mm)),
+                    carm_model.DEFAULT_FIELD_MM)
+    return SimState(tick=0, needle=Needle(), probe=probe, carm=carm,
+                    injected_ml=(0.0,) * len(sc.syringes))
+
+
+def step(world: World, state: SimState, action: Action) -> tuple[SimState, tuple[Event, ...]]:
+    """Advance one tick. Returns the new state and the events of this tick."""
+    if state.ended:
+        return replace(state, tick=state.tick + 1), ()
+    out: list[Event] = []
+    dt = world.dt_s
+    if action.mark:
+        state, e = procedure.mark(world, state, action.mark)
+        out += e
+    if action.select_syringe is not None and action.select_syringe != state.syringe:
+        if 0 <= action.select_syringe < len(world.scenario.syringes):
+            state = _close_bolus(state, out)
+            state = replace(state, syringe=action.select_syringe)
+            out.append(Event(ev.SYRINGE_SELECTED, {
+                "syringe": action.select_syringe,
+                "name": world.scenario.syringes[action.select_syringe].name}))
+    if state.probe is not None:
+        state = _probe(world, state, action, dt, out)
+    if state.carm is not None:
+        state = _carm_motion(world, state, action, dt)
+    state = _needle(world, state, action, dt, out)
+    if action.aspirate and state.needle.in_skin:
+        state, e = procedure.begin(world, state, Step.aspiration.value, manual=False)
+        out += e
+        result = injection.aspiration_result(world, state.needle)
+        out.append(Event(ev.ASPIRATION, {"result": result,
+                                         "structure": world.name(state.needle.tip_label)}))
+    state = _inject(world, state, action, dt, out)
+    if state.carm is not None:
+        state = _fluoro(world, state, action, dt, out)
+    time_up = (state.tick + 1) * dt >= world.scenario.limits.time_s
+    if action.end or time_up:
+        state = _close_bolus(state, out)
+        out.append(Event(ev.SESSION_ENDED, {"reason": "ended" if action.end else "time_limit"}))
+        state = replace(state, ended=True)
+    return replace(state, tick=state.tick + 1), tuple(out)
+
+
+def _probe(world: World, state: SimState, action: Action, dt: float, out: list) -> SimState:
+    p = state.probe
+    preset = world.scenario.probe.preset
+    if action.probe_settings:
+        p = probe_model.apply_settings(p, preset, action.probe_settings)
+    if action.place_probe is not None:
+        point, outward, rotation, tilt = action.place_probe
+        placed = probe_model.place_probe(world, point, outward, rotation, tilt, p)
+        if placed is not None:
+            p = placed
+            out.append(Event(ev.PROBE_PLACED, {"contact_mm": list(p.contact_mm)}))
+    slide = np.clip(action.probe_slide_mm_s, -probe_model.MAX_SLIDE_MM_S,
+                    probe_model.MAX_SLIDE_MM_S) * dt
+    turn = float(np.clip(action.probe_rotate_rad_s, -probe_model.MAX_TURN_RAD_S,
+                         probe_model.MAX_TURN_RAD_S)) * dt
+    tilt = float(np.clip(action.probe_tilt_rad_s, -probe_model.MAX_TURN_RAD_S,
+                         probe_model.MAX_TURN_RAD_S)) * dt
+    if slide[0] or slide[1] or turn or tilt:
+        p = probe_model.move_probe(world, p, slide, turn, tilt)
+    return replace(state, probe=p) if p is not state.probe else state
+
+
+def _carm_motion(world: World, state: SimState, action: Action, dt: float) -> SimState:
+    c = state.carm
+    for name, value in action.carm_settings:
+        if name == "field_mm":
+            c = replace(c, field_mm=float(np.clip(value, 40.0, world.scenario.carm.detector_mm)))
+        elif name == "low_dose":
+            c = replace(c, low_dose=bool(value))
+    turn = np.clip(action.carm_rotate_rad_s, -carm_model.MAX_TURN_RAD_S,
+                   carm_model.MAX_TURN_RAD_S) * dt
+    shift = np.clip(action.carm_shift_mm_s, -carm_model.MAX_SHIFT_MM_S,
+                    carm_model.MAX_SHIFT_MM_S) * dt
+    if np.any(turn) or np.any(shift):
+        start = world.scenario.carm_start
+        home = world.landmark(start.landmark, start.offset_mm)
+        c = carm_model.move(c, turn, shift, home)
+    return replace(state, carm=c) if c is not state.carm else state
+
+
+def _needle(world: World, state: SimState, action: Action, dt: float, out: list) -> SimState:
+    n = state.needle
+    if action.place_needle is not None and not n.in_skin:
+        n = _place(world, n, *action.place_needle, out)
+    if n.entry_mm is None:
+        return replace(state, needle=n) if n is not state.needle else state
+    if action.flip_bevel:
+        n = replace(n, bevel_rad=(n.bevel_rad + math.pi) % (2 * math.pi))
+        out.append(Event(ev.BEVEL_FLIPPED, {"bevel_deg": round(math.degrees(n.bevel_rad))}))
+    if (action.entry_slide_mm_s[0] or action.entry_slide_mm_s[1]) and not n.in_skin:
+        n = _slide_entry(world, n, np.asarray(action.entry_slide_mm_s) * dt, out)
+    yaw, pitch = (float(np.clip(r, -needle.MAX_STEER_RAD_S, needle.MAX_STEER_RAD_S)) * dt
+                  for r in action.steer_rad_s)
+    if yaw or pitch:
+        n, e = needle.steer(world, n, yaw, pitch)
+        out += e
+    if action.withdraw:
+        n, e = needle.withdraw(world, n)
+        out += e
+    speed = float(np.clip(action.advance_mm_s, -needle.MAX_SPEED_MM_S, needle.MAX_SPEED_MM_S))
+    was_in_skin = n.in_skin
+    if speed > 0.0:
+        state = _maybe_redirect(state, n, out)
+        distance = min(speed * dt, world.scenario.needle.length_mm - n.depth_mm)
+        if distance > 0.0:
+            n, e = needle.advance(world, n, distance)
+            out += e
+    elif speed < 0.0:
+        n, e = needle.retract(world, n, -speed * dt)
+        out += e
+        state = replace(state, retracted_mm=state.retracted_mm - speed * dt)
+    state = replace(state, needle=n)
+    if n.in_skin and not was_in_skin:
+        state = replace(state, pass_direction=n.direction, retracted_mm=0.0)
+        state, e = procedure.begin(world, state, Step.needle_placement.value, manual=False)
+        out += e
+    if not state.target_reached and n.in_skin:
+        distance = float(np.linalg.norm(np.asarray(n.tip_mm) - world.target_point))
+        if n.tip_label == world.target_label or distance <= world.target_tolerance_mm:
+            out.append(Event(ev.TARGET_REACHED, {"structure": world.name(n.tip_label),
+                                                 "distance_mm": round(distance, 2)}))
+            state = replace(state, target_reached=True)
+    return state
+
+
+def _place(world: World, n: Needle, point, direction, out: list) -> Needle:
+    d = unit(direction)
+    hit = world.skin_along(np.asarray(point, float) - d * 150.0, d, 300.0)
+    if hit is None:
+        out.append(Event(ev.ENTRY_REFUSED, {"reason": "no skin along that line"}))
+        return n
+    if not _in_entry_zone(world, hit.point):
+        out.append(Event(ev.ENTRY_REFUSED, {"reason": "outside the allowed entry zone"}))
+        return n
+    placed = replace(n, entry_mm=vec(hit.point), direction=vec(d), depth_mm=0.0, tent_mm=0.0,
+                     in_skin=False, tip_label=0, bone_contact=False, heading=None)
+    out.append(Event(ev.NEEDLE_PLACED, {"entry_mm": [round(x, 3) for x in placed.entry_mm],
+                                        "direction": [round(x, 5) for x in placed.direction]}))
+    return placed
+
+
+def _slide_entry(world: World, n: Needle, slide_mm, out: list) -> Needle:
+    hit = world.skin_along(np.asarray(n.entry_mm) - np.asarray(n.direction) * 60.0,
+                           n.direction, 120.0)
+    normal = hit.normal if hit is not None else -np.asarray(n.direction)
+    forward = np.asarray(n.direction) - (np.asarray(n.direction) @ normal) * normal
+    if np.linalg.norm(forward) < 1e-6:
+        forward = np.cross(normal, [1.0, 0.0, 0.0])
+    forward = unit(forward)
+    side = np.cross(normal, forward)
+    point = np.asarray(n.entry_mm) + forward * slide_mm[0] + side * slide_mm[1]
+    moved = world.skin_near(point, normal)
+    if moved is None:
+        return n
+    if not _in_entry_zone(world, moved.point):
+        return n
+    return replace(n, entry_mm=vec(moved.point), tent_mm=0.0)
+
+
+def _in_entry_zone(world: World, point) -> bool:
+    distance = float(np.linalg.norm(np.asarray(point) - world.entry_centre))
+    return distance <= world.scenario.entry_zone.radius_mm
+
+
+def _maybe_redirect(state: SimState, n: Needle, out: list) -> SimState:
+    if not n.in_skin or state.retracted_mm < REDIRECT_MIN_RETRACT_MM:
+        return state
+    angle = angle_between(n.direction, state.pass_direction or n.direction)
+    if angle >= REDIRECT_MIN_ANGLE_RAD:
+        out.append(Event(ev.REDIRECT, {"angle_deg": round(math.degrees(angle), 1)}))
+    return replace(state, pass_direction=n.direction, retracted_mm=0.0)
+
+
+def _inject(world: World, state: SimState, action: Action, dt: float, out: list) -> SimState:
+    rate = float(np.clip(action.inject_ml_s, 0.0, MAX_INJECT_ML_S))
+    if rate <= 0.0:
+        return _close_bolus(state, out)
+    syringe = state.syringe
+    left = world.scenario.syringes[syringe].volume_ml - state.injected_ml[syringe]
+    if left <= 1e-9 or not state.needle.in_skin:
+        if not state.injecting:
+            return state
+        return _close_bolus(state, out)
+    pressure = injection.pressure_kpa(world, state, rate)
+    if pressure > injection.REFUSE_ABOVE_KPA:
+        if state.injecting:
+            state = _close_bolus(state, out)
+        out.append(Event(ev.INJECTION_REFUSED, {"reason": "plunger will not move: the tip is "
+                                                "in " + world.name(state.needle.tip_label),
+                                                "pressure_kpa": round(pressure)}))
+        return state
+    volume = min(rate * dt, left)
+    if not state.injecting:
+        state, e = procedure.begin(world, state, Step.injection.value, manual=False)
+        out += e
+        out.append(Event(ev.INJECTION_STARTED, {
+            "syringe": syringe, "contents": world.scenario.syringes[syringe].contents,
+            "compartment": injection.compartment(world, state.needle),
+            "structure": world.name(state.needle.tip_label), "pressure_kpa": round(pressure)}))
+    deposits = injection.deposit(state, world, volume, pressure, state.tick)
+    injected = list(state.injected_ml)
+    injected[syringe] += volume
+    return replace(state, deposits=deposits, injected_ml=tuple(injected), injecting=True)
+
+
+def _close_bolus(state: SimState, out: list) -> SimState:
+    if not state.injecting:
+        return state
+    last = state.deposits[-1]
+    out.append(Event(ev.INJECTION_STOPPED, {"syringe": last.syringe,
+                                            "volume_ml": round(last.volume_ml, 4),
+                                            "compartment": last.compartment,
+                                            "peak_pressure_kpa": round(last.peak_pressure_kpa)}))
+    return replace(state, injecting=False)
+
+
+def _fluoro(world: World, state: SimState, action: Action, dt: float, out: list) -> SimState:
+    c, dose, spec = state.carm, state.dose, world.scenario.carm
+    allowed = dose.fluoro_time_s < world.scenario.limits.fluoro_time_s
+    wants = action.beam_on or action.shot
+    if wants and not allowed:
+        if c.beam_on or action.shot:
+            out.append(Event(ev.FLUORO_REFUSED, {"reason": "fluoroscopy time limit reached"}))
+        return replace(state, carm=replace(c, beam_on=False)) if c.beam_on else state
+    if not (action.beam_on or c.beam_on or action.shot):
+        return state
+    thickness = carm_model.patient_thickness_mm(world, carm_model.geometry(world, c, spec))
+    if action.beam_on:
+        if not c.beam_on:
+            out.append(Event(ev.FLUORO_ON, {"thickness_mm": round(thickness, 1)}))
+        before = dose.fluoro_time_s * spec.pulse_rate_hz
+        pulses = math.ceil(before + dt * spec.pulse_rate_hz - 1e-9) - math.ceil(before - 1e-9)
+        dose = replace(dose, fluoro_time_s=dose.fluoro_time_s + dt, frames=dose.frames + pulses)
+        if pulses:
+            dose, _, _ = carm_model.expose(dose, spec, c, thickness, pulses, state.tick)
+        c = replace(c, beam_on=True)
+    elif c.beam_on:
+        out.append(Event(ev.FLUORO_OFF, {"fluoro_time_s": round(dose.fluoro_time_s, 3),
+                                         "kerma_mgy": round(dose.kerma_mgy, 4),
+                                         "kap_ugym2": round(dose.kap_ugym2, 4)}))
+        c = replace(c, beam_on=False)
+    if action.shot:
+        dose = replace(dose, frames=dose.frames + 1, spots=dose.spots + 1)
+        dose, kerma, kap = carm_model.expose(dose, spec, c, thickness, carm_model.SPOT_PULSES,
+                                             state.tick)
+        out.append(Event(ev.FLUORO_SHOT, {"kerma_mgy": round(kerma, 4),
+                                          "kap_ugym2": round(kap, 4)}))
+    return replace(state, carm=c, dose=dose)

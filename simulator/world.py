@@ -1,0 +1,140 @@
+"""A scenario bound to its anatomy, with the lookups the step needs precomputed.
+
+``World`` is immutable and built once per session; ``step(world, state, action)`` reads it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from simulator.anatomy.manifest import Role
+from simulator.anatomy.model import Anatomy
+from simulator.geometry import unit
+from simulator.scenario import Scenario
+from simulator.tissues import Tissue
+
+DANGER_ROLES = (Role.artery, Role.vein, Role.nerve)
+_CREASE_COS = 0.94  # ~20 degrees
+
+
+@dataclass(frozen=True, eq=False)
+class SkinHit:
+    """A point on the outer skin and the smoothly interpolated outward normal there."""
+
+    point: np.ndarray
+    normal: np.ndarray
+
+
+@dataclass(frozen=True, eq=False)
+class World:
+    """Scenario + anatomy + derived constants.
+
+    Attributes
+    ----------
+    side_sign : float
+        +1 for a right-sided case, -1 for left: x of scenario offsets is mirrored by it, so
+        offsets read "lateral" whatever the side.
+    role_of, tissue_of : tuple indexed by label (index 0 = outside the body)
+    danger : dict label -> (name, severity)
+    """
+
+    scenario: Scenario
+    anatomy: Anatomy
+    side_sign: float
+    role_of: tuple
+    tissue_of: tuple
+    danger: dict
+    target_label: int
+    target_point: np.ndarray
+    target_tolerance_mm: float
+    entry_centre: np.ndarray
+    vertex_normals: np.ndarray
+    tri_offset: np.ndarray
+
+    @property
+    def dt_s(self) -> float:
+        return self.scenario.sim.dt_s
+
+    def landmark(self, name: str, offset_mm=(0.0, 0.0, 0.0)) -> np.ndarray:
+        """Landmark position plus a side-mirrored offset (x of the offset points lateral)."""
+        off = np.asarray(offset_mm, float) * (self.side_sign, 1.0, 1.0)
+        return self.anatomy.landmarks[name] + off
+
+    def tissue(self, label: int) -> Tissue | None:
+        return self.tissue_of[label]
+
+    def role(self, label: int) -> Role | None:
+        return self.role_of[label]
+
+    def name(self, label: int) -> str:
+        return self.anatomy.structures[label - 1].name if label else "outside"
+
+    # -- the skin surface -------------------------------------------------------------------
+    def skin_along(self, origin_mm, direction, max_mm: float = 600.0) -> SkinHit | None:
+        """Where a ray from outside the body first meets the skin."""
+        origin = np.asarray(origin_mm, float)
+        d = unit(direction)
+        t, tri = self.anatomy.triangles.segment_hits(origin, origin + d * max_mm)
+        normals = self.anatomy.triangles.normal[tri]
+        for n in range(len(t)):
+            if normals[n] @ d < 0.0:  # entering the body
+                point = origin + d * t[n]
+                return SkinHit(point, self._smooth_normal(int(tri[n]), point))
+        return None
+
+    def skin_near(self, point_mm, normal_hint) -> SkinHit | None:
+        """Project a point onto the skin along the (approximate) outward normal."""
+        n = unit(normal_hint)
+        return self.skin_along(np.asarray(point_mm, float) + n * 60.0, -n, 200.0)
+
+    def _smooth_normal(self, tri: int, point) -> np.ndarray:
+        owner = int(self.anatomy.triangles.owner[tri])
+        s = self.anatomy.structures[owner]
+        face = s.faces[tri - self.tri_offset[owner]]
+        a, b, c = s.vertices[face]
+        v0, v1, v2 = b - a, c - a, np.asarray(point) - a
+        d00, d01, d11 = v0 @ v0, v0 @ v1, v1 @ v1
+        d20, d21 = v2 @ v0, v2 @ v1
+        den = d00 * d11 - d01 * d01
+        if den == 0.0:
+            return self.anatomy.triangles.normal[tri].copy()
+        w1 = (d11 * d20 - d01 * d21) / den
+        w2 = (d00 * d21 - d01 * d20) / den
+        vn = self.vertex_normals[owner]
+        smooth = unit((1 - w1 - w2) * vn[face[0]] + w1 * vn[face[1]] + w2 * vn[face[2]])
+        flat = self.anatomy.triangles.normal[tri]
+        # across a sharp crease (a box edge) interpolation would tilt flat faces: keep flat
+        return smooth if smooth @ flat > _CREASE_COS else flat.copy()
+
+
+def make_world(scenario: Scenario, anatomy: Anatomy) -> World:
+    """Bind a scenario to its anatomy (names were validated when the scenario was loaded)."""
+    structures = anatomy.structures
+    role_of = (None, *(s.role for s in structures))
+    tissue_of = (None, *(s.tissue for s in structures))
+    danger = {s.index: (s.name, "major") for s in structures if s.role in DANGER_ROLES}
+    for d in scenario.dangers:
+        danger[anatomy.structure(d.structure).index] = (d.structure, d.severity)
+    target = scenario.targets[0]
+    side_sign = 1.0 if scenario.anatomy.patient.side == "right" else -1.0
+    offsets = np.cumsum([0] + [len(s.faces) for s in structures])[:-1]
+    vertex_normals = tuple(_vertex_normals(s.vertices, s.faces) for s in structures)
+    world = World(scenario, anatomy, side_sign, role_of, tissue_of, danger,
+                  anatomy.structure(target.structure).index,
+                  anatomy.landmarks[target.landmark].copy(), target.tolerance_mm,
+                  np.zeros(3), vertex_normals, offsets)
+    zone = scenario.entry_zone
+    object.__setattr__(world, "entry_centre", world.landmark(zone.landmark, zone.offset_mm))
+    return world
+
+
+def _vertex_normals(vertices, faces) -> np.ndarray:
+    """Area-weighted outward vertex normals ``(n, 3)``."""
+    fn = np.cross(vertices[faces[:, 1]] - vertices[faces[:, 0]],
+                  vertices[faces[:, 2]] - vertices[faces[:, 0]])
+    vn = np.zeros_like(vertices)
+    for k in range(3):
+        np.add.at(vn, faces[:, k], fn)
+    return vn / np.maximum(np.linalg.norm(vn, axis=1, keepdims=True), 1e-12)
