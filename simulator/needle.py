@@ -24,6 +24,7 @@ from simulator.world import World
 
 MAX_SPEED_MM_S = 30.0
 MAX_STEER_RAD_S = math.radians(15.0)
+MAX_TWIST_RAD_S = math.radians(360.0)
 BEVEL_CURVATURE_PER_MM = 2 * 6.0 / 60.0 ** 2   # 6 mm deflection over 60 mm of travel
 MAX_HEADING_RAD = math.radians(12.0)          # the shaft cannot bend further than this
 STOP_GAP_MM = 0.02         # the tip rests this far before a surface it cannot pass

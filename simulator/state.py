@@ -167,6 +167,7 @@ class Action:
 
     advance_mm_s: float = 0.0
     steer_rad_s: tuple[float, float] = (0.0, 0.0)
+    twist_rad_s: float = 0.0
     entry_slide_mm_s: tuple[float, float] = (0.0, 0.0)
     probe_slide_mm_s: tuple[float, float] = (0.0, 0.0)
     probe_rotate_rad_s: float = 0.0

@@ -138,6 +138,10 @@ def _needle(world: World, state: SimState, action: Action, dt: float, out: list)
     if action.flip_bevel:
         n = replace(n, bevel_rad=(n.bevel_rad + math.pi) % (2 * math.pi))
         out.append(Event(ev.BEVEL_FLIPPED, {"bevel_deg": round(math.degrees(n.bevel_rad))}))
+    if action.twist_rad_s:
+        twist = float(np.clip(action.twist_rad_s, -needle.MAX_TWIST_RAD_S,
+                              needle.MAX_TWIST_RAD_S)) * dt
+        n = replace(n, bevel_rad=(n.bevel_rad + twist) % (2 * math.pi))
     if (action.entry_slide_mm_s[0] or action.entry_slide_mm_s[1]) and not n.in_skin:
         n = _slide_entry(world, n, np.asarray(action.entry_slide_mm_s) * dt, out)
     yaw, pitch = (float(np.clip(r, -needle.MAX_STEER_RAD_S, needle.MAX_STEER_RAD_S)) * dt

@@ -101,9 +101,19 @@ class TriangleGrid:
             return np.empty(0), np.empty(0, np.int64)
         out_t = np.empty(MAX_HITS)
         out_tri = np.empty(MAX_HITS, np.int64)
-        n = _walk(start, delta / length, length, *self._args(), out_t, out_tri)
+        d = delta / length
+        n = _walk(start, d, length, *self._args(), out_t, out_tri)
         order = np.argsort(out_t[:n], kind="stable")
-        return out_t[:n][order], out_tri[:n][order]
+        t, tri = out_t[:n][order], out_tri[:n][order]
+        if n > 1:
+            # a ray through a shared edge or vertex hits each triangle there: count it once
+            facing = self.normal[tri] @ d > 0.0
+            owner = self.owner[tri]
+            dup = np.zeros(n, bool)
+            dup[1:] = ((np.diff(t) <= 1e-7 * (1.0 + t[1:])) & (owner[1:] == owner[:-1])
+                       & (facing[1:] == facing[:-1]))
+            t, tri = t[~dup], tri[~dup]
+        return t, tri
 
     def nearest_hits(self, start_mm, direction, max_mm: float):
         """The nearest crossing of a ray and any crossings tied with it (within 1e-6 mm).

@@ -1,0 +1,54 @@
+"""The ``jointsim`` command: one entry point, subcommands in small modules.
+
+Bad input ends with one line naming the file, the field and the fix, and a non-zero exit;
+never a traceback (``JOINTSIM_DEBUG=1`` shows one for bug reports).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import typer
+
+from simulator.errors import InputError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="jointsim: image-guided joint injection training simulator.")
+
+
+def _register() -> None:
+    from simulator.cli import anatomy, bench, core  # noqa: F401 - registers commands
+
+    app.add_typer(anatomy.app, name="anatomy")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; returns the exit code (0 ok, 1 problems found, 2 bad input)."""
+    _register()
+    try:
+        rv = app(args=argv, standalone_mode=False)
+    except InputError as exc:
+        print(f"jointsim: error: {exc}", file=sys.stderr)
+        return 2
+    except typer.Exit as exc:
+        return exc.exit_code
+    except (typer.Abort, KeyboardInterrupt):
+        print("jointsim: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # click usage errors and genuine bugs
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            return exc.exit_code
+        if os.environ.get("JOINTSIM_DEBUG"):
+            raise
+        print(f"jointsim: internal error: {exc.__class__.__name__}: {exc} "
+              "(set JOINTSIM_DEBUG=1 for a traceback and report it)", file=sys.stderr)
+        return 3
+    return rv if isinstance(rv, int) else 0
+
+
+def run() -> None:
+    sys.exit(main())

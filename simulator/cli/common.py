@@ -1,0 +1,44 @@
+"""Helpers shared by CLI commands: progress output and atomic output folders."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import uuid
+from contextlib import contextmanager
+from pathlib import Path
+
+
+def say(message: str) -> None:
+    """Progress and status lines go to stderr, so stdout stays machine-readable."""
+    print(message, file=sys.stderr, flush=True)
+
+
+def progress_bar(total: int, desc: str):
+    """A tqdm bar on stderr (quiet when stderr is not a terminal and total is small)."""
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=desc, file=sys.stderr, leave=False, unit="tick",
+                disable=None, mininterval=0.5)
+
+
+@contextmanager
+def staged_dir(out: Path):
+    """Write into a hidden sibling folder, then move the files into ``out`` on success.
+
+    A failure leaves ``out`` as it was: no half-written results.
+    """
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    stage = out.parent / f".{out.name}.{uuid.uuid4().hex[:8]}.partial"
+    stage.mkdir()
+    try:
+        yield stage
+        out.mkdir(parents=True, exist_ok=True)
+        for item in stage.iterdir():
+            target = out / item.name
+            if target.is_dir() and not target.is_symlink():
+                shutil.rmtree(target)
+            item.replace(target)
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)

@@ -1,0 +1,163 @@
+"""The expert planner: a straight needle path from an allowed skin entry to the target.
+
+Candidate directions fan out around the entry zone's outward direction; each is traced back
+to the skin, must fit the needle, stay in the entry zone and cross no bone, cartilage or
+danger structure before the target. The best few are then ranked on their exact clearance
+from every danger structure (from the meshes) and on how well their insertion angle suits
+the guidance (shallow enough to see in plane under ultrasound, parallel to the beam under
+fluoroscopy).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from simulator.anatomy.manifest import Role
+from simulator.geometry import perpendicular_basis, rotate, unit
+from simulator.world import World
+
+BLOCKING_ROLES = (Role.bone, Role.cartilage, Role.artery, Role.vein, Role.nerve)
+SAMPLE_MM = 1.5
+SPARE_LENGTH_MM = 12.0
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A planned straight path. Vectors are world RAS mm; ``direction`` points into the body."""
+
+    entry_mm: np.ndarray
+    entry_normal: np.ndarray
+    direction: np.ndarray
+    target_mm: np.ndarray
+    length_mm: float
+    clearance_mm: float
+    angle_to_skin_deg: float
+
+    def offset_from_line(self, point) -> np.ndarray:
+        """Vector from the planned line to ``point``, perpendicular to the line."""
+        rel = np.asarray(point, float) - self.entry_mm
+        return rel - (rel @ self.direction) * self.direction
+
+
+def plan_path(world: World, *, angle_to_skin_deg: tuple[float, float] = (25.0, 50.0),
+              along=None, max_off_axis_deg: float = 70.0, margin_mm: float = 5.0,
+              target=None, top_k: int = 12) -> Plan | None:
+    """Best straight path to ``target`` (default: the scenario's target landmark).
+
+    Parameters
+    ----------
+    angle_to_skin_deg : (lo, hi)
+        Preferred angle between needle and skin; paths outside the band lose points.
+    along : (3,) float, optional
+        If given, only directions within ``max_off_axis_deg`` of it (into the body) are
+        considered, nearest first (used for fluoroscopy: parallel to the beam).
+    margin_mm : float
+        Clearance from danger structures that counts as fully safe.
+    """
+    target = world.target_point if target is None else np.asarray(target, float)
+    outward = unit(world.entry_centre - target)
+    axis = -outward if along is None else unit(along)
+    candidates = []
+    limit = math.radians(max_off_axis_deg)
+    for tilt in np.radians(np.arange(0.0, max_off_axis_deg + 0.1, 4.0)):
+        if tilt > limit:
+            break
+        a, b = perpendicular_basis(axis)
+        steps = 1 if tilt == 0 else max(8, int(round(2 * math.pi * math.sin(tilt) / 0.07)))
+        for phi in np.linspace(0.0, 2 * math.pi, steps, endpoint=False):
+            tilt_axis = math.cos(phi) * a + math.sin(phi) * b
+            candidates.append(rotate(axis, tilt_axis, tilt))
+    feasible = [p for d in candidates if (p := _trace(world, target, unit(d))) is not None]
+    if not feasible:
+        return None
+    lo, hi = angle_to_skin_deg
+
+    def preference(p: Plan) -> float:
+        off_band = max(0.0, lo - p.angle_to_skin_deg, p.angle_to_skin_deg - hi)
+        off_axis = math.degrees(math.acos(np.clip(p.direction @ axis, -1.0, 1.0)))
+        return off_band * 0.3 + p.length_mm * 0.02 + (off_axis * 0.5 if along is not None else 0)
+
+    feasible.sort(key=preference)
+    best, best_score = None, -math.inf
+    for p in feasible[:top_k]:
+        clearance = _clearance(world, p)
+        score = 3.0 * min(clearance, 2 * margin_mm) - preference(p)
+        if clearance < margin_mm / 2:
+            score -= 100.0
+        if score > best_score:
+            best_score = score
+            best = Plan(p.entry_mm, p.entry_normal, p.direction, p.target_mm, p.length_mm,
+                        clearance, p.angle_to_skin_deg)
+    return best
+
+
+def _trace(world: World, target, d) -> Plan | None:
+    hit = world.skin_along(target - d * 400.0, d, 420.0)
+    if hit is None:
+        return None
+    entry = hit.point
+    length = float(np.linalg.norm(target - entry))
+    if length > world.scenario.needle.length_mm - SPARE_LENGTH_MM or length < 5.0:
+        return None
+    if np.linalg.norm(entry - world.entry_centre) > world.scenario.entry_zone.radius_mm:
+        return None
+    n = max(int(length / SAMPLE_MM), 2)
+    ts = np.linspace(0.5, length - 2.5, n)
+    labels = world.anatomy.labels_at(entry + np.outer(ts, d))
+    for label in np.unique(labels):
+        role = world.role(int(label)) if label else None
+        if role in BLOCKING_ROLES or (label and int(label) in world.danger):
+            return None
+    angle = 90.0 - math.degrees(math.acos(np.clip(-d @ hit.normal, -1.0, 1.0)))
+    return Plan(entry, hit.normal, d, np.asarray(target, float), length, math.inf, angle)
+
+
+def _clearance(world: World, p: Plan) -> float:
+    ts = np.arange(0.0, p.length_mm, SAMPLE_MM * 2)
+    points = p.entry_mm + np.outer(ts, p.direction)
+    best = math.inf
+    for name, _ in world.danger.values():
+        best = min(best, float(world.anatomy.distance_to(name, points).min()))
+    return best
+
+
+def in_plane_probe(world: World, plan: Plan):
+    """Probe pose whose image plane contains the planned needle line, target mid-image.
+
+    Returns ``(contact_point, outward_normal, rotation_rad, tilt_rad)`` for
+    ``Action.place_probe``, with the needle entering from the image's left (-x) side.
+    """
+    from simulator.probe import probe_axes
+    from simulator.state import Probe
+
+    u = plan.direction
+    n_e = plan.entry_normal
+    m0 = unit(np.cross(u, n_e))
+    up = unit(n_e - (n_e @ m0) * m0)
+    hit = world.skin_along(plan.target_mm + up * 250.0, -up, 300.0)
+    contact, normal = hit.point, hit.normal
+    m = unit(np.cross(u, contact - plan.target_mm))  # normal of the plane: needle line + contact
+    long_axis = unit(np.cross(normal, m))
+    if long_axis @ u < 0:
+        long_axis = -long_axis
+    beam = unit(np.cross(m, long_axis))
+    if beam @ normal > 0:
+        beam = -beam
+    # rotation: long axis in the (superior, medial) skin basis of the probe model
+    probe = Probe(tuple(contact), tuple(normal), 0.0)
+    sup, _, _ = probe_axes(world, probe)
+    medial = -world.side_sign * np.cross(normal, sup)
+    rotation = math.atan2(long_axis @ medial, long_axis @ sup)
+    tilt = math.atan2(np.cross(-normal, beam) @ long_axis, -normal @ beam)
+    return contact, normal, rotation, tilt
+
+
+def carm_angles_for(world: World, direction) -> tuple[float, float]:
+    """C-arm (orbital, cranial) angles, rad, that put the beam along a needle ``direction``."""
+    beam = -unit(direction)  # the beam runs from the source, behind the patient, to the needle
+    cranial = math.asin(float(np.clip(beam[2], -1.0, 1.0)))
+    phi = math.atan2(-beam[0], beam[1])
+    return -world.side_sign * phi, cranial

@@ -1,0 +1,19 @@
+"""The core and scoring must not pull in display libraries (batch scoring runs headless)."""
+
+import subprocess
+import sys
+
+CORE_MODULES = [
+    "simulator", "scoring", "simulator.step", "simulator.session", "simulator.replay",
+    "simulator.loading", "simulator.policies.expert", "simulator.policies.novice",
+    "scoring.score", "simulator.cli", "simulator.cli.core",
+]
+
+
+def test_core_imports_no_display_libraries():
+    code = ("import importlib, sys\n"
+            f"for m in {CORE_MODULES!r}: importlib.import_module(m)\n"
+            "print(' '.join(m for m in ('vtk', 'pyvista', 'pygame') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.strip() == ""
