@@ -7,8 +7,8 @@ import sys
 
 import pytest
 import yaml
-
 from conftest import SCENARIOS
+
 from simulator.cli import main
 from simulator.scenario import parse_scenario
 

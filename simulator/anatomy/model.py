@@ -169,6 +169,15 @@ class Anatomy:
             out[n] = self.exact_label_at(pts[n])
         return out
 
+    def volume_labels_at(self, points_mm) -> np.ndarray:
+        """Labels ``(n,)`` from the label volume alone (voxel accuracy; 0 outside it)."""
+        pts = np.asarray(points_mm, float).reshape(-1, 3)
+        idx = np.floor((pts - self._origin) / self._h).astype(np.int64)
+        inside = np.all((idx >= 0) & (idx < self._shape), axis=1)
+        out = np.zeros(len(pts), np.int64)
+        out[inside] = self.labels[idx[inside, 0], idx[inside, 1], idx[inside, 2]] & 0x7F
+        return out
+
     def exact_label_at(self, point_mm) -> int:
         """Exact label by casting a ray: the first surface met is the exit of its own region."""
         t, tri = self.triangles.nearest_hits(point_mm, _CLASSIFY_DIR, 1e4)

@@ -18,7 +18,7 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_
 
 
 def _register() -> None:
-    from simulator.cli import anatomy, bench, core  # noqa: F401 - registers commands
+    from simulator.cli import anatomy, bench, core, snapshot  # noqa: F401 - registers commands
 
     app.add_typer(anatomy.app, name="anatomy")
 

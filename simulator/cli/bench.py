@@ -19,9 +19,9 @@ def bench(
     """Measure and print speed figures on this machine."""
     import platform
 
-    from simulator.bench import SUITES, run_suites
+    from simulator.bench import SUITES, available, run_suites
 
-    names = suite or list(SUITES)
+    names = suite or available()
     unknown = [n for n in names if n not in SUITES]
     if unknown:
         from simulator.errors import InputError
