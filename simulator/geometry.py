@@ -14,6 +14,17 @@ def vec(v) -> Vec3:
     return (float(v[0]), float(v[1]), float(v[2]))
 
 
+def clamp(x: float, limit: float) -> float:
+    """``x`` limited to ``[-limit, limit]`` (cheap scalar clip)."""
+    return -limit if x < -limit else limit if x > limit else float(x)
+
+
+def cross(a, b) -> np.ndarray:
+    """Cross product of two 3-vectors (much cheaper than ``np.cross`` for single vectors)."""
+    return np.array([a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2],
+                     a[0] * b[1] - a[1] * b[0]])
+
+
 def unit(v) -> np.ndarray:
     v = np.asarray(v, float)
     n = float(np.linalg.norm(v))
@@ -27,7 +38,7 @@ def rotate(v, axis, angle_rad: float) -> np.ndarray:
     v = np.asarray(v, float)
     k = np.asarray(axis, float)
     c, s = math.cos(angle_rad), math.sin(angle_rad)
-    return v * c + np.cross(k, v) * s + k * float(k @ v) * (1.0 - c)
+    return v * c + cross(k, v) * s + k * float(k @ v) * (1.0 - c)
 
 
 def perpendicular_basis(direction) -> tuple[np.ndarray, np.ndarray]:
@@ -38,8 +49,8 @@ def perpendicular_basis(direction) -> tuple[np.ndarray, np.ndarray]:
     """
     d = unit(direction)
     ref = np.array([0.0, 0.0, 1.0]) if abs(d[2]) < 0.95 else np.array([0.0, 1.0, 0.0])
-    a = unit(np.cross(ref, d))
-    b = np.cross(d, a)
+    a = unit(cross(ref, d))
+    b = cross(d, a)
     return a, b
 
 

@@ -7,7 +7,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from simulator.geometry import frame, rotate, unit, vec
+from simulator.geometry import cross, frame, rotate, unit, vec
 from simulator.state import Probe
 from simulator.transducer import PRESETS
 from simulator.world import World
@@ -25,10 +25,10 @@ def probe_axes(world: World, probe: Probe) -> tuple[np.ndarray, np.ndarray, np.n
     if np.linalg.norm(superior) < 1e-6:  # skin facing straight up or down: use anterior
         superior = np.array([0.0, 1.0, 0.0]) - n[1] * n
     superior = unit(superior)
-    medial = -world.side_sign * np.cross(n, superior)
+    medial = -world.side_sign * cross(n, superior)
     long_axis = math.cos(probe.rotation_rad) * superior + math.sin(probe.rotation_rad) * medial
     beam = rotate(-n, long_axis, probe.tilt_rad)
-    elevation = np.cross(beam, long_axis)
+    elevation = cross(beam, long_axis)
     return long_axis, elevation, beam
 
 
@@ -57,7 +57,7 @@ def move_probe(world: World, probe: Probe, slide_mm, rotate_rad: float,
         n = np.asarray(probe.normal)
         # slide in the skin plane, then drop back onto the skin along the normal
         along = unit(long_axis - (long_axis @ n) * n)
-        across = np.cross(n, along)
+        across = cross(n, along)
         target = np.asarray(probe.contact_mm) + along * slide_mm[0] + across * slide_mm[1]
         hit = world.skin_near(target, n)
         if hit is not None:

@@ -16,7 +16,7 @@ from simulator import events as ev
 from simulator import injection, needle, procedure
 from simulator import probe as probe_model
 from simulator.events import Event
-from simulator.geometry import angle_between, unit, vec
+from simulator.geometry import angle_between, clamp, cross, unit, vec
 from simulator.scenario import SURFACES, Step
 from simulator.state import Action, CArm, Needle, Probe, SimState
 from simulator.transducer import PRESETS
@@ -100,12 +100,9 @@ def _probe(world: World, state: SimState, action: Action, dt: float, out: list) 
         if placed is not None:
             p = placed
             out.append(Event(ev.PROBE_PLACED, {"contact_mm": list(p.contact_mm)}))
-    slide = np.clip(action.probe_slide_mm_s, -probe_model.MAX_SLIDE_MM_S,
-                    probe_model.MAX_SLIDE_MM_S) * dt
-    turn = float(np.clip(action.probe_rotate_rad_s, -probe_model.MAX_TURN_RAD_S,
-                         probe_model.MAX_TURN_RAD_S)) * dt
-    tilt = float(np.clip(action.probe_tilt_rad_s, -probe_model.MAX_TURN_RAD_S,
-                         probe_model.MAX_TURN_RAD_S)) * dt
+    slide = tuple(clamp(v, probe_model.MAX_SLIDE_MM_S) * dt for v in action.probe_slide_mm_s)
+    turn = clamp(action.probe_rotate_rad_s, probe_model.MAX_TURN_RAD_S) * dt
+    tilt = clamp(action.probe_tilt_rad_s, probe_model.MAX_TURN_RAD_S) * dt
     if slide[0] or slide[1] or turn or tilt:
         p = probe_model.move_probe(world, p, slide, turn, tilt)
     return replace(state, probe=p) if p is not state.probe else state
@@ -118,11 +115,9 @@ def _carm_motion(world: World, state: SimState, action: Action, dt: float) -> Si
             c = replace(c, field_mm=float(np.clip(value, 40.0, world.scenario.carm.detector_mm)))
         elif name == "low_dose":
             c = replace(c, low_dose=bool(value))
-    turn = np.clip(action.carm_rotate_rad_s, -carm_model.MAX_TURN_RAD_S,
-                   carm_model.MAX_TURN_RAD_S) * dt
-    shift = np.clip(action.carm_shift_mm_s, -carm_model.MAX_SHIFT_MM_S,
-                    carm_model.MAX_SHIFT_MM_S) * dt
-    if np.any(turn) or np.any(shift):
+    turn = tuple(clamp(v, carm_model.MAX_TURN_RAD_S) * dt for v in action.carm_rotate_rad_s)
+    shift = tuple(clamp(v, carm_model.MAX_SHIFT_MM_S) * dt for v in action.carm_shift_mm_s)
+    if any(turn) or any(shift):
         start = world.scenario.carm_start
         home = world.landmark(start.landmark, start.offset_mm)
         c = carm_model.move(c, turn, shift, home)
@@ -139,20 +134,18 @@ def _needle(world: World, state: SimState, action: Action, dt: float, out: list)
         n = replace(n, bevel_rad=(n.bevel_rad + math.pi) % (2 * math.pi))
         out.append(Event(ev.BEVEL_FLIPPED, {"bevel_deg": round(math.degrees(n.bevel_rad))}))
     if action.twist_rad_s:
-        twist = float(np.clip(action.twist_rad_s, -needle.MAX_TWIST_RAD_S,
-                              needle.MAX_TWIST_RAD_S)) * dt
+        twist = clamp(action.twist_rad_s, needle.MAX_TWIST_RAD_S) * dt
         n = replace(n, bevel_rad=(n.bevel_rad + twist) % (2 * math.pi))
     if (action.entry_slide_mm_s[0] or action.entry_slide_mm_s[1]) and not n.in_skin:
         n = _slide_entry(world, n, np.asarray(action.entry_slide_mm_s) * dt, out)
-    yaw, pitch = (float(np.clip(r, -needle.MAX_STEER_RAD_S, needle.MAX_STEER_RAD_S)) * dt
-                  for r in action.steer_rad_s)
+    yaw, pitch = (clamp(r, needle.MAX_STEER_RAD_S) * dt for r in action.steer_rad_s)
     if yaw or pitch:
         n, e = needle.steer(world, n, yaw, pitch)
         out += e
     if action.withdraw:
         n, e = needle.withdraw(world, n)
         out += e
-    speed = float(np.clip(action.advance_mm_s, -needle.MAX_SPEED_MM_S, needle.MAX_SPEED_MM_S))
+    speed = clamp(action.advance_mm_s, needle.MAX_SPEED_MM_S)
     was_in_skin = n.in_skin
     if speed > 0.0:
         state = _maybe_redirect(state, n, out)
@@ -200,9 +193,9 @@ def _slide_entry(world: World, n: Needle, slide_mm, out: list) -> Needle:
     normal = hit.normal if hit is not None else -np.asarray(n.direction)
     forward = np.asarray(n.direction) - (np.asarray(n.direction) @ normal) * normal
     if np.linalg.norm(forward) < 1e-6:
-        forward = np.cross(normal, [1.0, 0.0, 0.0])
+        forward = cross(normal, [1.0, 0.0, 0.0])
     forward = unit(forward)
-    side = np.cross(normal, forward)
+    side = cross(normal, forward)
     point = np.asarray(n.entry_mm) + forward * slide_mm[0] + side * slide_mm[1]
     moved = world.skin_near(point, normal)
     if moved is None:
@@ -227,7 +220,7 @@ def _maybe_redirect(state: SimState, n: Needle, out: list) -> SimState:
 
 
 def _inject(world: World, state: SimState, action: Action, dt: float, out: list) -> SimState:
-    rate = float(np.clip(action.inject_ml_s, 0.0, MAX_INJECT_ML_S))
+    rate = max(0.0, clamp(action.inject_ml_s, MAX_INJECT_ML_S))
     if rate <= 0.0:
         return _close_bolus(state, out)
     syringe = state.syringe

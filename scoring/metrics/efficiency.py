@@ -8,6 +8,7 @@ import numpy as np
 
 from scoring.metrics.base import Metric
 from simulator import events as ev
+from simulator.geometry import cross
 
 
 class TotalTime(Metric):
@@ -117,8 +118,8 @@ class TissueDamage(Metric):
             return
         t0, t1 = np.asarray(a.tip_mm), np.asarray(b.tip_mm)
         e0, e1 = np.asarray(a.entry_mm), np.asarray(b.entry_mm)
-        self._area += 0.5 * np.linalg.norm(np.cross(t0 - t1, e1 - t1))
-        self._area += 0.5 * np.linalg.norm(np.cross(e0 - e1, t0 - e1))
+        self._area += 0.5 * np.linalg.norm(cross(t0 - t1, e1 - t1))
+        self._area += 0.5 * np.linalg.norm(cross(e0 - e1, t0 - e1))
 
     def value(self):
         return float(self._area)

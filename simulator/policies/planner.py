@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from simulator.anatomy.manifest import Role
-from simulator.geometry import perpendicular_basis, rotate, unit
+from simulator.geometry import cross, perpendicular_basis, rotate, unit
 from simulator.world import World
 
 BLOCKING_ROLES = (Role.bone, Role.cartilage, Role.artery, Role.vein, Role.nerve)
@@ -135,23 +135,23 @@ def in_plane_probe(world: World, plan: Plan):
 
     u = plan.direction
     n_e = plan.entry_normal
-    m0 = unit(np.cross(u, n_e))
+    m0 = unit(cross(u, n_e))
     up = unit(n_e - (n_e @ m0) * m0)
     hit = world.skin_along(plan.target_mm + up * 250.0, -up, 300.0)
     contact, normal = hit.point, hit.normal
-    m = unit(np.cross(u, contact - plan.target_mm))  # normal of the plane: needle line + contact
-    long_axis = unit(np.cross(normal, m))
+    m = unit(cross(u, contact - plan.target_mm))  # normal of the plane: needle line + contact
+    long_axis = unit(cross(normal, m))
     if long_axis @ u < 0:
         long_axis = -long_axis
-    beam = unit(np.cross(m, long_axis))
+    beam = unit(cross(m, long_axis))
     if beam @ normal > 0:
         beam = -beam
     # rotation: long axis in the (superior, medial) skin basis of the probe model
     probe = Probe(tuple(contact), tuple(normal), 0.0)
     sup, _, _ = probe_axes(world, probe)
-    medial = -world.side_sign * np.cross(normal, sup)
+    medial = -world.side_sign * cross(normal, sup)
     rotation = math.atan2(long_axis @ medial, long_axis @ sup)
-    tilt = math.atan2(np.cross(-normal, beam) @ long_axis, -normal @ beam)
+    tilt = math.atan2(cross(-normal, beam) @ long_axis, -normal @ beam)
     return contact, normal, rotation, tilt
 
 
