@@ -9,6 +9,8 @@ SUITES = {
     "core": "simulator.bench.core",
     "ultrasound": "simulator.bench.ultrasound",
     "fluoro": "simulator.bench.fluoro",
+    "app": "simulator.bench.app",
+    "assess": "simulator.bench.assess",
 }
 
 

@@ -17,8 +17,19 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_
                   help="jointsim: image-guided joint injection training simulator.")
 
 
+# Command modules; each registers its commands on ``app`` when imported.
+COMMAND_MODULES = ("core", "snapshot", "bench", "run", "report", "scenario_tools")
+
+
 def _register() -> None:
-    from simulator.cli import anatomy, bench, core, snapshot  # noqa: F401 - registers commands
+    from importlib import import_module
+    from importlib.util import find_spec
+
+    for name in COMMAND_MODULES:
+        module = f"simulator.cli.{name}"
+        if find_spec(module) is not None:
+            import_module(module)
+    from simulator.cli import anatomy
 
     app.add_typer(anatomy.app, name="anatomy")
 
