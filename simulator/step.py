@@ -18,7 +18,7 @@ from simulator import probe as probe_model
 from simulator.events import Event
 from simulator.geometry import angle_between, clamp, cross, unit, vec
 from simulator.scenario import SURFACES, Step
-from simulator.state import Action, CArm, Needle, Probe, SimState
+from simulator.state import NOOP, Action, CArm, Needle, Probe, SimState
 from simulator.transducer import PRESETS
 from simulator.world import World
 
@@ -55,8 +55,11 @@ def step(world: World, state: SimState, action: Action) -> tuple[SimState, tuple
     """Advance one tick. Returns the new state and the events of this tick."""
     if state.ended:
         return replace(state, tick=state.tick + 1), ()
-    out: list[Event] = []
     dt = world.dt_s
+    if (action == NOOP and not state.injecting and (state.carm is None or not state.carm.beam_on)
+            and (state.tick + 1) * dt < world.scenario.limits.time_s):
+        return replace(state, tick=state.tick + 1), ()  # nothing moves: only time passes
+    out: list[Event] = []
     if action.mark:
         state, e = procedure.mark(world, state, action.mark)
         out += e

@@ -29,6 +29,8 @@ class Metric(ABC):
         Direction of "good", for benchmarks and strengths/weaknesses wording.
     modality : str or None
         'ultrasound' or 'fluoroscopy' when the metric only applies to that guidance.
+    every_tick : bool
+        Needs every tick; otherwise it is only fed ticks where something changed.
     """
 
     key = ""
@@ -37,6 +39,7 @@ class Metric(ABC):
     step = ""
     lower_is_better = True
     modality: str | None = None
+    every_tick = False
 
     def __init__(self, world: World):
         self.world = world

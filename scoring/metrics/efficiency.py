@@ -16,6 +16,7 @@ class TotalTime(Metric):
     label = "Total procedure time"
     unit = "s"
     step = "completion"
+    every_tick = True
 
     def __init__(self, world):
         super().__init__(world)
@@ -61,6 +62,7 @@ class TimeInTissue(Metric):
     label = "Time with the needle in tissue"
     unit = "s"
     step = "needle_placement"
+    every_tick = True
 
     def __init__(self, world):
         super().__init__(world)
