@@ -56,7 +56,7 @@ def pressure_kpa(world: World, state: SimState, rate_ml_s: float) -> float:
 
 def effusion_ml(world: World) -> float:
     """Fluid already in the joint: ~1 mL per mm of recess effusion (hip) [derived]."""
-    return world.scenario.anatomy.patient.effusion_mm * 1.0
+    return world.patient.effusion_mm * 1.0
 
 
 def intra_articular_ml(state: SimState) -> float:
@@ -72,7 +72,7 @@ def aspiration_result(world: World, needle: Needle) -> str:
         return "arterial_blood"
     if role is Role.vein:
         return "venous_blood"
-    if role in (Role.joint_cavity, Role.bursa) and world.scenario.anatomy.patient.effusion_mm >= 2:
+    if role in (Role.joint_cavity, Role.bursa) and world.patient.effusion_mm >= 2:
         return "synovial_fluid"
     return "none"
 

@@ -10,6 +10,7 @@ import numpy as np
 from simulator.anatomy.library import model_folder
 from simulator.anatomy.manifest import read_manifest
 from simulator.anatomy.model import Anatomy
+from simulator.anatomy.patient import PatientParams
 from simulator.paths import scenario_path
 from simulator.scenario import Scenario, anatomy_folder, load_scenario
 from simulator.world import World, make_world
@@ -17,14 +18,20 @@ from simulator.world import World, make_world
 REACH_MARGIN_MM = 20.0
 
 
-def resolve_anatomy_folder(scenario: Scenario, path: str | Path | None,
+def session_patient(scenario: Scenario, seed: int) -> PatientParams:
+    """The patient a session with ``seed`` meets (drawn if the scenario varies it)."""
+    return scenario.anatomy.patient.draw(seed)
+
+
+def resolve_anatomy_folder(scenario: Scenario, path: str | Path | None, seed: int = 0,
                            progress=None) -> Path:
-    """The mesh-set folder the scenario's anatomy lives in (generated into the cache)."""
+    """The mesh-set folder of the session's anatomy (generated into the cache if needed)."""
     folder = anatomy_folder(scenario, path)
     if folder is not None:
         return folder
     spec = scenario.anatomy
-    return model_folder(spec.model, spec.patient, spec.seed, progress)
+    anatomy_seed = seed if spec.seed == "session" else spec.seed
+    return model_folder(spec.model, session_patient(scenario, seed), anatomy_seed, progress)
 
 
 def needle_roi(scenario: Scenario, folder: Path) -> tuple[np.ndarray, np.ndarray]:
@@ -39,16 +46,18 @@ def _anatomy(folder: Path, roi: tuple, progress=None) -> Anatomy:
     return Anatomy.load(folder, roi_mm=(np.array(roi[:3]), np.array(roi[3:])), progress=progress)
 
 
-def load_world(path: str | Path, *, progress=None) -> World:
-    """Load a scenario (a path or a shipped scenario name) with its anatomy."""
+def load_world(path: str | Path, *, seed: int = 0, progress=None) -> World:
+    """Load a scenario (a path or a shipped scenario name) with the anatomy of session
+    ``seed``."""
     path = scenario_path(str(path))
     scenario = load_scenario(path)
-    return world_for(scenario, path, progress=progress)
+    return world_for(scenario, path, seed=seed, progress=progress)
 
 
-def world_for(scenario: Scenario, path: str | Path | None, *, progress=None) -> World:
-    """Bind an already loaded scenario to its anatomy."""
-    folder = resolve_anatomy_folder(scenario, path, progress)
+def world_for(scenario: Scenario, path: str | Path | None, *, seed: int = 0,
+              progress=None) -> World:
+    """Bind an already loaded scenario to the anatomy of session ``seed``."""
+    folder = resolve_anatomy_folder(scenario, path, seed, progress)
     lo, hi = needle_roi(scenario, folder)
     anatomy = _anatomy(folder.resolve(), tuple(np.round(np.r_[lo, hi], 3)), progress)
-    return make_world(scenario, anatomy)
+    return make_world(scenario, anatomy, session_patient(scenario, seed), seed)

@@ -54,13 +54,14 @@ def open_log(path: str | Path, scenario: str | Path | None = None,
         raise InputError(f"log was recorded with another scenario (or {spath} changed since): "
                          "scenario checksums differ; pass the scenario it was recorded with "
                          "via --scenario", path=path, field="scenario_sha256")
-    return log, world_for(loaded, spath, progress=progress), spath
+    seed = int(header.get("seed", 0))
+    return log, world_for(loaded, spath, seed=seed, progress=progress), spath
 
 
 def replay(log: LogData, world: World, *, observers=(), verify: bool = True,
            progress=None) -> ReplayResult:
     """Re-run the log's actions tick by tick; with ``verify`` find the first event mismatch."""
-    session = Session(world, seed=int(log.header.get("seed", 0)), observers=observers)
+    session = Session(world, observers=observers)
     action = NOOP
     mismatch = None
     ticks = log.ticks

@@ -15,11 +15,11 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from simulator.anatomy.manifest import format_validation_error
-from simulator.anatomy.patient import PatientParams
 from simulator.errors import InputError
+from simulator.variety import PatientSpec
 
 SCHEMA_VERSION = 1
 
@@ -49,9 +49,19 @@ class Step(StrEnum):
 class AnatomySpec(_Model):
     model: str = Field("hip", description="Anatomy model: a generator name ('hip') or a path "
                        "(relative to the scenario file) to a folder with a mesh-set manifest.")
-    patient: PatientParams = Field(default_factory=PatientParams,
-                                   description="The patient the model is generated for.")
-    seed: int = Field(0, ge=0, description="Anatomical variation seed of the generated model.")
+    patient: PatientSpec = Field(default_factory=PatientSpec,
+                                 description="The patient the model is generated for; any "
+                                 "field may be a distribution drawn from the session seed.")
+    seed: int | Literal["session"] = Field(
+        0, description="Anatomical variation seed of the generated model, or 'session' to "
+        "take the session seed (a different anatomy every attempt).")
+
+    @field_validator("seed")
+    @classmethod
+    def _seed_positive(cls, value):
+        if isinstance(value, int) and value < 0:
+            raise ValueError("seed must be >= 0 or 'session'")
+        return value
 
 
 class NeedleSpec(_Model):

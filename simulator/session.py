@@ -23,19 +23,20 @@ class Session:
     Parameters
     ----------
     world : World
-    seed : int
-        Recorded in the log; seeds per-frame imaging noise and patient draws.
+    seed : int, optional
+        Recorded in the log; seeds per-frame imaging noise. Defaults to the seed the world
+        was built for (which drew the patient).
     log_path : path, optional
         Where to write the session log (JSON Lines). Without it nothing is written.
     observers : iterable of callables ``(prev_state, state, action, events)``
         Called after every tick (live metrics, the HUD).
     """
 
-    def __init__(self, world: World, *, seed: int = 0, log_path: str | Path | None = None,
+    def __init__(self, world: World, *, seed: int | None = None, log_path: str | Path | None = None,
                  trainee: str = "", run_id: str | None = None, mode: str = "learning",
                  scenario_path: str | Path = "", observers: Iterable[Observer] = ()):
         self.world = world
-        self.seed = seed
+        self.seed = world.seed if seed is None else seed
         self.observers = list(observers)
         self.run_id = run_id or uuid.uuid4().hex[:12]
         self.state = initial_state(world)
@@ -43,7 +44,8 @@ class Session:
         if log_path is not None:
             header = make_header(
                 scenario_id=world.scenario.id, scenario_sha256=world.scenario.digest(),
-                scenario_path=str(scenario_path), seed=seed, dt_s=world.dt_s, trainee=trainee,
+                scenario_path=str(scenario_path), seed=self.seed, dt_s=world.dt_s,
+                trainee=trainee,
                 run_id=self.run_id, mode=mode,
                 started=_dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"))
             self.log = LogWriter(log_path, header, heartbeat_ticks=round(1.0 / world.dt_s))

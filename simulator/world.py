@@ -11,6 +11,7 @@ import numpy as np
 
 from simulator.anatomy.manifest import Role
 from simulator.anatomy.model import Anatomy
+from simulator.anatomy.patient import PatientParams
 from simulator.geometry import unit
 from simulator.scenario import Scenario
 from simulator.tissues import Tissue
@@ -42,6 +43,8 @@ class World:
 
     scenario: Scenario
     anatomy: Anatomy
+    patient: PatientParams
+    seed: int
     side_sign: float
     role_of: tuple
     tissue_of: tuple
@@ -109,8 +112,13 @@ class World:
         return smooth if smooth @ flat > _CREASE_COS else flat.copy()
 
 
-def make_world(scenario: Scenario, anatomy: Anatomy) -> World:
-    """Bind a scenario to its anatomy (names were validated when the scenario was loaded)."""
+def make_world(scenario: Scenario, anatomy: Anatomy, patient: PatientParams | None = None,
+               seed: int = 0) -> World:
+    """Bind a scenario to its anatomy for session ``seed`` (the patient drawn for it).
+
+    Structure names were validated when the scenario was loaded.
+    """
+    patient = patient or scenario.anatomy.patient.draw(seed)
     structures = anatomy.structures
     role_of = (None, *(s.role for s in structures))
     tissue_of = (None, *(s.tissue for s in structures))
@@ -118,10 +126,10 @@ def make_world(scenario: Scenario, anatomy: Anatomy) -> World:
     for d in scenario.dangers:
         danger[anatomy.structure(d.structure).index] = (d.structure, d.severity)
     target = scenario.targets[0]
-    side_sign = 1.0 if scenario.anatomy.patient.side == "right" else -1.0
+    side_sign = 1.0 if patient.side == "right" else -1.0
     offsets = np.cumsum([0] + [len(s.faces) for s in structures])[:-1]
     vertex_normals = tuple(_vertex_normals(s.vertices, s.faces) for s in structures)
-    world = World(scenario, anatomy, side_sign, role_of, tissue_of, danger,
+    world = World(scenario, anatomy, patient, seed, side_sign, role_of, tissue_of, danger,
                   anatomy.structure(target.structure).index,
                   anatomy.landmarks[target.landmark].copy(), target.tolerance_mm,
                   np.zeros(3), vertex_normals, offsets)

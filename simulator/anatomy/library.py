@@ -30,6 +30,13 @@ def reference_manifest(model: str, folder: Path | None) -> Manifest:
     return read_manifest(folder)
 
 
+def _generator_code() -> str:
+    """Hash of the generator sources: a changed generator never reuses stale cached meshes."""
+    from simulator.anatomy import generators
+
+    return cache.file_digest(sorted(Path(generators.__file__).parent.glob("*.py")))
+
+
 def model_folder(model: str, patient: PatientParams, seed: int, progress=None) -> Path:
     """Folder holding the generated mesh set for ``(model, patient, seed)``.
 
@@ -49,7 +56,7 @@ def model_folder(model: str, patient: PatientParams, seed: int, progress=None) -
             return shipped
     except InputError:
         pass
-    folder = cache.cache_dir() / "anatomy" / f"{model}-{cache.digest(wanted, 'v1')}"
+    folder = cache.cache_dir() / "anatomy" / f"{model}-{cache.digest(wanted, _generator_code())}"
     if not (folder / "manifest.yaml").is_file():
         if progress:
             progress(f"generating {model} anatomy for {patient.key()} seed {seed}")

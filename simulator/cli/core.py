@@ -30,10 +30,10 @@ def demo(
     from simulator.session import Session, run_policy
 
     path = scenario_path(scenario)
-    world = load_world(path, progress=say)
+    world = load_world(path, seed=seed, progress=say)
     scorer = Scorer(world)
     with staged_dir(out) as stage:
-        session = Session(world, seed=seed, log_path=stage / "session.jsonl",
+        session = Session(world, log_path=stage / "session.jsonl",
                           trainee=trainee or policy, mode="assessment",
                           scenario_path=path.resolve(), observers=[scorer])
         actor = make_policy(policy, world, seed)
