@@ -1,0 +1,72 @@
+"""Key frames re-rendered from the log: the ultrasound or fluoroscopy image the trainee saw
+at skin puncture, first target contact and injection.
+
+The renderers are pure views of a state, with noise drawn from ``(seed, tick)``, so the frame
+re-rendered here is the frame shown live.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from importlib import import_module
+from importlib.util import find_spec
+
+import numpy as np
+
+from scoring.report.timeline import KeyFrame
+from simulator.world import World
+
+RENDERERS = {
+    "ultrasound": ("simulator.imaging.ultrasound", "render_ultrasound"),
+    "fluoroscopy": ("simulator.imaging.fluoro", "render_fluoro"),
+}
+
+
+@dataclass
+class RenderedFrame:
+    key: KeyFrame
+    modality: str
+    png: bytes
+
+
+def modalities(world: World) -> list[str]:
+    """Imaging the scenario uses, in the order shown."""
+    sc = world.scenario
+    return [m for m, used in (("ultrasound", sc.uses_ultrasound),
+                              ("fluoroscopy", sc.uses_fluoroscopy)) if used]
+
+
+def missing_renderers(world: World) -> list[str]:
+    """Renderer modules this scenario needs that are not installed."""
+    return [RENDERERS[m][0] for m in modalities(world) if find_spec(RENDERERS[m][0]) is None]
+
+
+def to_png(image) -> bytes:
+    """A uint8 grey ``(h, w)`` or colour ``(h, w, 3|4)`` array as PNG bytes."""
+    from PIL import Image
+
+    arr = np.asarray(image)
+    if arr.dtype != np.uint8:
+        arr = np.clip(arr, 0, 255).astype(np.uint8)
+    buf = io.BytesIO()
+    Image.fromarray(arr).save(buf, format="PNG", optimize=False)
+    return buf.getvalue()
+
+
+def render_key_frames(world: World, seed: int, frames: list[KeyFrame]) -> list[RenderedFrame]:
+    """Render every key frame with every imaging modality the scenario uses.
+
+    The state the fluoroscopy renderer sees is the state at the key moment; when the beam
+    was off then, the frame shows what a spot image would have shown.
+    """
+    out = []
+    for modality in modalities(world):
+        module, name = RENDERERS[modality]
+        if find_spec(module) is None:
+            continue
+        render = getattr(import_module(module), name)
+        for key in frames:
+            frame = render(world, key.state, seed=seed, tick=key.state.tick)
+            out.append(RenderedFrame(key, modality, to_png(frame.image)))
+    return out
