@@ -28,14 +28,17 @@ def session_pictures(analysis) -> dict:
     from scoring.report.keyframes import missing_renderers, render_key_frames
 
     tl, world = analysis.timeline, analysis.world
-    frames = render_key_frames(world, analysis.doc["seed"], tl.ordered_key_frames())
-    note = ""
+    note, frames = "", []
     missing = missing_renderers(world)
     if missing:
         note = (f"Key frames not shown: this installation lacks {', '.join(missing)}, "
-                "the renderer that re-creates the images from the log.")
+                "which re-creates the images from the log.")
     elif not tl.ordered_key_frames():
         note = "No key moment happened in this session (the skin was never punctured)."
+    try:
+        frames = render_key_frames(world, analysis.doc["seed"], tl.ordered_key_frames())
+    except Exception as exc:  # noqa: BLE001 - a renderer bug must not cost the whole report
+        note = f"Key frames could not be rendered ({exc.__class__.__name__}: {exc})."
     return {"timeline_png": timeline_png(tl, world), "path_png": path3d_png(tl, world),
             "frames": frames, "frames_note": note}
 

@@ -37,9 +37,20 @@ def modalities(world: World) -> list[str]:
                               ("fluoroscopy", sc.uses_fluoroscopy)) if used]
 
 
+def renderer(modality: str):
+    """The render function for ``modality``, or ``None`` when it is not installed (yet)."""
+    module, name = RENDERERS[modality]
+    try:
+        if find_spec(module) is None:
+            return None
+        return getattr(import_module(module), name, None)
+    except ImportError:
+        return None
+
+
 def missing_renderers(world: World) -> list[str]:
-    """Renderer modules this scenario needs that are not installed."""
-    return [RENDERERS[m][0] for m in modalities(world) if find_spec(RENDERERS[m][0]) is None]
+    """Renderers this scenario needs that are not available, as ``module.function``."""
+    return [".".join(RENDERERS[m]) for m in modalities(world) if renderer(m) is None]
 
 
 def to_png(image) -> bytes:
@@ -62,10 +73,9 @@ def render_key_frames(world: World, seed: int, frames: list[KeyFrame]) -> list[R
     """
     out = []
     for modality in modalities(world):
-        module, name = RENDERERS[modality]
-        if find_spec(module) is None:
+        render = renderer(modality)
+        if render is None:
             continue
-        render = getattr(import_module(module), name)
         for key in frames:
             frame = render(world, key.state, seed=seed, tick=key.state.tick)
             out.append(RenderedFrame(key, modality, to_png(frame.image)))

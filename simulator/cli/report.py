@@ -1,0 +1,183 @@
+"""``jointsim report`` (one session's report) and ``jointsim assess`` (assessment runs and
+cohort reports)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import typer
+
+from simulator.cli import app
+from simulator.cli.common import say, staged_dir
+from simulator.errors import InputError
+
+
+def _need_report_extra() -> None:
+    from importlib.util import find_spec
+
+    missing = [m for m in ("matplotlib", "jinja2", "reportlab", "sqlalchemy")
+               if find_spec(m) is None]
+    if missing:
+        raise InputError(f"reports need {', '.join(missing)}: install them with "
+                         "pip install 'jointsim[report]'")
+
+
+@app.command()
+def report(
+    log: Path = typer.Argument(..., help="Session log (JSON Lines)."),
+    out: Path = typer.Option(..., "--out", help="Folder for report.html, report.pdf and "
+                             "score.json."),
+    scenario: str | None = typer.Option(None, help="Scenario file, if not where the log says."),
+    images: bool = typer.Option(True, "--images/--no-images", help="Key frames, timeline and "
+                                "3D path (slower)."),
+) -> None:
+    """Replay, verify and re-score a session log and write its report (HTML, PDF, JSON)."""
+    _need_report_extra()
+    from scoring.report import write_session_report
+    from scoring.report.session import analyse
+
+    analysis = analyse(log, scenario, timeline=images)
+    doc = analysis.doc
+    if not doc["replay_verified"]:
+        raise InputError(f"log does not replay identically (first difference at tick "
+                         f"{doc['replay_mismatch_tick']}); it was edited or recorded by "
+                         "different mechanics", path=log)
+    with staged_dir(out) as stage:
+        write_session_report(analysis, stage, images=images)
+    verdict = "PASS" if doc["passed"] else "FAIL"
+    print(f"{doc['scenario']}: {verdict}  score {doc['score']:.1f} / 100 "
+          f"(pass mark {doc['pass_score']:.0f})")
+    for name in ("report.html", "report.pdf", "score.json"):
+        print(f"  {out / name}")
+
+
+@app.command()
+def assess(
+    recordings: list[Path] = typer.Argument(None, help="Session logs, or folders searched "
+                                            "for *.jsonl."),
+    out: Path = typer.Option(..., "--out", help="Output folder: session reports, cohort "
+                             "report, CSV and (by default) the results database."),
+    db: str | None = typer.Option(None, "--db", help="Results database: a SQLAlchemy URL "
+                                  "(postgresql://...) or a SQLite file path "
+                                  "[default: OUT/results.sqlite]."),
+    images: bool = typer.Option(True, "--images/--no-images", help="Key frames and plots in "
+                                "the session reports."),
+    jobs: int = typer.Option(0, "--jobs", help="Worker processes [default: CPU count]."),
+    groups: Path | None = typer.Option(None, "--groups", help="CSV 'trainee,group' giving "
+                                       "each trainee's skill group (novice, expert ...)."),
+    simulate_cohort: int = typer.Option(0, "--simulate-cohort", metavar="N", help="Record N "
+                                        "sessions from the expert and novice policies over "
+                                        "several patients, then assess them."),
+    scenario: str = typer.Option("hip_anterior_us", help="Scenario for --simulate-cohort."),
+    seed: int = typer.Option(0, help="First seed for --simulate-cohort."),
+    cusum_criterion: str = typer.Option("passed", help="Success for the CUSUM: 'passed' or "
+                                        "'<metric> <op> <number>', e.g. "
+                                        "'tip_to_target_mm<=3'."),
+    cusum_p0: float = typer.Option(0.10, help="CUSUM acceptable failure rate."),
+    cusum_p1: float = typer.Option(0.30, help="CUSUM unacceptable failure rate."),
+    cusum_alpha: float = typer.Option(0.10, help="CUSUM type I error."),
+    cusum_beta: float = typer.Option(0.20, help="CUSUM type II error."),
+) -> int:
+    """Verify, re-score and report session logs; store results; write the cohort report."""
+    _need_report_extra()
+    from scoring import cohort
+    from scoring.assess import Job, default_jobs, find_logs, read_groups
+    from scoring.assess import assess as run_assess
+    from scoring.store import Store, database_url
+
+    design = cohort.CusumDesign(cusum_p0, cusum_p1, cusum_alpha, cusum_beta)
+    criterion = cohort.parse_criterion(cusum_criterion)
+    group_of = read_groups(groups)
+    jobs = jobs if jobs > 0 else default_jobs()
+    if simulate_cohort and recordings:
+        raise InputError("give RECORDINGS or --simulate-cohort N, not both",
+                         field="--simulate-cohort")
+    if simulate_cohort < 0:
+        raise InputError("--simulate-cohort needs a positive number of sessions",
+                         field="--simulate-cohort")
+    logs, missing = find_logs(recordings or [])
+    if not simulate_cohort and not logs:
+        raise InputError("no session logs found: give log files or folders holding *.jsonl "
+                         "files, or --simulate-cohort N", field="RECORDINGS")
+    if simulate_cohort:
+        _check_fresh(out, db)
+    store = Store(database_url(db, out))
+    with staged_dir(out) as stage:
+        if simulate_cohort:
+            job_list = _simulate(simulate_cohort, scenario, seed, stage, out, jobs)
+        else:
+            job_list = [Job(p, group=group_of.get(_trainee(p), "")) for p in logs]
+        bar = _bar(2 * len(job_list), "assess")
+        summary = run_assess(job_list, stage, out, store, images=images, jobs=jobs, bar=bar,
+                             extra_skipped=missing,
+                             cohort_options={"design": design, "criterion": criterion})
+        bar.close()
+    store.close()
+    sessions, _ = store_counts(store)
+    print(f"assessed {len(summary.scored)} session(s) in {summary.seconds:.1f} s: "
+          f"{summary.added} added, {summary.updated} updated; {sessions} in the database")
+    if summary.skipped:
+        print(f"skipped {len(summary.skipped)} log(s):")
+        for path, why in summary.skipped:
+            print(f"  {path}: {why}")
+    print(f"  cohort report: {out / 'cohort_report.html'} (and .pdf)")
+    print(f"  session reports: {out / 'sessions'}")
+    print(f"  table: {out / 'sessions.csv'}")
+    return 1 if summary.skipped else 0
+
+
+def store_counts(store) -> tuple[int, int]:
+    return store.count()
+
+
+def _trainee(log: Path) -> str:
+    import json
+
+    try:
+        with open(log, encoding="utf-8") as f:
+            return str(json.loads(f.readline()).get("trainee", ""))
+    except (OSError, ValueError, AttributeError):
+        return ""
+
+
+def _bar(total: int, desc: str):
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=desc, file=sys.stderr, unit="step", leave=False,
+                disable=None, mininterval=0.5)
+
+
+def _check_fresh(out: Path, db: str | None) -> None:
+    from scoring.store import DEFAULT_DB_NAME
+
+    if db is None and (out / DEFAULT_DB_NAME).exists():
+        raise InputError("this folder already holds an assessment database; a simulated "
+                         "cohort records new sessions, so give it a new --out folder",
+                         path=out / DEFAULT_DB_NAME, field="--out")
+
+
+def _simulate(n: int, scenario: str, seed: int, stage: Path, out: Path, jobs: int):
+    from scoring.assess import Job, parallel
+    from scoring.cohort_sim import RecordJob, plan_cohort, record_trainee, write_variants
+    from simulator.loading import load_world
+    from simulator.paths import scenario_path
+
+    path = scenario_path(scenario)
+    if not path.is_file():
+        raise InputError(f"scenario {scenario!r} not found; give a scenario file or a shipped "
+                         "name such as hip_anterior_us", field="--scenario")
+    load_world(path, progress=say)  # validates the scenario before any recording
+    people = plan_cohort(n)
+    rec = stage / "recordings"
+    variants = write_variants(path, rec / "scenarios", (out / "recordings" / "scenarios"))
+    say(f"recording {n} simulated sessions ({len(people)} trainees, {len(variants)} "
+        f"patients) with {jobs} worker(s)")
+    for staged, _ in variants:  # generate each patient's anatomy once, before the workers
+        load_world(staged, progress=say)
+    bar = _bar(len(people), "record")
+    results = parallel(record_trainee, [RecordJob(p, variants, rec, seed) for p in people],
+                       jobs, bar.update)
+    bar.close()
+    return [Job(log, scenario=staged_scenario, stored_as=out / "recordings" / log.name)
+            for logs in results for log, staged_scenario in logs]
