@@ -1,0 +1,194 @@
+"""The HUD: top bar, needle / syringe / imaging readouts, the procedure checklist, prompts."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pygame
+
+from simulator import needle as needle_model
+from simulator.app.bindings import key_name
+from simulator.app.draw import ACCENT, DIM, LEVEL_COLOURS, TEXT, Layout, Text, bar, panel
+from simulator.app.trainee import STEP_LABELS
+from simulator.procedure import MANUAL_STEPS
+from simulator.scenario import Step
+
+STEP_HINTS = {
+    Step.patient_positioning: "Position the patient",
+    Step.skin_prep: "Antiseptic skin prep and sterile drape",
+    Step.time_out: "Time-out: patient, side, consent, allergies",
+    Step.imaging_setup: {"ultrasound": "Find the target with the probe (arrows, , . [ ]), set "
+                                       "depth (PgUp/PgDn), then confirm",
+                         "fluoroscopy": "Centre the C-arm on the target (arrows) and take an "
+                                        "image (F), then confirm"},
+    Step.needle_placement: "Place the needle (N), aim (W A S D) and advance (Space)",
+    Step.aspiration: "Aspirate (R) before injecting",
+    Step.injection: "Inject (hold E) and watch the spread",
+    Step.completion: "Needle out and dressing on, then confirm",
+}
+
+
+def key_label(bindings, command: str) -> str:
+    c = bindings.commands.get(command)
+    if c is None or not c.keys:
+        return ""
+    name = key_name(c.keys[0])
+    return {"return": "Enter", "escape": "Esc", "backspace": "Backspace"}.get(
+        name, name.upper() if len(name) <= 3 else name.title())
+
+
+@dataclass
+class HudInfo:
+    """What the HUD shows besides the state (filled by the app each frame)."""
+
+    attempt: int
+    mode: str
+    tool: str
+    view: str
+    paused: bool
+    fps: float
+    show_fps: bool
+    gamepads: int
+
+
+class Hud:
+    def __init__(self, world, text: Text, layout: Layout, bindings, *, learning: bool):
+        self.world = world
+        self.text = text
+        self.layout = layout
+        self.bindings = bindings
+        self.learning = learning
+        self._angle_key = None
+        self._angle = math.nan
+
+    # -- readouts ---------------------------------------------------------------------------
+    def angle_to_skin_deg(self, needle) -> float:
+        if needle.entry_mm is None:
+            return math.nan
+        key = (needle.entry_mm, needle.direction)
+        if key != self._angle_key:
+            d = np.asarray(needle.direction)
+            hit = self.world.skin_along(np.asarray(needle.entry_mm) - d * 60.0, d, 120.0)
+            if hit is None:
+                self._angle = math.nan
+            else:
+                cos = float(np.clip(-d @ hit.normal, -1.0, 1.0))
+                self._angle = 90.0 - math.degrees(math.acos(cos))
+            self._angle_key = key
+        return self._angle
+
+    def next_step(self, state) -> Step | None:
+        done = set(state.steps_done)
+        for step in self.world.scenario.procedure.steps:
+            if step.value not in done:
+                return step
+        return None
+
+    # -- drawing ----------------------------------------------------------------------------
+    def draw_top(self, surf: pygame.Surface, state, info: HudInfo) -> None:
+        r = self.layout.top
+        panel(surf, r, (22, 25, 31))
+        t, sc = self.text, self.world.scenario
+        t.draw(surf, sc.title, (10, r.centery), 22, TEXT, True, "midleft")
+        mode_col = (110, 220, 130) if info.mode == "learning" else (255, 190, 70)
+        elapsed = state.tick * self.world.dt_s
+        right = f"{info.mode.upper()}   attempt {info.attempt}   " \
+                f"{int(elapsed // 60):02d}:{int(elapsed % 60):02d} / " \
+                f"{int(sc.limits.time_s // 60):02d}:00"
+        if info.gamepads:
+            right = f"gamepad x{info.gamepads}   " + right
+        if info.show_fps:
+            right = f"{info.fps:4.0f} fps   " + right
+        help_key = key_label(self.bindings, "help")
+        t.draw(surf, f"{help_key}: controls", (r.right - 10, r.centery), 20, DIM,
+               anchor="midright")
+        t.draw(surf, right, (r.right - 130, r.centery), 20, mode_col, anchor="midright")
+
+    def draw_panel(self, surf: pygame.Surface, state, feedback, info: HudInfo) -> None:
+        r = self.layout.hud
+        panel(surf, r)
+        t, w, sc = self.text, self.world, self.world.scenario
+        x, y = r.x + 14, r.y + 10
+        n = state.needle
+        line = 22
+
+        def row(label: str, value: str, color=TEXT):
+            nonlocal y
+            t.draw(surf, label, (x, y), 20, DIM)
+            t.draw(surf, value, (x + 118, y), 20, color)
+            y += line
+
+        depth = f"{n.depth_mm:5.1f} mm" if n.in_skin else \
+            ("on the skin" if n.entry_mm is not None else "on the tray")
+        row("Needle depth", depth)
+        angle = self.angle_to_skin_deg(n)
+        row("Angle to skin", "--" if math.isnan(angle) else f"{angle:4.0f} deg")
+        force = needle_model.force_n(w, n)
+        t.draw(surf, "Force", (x, y), 20, DIM)
+        bar(surf, pygame.Rect(x + 118, y + 3, 150, 12), force / 8.0,
+            (255, 120, 80) if n.bone_contact else ACCENT)
+        y += line
+        syringe = sc.syringes[state.syringe]
+        used = state.injected_ml[state.syringe] if state.injected_ml else 0.0
+        row("Syringe", f"{syringe.name[:22]}")
+        row("Injected", f"{used:.1f} / {syringe.volume_ml:.1f} mL",
+            (110, 220, 130) if state.injecting else TEXT)
+        row("Attempts", f"{feedback.punctures} punctures, {feedback.passes} passes")
+        row("Contacts", f"{feedback.bone_contacts} bone, {feedback.danger_contacts} danger",
+            LEVEL_COLOURS["danger"] if feedback.danger_contacts else TEXT)
+        if state.carm is not None:
+            d = state.dose
+            row("Fluoro", f"{d.fluoro_time_s:5.1f} s, {d.spots} shots"
+                + ("  BEAM" if state.carm.beam_on else ""),
+                LEVEL_COLOURS["warn"] if state.carm.beam_on else TEXT)
+            row("Dose", f"{d.kerma_mgy:.2f} mGy, {d.kap_ugym2:.1f} uGy.m2")
+        if state.probe is not None:
+            p = state.probe
+            row("Scanner", f"{p.depth_mm / 10:.1f} cm, {p.gain_db:+.0f} dB, "
+                f"{p.frequency_mhz:.1f} MHz")
+        if self.learning and n.in_skin:
+            tip = np.asarray(n.tip_mm)
+            dist = float(np.linalg.norm(tip - w.target_point))
+            row("Tip in", w.name(n.tip_label).replace("_", " "), (120, 200, 255))
+            row("To target", f"{dist:5.1f} mm", (120, 200, 255))
+        self._checklist(surf, state, r)
+
+    def _checklist(self, surf, state, r: pygame.Rect) -> None:
+        t = self.text
+        x, y = r.x + 330, r.y + 10
+        t.draw(surf, "Procedure", (x, y), 20, DIM, True)
+        y += 24
+        done = set(state.steps_done)
+        current = self.next_step(state)
+        keys = {Step.patient_positioning: "step_positioning", Step.skin_prep: "step_skin_prep",
+                Step.time_out: "step_time_out", Step.imaging_setup: "step_imaging",
+                Step.completion: "step_completion"}
+        for step in self.world.scenario.procedure.steps:
+            mark = "[x]" if step.value in done else "[ ]"
+            color = (110, 220, 130) if step.value in done else \
+                (TEXT if step is current else DIM)
+            key = f" ({key_label(self.bindings, keys[step])})" if step in keys else ""
+            t.draw(surf, f"{mark} {STEP_LABELS[step]}{key}", (x, y), 20, color,
+                   step is current)
+            y += 21
+
+    def draw_prompts(self, surf: pygame.Surface, state, feedback, now_s: float) -> None:
+        r = self.layout.prompts
+        panel(surf, r, (20, 23, 28))
+        t = self.text
+        step = self.next_step(state)
+        if step is not None:
+            hint = STEP_HINTS[step]
+            if isinstance(hint, dict):
+                view = "ultrasound" if self.world.scenario.uses_ultrasound else "fluoroscopy"
+                hint = hint[view]
+            if step in MANUAL_STEPS:
+                hint += f" ({key_label(self.bindings, 'next_step')})"
+            t.draw(surf, f"Next: {hint}", (r.x + 12, r.y + 8), 20, ACCENT)
+        y = r.y + 32
+        lines = [(p.text, p.level) for p in feedback.current(now_s)]
+        for text, level in lines[-3:]:
+            t.draw(surf, text, (r.x + 12, y), 20, LEVEL_COLOURS.get(level, TEXT))
+            y += 20

@@ -1,0 +1,344 @@
+"""The trainer window: a fixed-timestep loop around one ``Session`` per attempt.
+
+Every frame: read the events (keyboard, gamepads, mouse, window), turn the controls into
+actions, step the session as many whole ticks of the scenario's ``dt`` as real time allows
+(an accumulator, clamped so a stall slows the simulation instead of spiralling), then draw:
+the imaging view (rendered in this thread, straight from the new state), the latest 3D image
+(rendered on its own thread at its own pace), the HUD and any overlay. Rendering never
+changes the state; pausing means not stepping.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import time
+from pathlib import Path
+
+import pygame
+
+from scoring.score import Scorer
+from simulator.app.bindings import Bindings, load_bindings
+from simulator.app.controls import Controls
+from simulator.app.draw import BG, DIM, TEXT, Layout, Text
+from simulator.app.feedback import Feedback
+from simulator.app.hud import Hud, HudInfo, key_label
+from simulator.app.imaging import ImagingView
+from simulator.app.profile import FrameStats
+from simulator.app.results import DEFAULT_RESULTS, LOG_NAME, attempt_folder, save_score
+from simulator.app.screens import draw_banner, draw_controls, draw_end
+from simulator.app.trainee import Trainee
+from simulator.errors import InputError
+from simulator.session import Session
+from simulator.viz.scene3d import Camera, View
+from simulator.viz.worker import SceneWorker
+
+MAX_FRAME_S = 0.1        # a longer stall slows the simulation rather than jumping it
+ORBIT_DEG_PER_PX = 0.4
+MENU = ("pause", "restart", "end_attempt", "quit", "help", "screenshot")
+
+
+class App:
+    """One trainer window. Drive it with :meth:`run`, or frame by frame with :meth:`frame`
+    (tests and benchmarks pass the elapsed time themselves)."""
+
+    def __init__(self, world, *, scenario_path: str | Path = "", mode: str = "learning",
+                 trainee: str = "", results: str | Path = DEFAULT_RESULTS,
+                 bindings: Bindings | None = None, size: tuple[int, int] = (1280, 720),
+                 seed: int | None = None, show_fps: bool = False, scene_fps: float = 30.0,
+                 live_fps: float = 30.0, fps_cap: float = 60.0):
+        sc = world.scenario
+        if mode not in sc.modes:
+            raise InputError(f"scenario {sc.id!r} allows the modes {', '.join(sc.modes)}; "
+                             f"not {mode!r}", field="--mode")
+        self.world = world
+        self.scenario_path = str(scenario_path)
+        self.mode = mode
+        self.learning = mode == "learning"
+        self.trainee_name = trainee
+        self.results = Path(results)
+        self.bindings = bindings or load_bindings()
+        self.first_seed = seed
+        self.show_fps = show_fps
+        self.fps_cap = fps_cap
+        pygame.display.init()
+        pygame.font.init()
+        pygame.joystick.init()
+        self.screen = pygame.display.set_mode(size)
+        pygame.display.set_caption(f"jointsim - {sc.title}")
+        self.layout = Layout(size)
+        self.text = Text()
+        self.controls = Controls(self.bindings, notify=self._notify)
+        self.hud = Hud(world, self.text, self.layout, self.bindings, learning=self.learning)
+        self.imaging = ImagingView(world, 0, self.layout.imaging.size, live_fps=live_fps)
+        self.scene = SceneWorker(world, self.layout.scene.size, allow_overlays=self.learning,
+                                 max_fps=scene_fps)
+        self.camera = Camera()
+        self.overlays = self.learning
+        self.stats = FrameStats()
+        self._scene_surface: pygame.Surface | None = None
+        self._scene_serial = 0
+        self._dragging = False
+        self.quit_requested = False
+        self.attempt = 0
+        self.session: Session | None = None
+        self.folder: Path | None = None
+        self.doc: dict | None = None
+        self.notices: list[tuple[str, float]] = []
+        self.new_attempt()
+
+    # -- attempts ---------------------------------------------------------------------------
+    def new_attempt(self) -> None:
+        """Start a fresh attempt (saving the current one first)."""
+        if self.session is not None and self.session.log is not None:
+            self.finish_attempt("restarted")
+        self.attempt += 1
+        seed = self.first_seed if (self.attempt == 1 and self.first_seed is not None) \
+            else secrets.randbelow(2**31)
+        self.folder, run_id = attempt_folder(self.results, self.world.scenario.id)
+        self.scorer = Scorer(self.world)
+        self.feedback = Feedback(self.world, learning=self.learning,
+                                 rumble=self.controls.pads.rumble)
+        self.session = Session(self.world, seed=seed, log_path=self.folder / LOG_NAME,
+                               trainee=self.trainee_name, run_id=run_id, mode=self.mode,
+                               scenario_path=self.scenario_path,
+                               observers=[self.scorer, self.feedback])
+        self.trainee = Trainee(self.world, self.controls)
+        self.imaging.reset(seed)
+        self.exposure_state = None
+        self.accumulator = 0.0
+        self.doc = None
+        self.screen_mode = "playing"
+        self.wall_start = time.perf_counter()
+
+    def finish_attempt(self, reason: str) -> dict | None:
+        """Write the score, close the log; returns the score document (or ``None``)."""
+        s = self.session
+        if s is None or s.log is None:
+            return self.doc
+        doc = save_score(self.scorer, self.folder, reason=reason)
+        summary = {"reason": reason}
+        if doc is not None:
+            summary.update(score=doc["score"], passed=doc["passed"])
+        s.close(summary)
+        self.doc = doc
+        return doc
+
+    @property
+    def state(self):
+        return self.session.state
+
+    # -- one frame --------------------------------------------------------------------------
+    def frame(self, elapsed_s: float) -> bool:
+        """Handle events, step the simulation for ``elapsed_s`` of real time, draw.
+        Returns False once the app should close."""
+        stats = self.stats.start()
+        for event in pygame.event.get():
+            self._event(event)
+        if self.quit_requested:
+            return False
+        if self.screen_mode == "playing":
+            self._simulate(elapsed_s)
+        stats.lap("simulate")
+        self._draw(stats)
+        pygame.display.flip()
+        stats.lap("flip")
+        self.stats.finish(stats)
+        return not self.quit_requested
+
+    def _simulate(self, elapsed_s: float) -> None:
+        dt = self.world.dt_s
+        self.accumulator += min(max(elapsed_s, 0.0), MAX_FRAME_S)
+        ticks = int(self.accumulator / dt + 1e-9)
+        self.accumulator -= ticks * dt
+        session = self.session
+        for action in self.trainee.actions(session.state, ticks):
+            before = session.state.dose.last_frame_tick
+            state, _ = session.step(action)
+            if state.dose.last_frame_tick != before:
+                self.exposure_state = state
+            if state.ended:
+                break
+        if session.ended:
+            self.finish_attempt("ended")
+            self.screen_mode = "ended"
+
+    # -- events -----------------------------------------------------------------------------
+    def _event(self, event) -> None:
+        t = event.type
+        if t == pygame.QUIT:
+            self.quit_requested = True
+            return
+        if t in (pygame.MOUSEBUTTONDOWN, pygame.MOUSEBUTTONUP, pygame.MOUSEMOTION,
+                 pygame.MOUSEWHEEL):
+            self._mouse(event)
+            return
+        for command in self.controls.handle(event):
+            self.command(command)
+
+    def _mouse(self, event) -> None:
+        rect = self.layout.scene
+        if event.type == pygame.MOUSEBUTTONDOWN and event.button == 1:
+            self._dragging = rect.collidepoint(event.pos)
+        elif event.type == pygame.MOUSEBUTTONUP and event.button == 1:
+            self._dragging = False
+        elif event.type == pygame.MOUSEMOTION and self._dragging:
+            dx, dy = event.rel
+            self.camera = self.camera.orbit(-dx * ORBIT_DEG_PER_PX, dy * ORBIT_DEG_PER_PX)
+        elif event.type == pygame.MOUSEWHEEL:
+            if rect.collidepoint(pygame.mouse.get_pos()):
+                self.camera = self.camera.zoom(0.9 ** event.y)
+
+    def command(self, name: str) -> None:
+        """Act on one pressed command (the app's own, or the trainee's)."""
+        mode = self.screen_mode
+        if name == "screenshot":
+            self.screenshot()
+            return
+        if mode == "ended":
+            if name in ("pause", "restart"):
+                self.new_attempt()
+            elif name == "quit":
+                self.quit_requested = True
+            return
+        if mode == "paused":
+            if name in ("pause", "help"):
+                self._resume()
+            elif name == "restart":
+                self.new_attempt()
+            elif name == "end_attempt":
+                self._resume()
+                self.trainee.command("end_attempt", self.state)
+            elif name == "quit":
+                self.quit_requested = True
+            return
+        if name in ("pause", "help"):
+            self.screen_mode = "paused"
+            self.paused_by = name
+            self.controls.release_all()
+        elif name == "restart":
+            self.new_attempt()
+        elif name == "overlays":
+            if self.learning:
+                self.overlays = not self.overlays
+        elif name not in MENU or name == "end_attempt":
+            self.trainee.command(name, self.state)
+            if self.trainee.prompt:
+                self.feedback.say(self.trainee.prompt, "warn",
+                                  self.state.tick * self.world.dt_s)
+                self.trainee.prompt = None
+
+    def _resume(self) -> None:
+        self.screen_mode = "playing"
+        self.accumulator = 0.0
+
+    def _notify(self, message: str) -> None:
+        now = self.state.tick * self.world.dt_s if self.session else 0.0
+        if self.session is not None:
+            self.feedback.say(message, "info", now)
+        else:
+            self.notices.append((message, now))
+
+    def screenshot(self, path: str | Path | None = None) -> Path:
+        target = Path(path) if path else (self.folder or self.results) / \
+            f"screenshot-{self.state.tick:06d}.png"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        pygame.image.save(self.screen, str(target))
+        return target
+
+    # -- drawing ----------------------------------------------------------------------------
+    def _draw(self, stats) -> None:
+        surf, lay, state = self.screen, self.layout, self.state
+        surf.fill(BG)
+        view = self.trainee.view
+        self.imaging.update(state, self.exposure_state, visible=view)
+        stats.lap("imaging")
+        self._draw_imaging(view)
+        self.scene.submit(View.of(state, self.camera, self.overlays))
+        got = self.scene.latest()
+        if got is not None and got[1] != self._scene_serial:
+            image, self._scene_serial = got
+            self._scene_surface = pygame.image.frombuffer(
+                image.tobytes(), (image.shape[1], image.shape[0]), "RGB")
+        if self._scene_surface is not None:
+            surf.blit(self._scene_surface, lay.scene.topleft)
+        else:
+            message = "3D view failed: see the console" if self.scene.error else \
+                "Preparing the 3D view..."
+            self.text.draw(surf, message, lay.scene.center, 22, DIM, anchor="center")
+        self.text.draw(surf, "3D view  (drag to orbit, wheel to zoom"
+                       + (", O: anatomy)" if self.learning else ")"),
+                       (lay.scene.x + 8, lay.scene.y + 6), 18, DIM)
+        stats.lap("scene3d")
+        info = HudInfo(self.attempt, self.mode, self.trainee.tool, view,
+                       self.screen_mode == "paused", self.stats.fps(), self.show_fps,
+                       len(self.controls.pads.pads))
+        now = state.tick * self.world.dt_s
+        self.hud.draw_top(surf, state, info)
+        self.hud.draw_panel(surf, state, self.feedback, info)
+        self.hud.draw_prompts(surf, state, self.feedback, now)
+        if self.screen_mode == "paused":
+            b = self.bindings
+            title = "Controls" if getattr(self, "paused_by", "") == "help" else "Paused"
+            footer = (f"{key_label(b, 'pause')}: resume    {key_label(b, 'restart')}: restart"
+                      f"    {key_label(b, 'end_attempt')}: end and score    "
+                      f"{key_label(b, 'quit')}: quit")
+            draw_controls(surf, self.text, b, title, footer)
+        elif self.screen_mode == "ended":
+            b = self.bindings
+            draw_end(surf, self.text, self.doc, self.folder,
+                     f"{key_label(b, 'restart')}: new attempt    {key_label(b, 'quit')}: quit")
+        stats.lap("hud")
+
+    def _draw_imaging(self, view: str) -> None:
+        surf, rect = self.screen, self.layout.imaging
+        pygame.draw.rect(surf, (0, 0, 0), rect)
+        image = self.imaging.surfaces.get(view)
+        if image is not None:
+            surf.blit(image, image.get_rect(center=rect.center))
+        label = "ULTRASOUND" if view == "ultrasound" else "FLUOROSCOPY"
+        state = self.state
+        if view == "fluoroscopy" and state.carm is not None:
+            label += "  LIVE" if state.carm.beam_on else "  last image hold"
+        self.text.draw(surf, label, (rect.x + 8, rect.y + 6), 20, TEXT, True)
+        if image is None:
+            message = f"No image yet: {key_label(self.bindings, 'shot')} takes a spot image" \
+                if view == "fluoroscopy" else "Starting the scanner..."
+            draw_banner(surf, self.text, pygame.Rect(rect.x, rect.centery - 30, rect.width, 60),
+                        message)
+
+    # -- the real-time loop -----------------------------------------------------------------
+    def run(self, max_seconds: float | None = None) -> int:
+        """Run until the window closes (or ``max_seconds``); always saves the attempt."""
+        clock = pygame.time.Clock()
+        last = time.perf_counter()
+        start = last
+        try:
+            while True:
+                now = time.perf_counter()
+                if not self.frame(now - last):
+                    break
+                last = now
+                if max_seconds is not None and now - start >= max_seconds:
+                    break
+                if self.fps_cap:
+                    clock.tick(self.fps_cap)
+            self.close("window closed")
+        except BaseException as exc:
+            self.close(f"crashed: {exc.__class__.__name__}: {exc}")
+            raise
+        return 0
+
+    def close(self, reason: str = "closed") -> None:
+        """Save the current attempt (log end record and score) and release everything."""
+        if self.session is not None and self.session.log is not None:
+            self.finish_attempt(reason)
+        self.scene.close()
+        pygame.display.quit()
+
+
+def headless_env() -> None:
+    """Environment for running without a display (tests, benchmarks)."""
+    os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
+    os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
+    os.environ.setdefault("PYVISTA_OFF_SCREEN", "true")

@@ -1,0 +1,46 @@
+"""Where each attempt's log and score go:
+``<results>/<scenario_id>/<YYYYmmdd-HHMMSS>-<run_id>/session.jsonl`` and ``score.json``.
+
+The log is written (and flushed) tick by tick by the ``Session``; the score is written when
+the attempt ends, is restarted, or the window closes. If the app dies before that, the log
+is still there and ``jointsim score <log>`` rebuilds the score from it.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import uuid
+from pathlib import Path
+
+LOG_NAME = "session.jsonl"
+SCORE_NAME = "score.json"
+DEFAULT_RESULTS = Path("results")
+
+
+def attempt_folder(results: str | Path, scenario_id: str, run_id: str | None = None,
+                   when: _dt.datetime | None = None) -> tuple[Path, str]:
+    """A new, empty folder for one attempt, and its run id."""
+    run_id = run_id or uuid.uuid4().hex[:12]
+    when = when or _dt.datetime.now()
+    folder = Path(results) / scenario_id / f"{when:%Y%m%d-%H%M%S}-{run_id}"
+    folder.mkdir(parents=True, exist_ok=False)
+    return folder, run_id
+
+
+def save_score(scorer, folder: Path, *, reason: str) -> dict | None:
+    """Write ``score.json`` for the attempt logged in ``folder``; ``None`` if that fails.
+
+    The score is taken from the live scorer (it saw every tick the log holds).
+    """
+    from scoring.score import write_score
+
+    log = folder / LOG_NAME
+    try:
+        header = json.loads(log.open().readline())
+        doc = scorer.report(header=header)
+        doc["ended"] = reason
+        write_score(doc, folder / SCORE_NAME)
+    except Exception:  # noqa: BLE001 - never lose the log over a scoring problem
+        return None
+    return doc

@@ -1,0 +1,177 @@
+"""Full-window overlays: the controls (F1 / pause) and the end-of-attempt score screen.
+
+The controls list is generated from the bindings in use, so it always tells the truth; the
+same table (:func:`controls_rows`) is written to ``simulator/app/CONTROLS.md``.
+"""
+
+from __future__ import annotations
+
+import pygame
+
+from simulator.app.bindings import AXES, COMMANDS, key_name
+from simulator.app.draw import ACCENT, DIM, LEVEL_COLOURS, TEXT, Text
+
+GROUPS = (
+    ("Needle", ("aim_yaw", "aim_pitch", "advance", "retract", "twist", "flip_bevel",
+                "place_needle", "entry_forward", "entry_sideways", "withdraw", "fine")),
+    ("Syringe", ("aspirate", "inject", "next_syringe")),
+    ("Ultrasound probe", ("probe_along", "probe_across", "probe_rotate", "probe_tilt",
+                          "depth_up", "depth_down", "gain_up", "gain_down", "frequency_up",
+                          "frequency_down")),
+    ("C-arm", ("carm_orbital", "carm_cranial", "carm_lateral", "carm_superior", "shot",
+               "fluoro_live", "collimate_in", "collimate_out", "low_dose")),
+    ("Procedure", ("next_step", "step_positioning", "step_skin_prep", "step_time_out",
+                   "step_imaging", "step_completion")),
+    ("Views and app", ("switch_tool", "switch_view", "overlays", "help", "pause", "restart",
+                       "end_attempt", "screenshot", "quit")),
+)
+AXIS_TEXT = {
+    "aim_yaw": "aim left / right", "aim_pitch": "aim tip down / up",
+    "advance": "advance", "retract": "pull back", "twist": "turn the bevel",
+    "entry_forward": "move the entry point back / forward (before puncture)",
+    "entry_sideways": "move the entry point left / right (before puncture)",
+    "inject": "inject while held",
+    "probe_along": "slide along the probe's long axis", "probe_across": "slide across (sweep)",
+    "probe_rotate": "rotate", "probe_tilt": "tilt (fan)",
+    "carm_orbital": "orbit (LAO / RAO)", "carm_cranial": "caudal / cranial tilt",
+    "carm_lateral": "table left / right", "carm_superior": "table foot / head",
+}
+MOUSE_ROWS = (("Mouse", "drag on the 3D view: orbit the camera; wheel: zoom"),)
+PRETTY = {"return": "Enter", "escape": "Esc", "left shift": "Shift", "right shift": "R-Shift",
+          "left ctrl": "Ctrl", "page up": "PgUp", "page down": "PgDn", "backspace": "Backspace",
+          "space": "Space", "up": "Up", "down": "Down", "left": "Left", "right": "Right"}
+PAD_PRETTY = {"left_x": "left stick x", "left_y": "left stick y", "right_x": "right stick x",
+              "right_y": "right stick y", "left_trigger": "LT", "right_trigger": "RT",
+              "lb": "LB", "rb": "RB", "a": "A", "b": "B", "x": "X", "y": "Y", "back": "Back",
+              "start": "Start", "l3": "L3", "r3": "R3", "dpad_up": "D-pad up",
+              "dpad_down": "D-pad down", "dpad_left": "D-pad left",
+              "dpad_right": "D-pad right"}
+
+
+def pretty_key(code: int) -> str:
+    name = key_name(code)
+    return PRETTY.get(name, name.upper() if len(name) <= 3 else name.title())
+
+
+def pretty_pad(p) -> str:
+    text = PAD_PRETTY[p.control]
+    if p.control in ("left_x", "right_x", "left_y", "right_y"):
+        text = text[:-2]  # the stick; the row says which way
+    return f"{PAD_PRETTY[p.modifier]} + {text}" if p.modifier else text
+
+
+def controls_rows(bindings) -> list[tuple[str, list[tuple[str, str, str]]]]:
+    """``[(group, [(what, keyboard, gamepad), ...]), ...]`` for the bindings in use."""
+    out = []
+    for group, names in GROUPS:
+        rows = []
+        for name in names:
+            if name in AXES:
+                b = bindings.axes.get(name)
+                if b is None:
+                    continue
+                keys = " / ".join(filter(None, [
+                    ", ".join(pretty_key(k) for k in b.minus),
+                    ", ".join(pretty_key(k) for k in b.plus)]))
+                pads = ", ".join(dict.fromkeys(pretty_pad(p) for p in b.pad))
+                what = AXIS_TEXT[name]
+            else:
+                c = bindings.commands.get(name)
+                if c is None:
+                    continue
+                keys = ", ".join(pretty_key(k) for k in c.keys)
+                pads = ", ".join(pretty_pad(p) for p in c.pad)
+                what = COMMANDS[name]
+            rows.append((what, keys or "-", pads or "-"))
+        out.append((group, rows))
+    return out
+
+
+def controls_markdown(bindings) -> str:
+    lines = ["| Action | Keyboard | Gamepad |", "| --- | --- | --- |"]
+    for group, rows in controls_rows(bindings):
+        lines.append(f"| **{group}** | | |")
+        for what, keys, pads in rows:
+            lines.append(f"| {what} | {keys} | {pads} |")
+    lines.append("| **Mouse** | | |")
+    lines.append("| orbit the 3D camera / zoom | drag on the 3D view / wheel | - |")
+    return "\n".join(lines) + "\n"
+
+
+def _dim(surf: pygame.Surface, alpha: int = 215) -> None:
+    shade = pygame.Surface(surf.get_size(), pygame.SRCALPHA)
+    shade.fill((8, 9, 12, alpha))
+    surf.blit(shade, (0, 0))
+
+
+def draw_controls(surf: pygame.Surface, text: Text, bindings, title: str,
+                  footer: str) -> None:
+    _dim(surf)
+    w, h = surf.get_size()
+    text.draw(surf, title, (w // 2, 14), 30, TEXT, True, "midtop")
+    columns = [[], [], []]
+    fill = [0, 0, 0]
+    for group, rows in controls_rows(bindings):
+        k = fill.index(min(fill))
+        columns[k].append((group, rows))
+        fill[k] += len(rows) + 2
+    col_w = (w - 40) // 3
+    for k, groups in enumerate(columns):
+        x, y = 20 + k * col_w, 52
+        for group, rows in groups:
+            text.draw(surf, group, (x, y), 20, ACCENT, True)
+            y += 20
+            for what, keys, pads in rows:
+                text.draw(surf, what[:38], (x, y), 17, TEXT)
+                text.draw(surf, f"{keys[:16]}", (x + 228, y), 17, (255, 220, 150))
+                text.draw(surf, f"{pads[:18]}", (x + 318, y), 17, (150, 210, 255))
+                y += 16
+            y += 8
+    text.draw(surf, "Mouse: drag on the 3D view to orbit the camera, wheel to zoom",
+              (w // 2, h - 48), 19, DIM, anchor="midtop")
+    text.draw(surf, footer, (w // 2, h - 26), 21, TEXT, True, "midtop")
+
+
+def draw_end(surf: pygame.Surface, text: Text, doc: dict | None, folder, keys: str) -> None:
+    _dim(surf, 230)
+    w, h = surf.get_size()
+    cx = w // 2
+    if doc is None:
+        text.draw(surf, "Attempt ended", (cx, 120), 44, TEXT, True, "midtop")
+        text.draw(surf, "The score could not be computed; the log is saved.", (cx, 190), 24,
+                  DIM, anchor="midtop")
+    else:
+        passed = doc["passed"]
+        colour = LEVEL_COLOURS["good"] if passed else LEVEL_COLOURS["danger"]
+        text.draw(surf, "PASS" if passed else "FAIL", (cx, 60), 72, colour, True, "midtop")
+        text.draw(surf, f"Score {doc['score']:.0f} / 100   (pass mark "
+                  f"{doc['pass_score']:.0f})", (cx, 130), 32, TEXT, True, "midtop")
+        y = 180
+        for hf in doc.get("hard_fails", []):
+            text.draw(surf, f"Hard fail: {hf['reason']}", (cx, y), 22, colour,
+                      anchor="midtop")
+            y += 26
+        y += 10
+        left, right = 80, cx + 20
+        text.draw(surf, "Strengths", (left, y), 24, LEVEL_COLOURS["good"], True)
+        text.draw(surf, "To work on", (right, y), 24, LEVEL_COLOURS["warn"], True)
+        y0 = y + 32
+        for x, items in ((left, doc.get("strengths", [])[:3]),
+                         (right, [s for s in doc.get("weaknesses", [])
+                                  if not s.startswith("Hard fail")][:3])):
+            y = y0
+            for item in items or ["-"]:
+                for k, line in enumerate(text.wrap(item, cx - 110, 21)):
+                    text.draw(surf, ("- " if k == 0 else "  ") + line, (x, y), 21, TEXT)
+                    y += 22
+                y += 6
+    if folder is not None:
+        text.draw(surf, f"Saved: {folder}", (cx, h - 80), 19, DIM, anchor="midtop")
+    text.draw(surf, keys, (cx, h - 48), 24, TEXT, True, "midtop")
+
+
+def draw_banner(surf: pygame.Surface, text: Text, rect: pygame.Rect, message: str) -> None:
+    shade = pygame.Surface(rect.size, pygame.SRCALPHA)
+    shade.fill((0, 0, 0, 160))
+    surf.blit(shade, rect.topleft)
+    text.draw(surf, message, rect.center, 24, TEXT, True, "center")

@@ -1,0 +1,271 @@
+"""The interactive trainee: a policy that reads the controls and returns ``Action``s.
+
+It is the app's counterpart of the scripted policies: everything it does goes through
+``Session.step``. Continuous controls become rates held for every tick of a frame; pressed
+commands become one-shot fields of the frame's first tick only.
+
+Aiming is relative to the image on screen: "tip up" moves the tip toward the top of the
+image (ultrasound: toward the probe; fluoroscopy: up on the detector), "left / right" moves
+it out of the ultrasound plane, or sideways on the fluoroscopy image.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from simulator import carm as carm_model
+from simulator.geometry import perpendicular_basis, unit, vec
+from simulator.procedure import MANUAL_STEPS
+from simulator.scenario import Step
+from simulator.state import NOOP, Action, SimState
+from simulator.transducer import PRESETS
+from simulator.world import World
+
+STEP_COMMANDS = {
+    "step_positioning": Step.patient_positioning, "step_skin_prep": Step.skin_prep,
+    "step_time_out": Step.time_out, "step_imaging": Step.imaging_setup,
+    "step_completion": Step.completion,
+}
+STEP_LABELS = {
+    Step.patient_positioning: "Patient positioned",
+    Step.skin_prep: "Skin prep and drape",
+    Step.time_out: "Time-out / site check",
+    Step.imaging_setup: "Imaging set up",
+    Step.needle_placement: "Needle placement",
+    Step.aspiration: "Aspiration",
+    Step.injection: "Injection",
+    Step.completion: "Needle out, dressing",
+}
+DEPTH_STEP_MM = 5.0
+GAIN_STEP_DB = 2.0
+FREQUENCY_STEP_MHZ = 0.5
+FIELD_STEP_MM = 20.0
+PLACE_BEYOND_PROBE_MM = 10.0   # needle entry this far past the probe's end (clinical.md 1.1)
+
+
+def rad(deg_s: float) -> float:
+    return math.radians(deg_s)
+
+
+class Trainee:
+    """Turns controls into actions; knows which tool (probe / C-arm) the sticks move."""
+
+    def __init__(self, world: World, controls):
+        self.world = world
+        self.controls = controls
+        sc = world.scenario
+        self.tool = "probe" if sc.uses_ultrasound else "carm"
+        self.view = "ultrasound" if sc.uses_ultrasound else "fluoroscopy"
+        self._pending: dict = {}
+        self._end_next = False
+        self.prompt: str | None = None   # feedback for the HUD about a refused command
+
+    # -- commands ---------------------------------------------------------------------------
+    def command(self, name: str, state: SimState) -> bool:
+        """Act on a pressed simulator command; False if it is not one of ours."""
+        sc, p = self.world.scenario, self._pending
+        if name == "aspirate":
+            p["aspirate"] = True
+        elif name == "withdraw":
+            p["withdraw"] = True
+        elif name == "flip_bevel":
+            p["flip_bevel"] = True
+        elif name == "shot":
+            if sc.uses_fluoroscopy:
+                p["shot"] = True
+                self.view = "fluoroscopy"
+        elif name == "place_needle":
+            placed = self.place_needle(state)
+            if placed is None:
+                self.prompt = "The needle is already in: withdraw it first (Backspace)"
+            else:
+                p["place_needle"] = placed
+        elif name == "next_syringe":
+            p["select_syringe"] = (state.syringe + 1) % len(sc.syringes)
+        elif name in ("depth_up", "depth_down", "gain_up", "gain_down", "frequency_up",
+                      "frequency_down"):
+            if state.probe is not None:
+                self._probe_setting(name, state)
+        elif name in ("collimate_in", "collimate_out", "low_dose"):
+            if state.carm is not None:
+                c = state.carm
+                if name == "low_dose":
+                    setting = ("low_dose", 0.0 if c.low_dose else 1.0)
+                else:
+                    step = -FIELD_STEP_MM if name == "collimate_in" else FIELD_STEP_MM
+                    setting = ("field_mm", c.field_mm + step)
+                p["carm_settings"] = (*p.get("carm_settings", ()), setting)
+        elif name == "switch_tool":
+            if sc.modality == "both":
+                self.tool = "carm" if self.tool == "probe" else "probe"
+                self.view = "ultrasound" if self.tool == "probe" else "fluoroscopy"
+        elif name == "switch_view":
+            if sc.modality == "both":
+                self.view = "fluoroscopy" if self.view == "ultrasound" else "ultrasound"
+        elif name == "next_step":
+            step = self.next_step(state)
+            if step is None:
+                self.prompt = "Nothing to confirm now: carry on with the needle"
+            else:
+                self._mark(step, state)
+        elif name in STEP_COMMANDS:
+            self._mark(STEP_COMMANDS[name], state)
+        elif name == "end_attempt":
+            p["end"] = True
+        else:
+            return False
+        return True
+
+    def _mark(self, step: Step, state: SimState) -> None:
+        self._pending["mark"] = step.value
+        if step is Step.completion:
+            if state.needle.in_skin:
+                self._pending["withdraw"] = True  # needle out, then the dressing
+            self._end_next = True
+
+    def _probe_setting(self, name: str, state: SimState) -> None:
+        pr = state.probe
+        kind, direction = name.rsplit("_", 1)
+        sign = 1.0 if direction == "up" else -1.0
+        if kind == "depth":  # "up" makes the image shallower
+            setting = ("depth_mm", pr.depth_mm - sign * DEPTH_STEP_MM)
+        elif kind == "gain":
+            setting = ("gain_db", pr.gain_db + sign * GAIN_STEP_DB)
+        else:
+            setting = ("frequency_mhz", pr.frequency_mhz + sign * FREQUENCY_STEP_MHZ)
+        if kind == "depth":  # keep the focus at the same share of the depth
+            share = pr.focus_mm / pr.depth_mm
+            p = self._pending
+            p["probe_settings"] = (*p.get("probe_settings", ()), setting,
+                                   ("focus_mm", share * setting[1]))
+            return
+        self._pending["probe_settings"] = (*self._pending.get("probe_settings", ()), setting)
+
+    def next_step(self, state: SimState) -> Step | None:
+        """The manual checklist step the trainee would confirm next, if any."""
+        done = set(state.steps_done)
+        for step in self.world.scenario.procedure.steps:
+            if step in MANUAL_STEPS and step.value not in done:
+                if step is Step.completion and Step.needle_placement.value not in done:
+                    return None
+                return step
+        return None
+
+    # -- the needle convenience key ---------------------------------------------------------
+    def place_needle(self, state: SimState):
+        """``(point, direction)`` for ``Action.place_needle``: beside the probe's end, aimed
+        in plane under the image centre; without a probe, on the beam centre along the beam.
+        ``None`` while the needle is in the skin."""
+        if state.needle.in_skin:
+            return None
+        w = self.world
+        if state.probe is not None and self.tool == "probe":
+            from simulator.probe import probe_axes
+
+            pr = state.probe
+            long_axis, _, beam = probe_axes(w, pr)
+            half = PRESETS[w.scenario.probe.preset].aperture_mm / 2.0
+            contact = np.asarray(pr.contact_mm)
+            entry = contact - long_axis * (half + PLACE_BEYOND_PROBE_MM)
+            aim = contact + beam * (0.5 * pr.depth_mm)
+            return vec(entry), vec(unit(aim - entry))
+        if state.carm is not None:
+            g = carm_model.geometry(w, state.carm, w.scenario.carm)
+            return vec(state.carm.isocentre_mm), vec(-g.beam)
+        return None
+
+    # -- continuous -------------------------------------------------------------------------
+    def actions(self, state: SimState, ticks: int) -> list[Action]:
+        """The actions for the ``ticks`` ticks of this frame (one-shot fields in the first)."""
+        if ticks <= 0:
+            return []
+        held = self._held_action(state)
+        first = dict(self._pending)
+        self._pending = {}
+        if self._end_next and "end" not in first and "mark" not in first:
+            first["end"] = True
+            self._end_next = False
+        out = [_with(held, first) if first else held]
+        out += [held] * (ticks - 1)
+        return out
+
+    def _held_action(self, state: SimState) -> Action:
+        c, b = self.controls, self.controls.bindings
+        fine = b.fine_factor if c.held("fine") else 1.0
+
+        def rate(name: str) -> float:
+            axis = b.axes.get(name)
+            return c.axis(name) * axis.rate * fine if axis else 0.0
+
+        f: dict = {}
+        advance = rate("advance") - rate("retract")
+        if advance:
+            f["advance_mm_s"] = advance
+        yaw, pitch = rad(rate("aim_yaw")), rad(rate("aim_pitch"))
+        if (yaw or pitch) and state.needle.entry_mm is not None:
+            f["steer_rad_s"] = self._steer(state, yaw, pitch)
+        twist = rad(rate("twist"))
+        if twist:
+            f["twist_rad_s"] = twist
+        slide = (rate("entry_forward"), rate("entry_sideways"))
+        if any(slide) and state.needle.entry_mm is not None and not state.needle.in_skin:
+            f["entry_slide_mm_s"] = slide
+        inject = max(0.0, c.axis("inject")) * b.axes["inject"].rate if "inject" in b.axes \
+            else 0.0
+        if inject:
+            f["inject_ml_s"] = inject  # the plunger: not slowed by "fine"
+        if state.probe is not None and self.tool == "probe":
+            s = (rate("probe_along"), rate("probe_across"))
+            if any(s):
+                f["probe_slide_mm_s"] = s
+            if r := rad(rate("probe_rotate")):
+                f["probe_rotate_rad_s"] = r
+            if t := rad(rate("probe_tilt")):
+                f["probe_tilt_rad_s"] = t
+        if state.carm is not None:
+            if self.tool == "carm":
+                turn = (rad(rate("carm_orbital")), rad(rate("carm_cranial")))
+                if any(turn):
+                    f["carm_rotate_rad_s"] = turn
+                shift = (rate("carm_lateral") * self.world.side_sign, 0.0,
+                         rate("carm_superior"))
+                if any(shift):
+                    f["carm_shift_mm_s"] = shift
+            if c.held("fluoro_live"):
+                f["beam_on"] = True
+                self.view = "fluoroscopy"
+        return Action(**f) if f else NOOP
+
+    def _steer(self, state: SimState, yaw: float, pitch: float) -> tuple[float, float]:
+        d = np.asarray(state.needle.direction)
+        up, side = self._screen_axes(state)
+        u_up = up - (up @ d) * d
+        if np.linalg.norm(u_up) < 1e-3:  # needle along the view's "up": use its side instead
+            u_up = np.cross(side, d)
+        u_up = unit(u_up)
+        u_side = unit(np.cross(d, u_up)) if side @ np.cross(d, u_up) >= 0 \
+            else -unit(np.cross(d, u_up))
+        move = pitch * u_up + yaw * u_side
+        a, b = perpendicular_basis(d)
+        return float(move @ a), float(move @ b)
+
+    def _screen_axes(self, state: SimState) -> tuple[np.ndarray, np.ndarray]:
+        """World directions of "up" and "right" for aiming, from the imaging on screen."""
+        w = self.world
+        if state.probe is not None and (self.view == "ultrasound" or state.carm is None):
+            from simulator.probe import probe_axes
+
+            _, elevation, beam = probe_axes(w, state.probe)
+            return -np.asarray(beam), np.asarray(elevation)
+        if state.carm is not None:
+            g = carm_model.geometry(w, state.carm, w.scenario.carm)
+            return -np.asarray(g.detector_v), np.asarray(g.detector_u)
+        return np.array([0.0, 1.0, 0.0]), np.array([-w.side_sign, 0.0, 0.0])
+
+
+def _with(action: Action, fields: dict) -> Action:
+    from dataclasses import replace
+
+    return replace(action, **fields)

@@ -1,0 +1,258 @@
+"""The 3D view of the patient, rendered off-screen by PyVista into an RGB array.
+
+Built once per world (meshes decimated for display), then each frame only actor transforms,
+visibilities and the camera change. A pure view of the state: nothing here touches the
+simulation.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from simulator import carm as carm_model
+from simulator.anatomy.manifest import Role
+from simulator.geometry import frame, perpendicular_basis, unit
+from simulator.probe import world_from_probe
+from simulator.state import CArm, Needle, Probe, SimState
+from simulator.transducer import PRESETS
+from simulator.world import World
+
+DISPLAY_TRIANGLES = 12_000        # per structure, after decimation
+OVERLAY_ROLES = (Role.bone, Role.cartilage, Role.capsule, Role.joint_cavity, Role.bursa,
+                 Role.artery, Role.vein, Role.nerve)
+NEEDLE_RADIUS_MM = 0.8            # drawn a little thicker than 22 G so it shows at a distance
+BACKGROUND = (0.11, 0.12, 0.14)
+
+
+@dataclass(frozen=True)
+class Camera:
+    """Orbit camera around the scene centre: angles in degrees, distance in mm."""
+
+    azimuth_deg: float = 35.0
+    elevation_deg: float = 35.0
+    distance_mm: float = 520.0
+
+    def orbit(self, d_azimuth: float, d_elevation: float) -> Camera:
+        return Camera((self.azimuth_deg + d_azimuth) % 360.0,
+                      float(np.clip(self.elevation_deg + d_elevation, -85.0, 85.0)),
+                      self.distance_mm)
+
+    def zoom(self, factor: float) -> Camera:
+        return Camera(self.azimuth_deg, self.elevation_deg,
+                      float(np.clip(self.distance_mm * factor, 120.0, 2500.0)))
+
+
+@dataclass(frozen=True)
+class View:
+    """What to draw: the tools' poses, the camera and whether anatomy overlays are shown.
+
+    Holds only what the picture depends on, so equal views need no new render.
+    """
+
+    needle: Needle
+    probe: Probe | None
+    carm: CArm | None
+    camera: Camera = Camera()
+    overlays: bool = False
+
+    @classmethod
+    def of(cls, state: SimState, camera: Camera = Camera(), overlays: bool = False) -> View:
+        return cls(state.needle, state.probe, state.carm, camera, overlays)
+
+
+def _polydata(vertices, faces):
+    import pyvista as pv
+
+    f = np.hstack([np.full((len(faces), 1), 3, np.int64), np.asarray(faces, np.int64)])
+    return pv.PolyData(np.asarray(vertices, float), f.ravel())
+
+
+def _display_mesh(structure):
+    mesh = _polydata(structure.vertices, structure.faces)
+    n = mesh.n_cells
+    if n > DISPLAY_TRIANGLES:
+        mesh = mesh.decimate(1.0 - DISPLAY_TRIANGLES / n)
+    return mesh.compute_normals(auto_orient_normals=False, split_vertices=False)
+
+
+def _color(hex_color: str) -> tuple[float, float, float]:
+    h = hex_color.lstrip("#")
+    return tuple(int(h[i:i + 2], 16) / 255.0 for i in (0, 2, 4))
+
+
+class Scene3D:
+    """Off-screen PyVista scene of one world. Not thread-safe: use from one thread."""
+
+    def __init__(self, world: World, size: tuple[int, int] = (640, 400), *,
+                 allow_overlays: bool = True):
+        import pyvista as pv
+
+        self.world = world
+        self.size = size
+        self.allow_overlays = allow_overlays
+        self.plotter = pv.Plotter(off_screen=True, window_size=list(size), lighting="three lights")
+        self.plotter.set_background(BACKGROUND)
+        self._actors: dict[str, object] = {}
+        self._overlay_actors: list = []
+        self._build()
+        self._shown: tuple | None = None
+
+    # -- building ---------------------------------------------------------------------------
+    def _build(self) -> None:
+        w, p = self.world, self.plotter
+        targets = {t.structure for t in w.scenario.targets}
+        dangers = {d.structure for d in w.scenario.dangers}
+        skin = [s for s in w.anatomy.structures if s.role is Role.skin]
+        for s in skin:
+            self._actors[f"skin:{s.name}"] = p.add_mesh(
+                _display_mesh(s), color=_color(s.entry.color), smooth_shading=True,
+                specular=0.15, name=f"skin:{s.name}")
+        if self.allow_overlays:
+            for s in w.anatomy.structures:
+                if s.role not in OVERLAY_ROLES and s.name not in targets | dangers:
+                    continue
+                color = _color(s.entry.color)
+                opacity = 0.9 if s.role is Role.bone else 0.7
+                if s.name in targets:
+                    color, opacity = (0.15, 0.85, 0.35), 0.9
+                actor = p.add_mesh(_display_mesh(s), color=color, opacity=opacity,
+                                   smooth_shading=True, name=f"anat:{s.name}")
+                actor.SetVisibility(False)
+                self._overlay_actors.append(actor)
+        self._add_probe()
+        self._add_needle()
+        self._add_carm()
+        centre = np.asarray(w.target_point, float)
+        self.centre = centre
+        p.camera.focal_point = tuple(centre)
+
+    def _add_probe(self) -> None:
+        import pyvista as pv
+
+        if self.world.scenario.probe is None:
+            return
+        preset = PRESETS[self.world.scenario.probe.preset]
+        length = preset.aperture_mm
+        # probe frame: x long axis, y elevation, z into the body; the body sits above the skin
+        body = pv.Box(bounds=(-length / 2, length / 2, -7.0, 7.0, -70.0, -2.0))
+        face = pv.Box(bounds=(-length / 2 - 1, length / 2 + 1, -8.0, 8.0, -2.0, 0.0))
+        self._actors["probe"] = self.plotter.add_mesh(body, color=(0.85, 0.86, 0.9),
+                                                      smooth_shading=False, name="probe")
+        self._actors["probe_face"] = self.plotter.add_mesh(face, color=(0.2, 0.45, 0.9),
+                                                           name="probe_face")
+        # the imaging plane, for learning mode
+        depth = 150.0
+        half = math.radians(35.0) if preset.kind == "curvilinear" else 0.0
+        pts = [(-length / 2, 0.0, 0.0), (length / 2, 0.0, 0.0),
+               (length / 2 + depth * math.sin(half), 0.0, depth),
+               (-length / 2 - depth * math.sin(half), 0.0, depth)]
+        plane = pv.PolyData(np.array(pts, float), np.array([4, 0, 1, 2, 3]))
+        actor = self.plotter.add_mesh(plane, color=(0.3, 0.6, 1.0), opacity=0.18,
+                                      name="us_plane")
+        actor.SetVisibility(False)
+        self._actors["us_plane"] = actor
+
+    def _add_needle(self) -> None:
+        import pyvista as pv
+
+        length = self.world.scenario.needle.length_mm
+        # needle frame: z from the hub (z = 0) to the tip (z = length)
+        shaft = pv.Cylinder(center=(0, 0, length / 2), direction=(0, 0, 1),
+                            radius=NEEDLE_RADIUS_MM, height=length, resolution=12)
+        hub = pv.Cylinder(center=(0, 0, -6.0), direction=(0, 0, 1), radius=3.0, height=12.0,
+                          resolution=16)
+        self._actors["needle"] = self.plotter.add_mesh(shaft, color=(0.92, 0.92, 0.95),
+                                                       specular=0.8, name="needle")
+        self._actors["hub"] = self.plotter.add_mesh(hub, color=(0.95, 0.75, 0.1), name="hub")
+        tip = pv.Sphere(radius=2.0, center=(0, 0, 0))
+        self._actors["tip"] = self.plotter.add_mesh(tip, color=(1.0, 0.3, 0.2), name="tip")
+
+    def _add_carm(self) -> None:
+        import pyvista as pv
+
+        spec = self.world.scenario.carm
+        if spec is None:
+            return
+        sid, det = spec.source_to_detector_mm, spec.detector_mm
+        # C-arm frame: origin at the source, z along the beam, x = detector u, y = detector v
+        source = pv.Cylinder(center=(0, 0, -60.0), direction=(0, 0, 1), radius=110.0,
+                             height=160.0, resolution=24)
+        detector = pv.Box(bounds=(-det / 2 - 30, det / 2 + 30, -det / 2 - 30, det / 2 + 30,
+                                  sid, sid + 90.0))
+        r = sid / 2 + 120.0
+        angles = np.linspace(-math.pi / 2, math.pi / 2, 40)
+        arc = np.c_[np.zeros_like(angles), -(r * np.cos(angles)) - det / 2 - 60.0,
+                    sid / 2 + r * np.sin(angles)]
+        arc[0, 2], arc[-1, 2] = -60.0, sid + 45.0
+        c = pv.Spline(arc, 60).tube(radius=45.0, n_sides=12)
+        for name, mesh in (("carm_source", source), ("carm_detector", detector),
+                           ("carm_arc", c)):
+            self._actors[name] = self.plotter.add_mesh(mesh, color=(0.78, 0.8, 0.84),
+                                                       opacity=0.55, name=name)
+
+    # -- updating ---------------------------------------------------------------------------
+    def _place(self, name: str, matrix: np.ndarray | None) -> None:
+        actor = self._actors.get(name)
+        if actor is None:
+            return
+        if matrix is None:
+            actor.SetVisibility(False)
+            return
+        actor.SetVisibility(True)
+        actor.user_matrix = matrix
+
+    def update(self, view: View) -> None:
+        w, s = self.world, view
+        overlays = view.overlays and self.allow_overlays
+        for actor in self._overlay_actors:
+            actor.SetVisibility(overlays)
+        for name, actor in self._actors.items():
+            if name.startswith("skin:"):
+                actor.GetProperty().SetOpacity(0.25 if overlays else 1.0)
+        if s.probe is not None:
+            m = world_from_probe(w, s.probe)
+            self._place("probe", m)
+            self._place("probe_face", m)
+            self._place("us_plane", m if overlays else None)
+        n = s.needle
+        if n.entry_mm is None:
+            for name in ("needle", "hub", "tip"):
+                self._place(name, None)
+        else:
+            d = np.asarray(n.direction, float)
+            tip = np.asarray(n.tip_mm, float)
+            hub = tip - d * w.scenario.needle.length_mm
+            a, b = perpendicular_basis(d)
+            m = frame(hub, a, b, d)
+            self._place("needle", m)
+            self._place("hub", m)
+            self._place("tip", frame(tip, a, b, d) if overlays else None)
+        if s.carm is not None:
+            g = carm_model.geometry(w, s.carm, w.scenario.carm)
+            m = frame(g.source_mm, g.detector_u, g.detector_v, g.beam)
+            for name in ("carm_source", "carm_detector", "carm_arc"):
+                self._place(name, m)
+        cam = view.camera
+        az, el = math.radians(cam.azimuth_deg), math.radians(cam.elevation_deg)
+        side = w.side_sign
+        # azimuth 0 looks from the patient's front (anterior), positive toward the injected side
+        offset = np.array([side * math.sin(az) * math.cos(el), math.cos(az) * math.cos(el),
+                           math.sin(el)])
+        up = np.array([0.0, 0.0, 1.0]) if abs(offset[2]) < 0.98 else np.array([0.0, 1.0, 0.0])
+        pc = self.plotter.camera
+        pc.focal_point = tuple(self.centre)
+        pc.position = tuple(self.centre + unit(offset) * cam.distance_mm)
+        pc.up = tuple(up)
+        pc.clipping_range = (10.0, cam.distance_mm + 3000.0)
+
+    def render(self, view: View) -> np.ndarray:
+        """``(h, w, 3) uint8`` image of the view."""
+        self.update(view)
+        self.plotter.render()
+        return self.plotter.screenshot(return_img=True)
+
+    def close(self) -> None:
+        self.plotter.close()

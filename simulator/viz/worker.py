@@ -1,0 +1,109 @@
+"""The 3D view on its own thread, so a slow 3D frame never delays the needle.
+
+The app hands the worker the latest :class:`~simulator.viz.scene3d.View` each frame and
+blits whatever image the worker finished last. The worker renders only when the view
+changed, at most ``max_fps`` times a second; VTK releases the GIL while it draws, so the
+simulation and the imaging view keep their pace. The scene is created on the worker thread
+(the OpenGL context lives there).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import numpy as np
+
+from simulator.viz.scene3d import Scene3D, View
+
+
+class SceneWorker:
+    """Background renderer. ``submit(view)``; ``latest()`` -> ``(image, serial)`` or ``None``."""
+
+    def __init__(self, world, size=(640, 400), *, allow_overlays: bool = True,
+                 max_fps: float = 30.0):
+        self.world = world
+        self.size = tuple(size)
+        self.allow_overlays = allow_overlays
+        self.min_interval = 1.0 / max_fps
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._view: View | None = None
+        self._image: np.ndarray | None = None
+        self._serial = 0
+        self._stop = False
+        self.error: BaseException | None = None
+        self.render_times: list[float] = []
+        self.ready = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="scene3d", daemon=True)
+        self._thread.start()
+
+    def submit(self, view: View) -> None:
+        with self._lock:
+            if view == self._view:
+                return
+            self._view = view
+        self._wake.set()
+
+    def latest(self) -> tuple[np.ndarray, int] | None:
+        with self._lock:
+            if self._image is None:
+                return None
+            return self._image, self._serial
+
+    def wait(self, serial: int = 0, timeout: float = 30.0) -> tuple[np.ndarray, int] | None:
+        """Block until an image newer than ``serial`` exists (tests, screenshots)."""
+        end = time.perf_counter() + timeout
+        while time.perf_counter() < end:
+            got = self.latest()
+            if got is not None and got[1] > serial:
+                return got
+            if self.error is not None:
+                raise RuntimeError("3D view failed") from self.error
+            time.sleep(0.005)
+        return self.latest()
+
+    def close(self) -> None:
+        self._stop = True
+        self._wake.set()
+        self._thread.join(timeout=10.0)
+
+    def _run(self) -> None:
+        try:
+            scene = Scene3D(self.world, self.size, allow_overlays=self.allow_overlays)
+        except BaseException as exc:  # noqa: BLE001 - reported to the app, which shows it
+            self.error = exc
+            self.ready.set()
+            return
+        self.ready.set()
+        drawn: View | None = None
+        try:
+            while not self._stop:
+                self._wake.wait(timeout=0.25)
+                self._wake.clear()
+                if self._stop:
+                    break
+                with self._lock:
+                    view = self._view
+                if view is None or view == drawn:
+                    continue
+                t = time.perf_counter()
+                image = scene.render(view)
+                elapsed = time.perf_counter() - t
+                drawn = view
+                with self._lock:
+                    self._image = np.ascontiguousarray(image)
+                    self._serial += 1
+                    self.render_times.append(elapsed)
+                    if len(self.render_times) > 2000:
+                        del self.render_times[:1000]
+                    newer = self._view is not drawn
+                if newer:
+                    self._wake.set()
+                rest = self.min_interval - (time.perf_counter() - t)
+                if rest > 0:
+                    time.sleep(rest)
+        except BaseException as exc:  # noqa: BLE001
+            self.error = exc
+        finally:
+            scene.close()
