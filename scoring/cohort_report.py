@@ -39,6 +39,7 @@ def learning_curves_png(people: list[cohort.Trainee], pass_score: float) -> byte
 
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(9.0, 4.6))
+    ends = []
     for t in people:
         x = np.arange(1, len(t.sessions) + 1)
         y = [s["score"] for s in t.sessions]
@@ -48,8 +49,8 @@ def learning_curves_png(people: list[cohort.Trainee], pass_score: float) -> byte
         ax.scatter(x[passed], np.asarray(y)[passed], color=c, s=28, zorder=3)
         ax.scatter(x[~passed], np.asarray(y)[~passed], facecolor="white", edgecolor=c, s=28,
                    zorder=3, linewidths=1.4)
-        ax.annotate(t.name, (x[-1], y[-1]), xytext=(5, 0), textcoords="offset points",
-                    fontsize=8, color=c, va="center")
+        ends.append((x[-1], y[-1], t.name, c))
+    _end_labels(ax, ends, gap=4.0)
     ax.axhline(pass_score, color="#333333", ls="--", lw=1)
     ax.text(0.6, pass_score + 1, f"pass mark {pass_score:.0f}", fontsize=8, color="#333333")
     ax.set_xlabel("Attempt")
@@ -73,7 +74,7 @@ def cusum_png(people, traces, design: cohort.CusumDesign, criterion: cohort.Crit
 
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(9.0, 4.6))
-    longest = 1
+    longest, ends = 1, []
     for t, tr in zip(people, traces, strict=True):
         if not tr.values:
             continue
@@ -82,27 +83,30 @@ def cusum_png(people, traces, design: cohort.CusumDesign, criterion: cohort.Crit
         longest = max(longest, len(tr.values))
         c = _colour(t.group)
         ax.plot(x, y, color=c, lw=1.4, drawstyle="default", alpha=0.85)
-        ax.annotate(t.name, (x[-1], y[-1]), xytext=(5, 0), textcoords="offset points",
-                    fontsize=8, color=c, va="center")
+        ends.append((x[-1], y[-1], t.name, c))
         if tr.proficient_at:
             ax.scatter([tr.proficient_at], [tr.values[tr.proficient_at - 1]], marker="v",
                        s=60, color="#2e7d32", zorder=4)
         if tr.unacceptable_at:
             ax.scatter([tr.unacceptable_at], [tr.values[tr.unacceptable_at - 1]], marker="^",
                        s=60, color="#c62828", zorder=4)
+    lo = min([design.h0, *(v for tr in traces for v in tr.values)]) - 0.6
+    hi = max([design.h1, *(v for tr in traces for v in tr.values)]) + 0.6
+    ax.set_ylim(lo, hi)
+    _end_labels(ax, ends, gap=(hi - lo) / 28)
     ax.axhline(design.h0, color="#2e7d32", ls="--", lw=1.2)
     ax.axhline(design.h1, color="#c62828", ls="--", lw=1.2)
-    ax.text(0.2, design.h0 - 0.25, f"proficient below this line (failure rate at most "
+    ax.text(0.2, design.h0 - 0.08, f"proficient below this line (failure rate at most "
             f"{design.p0:.0%})", fontsize=8, color="#2e7d32", va="top")
-    ax.text(0.2, design.h1 + 0.15, f"unacceptable above this line (failure rate "
-            f"{design.p1:.0%} or worse)", fontsize=8, color="#c62828")
+    ax.text(0.2, design.h1 + 0.08, f"unacceptable above this line (failure rate "
+            f"{design.p1:.0%} or worse)", fontsize=8, color="#c62828", va="bottom")
     ax.axhline(0, color="#999999", lw=0.6)
     ax.set_xlim(0, longest + 2)
     ax.set_xlabel("Attempt")
     ax.set_ylabel("CUSUM (up = failure, down = success)")
     ax.grid(True, color="#e0e0e0", lw=0.6)
     ax.set_title(f"CUSUM learning curves - success means: {criterion.words()}", fontsize=10,
-                 loc="left")
+                 loc="left", pad=10)
     return png_bytes(fig)
 
 
@@ -139,6 +143,19 @@ def distributions_png(rows, keys: list[str], labels: dict) -> bytes:
         ax.axis("off")
     fig.tight_layout()
     return png_bytes(fig)
+
+
+def _end_labels(ax, ends: list[tuple[float, float, str, str]], gap: float) -> None:
+    """Write each line's name at its end, nudged apart so names never overprint."""
+    placed: list[float] = []
+    for x, y, name, colour in sorted(ends, key=lambda e: e[1]):
+        yy = y
+        for p in placed:
+            if abs(yy - p) < gap:
+                yy = p + gap
+        placed.append(yy)
+        ax.annotate(name, (x, y), xytext=(x + 0.15, yy), textcoords="data", fontsize=8,
+                    color=colour, va="center")
 
 
 def _wrap(text: str, width: int) -> str:
