@@ -9,7 +9,6 @@ import numpy as np
 import pygame
 
 from simulator import needle as needle_model
-from simulator.app.bindings import key_name
 from simulator.app.draw import ACCENT, DIM, LEVEL_COLOURS, TEXT, Layout, Text, bar, panel
 from simulator.app.trainee import STEP_LABELS
 from simulator.procedure import MANUAL_STEPS
@@ -34,9 +33,9 @@ def key_label(bindings, command: str) -> str:
     c = bindings.commands.get(command)
     if c is None or not c.keys:
         return ""
-    name = key_name(c.keys[0])
-    return {"return": "Enter", "escape": "Esc", "backspace": "Backspace"}.get(
-        name, name.upper() if len(name) <= 3 else name.title())
+    from simulator.app.screens import pretty_key
+
+    return pretty_key(c.keys[0])
 
 
 @dataclass

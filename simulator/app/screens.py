@@ -50,13 +50,18 @@ PAD_PRETTY = {"left_x": "left stick x", "left_y": "left stick y", "right_x": "ri
 
 def pretty_key(code: int) -> str:
     name = key_name(code)
-    return PRETTY.get(name, name.upper() if len(name) <= 3 else name.title())
+    if name in PRETTY:
+        return PRETTY[name]
+    return name.upper() if len(name) == 1 or name[0] == "f" and name[1:].isdigit() \
+        else name.title()
 
 
 def pretty_pad(p) -> str:
     text = PAD_PRETTY[p.control]
-    if p.control in ("left_x", "right_x", "left_y", "right_y"):
-        text = text[:-2]  # the stick; the row says which way
+    if p.control in ("left_x", "right_x"):
+        text = text[:-2] + " left / right"
+    elif p.control in ("left_y", "right_y"):
+        text = text[:-2] + " up / down"
     return f"{PAD_PRETTY[p.modifier]} + {text}" if p.modifier else text
 
 
