@@ -1,0 +1,204 @@
+"""Walking each scanline through its crossings: tissue, attenuation and interface echoes.
+
+For every elevation sub-surface ``k`` and scanline ``i`` the sorted crossings give the
+structure at each sample. Walking down the line accumulates
+
+- two-way frequency-dependent attenuation ``2 * alpha * f * z`` (dB), so bone (15-20
+  dB/cm/MHz) leaves a shadow with no echo from its far side [R4, R7];
+- the transmission loss ``1 - r^2`` of every interface crossed;
+- interface echoes ``|r| * lobe(angle)`` with ``r = (Z2 - Z1) / (Z2 + Z1)``, a Gaussian
+  specular lobe about the smooth surface normal plus a diffuse part [R5, R6]; a faint
+  fascial echo where two structures of the same tissue meet; total reflection where the
+  line leaves the body into air;
+- injected fluid (fraction ``ff`` of each sample) turns tissue anechoic, attenuates like
+  water and echoes weakly at its boundary.
+
+Contact: a curved face does not touch flat skin at its ends; the tissue there is taken as
+pressed against the face, the gap ``g`` closing over ``params.CONTACT_DEPTH_MM`` (display
+depth ``dd`` and world depth ``dw`` along a line: ``dw = dd + g * max(0, 1 - dd / Dc)``).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numba
+import numpy as np
+
+from simulator.imaging.ultrasound import params as P
+from simulator.imaging.ultrasound.slicing import ABOVE_FACE_MM, Hits
+
+
+@dataclass(frozen=True, eq=False)
+class LineMaps:
+    """Per-sample tissue maps of one probe pose.
+
+    Attributes
+    ----------
+    label : (K, n_lines, n_samples) uint8          structure at each sample
+    echogenicity : (K, n_lines, n_samples) float32 scatter amplitude x attenuation
+    attenuation : (n_lines, n_samples) float32     elevation-weighted two-way amplitude factor
+    echoes : (n_lines, n_samples) complex64        interface impulses (before the PSF)
+    gap_mm : (n_lines,) float64                    contact gap (inf: line out of contact)
+    """
+
+    label: np.ndarray
+    echogenicity: np.ndarray
+    attenuation: np.ndarray
+    echoes: np.ndarray
+    gap_mm: np.ndarray
+
+
+def contact_gaps(hits: Hits) -> np.ndarray:
+    """Per line, how far below the face the skin starts ``(n_lines,)`` (inf: no contact)."""
+    k = hits.count.shape[0] // 2
+    n_lines = hits.count.shape[1]
+    gap = np.full(n_lines, np.inf)
+    for i in range(n_lines):
+        n = hits.count[k, i]
+        ent = np.flatnonzero(hits.entering[k, i, :n])
+        if len(ent):
+            d = hits.depth_mm[k, i, ent[0]]
+            if d <= P.MAX_CONTACT_GAP_MM:
+                gap[i] = max(d, 0.0)
+    finite = np.isfinite(gap)
+    if finite.sum() > 4:  # smooth the facets of the skin mesh (5-line running mean)
+        g = np.where(finite, gap, 0.0)
+        w = np.convolve(finite.astype(float), np.ones(5), "same")
+        s = np.convolve(g, np.ones(5), "same")
+        gap = np.where(finite, s / np.maximum(w, 1.0), np.inf)
+    return gap
+
+
+def walk_lines(hits: Hits, gap: np.ndarray, depth_mm: np.ndarray, dz_mm: float,
+               frequency_mhz: float, weights: np.ndarray, impedance: np.ndarray,
+               alpha: np.ndarray, tissue_id: np.ndarray, amplitude: np.ndarray,
+               fluid: np.ndarray | None, water_z: float, water_alpha: float) -> LineMaps:
+    """Tissue maps for all sub-surfaces and lines.
+
+    ``amplitude`` is ``(n_labels, n_lines)``: scatter amplitude per label and line
+    (anisotropy included). ``fluid`` is ``(K, n_lines, n_samples)`` injectate fraction or
+    ``None``.
+    """
+    k_n, n_lines = hits.count.shape
+    n = len(depth_mm)
+    label = np.empty((k_n, n_lines, n), np.uint8)
+    ea = np.empty((k_n, n_lines, n), np.float32)
+    att = np.zeros((n_lines, n), np.float32)
+    echoes = np.zeros((n_lines, n), np.complex64)
+    ff = fluid if fluid is not None else np.zeros((0, 0, 0), np.float32)
+    _walk(hits.depth_mm, hits.label, hits.entering, hits.cos, hits.count, gap, depth_mm,
+          dz_mm, frequency_mhz, weights, impedance, alpha, tissue_id, amplitude.astype(
+              np.float32), ff, water_z, water_alpha, P.CONTACT_DEPTH_MM, P.GAP_MERGE_MM,
+          P.FASCIA_REFLECTION, P.DIFFUSE_FRACTION, P.SPECULAR_SIGMA_RAD, -ABOVE_FACE_MM,
+          label, ea, att, echoes)
+    return LineMaps(label, ea, att, echoes, gap)
+
+
+@numba.njit(cache=True, inline="always")
+def disp_from_world(dw, g, dc):
+    if dw >= dc or g <= 0.0:
+        return dw
+    return (dw - g) / (1.0 - g / dc)
+
+
+@numba.njit(cache=True, inline="always")
+def world_from_disp(dd, g, dc):
+    if dd >= dc or g <= 0.0:
+        return dd
+    return dd + g * (1.0 - dd / dc)
+
+
+@numba.njit(cache=True, inline="always")
+def _splat_real(row, pos, value):
+    j0 = int(math.floor(pos))
+    f = pos - j0
+    n = row.shape[0]
+    if 0 <= j0 < n:
+        row[j0] += value * (1.0 - f)
+    if 0 <= j0 + 1 < n:
+        row[j0 + 1] += value * f
+
+
+@numba.njit(cache=True, parallel=True)
+def _walk(hd, hl, he, hc, count, gap, depth, dz, f_mhz, wk, z, alpha, tid, amp, ff, z_w,
+          alpha_w, dc, merge, fascia, diffuse, sigma, d_top, label, ea, att, echoes):
+    k_n, n_lines = count.shape
+    n = depth.shape[0]
+    has_ff = ff.shape[0] > 0
+    db_to_neper = math.log(10.0) / 20.0
+    step_factor = np.exp(-db_to_neper * 2.0 * alpha * f_mhz * dz / 10.0)
+    for i in numba.prange(n_lines):
+        g = gap[i]
+        for k in range(k_n):
+            if not np.isfinite(g):
+                for j in range(n):
+                    label[k, i, j] = 0
+                    ea[k, i, j] = 0.0
+                continue
+            nh = count[k, i]
+            cur = 0
+            inside = False
+            trans = 1.0
+            lin = 1.0
+            h = 0
+            prev_ff = 0.0
+            for j in range(n):
+                dd = depth[j]
+                while h < nh:
+                    dh = hd[k, i, h]
+                    de = disp_from_world(dh, g, dc)
+                    if de > dd:
+                        break
+                    new = cur
+                    c_in = 1.0
+                    h2 = h
+                    while h2 < nh and hd[k, i, h2] <= dh + 1e-4:
+                        lab = hl[k, i, h2]
+                        if he[k, i, h2]:
+                            new = lab
+                            c_in = hc[k, i, h2]
+                        elif lab == new:
+                            new = 0
+                            c_in = hc[k, i, h2]
+                        h2 += 1
+                    if (new == 0 and cur != 0 and h2 < nh and he[k, i, h2]
+                            and hd[k, i, h2] - dh < merge):
+                        new = cur  # a sliver between two structures, not air
+                    h = h2
+                    if new == cur:
+                        continue
+                    if new == 0 and inside:
+                        r = 1.0  # into air
+                    else:
+                        a_z = z[0] if cur == 0 else z[cur]
+                        r = abs((z[new] - a_z) / (z[new] + a_z))
+                        if cur != 0 and tid[cur] == tid[new] and r < fascia:
+                            r = fascia
+                    if de >= d_top and de >= 0.0:
+                        theta = math.acos(min(max(c_in, 0.0), 1.0))
+                        lobe = diffuse + (1.0 - diffuse) * math.exp(-(theta / sigma) ** 2)
+                        amp_e = r * lobe * wk[k] * trans * lin
+                        _splat_real(echoes[i], de / dz - 0.5, amp_e)
+                    trans *= 1.0 - r * r
+                    if new != 0:
+                        inside = True
+                    cur = new
+                frac = 0.0
+                if has_ff:
+                    frac = ff[k, i, j]
+                if frac == 0.0 and (dd >= dc or g <= 0.0):
+                    lin *= step_factor[cur]
+                else:
+                    a = alpha[cur] * (1.0 - frac) + alpha_w * frac
+                    step = dz * (1.0 - g / dc) if dd < dc else dz
+                    lin *= math.exp(-db_to_neper * 2.0 * a * f_mhz * step / 10.0)
+                amp_t = trans * lin
+                label[k, i, j] = cur
+                ea[k, i, j] = amp[cur, i] * (1.0 - frac) * amp_t
+                att[i, j] += wk[k] * amp_t
+                if has_ff and cur != 0 and abs(frac - prev_ff) > 0.02:
+                    r_f = abs((z[cur] - z_w) / (z[cur] + z_w))
+                    echoes[i, j] += wk[k] * amp_t * abs(frac - prev_ff) * r_f
+                prev_ff = frac

@@ -1,0 +1,200 @@
+"""The needle in the image: an analytic steel cylinder drawn as a chain of point elements.
+
+Each element of the shaft (every ``NEEDLE_ELEMENT_MM``) inside the slab adds, on the line
+it falls on [R9-R11],
+
+- a specular echo ``r * 2^-(theta/theta_c)^2`` plus a small diffuse part, with ``theta``
+  the angle between the beam and the shaft's normal plane and the cut-off
+  ``theta_c = atan(D_rx / 2z) / 2`` (the mirror echo leaves at 2 theta and must still hit
+  the receive aperture ``D_rx``);
+- the convex-cylinder factor ``min(1, 3 * OD / w)`` across a beam of width ``w``: elements
+  are weighted by ``element / line spacing`` and by the pulse-echo elevation profile, so an
+  in-plane shaft echoes ~ ``3 OD / w_elevation`` on every line it crosses and a short-axis
+  shaft becomes a dot ~ ``3 OD / w_lateral``; the needle fades as it leaves the slice;
+- a comet tail of lumen reverberations ``Delta z = ID * c0 / c_lumen`` apart, decaying by
+  ``r * loss`` per round trip, only near specular incidence;
+- a partial shadow beneath it: the share of the beam the shaft blocks.
+
+The tip adds a point echo that does not depend on the angle (bevel scatter), so it stays
+visible when the shaft does not.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba
+import numpy as np
+
+from simulator.imaging.ultrasound import params as P
+from simulator.imaging.ultrasound.lines import disp_from_world
+from simulator.imaging.ultrasound.scan import ScanGeometry
+from simulator.needle_gauge import inner_diameter_mm, outer_diameter_mm
+
+NEEDLE_U_MAX = 1.2       # elements beyond this many slice thicknesses are invisible
+
+
+def steel_reflection(tissue_z: float = 1.65) -> float:
+    z = P.STEEL_IMPEDANCE_MRAYL
+    return (z - tissue_z) / (z + tissue_z)
+
+
+def specular_cutoff_rad(geom: ScanGeometry, depth_mm) -> np.ndarray:
+    """Angle beyond which the shaft's mirror echo misses the receive aperture ``(n,)``."""
+    d = np.maximum(np.asarray(depth_mm, float), 1.0)
+    d_rx = np.minimum(geom.preset.aperture_mm, d / 0.7)
+    return 0.5 * np.arctan(d_rx / (2.0 * d))
+
+
+def add_needle(rf: np.ndarray, geom: ScanGeometry, probe_from_world: np.ndarray,
+               entry_mm, direction, inserted_mm: float, gauge: int, gap: np.ndarray,
+               attenuation: np.ndarray) -> None:
+    """Shadow and echoes of the inserted part of the needle, added to ``rf`` in place."""
+    if inserted_mm <= 0.0:
+        return
+    rot = probe_from_world[:3, :3]
+    e = rot @ np.asarray(entry_mm, float) + probe_from_world[:3, 3]
+    n = rot @ np.asarray(direction, float)
+    n = n / np.linalg.norm(n)
+    y_lim = NEEDLE_U_MAX * float(geom.elevation_fwhm_mm.max())
+    t0, t1 = 0.0, float(inserted_mm)
+    if abs(n[1]) > 1e-9:
+        ta, tb = sorted(((-y_lim - e[1]) / n[1], (y_lim - e[1]) / n[1]))
+        t0, t1 = max(t0, ta), min(t1, tb)
+    elif abs(e[1]) > y_lim:
+        return
+    w0, zf, zr = geom.elevation_args()
+    od, idm = outer_diameter_mm(gauge), inner_diameter_mm(gauge)
+    r = steel_reflection()
+    shadow = np.zeros(geom.n_lines)
+    start = np.full(geom.n_lines, np.inf)
+    reverb_mm = idm * P.C0_MM_US * 1000.0 / P.LUMEN_SPEED_M_S
+    args = (e, n, geom.curved, geom.radius_mm, float(geom.line_lateral[0]), geom.line_step,
+            geom.dz_mm, geom.max_depth_mm, w0, zf, zr, gap, attenuation,
+            float(geom.preset.aperture_mm), od, r, reverb_mm / geom.dz_mm,
+            geom.lateral_fwhm_mm, geom.line_spacing_mm)
+    if t1 > t0:
+        _shaft(rf, t0, t1, *args, shadow, start, True)
+        _apply_shadow(rf, shadow, start, P.NEEDLE_SHADOW_MAX)
+        _shaft(rf, t0, t1, *args, shadow, start, False)
+    _tip(rf, float(inserted_mm), *args)
+
+
+@numba.njit(cache=True, inline="always")
+def _locate(p, curved, radius, lat0, step, dz, d_max, n_lines, n, gap):
+    """(line float, sample float, world depth) of a probe point, or line < 0 if outside."""
+    if curved:
+        zc = p[2] + radius
+        lat = math.atan2(p[0], zc)
+        dw = math.sqrt(p[0] * p[0] + zc * zc) - radius
+    else:
+        lat = p[0]
+        dw = p[2]
+    lf = (lat - lat0) / step
+    if dw < 0.0 or dw > d_max or lf < 0.0 or lf > n_lines - 1:
+        return -1.0, 0.0, 0.0, 0.0
+    g = gap[int(lf + 0.5)]
+    if not np.isfinite(g):
+        return -1.0, 0.0, 0.0, 0.0
+    dd = disp_from_world(dw, g, P.CONTACT_DEPTH_MM)
+    jf = dd / dz - 0.5
+    if jf < 0.0 or jf > n - 1:
+        return -1.0, 0.0, 0.0, 0.0
+    return lf, jf, dw, lat
+
+
+@numba.njit(cache=True, inline="always")
+def _splat(rf, lf, jf, value):
+    n_lines, n = rf.shape
+    i0 = int(math.floor(lf))
+    j0 = int(math.floor(jf))
+    fi = lf - i0
+    fj = jf - j0
+    for di in range(2):
+        ii = i0 + di
+        if ii < 0 or ii >= n_lines:
+            continue
+        wi = fi if di else 1.0 - fi
+        for dj in range(2):
+            jj = j0 + dj
+            if 0 <= jj < n:
+                rf[ii, jj] += value * wi * (fj if dj else 1.0 - fj)
+
+
+@numba.njit(cache=True)
+def _shaft(rf, t0, t1, e, nd, curved, radius, lat0, step, dz, d_max, w0, zf, zr, gap, att,
+           aperture, od, r, reverb_bins, lat_fwhm, spacing, shadow, start, shadow_pass):
+    n_lines, n = rf.shape
+    ln2x8 = 8.0 * math.log(2.0)
+    d_el = P.NEEDLE_ELEMENT_MM
+    m_n = int((t1 - t0) / d_el) + 1
+    p = np.empty(3)
+    for m in range(m_n):
+        t = t0 + (m + 0.5) * d_el
+        if t > t1:
+            break
+        for a in range(3):
+            p[a] = e[a] + t * nd[a]
+        lf, jf, dw, lat = _locate(p, curved, radius, lat0, step, dz, d_max, n_lines, n, gap)
+        if lf < 0.0:
+            continue
+        w = w0 * math.sqrt(1.0 + ((dw - zf) / zr) ** 2)
+        u = p[1] / w
+        ew = math.exp(-ln2x8 * u * u)
+        if ew < 1e-4:
+            continue
+        i = int(lf + 0.5)
+        jn = min(int(jf + 0.5), n - 1)
+        ds = spacing[jn]
+        cover = min(1.0, P.NEEDLE_CONVEX_GAIN * od * math.sqrt(2.0) / w)
+        base = d_el / ds * cover * ew
+        if shadow_pass:
+            shadow[i] += base
+            start[i] = min(start[i], jf)
+            continue
+        if curved:
+            ux, uz = math.sin(lat), math.cos(lat)
+        else:
+            ux, uz = 0.0, 1.0
+        sin_t = min(abs(ux * nd[0] + uz * nd[2]), 1.0)
+        theta = math.asin(sin_t)
+        d_rx = min(aperture, dw / 0.7)
+        theta_c = 0.5 * math.atan(d_rx / (2.0 * max(dw, 1.0)))
+        spec = 2.0 ** (-((theta / theta_c) ** 2))
+        a_att = att[i, jn]
+        _splat(rf, lf, jf, (r * spec + P.NEEDLE_DIFFUSE) * base * a_att)
+        amp = r * spec * base * a_att * (1.0 - r * r) * spec
+        for k in range(1, P.NEEDLE_REVERBS + 1):
+            _splat(rf, lf, jf + k * reverb_bins, amp)
+            amp *= r * P.NEEDLE_REVERB_LOSS
+
+
+@numba.njit(cache=True)
+def _apply_shadow(rf, shadow, start, max_block):
+    n_lines, n = rf.shape
+    for i in range(n_lines):
+        if shadow[i] <= 0.0:
+            continue
+        f = 1.0 - min(shadow[i], max_block)
+        j0 = int(start[i]) + 2
+        for j in range(max(j0, 0), n):
+            rf[i, j] *= f
+
+
+@numba.njit(cache=True)
+def _tip(rf, t, e, nd, curved, radius, lat0, step, dz, d_max, w0, zf, zr, gap, att, aperture,
+         od, r, reverb_bins, lat_fwhm, spacing):
+    n_lines, n = rf.shape
+    p = np.empty(3)
+    for a in range(3):
+        p[a] = e[a] + t * nd[a]
+    lf, jf, dw, lat = _locate(p, curved, radius, lat0, step, dz, d_max, n_lines, n, gap)
+    if lf < 0.0:
+        return
+    w = w0 * math.sqrt(1.0 + ((dw - zf) / zr) ** 2)
+    u = p[1] / w
+    ew = math.exp(-8.0 * math.log(2.0) * u * u)
+    jn = min(int(jf + 0.5), n - 1)
+    i = int(lf + 0.5)
+    lines_per_beam = 1.064 * lat_fwhm[jn] / spacing[jn]
+    _splat(rf, lf, jf, P.NEEDLE_TIP_ECHO * ew * max(lines_per_beam, 1.0) * att[i, jn])

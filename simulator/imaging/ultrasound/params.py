@@ -1,0 +1,128 @@
+"""Renderer constants and the per-label acoustic tables built from the tissue table.
+
+Every tunable number of the B-mode model lives here, with what it means and where it comes
+from (ultrasound.md sections in brackets). Tissue properties themselves come from
+``simulator.tissues`` so one number lives in one place.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+from simulator.tissues import TISSUES
+from simulator.world import World
+
+C0_MM_US = 1.54                # speed of sound the scanner assumes, mm/us (1540 m/s)
+N_LINES = 256                  # scanlines per frame
+N_SAMPLES = 512                # samples per scanline
+IMAGE_SHAPE = (576, 768)       # scan-converted display (rows, cols), >= 512 x 512
+DYNAMIC_RANGE_DB = 60.0        # log compression window [R14: 50-70 dB]
+
+# Elevation: sub-planes at these offsets (in units of the local slice thickness FWHM) slice
+# the meshes; scatterers and the needle use the continuous profile. The slice thickness of
+# ``simulator.transducer`` is the one-way FWHM, so the pulse-echo profile is its square
+# (FWHM / sqrt 2): -12 dB at half a thickness, -48 dB at one thickness [R11].
+SUBPLANE_U = (-0.6, -0.3, 0.0, 0.3, 0.6)
+SLAB_U_MAX = 0.75              # scatterers beyond this many thicknesses are ignored (< -27 dB)
+
+# Pulse and beam [R3]: axial FWHM = cycles * lambda / 2; lateral ~ lambda * F#.
+PULSE_CYCLES = 2.0
+TX_F_NUMBER_MIN = 2.0          # transmit aperture grows to keep F# >= 2 at the focus
+RX_F_NUMBER = 2.0              # dynamic receive f-number
+ACTIVE_APERTURE_FRACTION = 0.5  # part of the array used for one line
+
+# Echo levels, as amplitudes relative to a perfect specular reflector at normal incidence.
+SPECKLE_LEVEL = 0.03           # RMS speckle amplitude of muscle (scatter amplitude 1):
+#                                soft-tissue interfaces (R -16..-27 dB) then sit near the
+#                                speckle and bone (-4 dB) about 25 dB above it [R5, R6]
+SPECULAR_SIGMA_RAD = math.radians(30.0)   # Gaussian specular lobe of smooth interfaces (PLUS)
+DIFFUSE_FRACTION = 0.1                    # rough-surface part that ignores the angle
+FASCIA_REFLECTION = 0.035      # faint echo where two structures of the same tissue meet
+SCATTER_SPACING_WAVELENGTHS = 1.8  # world scatterer lattice spacing, in wavelengths
+SCATTERERS_PER_CELL = 4.0      # scatterers kept per resolution cell (fewer where it is big)
+NOISE_RMS = 3e-7               # receiver noise (envelope units), changes every frame
+GAP_MERGE_MM = 1.0             # gaps between structures thinner than this are mesh slivers
+
+# Contact: tissue under the curved face conforms to it (compressed layer) [design].
+CONTACT_DEPTH_MM = 30.0        # depth over which the contact compression fades out
+MAX_CONTACT_GAP_MM = 15.0      # beyond this the line is out of contact (air, black)
+
+# Default time-gain compensation: the scanner's built-in depth gain, dB per cm per MHz
+# (round trip); the eight TGC sliders adjust around it.
+BASELINE_TGC_DB_CM_MHZ = 1.6
+
+# Needle [R9, R10]
+STEEL_IMPEDANCE_MRAYL = 7.9 * 5.74
+NEEDLE_CONVEX_GAIN = 3.0       # echo of a cylinder across a beam of width w: ~ 3 * OD / w
+NEEDLE_DIFFUSE = 0.03          # shaft roughness echo left at steep angles (amplitude)
+NEEDLE_TIP_ECHO = 0.12         # tip / bevel scatter (amplitude of a point target)
+NEEDLE_REVERB_LOSS = 0.55      # extra amplitude loss per lumen round trip (beam spreading)
+NEEDLE_REVERBS = 6             # comet-tail echoes drawn
+NEEDLE_SHADOW_MAX = 0.85       # most of the beam the shaft can block
+NEEDLE_ELEMENT_MM = 0.2        # the shaft is drawn as point elements this far apart
+LUMEN_SPEED_M_S = 1500.0       # fluid in the lumen sets the comet-tail spacing
+
+
+@dataclass(frozen=True, eq=False)
+class LabelTable:
+    """Acoustic properties per label (index 0 = outside the body: coupling gel/water).
+
+    Attributes (all ``(n_labels,)`` unless noted)
+    ----------
+    impedance_mrayl, alpha_db_cm_mhz : float64
+    scatter_density : float64       mu0, 0..1
+    scatter_amplitude : float64     relative to muscle
+    anisotropy : float64            exponent n of |cos(beam, fibre normal)|^n
+    fibre : (n_labels, 3) float64   unit fibre direction (zeros: isotropic)
+    tissue_id : int64               index of the tissue (same id = same tissue)
+    fluid : bool
+    """
+
+    impedance_mrayl: np.ndarray
+    alpha_db_cm_mhz: np.ndarray
+    scatter_density: np.ndarray
+    scatter_amplitude: np.ndarray
+    anisotropy: np.ndarray
+    fibre: np.ndarray
+    tissue_id: np.ndarray
+    fluid: np.ndarray
+
+
+@lru_cache(maxsize=8)
+def label_table(world: World) -> LabelTable:
+    """The acoustic table of ``world``'s structures (cached per world)."""
+    water = TISSUES["injectate"].acoustic
+    structures = world.anatomy.structures
+    n = len(structures) + 1
+    keys = list(TISSUES)
+    z = np.empty(n)
+    alpha = np.empty(n)
+    mu0 = np.zeros(n)
+    amp = np.zeros(n)
+    aniso = np.zeros(n)
+    fibre = np.zeros((n, 3))
+    tid = np.full(n, -1, np.int64)
+    fluid = np.zeros(n, bool)
+    z[0], alpha[0] = water.impedance_mrayl, water.attenuation_db_cm_mhz
+    fluid[0] = True
+    for s in structures:
+        a = s.tissue.acoustic
+        z[s.index] = a.impedance_mrayl
+        alpha[s.index] = a.attenuation_db_cm_mhz
+        mu0[s.index] = a.scatter_density
+        amp[s.index] = a.scatter_amplitude
+        tid[s.index] = keys.index(s.tissue.key)
+        fluid[s.index] = s.tissue.fluid
+        if a.anisotropy_exponent > 0 and s.entry.fibre_direction is not None:
+            f = np.asarray(s.entry.fibre_direction, float)
+            fibre[s.index] = f / np.linalg.norm(f)
+            aniso[s.index] = a.anisotropy_exponent
+    return LabelTable(z, alpha, mu0, amp, aniso, fibre, tid, fluid)
+
+
+def wavelength_mm(frequency_mhz: float) -> float:
+    return C0_MM_US / frequency_mhz

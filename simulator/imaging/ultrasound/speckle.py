@@ -1,0 +1,214 @@
+"""Tissue speckle from a world-anchored field of point scatterers.
+
+Scatterers sit one per cell of a world-aligned cubic lattice (spacing
+``SCATTER_SPACING_WAVELENGTHS`` wavelengths), jittered inside the cell, each with a complex
+random amplitude; all three come from a hash of the cell index and the seed, so the field
+is fixed to the anatomy: a still probe sees the same speckle every frame, a moved probe sees
+the same scatterers from elsewhere, and an elevational move of a slice thickness reaches
+new ones [R3]. A cell of a tissue with scatter density ``mu0`` holds a scatterer with that
+probability (``mu0 = 1``: fully developed speckle; 0: anechoic) [R1, R2].
+
+Each scatterer in the slab adds ``a * w(y) * E * exp(-2 i k z)`` into the complex baseband
+line buffer at its (fractional) line and depth, split over the four nearest bins, where
+``w(y)`` is the pulse-echo elevation profile, ``E`` the echogenicity x attenuation of the
+sample it falls in and ``z`` its depth (the round-trip phase). The point-spread function is
+applied later to the whole buffer (``display.convolve``); a per-depth factor keeps the mean
+speckle level independent of the scatterer count per resolution cell.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba
+import numpy as np
+
+from simulator.imaging.ultrasound import params as P
+from simulator.imaging.ultrasound.lines import LineMaps, disp_from_world
+from simulator.imaging.ultrasound.scan import ScanGeometry
+
+N_BUFFERS = 4     # fixed, so the summation order (and the image) never depends on threads
+_MASK = np.uint64(0xFF)
+
+
+def lattice_spacing_mm(geom: ScanGeometry) -> float:
+    return P.SCATTER_SPACING_WAVELENGTHS * geom.wavelength_mm
+
+
+def speckle_rf(geom: ScanGeometry, maps: LineMaps, probe_from_world: np.ndarray,
+               mu0: np.ndarray, row_scale: np.ndarray, seed: int) -> np.ndarray:
+    """Complex baseband scatter buffer ``(n_lines, n_samples) complex64`` before the PSF."""
+    spacing = lattice_spacing_mm(geom)
+    world_from_probe = np.linalg.inv(probe_from_world)
+    ey = probe_from_world[1, :3]
+    axis_a = int(np.argmax(np.abs(ey)))
+    axis_b, axis_c = [a for a in range(3) if a != axis_a]
+    w0, zf, zr = geom.elevation_args()
+    y_max = P.SLAB_U_MAX * float(geom.elevation_fwhm_mm.max()) + spacing
+    # bounding box of the slab in the two world axes other than the column axis
+    outline = _fan_outline(geom)
+    corners = np.concatenate([outline + [0.0, y_max, 0.0], outline - [0.0, y_max, 0.0]])
+    world = corners @ world_from_probe[:3, :3].T + world_from_probe[:3, 3]
+    lo = np.floor(world.min(0) / spacing).astype(np.int64) - 1
+    hi = np.floor(world.max(0) / spacing).astype(np.int64) + 1
+    out = np.zeros((N_BUFFERS, geom.n_lines, geom.n_samples), np.complex64)
+    du = P.SUBPLANE_U[1] - P.SUBPLANE_U[0]
+    _splat(np.ascontiguousarray(probe_from_world[:3, :3]),
+           np.ascontiguousarray(probe_from_world[:3, 3]), axis_a, axis_b, axis_c,
+           lo[axis_b], hi[axis_b], lo[axis_c], hi[axis_c], spacing, y_max,
+           np.uint64((seed * 0x9E3779B97F4A7C15 + 1) & 0xFFFFFFFFFFFFFFFF),
+           geom.curved, geom.radius_mm, float(geom.line_lateral[0]), geom.line_step,
+           geom.dz_mm, geom.max_depth_mm, w0, zf, zr, P.SLAB_U_MAX, du, len(P.SUBPLANE_U) // 2,
+           maps.gap_mm, maps.label, maps.echogenicity, mu0.astype(np.float64),
+           row_scale.astype(np.float64), keep_fraction(geom), geom.elevation_fwhm_mm,
+           4.0 * math.pi / geom.wavelength_mm, P.CONTACT_DEPTH_MM, out)
+    return out.sum(0)
+
+
+def row_scale(geom: ScanGeometry, ax_power: float, lat_power: np.ndarray) -> np.ndarray:
+    """Per-depth scatter amplitude giving RMS speckle ``SPECKLE_LEVEL`` after the PSF.
+
+    Expected power of a sample = amplitude variance x scatterers per bin x elevation
+    integral of w^2 x power gain of the (bilinear splat + PSF) kernels.
+    """
+    s = lattice_spacing_mm(geom)
+    density = keep_fraction(geom) / s ** 3
+    w2 = geom.elevation_fwhm_mm * math.sqrt(math.pi / (16.0 * math.log(2.0)))
+    per_bin = density * geom.dz_mm * geom.line_spacing_mm * w2
+    var_a = 1.0 / 3.0
+    return P.SPECKLE_LEVEL / np.sqrt(var_a * per_bin * ax_power * lat_power)
+
+
+def keep_fraction(geom: ScanGeometry) -> np.ndarray:
+    """Share of lattice scatterers used at each depth ``(n_samples,)``.
+
+    Where the resolution cell (axial x lateral x pulse-echo elevation FWHM) is large, fewer
+    scatterers still give ``SCATTERERS_PER_CELL`` per cell; a scatterer is kept when its own
+    fixed random number is below the share, so the choice barely changes as the probe moves.
+    """
+    cell = (geom.axial_fwhm_mm * geom.lateral_fwhm_mm * geom.elevation_fwhm_mm / math.sqrt(2.0))
+    return np.minimum(1.0, P.SCATTERERS_PER_CELL * lattice_spacing_mm(geom) ** 3 / cell)
+
+
+def _fan_outline(geom: ScanGeometry) -> np.ndarray:
+    """Probe-frame points ``(m, 3)`` around the image (face, far edge, sides)."""
+    lines = np.linspace(0, geom.n_lines - 1, 33)
+    near = geom.points(lines, np.full(33, -5.0))
+    far = geom.points(lines, np.full(33, geom.max_depth_mm + 2.0))
+    return np.concatenate([near, far])
+
+
+@numba.njit(cache=True, inline="always")
+def _mix(z):
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return z ^ (z >> np.uint64(31))
+
+
+@numba.njit(cache=True, inline="always")
+def _byte(h, n):
+    return np.float64((h >> np.uint64(8 * n)) & _MASK) * (1.0 / 256.0)
+
+
+@numba.njit(cache=True, parallel=True)
+def _splat(rot, off, ax_a, ax_b, ax_c, ib0, ib1, ic0, ic1, s, y_max, seed, curved, radius,
+           lat0, step, dz, d_max, w0, zf, zr, u_max, du, k_mid, gap, label, ea, mu0, scale,
+           keep, w_row, two_k, dc, out):
+    n_lines = label.shape[1]
+    n = label.shape[2]
+    k_n = label.shape[0]
+    ra, rb, rc = rot[1, ax_a], rot[1, ax_b], rot[1, ax_c]
+    margin = s * (abs(ra) + abs(rb) + abs(rc))
+    n_tab = 1024
+    cos_t = np.cos(np.arange(n_tab) * (2.0 * math.pi / n_tab))
+    sin_t = np.sin(np.arange(n_tab) * (2.0 * math.pi / n_tab))
+    n_el = 256
+    el_t = np.exp(-8.0 * math.log(2.0) * (np.arange(n_el + 1) * (u_max / n_el)) ** 2)
+    ph_scale = two_k / (2.0 * math.pi) * n_tab
+    k1 = np.uint64(0x8CB92BA72F3D8DD7)
+    k2 = np.uint64(0xD6E8FEB86659FD93)
+    k3 = np.uint64(0xA0761D6478BD642F)
+    for t in numba.prange(N_BUFFERS):
+        buf = out[t]
+        for ib in range(ib0 + t, ib1 + 1, N_BUFFERS):
+            for ic in range(ic0, ic1 + 1):
+                rest = rb * (ib + 0.5) * s + rc * (ic + 0.5) * s + off[1]
+                lo = (-y_max - margin - rest) / ra
+                hi = (y_max + margin - rest) / ra
+                if lo > hi:
+                    lo, hi = hi, lo
+                hb = _mix(np.uint64(ib) * k2 ^ np.uint64(ic) * k3 ^ seed)
+                for ia in range(int(math.floor(lo / s)), int(math.floor(hi / s)) + 1):
+                    h = _mix(np.uint64(ia) * k1 ^ hb)
+                    qa = (ia + _byte(h, 0)) * s
+                    qb = (ib + _byte(h, 1)) * s
+                    qc = (ic + _byte(h, 2)) * s
+                    y = ra * qa + rb * qb + rc * qc + off[1]
+                    if abs(y) > y_max:
+                        continue
+                    px = rot[0, ax_a] * qa + rot[0, ax_b] * qb + rot[0, ax_c] * qc + off[0]
+                    pz = rot[2, ax_a] * qa + rot[2, ax_b] * qb + rot[2, ax_c] * qc + off[2]
+                    if curved:
+                        zc = pz + radius
+                        if zc <= 0.0:
+                            continue
+                        dw = math.sqrt(px * px + zc * zc) - radius
+                    else:
+                        dw = pz
+                    if dw < 0.0 or dw > d_max:
+                        continue
+                    # early slab test with the slice thickness at this depth
+                    if abs(y) > u_max * w0 * math.sqrt(1.0 + ((dw - zf) / zr) ** 2):
+                        continue
+                    lat = math.atan2(px, zc) if curved else px
+                    lf = (lat - lat0) / step
+                    if lf < 0.0 or lf > n_lines - 1:
+                        continue
+                    i = int(lf + 0.5)
+                    g = gap[i]
+                    if not np.isfinite(g):
+                        continue
+                    dd = disp_from_world(dw, g, dc)
+                    jf = dd / dz - 0.5
+                    jn = int(math.floor(jf + 0.5))
+                    if jn < 0 or jn >= n:
+                        continue
+                    # thinning: fewer scatterers where the resolution cell is large
+                    if _byte(h, 3) >= keep[jn]:
+                        continue
+                    u = y / w_row[jn]
+                    au = abs(u)
+                    if au > u_max:
+                        continue
+                    k = int(math.floor(u / du + 0.5)) + k_mid
+                    k = min(max(k, 0), k_n - 1)
+                    lab = label[k, i, jn]
+                    # an independent draw for the tissue's scatter density
+                    if _byte(h, 4) >= mu0[lab]:
+                        continue
+                    e = ea[k, i, jn]
+                    if e == 0.0:
+                        continue
+                    wgt = e * el_t[int(au * (n_el / u_max) + 0.5)] * scale[jn]
+                    ar = _byte(h, 5) + _byte(h, 6) - 1.0
+                    ai = _byte(h, 7) + _byte(h, 3) / keep[jn] - 1.0
+                    m = int(dw * ph_scale) & (n_tab - 1)
+                    c = cos_t[m]
+                    sn = -sin_t[m]
+                    vr = wgt * (ar * c - ai * sn)
+                    vi = wgt * (ar * sn + ai * c)
+                    i0 = int(math.floor(lf))
+                    fi = lf - i0
+                    j0 = int(math.floor(jf))
+                    fj = jf - j0
+                    for di in range(2):
+                        ii = i0 + di
+                        if ii < 0 or ii >= n_lines:
+                            continue
+                        wi = fi if di else 1.0 - fi
+                        for dj in range(2):
+                            jj = j0 + dj
+                            if jj < 0 or jj >= n:
+                                continue
+                            wj = fj if dj else 1.0 - fj
+                            buf[ii, jj] += complex(vr * wi * wj, vi * wi * wj)
