@@ -15,7 +15,8 @@ from simulator.world import World
 # Structures drawn in the 3D view (skin, fat and muscle would hide the path).
 SHOWN_ROLES = (Role.bone, Role.joint_cavity, Role.capsule, Role.bursa, Role.cartilage,
                Role.artery, Role.vein, Role.nerve)
-MAX_FACES = 1500
+HIDDEN_TISSUES = ("cancellous_bone",)  # marrow sits inside its cortex: drawing it adds clutter
+MAX_FACES = 3000
 EVENT_COLOURS = {"skin_puncture": "#1f4e79", "target_reached": "#2e7d32",
                  "bone_contact": "#8d6e63", "danger_contact": "#c62828", "redirect": "#ef6c00",
                  "withdraw": "#6d6d6d", "aspiration": "#6a1b9a",
@@ -123,38 +124,39 @@ def path3d_png(timeline: Timeline, world: World) -> bytes:
                if k == "skin_puncture" and "entry_mm" in e]
     pts = np.vstack([target[None], *(tips[None] if len(tips) else []), *[e[None] for e in entries]])
     lo, hi = _box(pts, 25.0)
-    fig = plt.figure(figsize=(7.5, 6.0))
-    ax = fig.add_subplot(projection="3d")
+    fig = plt.figure(figsize=(7.5, 7.2))
+    ax = fig.add_axes((0.0, 0.2, 1.0, 0.78), projection="3d")
+    ax.computed_zorder = False  # draw order: anatomy first, the needle and its path on top
     rng = np.random.default_rng(0)
     legend = []
     for s in world.anatomy.structures:
-        if s.role not in SHOWN_ROLES:
+        if s.role not in SHOWN_ROLES or s.tissue.key in HIDDEN_TISSUES:
             continue
         tri = _faces_in_box(s.vertices, s.faces, lo, hi, rng)
         if not len(tri):
             continue
         danger = s.role in (Role.artery, Role.vein, Role.nerve)
-        alpha = 0.35 if danger else 0.18
+        alpha = 0.35 if danger else 0.25
         ax.add_collection3d(Poly3DCollection(tri, facecolor=s.entry.color, edgecolor="none",
                                              alpha=alpha))
         legend.append(plt.Rectangle((0, 0), 1, 1, color=s.entry.color,
                                     label=s.entry.display_name))
     if len(tips):
         times = np.linspace(0.0, 1.0, len(tips))
-        ax.scatter(*tips.T, c=times, cmap="viridis", s=4, depthshade=False)
-        ax.plot(*tips.T, color="#333333", lw=0.6, alpha=0.6)
+        ax.scatter(*tips.T, c=times, cmap="viridis", s=4, depthshade=False, zorder=5)
+        ax.plot(*tips.T, color="#333333", lw=0.6, alpha=0.6, zorder=5)
     if shown is not None:
         needle, when = shown
         shaft = np.array([needle.entry_mm, needle.tip_mm])
-        ax.plot(*shaft.T, color="#111111", lw=2.5)
-        legend.append(plt.Line2D([], [], color="#111111", lw=2.5, label=f"needle {when}"))
+        ax.plot(*shaft.T, color="#111111", lw=1.8, zorder=4)
+        legend.append(plt.Line2D([], [], color="#111111", lw=1.8, label=f"needle {when}"))
     for e in entries:
-        ax.scatter(*e, marker="o", s=40, color="#1f4e79", depthshade=False)
+        ax.scatter(*e, marker="o", s=40, color="#1f4e79", depthshade=False, zorder=6)
     if entries:
         legend.append(plt.Line2D([], [], marker="o", color="#1f4e79", ls="",
                                  label="skin puncture"))
     ax.scatter(*target, marker="*", s=220, color="#2e7d32", edgecolor="black",
-               depthshade=False)
+               depthshade=False, zorder=7)
     legend.append(plt.Line2D([], [], marker="*", color="#2e7d32", ls="", markersize=12,
                              label="target"))
     legend.append(plt.Line2D([], [], marker="o", color="#440154", ls="",
@@ -168,8 +170,8 @@ def path3d_png(timeline: Timeline, world: World) -> bytes:
     ax.set_zlabel("z: foot-head (mm)", fontsize=8)
     ax.tick_params(labelsize=7)
     ax.view_init(*_view(shown[0] if shown else None))
-    ax.legend(handles=legend, loc="upper left", bbox_to_anchor=(0.98, 0.95), fontsize=8,
-              frameon=False)
+    fig.legend(handles=legend, loc="lower center", ncol=3, fontsize=8, frameon=False,
+               bbox_to_anchor=(0.5, -0.02))
     ax.set_title("Needle path through the anatomy", fontsize=11, loc="left")
     return png_bytes(fig)
 

@@ -28,6 +28,18 @@ class RenderedFrame:
     key: KeyFrame
     modality: str
     png: bytes
+    where: str = ""  # where the needle tip was, in words
+
+
+def tip_words(world: World, key: KeyFrame) -> str:
+    """'tip in the anterior recess, 1.8 mm from the target'."""
+    n = key.state.needle
+    if not n.in_skin or n.tip_mm is None:
+        return "needle outside the body"
+    place = "outside the body" if not n.tip_label else \
+        world.anatomy.structures[n.tip_label - 1].entry.display_name
+    gap = float(np.linalg.norm(np.asarray(n.tip_mm) - world.target_point))
+    return f"tip in {place}, {gap:.1f} mm from the target"
 
 
 def modalities(world: World) -> list[str]:
@@ -78,5 +90,5 @@ def render_key_frames(world: World, seed: int, frames: list[KeyFrame]) -> list[R
             continue
         for key in frames:
             frame = render(world, key.state, seed=seed, tick=key.state.tick)
-            out.append(RenderedFrame(key, modality, to_png(frame.image)))
+            out.append(RenderedFrame(key, modality, to_png(frame.image), tip_words(world, key)))
     return out

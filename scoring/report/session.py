@@ -209,8 +209,8 @@ def session_document(doc: dict, *, timeline_png: bytes | None = None,
     pictures = []
     if frames:
         pictures.append(d.FigureRow([
-            d.Figure(f.png, f"{f.key.title} at {f.key.time_s:.1f} s ({f.modality})",
-                     title=f.key.title) for f in frames]))
+            d.Figure(f.png, f"{f.key.time_s:.1f} s, {f.modality}: {f.where}", title=f.key.title)
+            for f in frames]))
     if frames_note:
         pictures.append(d.Text(frames_note, note=True))
     if pictures:
