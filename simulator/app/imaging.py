@@ -1,15 +1,18 @@
 """The imaging view: the live ultrasound image, or the fluoroscopy image held between
-exposures (last-image hold), scaled into its panel.
+exposures (last-image hold), rendered on a worker thread and scaled into its panel.
 
 Frames come from the real renderers (``simulator.imaging.ultrasound.render_ultrasound``,
-``simulator.imaging.fluoro.render_fluoro``), which are pure views of a state. Ultrasound is
-re-rendered when anything it shows changed, and otherwise at the scanner's live rate (its
-speckle and noise are drawn per tick). Fluoroscopy is rendered once per exposure, for the
-state in which that exposure happened (``state.dose.last_frame_tick`` changes), and held.
+``simulator.imaging.fluoro.render_fluoro``), pure views of a state. The window loop hands
+the worker the newest state every frame and shows the newest finished image, so a slow image
+never holds up the needle. Ultrasound is re-rendered as soon as anything it shows changed,
+and otherwise at the scanner's live rate (its noise is drawn per tick). Fluoroscopy is
+rendered once per exposure, for the state in which the exposure happened (the tick
+``state.dose.last_frame_tick`` names), and held until the next one.
 """
 
 from __future__ import annotations
 
+import threading
 import time
 from importlib import import_module
 
@@ -23,6 +26,7 @@ RENDERERS = {
     "fluoroscopy": ("simulator.imaging.fluoro", "render_fluoro"),
 }
 GREY = [(i, i, i) for i in range(256)]
+US_ASPECT = 4.0 / 3.0   # width / height of the scan-converted ultrasound image
 
 
 def load_renderer(modality: str):
@@ -36,30 +40,28 @@ def load_renderer(modality: str):
 
 
 def gray_surface(image: np.ndarray) -> pygame.Surface:
-    """An 8-bit grey pygame surface sharing no memory with ``image`` ``(h, w) uint8``."""
+    """A pygame surface (8-bit grey palette, or RGB) copied from ``image``."""
     img = np.ascontiguousarray(image, dtype=np.uint8)
     if img.ndim == 3:
-        surf = pygame.image.frombuffer(img.tobytes(), (img.shape[1], img.shape[0]), "RGB")
-        return surf
+        return pygame.image.frombuffer(img.tobytes(), (img.shape[1], img.shape[0]), "RGB")
     surf = pygame.image.frombuffer(img.tobytes(), (img.shape[1], img.shape[0]), "P")
     surf.set_palette(GREY)
     return surf
 
 
 def fit(size: tuple[int, int], box: tuple[int, int]) -> tuple[int, int]:
-    """Largest size with the aspect ratio of ``size`` that fits in ``box``."""
+    """Largest ``(w, h)`` with the aspect ratio of ``size`` that fits in ``box``."""
     w, h = size
     scale = min(box[0] / w, box[1] / h)
     return max(1, int(w * scale)), max(1, int(h * scale))
 
 
 class ImagingView:
-    """Keeps the current image of each modality as a surface scaled to the panel."""
+    """Background renderer of the imaging view, and the surfaces the window shows."""
 
     def __init__(self, world, seed: int, box: tuple[int, int], *, live_fps: float = 30.0):
         self.world = world
-        self.seed = seed
-        self.box = box
+        self.box = tuple(box)
         self.live_interval = 1.0 / live_fps
         sc = world.scenario
         self.renderers = {}
@@ -67,49 +69,122 @@ class ImagingView:
             self.renderers["ultrasound"] = load_renderer("ultrasound")
         if sc.uses_fluoroscopy:
             self.renderers["fluoroscopy"] = load_renderer("fluoroscopy")
+        w, h = fit((US_ASPECT, 1.0), self.box)
+        self.us_shape = (h - h % 2, w - w % 2)  # rows, cols: rendered at display size
         self.surfaces: dict[str, pygame.Surface] = {}
         self.frames: dict[str, object] = {}
-        self._us_key = None
-        self._us_time = -1e9
+        self.render_times: dict[str, list[float]] = {m: [] for m in self.renderers}
+        self.shown_ticks: dict[str, int] = {}   # tick of the state behind each shown image
+        self.serial = 0
+        self.error: BaseException | None = None
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._stop = False
+        self._seed = seed
+        self._generation = 0
+        self._us_request = None
+        self._fluoro_request = None
         self._fluoro_tick = -1
-        self.render_times: dict[str, list[float]] = {"ultrasound": [], "fluoroscopy": []}
-        self.serial = 0  # bumped whenever a new image is made
+        self._done: dict[str, tuple] = {}
+        self._thread = threading.Thread(target=self._run, name="imaging", daemon=True)
+        self._thread.start()
 
+    # -- main thread ------------------------------------------------------------------------
     def reset(self, seed: int) -> None:
-        self.seed = seed
+        """A new attempt: forget the images, render with the new seed."""
+        with self._lock:
+            self._seed = seed
+            self._generation += 1
+            self._us_request = self._fluoro_request = None
+            self._fluoro_tick = -1
+            self._done.clear()
         self.surfaces.clear()
         self.frames.clear()
-        self._us_key, self._us_time, self._fluoro_tick = None, -1e9, -1
+        self.shown_ticks.clear()
 
-    def update(self, state, exposure_state=None, *, now_s: float | None = None,
-               visible: str | None = None) -> bool:
-        """Render what is due. ``exposure_state``: the state of the last fluoroscopy exposure
-        (default ``state``). Returns whether a new image was made."""
-        now_s = time.perf_counter() if now_s is None else now_s
-        made = False
-        if "ultrasound" in self.renderers and visible in (None, "ultrasound"):
-            key = (state.probe, state.needle, state.deposits, state.injecting)
-            if key != self._us_key or now_s - self._us_time >= self.live_interval:
-                self._render("ultrasound", state, state.tick)
-                self._us_key, self._us_time = key, now_s
-                made = True
-        if "fluoroscopy" in self.renderers:
+    def submit(self, state, exposure_state=None, *, visible: str | None = None) -> None:
+        """The newest state (and the state of the latest fluoroscopy exposure)."""
+        with self._lock:
+            if "ultrasound" in self.renderers and visible in (None, "ultrasound"):
+                self._us_request = state
             tick = state.dose.last_frame_tick
-            if tick >= 0 and tick != self._fluoro_tick:
-                self._render("fluoroscopy", exposure_state or state, tick)
+            if "fluoroscopy" in self.renderers and tick >= 0 and tick != self._fluoro_tick:
+                self._fluoro_request = (exposure_state or state, tick)
                 self._fluoro_tick = tick
-                made = True
-        return made
+        self._wake.set()
 
-    def _render(self, modality: str, state, tick: int) -> None:
+    def collect(self) -> bool:
+        """Turn finished frames into surfaces; True if a new image is ready to show."""
+        with self._lock:
+            done, self._done = self._done, {}
+        for modality, (frame, state_tick) in done.items():
+            surf = gray_surface(frame.image)
+            size = fit(surf.get_size(), self.box)
+            if size != surf.get_size():
+                surf = pygame.transform.scale(surf, size)
+            self.surfaces[modality] = surf
+            self.frames[modality] = frame
+            self.shown_ticks[modality] = state_tick
+            self.serial += 1
+        if self.error is not None:
+            raise RuntimeError("the imaging renderer failed") from self.error
+        return bool(done)
+
+    def wait(self, modality: str, timeout: float = 30.0) -> bool:
+        """Block until an image of ``modality`` is shown (tests, screenshots)."""
+        end = time.perf_counter() + timeout
+        while time.perf_counter() < end:
+            self.collect()
+            if modality in self.surfaces:
+                return True
+            time.sleep(0.005)
+        return False
+
+    def close(self) -> None:
+        self._stop = True
+        self._wake.set()
+        self._thread.join(timeout=10.0)
+
+    # -- worker thread ----------------------------------------------------------------------
+    def _run(self) -> None:
+        last_key, last_time = None, -1e9
+        try:
+            while not self._stop:
+                self._wake.wait(timeout=self.live_interval)
+                self._wake.clear()
+                while not self._stop:
+                    with self._lock:
+                        generation, seed = self._generation, self._seed
+                        fluoro, self._fluoro_request = self._fluoro_request, None
+                        us = self._us_request
+                    if fluoro is not None:
+                        state, tick = fluoro
+                        self._render("fluoroscopy", state, tick, seed, generation)
+                        continue
+                    if us is None:
+                        break
+                    key = (generation, us.probe, us.needle, us.deposits, us.injecting)
+                    now = time.perf_counter()
+                    if key == last_key and now - last_time < self.live_interval:
+                        break
+                    self._render("ultrasound", us, us.tick, seed, generation)
+                    last_key, last_time = key, now
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the window loop
+            self.error = exc
+
+    def _render(self, modality: str, state, tick: int, seed: int, generation: int) -> None:
         t = time.perf_counter()
-        frame = self.renderers[modality](self.world, state, seed=self.seed, tick=tick)
-        surf = gray_surface(frame.image)
-        size = fit(surf.get_size(), self.box)
-        self.surfaces[modality] = pygame.transform.scale(surf, size)
-        self.frames[modality] = frame
-        times = self.render_times[modality]
-        times.append(time.perf_counter() - t)
-        if len(times) > 2000:
-            del times[:1000]
-        self.serial += 1
+        render = self.renderers[modality]
+        if modality == "ultrasound":
+            frame = render(self.world, state, seed=seed, tick=tick, image_shape=self.us_shape)
+        else:
+            frame = render(self.world, state, seed=seed, tick=tick)
+        elapsed = time.perf_counter() - t
+        with self._lock:
+            if generation != self._generation:
+                return  # rendered for an attempt that is over
+            self._done[modality] = (frame, state.tick)
+            times = self.render_times[modality]
+            times.append(elapsed)
+            if len(times) > 4000:
+                del times[:2000]

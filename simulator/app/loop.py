@@ -251,7 +251,8 @@ class App:
         surf, lay, state = self.screen, self.layout, self.state
         surf.fill(BG)
         view = self.trainee.view
-        self.imaging.update(state, self.exposure_state, visible=view)
+        self.imaging.submit(state, self.exposure_state, visible=view)
+        self.imaging.collect()
         stats.lap("imaging")
         self._draw_imaging(view)
         self.scene.submit(View.of(state, self.camera, self.overlays))
@@ -334,6 +335,7 @@ class App:
         if self.session is not None and self.session.log is not None:
             self.finish_attempt(reason)
         self.scene.close()
+        self.imaging.close()
         pygame.display.quit()
 
 
