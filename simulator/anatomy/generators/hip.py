@@ -1,0 +1,127 @@
+"""Procedural hip model for image-guided hip injections (ultrasound and fluoroscopy).
+
+``build(patient, seed)`` draws the dimensions (``hip_params``), derives the axes
+(``hip_frame``), builds overlapping primitive shapes for every structure (``hip_bones``,
+``hip_joint``, ``hip_soft``, body layers from ``body``), resolves them by priority into
+pairwise-disjoint closed surfaces (``assembly``) and mirrors the right-side model for a left
+hip. World frame: patient RAS mm, the injected femoral head centre at (+-half_width, 0, 0).
+
+Another joint follows the same pattern: a ``<joint>_params`` module for the numbers, a frame
+for its axes, modules that return shapes, and a ``build`` that lists ``Part``s.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from simulator.anatomy.generated import GeneratedModel
+from simulator.anatomy.generators.assembly import Part, assemble, resolve
+from simulator.anatomy.generators.body import FatProfile, build_layers
+from simulator.anatomy.generators.hip_bones import femur, pelvis
+from simulator.anatomy.generators.hip_frame import hip_frame
+from simulator.anatomy.generators.hip_joint import (
+    cartilage_and_labrum,
+    iliofemoral_ligament,
+    joint_spaces,
+)
+from simulator.anatomy.generators.hip_params import draw_hip_params
+from simulator.anatomy.generators.hip_soft import (
+    hip_outline,
+    iliopsoas_belly,
+    muscles,
+    neurovascular,
+)
+from simulator.anatomy.patient import PatientParams
+
+GENERATOR_VERSION = 1
+MEDIAL_CUT_MM = -40.0  # the body crosses the midline to here, so AP images have no cut edge
+
+# name: (tissue, role, colour, priority). Higher priority wins where primitive shapes overlap:
+# bone > cartilage > joint spaces > capsule > ligament > vessels > nerves > muscles > filler.
+STRUCTURES = {
+    "femur_marrow": ("cancellous_bone", "bone", "#d9b98c", 100),
+    "femur": ("cortical_bone", "bone", "#f2ead2", 99),
+    "pelvis_marrow": ("cancellous_bone", "bone", "#d4b48a", 98),
+    "pelvis": ("cortical_bone", "bone", "#eee3c6", 97),
+    "femoral_head_cartilage": ("hyaline_cartilage", "cartilage", "#a9c9ea", 95),
+    "acetabular_cartilage": ("hyaline_cartilage", "cartilage", "#94b8e0", 94),
+    "labrum": ("labrum", "cartilage", "#7fa6d4", 93),
+    "anterior_recess": ("synovial_fluid", "joint_cavity", "#22d3ee", 90),
+    "synovial_cavity": ("synovial_fluid", "joint_cavity", "#67e8f9", 89),
+    "joint_capsule": ("joint_capsule", "capsule", "#e5e7e0", 88),
+    "iliofemoral_ligament": ("ligament", "tendon", "#c8ccc4", 87),
+    "femoral_artery": ("arterial_blood", "artery", "#d62828", 80),
+    "femoral_vein": ("venous_blood", "vein", "#2b4fc7", 79),
+    "lateral_circumflex_femoral_artery": ("arterial_blood", "artery", "#ef4444", 78),
+    "femoral_nerve": ("nerve", "nerve", "#f2cf1d", 77),
+    "lateral_femoral_cutaneous_nerve": ("nerve", "nerve", "#fbe04a", 76),
+    "sartorius": ("muscle", "soft_tissue", "#b5523f", 60),
+    "rectus_femoris": ("muscle", "soft_tissue", "#a84a3a", 59),
+    "iliopsoas": ("muscle", "soft_tissue", "#9c4034", 58),
+    "gluteus_minimus": ("muscle", "soft_tissue", "#963b30", 57),
+    "gluteus_medius": ("muscle", "soft_tissue", "#a3453a", 56),
+    "gluteus_maximus": ("muscle", "soft_tissue", "#b04d40", 55),
+    "deep_tissue": ("muscle", "soft_tissue", "#c06a5a", 10),
+    "subcutaneous_fat": ("subcutaneous_fat", "soft_tissue", "#f0d98c", 5),
+    "skin": ("skin", "skin", "#dcae8e", 1),
+}
+
+
+def build(patient: PatientParams, seed: int) -> GeneratedModel:
+    """Generate the hip model for ``patient`` (pure and deterministic in its arguments)."""
+    p = draw_hip_params(patient, seed)
+    f = hip_frame(p)
+    sc = p.bone_scale
+    outline = hip_outline(f)
+    layers = build_layers(
+        outline, FatProfile(p.fat_lateral_mm, p.fat_anterior_mm, p.fat_medial_mm,
+                            p.fat_posterior_mm),
+        skin_mm=p.skin_mm, z_lo_mm=-200.0 * sc, z_hi_mm=125.0 * sc, x_min_mm=MEDIAL_CUT_MM)
+    thigh_bone = femur(f, -200.0 * sc)
+    hip_bone = pelvis(f)
+    spaces, cap = joint_spaces(f)
+    ligament, ligament_fibre = iliofemoral_ligament(f, cap, hip_bone.points["aiis_center"])
+
+    s_t = cap.s_target
+    target = f.neck_point(s_t, 0.0, 0.5 * cap.gap(s_t, 0.0))
+    lateral_angle = np.radians(35.0)
+    s_l = f.head_neck_junction_s(lateral_angle) - 2.0
+    lateral_target = f.neck_point(s_l, lateral_angle, 0.5 * cap.gap(s_l, lateral_angle))
+
+    belly = iliopsoas_belly(f, cap)
+    shapes = {"femur_marrow": thigh_bone.marrow, "femur": thigh_bone.outer,
+              "pelvis_marrow": hip_bone.marrow, "pelvis": hip_bone.outer,
+              **cartilage_and_labrum(f), **spaces, "iliofemoral_ligament": ligament,
+              **muscles(f, outline, cap, belly, thigh_bone.points, hip_bone.points)}
+    vessels, vessel_marks = neurovascular(f, outline, cap, belly, thigh_bone.points,
+                                          hip_bone.points, target)
+    shapes.update(vessels)
+    shapes.update({"deep_tissue": layers.envelope, "subcutaneous_fat": layers.fat_outer,
+                   "skin": layers.body})
+
+    fibres = {"iliofemoral_ligament": ligament_fibre,
+              "joint_capsule": tuple(float(c) for c in f.neck_axis)}
+    layered = {"deep_tissue", "subcutaneous_fat", "skin"}
+    parts = [Part(name, tissue, role, color, priority, shapes[name],
+                  within=None if name in layered else layers.envelope,
+                  fibre_direction=fibres.get(name))
+             for name, (tissue, role, color, priority) in STRUCTURES.items()]
+    regions = resolve(parts, layers.body)
+
+    landmarks = {
+        "femoral_head_center": f.head_center,
+        "femoral_neck_base": f.neck_base,
+        "target_anterior_recess": target,
+        "target_lateral_head_neck": lateral_target,
+        "greater_trochanter_tip": thigh_bone.points["greater_trochanter_tip"],
+        "lesser_trochanter": thigh_bone.points["lesser_trochanter"],
+        "asis": hip_bone.points["asis"],
+        "aiis": hip_bone.points["aiis"],
+        "pubic_tubercle": hip_bone.points["pubic_tubercle"],
+        "ischial_tuberosity": hip_bone.points["ischial_tuberosity"],
+        **vessel_marks,
+    }
+    generator = {"name": "hip", "version": GENERATOR_VERSION, "patient": patient.key(),
+                 "seed": seed}
+    return assemble("hip", regions, mirror=patient.side == "left", landmarks=landmarks,
+                    generator=generator)

@@ -1,0 +1,133 @@
+"""The numbers behind one generated hip: patient parameters plus seeded anatomical variation.
+
+``draw_hip_params(patient, seed)`` is pure. All random numbers come from one
+``numpy.random.default_rng(seed)`` stream drawn in a fixed order (independent of the patient),
+so the same seed gives the same *relative* variation for every patient and both sides.
+
+Reference values (``/work/shared/clinical.md`` section 4; [U] = design choice):
+
+- Femoral head diameter 45.3 mm (F) / 49.2 mm (M); neck-shaft angle 128 deg (clinical
+  122-133); femoral anteversion 12 deg; limb in 10-15 deg internal rotation (section 2).
+- Acetabular inclination 38.8 deg, anteversion 18 deg, depth 25 mm; labrum 3.8 x 7 mm.
+- Joint space (femoral + acetabular cartilage) by Kellgren-Lawrence grade 0-4:
+  4.2, 3.5, 2.5, 1.5, 0.6 mm (normal 4.19 +- 0.92; OA minimum 2.4 +- 0.9).
+- Anterior recess 1.5 mm + effusion; capsule 2-4 mm (thicker toward the head).
+- Subcutaneous fat over the anterior hip [U]: female 4 + 0.9 (BMI - 18) mm, male
+  3 + 0.7 (BMI - 18) mm (>= 2.5 mm): about 12 / 9 mm at BMI 27, matching the derived
+  median 10-11 mm (IQR 6-20). Lateral = anterior x 2.68 (F) / 1.97 (M) (CT, n = 2004);
+  posterior (buttock) = lateral; medial = 0.8 x anterior.
+- Common femoral artery 7 mm (F) / 8 mm (M); vein 11 / 12 mm; bifurcation 5 mm below the
+  inferior head margin; nerve 10 mm lateral to the artery; LFCN 20 mm medial to the ASIS.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from simulator.anatomy.patient import PatientParams
+
+JOINT_SPACE_BY_KL_MM = (4.2, 3.5, 2.5, 1.5, 0.6)
+FEMALE_HEAD_DIAMETER_MM = 45.3
+MALE_HEAD_DIAMETER_MM = 49.2
+
+
+@dataclass(frozen=True)
+class HipParams:
+    """Drawn dimensions of one hip model (angles in degrees, lengths in mm)."""
+
+    side: str
+    sex: str
+    half_width_mm: float          # midline to femoral head centre
+    bone_scale: float             # pelvis/femur size relative to the reference female
+    head_diameter_mm: float
+    neck_length_mm: float         # head surface to neck base along the neck axis
+    neck_shaft_deg: float
+    femoral_anteversion_deg: float
+    internal_rotation_deg: float
+    shaft_adduction_deg: float    # femoral shaft tilt from vertical in the coronal plane
+    acetabular_inclination_deg: float
+    acetabular_anteversion_deg: float
+    acetabular_depth_mm: float
+    femoral_cartilage_mm: float
+    acetabular_cartilage_mm: float
+    labrum_thickness_mm: float
+    labrum_length_mm: float
+    capsule_head_mm: float
+    capsule_neck_mm: float
+    recess_mm: float              # anterior recess depth at the head-neck junction
+    synovial_mm: float            # synovial layer elsewhere
+    fat_anterior_mm: float
+    fat_lateral_mm: float
+    fat_medial_mm: float
+    fat_posterior_mm: float
+    skin_mm: float
+    artery_diameter_mm: float
+    vein_diameter_mm: float
+    artery_to_target_mm: float    # lateral distance target - artery at head level
+    bifurcation_below_head_mm: float
+    nerve_lateral_mm: float
+    lfcn_medial_to_asis_mm: float
+    vessel_jitter_mm: tuple[float, float, float]
+
+    @property
+    def head_radius_mm(self) -> float:
+        return 0.5 * self.head_diameter_mm
+
+    @property
+    def joint_space_mm(self) -> float:
+        return self.femoral_cartilage_mm + self.acetabular_cartilage_mm
+
+
+def _fat_anterior_mm(sex: str, bmi: float) -> float:
+    if sex == "female":
+        return max(2.5, 4.0 + 0.9 * (bmi - 18.0))
+    return max(2.5, 3.0 + 0.7 * (bmi - 18.0))
+
+
+def draw_hip_params(patient: PatientParams, seed: int) -> HipParams:
+    """Draw the dimensions of one hip for ``patient`` from ``seed`` (pure)."""
+    rng = np.random.default_rng(seed)
+    z = np.clip(rng.standard_normal(20), -2.0, 2.0)  # fixed order: one slot per quantity
+    female = patient.sex == "female"
+    head_ref = FEMALE_HEAD_DIAMETER_MM if female else MALE_HEAD_DIAMETER_MM
+    head_d = head_ref * (1.0 + 0.025 * z[0])
+    joint_space = JOINT_SPACE_BY_KL_MM[patient.oa_grade] * (1.0 + 0.05 * z[7])
+    fat_ant = _fat_anterior_mm(patient.sex, patient.bmi) * (1.0 + 0.05 * z[8])
+    fat_lat = fat_ant * (2.68 if female else 1.97) * (1.0 + 0.03 * z[9])
+    return HipParams(
+        side=patient.side,
+        sex=patient.sex,
+        half_width_mm=(85.0 if female else 90.0) * (1.0 + 0.015 * z[1]),
+        bone_scale=head_d / FEMALE_HEAD_DIAMETER_MM,
+        head_diameter_mm=head_d,
+        neck_length_mm=(18.0 if female else 21.0) * (1.0 + 0.03 * z[2]),
+        neck_shaft_deg=float(np.clip(128.0 + 2.5 * z[3], 122.0, 133.0)),
+        femoral_anteversion_deg=12.0 + 3.0 * z[4],
+        internal_rotation_deg=float(np.clip(12.5 + 1.25 * z[5], 10.0, 15.0)),
+        shaft_adduction_deg=7.0 + 0.75 * z[6],
+        acetabular_inclination_deg=38.8 + 2.0 * z[10],
+        acetabular_anteversion_deg=18.0 + 3.0 * z[11],
+        acetabular_depth_mm=25.0 * head_d / FEMALE_HEAD_DIAMETER_MM * (1.0 + 0.02 * z[12]),
+        femoral_cartilage_mm=0.5 * joint_space,
+        acetabular_cartilage_mm=0.5 * joint_space,
+        labrum_thickness_mm=3.8,
+        labrum_length_mm=7.0,
+        capsule_head_mm=4.0,
+        capsule_neck_mm=2.8,
+        recess_mm=1.5 + patient.effusion_mm,
+        synovial_mm=1.0 + 0.2 * patient.effusion_mm,
+        fat_anterior_mm=fat_ant,
+        fat_lateral_mm=fat_lat,
+        fat_medial_mm=0.8 * fat_ant,
+        fat_posterior_mm=fat_lat,
+        skin_mm=2.0,
+        artery_diameter_mm=(7.0 if female else 8.0) * (1.0 + 0.04 * z[13]),
+        vein_diameter_mm=(11.0 if female else 12.0) * (1.0 + 0.04 * z[14]),
+        artery_to_target_mm=25.0 + 1.5 * z[15],
+        bifurcation_below_head_mm=5.0 + 1.0 * z[16],
+        nerve_lateral_mm=10.0 + 1.0 * z[17],
+        lfcn_medial_to_asis_mm=20.0 + 3.0 * z[18],
+        vessel_jitter_mm=(1.5 * z[19], 1.0 * z[15], 1.0 * z[16]),
+    )
