@@ -61,6 +61,9 @@ class App:
         self.first_seed = seed
         self.show_fps = show_fps
         self.fps_cap = fps_cap
+        # Mesa's software GL (llvmpipe) would take every core for the 3D view; one thread
+        # leaves the other for the simulation and the imaging renderer (no effect on GPUs).
+        os.environ.setdefault("LP_NUM_THREADS", "1")
         pygame.display.init()
         pygame.font.init()
         pygame.joystick.init()

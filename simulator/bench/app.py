@@ -1,0 +1,203 @@
+"""App figures: the trainer window run headless in real time with synthetic input.
+
+- imaging view frames/s at 1280x720 while the probe and needle move (target >= 30, aim 60);
+- window frames/s (the loop that steps the simulation and draws the HUD);
+- 3D view frames/s with software OpenGL while the camera orbits (target >= 15);
+- input-to-image latency: window frames from the frame that handles a key press to the
+  first frame whose ultrasound image shows its effect (target <= 2), and the same for a
+  fluoroscopy shot.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+
+import numpy as np
+
+from simulator.bench.core import figure
+
+SCENARIO = "hip_anterior_us"
+FLUORO_SCENARIO = "hip_ap_fluoro"
+MOTION_S = 8.0
+LATENCY_TRIALS = 12
+
+
+def _key(pygame, key: int, down: bool = True) -> None:
+    pygame.event.post(pygame.event.Event(pygame.KEYDOWN if down else pygame.KEYUP, key=key,
+                                         mod=0, unicode="", scancode=0))
+
+
+def _drag(pygame, app, dx: int) -> None:
+    centre = app.layout.scene.center
+    for kind, extra in ((pygame.MOUSEBUTTONDOWN, {"button": 1}),
+                        (pygame.MOUSEMOTION, {"rel": (dx, 0), "buttons": (1, 0, 0)}),
+                        (pygame.MOUSEBUTTONUP, {"button": 1})):
+        pygame.event.post(pygame.event.Event(kind, pos=centre, **extra))
+
+
+class _Clocked:
+    """Runs app frames in real time (60 frames/s cap, as the shipped app)."""
+
+    def __init__(self, app, cap: float = 60.0):
+        self.app = app
+        self.cap = cap
+        self.last = time.perf_counter()
+
+    def frame(self) -> None:
+        now = time.perf_counter()
+        self.app.frame(now - self.last)
+        self.last = now
+        rest = 1.0 / self.cap - (time.perf_counter() - now)
+        if rest > 0:
+            time.sleep(rest)
+
+
+def _gl_renderer() -> str:
+    """Short name of the OpenGL renderer VTK uses (``llvmpipe`` = Mesa software GL)."""
+    try:
+        import pyvista as pv
+
+        return pv.GPUInfo().renderer.split(" (")[0]
+    except Exception:  # noqa: BLE001
+        return "unknown GL"
+
+
+def _ultrasound(progress, pygame, world, path, results) -> list[dict]:
+    from simulator.app.loop import App
+
+    app = App(world, scenario_path=path, results=results, seed=0, size=(1280, 720))
+    clock = _Clocked(app)
+    try:
+        progress("app: starting the window (ultrasound)")
+        end = time.perf_counter() + 60.0
+        while "ultrasound" not in app.imaging.surfaces or app._scene_surface is None:
+            clock.frame()
+            if time.perf_counter() > end:
+                raise RuntimeError("the views did not start within a minute")
+        for k in (pygame.K_1, pygame.K_2, pygame.K_3, pygame.K_4, pygame.K_n):
+            _key(pygame, k)
+            clock.frame()
+            _key(pygame, k, False)
+            clock.frame()
+        progress(f"app: {MOTION_S:.0f} s of probe sweeps, needle advance and camera orbit")
+        imaging0, scene0 = app.imaging.serial, len(app.scene.render_times)
+        frames0 = len(app.stats.frames)
+        t0 = time.perf_counter()
+        _key(pygame, pygame.K_SPACE)
+        direction = pygame.K_UP
+        _key(pygame, direction)
+        n = 0
+        while time.perf_counter() - t0 < MOTION_S:
+            if n % 60 == 59:  # sweep the probe back and forth across the target
+                _key(pygame, direction, False)
+                direction = pygame.K_DOWN if direction == pygame.K_UP else pygame.K_UP
+                _key(pygame, direction)
+            _drag(pygame, app, 4)
+            clock.frame()
+            n += 1
+        _key(pygame, direction, False)
+        _key(pygame, pygame.K_SPACE, False)
+        clock.frame()
+        wall = time.perf_counter() - t0
+        imaging_fps = (app.imaging.serial - imaging0) / wall
+        scene_fps = (len(app.scene.render_times) - scene0) / wall
+        window_fps = (len(app.stats.frames) - frames0) / wall
+        us_ms = 1000 * float(np.median(app.imaging.render_times["ultrasound"][-200:]))
+        scene_ms = 1000 * float(np.median(app.scene.render_times[-200:]))
+
+        progress(f"app: input-to-image latency over {LATENCY_TRIALS} depth changes")
+        latencies, latencies_ms = [], []
+        for trial in range(LATENCY_TRIALS):
+            key = pygame.K_PAGEDOWN if trial % 2 == 0 else pygame.K_PAGEUP
+            for _ in range(6):  # let the view settle between trials
+                clock.frame()
+            _key(pygame, key)
+            clock.frame()  # this frame handles the key and steps the simulation
+            _key(pygame, key, False)
+            t_key = time.perf_counter()
+            wanted = app.state.probe.depth_mm
+            frames = 1
+            while app.imaging.frames["ultrasound"].probe.depth_mm != wanted:
+                clock.frame()
+                frames += 1
+                if frames > 600:
+                    raise RuntimeError("the image never showed the new depth")
+            latencies.append(frames)
+            latencies_ms.append(1000 * (time.perf_counter() - t_key))
+    finally:
+        app.close("benchmark over")
+    return [
+        figure("app imaging view frames/s (ultrasound, 1280x720, moving)", imaging_fps,
+               "frames/s", ">= 30, aim 60"),
+        figure("app ultrasound render time (median, on its worker thread)", us_ms, "ms"),
+        figure("app window frames/s (simulation + HUD, 60 cap)", window_fps, "frames/s",
+               ">= 30"),
+        figure(f"app 3D view frames/s ({_gl_renderer()}, orbiting)", scene_fps,
+               "frames/s", ">= 15"),
+        figure("app 3D render time (median, on its worker thread)", scene_ms, "ms"),
+        figure("app input-to-image latency, median (key -> ultrasound image)",
+               float(np.median(latencies)), "frames", "<= 2"),
+        figure("app input-to-image latency, worst", float(max(latencies)), "frames", "<= 2"),
+        figure("app input-to-image latency, median", float(np.median(latencies_ms)), "ms"),
+    ]
+
+
+def _fluoro(progress, pygame, world, path, results) -> list[dict]:
+    from simulator.app.loop import App
+
+    app = App(world, scenario_path=path, results=results, seed=0, size=(1280, 720))
+    clock = _Clocked(app)
+    latencies = []
+    try:
+        progress("app: fluoroscopy shot-to-image latency")
+        for trial in range(6):
+            if trial % 2:  # move the C-arm between shots so each pose is new
+                _key(pygame, pygame.K_RIGHT)
+                for _ in range(10):
+                    clock.frame()
+                _key(pygame, pygame.K_RIGHT, False)
+            for _ in range(4):
+                clock.frame()
+            _key(pygame, pygame.K_f)
+            clock.frame()
+            _key(pygame, pygame.K_f, False)
+            tick = app.state.dose.last_frame_tick
+            frames = 1
+            while app.imaging.shown_ticks.get("fluoroscopy", -1) < 0 or \
+                    app.imaging.frames["fluoroscopy"].tick != tick:
+                clock.frame()
+                frames += 1
+                if frames > 1200:
+                    raise RuntimeError("the fluoroscopy image never came")
+            latencies.append(frames)
+        render_ms = 1000 * float(np.median(app.imaging.render_times["fluoroscopy"]))
+    finally:
+        app.close("benchmark over")
+    return [
+        figure("app fluoroscopy shot-to-image latency, median", float(np.median(latencies)),
+               "frames", "<= 2"),
+        figure("app fluoroscopy shot-to-image latency, worst (new C-arm pose)",
+               float(max(latencies)), "frames"),
+        figure("app fluoroscopy render time (median)", render_ms, "ms"),
+    ]
+
+
+def run(progress) -> list[dict]:
+    from simulator.app.loop import headless_env
+
+    headless_env()
+    import pygame
+
+    from simulator.loading import load_world
+    from simulator.paths import scenario_path
+
+    out = []
+    with tempfile.TemporaryDirectory() as results:
+        path = scenario_path(SCENARIO)
+        world = load_world(path, progress=progress)
+        out += _ultrasound(progress, pygame, world, path.resolve(), results)
+        path = scenario_path(FLUORO_SCENARIO)
+        world = load_world(path, progress=progress)
+        out += _fluoro(progress, pygame, world, path.resolve(), results)
+    return out
