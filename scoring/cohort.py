@@ -215,8 +215,11 @@ def contrasting_groups(sessions: list[dict], keys: list[str], low: str = NOVICE,
 
 
 def _values(sessions, key, group) -> np.ndarray:
+    """A group's values of one metric, to 4 significant digits: differences below that
+    (floating-point residue such as 4.999999999999988 mL against 5.0 mL) are not real."""
     vals = [s["metrics"].get(key) for s in sessions if s["skill_group"] == group]
-    return np.asarray([v for v in vals if v is not None and math.isfinite(v)], float)
+    return np.asarray([float(f"{v:.4g}") for v in vals if v is not None and math.isfinite(v)],
+                      float)
 
 
 def _holm(results: list[Separation]) -> None:

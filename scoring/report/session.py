@@ -133,14 +133,21 @@ def metrics_table(doc: dict, reference: dict | None = None) -> d.Table:
         row = [m["label"], m["display"], best, worst, rating]
         if reference:
             ref = reference.get(key)
-            row.insert(3, "-" if ref is None else
-                       f"{fmt(ref[1], m['unit'])} (middle half {fmt(ref[0], m['unit'])} to "
-                       f"{fmt(ref[2], m['unit'])}, n={ref[3]})")
+            row.insert(3, _reference_words(ref, m["unit"]))
         rows.append(row)
         tones.append(tone)
         notes.append(metric_help(key))
     widths = [3.2, 1.1, 1.3, 1.3, 1.1] if not reference else [3.0, 1.0, 1.1, 2.0, 1.1, 1.0]
     return d.Table(columns, rows, tones, widths, kind="metrics", notes=notes)
+
+
+def _reference_words(ref, unit: str) -> str:
+    """'1.06 mm; middle half 1.05 mm to 1.07 mm (16 attempts)'."""
+    if ref is None:
+        return "-"
+    q1, med, q3 = (fmt(v, unit) for v in ref[:3])
+    spread = "" if q1 == q3 else f"; middle half {q1} to {q3}"
+    return f"{med}{spread} ({ref[3]} attempts)"
 
 
 def steps_table(doc: dict) -> d.Table:
