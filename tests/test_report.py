@@ -16,6 +16,12 @@ from simulator.cli import main
 ACCENT = (0x1F, 0x4E, 0x79)    # table headers and figure frames
 GOOD_ROW = (0xE6, 0xF4, 0xEA)  # a measure at expert level
 PASS_GREEN = (0x2E, 0x7D, 0x32)
+def ultrasound_renderer_present() -> bool:
+    from scoring.report.keyframes import renderer
+
+    return renderer("ultrasound") is not None
+
+
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason="needs Debian's chromium "
                                     "(installed by .ci/run)")
@@ -109,6 +115,11 @@ def test_report_writes_html_pdf_and_score(report_dir):
         if "." not in key:
             assert m["label"] in html
     assert "Tip-to-target distance" in html and "Expert benchmark" in html
+    if ultrasound_renderer_present():  # key frames are re-rendered, never left out silently
+        assert html.count('src="data:image/png;base64,') >= 5
+        for title in ("Skin puncture", "First target contact", "Injection"):
+            assert f'<div class="ftitle">{title}</div>' in html
+        assert "could not be rendered" not in html
 
 
 @needs_chromium
@@ -127,12 +138,21 @@ def test_html_report_in_chromium_shows_tables_and_images(report_dir, tmp_path):
     assert dark_text > 100
     # pictures: framed images with real content (many colours, not blank)
     rects = framed_images(img)
-    assert len(rects) >= 2, f"expected the timeline and 3D figures, found {rects}"
-    for top, bottom, left, right in rects[:2]:
+    frames = ultrasound_renderer_present()
+    assert len(rects) >= (5 if frames else 2), f"expected framed pictures, found {rects}"
+    for top, bottom, left, right in rects:
         inside = img[top + 4:bottom - 4, left + 4:right - 4].reshape(-1, 3)
         colours = {tuple(c) for c in inside[:: 7]}
         assert len(colours) > 40
         assert (inside.sum(axis=1) < 600).mean() > 0.03  # something drawn, not white
+    if frames:  # three ultrasound key frames side by side: grey images with texture
+        tops = [r[0] for r in rects]
+        row = [r for r in rects if sum(abs(t - r[0]) <= 2 for t in tops) >= 3]
+        assert len(row) >= 3
+        for top, bottom, left, right in row[:3]:
+            inside = img[top + 4:bottom - 4, left + 4:right - 4]
+            grey = np.abs(inside[..., 0] - inside[..., 1]).mean() < 3
+            assert grey and len(np.unique(inside[..., 1])) > 30
 
 
 @needs_poppler
