@@ -2,13 +2,14 @@
 
 - PSF [R3]: separable Gaussian in complex baseband. Axial FWHM = pulse length / 2 (fixed);
   lateral FWHM from ``scan.lateral_fwhm_mm`` (narrowest at the transmit focus, widening
-  beyond it), converted to lines at each depth. The bilinear splat of point sources already
-  spreads them by a tent of variance 1/6 bin^2, which the kernels leave out. The axial
-  kernel peaks at 1 (a specular echo keeps its amplitude ``r``); the lateral kernel sums
-  to 1 (an interface seen on every line keeps ``r``).
+  beyond it), converted to lines at each depth. The bilinear splat of point scatterers
+  already spreads them by a tent of variance 1/6 bin^2, which the kernels leave out.
+  Specular echoes are drawn with the axial pulse already applied (``pulse_sigma``, peak =
+  ``r``); the lateral kernel sums to 1 (an interface seen on every line keeps ``r``).
 - Envelope: magnitude of the baseband signal plus receiver noise that changes with
   ``(seed, tick)``.
-- Display [R14]: ``grey = 255 * clip((20 log10(env) + gain + TGC(z) + DR) / DR, 0, 1)``;
+- Display [R14]: ``grey = 255 * clip((20 log10(env) + gain + TGC(z) + DR) / DR, 0, 1)``
+  (gain includes a fixed ``DISPLAY_OFFSET_DB``);
   TGC = the scanner's built-in depth gain plus the eight user bands (piecewise linear
   through the band centres).
 """
@@ -76,12 +77,22 @@ def kernels(geom: ScanGeometry) -> Kernels:
                    lat_power)
 
 
-def convolve(rf: np.ndarray, k: Kernels) -> np.ndarray:
-    """PSF applied to a ``(n_lines, n_samples)`` complex64 buffer (new array)."""
-    tmp = np.empty_like(rf)
+def pulse_sigma(geom: ScanGeometry) -> float:
+    """Axial pulse envelope (Gaussian sigma, samples) for echoes placed at exact depths."""
+    return geom.axial_fwhm_mm / geom.dz_mm / _FWHM_PER_SIGMA
+
+
+def convolve_axial(rf: np.ndarray, k: Kernels) -> np.ndarray:
+    """Axial PSF of a ``(n_lines, n_samples)`` complex64 buffer of point sources (new)."""
     out = np.empty_like(rf)
-    _axial(rf, k.axial, tmp)
-    _lateral(tmp, k.lateral, out)
+    _axial(rf, k.axial, out)
+    return out
+
+
+def convolve_lateral(rf: np.ndarray, k: Kernels) -> np.ndarray:
+    """Lateral PSF (beam width at each depth) of a complex64 buffer (new array)."""
+    out = np.empty_like(rf)
+    _lateral(rf, k.lateral, out)
     return out
 
 
@@ -152,7 +163,7 @@ def gain_curve_db(geom: ScanGeometry, gain_db: float, tgc_db) -> np.ndarray:
     centres = (np.arange(len(bands)) + 0.5) / len(bands) * geom.max_depth_mm
     user = np.interp(d, centres, bands)
     built_in = P.BASELINE_TGC_DB_CM_MHZ * geom.frequency_mhz * d / 10.0
-    return gain_db + built_in + user
+    return gain_db + built_in + user + P.DISPLAY_OFFSET_DB
 
 
 def log_compress(env: np.ndarray, gain_db: np.ndarray, dynamic_range_db: float) -> np.ndarray:

@@ -39,7 +39,7 @@ class LineMaps:
     label : (K, n_lines, n_samples) uint8          structure at each sample
     echogenicity : (K, n_lines, n_samples) float32 scatter amplitude x attenuation
     attenuation : (n_lines, n_samples) float32     elevation-weighted two-way amplitude factor
-    echoes : (n_lines, n_samples) complex64        interface impulses (before the PSF)
+    echoes : (n_lines, n_samples) complex64        interface echoes (axial pulse applied)
     gap_mm : (n_lines,) float64                    contact gap (inf: line out of contact)
     """
 
@@ -74,12 +74,14 @@ def contact_gaps(hits: Hits) -> np.ndarray:
 def walk_lines(hits: Hits, gap: np.ndarray, depth_mm: np.ndarray, dz_mm: float,
                frequency_mhz: float, weights: np.ndarray, impedance: np.ndarray,
                alpha: np.ndarray, tissue_id: np.ndarray, amplitude: np.ndarray,
-               fluid: np.ndarray | None, water_z: float, water_alpha: float) -> LineMaps:
+               fluid: np.ndarray | None, water_z: float, water_alpha: float,
+               pulse_sigma: float) -> LineMaps:
     """Tissue maps for all sub-surfaces and lines.
 
     ``amplitude`` is ``(n_labels, n_lines)``: scatter amplitude per label and line
     (anisotropy included). ``fluid`` is ``(K, n_lines, n_samples)`` injectate fraction or
-    ``None``.
+    ``None``. Echoes are written already shaped by the axial pulse (``pulse_sigma``
+    samples).
     """
     k_n, n_lines = hits.count.shape
     n = len(depth_mm)
@@ -92,7 +94,7 @@ def walk_lines(hits: Hits, gap: np.ndarray, depth_mm: np.ndarray, dz_mm: float,
           dz_mm, frequency_mhz, weights, impedance, alpha, tissue_id, amplitude.astype(
               np.float32), ff, water_z, water_alpha, P.CONTACT_DEPTH_MM, P.GAP_MERGE_MM,
           P.FASCIA_REFLECTION, P.DIFFUSE_FRACTION, P.SPECULAR_SIGMA_RAD, -ABOVE_FACE_MM,
-          label, ea, att, echoes)
+          pulse_sigma, label, ea, att, echoes)
     return LineMaps(label, ea, att, echoes, gap)
 
 
@@ -111,19 +113,22 @@ def world_from_disp(dd, g, dc):
 
 
 @numba.njit(cache=True, inline="always")
-def _splat_real(row, pos, value):
-    j0 = int(math.floor(pos))
-    f = pos - j0
+def splat_pulse(row, pos, value, sigma):
+    """Add an echo of peak ``value`` at fractional sample ``pos``, already shaped by the
+    axial pulse (Gaussian of ``sigma`` samples), so its peak does not depend on where it
+    falls between samples."""
     n = row.shape[0]
-    if 0 <= j0 < n:
-        row[j0] += value * (1.0 - f)
-    if 0 <= j0 + 1 < n:
-        row[j0 + 1] += value * f
+    half = int(3.0 * sigma) + 1
+    c = int(math.floor(pos + 0.5))
+    inv = 0.5 / (sigma * sigma)
+    for j in range(max(c - half, 0), min(c + half + 1, n)):
+        d = j - pos
+        row[j] += value * math.exp(-d * d * inv)
 
 
 @numba.njit(cache=True, parallel=True)
 def _walk(hd, hl, he, hc, count, gap, depth, dz, f_mhz, wk, z, alpha, tid, amp, ff, z_w,
-          alpha_w, dc, merge, fascia, diffuse, sigma, d_top, label, ea, att, echoes):
+          alpha_w, dc, merge, fascia, diffuse, sigma, d_top, sigma_ax, label, ea, att, echoes):
     k_n, n_lines = count.shape
     n = depth.shape[0]
     has_ff = ff.shape[0] > 0
@@ -180,7 +185,7 @@ def _walk(hd, hl, he, hc, count, gap, depth, dz, f_mhz, wk, z, alpha, tid, amp, 
                         theta = math.acos(min(max(c_in, 0.0), 1.0))
                         lobe = diffuse + (1.0 - diffuse) * math.exp(-(theta / sigma) ** 2)
                         amp_e = r * lobe * wk[k] * trans * lin
-                        _splat_real(echoes[i], de / dz - 0.5, amp_e)
+                        splat_pulse(echoes[i], de / dz - 0.5, amp_e, sigma_ax)
                     trans *= 1.0 - r * r
                     if new != 0:
                         inside = True
@@ -200,5 +205,6 @@ def _walk(hd, hl, he, hc, count, gap, depth, dz, f_mhz, wk, z, alpha, tid, amp, 
                 att[i, j] += wk[k] * amp_t
                 if has_ff and cur != 0 and abs(frac - prev_ff) > 0.02:
                     r_f = abs((z[cur] - z_w) / (z[cur] + z_w))
-                    echoes[i, j] += wk[k] * amp_t * abs(frac - prev_ff) * r_f
+                    splat_pulse(echoes[i], j - 0.5, wk[k] * amp_t * abs(frac - prev_ff) * r_f,
+                                sigma_ax)
                 prev_ff = frac

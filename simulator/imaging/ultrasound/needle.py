@@ -13,7 +13,7 @@ it falls on [R9-R11],
   shaft becomes a dot ~ ``3 OD / w_lateral``; the needle fades as it leaves the slice;
 - a comet tail of lumen reverberations ``Delta z = ID * c0 / c_lumen`` apart, decaying by
   ``r * loss`` per round trip, only near specular incidence;
-- a partial shadow beneath it: the share of the beam the shaft blocks.
+- a partial shadow beneath it: the share ``OD / w`` of the beam the shaft blocks.
 
 The tip adds a point echo that does not depend on the angle (bevel scatter), so it stays
 visible when the shaft does not.
@@ -27,7 +27,7 @@ import numba
 import numpy as np
 
 from simulator.imaging.ultrasound import params as P
-from simulator.imaging.ultrasound.lines import disp_from_world
+from simulator.imaging.ultrasound.lines import disp_from_world, splat_pulse
 from simulator.imaging.ultrasound.scan import ScanGeometry
 from simulator.needle_gauge import inner_diameter_mm, outer_diameter_mm
 
@@ -48,8 +48,12 @@ def specular_cutoff_rad(geom: ScanGeometry, depth_mm) -> np.ndarray:
 
 def add_needle(rf: np.ndarray, geom: ScanGeometry, probe_from_world: np.ndarray,
                entry_mm, direction, inserted_mm: float, gauge: int, gap: np.ndarray,
-               attenuation: np.ndarray) -> None:
-    """Shadow and echoes of the inserted part of the needle, added to ``rf`` in place."""
+               attenuation: np.ndarray, pulse_sigma: float) -> None:
+    """Shadow and echoes of the inserted part of the needle, added to ``rf`` in place.
+
+    ``rf`` is the axially focused buffer: echoes are drawn with the axial pulse applied
+    (Gaussian of ``pulse_sigma`` samples); the lateral PSF comes after.
+    """
     if inserted_mm <= 0.0:
         return
     rot = probe_from_world[:3, :3]
@@ -72,7 +76,7 @@ def add_needle(rf: np.ndarray, geom: ScanGeometry, probe_from_world: np.ndarray,
     args = (e, n, geom.curved, geom.radius_mm, float(geom.line_lateral[0]), geom.line_step,
             geom.dz_mm, geom.max_depth_mm, w0, zf, zr, gap, attenuation,
             float(geom.preset.aperture_mm), od, r, reverb_mm / geom.dz_mm,
-            geom.lateral_fwhm_mm, geom.line_spacing_mm)
+            geom.lateral_fwhm_mm, geom.line_spacing_mm, pulse_sigma)
     if t1 > t0:
         _shaft(rf, t0, t1, *args, shadow, start, True)
         _apply_shadow(rf, shadow, start, P.NEEDLE_SHADOW_MAX)
@@ -104,26 +108,20 @@ def _locate(p, curved, radius, lat0, step, dz, d_max, n_lines, n, gap):
 
 
 @numba.njit(cache=True, inline="always")
-def _splat(rf, lf, jf, value):
-    n_lines, n = rf.shape
+def _splat(rf, lf, jf, value, sigma):
+    """Echo shaped by the axial pulse at fractional (line, sample), split over two lines."""
+    n_lines = rf.shape[0]
     i0 = int(math.floor(lf))
-    j0 = int(math.floor(jf))
     fi = lf - i0
-    fj = jf - j0
-    for di in range(2):
-        ii = i0 + di
-        if ii < 0 or ii >= n_lines:
-            continue
-        wi = fi if di else 1.0 - fi
-        for dj in range(2):
-            jj = j0 + dj
-            if 0 <= jj < n:
-                rf[ii, jj] += value * wi * (fj if dj else 1.0 - fj)
+    if 0 <= i0 < n_lines:
+        splat_pulse(rf[i0], jf, value * (1.0 - fi), sigma)
+    if 0 <= i0 + 1 < n_lines:
+        splat_pulse(rf[i0 + 1], jf, value * fi, sigma)
 
 
 @numba.njit(cache=True)
 def _shaft(rf, t0, t1, e, nd, curved, radius, lat0, step, dz, d_max, w0, zf, zr, gap, att,
-           aperture, od, r, reverb_bins, lat_fwhm, spacing, shadow, start, shadow_pass):
+           aperture, od, r, reverb_bins, lat_fwhm, spacing, sigma, shadow, start, shadow_pass):
     n_lines, n = rf.shape
     ln2x8 = 8.0 * math.log(2.0)
     d_el = P.NEEDLE_ELEMENT_MM
@@ -146,26 +144,35 @@ def _shaft(rf, t0, t1, e, nd, curved, radius, lat0, step, dz, d_max, w0, zf, zr,
         i = int(lf + 0.5)
         jn = min(int(jf + 0.5), n - 1)
         ds = spacing[jn]
-        cover = min(1.0, P.NEEDLE_CONVEX_GAIN * od * math.sqrt(2.0) / w)
-        base = d_el / ds * cover * ew
-        if shadow_pass:
-            shadow[i] += base
-            start[i] = min(start[i], jf)
-            continue
         if curved:
             ux, uz = math.sin(lat), math.cos(lat)
         else:
             ux, uz = 0.0, 1.0
         sin_t = min(abs(ux * nd[0] + uz * nd[2]), 1.0)
         theta = math.asin(sin_t)
+        across = math.cos(theta)  # the element's extent across the beam, per unit length
+        w2 = w / math.sqrt(2.0)  # pulse-echo slice thickness
+        if shadow_pass:  # the share of the beam cross-section the shaft blocks
+            block = d_el * across / ds * od / w2 * ew
+            i0 = int(math.floor(lf))
+            fi = lf - i0
+            for di in range(2):
+                ii = i0 + di
+                if 0 <= ii < n_lines:
+                    shadow[ii] += block * (fi if di else 1.0 - fi)
+                    start[ii] = min(start[ii], jf)
+            continue
+        base = d_el / ds * min(1.0, P.NEEDLE_CONVEX_GAIN * od / w2) * ew
         d_rx = min(aperture, dw / 0.7)
         theta_c = 0.5 * math.atan(d_rx / (2.0 * max(dw, 1.0)))
-        spec = 2.0 ** (-((theta / theta_c) ** 2))
+        # the mirror part counts the element's extent across the beam, so an oblique shaft
+        # does not pile up on a line; the rough part does not
+        spec = 2.0 ** (-((theta / theta_c) ** 2)) * across
         a_att = att[i, jn]
-        _splat(rf, lf, jf, (r * spec + P.NEEDLE_DIFFUSE) * base * a_att)
+        _splat(rf, lf, jf, (r * spec + P.NEEDLE_DIFFUSE) * base * a_att, sigma)
         amp = r * spec * base * a_att * (1.0 - r * r) * spec
         for k in range(1, P.NEEDLE_REVERBS + 1):
-            _splat(rf, lf, jf + k * reverb_bins, amp)
+            _splat(rf, lf, jf + k * reverb_bins, amp, sigma)
             amp *= r * P.NEEDLE_REVERB_LOSS
 
 
@@ -183,7 +190,7 @@ def _apply_shadow(rf, shadow, start, max_block):
 
 @numba.njit(cache=True)
 def _tip(rf, t, e, nd, curved, radius, lat0, step, dz, d_max, w0, zf, zr, gap, att, aperture,
-         od, r, reverb_bins, lat_fwhm, spacing):
+         od, r, reverb_bins, lat_fwhm, spacing, sigma):
     n_lines, n = rf.shape
     p = np.empty(3)
     for a in range(3):
@@ -197,4 +204,4 @@ def _tip(rf, t, e, nd, curved, radius, lat0, step, dz, d_max, w0, zf, zr, gap, a
     jn = min(int(jf + 0.5), n - 1)
     i = int(lf + 0.5)
     lines_per_beam = 1.064 * lat_fwhm[jn] / spacing[jn]
-    _splat(rf, lf, jf, P.NEEDLE_TIP_ECHO * ew * max(lines_per_beam, 1.0) * att[i, jn])
+    _splat(rf, lf, jf, P.NEEDLE_TIP_ECHO * ew * max(lines_per_beam, 1.0) * att[i, jn], sigma)

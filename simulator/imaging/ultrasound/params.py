@@ -21,13 +21,14 @@ N_LINES = 256                  # scanlines per frame
 N_SAMPLES = 512                # samples per scanline
 IMAGE_SHAPE = (576, 768)       # scan-converted display (rows, cols), >= 512 x 512
 DYNAMIC_RANGE_DB = 60.0        # log compression window [R14: 50-70 dB]
+DISPLAY_OFFSET_DB = 6.0        # puts compensated muscle speckle near mid-grey at 0 dB gain
 
 # Elevation: sub-planes at these offsets (in units of the local slice thickness FWHM) slice
 # the meshes; scatterers and the needle use the continuous profile. The slice thickness of
 # ``simulator.transducer`` is the one-way FWHM, so the pulse-echo profile is its square
 # (FWHM / sqrt 2): -12 dB at half a thickness, -48 dB at one thickness [R11].
 SUBPLANE_U = (-0.6, -0.3, 0.0, 0.3, 0.6)
-SLAB_U_MAX = 0.75              # scatterers beyond this many thicknesses are ignored (< -27 dB)
+SLAB_U_MAX = 0.65              # scatterers beyond this many thicknesses are ignored (< -20 dB)
 
 # Pulse and beam [R3]: axial FWHM = cycles * lambda / 2; lateral ~ lambda * F#.
 PULSE_CYCLES = 2.0
@@ -36,14 +37,14 @@ RX_F_NUMBER = 2.0              # dynamic receive f-number
 ACTIVE_APERTURE_FRACTION = 0.5  # part of the array used for one line
 
 # Echo levels, as amplitudes relative to a perfect specular reflector at normal incidence.
-SPECKLE_LEVEL = 0.03           # RMS speckle amplitude of muscle (scatter amplitude 1):
-#                                soft-tissue interfaces (R -16..-27 dB) then sit near the
-#                                speckle and bone (-4 dB) about 25 dB above it [R5, R6]
+SPECKLE_LEVEL = 0.02           # RMS speckle amplitude of muscle (scatter amplitude 1):
+#                                soft-tissue interfaces (R -16..-27 dB) then sit 5-15 dB
+#                                above the speckle and bone (-5 dB) about 28 dB above [R5, R6]
 SPECULAR_SIGMA_RAD = math.radians(30.0)   # Gaussian specular lobe of smooth interfaces (PLUS)
 DIFFUSE_FRACTION = 0.1                    # rough-surface part that ignores the angle
 FASCIA_REFLECTION = 0.035      # faint echo where two structures of the same tissue meet
-SCATTER_SPACING_WAVELENGTHS = 1.8  # world scatterer lattice spacing, in wavelengths
-SCATTERERS_PER_CELL = 4.0      # scatterers kept per resolution cell (fewer where it is big)
+SCATTERERS_PER_CELL = 7.0      # scatterers per resolution cell: sets the lattice spacing at
+#                                the smallest cell and thins the lattice where cells are big
 NOISE_RMS = 3e-7               # receiver noise (envelope units), changes every frame
 GAP_MERGE_MM = 1.0             # gaps between structures thinner than this are mesh slivers
 
@@ -59,11 +60,11 @@ BASELINE_TGC_DB_CM_MHZ = 1.6
 STEEL_IMPEDANCE_MRAYL = 7.9 * 5.74
 NEEDLE_CONVEX_GAIN = 3.0       # echo of a cylinder across a beam of width w: ~ 3 * OD / w
 NEEDLE_DIFFUSE = 0.03          # shaft roughness echo left at steep angles (amplitude)
-NEEDLE_TIP_ECHO = 0.12         # tip / bevel scatter (amplitude of a point target)
+NEEDLE_TIP_ECHO = 0.15         # tip / bevel scatter (amplitude of a point target)
 NEEDLE_REVERB_LOSS = 0.55      # extra amplitude loss per lumen round trip (beam spreading)
 NEEDLE_REVERBS = 6             # comet-tail echoes drawn
 NEEDLE_SHADOW_MAX = 0.85       # most of the beam the shaft can block
-NEEDLE_ELEMENT_MM = 0.2        # the shaft is drawn as point elements this far apart
+NEEDLE_ELEMENT_MM = 0.1        # the shaft is drawn as point elements this far apart
 LUMEN_SPEED_M_S = 1500.0       # fluid in the lumen sets the comet-tail spacing
 
 

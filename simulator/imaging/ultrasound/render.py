@@ -93,7 +93,7 @@ class UltrasoundFrame:
 
 @dataclass(frozen=True, eq=False)
 class _Static:
-    rf: np.ndarray          # (n_lines, n_samples) complex64, speckle + interface echoes
+    rf: np.ndarray          # (n_lines, n_samples) complex64, speckle + echoes, axial PSF done
     maps: lines.LineMaps
 
 
@@ -128,8 +128,8 @@ def render_ultrasound(world: World, state: SimState, *, seed: int = 0, tick: int
     if n.entry_mm is not None and n.depth_mm > 0.0:
         needle.add_needle(rf, geom, invert(wfp), n.entry_mm, n.direction, n.depth_mm,
                           world.scenario.needle.gauge, static.maps.gap_mm,
-                          static.maps.attenuation)
-    rf = display.convolve(rf, display.kernels(geom))
+                          static.maps.attenuation, display.pulse_sigma(geom))
+    rf = display.convolve_lateral(rf, display.kernels(geom))
     env = display.envelope(rf, seed, tick)
     gain = display.gain_curve_db(geom, probe.gain_db, probe.tgc_db)
     grey = display.log_compress(env, gain, dynamic_range_db)
@@ -172,10 +172,12 @@ def _static(world: World, preset: str, key: tuple, field, seed: int) -> _Static:
     maps = lines.walk_lines(hits, gap, geom.depth_mm, geom.dz_mm, geom.frequency_mhz,
                             subplane_weights(), table.impedance_mrayl, table.alpha_db_cm_mhz,
                             table.tissue_id, _amplitudes(table, geom, wfp), ff,
-                            water.impedance_mrayl, water.attenuation_db_cm_mhz)
+                            water.impedance_mrayl, water.attenuation_db_cm_mhz,
+                            display.pulse_sigma(geom))
     k = display.kernels(geom)
     scale = speckle.row_scale(geom, k.axial_power, k.lateral_power)
-    rf = speckle.speckle_rf(geom, maps, pfw, table.scatter_density, scale, seed)
+    rf = display.convolve_axial(
+        speckle.speckle_rf(geom, maps, pfw, table.scatter_density, scale, seed), k)
     rf += maps.echoes
     for a in (rf, maps.label, maps.echogenicity, maps.attenuation, maps.echoes, maps.gap_mm):
         a.setflags(write=False)

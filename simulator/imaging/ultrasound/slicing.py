@@ -23,6 +23,7 @@ from simulator.world import World
 
 MAX_HITS = 96          # crossings kept per (sub-surface, line)
 ABOVE_FACE_MM = 25.0   # crossings this far above the face still count (skin entry, contact)
+CREASE_COS = 0.87      # smooth normals are used unless they differ from the face by > 30 deg
 
 
 @dataclass(frozen=True, eq=False)
@@ -34,12 +35,15 @@ class MeshArrays:
     vertices, normals : (nv, 3) float64     world mm, unit outward vertex normals
     faces : (nf, 3) int64                   indices into ``vertices``
     label : (nf,) int32                     structure label (1-based) of each triangle
+    crease : (nf,) bool                     a vertex normal differs from the face normal by
+                                            more than 30 deg: use the flat normal there
     """
 
     vertices: np.ndarray
     normals: np.ndarray
     faces: np.ndarray
     label: np.ndarray
+    crease: np.ndarray
 
 
 @lru_cache(maxsize=8)
@@ -53,10 +57,13 @@ def mesh_arrays(world: World) -> MeshArrays:
         fs.append(s.faces + offset)
         ls.append(np.full(len(s.faces), s.index, np.int32))
         offset += len(s.vertices)
-    return MeshArrays(np.ascontiguousarray(np.concatenate(vs), np.float64),
-                      np.ascontiguousarray(np.concatenate(ns), np.float64),
-                      np.ascontiguousarray(np.concatenate(fs), np.int64),
-                      np.concatenate(ls))
+    v = np.ascontiguousarray(np.concatenate(vs), np.float64)
+    vn = np.ascontiguousarray(np.concatenate(ns), np.float64)
+    f = np.ascontiguousarray(np.concatenate(fs), np.int64)
+    fn = np.cross(v[f[:, 1]] - v[f[:, 0]], v[f[:, 2]] - v[f[:, 0]])
+    fn /= np.maximum(np.linalg.norm(fn, axis=1, keepdims=True), 1e-300)
+    crease = np.einsum("fkc,fc->fk", vn[f], fn).min(1) < CREASE_COS
+    return MeshArrays(v, vn, f, np.concatenate(ls), crease)
 
 
 @dataclass(frozen=True, eq=False)
@@ -103,8 +110,8 @@ def slice_scene(mesh: MeshArrays, probe_from_world: np.ndarray, geom: ScanGeomet
     seg_k = np.empty(n_seg, np.int64)
     seg_lab = np.empty(n_seg, np.int32)
     seg_geo = np.empty((n_seg, 13))
-    _write_segments(mesh.faces, mesh.label, vp, vn, vw, u, counts, starts, seg_k, seg_lab,
-                    seg_geo)
+    _write_segments(mesh.faces, mesh.label, mesh.crease, vp, vn, vw, u, counts, starts, seg_k,
+                    seg_lab, seg_geo)
     k_n, n_lines = len(u), geom.n_lines
     depth = np.empty((k_n, n_lines, MAX_HITS))
     label = np.empty((k_n, n_lines, MAX_HITS), np.int32)
@@ -160,7 +167,8 @@ def _count_crossings(faces, vp, vlat, vdep, vw, u, lat_lo, lat_hi, d_lo, d_hi, c
 
 
 @numba.njit(cache=True, parallel=True)
-def _write_segments(faces, labels, vp, vn, vw, u, counts, starts, seg_k, seg_lab, seg_geo):
+def _write_segments(faces, labels, crease, vp, vn, vw, u, counts, starts, seg_k, seg_lab,
+                    seg_geo):
     """Segment record: x1, z1, x2, z2, n1 (3), n2 (3), flat normal (3)."""
     for f in numba.prange(faces.shape[0]):
         if counts[f] == 0:
@@ -198,7 +206,10 @@ def _write_segments(faces, labels, vp, vn, vw, u, counts, starts, seg_k, seg_lab
                 seg_geo[out, base + 1] = vp[p, 2] + t * (vp[q, 2] - vp[p, 2])
                 nb = 4 if m == 0 else 7
                 for a in range(3):
-                    seg_geo[out, nb + a] = vn[p, a] + t * (vn[q, a] - vn[p, a])
+                    if crease[f]:
+                        seg_geo[out, nb + a] = (fx, fy, fz)[a]
+                    else:
+                        seg_geo[out, nb + a] = vn[p, a] + t * (vn[q, a] - vn[p, a])
                 m += 1
                 if m == 2:
                     break

@@ -1,7 +1,7 @@
 """Tissue speckle from a world-anchored field of point scatterers.
 
-Scatterers sit one per cell of a world-aligned cubic lattice (spacing
-``SCATTER_SPACING_WAVELENGTHS`` wavelengths), jittered inside the cell, each with a complex
+Scatterers sit one per cell of a world-aligned cubic lattice (about
+``SCATTERERS_PER_CELL`` per resolution cell), jittered inside the cell, each with a complex
 random amplitude; all three come from a hash of the cell index and the seed, so the field
 is fixed to the anatomy: a still probe sees the same speckle every frame, a moved probe sees
 the same scatterers from elsewhere, and an elevational move of a slice thickness reaches
@@ -31,8 +31,17 @@ N_BUFFERS = 4     # fixed, so the summation order (and the image) never depends 
 _MASK = np.uint64(0xFF)
 
 
+def resolution_cell_mm3(geom: ScanGeometry) -> np.ndarray:
+    """Resolution cell volume at each depth ``(n_samples,)``: axial x lateral x pulse-echo
+    elevation FWHM."""
+    return geom.axial_fwhm_mm * geom.lateral_fwhm_mm * geom.elevation_fwhm_mm / math.sqrt(2.0)
+
+
 def lattice_spacing_mm(geom: ScanGeometry) -> float:
-    return P.SCATTER_SPACING_WAVELENGTHS * geom.wavelength_mm
+    """Scatterer lattice spacing: ``SCATTERERS_PER_CELL`` in the smallest resolution cell,
+    on a 2^(1/4) ladder so that small setting changes keep the same scatterers."""
+    s = (float(resolution_cell_mm3(geom).min()) / P.SCATTERERS_PER_CELL) ** (1.0 / 3.0)
+    return float(2.0 ** (round(4.0 * math.log2(s)) / 4.0))
 
 
 def speckle_rf(geom: ScanGeometry, maps: LineMaps, probe_from_world: np.ndarray,
@@ -86,7 +95,7 @@ def keep_fraction(geom: ScanGeometry) -> np.ndarray:
     scatterers still give ``SCATTERERS_PER_CELL`` per cell; a scatterer is kept when its own
     fixed random number is below the share, so the choice barely changes as the probe moves.
     """
-    cell = (geom.axial_fwhm_mm * geom.lateral_fwhm_mm * geom.elevation_fwhm_mm / math.sqrt(2.0))
+    cell = resolution_cell_mm3(geom)
     return np.minimum(1.0, P.SCATTERERS_PER_CELL * lattice_spacing_mm(geom) ** 3 / cell)
 
 

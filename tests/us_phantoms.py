@@ -1,0 +1,111 @@
+"""Ultrasound test phantoms built with the anatomy mesh pipeline (manifold3d -> mesh set ->
+``Anatomy.load``), plus helpers to pose the probe and the needle on them.
+
+Every phantom is a 200 x 120 x 200 mm block whose top face (y = 0) is the skin side. With the
+probe on the top face at ``rotation 0`` the image axes are: lateral (image x) = world +z,
+elevation = world -x, depth = world -y (see ``image_axes``).
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+import manifold3d as mf
+import numpy as np
+import yaml
+from phantoms import BLOCK_RUBRIC, _structure, box, cylinder
+
+from simulator.anatomy.generated import GeneratedModel, write_mesh_set
+from simulator.state import Needle, Probe, SimState
+
+BODY_LO = (-100.0, -120.0, -100.0)
+BODY_HI = (100.0, 0.0, 100.0)
+
+
+def _model(name: str, inserts: list[tuple[str, str, str, mf.Manifold]],
+           background: str = "muscle") -> GeneratedModel:
+    body = box(BODY_LO, BODY_HI)
+    parts = []
+    if inserts:
+        union = mf.Manifold.batch_boolean([m for *_, m in inserts], mf.OpType.Add)
+        body = body - union
+    parts.append(_structure("background", background, "soft_tissue", body))
+    for sname, tissue, role, shape in inserts:
+        parts.append(_structure(sname, tissue, role, shape))
+    landmarks = {"top": (0.0, 0.0, 0.0), "inside": (0.0, -20.0, 0.0)}
+    return GeneratedModel(name, tuple(parts), landmarks, {"name": name})
+
+
+def sphere(centre, radius, segments=64) -> mf.Manifold:
+    return mf.Manifold.sphere(radius, segments).translate(list(centre))
+
+
+PHANTOMS = {
+    # homogeneous muscle: speckle statistics, attenuation, anchoring
+    "muscle": lambda: _model("muscle", []),
+    # cortical bone under the left half of the image (world z < 0), top at 30 mm depth
+    "bone": lambda: _model("bone", [("bone", "cortical_bone", "bone",
+                                     box([-100, -70, -100], [100, -30, 0]))]),
+    # 12 mm synovial fluid cylinder along the elevation axis at 35 mm depth
+    "fluid": lambda: _model("fluid", [("cyst", "synovial_fluid", "joint_cavity",
+                                       cylinder("x", [0, -35, 0], 6.0, 200, 96))]),
+    # anechoic water bath under 5 mm of muscle: the needle alone (comet tail, PSF)
+    "bath": lambda: _model("bath", [("bath", "synovial_fluid", "joint_cavity",
+                                     box([-90, -110, -90], [90, -5, 90]))]),
+    # a small bone ball: a known point for the image geometry
+    "ball": lambda: _model("ball", [("ball", "cortical_bone", "bone",
+                                     sphere([4.0, -32.0, 6.0], 3.0))]),
+}
+
+
+@cache
+def phantom_world(name: str, preset: str, root: str):
+    """Write phantom ``name`` with a scenario using ``preset`` under ``root``; load it."""
+    from simulator.loading import load_world
+
+    folder = Path(root) / f"{name}_{preset}"
+    write_mesh_set(PHANTOMS[name](), folder / name)
+    scenario = {
+        "id": f"us_{name}_{preset}", "title": f"Ultrasound phantom {name}",
+        "modality": "ultrasound", "anatomy": {"model": name},
+        "syringes": [{"name": "saline", "contents": "saline", "volume_ml": 5}],
+        "probe": {"preset": preset, "depth_mm": 60},
+        "probe_start": {"landmark": "top", "rotation_deg": 0},
+        "entry_zone": {"landmark": "top", "radius_mm": 100},
+        "targets": [{"structure": "background", "landmark": "inside", "tolerance_mm": 2}],
+        "limits": {"time_s": 120}, "rubric": BLOCK_RUBRIC,
+    }
+    path = folder / "scenario.yaml"
+    path.write_text(yaml.safe_dump(scenario, sort_keys=False))
+    return load_world(path)
+
+
+def probe_on_top(*, x=0.0, z=0.0, rotation=0.0, tilt=0.0, depth=60.0, frequency=7.5,
+                 focus=30.0, gain=0.0, tgc=(0.0,) * 8) -> Probe:
+    """Probe on the top face at world (x, 0, z), beam straight down (-y)."""
+    return Probe((float(x), 0.0, float(z)), (0.0, 1.0, 0.0), float(rotation), float(tilt),
+                 depth_mm=float(depth), gain_db=float(gain), frequency_mhz=float(frequency),
+                 focus_mm=float(focus), tgc_db=tuple(float(t) for t in tgc))
+
+
+def state_with(probe: Probe, needle: Needle | None = None, tick: int = 0) -> SimState:
+    return SimState(tick=tick, needle=needle or Needle(), probe=probe, carm=None)
+
+
+def image_axes() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """World directions of image lateral, elevation and depth for ``rotation=0``."""
+    return np.array([0.0, 0.0, 1.0]), np.array([-1.0, 0.0, 0.0]), np.array([0.0, -1.0, 0.0])
+
+
+def in_plane_needle(angle_deg: float, tip_depth: float, tip_lateral: float = 0.0,
+                    elevation: float = 0.0, length: float = 40.0) -> Needle:
+    """A needle in (or parallel to) the image plane, descending left to right at
+    ``angle_deg`` to the probe face, tip at ``(tip_lateral, tip_depth)`` image mm."""
+    lat, elev, dep = image_axes()
+    a = np.radians(angle_deg)
+    direction = np.cos(a) * lat + np.sin(a) * dep
+    tip = tip_lateral * lat + tip_depth * dep + elevation * elev
+    entry = tip - direction * length
+    return Needle(entry_mm=tuple(entry), direction=tuple(direction), depth_mm=length,
+                  in_skin=True)
