@@ -48,7 +48,10 @@ def read_mesh(path: str | Path, *, lps: bool = False, metres: bool = False):
             vertices, faces = _read_with_pyvista(path)
             mesh = trimesh.Trimesh(vertices, faces, process=True)
         else:
-            mesh = trimesh.load(path, force="mesh", process=True)
+            # formats with shared vertices keep their topology as written; STL has none, so
+            # its duplicate corners are merged
+            stl = path.suffix.lower() == ".stl"
+            mesh = trimesh.load(path, force="mesh", process=stl)
     except InputError:
         raise
     except Exception as exc:  # noqa: BLE001 - any parser failure is a bad file for the user
@@ -58,10 +61,12 @@ def read_mesh(path: str | Path, *, lps: bool = False, metres: bool = False):
         raise InputError("mesh has no triangles; re-export the structure as a closed surface",
                          path=path)
     if not mesh.is_watertight:
-        edges = trimesh.grouping.group_rows(mesh.edges_sorted, require_count=1)
-        raise InputError(f"mesh is not watertight ({len(edges)} open edges): every structure "
-                         "must be a closed surface; fill holes (e.g. Slicer 'Fill holes', "
-                         "MeshLab 'Close holes') and export again", path=path)
+        _, counts = np.unique(mesh.edges_sorted, axis=0, return_counts=True)
+        problem = (f"{int((counts == 1).sum())} open edges" if (counts == 1).any()
+                   else f"{int((counts > 2).sum())} edges shared by more than two triangles")
+        raise InputError(f"mesh is not watertight ({problem}): every structure must be a "
+                         "closed surface; fill holes (e.g. Slicer 'Fill holes', MeshLab "
+                         "'Close holes') and export again", path=path)
     if not mesh.is_winding_consistent:
         raise InputError("mesh triangles are not consistently oriented; recompute normals "
                          "(e.g. MeshLab 'Re-orient all faces coherently') and export again",

@@ -1,0 +1,38 @@
+"""Scripted trainees: the expert passes every scenario and clearly beats the novice."""
+
+import numpy as np
+import pytest
+from conftest import SCENARIOS
+
+from scoring.score import Scorer
+from simulator.loading import load_world
+from simulator.policies import make_policy
+from simulator.session import Session, run_policy
+
+SEEDS = range(20)
+
+
+def _scores(path, policy):
+    results = []
+    for seed in SEEDS:
+        world = load_world(path, seed=seed)
+        scorer = Scorer(world)
+        session = Session(world, observers=[scorer])
+        run_policy(session, make_policy(policy, world, seed),
+                   max_ticks=int(world.scenario.limits.time_s / world.dt_s) + 5)
+        results.append(scorer.report())
+    return results
+
+
+@pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: p.stem)
+def test_expert_passes_and_beats_novice_on_every_seed(path):
+    expert = _scores(path, "expert")
+    novice = _scores(path, "novice")
+    failed = [(seed, d["score"], [h["reason"] for h in d["hard_fails"]])
+              for seed, d in zip(SEEDS, expert, strict=True) if not d["passed"]]
+    assert failed == []
+    e = np.array([d["score"] for d in expert])
+    n = np.array([d["score"] for d in novice])
+    assert e.min() >= 85.0
+    assert (e > n).all()
+    assert e.mean() - n.mean() >= 15.0
