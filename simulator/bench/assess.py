@@ -39,18 +39,18 @@ def _record_busy(path: Path, folder: Path, n: int, progress) -> list[Path]:
     return logs
 
 
-def _policy_log(path: Path, folder: Path) -> Path:
+def _policy_log(path: Path, folder: Path, policy: str = "novice", seed: int = 0) -> Path:
     from simulator.loading import load_world
     from simulator.policies import make_policy
     from simulator.session import Session, run_policy
 
-    world = load_world(path)
-    log = folder / "novice.jsonl"
-    session = Session(world, log_path=log, trainee="bench novice",
+    world = load_world(path, seed=seed)
+    log = folder / f"{policy}_{seed}.jsonl"
+    session = Session(world, log_path=log, trainee=f"bench {policy}",
                       scenario_path=path.resolve(), mode="assessment")
-    run_policy(session, make_policy("novice", world, 0),
+    run_policy(session, make_policy(policy, world, seed),
                max_ticks=int(world.scenario.limits.time_s / world.dt_s) + 5)
-    session.close({"policy": "novice"})
+    session.close({"policy": policy})
     return log
 
 
@@ -88,6 +88,18 @@ def run(progress) -> list[dict]:
         out.append(figure(f"{SESSION_S / 60:.0f}-minute sessions re-scored per minute "
                           f"({WORKERS} cores)", 60.0 * BATCH / t_score, "sessions/min"))
 
+        progress(f"re-scoring {BATCH} policy-recorded sessions (expert and novice)")
+        policy_jobs = [Job(_policy_log(path, tmp, ("expert", "novice")[k % 2], k))
+                       for k in range(BATCH)]
+        t = time.perf_counter()
+        scored = parallel(score_job, policy_jobs, WORKERS)
+        t_policy = time.perf_counter() - t
+        assert all(s.doc is not None for s in scored), [s.error for s in scored]
+        minutes = sum(s.doc["metrics"]["total_time_s"]["value"] for s in scored) / BATCH / 60
+        out.append(figure(f"policy sessions (about {minutes:.1f} min each) re-scored per "
+                          f"minute ({WORKERS} cores)", 60.0 * BATCH / t_policy,
+                          "sessions/min"))
+
         progress("full assess pipeline without images")
         store = Store(f"sqlite:///{tmp / 'results.sqlite'}")
         stage = tmp / "stage"
@@ -118,7 +130,7 @@ def run(progress) -> list[dict]:
                           t_fixed_1000, "s"))
 
         progress("one session report with images (novice policy session)")
-        log = _policy_log(path, tmp)
+        log = policy_jobs[1].log
         t = time.perf_counter()
         analysis = analyse(log)
         write_session_report(analysis, tmp / "report", images=True)
