@@ -83,16 +83,15 @@ def date_words(iso: str) -> str:
 
 def verdict_reasons(doc: dict) -> list[str]:
     """Why the attempt passed or failed, hard fails first."""
-    reasons = [f"Hard fail: {h['reason']}" for h in doc["hard_fails"]]
-    if doc["score"] < doc["pass_score"]:
-        reasons.append(f"Score {doc['score']:.1f} is below the pass mark of "
-                       f"{doc['pass_score']:.0f}.")
-    if not reasons:
-        reasons.append(f"No hard fail, and the score {doc['score']:.1f} reaches the pass mark "
-                       f"of {doc['pass_score']:.0f}.")
-    elif not doc["hard_fails"]:
-        reasons.append("No hard fail (no safety-critical error).")
-    return reasons
+    hard = [f"Hard fail: {h['reason']}" for h in doc["hard_fails"]]
+    score, mark = doc["score"], doc["pass_score"]
+    if score < mark:
+        return [*hard, f"Score {score:.1f} is below the pass mark of {mark:.0f}."] + (
+            [] if hard else ["No hard fail (no safety-critical error)."])
+    if hard:
+        return [*hard, f"The score {score:.1f} reaches the pass mark of {mark:.0f}, but a hard "
+                "fail fails the attempt whatever the score."]
+    return [f"No hard fail, and the score {score:.1f} reaches the pass mark of {mark:.0f}."]
 
 
 def _rating(c: dict) -> tuple[str, str]:
