@@ -14,17 +14,17 @@ from simulator.app.trainee import STEP_LABELS
 from simulator.procedure import MANUAL_STEPS
 from simulator.scenario import Step
 
-STEP_HINTS = {
+STEP_HINTS = {  # {command} is replaced by its key in the bindings in use
     Step.patient_positioning: "Position the patient",
     Step.skin_prep: "Antiseptic skin prep and sterile drape",
     Step.time_out: "Time-out: patient, side, consent, allergies",
-    Step.imaging_setup: {"ultrasound": "Find the target with the probe (arrows, , . [ ]), set "
-                                       "depth (PgUp/PgDn), then confirm",
+    Step.imaging_setup: {"ultrasound": "Find the target with the probe (arrows), set the depth "
+                                       "({depth_up} / {depth_down}), then confirm",
                          "fluoroscopy": "Centre the C-arm on the target (arrows) and take an "
-                                        "image (F), then confirm"},
-    Step.needle_placement: "Place the needle (N), aim (W A S D) and advance (Space)",
-    Step.aspiration: "Aspirate (R) before injecting",
-    Step.injection: "Inject (hold E) and watch the spread",
+                                        "image ({shot}), then confirm"},
+    Step.needle_placement: "Place the needle ({place_needle}), aim and advance ({advance})",
+    Step.aspiration: "Advance to the target, then aspirate ({aspirate}) before injecting",
+    Step.injection: "Inject (hold {inject}) and watch the spread",
     Step.completion: "Needle out and dressing on, then confirm",
 }
 
@@ -36,6 +36,22 @@ def key_label(bindings, command: str) -> str:
     from simulator.app.screens import pretty_key
 
     return pretty_key(c.keys[0])
+
+
+class _Keys(dict):
+    """``str.format_map`` helper: ``{command}`` -> its first key (axes: the "plus" key)."""
+
+    def __init__(self, bindings):
+        super().__init__()
+        self.bindings = bindings
+
+    def __missing__(self, name: str) -> str:
+        from simulator.app.screens import pretty_key
+
+        axis = self.bindings.axes.get(name)
+        if axis is not None:
+            return pretty_key(axis.plus[0]) if axis.plus else "?"
+        return key_label(self.bindings, name) or "?"
 
 
 @dataclass
@@ -183,6 +199,7 @@ class Hud:
             if isinstance(hint, dict):
                 view = "ultrasound" if self.world.scenario.uses_ultrasound else "fluoroscopy"
                 hint = hint[view]
+            hint = hint.format_map(_Keys(self.bindings))
             if step in MANUAL_STEPS:
                 hint += f" ({key_label(self.bindings, 'next_step')})"
             t.draw(surf, f"Next: {hint}", (r.x + 12, r.y + 8), 20, ACCENT)

@@ -30,7 +30,7 @@ from simulator.app.screens import draw_banner, draw_controls, draw_end
 from simulator.app.trainee import Trainee
 from simulator.errors import InputError
 from simulator.session import Session
-from simulator.viz.scene3d import Camera, View
+from simulator.viz.scene3d import View, default_camera
 from simulator.viz.worker import SceneWorker
 
 MAX_FRAME_S = 0.1        # a longer stall slows the simulation rather than jumping it
@@ -76,7 +76,7 @@ class App:
         self.imaging = ImagingView(world, 0, self.layout.imaging.size, live_fps=live_fps)
         self.scene = SceneWorker(world, self.layout.scene.size, allow_overlays=self.learning,
                                  max_fps=scene_fps)
-        self.camera = Camera()
+        self.camera = default_camera(world)
         self.overlays = self.learning
         self.stats = FrameStats()
         self._scene_surface: pygame.Surface | None = None

@@ -23,7 +23,7 @@ from simulator.world import World
 DISPLAY_TRIANGLES = 12_000        # per structure, after decimation
 OVERLAY_ROLES = (Role.bone, Role.cartilage, Role.capsule, Role.joint_cavity, Role.bursa,
                  Role.artery, Role.vein, Role.nerve)
-NEEDLE_RADIUS_MM = 0.8            # drawn a little thicker than 22 G so it shows at a distance
+NEEDLE_RADIUS_MM = 1.2            # drawn a little thicker than 22 G so it shows at a distance
 BACKGROUND = (0.11, 0.12, 0.14)
 
 
@@ -31,9 +31,9 @@ BACKGROUND = (0.11, 0.12, 0.14)
 class Camera:
     """Orbit camera around the scene centre: angles in degrees, distance in mm."""
 
-    azimuth_deg: float = 35.0
-    elevation_deg: float = 35.0
-    distance_mm: float = 520.0
+    azimuth_deg: float = 60.0
+    elevation_deg: float = 30.0
+    distance_mm: float = 650.0
 
     def orbit(self, d_azimuth: float, d_elevation: float) -> Camera:
         return Camera((self.azimuth_deg + d_azimuth) % 360.0,
@@ -43,6 +43,17 @@ class Camera:
     def zoom(self, factor: float) -> Camera:
         return Camera(self.azimuth_deg, self.elevation_deg,
                       float(np.clip(self.distance_mm * factor, 120.0, 2500.0)))
+
+
+def default_camera(world: World) -> Camera:
+    """From the front and the injected side, far enough to see the skin (and the C-arm)."""
+    skin = [s.vertices for s in world.anatomy.structures if s.role is Role.skin]
+    points = np.vstack(skin) if skin else np.vstack([s.vertices for s in
+                                                     world.anatomy.structures])
+    extent = float(np.linalg.norm(points.max(axis=0) - points.min(axis=0)))
+    if world.scenario.carm is not None:
+        extent = max(extent, 0.9 * world.scenario.carm.source_to_detector_mm)
+    return Camera(distance_mm=float(np.clip(1.45 * extent, 150.0, 2500.0)))
 
 
 @dataclass(frozen=True)
