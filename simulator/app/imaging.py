@@ -49,6 +49,20 @@ def gray_surface(image: np.ndarray) -> pygame.Surface:
     return surf
 
 
+def depth_ticks(frame, step_mm: float = 10.0) -> list[tuple[float, int]]:
+    """Image rows of every centimetre of depth under the probe's centre: ``[(row, cm)]``.
+
+    Uses the frame's own geometry (``world_from_probe``, ``pixel_of``), so the scale is
+    right for any probe, depth or zoom.
+    """
+    depth = float(frame.probe.depth_mm)
+    marks = np.arange(0.0, depth + 1e-6, step_mm)
+    probe_pts = np.c_[np.zeros_like(marks), np.zeros_like(marks), marks, np.ones_like(marks)]
+    world = (probe_pts @ np.asarray(frame.world_from_probe).T)[:, :3]
+    rows = frame.pixel_of(world)[:, 1]
+    return [(float(r), int(round(m / 10.0))) for r, m in zip(rows, marks, strict=True)]
+
+
 def fit(size: tuple[int, int], box: tuple[int, int]) -> tuple[int, int]:
     """Largest ``(w, h)`` with the aspect ratio of ``size`` that fits in ``box``."""
     w, h = size

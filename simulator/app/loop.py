@@ -23,7 +23,7 @@ from simulator.app.controls import Controls
 from simulator.app.draw import BG, DIM, TEXT, Layout, Text
 from simulator.app.feedback import Feedback
 from simulator.app.hud import Hud, HudInfo, key_label
-from simulator.app.imaging import ImagingView
+from simulator.app.imaging import ImagingView, depth_ticks
 from simulator.app.profile import FrameStats
 from simulator.app.results import DEFAULT_RESULTS, LOG_NAME, attempt_folder, save_score
 from simulator.app.screens import draw_banner, draw_controls, draw_end
@@ -299,7 +299,11 @@ class App:
         pygame.draw.rect(surf, (0, 0, 0), rect)
         image = self.imaging.surfaces.get(view)
         if image is not None:
-            surf.blit(image, image.get_rect(center=rect.center))
+            where = image.get_rect(center=rect.center)
+            surf.blit(image, where)
+            frame = self.imaging.frames.get(view)
+            if view == "ultrasound" and frame is not None:
+                self._depth_scale(frame, where)
         label = "ULTRASOUND" if view == "ultrasound" else "FLUOROSCOPY"
         state = self.state
         if view == "fluoroscopy" and state.carm is not None:
@@ -310,6 +314,24 @@ class App:
                 if view == "fluoroscopy" else "Starting the scanner..."
             draw_banner(surf, self.text, pygame.Rect(rect.x, rect.centery - 30, rect.width, 60),
                         message)
+
+    def _depth_scale(self, frame, where: pygame.Rect) -> None:
+        """Centimetre ticks down the right edge of the ultrasound image."""
+        key = (frame.probe, frame.image.shape)
+        if getattr(self, "_ticks_key", None) != key:
+            self._ticks = depth_ticks(frame)
+            self._ticks_key = key
+        scale = where.height / frame.image.shape[0]
+        x = where.right - 6
+        for row, cm in self._ticks:
+            y = where.top + row * scale
+            if not where.top <= y <= where.bottom:
+                continue
+            pygame.draw.line(self.screen, (200, 200, 200), (x - (8 if cm % 5 == 0 else 4), y),
+                             (x, y), 1)
+            if cm and cm % 2 == 0:
+                self.text.draw(self.screen, f"{cm}", (x - 11, y), 16, (200, 200, 200),
+                               anchor="midright")
 
     # -- the real-time loop -----------------------------------------------------------------
     def run(self, max_seconds: float | None = None) -> int:
