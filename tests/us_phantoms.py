@@ -8,6 +8,9 @@ elevation = world -x, depth = world -y (see ``image_axes``).
 
 from __future__ import annotations
 
+import atexit
+import shutil
+import tempfile
 from functools import cache
 from pathlib import Path
 
@@ -60,11 +63,19 @@ PHANTOMS = {
 
 
 @cache
-def phantom_world(name: str, preset: str, root: str):
-    """Write phantom ``name`` with a scenario using ``preset`` under ``root``; load it."""
+def _root() -> Path:
+    root = Path(tempfile.mkdtemp(prefix="jointsim-us-phantoms-"))
+    atexit.register(shutil.rmtree, root, True)
+    return root
+
+
+@cache
+def phantom_world(name: str, preset: str):
+    """Write phantom ``name`` with a scenario using ``preset`` (in a temporary folder for
+    this test process) and load it as a ``World``."""
     from simulator.loading import load_world
 
-    folder = Path(root) / f"{name}_{preset}"
+    folder = _root() / f"{name}_{preset}"
     write_mesh_set(PHANTOMS[name](), folder / name)
     scenario = {
         "id": f"us_{name}_{preset}", "title": f"Ultrasound phantom {name}",
@@ -109,3 +120,16 @@ def in_plane_needle(angle_deg: float, tip_depth: float, tip_lateral: float = 0.0
     entry = tip - direction * length
     return Needle(entry_mm=tuple(entry), direction=tuple(direction), depth_mm=length,
                   in_skin=True)
+
+
+def envelope_db(x) -> np.ndarray:
+    return 20.0 * np.log10(np.maximum(np.asarray(x, float), 1e-30))
+
+
+def to_line_sample(frame, points_mm) -> tuple[np.ndarray, np.ndarray]:
+    """Nearest (line, sample) indices of world points in a frame's scanline grid."""
+    g = frame.geometry
+    pfw = np.linalg.inv(frame.world_from_probe)
+    p = np.atleast_2d(np.asarray(points_mm, float)) @ pfw[:3, :3].T + pfw[:3, 3]
+    line, depth = g.line_coords(p)
+    return np.round(line).astype(int), np.round(depth / g.dz_mm - 0.5).astype(int)

@@ -32,8 +32,8 @@ SLAB_U_MAX = 0.65              # scatterers beyond this many thicknesses are ign
 
 # Pulse and beam [R3]: axial FWHM = cycles * lambda / 2; lateral ~ lambda * F#.
 PULSE_CYCLES = 2.0
-TX_F_NUMBER_MIN = 2.0          # transmit aperture grows to keep F# >= 2 at the focus
-RX_F_NUMBER = 2.0              # dynamic receive f-number
+TX_F_NUMBER_MIN = 3.0          # transmit aperture grows to keep F# >= 3 at the focus
+RX_F_NUMBER = 3.0              # dynamic receive f-number (C5-2 ~1 mm, L12-5 ~0.4 mm)
 ACTIVE_APERTURE_FRACTION = 0.5  # part of the array used for one line
 
 # Echo levels, as amplitudes relative to a perfect specular reflector at normal incidence.
