@@ -27,7 +27,7 @@ import numba
 import numpy as np
 
 from simulator.imaging.ultrasound import params as P
-from simulator.imaging.ultrasound.lines import disp_from_world, splat_pulse
+from simulator.imaging.ultrasound.lines import splat_pulse
 from simulator.imaging.ultrasound.scan import ScanGeometry
 from simulator.needle_gauge import inner_diameter_mm, outer_diameter_mm
 
@@ -97,11 +97,10 @@ def _locate(p, curved, radius, lat0, step, dz, d_max, n_lines, n, gap):
     lf = (lat - lat0) / step
     if dw < 0.0 or dw > d_max or lf < 0.0 or lf > n_lines - 1:
         return -1.0, 0.0, 0.0, 0.0
-    g = gap[int(lf + 0.5)]
-    if not np.isfinite(g):
+    if not np.isfinite(gap[int(lf + 0.5)]):
         return -1.0, 0.0, 0.0, 0.0
-    dd = disp_from_world(dw, g, P.CONTACT_DEPTH_MM)
-    jf = dd / dz - 0.5
+    # the needle is rigid: drawn at its true place (no contact compression), straight
+    jf = dw / dz - 0.5
     if jf < 0.0 or jf > n - 1:
         return -1.0, 0.0, 0.0, 0.0
     return lf, jf, dw, lat
