@@ -11,7 +11,9 @@ unacceptable) and a type II error ``beta`` (missing unacceptable performance):
     h0 = -b / (P + Q)  (lower limit: failure rate is acceptable -> proficient)
 
 The sum starts at 0, adds ``1 - s`` for a failure and subtracts ``s`` for a success. Crossing
-``h0`` downward declares proficiency; crossing ``h1`` upward flags unacceptable performance.
+``h0`` downward declares proficiency; crossing ``h1`` upward flags unacceptable performance,
+after which the sum restarts at 0 (a fresh test), so a trainee who struggled early can still
+be shown to become proficient later. A trainee's status is the latest boundary crossed.
 
 Defaults: p0 = 0.10, p1 = 0.30, alpha = 0.10, beta = 0.20. An image-guided hip injection by
 a trained operator succeeds in >= 90-97% of cases (clinical.md s.5.1), hence the 10% acceptable
@@ -126,31 +128,59 @@ class CusumDesign:
 
 @dataclass
 class CusumTrace:
+    """CUSUM values after each attempt (before any restart) and the boundary crossings."""
+
     values: list[float]
     proficient_at: int | None = None    # 1-based attempt where h0 was first crossed
-    unacceptable_at: int | None = None  # 1-based attempt where h1 was first crossed
+    unacceptable_at: int | None = None  # 1-based attempt of the first h1 alarm
+    alarms: list[int] = field(default_factory=list)  # every h1 alarm (the sum restarts)
+    proficient: list[int] = field(default_factory=list)  # every h0 crossing
+    last_event: tuple[int, str] | None = None
 
     @property
     def status(self) -> str:
-        if self.proficient_at and (not self.unacceptable_at
-                                   or self.proficient_at > self.unacceptable_at):
-            return f"proficient at attempt {self.proficient_at}"
-        if self.unacceptable_at:
-            return f"unacceptable failure rate (attempt {self.unacceptable_at})"
-        return "undetermined: more attempts needed"
+        n = len(self.values)
+        if self.last_event is None:
+            return "undetermined: more attempts needed"
+        at, kind = self.last_event
+        if kind == "proficient":
+            earlier = [a for a in self.alarms if a < at]
+            return f"proficient at attempt {at}" + (
+                f" (after an alarm at attempt {earlier[0]})" if earlier else "")
+        since = n - at
+        return f"unacceptable failure rate at attempt {at}" + (
+            f"; {since} attempt{'s' if since > 1 else ''} since, not yet proficient"
+            if since else "")
+
+    def plot_points(self) -> tuple[list[int], list[float]]:
+        """x (attempt) and y for drawing, with the drop to 0 after each alarm."""
+        xs, ys = [0], [0.0]
+        for n, v in enumerate(self.values, start=1):
+            xs.append(n)
+            ys.append(v)
+            if n in self.alarms:
+                xs.append(n)
+                ys.append(0.0)
+        return xs, ys
 
 
 def cusum(outcomes: list[bool], design: CusumDesign) -> CusumTrace:
-    """CUSUM of successes/failures, in attempt order."""
+    """CUSUM of successes/failures, in attempt order (restarting after each alarm)."""
     total, values = 0.0, []
     trace = CusumTrace(values)
     for n, ok in enumerate(outcomes, start=1):
         total += -design.s if ok else 1.0 - design.s
         values.append(total)
-        if trace.proficient_at is None and total <= design.h0:
-            trace.proficient_at = n
-        if trace.unacceptable_at is None and total >= design.h1:
-            trace.unacceptable_at = n
+        if total <= design.h0 and (trace.last_event is None
+                                   or trace.last_event[1] != "proficient"):
+            trace.proficient_at = trace.proficient_at or n
+            trace.proficient.append(n)
+            trace.last_event = (n, "proficient")
+        if total >= design.h1:
+            trace.unacceptable_at = trace.unacceptable_at or n
+            trace.alarms.append(n)
+            trace.last_event = (n, "unacceptable")
+            total = 0.0
     return trace
 
 

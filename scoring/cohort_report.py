@@ -78,18 +78,15 @@ def cusum_png(people, traces, design: cohort.CusumDesign, criterion: cohort.Crit
     for t, tr in zip(people, traces, strict=True):
         if not tr.values:
             continue
-        x = np.arange(0, len(tr.values) + 1)
-        y = np.r_[0.0, tr.values]
+        x, y = tr.plot_points()
         longest = max(longest, len(tr.values))
         c = _colour(t.group)
-        ax.plot(x, y, color=c, lw=1.4, drawstyle="default", alpha=0.85)
+        ax.plot(x, y, color=c, lw=1.4, alpha=0.85)
         ends.append((x[-1], y[-1], t.name, c))
-        if tr.proficient_at:
-            ax.scatter([tr.proficient_at], [tr.values[tr.proficient_at - 1]], marker="v",
-                       s=60, color="#2e7d32", zorder=4)
-        if tr.unacceptable_at:
-            ax.scatter([tr.unacceptable_at], [tr.values[tr.unacceptable_at - 1]], marker="^",
-                       s=60, color="#c62828", zorder=4)
+        for n in tr.proficient:
+            ax.scatter([n], [tr.values[n - 1]], marker="v", s=60, color="#2e7d32", zorder=4)
+        for n in tr.alarms:
+            ax.scatter([n], [tr.values[n - 1]], marker="^", s=60, color="#c62828", zorder=4)
     lo = min([design.h0, *(v for tr in traces for v in tr.values)]) - 0.6
     hi = max([design.h1, *(v for tr in traces for v in tr.values)]) + 0.6
     ax.set_ylim(lo, hi)
@@ -177,8 +174,8 @@ def _scenario_sections(rows, design, criterion, images: bool) -> list[d.Section]
         outcomes = [criterion.success(s) for s in t.sessions]
         traces.append(cohort.cusum([o for o in outcomes if o is not None], design))
     table = d.Table(["Trainee", "Skill group", "Attempts", "Passed", "Median score",
-                     "Last score", "CUSUM verdict"], [], [], [1.9, 1.1, 1.1, 0.9, 1.1, 1.0,
-                                                         2.4], kind="trainees")
+                     "Last score", "CUSUM verdict"], [], [], [1.5, 1.0, 0.8, 0.7, 0.9, 0.9,
+                                                         3.0], kind="trainees")
     for t, tr in zip(people, traces, strict=True):
         scores = [s["score"] for s in t.sessions]
         table.rows.append([t.name, t.group or "unassigned", str(len(scores)),
@@ -205,7 +202,8 @@ def _scenario_sections(rows, design, criterion, images: bool) -> list[d.Section]
     if images:
         cus.insert(0, d.Figure(cusum_png(people, traces, design, criterion),
                                "CUSUM per trainee (green triangle: proficiency declared; red "
-                               "triangle: unacceptable)."))
+                               "triangle: unacceptable failure rate, after which the "
+                               "curve restarts at 0)."))
     sections.append(d.Section("CUSUM learning curves", cus))
     sections.append(_separation_section(rows, scored, labels, units))
     if images:

@@ -141,6 +141,12 @@ def test_cusum_limits_and_crossings():
     assert ok.values[0] == pytest.approx(-design.s)
     bad = cohort.cusum([False, False, True], design)
     assert bad.unacceptable_at == 2 and bad.status.startswith("unacceptable")
+    assert bad.values[2] == pytest.approx(-design.s)  # restarted at 0 after the alarm
+    # a slow starter: alarm early, then six successes in a row prove proficiency
+    late = cohort.cusum([False, False] + [True] * 6, design)
+    assert late.alarms == [2] and late.proficient == [8]
+    assert late.status == "proficient at attempt 8 (after an alarm at attempt 2)"
+    assert late.plot_points()[1][:4] == [0.0, 1 - design.s, 2 * (1 - design.s), 0.0]
     assert cohort.cusum([True, True, False, True], design).status.startswith("undetermined")
 
 

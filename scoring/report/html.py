@@ -68,7 +68,10 @@ TEMPLATE = """<!DOCTYPE html>
 {% elif k == "Bullets" %}{% if b.items %}<ul class="bullets {{ b.tone }}">
 {% for i in b.items %}<li>{{ i }}</li>{% endfor %}</ul>
 {% else %}<p>{{ b.empty }}</p>{% endif %}
-{% elif k == "Table" %}<table class="{{ b.kind }}"><thead><tr>
+{% elif k == "Table" %}<table class="{{ b.kind }}">
+{% if b.widths %}<colgroup>{% for w in b.widths %}
+<col style="width: {{ '%.1f'|format(100 * w / (b.widths|sum)) }}%">{% endfor %}</colgroup>
+{% endif %}<thead><tr>
 {% for c in b.columns %}<th>{{ c }}</th>{% endfor %}</tr></thead><tbody>
 {% for row in b.rows %}{% set i = loop.index0 %}
 <tr class="{{ b.tones[i] if b.tones else '' }}">{% for cell in row %}
