@@ -1,0 +1,173 @@
+"""From line integrals to the displayed frame: exposure, quantum noise, blur, log, window.
+
+Exposure (fluoroscopy.md s.5, DeepDRR's Poisson model): the automatic brightness control sets
+the tube output so that the detector behind the patient receives a fixed air kerma per
+frame, so the noise level depends on the frame type, the pixel size and the low-dose setting
+rather than on the patient. ``DETECTOR_NGY_PER_PULSE`` at the detector and
+``QUANTA_PER_MM2_PER_NGY`` (60 keV photons, ``1 / (E * (mu_en/rho)_air)``) with a detective
+quantum efficiency give the mean quanta per pixel behind the reference anatomy (the median
+over the central part of the field, where the control measures). A spot image costs
+``carm.SPOT_PULSES`` pulses and is correspondingly less noisy; low-dose mode halves the kerma
+per pulse but its 256^2 pixels are four times larger.
+
+Quantum noise is Poisson: exact below ``EXACT_POISSON_BELOW`` quanta, its normal limit above.
+The scintillator spreads the detected quanta (Gaussian, ``BLUR_MM`` at the detector), which
+also correlates the noise as on a real panel. The displayed value is the log of the detected
+signal, windowed on the anatomy, dense = dark. Like the image processing of a real C-arm,
+a share (``COMPRESSION``) of the large-scale thickness variation (the anatomy blurred over
+``COMPRESSION_SIGMA_MM``) is taken out first, so thick and thin parts of the field both keep
+their local bone detail.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba
+import numpy as np
+
+from simulator import carm as carm_model
+
+DETECTOR_NGY_PER_PULSE = 40.0        # typical pulsed-fluoroscopy detector entrance dose
+QUANTA_PER_MM2_PER_NGY = 34.2        # 60 keV: 1 / (9.61e-15 J * 3.04e-3 m2/kg), per mm2 nGy
+DQE = 0.65
+EXACT_POISSON_BELOW = 20.0
+BLUR_MM = 0.35
+WINDOW_PERCENTILES = (1.0, 99.7)     # of the anatomy's line integrals inside the field
+BODY_FRACTION = 0.25                 # pixels below this share of the median are air
+GAMMA = 0.85
+COMPRESSION = 0.6
+COMPRESSION_SIGMA_MM = 25.0
+
+
+def quanta_per_pixel(pixel_mm: float, *, spot: bool, low_dose: bool) -> float:
+    """Mean detected quanta per pixel behind the reference anatomy for one frame."""
+    kerma = DETECTOR_NGY_PER_PULSE * (carm_model.SPOT_PULSES if spot else 1.0)
+    if low_dose:
+        kerma *= carm_model.LOW_DOSE_FACTOR
+    return kerma * QUANTA_PER_MM2_PER_NGY * DQE * pixel_mm * pixel_mm
+
+
+def field_mask(size: int, pixel_mm: float, field_mm: float,
+               intensifier_mm: float | None) -> np.ndarray:
+    """Exposed pixels ``(size, size) bool``: inside the square collimated field (width at the
+    detector) and, with an image intensifier, inside its circular input field."""
+    c = (size - 1) / 2.0
+    r = (np.arange(size) - c) * pixel_mm
+    inside = np.abs(r) <= field_mm / 2.0
+    mask = inside[:, None] & inside[None, :]
+    if intensifier_mm is not None:
+        mask &= (r[:, None] ** 2 + r[None, :] ** 2) <= (intensifier_mm / 2.0) ** 2
+    return mask
+
+
+def compression_offset(line_integrals: np.ndarray, mask: np.ndarray,
+                       pixel_mm: float) -> np.ndarray:
+    """Offset ``(h, w) float32`` subtracted from the log image before windowing:
+    ``COMPRESSION`` times the exposed anatomy blurred over ``COMPRESSION_SIGMA_MM``
+    (normalised convolution on a 4x coarser grid, so unexposed pixels do not leak in)."""
+    from scipy.ndimage import gaussian_filter, zoom
+
+    f = 4
+    h, w = line_integrals.shape
+    hc, wc = -(-h // f), -(-w // f)
+    pad_l = np.zeros((hc * f, wc * f), np.float32)
+    pad_m = np.zeros((hc * f, wc * f), np.float32)
+    pad_l[:h, :w] = np.where(mask, line_integrals, 0.0)
+    pad_m[:h, :w] = mask
+    small_l = pad_l.reshape(hc, f, wc, f).mean((1, 3))
+    small_m = pad_m.reshape(hc, f, wc, f).mean((1, 3))
+    sigma = COMPRESSION_SIGMA_MM / (pixel_mm * f)
+    low = gaussian_filter(small_l, sigma, mode="nearest") / np.maximum(
+        gaussian_filter(small_m, sigma, mode="nearest"), 1e-6)
+    big = zoom(low, f, order=1, mode="nearest", grid_mode=True)[:h, :w]
+    return (COMPRESSION * big).astype(np.float32)
+
+
+def window(line_integrals: np.ndarray, mask: np.ndarray) -> tuple[float, float, float]:
+    """``(lo, hi, reference)``: display window and the exposure-control reference line
+    integral, from the anatomy alone (so the needle and contrast do not shift the grey
+    levels). Air is left out; the reference is the median of the central half of the field."""
+    values = line_integrals[mask]
+    if values.size == 0:
+        return 0.0, 1.0, 0.0
+    sample = values[:: max(1, values.size // 20000)]
+    median = float(np.median(sample))
+    body = sample[sample > BODY_FRACTION * median] if median > 0 else sample
+    if body.size == 0:
+        body = sample
+    lo, hi = np.percentile(body, WINDOW_PERCENTILES)
+    size = line_integrals.shape[0]
+    q = size // 4
+    centre = line_integrals[q:size - q, q:size - q][mask[q:size - q, q:size - q]]
+    reference = float(np.median(centre)) if centre.size else median
+    if hi - lo < 1e-3:
+        hi = lo + 1e-3
+    return float(lo), float(hi), reference
+
+
+def gaussian_taps(sigma_px: float) -> np.ndarray:
+    """Normalised 1-D Gaussian kernel (odd length)."""
+    radius = max(1, int(math.ceil(3.0 * sigma_px)))
+    x = np.arange(-radius, radius + 1, dtype=float)
+    k = np.exp(-0.5 * (x / max(sigma_px, 1e-6)) ** 2)
+    return k / k.sum()
+
+
+def detected_quanta(line_integrals: np.ndarray, n0: float, rng: np.random.Generator):
+    """Noisy detected quanta ``(h, w) float32`` for unattenuated quanta ``n0`` per pixel."""
+    lam = (n0 * np.exp(-line_integrals.astype(np.float32))).astype(np.float32)
+    z = rng.standard_normal(lam.shape, dtype=np.float32)
+    counts = lam + np.sqrt(lam) * z
+    low = lam < EXACT_POISSON_BELOW
+    if low.any():
+        counts[low] = rng.poisson(lam[low])
+    return counts
+
+
+@numba.njit(cache=True, parallel=True)
+def _blur_rows(a, taps, out):
+    h, w = a.shape
+    r = taps.shape[0] // 2
+    for j in numba.prange(h):
+        for i in range(w):
+            acc = 0.0
+            for k in range(-r, r + 1):
+                ii = min(max(i + k, 0), w - 1)
+                acc += taps[k + r] * a[j, ii]
+            out[j, i] = acc
+
+
+@numba.njit(cache=True, parallel=True)
+def _display(a, taps, n0, offset, lo, hi, gamma, invert, mask, out):
+    h, w = a.shape
+    r = taps.shape[0] // 2
+    scale = 1.0 / (hi - lo)
+    for j in numba.prange(h):
+        for i in range(w):
+            if not mask[j, i]:
+                out[j, i] = 0
+                continue
+            acc = 0.0
+            for k in range(-r, r + 1):
+                jj = min(max(j + k, 0), h - 1)
+                acc += taps[k + r] * a[jj, i]
+            value = -math.log(max(acc, 0.5) / n0) - offset[j, i]
+            x = min(max((hi - value) * scale, 0.0), 1.0) ** gamma
+            if invert:
+                x = 1.0 - x
+            out[j, i] = np.uint8(min(255.0, x * 255.0 + 0.5))
+
+
+def display(counts: np.ndarray, n0: float, pixel_mm: float, offset: np.ndarray, lo: float,
+            hi: float, mask: np.ndarray, *, invert: bool = False) -> np.ndarray:
+    """Blur, log, compress (subtract ``offset``), window and mask detected quanta into the
+    ``uint8`` display image. Dense (high line integral) is dark unless ``invert``; unexposed
+    pixels are black.
+    """
+    taps = gaussian_taps(BLUR_MM / pixel_mm)
+    tmp = np.empty_like(counts)
+    _blur_rows(counts, taps, tmp)
+    out = np.empty(counts.shape, np.uint8)
+    _display(tmp, taps, float(n0), offset, float(lo), float(hi), GAMMA, bool(invert), mask, out)
+    return out
