@@ -29,10 +29,15 @@ BACKGROUND = (0.11, 0.12, 0.14)
 
 @dataclass(frozen=True)
 class Camera:
-    """Orbit camera around the scene centre: angles in degrees, distance in mm."""
+    """Orbit camera around the scene centre, as if standing beside the supine patient.
 
-    azimuth_deg: float = 60.0
-    elevation_deg: float = 30.0
+    ``azimuth_deg``: 0 = from the injected side, positive = toward the feet; ``elevation_deg``:
+    height above the table plane (90 = straight down from the ceiling); ``distance_mm``.
+    Anterior (the ceiling) is up on screen.
+    """
+
+    azimuth_deg: float = 35.0
+    elevation_deg: float = 40.0
     distance_mm: float = 650.0
 
     def orbit(self, d_azimuth: float, d_elevation: float) -> Camera:
@@ -46,13 +51,13 @@ class Camera:
 
 
 def default_camera(world: World) -> Camera:
-    """From the front and the injected side, far enough to see the skin (and the C-arm)."""
+    """From the front and the injected side, far enough to see the patient."""
     skin = [s.vertices for s in world.anatomy.structures if s.role is Role.skin]
     points = np.vstack(skin) if skin else np.vstack([s.vertices for s in
                                                      world.anatomy.structures])
     extent = float(np.linalg.norm(points.max(axis=0) - points.min(axis=0)))
-    if world.scenario.carm is not None:
-        extent = max(extent, 0.9 * world.scenario.carm.source_to_detector_mm)
+    if world.scenario.carm is not None:  # far enough to see the detector over the patient
+        extent *= 1.5
     return Camera(distance_mm=float(np.clip(1.45 * extent, 150.0, 2500.0)))
 
 
@@ -188,21 +193,36 @@ class Scene3D:
         if spec is None:
             return
         sid, det = spec.source_to_detector_mm, spec.detector_mm
-        # C-arm frame: origin at the source, z along the beam, x = detector u, y = detector v
-        source = pv.Cylinder(center=(0, 0, -60.0), direction=(0, 0, 1), radius=110.0,
-                             height=160.0, resolution=24)
-        detector = pv.Box(bounds=(-det / 2 - 30, det / 2 + 30, -det / 2 - 30, det / 2 + 30,
-                                  sid, sid + 90.0))
-        r = sid / 2 + 120.0
+        # C-arm frame: origin at the focal spot, z along the beam, x = detector u, y = v
+        tube = pv.Box(bounds=(-80, 80, -80, 80, -130.0, -10.0))
+        panel = pv.Box(bounds=(-det / 2 - 20, det / 2 + 20, -det / 2 - 20, det / 2 + 20,
+                               sid, sid + 40.0))
+        r = sid / 2 + 100.0
         angles = np.linspace(-math.pi / 2, math.pi / 2, 40)
-        arc = np.c_[np.zeros_like(angles), -(r * np.cos(angles)) - det / 2 - 60.0,
+        arc = np.c_[np.zeros_like(angles), -(r * np.cos(angles)) - det / 2 - 40.0,
                     sid / 2 + r * np.sin(angles)]
-        arc[0, 2], arc[-1, 2] = -60.0, sid + 45.0
-        c = pv.Spline(arc, 60).tube(radius=45.0, n_sides=12)
-        for name, mesh in (("carm_source", source), ("carm_detector", detector),
-                           ("carm_arc", c)):
+        arc[0, 2], arc[-1, 2] = -70.0, sid + 20.0
+        c = pv.Spline(arc, 60).tube(radius=30.0, n_sides=12)
+        for name, mesh, opacity in (("carm_source", tube, 0.8), ("carm_detector", panel, 0.45),
+                                    ("carm_arc", c, 0.3)):
             self._actors[name] = self.plotter.add_mesh(mesh, color=(0.78, 0.8, 0.84),
-                                                       opacity=0.55, name=name)
+                                                       opacity=opacity, name=name)
+        self._beam_field = None
+
+    def _beam(self, field_mm: float) -> None:
+        """The X-ray beam: a pyramid from the focal spot to the collimated field."""
+        import pyvista as pv
+
+        if self._beam_field == field_mm:
+            return
+        sid = self.world.scenario.carm.source_to_detector_mm
+        h = field_mm / 2
+        pts = np.array([(0, 0, 0), (-h, -h, sid), (h, -h, sid), (h, h, sid), (-h, h, sid)],
+                       float)
+        faces = np.array([3, 0, 1, 2, 3, 0, 2, 3, 3, 0, 3, 4, 3, 0, 4, 1])
+        self._actors["carm_beam"] = self.plotter.add_mesh(
+            pv.PolyData(pts, faces), color=(1.0, 0.9, 0.4), opacity=0.12, name="carm_beam")
+        self._beam_field = field_mm
 
     # -- updating ---------------------------------------------------------------------------
     def _place(self, name: str, matrix: np.ndarray | None) -> None:
@@ -244,15 +264,16 @@ class Scene3D:
         if s.carm is not None:
             g = carm_model.geometry(w, s.carm, w.scenario.carm)
             m = frame(g.source_mm, g.detector_u, g.detector_v, g.beam)
-            for name in ("carm_source", "carm_detector", "carm_arc"):
+            self._beam(min(s.carm.field_mm, w.scenario.carm.detector_mm))
+            for name in ("carm_source", "carm_detector", "carm_arc", "carm_beam"):
                 self._place(name, m)
+            beam = self._actors["carm_beam"].GetProperty()
+            beam.SetOpacity(0.3 if s.carm.beam_on else 0.1)
         cam = view.camera
         az, el = math.radians(cam.azimuth_deg), math.radians(cam.elevation_deg)
-        side = w.side_sign
-        # azimuth 0 looks from the patient's front (anterior), positive toward the injected side
-        offset = np.array([side * math.sin(az) * math.cos(el), math.cos(az) * math.cos(el),
-                           math.sin(el)])
-        up = np.array([0.0, 0.0, 1.0]) if abs(offset[2]) < 0.98 else np.array([0.0, 1.0, 0.0])
+        offset = np.array([w.side_sign * math.cos(el) * math.cos(az), math.sin(el),
+                           -math.cos(el) * math.sin(az)])
+        up = np.array([0.0, 1.0, 0.0]) if abs(offset[1]) < 0.98 else np.array([0.0, 0.0, 1.0])
         pc = self.plotter.camera
         pc.focal_point = tuple(self.centre)
         pc.position = tuple(self.centre + unit(offset) * cam.distance_mm)
