@@ -344,20 +344,21 @@ def test_slow_3d_view_never_delays_the_needle(make_app, fluoro_world, fluoro_sce
     monkeypatch.setattr(scene3d.Scene3D, "render", slow)
     app = make_app(fluoro_world, fluoro_scenario)
     d = Driver(app)
+    assert app.scene.ready.wait(30)
     d.tap(pygame.K_n)
-    d.key(pygame.K_c)  # retract does nothing on the skin: use advance
-    d.key(pygame.K_c, False)
     d.key(pygame.K_SPACE)
     d.frames(1)
     start = app.state.tick
-    worst = 0.0
+    took = []
     for _ in range(40):
         t = time.perf_counter()
         d.frames(1)
-        worst = max(worst, time.perf_counter() - t)
+        took.append(time.perf_counter() - t)
     d.key(pygame.K_SPACE, False)
     assert app.state.tick - start == 40  # one tick per 1/60 s frame, 3D view or not
-    assert worst < 0.2, f"a frame took {worst:.2f} s while the 3D view took 0.4 s"
+    assert len(app.scene.render_times) < 20  # the 3D view managed only a few frames ...
+    # ... while the window went on: had it waited for the 3D view, frames would take 0.4 s
+    assert np.median(took) < 0.05 and max(took) < 0.35, took
     assert app.state.needle.depth_mm > 0.0 or app.state.needle.tent_mm > 0.0
 
 
