@@ -32,19 +32,18 @@ from simulator.imaging.ultrasound.slicing import ABOVE_FACE_MM, Hits
 
 @dataclass(frozen=True, eq=False)
 class LineMaps:
-    """Per-sample tissue maps of one probe pose.
+    """Per-sample tissue maps of one probe pose (and injectate).
 
     Attributes
     ----------
     label : (K, n_lines, n_samples) uint8          structure at each sample
-    echogenicity : (K, n_lines, n_samples) float32 scatter amplitude x attenuation
-    attenuation : (n_lines, n_samples) float32     elevation-weighted two-way amplitude factor
+    attenuation : (K, n_lines, n_samples) float32  two-way amplitude factor (attenuation and
+                                                   interface transmission) down to the sample
     echoes : (n_lines, n_samples) complex64        interface echoes (axial pulse applied)
     gap_mm : (n_lines,) float64                    contact gap (inf: line out of contact)
     """
 
     label: np.ndarray
-    echogenicity: np.ndarray
     attenuation: np.ndarray
     echoes: np.ndarray
     gap_mm: np.ndarray
@@ -73,29 +72,26 @@ def contact_gaps(hits: Hits) -> np.ndarray:
 
 def walk_lines(hits: Hits, gap: np.ndarray, depth_mm: np.ndarray, dz_mm: float,
                frequency_mhz: float, weights: np.ndarray, impedance: np.ndarray,
-               alpha: np.ndarray, tissue_id: np.ndarray, amplitude: np.ndarray,
+               alpha: np.ndarray, tissue_id: np.ndarray,
                fluid: np.ndarray | None, water_z: float, water_alpha: float,
                pulse_sigma: float) -> LineMaps:
     """Tissue maps for all sub-surfaces and lines.
 
-    ``amplitude`` is ``(n_labels, n_lines)``: scatter amplitude per label and line
-    (anisotropy included). ``fluid`` is ``(K, n_lines, n_samples)`` injectate fraction or
-    ``None``. Echoes are written already shaped by the axial pulse (``pulse_sigma``
-    samples).
+    ``fluid`` is ``(K, n_lines, n_samples)`` injectate fraction or ``None``. Echoes are
+    written already shaped by the axial pulse (``pulse_sigma`` samples).
     """
     k_n, n_lines = hits.count.shape
     n = len(depth_mm)
     label = np.empty((k_n, n_lines, n), np.uint8)
-    ea = np.empty((k_n, n_lines, n), np.float32)
-    att = np.zeros((n_lines, n), np.float32)
+    att = np.empty((k_n, n_lines, n), np.float32)
     echoes = np.zeros((n_lines, n), np.complex64)
     ff = fluid if fluid is not None else np.zeros((0, 0, 0), np.float32)
     _walk(hits.depth_mm, hits.label, hits.entering, hits.cos, hits.count, gap, depth_mm,
-          dz_mm, frequency_mhz, weights, impedance, alpha, tissue_id, amplitude.astype(
-              np.float32), ff, water_z, water_alpha, P.CONTACT_DEPTH_MM, P.GAP_MERGE_MM,
+          dz_mm, frequency_mhz, weights, impedance, alpha, tissue_id, ff, water_z,
+          water_alpha, P.CONTACT_DEPTH_MM, P.GAP_MERGE_MM,
           P.FASCIA_REFLECTION, P.DIFFUSE_FRACTION, P.SPECULAR_SIGMA_RAD, -ABOVE_FACE_MM,
-          pulse_sigma, label, ea, att, echoes)
-    return LineMaps(label, ea, att, echoes, gap)
+          pulse_sigma, label, att, echoes)
+    return LineMaps(label, att, echoes, gap)
 
 
 @numba.njit(cache=True, inline="always")
@@ -127,8 +123,8 @@ def splat_pulse(row, pos, value, sigma):
 
 
 @numba.njit(cache=True, parallel=True)
-def _walk(hd, hl, he, hc, count, gap, depth, dz, f_mhz, wk, z, alpha, tid, amp, ff, z_w,
-          alpha_w, dc, merge, fascia, diffuse, sigma, d_top, sigma_ax, label, ea, att, echoes):
+def _walk(hd, hl, he, hc, count, gap, depth, dz, f_mhz, wk, z, alpha, tid, ff, z_w, alpha_w,
+          dc, merge, fascia, diffuse, sigma, d_top, sigma_ax, label, att, echoes):
     k_n, n_lines = count.shape
     n = depth.shape[0]
     has_ff = ff.shape[0] > 0
@@ -140,7 +136,7 @@ def _walk(hd, hl, he, hc, count, gap, depth, dz, f_mhz, wk, z, alpha, tid, amp, 
             if not np.isfinite(g):
                 for j in range(n):
                     label[k, i, j] = 0
-                    ea[k, i, j] = 0.0
+                    att[k, i, j] = 0.0
                 continue
             nh = count[k, i]
             cur = 0
@@ -201,8 +197,7 @@ def _walk(hd, hl, he, hc, count, gap, depth, dz, f_mhz, wk, z, alpha, tid, amp, 
                     lin *= math.exp(-db_to_neper * 2.0 * a * f_mhz * step / 10.0)
                 amp_t = trans * lin
                 label[k, i, j] = cur
-                ea[k, i, j] = amp[cur, i] * (1.0 - frac) * amp_t
-                att[i, j] += wk[k] * amp_t
+                att[k, i, j] = amp_t
                 if has_ff and cur != 0 and abs(frac - prev_ff) > 0.02:
                     r_f = abs((z[cur] - z_w) / (z[cur] + z_w))
                     splat_pulse(echoes[i], j - 0.5, wk[k] * amp_t * abs(frac - prev_ff) * r_f,

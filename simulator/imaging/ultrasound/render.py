@@ -93,8 +93,16 @@ class UltrasoundFrame:
 
 @dataclass(frozen=True, eq=False)
 class _Static:
-    rf: np.ndarray          # (n_lines, n_samples) complex64, speckle + echoes, axial PSF done
+    rf: np.ndarray           # (n_lines, n_samples) complex64: speckle + echoes, axial PSF done
+    attenuation: np.ndarray  # (n_lines, n_samples) float32, elevation-weighted, for the needle
     maps: lines.LineMaps
+
+
+@dataclass(frozen=True, eq=False)
+class _Pose:
+    hits: slicing.Hits
+    maps: lines.LineMaps     # without injectate
+    speckle: np.ndarray      # (K, n_lines, n_samples) complex64, axial PSF done, unattenuated
 
 
 def render_ultrasound(world: World, state: SimState, *, seed: int = 0, tick: int | None = None,
@@ -128,7 +136,7 @@ def render_ultrasound(world: World, state: SimState, *, seed: int = 0, tick: int
     if n.entry_mm is not None and n.depth_mm > 0.0:
         needle.add_needle(rf, geom, invert(wfp), n.entry_mm, n.direction, n.depth_mm,
                           world.scenario.needle.gauge, static.maps.gap_mm,
-                          static.maps.attenuation, display.pulse_sigma(geom))
+                          static.attenuation, display.pulse_sigma(geom))
     rf = display.convolve_lateral(rf, display.kernels(geom))
     env = display.envelope(rf, seed, tick)
     gain = display.gain_curve_db(geom, probe.gain_db, probe.tgc_db)
@@ -151,37 +159,59 @@ def _world_from_probe(world: World, key: tuple) -> np.ndarray:
 
 
 @lru_cache(maxsize=4)
-def _hits(world: World, preset: str, key: tuple) -> slicing.Hits:
-    geom = scan_geometry(preset, key[4], key[5], key[6])
-    wfp = _world_from_probe(world, key)
-    return slicing.slice_scene(slicing.mesh_arrays(world), invert(wfp), geom)
-
-
-@lru_cache(maxsize=4)
-def _static(world: World, preset: str, key: tuple, field, seed: int) -> _Static:
+def _pose(world: World, preset: str, key: tuple, seed: int) -> _Pose:
+    """What depends on the probe pose only: crossings, tissue maps, scatterer buffers."""
     from simulator.imaging.ultrasound.params import label_table
 
     geom = scan_geometry(preset, key[4], key[5], key[6])
     wfp = _world_from_probe(world, key)
     pfw = invert(wfp)
-    hits = _hits(world, preset, key)
-    gap = lines.contact_gaps(hits)
+    hits = slicing.slice_scene(slicing.mesh_arrays(world), pfw, geom)
+    maps = _walk(world, geom, hits, lines.contact_gaps(hits), None)
     table = label_table(world)
-    ff = fluid_fraction(field, geom, wfp, gap) if field is not None else None
-    water = TISSUES["injectate"].acoustic
-    maps = lines.walk_lines(hits, gap, geom.depth_mm, geom.dz_mm, geom.frequency_mhz,
-                            subplane_weights(), table.impedance_mrayl, table.alpha_db_cm_mhz,
-                            table.tissue_id, _amplitudes(table, geom, wfp), ff,
-                            water.impedance_mrayl, water.attenuation_db_cm_mhz,
-                            display.pulse_sigma(geom))
     k = display.kernels(geom)
     scale = speckle.row_scale(geom, k.axial_power, k.lateral_power)
-    rf = display.convolve_axial(
-        speckle.speckle_rf(geom, maps, pfw, table.scatter_density, scale, seed), k)
-    rf += maps.echoes
-    for a in (rf, maps.label, maps.echogenicity, maps.attenuation, maps.echoes, maps.gap_mm):
+    buffers = speckle.speckle_rf(geom, maps, pfw, table.scatter_density,
+                                 _amplitudes(table, geom, wfp), scale, seed)
+    spk = np.stack([display.convolve_axial(b, k) for b in buffers])
+    _freeze(spk, maps.label, maps.attenuation, maps.echoes, maps.gap_mm)
+    return _Pose(hits, maps, spk)
+
+
+@lru_cache(maxsize=4)
+def _static(world: World, preset: str, key: tuple, field, seed: int) -> _Static:
+    """Everything but the needle: the pose's buffers, attenuated, with the injectate."""
+    geom = scan_geometry(preset, key[4], key[5], key[6])
+    pose = _pose(world, preset, key, seed)
+    if field is None:
+        maps, gain = pose.maps, pose.maps.attenuation
+    else:
+        ff = fluid_fraction(field, geom, _world_from_probe(world, key), pose.maps.gap_mm)
+        maps = _walk(world, geom, pose.hits, pose.maps.gap_mm, ff)
+        gain = maps.attenuation * (1.0 - ff)
+    rf = maps.echoes.copy()
+    att = np.zeros(rf.shape, np.float32)
+    for k, w in enumerate(subplane_weights()):
+        rf += pose.speckle[k] * gain[k]
+        att += np.float32(w) * maps.attenuation[k]
+    _freeze(rf, att)
+    return _Static(rf, att, maps)
+
+
+def _walk(world: World, geom: ScanGeometry, hits, gap, ff) -> lines.LineMaps:
+    from simulator.imaging.ultrasound.params import label_table
+
+    table = label_table(world)
+    water = TISSUES["injectate"].acoustic
+    return lines.walk_lines(hits, gap, geom.depth_mm, geom.dz_mm, geom.frequency_mhz,
+                            subplane_weights(), table.impedance_mrayl, table.alpha_db_cm_mhz,
+                            table.tissue_id, ff, water.impedance_mrayl,
+                            water.attenuation_db_cm_mhz, display.pulse_sigma(geom))
+
+
+def _freeze(*arrays) -> None:
+    for a in arrays:
         a.setflags(write=False)
-    return _Static(rf, maps)
 
 
 def _amplitudes(table, geom: ScanGeometry, wfp: np.ndarray) -> np.ndarray:

@@ -9,11 +9,12 @@ new ones [R3]. A cell of a tissue with scatter density ``mu0`` holds a scatterer
 probability (``mu0 = 1``: fully developed speckle; 0: anechoic) [R1, R2].
 
 Each scatterer in the slab adds ``a * w(y) * E * exp(-2 i k z)`` into the complex baseband
-line buffer at its (fractional) line and depth, split over the four nearest bins, where
-``w(y)`` is the pulse-echo elevation profile, ``E`` the echogenicity x attenuation of the
-sample it falls in and ``z`` its depth (the round-trip phase). The point-spread function is
-applied later to the whole buffer (``display.convolve``); a per-depth factor keeps the mean
-speckle level independent of the scatterer count per resolution cell.
+buffer of its nearest elevation sub-surface at its (fractional) line and depth, split over
+the four nearest bins, where ``w(y)`` is the pulse-echo elevation profile, ``E`` the
+scatter amplitude of the tissue it falls in and ``z`` its depth (the round-trip phase).
+Attenuation and injected fluid multiply the buffers later, per sub-surface and sample, and
+the point-spread function is applied to the buffers (``display``); a per-depth factor keeps
+the mean speckle level independent of the scatterer count per resolution cell.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from simulator.imaging.ultrasound import params as P
 from simulator.imaging.ultrasound.lines import LineMaps, disp_from_world
 from simulator.imaging.ultrasound.scan import ScanGeometry
 
-N_BUFFERS = 4     # fixed, so the summation order (and the image) never depends on threads
+N_BUFFERS = 2     # fixed, so the summation order (and the image) never depends on threads
 _MASK = np.uint64(0xFF)
 
 
@@ -45,8 +46,12 @@ def lattice_spacing_mm(geom: ScanGeometry) -> float:
 
 
 def speckle_rf(geom: ScanGeometry, maps: LineMaps, probe_from_world: np.ndarray,
-               mu0: np.ndarray, row_scale: np.ndarray, seed: int) -> np.ndarray:
-    """Complex baseband scatter buffer ``(n_lines, n_samples) complex64`` before the PSF."""
+               mu0: np.ndarray, amplitude: np.ndarray, row_scale: np.ndarray,
+               seed: int) -> np.ndarray:
+    """Complex baseband scatter buffers ``(K, n_lines, n_samples) complex64``, one per
+    elevation sub-surface (a scatterer goes to the nearest), before the PSF and before
+    attenuation. ``amplitude`` is ``(n_labels, n_lines)``: scatter amplitude per label
+    and line (fibre anisotropy included)."""
     spacing = lattice_spacing_mm(geom)
     world_from_probe = np.linalg.inv(probe_from_world)
     ey = probe_from_world[1, :3]
@@ -60,7 +65,7 @@ def speckle_rf(geom: ScanGeometry, maps: LineMaps, probe_from_world: np.ndarray,
     world = corners @ world_from_probe[:3, :3].T + world_from_probe[:3, 3]
     lo = np.floor(world.min(0) / spacing).astype(np.int64) - 1
     hi = np.floor(world.max(0) / spacing).astype(np.int64) + 1
-    out = np.zeros((N_BUFFERS, geom.n_lines, geom.n_samples), np.complex64)
+    out = np.zeros((N_BUFFERS, len(P.SUBPLANE_U), geom.n_lines, geom.n_samples), np.complex64)
     du = P.SUBPLANE_U[1] - P.SUBPLANE_U[0]
     _splat(np.ascontiguousarray(probe_from_world[:3, :3]),
            np.ascontiguousarray(probe_from_world[:3, 3]), axis_a, axis_b, axis_c,
@@ -68,7 +73,7 @@ def speckle_rf(geom: ScanGeometry, maps: LineMaps, probe_from_world: np.ndarray,
            np.uint64((seed * 0x9E3779B97F4A7C15 + 1) & 0xFFFFFFFFFFFFFFFF),
            geom.curved, geom.radius_mm, float(geom.line_lateral[0]), geom.line_step,
            geom.dz_mm, geom.max_depth_mm, w0, zf, zr, P.SLAB_U_MAX, du, len(P.SUBPLANE_U) // 2,
-           maps.gap_mm, maps.label, maps.echogenicity, mu0.astype(np.float64),
+           maps.gap_mm, maps.label, amplitude.astype(np.float64), mu0.astype(np.float64),
            row_scale.astype(np.float64), keep_fraction(geom), geom.elevation_fwhm_mm,
            4.0 * math.pi / geom.wavelength_mm, P.CONTACT_DEPTH_MM, out)
     return out.sum(0)
@@ -121,13 +126,16 @@ def _byte(h, n):
 
 @numba.njit(cache=True, parallel=True)
 def _splat(rot, off, ax_a, ax_b, ax_c, ib0, ib1, ic0, ic1, s, y_max, seed, curved, radius,
-           lat0, step, dz, d_max, w0, zf, zr, u_max, du, k_mid, gap, label, ea, mu0, scale,
+           lat0, step, dz, d_max, w0, zf, zr, u_max, du, k_mid, gap, label, amp, mu0, scale,
            keep, w_row, two_k, dc, out):
     n_lines = label.shape[1]
     n = label.shape[2]
     k_n = label.shape[0]
     ra, rb, rc = rot[1, ax_a], rot[1, ax_b], rot[1, ax_c]
     margin = s * (abs(ra) + abs(rb) + abs(rc))
+    # in-plane drift of a column across the slab, plus a cell
+    drift = y_max * math.sqrt(max(1.0 - ra * ra, 0.0)) / abs(ra) + 2.0 * s
+    half_lat = (n_lines - 1) * step / 2.0
     n_tab = 1024
     cos_t = np.cos(np.arange(n_tab) * (2.0 * math.pi / n_tab))
     sin_t = np.sin(np.arange(n_tab) * (2.0 * math.pi / n_tab))
@@ -141,9 +149,34 @@ def _splat(rot, off, ax_a, ax_b, ax_c, ib0, ib1, ic0, ic1, s, y_max, seed, curve
         buf = out[t]
         for ib in range(ib0 + t, ib1 + 1, N_BUFFERS):
             for ic in range(ic0, ic1 + 1):
-                rest = rb * (ib + 0.5) * s + rc * (ic + 0.5) * s + off[1]
-                lo = (-y_max - margin - rest) / ra
-                hi = (y_max + margin - rest) / ra
+                pb = (ib + 0.5) * s
+                pc = (ic + 0.5) * s
+                rest = rb * pb + rc * pc + off[1]
+                # where the column crosses the image plane (y = 0): skip columns that miss
+                # the fan, and keep only the slab's thickness at that depth
+                pa0 = -rest / ra
+                cx = rot[0, ax_a] * pa0 + rot[0, ax_b] * pb + rot[0, ax_c] * pc + off[0]
+                cz = rot[2, ax_a] * pa0 + rot[2, ax_b] * pb + rot[2, ax_c] * pc + off[2]
+                if curved:
+                    czc = cz + radius
+                    cd = math.sqrt(cx * cx + czc * czc) - radius
+                    clat = math.atan2(cx, czc) * (radius + max(cd, 0.0))
+                    half = half_lat * (radius + max(cd, 0.0))
+                else:
+                    cd = cz
+                    clat = cx
+                    half = half_lat
+                if cd < -drift or cd > d_max + drift or abs(clat) > half + drift:
+                    continue
+                dc0 = max(cd - drift, 0.0)
+                dc1 = cd + drift
+                wc = max(w0 * math.sqrt(1.0 + ((dc0 - zf) / zr) ** 2),
+                         w0 * math.sqrt(1.0 + ((dc1 - zf) / zr) ** 2))
+                if zf > dc0 and zf < dc1:
+                    wc = max(wc, w0)
+                y_lim = min(u_max * wc + s, y_max)
+                lo = (-y_lim - margin - rest) / ra
+                hi = (y_lim + margin - rest) / ra
                 if lo > hi:
                     lo, hi = hi, lo
                 hb = _mix(np.uint64(ib) * k2 ^ np.uint64(ic) * k3 ^ seed)
@@ -195,7 +228,7 @@ def _splat(rot, off, ax_a, ax_b, ax_c, ib0, ib1, ic0, ic1, s, y_max, seed, curve
                     # an independent draw for the tissue's scatter density
                     if _byte(h, 4) >= mu0[lab]:
                         continue
-                    e = ea[k, i, jn]
+                    e = amp[lab, i]
                     if e == 0.0:
                         continue
                     wgt = e * el_t[int(au * (n_el / u_max) + 0.5)] * scale[jn]
@@ -220,4 +253,4 @@ def _splat(rot, off, ax_a, ax_b, ax_c, ib0, ib1, ic0, ic1, s, y_max, seed, curve
                             if jj < 0 or jj >= n:
                                 continue
                             wj = fj if dj else 1.0 - fj
-                            buf[ii, jj] += complex(vr * wi * wj, vi * wi * wj)
+                            buf[k, ii, jj] += complex(vr * wi * wj, vi * wi * wj)

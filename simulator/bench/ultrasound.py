@@ -1,0 +1,126 @@
+"""Ultrasound figures: frame time while the needle moves through the hip, cold start.
+
+- Needle run: the scripted expert performs the hip injection; 300 frames spread over the
+  ticks from needle placement to the end of the injection are rendered in order (256 lines
+  x 512 samples, scan-converted to 768 x 576), as a live view would. The probe stays where
+  the expert put it, so the anatomy part of the image is reused between frames; every frame
+  redraws the needle, its shadow and comet tail, the PSF, envelope, noise, TGC and scan
+  conversion, and frames during the injection redo the tissue maps with the injectate.
+- Probe run: the probe slides and turns every frame, so nothing is reused (the worst case
+  while scanning).
+- Cold start: the first frame in a fresh process with an empty numba cache (compile), and
+  with the compiled code on disk.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+from simulator.bench.core import figure
+
+SCENARIO = "hip_anterior_us"
+N_FRAMES = 300
+N_PROBE_FRAMES = 60
+
+_FIRST_FRAME = """
+import time
+t0 = time.perf_counter()
+from simulator.loading import load_world
+from simulator.step import initial_state
+world = load_world({scenario!r})
+state = initial_state(world)
+t1 = time.perf_counter()
+from simulator.imaging.ultrasound import render_ultrasound
+render_ultrasound(world, state)
+print(time.perf_counter() - t1)
+"""
+
+
+def _first_frame_s(numba_cache: str | None) -> float:
+    env = dict(os.environ)
+    if numba_cache is not None:
+        env["NUMBA_CACHE_DIR"] = numba_cache
+    out = subprocess.run([sys.executable, "-c", _FIRST_FRAME.format(scenario=SCENARIO)],
+                         env=env, capture_output=True, text=True, check=True)
+    return float(out.stdout.strip().splitlines()[-1])
+
+
+def expert_states(world, seed: int = 0):
+    """States of an expert session from needle placement to the end of the injection."""
+    from simulator.policies import make_policy
+    from simulator.step import initial_state, step
+
+    policy = make_policy("expert", world, seed)
+    state = initial_state(world)
+    states = []
+    was_injecting = False
+    while not state.ended and state.tick < 60_000:
+        state, _ = step(world, state, policy(world, state))
+        if state.needle.entry_mm is not None and state.needle.depth_mm > 0.0:
+            states.append(state)
+        if was_injecting and not state.injecting:
+            break
+        was_injecting = state.injecting
+    return states
+
+
+def _timed(world, states) -> np.ndarray:
+    from simulator.imaging.ultrasound import render_ultrasound
+
+    times = np.empty(len(states))
+    for n, s in enumerate(states):
+        t = time.perf_counter()
+        render_ultrasound(world, s)
+        times[n] = time.perf_counter() - t
+    return times * 1000.0
+
+
+def run(progress) -> list[dict]:
+    from dataclasses import replace
+
+    from simulator.imaging.ultrasound import render_ultrasound
+    from simulator.loading import load_world
+    from simulator.probe import move_probe
+
+    out = []
+    progress("ultrasound: first frame in a fresh process, empty numba cache (compiling)")
+    with tempfile.TemporaryDirectory() as d:
+        cold = _first_frame_s(d)
+    warm = _first_frame_s(None)
+    out += [figure("ultrasound first frame, cold (numba compile)", cold, "s"),
+            figure("ultrasound first frame, compiled code cached", warm, "s")]
+
+    world = load_world(SCENARIO, progress=progress)
+    progress("ultrasound: expert session (needle placement to end of injection)")
+    states = expert_states(world)
+    pick = np.linspace(0, len(states) - 1, N_FRAMES).round().astype(int)
+    frames = [states[k] for k in pick]
+    depths = [s.needle.depth_mm for s in frames]
+    render_ultrasound(world, frames[0])  # warm-up: the probe's anatomy pass
+    progress(f"ultrasound: {N_FRAMES} frames, needle 0-{max(depths):.0f} mm deep and injecting")
+    ms = _timed(world, frames)
+    f0 = render_ultrasound(world, frames[0])
+    shape = f"{f0.envelope.shape[0]}x{f0.envelope.shape[1]} -> {f0.image.shape[1]}x" \
+            f"{f0.image.shape[0]}"
+    out += [figure(f"frame time, needle moving ({shape}), median", np.median(ms), "ms",
+                   "<= 33 (aim <= 16)"),
+            figure("frame time, needle moving, 95th percentile", np.percentile(ms, 95), "ms",
+                   "<= 50"),
+            figure("frame time, needle moving, max", ms.max(), "ms")]
+
+    progress(f"ultrasound: {N_PROBE_FRAMES} frames with the probe sliding every frame")
+    probe = frames[-1].probe
+    moving = []
+    for n in range(N_PROBE_FRAMES):
+        probe = move_probe(world, probe, (0.4 * np.cos(n / 9.0), 0.3), 0.004, 0.0)
+        moving.append(replace(frames[-1], probe=probe, tick=frames[-1].tick + n + 1))
+    ms = _timed(world, moving)
+    out += [figure("frame time, probe moving (nothing reused), median", np.median(ms), "ms"),
+            figure("frame time, probe moving, 95th percentile", np.percentile(ms, 95), "ms")]
+    return out
