@@ -19,8 +19,9 @@ Two accumulation modes:
   ray and swept; between hits the open structure of highest priority owns the segment. Exact
   for any overlap, slower; the fallback when surfaces overlap partially.
 
-Distances are stored relative to the isocentre distance (``t - SIC``) so that float32 keeps
-sub-micrometre resolution; the offsets cancel for closed surfaces.
+Distances are accumulated relative to the isocentre distance (``t - SIC``, within a few
+hundred mm) so that float32 keeps ~0.1 um resolution per hit; the offsets cancel for closed
+surfaces.
 """
 
 from __future__ import annotations
@@ -37,13 +38,13 @@ BAND_ROWS = 8
 MIN_DEPTH_MM = 1.0  # triangles closer to the focal spot than this are not projected
 
 
-@numba.njit(cache=True, parallel=True)
+@numba.njit(cache=True)
 def project_vertices(vertices, source, u, v, beam, focal_px, centre_px):
     """Pixel coordinates ``(n, 2)`` and depths ``(n,)`` of world vertices ``(n, 3)``."""
     n = vertices.shape[0]
     xy = np.empty((n, 2))
     depth = np.empty(n)
-    for i in prange(n):
+    for i in range(n):
         dx = vertices[i, 0] - source[0]
         dy = vertices[i, 1] - source[1]
         dz = vertices[i, 2] - source[2]
@@ -113,7 +114,7 @@ def rasterise(mode, xy, vertices, faces, owner, band_start, band_tris, band_rows
         Triangles and the structure each belongs to.
     chan_plus, chan_minus : (s,) int
         Per structure: channel that gains its length and channel that loses it (-1: none).
-    out_len : (channels, size, size) float64
+    out_len : (channels, size, size) float32
     counts : (size * size,) int32 ; offsets : (size * size + 1,) int64
     hit_t : (k,) float32 ; hit_code : (k,) int32
         Hit distance (minus SIC) and ``2 * structure + leaving``.
@@ -257,9 +258,27 @@ def sweep(size, offsets, hit_t, hit_code, rank, chan, n_struct, max_hits, out_le
                 depth[open_list[m]] = 0
 
 
+@numba.njit(cache=True)
+def finish(lengths, mu, max_mm, line):
+    """Clamp path lengths to ``[0, max_mm]`` in place and write ``line = sum_m mu_m L_m``."""
+    nc, h, w = lengths.shape
+    for j in range(h):
+        for i in range(w):
+            acc = 0.0
+            for c in range(nc):
+                v = lengths[c, j, i]
+                if v < 0.0:
+                    v = 0.0
+                elif v > max_mm:
+                    v = max_mm
+                lengths[c, j, i] = v
+                acc += mu[c] * v
+            line[j, i] = acc
+
+
 def path_lengths(vertices, faces, owner, chan_plus, chan_minus, rank, chan, n_channels,
                  projection, method: str = "linear") -> np.ndarray:
-    """Path length per channel ``(n_channels, size, size) float32``, mm, clamped at 0.
+    """Path length per channel ``(n_channels, size, size) float32``, mm (not yet clamped).
 
     ``vertices (n, 3) float64``, ``faces (m, 3) int32``, ``owner (m,) int32``; per structure
     ``chan_plus``/``chan_minus`` (linear mode), ``rank`` and ``chan`` (sweep mode).
@@ -269,7 +288,7 @@ def path_lengths(vertices, faces, owner, chan_plus, chan_minus, rank, chan, n_ch
     xy, depth = project_vertices(vertices, pr.source_mm, pr.u, pr.v, pr.beam, pr.focal_px,
                                  pr.centre_px)
     band_start, band_tris = bin_triangles(xy, depth, faces, size, BAND_ROWS)
-    out = np.zeros((n_channels, size, size))
+    out = np.zeros((n_channels, size, size), np.float32)
     common = (xy, vertices, faces, owner, band_start, band_tris, BAND_ROWS, size, pr.source_mm,
               pr.u, pr.v, pr.beam, pr.pixel_mm, pr.sid_mm, pr.sic_mm)
     empty_i = np.zeros(1, np.int32)
@@ -290,4 +309,4 @@ def path_lengths(vertices, faces, owner, chan_plus, chan_minus, rank, chan, n_ch
         sweep(size, offsets, hit_t, hit_code, rank, chan, len(rank), max_hits, out)
     else:
         raise ValueError(f"unknown method {method!r}; use 'linear' or 'sweep'")
-    return np.maximum(out, 0.0).astype(np.float32)
+    return out

@@ -24,7 +24,7 @@ from simulator.imaging.fluoro import detector
 from simulator.imaging.fluoro.contrast import iodine_line_integral
 from simulator.imaging.fluoro.needle import needle_line_integral, needle_shape
 from simulator.imaging.fluoro.projection import Projection
-from simulator.imaging.fluoro.raster import path_lengths
+from simulator.imaging.fluoro.raster import finish, path_lengths
 from simulator.imaging.fluoro.scene import MeshScene
 
 DEFAULT_SIZE = 512
@@ -40,7 +40,8 @@ class AnatomyView:
     ----------
     projection : Projection
     path_mm : (channels, size, size) float32
-        Path length through each material, ``scene.materials`` order.
+        Path length through each material, ``scene.materials`` order, clamped to
+        ``[0, scene.max_chord_mm]`` (a broken mesh cannot give negative or runaway values).
     line_integrals : (size, size) float32
         ``sum_m mu_m * path_mm[m]`` (dimensionless).
     """
@@ -114,7 +115,8 @@ def anatomy_view(scene: MeshScene, projection: Projection, *,
     lengths = path_lengths(scene.vertices, scene.faces, scene.owner, scene.chan_plus,
                            scene.chan_minus, scene.rank, scene.chan, scene.n_channels,
                            projection, method)
-    line = np.tensordot(scene.mu_per_mm.astype(np.float32), lengths, 1).astype(np.float32)
+    line = np.empty(lengths.shape[1:], np.float32)
+    finish(lengths, scene.mu_per_mm, scene.max_chord_mm, line)
     view = AnatomyView(scene, projection, lengths, line)
     if len(_VIEWS) >= CACHE_POSES:
         _VIEWS.pop(next(iter(_VIEWS)))

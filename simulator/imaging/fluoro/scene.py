@@ -56,6 +56,8 @@ class MeshScene:
         ``"linear"`` or ``"sweep"``.
     digest : str
         Identity for caches.
+    max_chord_mm : float
+        Diagonal of the scene's bounding box: no ray can be longer inside it.
     """
 
     vertices: np.ndarray
@@ -71,6 +73,7 @@ class MeshScene:
     chan_minus: np.ndarray
     method: str
     digest: str
+    max_chord_mm: float
 
     @property
     def n_channels(self) -> int:
@@ -112,8 +115,9 @@ class MeshScene:
                 minus = int(chan[win[parent[k]]]) if parent[k] >= 0 else -1
                 if plus != minus:
                     chan_plus[k], chan_minus[k] = plus, minus
+        diagonal = float(np.linalg.norm(vertices.max(0) - vertices.min(0)))
         return cls(vertices, faces, owner, names, materials, mu, chan, rank, parent,
-                   chan_plus, chan_minus, "linear" if ok else "sweep", digest)
+                   chan_plus, chan_minus, "linear" if ok else "sweep", digest, diagonal)
 
     @classmethod
     def from_anatomy(cls, anatomy) -> MeshScene:

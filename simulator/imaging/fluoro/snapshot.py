@@ -1,0 +1,55 @@
+"""``jointsim snapshot --modality fluoro``: the starting fluoroscopy image, for people and tests.
+
+Writes ``fluoro.png`` (the display image of the state given, normally the scenario's starting
+AP view taken as a spot image) and, with ``raw``, ``fluoro_line_integrals.npy`` (noise-free
+``-ln(I/I0)``, float32, rows x columns) and ``fluoro.json`` (3x4 ``pixel_from_world``
+projection matrix, pixel size, SID/SIC, C-arm pose and window) so the image can be
+re-projected or compared with another renderer.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+
+from simulator.imaging.fluoro.render import render_fluoro
+
+
+def write_snapshot(world, state, out_dir, *, raw: bool = False, seed: int = 0) -> list[Path]:
+    """Render ``state`` and write the files; returns the paths written."""
+    from PIL import Image
+
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    frame = render_fluoro(world, state, seed=seed, exposure="spot")
+    png = out_dir / "fluoro.png"
+    Image.fromarray(frame.image).save(png)
+    written = [png]
+    if raw:
+        npy = out_dir / "fluoro_line_integrals.npy"
+        np.save(npy, frame.line_integrals.astype(np.float32))
+        c = state.carm
+        doc = {
+            "scenario": world.scenario.id,
+            "tick": frame.tick,
+            "seed": seed,
+            "quantity": "line integral -ln(I/I0) at 60 keV, noise-free, float32 [row, col]",
+            "projection": frame.projection.to_json(),
+            "pose": {
+                "orbital_deg": math.degrees(c.orbital_rad),
+                "cranial_deg": math.degrees(c.cranial_rad),
+                "isocentre_mm": list(c.isocentre_mm),
+                "collimated_field_mm": c.field_mm,
+                "low_dose": c.low_dose,
+            },
+            "window_line_integral": list(frame.window),
+            "quanta_per_pixel_unattenuated": frame.quanta_per_pixel,
+            "display": "dense = dark; unexposed pixels 0",
+        }
+        js = out_dir / "fluoro.json"
+        js.write_text(json.dumps(doc, indent=2))
+        written += [npy, js]
+    return written
