@@ -224,12 +224,15 @@ def _separation_section(rows, scored, labels, units) -> d.Section:
     rows_out, tones = [], []
     for s in sorted(seps, key=lambda s: (not s.separates, s.p_holm)):
         u = units.get(s.metric, "")
-        better = ("lower" if lower_is_better(s.metric) else "higher")
+        lower = lower_is_better(s.metric)
+        better = "lower" if lower else "higher"
+        reversed_ = s.separates and (s.effect < 0 if lower else s.effect > 0)
+        verdict = "yes, reversed" if reversed_ else "yes" if s.separates else "no"
         rows_out.append([labels.get(s.metric, s.metric), fmt(s.median_novice, u),
                          fmt(s.median_expert, u), f"{s.effect:+.2f}",
                          "<0.001" if s.p_holm < 0.001 else f"{s.p_holm:.3f}",
-                         ("yes" if s.separates else "no") + f" ({better} is better)"])
-        tones.append(d.GOOD if s.separates else d.NEUTRAL)
+                         f"{verdict} ({better} is better)"])
+        tones.append(d.FAIR if reversed_ else d.GOOD if s.separates else d.NEUTRAL)
     n_sep = sum(s.separates for s in seps)
     blocks = [d.Text(f"{n_sep} of {len(seps)} measures separate novices from experts "
                      f"(n = {seps[0].n_novice} novice and {seps[0].n_expert} expert attempts)."
@@ -237,12 +240,15 @@ def _separation_section(rows, scored, labels, units) -> d.Section:
                      "fail."),
               d.Table(["Measure", "Novices (median)", "Experts (median)", "Effect size r",
                        "p (Holm)", "Separates?"], rows_out, tones,
-                      [3.0, 1.2, 1.2, 1.0, 0.9, 1.6], kind="separation"),
+                      [2.8, 1.1, 1.1, 1.0, 0.9, 1.9], kind="separation"),
               d.Text("Mann-Whitney U test per measure, p-values corrected for the number of "
                      "measures (Holm). Effect size r is the rank-biserial correlation: +1 when "
                      "every novice value is above every expert value, -1 when below, 0 when "
                      "the groups overlap completely. 'Separates' needs p < 0.05 and |r| >= "
-                     "0.5.", note=True)]
+                     "0.5. 'Reversed' marks a measure on which novices look better than "
+                     "experts (for example faster, because they skip checks or advance "
+                     "blind): it separates the groups but rewards the wrong behaviour.",
+                     note=True)]
     mark = cohort.contrasting_pass_mark(rows)
     if mark is not None:
         blocks.append(d.Text(
