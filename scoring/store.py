@@ -108,6 +108,9 @@ class Store:
             raise InputError(f"not a usable database URL {url!r} ({exc}); give a SQLAlchemy "
                              "URL such as sqlite:///results.sqlite or "
                              "postgresql://user@host/db", field="--db") from None
+        except ImportError as exc:
+            raise InputError(f"the database driver for {url.split(':', 1)[0]!r} is not "
+                             f"installed: pip install {exc.name}", field="--db") from None
         except OperationalError as exc:
             raise InputError(f"cannot open the database {url!r}: {exc.orig}; check the URL, "
                              "the server and the permissions", field="--db") from None

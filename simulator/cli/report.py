@@ -60,10 +60,10 @@ def assess(
                              "report, CSV and (by default) the results database."),
     db: str | None = typer.Option(None, "--db", help="Results database: a SQLAlchemy URL "
                                   "(postgresql://...) or a SQLite file path "
-                                  "[default: OUT/results.sqlite]."),
+                                  "(default: OUT/results.sqlite)."),
     images: bool = typer.Option(True, "--images/--no-images", help="Key frames and plots in "
                                 "the session reports."),
-    jobs: int = typer.Option(0, "--jobs", help="Worker processes [default: CPU count]."),
+    jobs: int = typer.Option(0, "--jobs", help="Worker processes (0: one per CPU core)."),
     groups: Path | None = typer.Option(None, "--groups", help="CSV 'trainee,group' giving "
                                        "each trainee's skill group (novice, expert ...)."),
     simulate_cohort: int = typer.Option(0, "--simulate-cohort", metavar="N", help="Record N "
@@ -98,8 +98,9 @@ def assess(
                          field="--simulate-cohort")
     logs, missing = find_logs(recordings or [])
     if not simulate_cohort and not logs:
-        raise InputError("no session logs found: give log files or folders holding *.jsonl "
-                         "files, or --simulate-cohort N", field="RECORDINGS")
+        gone = f" (not found: {', '.join(str(p) for p, _ in missing)})" if missing else ""
+        raise InputError(f"no session logs found{gone}: give log files or folders holding "
+                         "*.jsonl files, or --simulate-cohort N", field="RECORDINGS")
     if simulate_cohort:
         _check_fresh(out, db)
     store = Store(database_url(db, out))
