@@ -26,7 +26,7 @@ from simulator.app.hud import Hud, HudInfo, key_label
 from simulator.app.imaging import ImagingView, depth_ticks
 from simulator.app.profile import FrameStats
 from simulator.app.results import DEFAULT_RESULTS, LOG_NAME, attempt_folder, save_score
-from simulator.app.screens import draw_banner, draw_controls, draw_end
+from simulator.app.screens import draw_banner, draw_controls, draw_end, footer
 from simulator.app.trainee import Trainee
 from simulator.errors import InputError
 from simulator.session import Session
@@ -284,14 +284,13 @@ class App:
         if self.screen_mode == "paused":
             b = self.bindings
             title = "Controls" if getattr(self, "paused_by", "") == "help" else "Paused"
-            footer = (f"{key_label(b, 'pause')}: resume    {key_label(b, 'restart')}: restart"
-                      f"    {key_label(b, 'end_attempt')}: end and score    "
-                      f"{key_label(b, 'quit')}: quit")
-            draw_controls(surf, self.text, b, title, footer)
+            draw_controls(surf, self.text, b, title,
+                          footer(b, ("pause", "resume"), ("restart", "restart"),
+                                 ("end_attempt", "end and score"), ("quit", "quit")))
         elif self.screen_mode == "ended":
             b = self.bindings
             draw_end(surf, self.text, self.doc, self.folder,
-                     f"{key_label(b, 'restart')}: new attempt    {key_label(b, 'quit')}: quit")
+                     footer(b, ("restart", "new attempt"), ("quit", "quit")))
         stats.lap("hud")
 
     def _draw_imaging(self, view: str) -> None:

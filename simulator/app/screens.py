@@ -103,38 +103,72 @@ def controls_markdown(bindings) -> str:
     return "\n".join(lines) + "\n"
 
 
+SUMMARY_METRICS = ("total_time_s", "tip_to_target_mm", "skin_punctures", "needle_passes",
+                   "bone_contacts", "danger_contacts", "fluoro_time_s", "kap_ugym2")
+
+
+def pad_label(bindings, command: str) -> str:
+    c = bindings.commands.get(command)
+    return pretty_pad(c.pad[0]) if c is not None and c.pad else ""
+
+
+def footer(bindings, *pairs: tuple[str, str]) -> str:
+    """``"F5 / LB + Start: restart    ..."`` for ``(command, what)`` pairs."""
+    from simulator.app.hud import key_label
+
+    parts = []
+    for command, what in pairs:
+        keys = " / ".join(filter(None, (key_label(bindings, command),
+                                        pad_label(bindings, command))))
+        parts.append(f"{keys}: {what}")
+    return "    ".join(parts)
+
+
 def _dim(surf: pygame.Surface, alpha: int = 215) -> None:
     shade = pygame.Surface(surf.get_size(), pygame.SRCALPHA)
     shade.fill((8, 9, 12, alpha))
     surf.blit(shade, (0, 0))
 
 
+def _clip(text: Text, value: str, width: int, size: int) -> str:
+    font = text.font(size)
+    if font.size(value)[0] <= width:
+        return value
+    while value and font.size(value + "...")[0] > width:
+        value = value[:-1]
+    return value.rstrip() + "..."
+
+
 def draw_controls(surf: pygame.Surface, text: Text, bindings, title: str,
                   footer: str) -> None:
-    _dim(surf)
+    _dim(surf, 238)
     w, h = surf.get_size()
-    text.draw(surf, title, (w // 2, 14), 30, TEXT, True, "midtop")
-    columns = [[], [], []]
-    fill = [0, 0, 0]
-    for group, rows in controls_rows(bindings):
-        k = fill.index(min(fill))
-        columns[k].append((group, rows))
-        fill[k] += len(rows) + 2
-    col_w = (w - 40) // 3
-    for k, groups in enumerate(columns):
-        x, y = 20 + k * col_w, 52
-        for group, rows in groups:
+    text.draw(surf, title, (w // 2, 10), 30, TEXT, True, "midtop")
+    groups = controls_rows(bindings)
+    total = sum(len(rows) + 2 for _, rows in groups)
+    columns, count = [[], []], 0
+    for group, rows in groups:
+        columns[0 if count < total / 2 else 1].append((group, rows))
+        count += len(rows) + 2
+    col_w = (w - 60) // 2
+    size, step = 17, 16
+    for k, column in enumerate(columns):
+        x, y = 30 + k * (col_w + 20), 46
+        what_w, keys_w = int(col_w * 0.5), int(col_w * 0.2)
+        for group, rows in column:
             text.draw(surf, group, (x, y), 20, ACCENT, True)
             y += 20
             for what, keys, pads in rows:
-                text.draw(surf, what[:38], (x, y), 17, TEXT)
-                text.draw(surf, f"{keys[:16]}", (x + 228, y), 17, (255, 220, 150))
-                text.draw(surf, f"{pads[:18]}", (x + 318, y), 17, (150, 210, 255))
-                y += 16
-            y += 8
-    text.draw(surf, "Mouse: drag on the 3D view to orbit the camera, wheel to zoom",
-              (w // 2, h - 48), 19, DIM, anchor="midtop")
-    text.draw(surf, footer, (w // 2, h - 26), 21, TEXT, True, "midtop")
+                text.draw(surf, _clip(text, what, what_w - 8, size), (x, y), size, TEXT)
+                text.draw(surf, _clip(text, keys, keys_w - 8, size), (x + what_w, y), size,
+                          (255, 220, 150))
+                text.draw(surf, _clip(text, pads, col_w - what_w - keys_w, size),
+                          (x + what_w + keys_w, y), size, (150, 210, 255))
+                y += step
+            y += 10
+    text.draw(surf, "Mouse: drag on the 3D view to orbit the camera, wheel to zoom.   "
+              "Keys in yellow, gamepad in blue.", (w // 2, h - 50), 19, DIM, anchor="midtop")
+    text.draw(surf, footer, (w // 2, h - 28), 21, TEXT, True, "midtop")
 
 
 def draw_end(surf: pygame.Surface, text: Text, doc: dict | None, folder, keys: str) -> None:
@@ -151,7 +185,16 @@ def draw_end(surf: pygame.Surface, text: Text, doc: dict | None, folder, keys: s
         text.draw(surf, "PASS" if passed else "FAIL", (cx, 60), 72, colour, True, "midtop")
         text.draw(surf, f"Score {doc['score']:.0f} / 100   (pass mark "
                   f"{doc['pass_score']:.0f})", (cx, 130), 32, TEXT, True, "midtop")
-        y = 180
+        shown = []
+        for key in SUMMARY_METRICS:
+            m = doc.get("metrics", {}).get(key)
+            if m and m.get("value") is not None:
+                shown.append(f"{m['label']}: {m['display']}")
+        y = 172
+        for line in text.wrap("   |   ".join(shown), w - 160, 20):
+            text.draw(surf, line, (cx, y), 20, DIM, anchor="midtop")
+            y += 22
+        y += 6
         for hf in doc.get("hard_fails", []):
             text.draw(surf, f"Hard fail: {hf['reason']}", (cx, y), 22, colour,
                       anchor="midtop")
@@ -165,7 +208,7 @@ def draw_end(surf: pygame.Surface, text: Text, doc: dict | None, folder, keys: s
                          (right, [s for s in doc.get("weaknesses", [])
                                   if not s.startswith("Hard fail")][:3])):
             y = y0
-            for item in items or ["-"]:
+            for item in items or ["nothing to report"]:
                 for k, line in enumerate(text.wrap(item, cx - 110, 21)):
                     text.draw(surf, ("- " if k == 0 else "  ") + line, (x, y), 21, TEXT)
                     y += 22
