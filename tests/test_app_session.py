@@ -445,3 +445,48 @@ def test_aiming_is_relative_to_the_image(make_app, fluoro_world, fluoro_scenario
         moved = tip_px() - before
         assert sign * moved[axis] > 0.5, (key, moved)
         assert abs(moved[1 - axis]) < 0.5 * abs(moved[axis]), (key, moved)
+
+
+def test_assessment_mode_hides_what_the_bedside_does_not_show(make_app, block_world,
+                                                              block_scenario, fluoro_world,
+                                                              fluoro_scenario):
+    from simulator.errors import InputError
+
+    app = make_app(fluoro_world, fluoro_scenario, mode="assessment")
+    d = Driver(app)
+    assert not app.overlays and not app.scene.allow_overlays and not app.hud.learning
+    d.tap(pygame.K_o)
+    assert not app.overlays  # the overlay key does nothing in assessment mode
+    d.tap(pygame.K_n)
+    d.key(pygame.K_SPACE)
+    d.until(lambda: app.state.needle.tip_label == app.world.target_label, 600)
+    d.key(pygame.K_SPACE, False)
+    d.frames(1)
+    texts = [p.text for p in app.feedback.prompts]
+    assert not any("target" in t.lower() or "capsule" in t.lower() for t in texts), texts
+    assert read_log(app.folder / LOG_NAME).header["mode"] == "assessment"
+    learning = make_app(fluoro_world, fluoro_scenario, mode="learning")
+    assert learning.overlays and learning.scene.allow_overlays
+    import simulator.scenario as sc
+
+    strict = sc.Scenario.model_validate({**block_world.scenario.model_dump(),
+                                         "modes": ("assessment",)})
+    from simulator.world import make_world
+
+    with pytest.raises(InputError, match="allows the modes assessment"):
+        App(make_world(strict, block_world.anatomy), mode="learning")
+
+
+def test_f12_saves_a_screenshot_and_help_pauses(make_app, fluoro_world, fluoro_scenario):
+    app = make_app(fluoro_world, fluoro_scenario)
+    d = Driver(app)
+    d.tap(pygame.K_F1)
+    assert app.screen_mode == "paused"
+    tick = app.state.tick
+    d.frames(10)
+    assert app.state.tick == tick
+    d.tap(pygame.K_F12)
+    shots = list(app.folder.glob("screenshot-*.png"))
+    assert len(shots) == 1 and pygame.image.load(str(shots[0])).get_size() == (1280, 720)
+    d.tap(pygame.K_F1)
+    assert app.screen_mode == "playing"
