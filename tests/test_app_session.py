@@ -490,3 +490,28 @@ def test_f12_saves_a_screenshot_and_help_pauses(make_app, fluoro_world, fluoro_s
     assert len(shots) == 1 and pygame.image.load(str(shots[0])).get_size() == (1280, 720)
     d.tap(pygame.K_F1)
     assert app.screen_mode == "playing"
+
+
+def test_3d_view_lowers_its_resolution_rather_than_its_rate(block_world):
+    from simulator.viz.worker import SCALES, SceneWorker
+
+    class Stub:
+        sizes = []
+
+        def resize(self, size):
+            self.sizes.append(size)
+
+    worker = SceneWorker(block_world, (640, 340), min_fps=15.0)
+    try:
+        stub = Stub()
+        for _ in range(8):
+            worker._adapt(stub, 0.1)  # 10 frames/s: too slow
+        assert worker.scale == SCALES[1] and stub.sizes == [(512, 272)]
+        for _ in range(16):
+            worker._adapt(stub, 0.1)
+        assert worker.scale == SCALES[3]
+        for _ in range(8):
+            worker._adapt(stub, 0.01)  # fast again: back up one step
+        assert worker.scale == SCALES[2] and stub.sizes[-1] == (416, 221)
+    finally:
+        worker.close()

@@ -262,8 +262,11 @@ class App:
         got = self.scene.latest()
         if got is not None and got[1] != self._scene_serial:
             image, self._scene_serial = got
-            self._scene_surface = pygame.image.frombuffer(
-                image.tobytes(), (image.shape[1], image.shape[0]), "RGB")
+            surface = pygame.image.frombuffer(image.tobytes(), (image.shape[1], image.shape[0]),
+                                              "RGB")
+            if surface.get_size() != lay.scene.size:  # rendered smaller: the view keeps pace
+                surface = pygame.transform.smoothscale(surface, lay.scene.size)
+            self._scene_surface = surface
         if self._scene_surface is not None:
             surf.blit(self._scene_surface, lay.scene.topleft)
         else:

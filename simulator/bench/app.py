@@ -81,7 +81,7 @@ def _ultrasound(progress, pygame, world, path, results) -> list[dict]:
             _key(pygame, k, False)
             clock.frame()
         progress(f"app: {MOTION_S:.0f} s of probe sweeps, needle advance and camera orbit")
-        imaging0, scene0 = app.imaging.serial, len(app.scene.render_times)
+        imaging0, scene0 = app.imaging.serial, app.scene.frames_rendered
         frames0 = len(app.stats.frames)
         t0 = time.perf_counter()
         _key(pygame, pygame.K_SPACE)
@@ -101,7 +101,7 @@ def _ultrasound(progress, pygame, world, path, results) -> list[dict]:
         clock.frame()
         wall = time.perf_counter() - t0
         imaging_fps = (app.imaging.serial - imaging0) / wall
-        scene_fps = (len(app.scene.render_times) - scene0) / wall
+        scene_fps = (app.scene.frames_rendered - scene0) / wall
         window_fps = (len(app.stats.frames) - frames0) / wall
         us_ms = 1000 * float(np.median(app.imaging.render_times["ultrasound"][-200:]))
         scene_ms = 1000 * float(np.median(app.scene.render_times[-200:]))
@@ -136,6 +136,7 @@ def _ultrasound(progress, pygame, world, path, results) -> list[dict]:
         figure(f"app 3D view frames/s ({_gl_renderer()}, orbiting)", scene_fps,
                "frames/s", ">= 15"),
         figure("app 3D render time (median, on its worker thread)", scene_ms, "ms"),
+        figure("app 3D view resolution at the end (share of 640x343)", app.scene.scale, "x"),
         figure("app input-to-image latency, median (key -> ultrasound image)",
                float(np.median(latencies)), "frames", "<= 2"),
         figure("app input-to-image latency, worst", float(max(latencies)), "frames", "<= 2"),

@@ -130,6 +130,8 @@ class Scene3D:
             for s in w.anatomy.structures:
                 if s.role not in OVERLAY_ROLES and s.name not in targets | dangers:
                     continue
+                if s.tissue.key == "cancellous_bone":
+                    continue  # marrow: hidden inside the cortical shell anyway
                 color = _color(s.entry.color)
                 opacity = 0.9 if s.role is Role.bone else 0.7
                 if s.name in targets:
@@ -279,6 +281,12 @@ class Scene3D:
         pc.position = tuple(self.centre + unit(offset) * cam.distance_mm)
         pc.up = tuple(up)
         pc.clipping_range = (10.0, cam.distance_mm + 3000.0)
+
+    def resize(self, size: tuple[int, int]) -> None:
+        """Render at another resolution from now on (the app scales the image up)."""
+        if tuple(size) != tuple(self.size):
+            self.size = tuple(size)
+            self.plotter.window_size = list(size)
 
     def render(self, view: View) -> np.ndarray:
         """``(h, w, 3) uint8`` image of the view."""

@@ -3,8 +3,10 @@
 The app hands the worker the latest :class:`~simulator.viz.scene3d.View` each frame and
 blits whatever image the worker finished last. The worker renders only when the view
 changed, at most ``max_fps`` times a second; VTK releases the GIL while it draws, so the
-simulation and the imaging view keep their pace. The scene is created on the worker thread
-(the OpenGL context lives there).
+simulation and the imaging view keep their pace. When frames take longer than the rate
+needs (software OpenGL on a busy machine), it lowers the resolution (down to half) rather
+than the rate, and raises it again when there is room. The scene is created on the worker
+thread (the OpenGL context lives there).
 """
 
 from __future__ import annotations
@@ -16,14 +18,20 @@ import numpy as np
 
 from simulator.viz.scene3d import Scene3D, View
 
+SCALES = (1.0, 0.8, 0.65, 0.5)   # resolution steps of the adaptive 3D view
+
 
 class SceneWorker:
     """Background renderer. ``submit(view)``; ``latest()`` -> ``(image, serial)`` or ``None``."""
 
     def __init__(self, world, size=(640, 400), *, allow_overlays: bool = True,
-                 max_fps: float = 30.0):
+                 max_fps: float = 30.0, min_fps: float = 15.0, adaptive: bool = True):
         self.world = world
         self.size = tuple(size)
+        self.min_fps = min_fps
+        self.adaptive = adaptive
+        self.scale = SCALES[0]
+        self._recent: list[float] = []
         self.allow_overlays = allow_overlays
         self.min_interval = 1.0 / max_fps
         self._lock = threading.Lock()
@@ -44,6 +52,10 @@ class SceneWorker:
                 return
             self._view = view
         self._wake.set()
+
+    @property
+    def frames_rendered(self) -> int:
+        return self._serial
 
     def latest(self) -> tuple[np.ndarray, int] | None:
         with self._lock:
@@ -68,6 +80,26 @@ class SceneWorker:
         self._wake.set()
         self._thread.join(timeout=10.0)
 
+    def _adapt(self, scene: Scene3D, elapsed: float) -> None:
+        """Step the resolution down when the recent frames miss ``min_fps``, up when they
+        would meet it with room to spare."""
+        self._recent.append(elapsed)
+        recent = self._recent[-8:]
+        if len(recent) < 8:
+            return
+        typical = float(np.median(recent))
+        k = SCALES.index(self.scale)
+        if typical > 1.0 / self.min_fps and k + 1 < len(SCALES):
+            k += 1
+        elif typical < 0.45 / self.min_fps and k > 0:
+            k -= 1
+        else:
+            return
+        self.scale = SCALES[k]
+        w, h = self.size
+        scene.resize((max(64, int(w * self.scale)), max(64, int(h * self.scale))))
+        self._recent = []
+
     def _run(self) -> None:
         try:
             scene = Scene3D(self.world, self.size, allow_overlays=self.allow_overlays)
@@ -91,6 +123,8 @@ class SceneWorker:
                 image = scene.render(view)
                 elapsed = time.perf_counter() - t
                 drawn = view
+                if self.adaptive:
+                    self._adapt(scene, elapsed)
                 with self._lock:
                     self._image = np.ascontiguousarray(image)
                     self._serial += 1
