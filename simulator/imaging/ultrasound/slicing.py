@@ -100,9 +100,16 @@ def slice_scene(mesh: MeshArrays, probe_from_world: np.ndarray, geom: ScanGeomet
     vw = np.empty(nv)
     _vertices_to_probe(mesh.vertices, mesh.normals, rot, off, geom.curved, geom.radius_mm,
                        w0, zf, zr, vp, vn, vlat, vdep, vw)
-    half = (geom.line_lateral[-1] - geom.line_lateral[0]) / 2 + 2 * abs(geom.line_step)
+    # cull with the image's box in probe x and z (linear in the vertices, so exact for a
+    # triangle of any size; polar depth and angle are not)
+    if geom.curved:
+        x_half = (geom.radius_mm + geom.max_depth_mm + 2.0) * math.sin(geom.line_lateral[-1])
+        z_lo = geom.radius_mm * (math.cos(geom.line_lateral[-1]) - 1.0) - ABOVE_FACE_MM
+    else:
+        x_half = geom.line_lateral[-1] + 2.0 * geom.line_step
+        z_lo = -ABOVE_FACE_MM
     counts = np.empty(len(mesh.faces), np.int64)
-    _count_crossings(mesh.faces, vp, vlat, vdep, vw, u, -half, half, -ABOVE_FACE_MM,
+    _count_crossings(mesh.faces, vp, vw, u, -x_half, x_half, z_lo,
                      geom.max_depth_mm + 2.0, counts)
     starts = np.zeros(len(counts) + 1, np.int64)
     np.cumsum(counts, out=starts[1:])
@@ -148,13 +155,13 @@ def _side(y, w, u):
 
 
 @numba.njit(cache=True, parallel=True)
-def _count_crossings(faces, vp, vlat, vdep, vw, u, lat_lo, lat_hi, d_lo, d_hi, counts):
+def _count_crossings(faces, vp, vw, u, x_lo, x_hi, z_lo, z_hi, counts):
     for f in numba.prange(faces.shape[0]):
         a, b, c = faces[f, 0], faces[f, 1], faces[f, 2]
         counts[f] = 0
-        if max(vlat[a], vlat[b], vlat[c]) < lat_lo or min(vlat[a], vlat[b], vlat[c]) > lat_hi:
+        if max(vp[a, 0], vp[b, 0], vp[c, 0]) < x_lo or min(vp[a, 0], vp[b, 0], vp[c, 0]) > x_hi:
             continue
-        if max(vdep[a], vdep[b], vdep[c]) < d_lo or min(vdep[a], vdep[b], vdep[c]) > d_hi:
+        if max(vp[a, 2], vp[b, 2], vp[c, 2]) < z_lo or min(vp[a, 2], vp[b, 2], vp[c, 2]) > z_hi:
             continue
         n = 0
         for k in range(u.shape[0]):
