@@ -515,3 +515,73 @@ def test_3d_view_lowers_its_resolution_rather_than_its_rate(block_world):
         assert worker.scale == SCALES[2] and stub.sizes[-1] == (416, 221)
     finally:
         worker.close()
+
+
+def both_variant(us_scenario: Path) -> Path:
+    data = yaml.safe_load(us_scenario.read_text())
+    data.update(id="block_both", modality="both", carm={}, carm_start={"landmark": "target"})
+    path = us_scenario.with_name("block_both.yaml")
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return path
+
+
+def test_both_modalities_switch_tool_and_view(make_app, block_scenario):
+    from simulator.loading import load_world
+
+    path = both_variant(block_scenario)
+    app = make_app(load_world(path), path)
+    d = Driver(app)
+    assert (app.trainee.tool, app.trainee.view) == ("probe", "ultrasound")
+    d.settle(lambda: "ultrasound" in app.imaging.surfaces)
+    probe = app.state.probe
+    d.key(pygame.K_RIGHT)
+    d.frames(10)
+    d.key(pygame.K_RIGHT, False)
+    assert app.state.probe != probe and app.state.carm.orbital_rad == 0.0
+    d.tap(pygame.K_TAB)  # now the arrows drive the C-arm, and its image is shown
+    assert (app.trainee.tool, app.trainee.view) == ("carm", "fluoroscopy")
+    probe = app.state.probe
+    d.key(pygame.K_RIGHT)
+    d.frames(10)
+    d.key(pygame.K_RIGHT, False)
+    assert app.state.probe == probe and app.state.carm.orbital_rad != 0.0
+    d.tap(pygame.K_f)
+    d.settle(lambda: "fluoroscopy" in app.imaging.surfaces)
+    d.tap(pygame.K_v)  # view only: the C-arm stays in hand
+    assert (app.trainee.tool, app.trainee.view) == ("carm", "ultrasound")
+
+
+def test_mouse_drag_orbits_only_over_the_3d_view(make_app, fluoro_world, fluoro_scenario):
+    app = make_app(fluoro_world, fluoro_scenario)
+    d = Driver(app)
+    start = app.camera
+    inside, outside = app.layout.scene.center, app.layout.imaging.center
+    for pos in (outside, inside):
+        d.post(pygame.MOUSEBUTTONDOWN, pos=pos, button=1)
+        d.post(pygame.MOUSEMOTION, pos=pos, rel=(50, -20), buttons=(1, 0, 0))
+        d.post(pygame.MOUSEBUTTONUP, pos=pos, button=1)
+        d.frames(1)
+        if pos == outside:
+            assert app.camera == start
+    assert app.camera.azimuth_deg != start.azimuth_deg
+    assert app.camera.elevation_deg != start.elevation_deg
+
+
+def test_a_crash_in_the_loop_still_saves_log_and_score(make_app, fluoro_world,
+                                                       fluoro_scenario, monkeypatch):
+    app = make_app(fluoro_world, fluoro_scenario)
+    d = Driver(app)
+    prep_steps(d)
+    folder = app.folder
+
+    def broken(state, ticks):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(app.trainee, "actions", broken)
+    with pytest.raises(RuntimeError, match="boom"):
+        app.run(max_seconds=5.0)
+    data = read_log(folder / LOG_NAME)
+    assert data.end["reason"] == "crashed: RuntimeError: boom"
+    score = json.loads((folder / SCORE_NAME).read_text())
+    assert score["ended"] == "crashed: RuntimeError: boom"
+    assert [s["done"] for s in score["steps"][:3]] == [True, True, True]
