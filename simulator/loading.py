@@ -28,7 +28,9 @@ def resolve_anatomy_folder(scenario: Scenario, path: str | Path | None, seed: in
     """The mesh-set folder of the session's anatomy (generated into the cache if needed)."""
     folder = anatomy_folder(scenario, path)
     if folder is not None:
-        return folder
+        from simulator.anatomy.custom import prepare
+
+        return prepare(folder, progress)
     spec = scenario.anatomy
     anatomy_seed = seed if spec.seed == "session" else spec.seed
     return model_folder(spec.model, session_patient(scenario, seed), anatomy_seed, progress)
@@ -36,7 +38,12 @@ def resolve_anatomy_folder(scenario: Scenario, path: str | Path | None, seed: in
 
 def needle_roi(scenario: Scenario, folder: Path) -> tuple[np.ndarray, np.ndarray]:
     """Box the needle tip can reach: the target +- needle length (+ margin)."""
-    target = np.asarray(read_manifest(folder).landmarks[scenario.targets[0].landmark], float)
+    manifest = read_manifest(folder)
+    target = np.asarray(manifest.landmarks[scenario.targets[0].landmark], float)
+    if manifest.units == "m":
+        target = target * 1000.0
+    if manifest.coordinate_system == "LPS":
+        target = target * (-1.0, -1.0, 1.0)
     reach = scenario.needle.length_mm + REACH_MARGIN_MM
     return target - reach, target + reach
 

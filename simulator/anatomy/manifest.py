@@ -10,7 +10,7 @@ from enum import StrEnum
 from pathlib import Path
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from simulator.errors import InputError
 from simulator.tissues import TISSUE_KEYS
@@ -33,6 +33,21 @@ class Role(StrEnum):
     artery = "artery"
     vein = "vein"
     nerve = "nerve"
+
+
+ROLE_TISSUES = {
+    Role.skin: ("skin",),
+    Role.soft_tissue: ("subcutaneous_fat", "muscle", "tendon", "ligament", "nerve", "bursa"),
+    Role.tendon: ("tendon", "ligament"),
+    Role.capsule: ("joint_capsule", "ligament"),
+    Role.joint_cavity: ("synovial_fluid",),
+    Role.bursa: ("bursa", "synovial_fluid"),
+    Role.cartilage: ("hyaline_cartilage", "labrum"),
+    Role.bone: ("cortical_bone", "cancellous_bone"),
+    Role.artery: ("arterial_blood",),
+    Role.vein: ("venous_blood",),
+    Role.nerve: ("nerve",),
+}
 
 
 class StructureEntry(BaseModel):
@@ -66,6 +81,15 @@ class StructureEntry(BaseModel):
         if not value.lower().endswith(MESH_SUFFIXES):
             raise ValueError(f"{value!r} is not a mesh file; use one of {', '.join(MESH_SUFFIXES)}")
         return value
+
+    @model_validator(mode="after")
+    def _role_fits_tissue(self):
+        allowed = ROLE_TISSUES[self.role]
+        if self.tissue not in allowed:
+            raise ValueError(f"role '{self.role.value}' does not fit tissue '{self.tissue}' "
+                             f"(structure {self.name!r}); use tissue {' or '.join(allowed)}, "
+                             "or another role")
+        return self
 
     @property
     def display_name(self) -> str:

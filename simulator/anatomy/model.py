@@ -81,7 +81,10 @@ class Anatomy:
         self.grid = grid
         self.labels = labels
         self.by_name = {s.name: s for s in structures}
-        self.landmarks = {k: np.asarray(v, float) for k, v in manifest.landmarks.items()}
+        scale = 1000.0 if manifest.units == "m" else 1.0
+        flip = np.array([-1.0, -1.0, 1.0]) if manifest.coordinate_system == "LPS" else 1.0
+        self.landmarks = {k: np.asarray(v, float) * scale * flip
+                          for k, v in manifest.landmarks.items()}
         self.triangles = TriangleGrid.build([(s.vertices, s.faces) for s in structures])
         self._origin = np.asarray(grid.origin_mm, float)
         self._h = grid.spacing_mm
