@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 import trimesh
 import yaml
-
 from phantoms import BLOCK_RUBRIC
+
 from scoring.score import Scorer
 from simulator.errors import InputError
 from simulator.loading import load_world
