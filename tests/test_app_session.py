@@ -55,14 +55,6 @@ def fluoro_world(fluoro_scenario):
     return load_world(fluoro_scenario)
 
 
-def us_renderer_available() -> bool:
-    try:
-        from simulator.imaging.ultrasound import render_ultrasound  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
 class FakeJoystick:
     """Stands in for the pad hardware (SDL's dummy driver has none): what
     ``pygame.joystick.Joystick(device_index)`` returns. Records rumble requests."""
@@ -257,7 +249,6 @@ def test_keyboard_injection_under_fluoroscopy(make_app, fluoro_world, fluoro_sce
         assert kind in kinds, kind
 
 
-@pytest.mark.skipif(not us_renderer_available(), reason="ultrasound renderer not installed")
 def test_gamepad_injection_under_ultrasound_with_hot_plug(make_app, block_world,
                                                           block_scenario, tmp_path):
     app = make_app(block_world, block_scenario)
