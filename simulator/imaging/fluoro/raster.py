@@ -35,6 +35,7 @@ from numba import prange
 from simulator.anatomy.voxelize import _covers, _edge
 
 BAND_ROWS = 8
+TIE_MM = 1e-3  # hits closer than this along a ray count as simultaneous (sweep)
 MIN_DEPTH_MM = 1.0  # triangles closer to the focal spot than this are not projected
 
 
@@ -226,6 +227,26 @@ def sweep(size, offsets, hit_t, hit_code, rank, chan, n_struct, max_hits, out_le
                     m -= 1
                 ts[m] = t
                 cs[m] = c
+            # hits within TIE_MM are simultaneous: take entries first, so a ray grazing a
+            # surface (in and out at one point) or crossing a shared interface never leaves
+            # a structure open by the order rounding happened to give
+            k = 0
+            while k < n:
+                m = k + 1
+                while m < n and ts[m] - ts[m - 1] <= TIE_MM:
+                    m += 1
+                if m - k > 1:
+                    lo_ = k
+                    for q in range(k, m):
+                        if not cs[q] & 1:
+                            tq, cq = ts[q], cs[q]
+                            for r in range(q, lo_, -1):
+                                ts[r] = ts[r - 1]
+                                cs[r] = cs[r - 1]
+                            ts[lo_] = tq
+                            cs[lo_] = cq
+                            lo_ += 1
+                k = m
             n_open = 0
             winner = -1
             prev = ts[0]
