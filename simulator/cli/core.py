@@ -61,19 +61,29 @@ def _print_summary(doc: dict, out: Path) -> None:
 
 
 @app.command()
-def validate(files: list[Path] = typer.Argument(..., help="Scenario YAML files.")) -> int:
+def validate(
+    files: list[Path] = typer.Argument(..., help="Scenario YAML files."),
+    deep: bool = typer.Option(False, "--deep", help="Also build the anatomy, prove the target "
+                              "is reachable and report the expert's best score."),
+) -> int:
     """Check scenario files; print FILE: field.path: message per problem; exit 1 on any."""
     from simulator.scenario import parse_scenario
 
     bad = 0
     for path in files:
         _, problems = parse_scenario(path)
+        summary = ""
+        if deep and not problems:
+            from simulator.deep_check import deep_check
+
+            result = deep_check(path, progress=say)
+            problems, summary = result.problems, result.summary
         for field, message in problems:
             print(f"{path}: {field}: {message}")
         if problems:
             bad += 1
         else:
-            print(f"{path}: ok")
+            print(f"{path}: ok{' - ' + summary if summary else ''}")
     return 1 if bad else 0
 
 

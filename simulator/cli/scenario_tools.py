@@ -1,0 +1,83 @@
+"""Authoring tools: ``jointsim scenario new|guide`` and ``jointsim preview``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from simulator.cli import app
+from simulator.cli.common import say, staged_dir
+from simulator.errors import InputError
+
+scenario_app = typer.Typer(no_args_is_help=True, help="Write and document scenario files.")
+app.add_typer(scenario_app, name="scenario")
+
+
+@scenario_app.command("new")
+def new(
+    joint: str = typer.Option(..., help="Joint model, e.g. hip, knee, shoulder, ankle."),
+    modality: str = typer.Option("ultrasound", help="ultrasound or fluoroscopy."),
+    id: str = typer.Option("", "--id", help="Id for the new case (default: my_<template>)."),
+) -> None:
+    """Print a commented scenario template that validates as is (redirect it to a file)."""
+    from simulator.scenario_docs import available_templates, commented_yaml, template
+
+    try:
+        scenario, source = template(joint, modality)
+    except KeyError:
+        choices = ", ".join(f"{j}/{m}" for j, m in available_templates())
+        raise InputError(f"no template for joint {joint!r} under {modality}; available: "
+                         f"{choices}", field="--joint/--modality") from None
+    new_id = id or f"my_{scenario.id}"
+    scenario = scenario.model_copy(update={"id": new_id, "title": scenario.title + " (copy)"})
+    header = (f"Scenario template from {source.name}. Every key is explained above it; edit, "
+              f"then check with: jointsim validate --deep <file>")
+    print(commented_yaml(scenario, header), end="")
+
+
+@scenario_app.command("guide")
+def guide(out: Path | None = typer.Option(None, help="Write here instead of stdout.")) -> None:
+    """The scenario guide (scenarios/README.md) generated from the schema."""
+    from simulator.scenario_docs import guide as make_guide
+
+    text = make_guide()
+    if out is None:
+        print(text, end="")
+    else:
+        out.write_text(text)
+        say(f"wrote {out}")
+
+
+@app.command()
+def preview(
+    scenario: str = typer.Argument(..., help="Scenario file or shipped name."),
+    out: Path = typer.Option(..., help="Output folder."),
+    seed: int = typer.Option(0, help="Session seed (patient draw)."),
+) -> None:
+    """Write PNGs of the 3D scene and the starting ultrasound/fluoroscopy views."""
+    from importlib import import_module
+
+    from simulator.loading import load_world
+    from simulator.step import initial_state
+
+    world = load_world(scenario, seed=seed, progress=say)
+    state = initial_state(world)
+    with staged_dir(out) as stage:
+        from PIL import Image
+
+        from simulator.viz.scene3d import Scene3D, View, default_camera
+
+        scene = Scene3D(world, size=(1200, 800))
+        try:
+            rgb = scene.render(View.of(state, default_camera(world), overlays=True))
+        finally:
+            scene.close()
+        Image.fromarray(rgb).save(stage / "scene3d.png")
+        print(out / "scene3d.png")
+        for modality, used in (("ultrasound", world.scenario.uses_ultrasound),
+                               ("fluoro", world.scenario.uses_fluoroscopy)):
+            if used:
+                module = import_module(f"simulator.imaging.{modality}.snapshot")
+                for path in module.write_snapshot(world, state, stage, raw=False, seed=seed):
+                    print(out / Path(path).name)

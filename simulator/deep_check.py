@@ -1,0 +1,73 @@
+"""``validate --deep``: build the case and prove it can be done, as an expert would do it.
+
+Builds the anatomy (so broken or mislabelled meshes surface), asks the expert planner for a
+straight path from the entry zone to the target within the needle's length that crosses no
+bone or danger structure, then plays the scripted expert and scores it with the scenario's
+own rubric: the best achievable score and the closest danger margin.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from simulator.errors import InputError
+
+
+@dataclass
+class DeepResult:
+    problems: list[tuple[str, str]]
+    summary: str
+
+
+def deep_check(path: str | Path, progress=None) -> DeepResult:
+    from scoring.score import Scorer
+    from simulator.loading import load_world
+    from simulator.policies import make_policy
+    from simulator.policies.planner import plan_path
+    from simulator.session import Session, run_policy
+
+    try:
+        world = load_world(path, progress=progress)
+    except InputError as exc:
+        return DeepResult([(exc.field or "anatomy", str(exc))], "")
+    sc = world.scenario
+    fluoro_only = sc.uses_fluoroscopy and not sc.uses_ultrasound
+    plan = plan_path(world, along=[0.0, -1.0, 0.0] if fluoro_only else None,
+                     max_off_axis_deg=30.0 if fluoro_only else 70.0,
+                     angle_to_skin_deg=(55.0, 90.0) if fluoro_only else (25.0, 50.0))
+    target = sc.targets[0].structure
+    if plan is None:
+        return DeepResult([("targets.0", f"no straight path from the entry zone reaches "
+                            f"{target!r} within the {sc.needle.length_mm:g} mm needle without "
+                            "crossing bone, cartilage or a danger structure; move or widen "
+                            "entry_zone, or use a longer needle")], "")
+    closest, name = _closest_danger(world, plan)
+    scorer = Scorer(world)
+    session = Session(world, observers=[scorer])
+    run_policy(session, make_policy("expert", world, 0),
+               max_ticks=int(sc.limits.time_s / world.dt_s) + 5)
+    doc = scorer.report()
+    problems = []
+    if not doc["passed"]:
+        reasons = "; ".join([h["reason"] for h in doc["hard_fails"]] or doc["weaknesses"][:2])
+        problems.append(("rubric", f"the scripted expert cannot pass this case (score "
+                         f"{doc['score']:.1f}, {reasons}); check the target, entry zone and "
+                         "rubric thresholds"))
+    summary = (f"expert score {doc['score']:.1f}/100 ({'pass' if doc['passed'] else 'FAIL'}); "
+               f"path {plan.length_mm:.0f} mm at {plan.angle_to_skin_deg:.0f} deg to the skin; "
+               f"closest danger {name} {closest:.1f} mm")
+    return DeepResult(problems, summary)
+
+
+def _closest_danger(world, plan) -> tuple[float, str]:
+    import numpy as np
+
+    ts = np.arange(0.0, plan.length_mm, 1.0)
+    points = plan.entry_mm + np.outer(ts, plan.direction)
+    best, best_name = float("inf"), "none"
+    for name, _ in world.danger.values():
+        d = float(world.anatomy.distance_to(name, points).min())
+        if d < best:
+            best, best_name = d, name
+    return best, best_name
