@@ -6,14 +6,15 @@ generator's internals; the drawn parameters are only used as the expected values
 
 from __future__ import annotations
 
-import manifold3d as mf
 import numpy as np
 import pytest
 import trimesh
+from scipy import ndimage
 
 from simulator.anatomy.generators.hip import build
 from simulator.anatomy.generators.hip_params import JOINT_SPACE_BY_KL_MM, draw_hip_params
 from simulator.anatomy.patient import PatientParams
+from simulator.anatomy.voxelize import Grid, voxelize
 
 NAMES = {
     "skin", "subcutaneous_fat", "deep_tissue", "iliopsoas", "sartorius", "rectus_femoris",
@@ -139,38 +140,33 @@ def test_every_structure_is_closed_oriented_and_solid(models, key):
             assert piece.volume > 1e-3, f"{name} has a flat or inverted piece"
 
 
+def _cover_counts(m: Model, lo, hi, spacing_mm: float) -> np.ndarray:
+    """How many structures hold each voxel centre (exact column parity, as the simulator
+    rasterises its label volume)."""
+    grid = Grid.covering(lo, hi, spacing_mm)
+    count = np.zeros(grid.shape, np.uint8)
+    for s in m.model.structures:
+        count += voxelize(grid, [(s.vertices, s.faces)])
+    return count
+
+
 @pytest.mark.parametrize("key", ["default", "bmi40"])
 def test_structures_are_disjoint_and_tile_the_body(models, key):
     m = models[key]
-    solids = [mf.Manifold(mf.Mesh64(vert_properties=np.ascontiguousarray(s.vertices),
-                                    tri_verts=np.ascontiguousarray(s.faces, np.uint64)))
-              for s in m.model.structures]
-    assert all(not s.is_empty() for s in solids)
-    total = sum(s.volume() for s in solids)
-    body = mf.Manifold.batch_boolean(solids, mf.OpType.Add)
-    # overlaps would make the union smaller than the sum of the parts (booleans of parts that
-    # share faces are not exact to the last digit, hence the tolerance)
-    assert body.volume() == pytest.approx(total, rel=1e-5)
-    # the union's outer shell encloses exactly the sum of the parts: no unclaimed pockets
-    # (the union of touching parts also leaves tiny seam shells, which we ignore)
-    out = body.to_mesh64()
-    union = trimesh.Trimesh(np.asarray(out.vert_properties)[:, :3], np.asarray(out.tri_verts),
-                            process=False)
-    shell = max(union.split(only_watertight=False), key=lambda p: len(p.faces))
-    assert shell.is_watertight and shell.volume == pytest.approx(total, rel=1e-5)
-    # points inside the body belong to exactly one structure (uniform samples plus a dense
-    # cloud around the joint, where the thin layers are)
-    rng = np.random.default_rng(3)
-    lo, hi = shell.bounds
+    everything = np.concatenate([s.vertices for s in m.model.structures])
     head = m.mark["femoral_head_center"]
-    points = np.concatenate([rng.uniform(lo, hi, size=(3000, 3)),
-                             rng.uniform(head - 40.0, head + 40.0, size=(3000, 3))])
-    owners = np.sum([m.mesh[n].contains(points) for n in m.mesh], axis=0)
-    inside = shell.contains(points)
-    # ray-parity containment can misjudge a point lying on an edge; allow a handful
-    assert np.count_nonzero(owners > 1) <= 2
-    assert np.count_nonzero((owners == 1) != inside) <= 3
-    assert inside.sum() > 2000
+    for lo, hi, spacing in ((everything.min(0) - 3, everything.max(0) + 3, 2.0),
+                            (head - 45.0, head + 45.0, 0.5)):
+        count = _cover_counts(m, lo, hi, spacing)
+        assert count.max() == 1  # nobody claims a point twice
+        # unclaimed voxels must all connect to the outside of the box: no pockets
+        empty, _ = ndimage.label(count == 0)
+        if spacing > 1.0:
+            border = np.unique(np.concatenate([empty[[0, -1]].ravel(), empty[:, [0, -1]].ravel(),
+                                               empty[:, :, [0, -1]].ravel()]))
+            assert set(np.unique(empty)) - {0} <= set(border)
+        else:  # the joint box lies inside the body: every voxel is claimed
+            assert not np.any(count == 0)
 
 
 def test_triangle_budget(hip):
@@ -244,6 +240,24 @@ def test_neck_shaft_angle_and_version(models, key):
     expected = m.params.femoral_anteversion_deg - m.params.internal_rotation_deg
     assert version == pytest.approx(expected, abs=3.0)
     assert abs(version) < 12.0  # the neck is nearly coronal in the fluoroscopic position
+
+
+def test_acetabulum_orientation_and_depth(models):
+    for key in ("default", "left"):
+        m = models[key]
+        labrum = m.by_name["labrum"].vertices
+        centred = labrum - labrum.mean(0)
+        normal = np.linalg.svd(centred, full_matrices=False)[2][2]  # axis of the rim ring
+        normal *= np.sign(normal @ _lateral(m))  # pointing out of the socket (lateral)
+        side = normal @ _lateral(m)
+        inclination = np.degrees(np.arctan2(side, -normal[2]))  # coronal projection
+        version = np.degrees(np.arcsin(normal[1]))
+        assert inclination == pytest.approx(m.params.acetabular_inclination_deg, abs=4.0)
+        assert version == pytest.approx(m.params.acetabular_anteversion_deg, abs=4.0)
+        # socket depth from the rim plane, along the axis, to the bone at the fossa floor
+        rim = labrum[np.argsort(centred @ normal)[: len(labrum) // 3]].mean(0)
+        deepest = m.hits("pelvis", rim, -normal)[0]
+        assert 22.0 < deepest < 30.0
 
 
 def _joint_space(m: Model) -> float:

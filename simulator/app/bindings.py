@@ -44,8 +44,8 @@ COMMANDS = {
     "fluoro_live": "pulsed fluoroscopy while held (the pedal)",
     "shot": "take one spot fluoroscopy image",
     "aspirate": "aspirate (pull back on the plunger)",
-    "place_needle": "put the needle on the skin at the probe's end, in plane "
-                    "(fluoroscopy: on the beam centre, along the beam)",
+    "place_needle": "put the needle on the skin at the probe's end, in plane, bevel set "
+                    "to keep it there (fluoroscopy: on the beam centre, along the beam)",
     "withdraw": "pull the needle out of the skin",
     "flip_bevel": "flip the bevel 180 degrees",
     "next_syringe": "pick up the next syringe",

@@ -60,6 +60,7 @@ class Trainee:
         self.view = "ultrasound" if sc.uses_ultrasound else "fluoroscopy"
         self._pending: dict = {}
         self._end_next = False
+        self._bevel_goal = None  # turn the bevel toward this (after "place needle")
         self.prompt: str | None = None   # feedback for the HUD about a refused command
 
     # -- commands ---------------------------------------------------------------------------
@@ -79,9 +80,10 @@ class Trainee:
         elif name == "place_needle":
             placed = self.place_needle(state)
             if placed is None:
-                self.prompt = "The needle is already in: withdraw it first (Backspace)"
+                self.prompt = "The needle is already in: withdraw it first"
             else:
                 p["place_needle"] = placed
+                self._bevel_goal = self._bevel_in_plane(state, placed[1])
         elif name == "next_syringe":
             p["select_syringe"] = (state.syringe + 1) % len(sc.syringes)
         elif name in ("depth_up", "depth_down", "gain_up", "gain_down", "frequency_up",
@@ -176,12 +178,42 @@ class Trainee:
             return vec(state.carm.isocentre_mm), vec(-g.beam)
         return None
 
+    def _bevel_in_plane(self, state: SimState, direction):
+        """The bevel a clinician sets for an in-plane approach: its drift toward the probe,
+        inside the image plane, so the bending needle stays in view (ultrasound only)."""
+        if state.probe is None or self.tool != "probe":
+            return None
+        from simulator.probe import probe_axes
+
+        _, _, beam = probe_axes(self.world, state.probe)
+        d = np.asarray(direction, float)
+        up = -np.asarray(beam) - (-np.asarray(beam) @ d) * d
+        return unit(up) if np.linalg.norm(up) > 1e-3 else None
+
+    def _bevel_twist(self, state: SimState, ticks: int) -> float:
+        """Twist rate that brings the bevel to ``_bevel_goal`` (0 when there)."""
+        goal, n = self._bevel_goal, state.needle
+        if goal is None or n.entry_mm is None:
+            return 0.0
+        a, b = perpendicular_basis(n.direction)
+        wanted = math.atan2(float(goal @ b), float(goal @ a))
+        diff = (wanted - n.bevel_rad + math.pi) % (2 * math.pi) - math.pi
+        if abs(diff) < math.radians(2.0):
+            self._bevel_goal = None
+            return 0.0
+        return float(np.clip(diff / (max(ticks, 1) * self.world.dt_s), -6.0, 6.0))
+
     # -- continuous -------------------------------------------------------------------------
     def actions(self, state: SimState, ticks: int) -> list[Action]:
         """The actions for the ``ticks`` ticks of this frame (one-shot fields in the first)."""
         if ticks <= 0:
             return []
         held = self._held_action(state)
+        if self._bevel_goal is not None and "place_needle" not in self._pending:
+            if held.twist_rad_s:  # the trainee turns the bevel: theirs to set
+                self._bevel_goal = None
+            elif twist := self._bevel_twist(state, ticks):
+                held = _with(held, {"twist_rad_s": twist})
         first = dict(self._pending)
         self._pending = {}
         if self._end_next and "end" not in first and "mark" not in first:
