@@ -214,6 +214,10 @@ class Scenario(_Model):
         "mode shows anatomy overlays, assessment mode hides them.", min_length=1)
     modality: Literal["ultrasound", "fluoroscopy", "both"] = Field(
         description="Imaging guidance available.")
+    patient_position: Literal["supine", "prone", "lateral_decubitus"] = Field(
+        "supine", description="How the patient lies on the table: sets where the C-arm's "
+        "tube is (under the table) and how the 3D view is oriented. Lateral decubitus lies "
+        "on the other side, the injected side up.")
     anatomy: AnatomySpec = Field(default_factory=AnatomySpec, description="Patient model.")
     needle: NeedleSpec = Field(default_factory=NeedleSpec, description="Needle.")
     syringes: tuple[SyringeSpec, ...] = Field(description="Syringes on the tray, in order of "
