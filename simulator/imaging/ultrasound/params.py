@@ -48,6 +48,12 @@ SCATTERERS_PER_CELL = 7.0      # scatterers per resolution cell: sets the lattic
 NOISE_RMS = 3e-7               # receiver noise (envelope units), changes every frame
 GAP_MERGE_MM = 1.0             # gaps between structures thinner than this are mesh slivers
 
+# Muscle texture: hyperechoic fibro-fatty septa (perimysium) running along the fibres of
+# elongated muscle bellies: lines in a long-axis view, dots in a short-axis one [design].
+SEPTA_TISSUES = {"muscle": 1.0}   # tissue key -> texture strength
+SEPTA_MM = 2.0                    # typical spacing of the septa across the fibres
+SEPTA_ELONGATION = 1.8            # length / width (singular values) for a "muscle belly"
+
 # Contact: tissue under the curved face conforms to it (compressed layer) [design].
 CONTACT_DEPTH_MM = 30.0        # depth over which the contact compression fades out
 MAX_CONTACT_GAP_MM = 15.0      # beyond this the line is out of contact (air, black)
@@ -59,7 +65,7 @@ BASELINE_TGC_DB_CM_MHZ = 1.6
 # Needle [R9, R10]
 STEEL_IMPEDANCE_MRAYL = 7.9 * 5.74
 NEEDLE_CONVEX_GAIN = 3.0       # echo of a cylinder across a beam of width w: ~ 3 * OD / w
-NEEDLE_DIFFUSE = 0.03          # shaft roughness echo left at steep angles (amplitude)
+NEEDLE_DIFFUSE = 0.06          # shaft roughness echo left at steep angles (amplitude)
 NEEDLE_TIP_ECHO = 0.15         # tip / bevel scatter (amplitude of a point target)
 NEEDLE_REVERB_LOSS = 0.55      # extra amplitude loss per lumen round trip (beam spreading)
 NEEDLE_REVERBS = 6             # comet-tail echoes drawn
@@ -81,6 +87,8 @@ class LabelTable:
     fibre : (n_labels, 3) float64   unit fibre direction (zeros: isotropic)
     tissue_id : int64               index of the tissue (same id = same tissue)
     fluid : bool
+    septa : float64                 strength of the fibre-septa texture (elongated muscles)
+    septa_axes : (n_labels, 2, 3)   two unit vectors across the muscle's fibres
     """
 
     impedance_mrayl: np.ndarray
@@ -91,6 +99,8 @@ class LabelTable:
     fibre: np.ndarray
     tissue_id: np.ndarray
     fluid: np.ndarray
+    septa: np.ndarray
+    septa_axes: np.ndarray
 
 
 @lru_cache(maxsize=8)
@@ -108,6 +118,8 @@ def label_table(world: World) -> LabelTable:
     fibre = np.zeros((n, 3))
     tid = np.full(n, -1, np.int64)
     fluid = np.zeros(n, bool)
+    septa = np.zeros(n)
+    septa_axes = np.zeros((n, 2, 3))
     z[0], alpha[0] = water.impedance_mrayl, water.attenuation_db_cm_mhz
     fluid[0] = True
     for s in structures:
@@ -122,7 +134,22 @@ def label_table(world: World) -> LabelTable:
             f = np.asarray(s.entry.fibre_direction, float)
             fibre[s.index] = f / np.linalg.norm(f)
             aniso[s.index] = a.anisotropy_exponent
-    return LabelTable(z, alpha, mu0, amp, aniso, fibre, tid, fluid)
+        if s.tissue.key in SEPTA_TISSUES:
+            axes = _elongation(s.vertices)
+            if axes is not None:
+                septa[s.index] = SEPTA_TISSUES[s.tissue.key]
+                septa_axes[s.index] = axes
+    return LabelTable(z, alpha, mu0, amp, aniso, fibre, tid, fluid, septa, septa_axes)
+
+
+def _elongation(vertices: np.ndarray) -> np.ndarray | None:
+    """For an elongated shape, two unit vectors ``(2, 3)`` across its long axis (the fibre
+    direction of a muscle belly); ``None`` for a compact one (a block, a filler)."""
+    v = vertices[:: max(1, len(vertices) // 4000)]
+    _, sv, vt = np.linalg.svd(v - v.mean(0), full_matrices=False)
+    if sv[0] < SEPTA_ELONGATION * sv[1]:
+        return None
+    return vt[1:3]
 
 
 def wavelength_mm(frequency_mhz: float) -> float:

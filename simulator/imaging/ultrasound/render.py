@@ -172,7 +172,8 @@ def _pose(world: World, preset: str, key: tuple, seed: int) -> _Pose:
     k = display.kernels(geom)
     scale = speckle.row_scale(geom, k.axial_power, k.lateral_power)
     buffers = speckle.speckle_rf(geom, maps, pfw, table.scatter_density,
-                                 _amplitudes(table, geom, wfp), scale, seed)
+                                 _amplitudes(table, geom, wfp), scale, seed, table.septa,
+                                 table.septa_axes)
     spk = np.stack([display.convolve_axial(b, k) for b in buffers])
     _freeze(spk, maps.label, maps.attenuation, maps.echoes, maps.gap_mm)
     return _Pose(hits, maps, spk)

@@ -47,11 +47,17 @@ def lattice_spacing_mm(geom: ScanGeometry) -> float:
 
 def speckle_rf(geom: ScanGeometry, maps: LineMaps, probe_from_world: np.ndarray,
                mu0: np.ndarray, amplitude: np.ndarray, row_scale: np.ndarray,
-               seed: int) -> np.ndarray:
+               seed: int, septa: np.ndarray | None = None,
+               septa_axes: np.ndarray | None = None) -> np.ndarray:
     """Complex baseband scatter buffers ``(K, n_lines, n_samples) complex64``, one per
     elevation sub-surface (a scatterer goes to the nearest), before the PSF and before
     attenuation. ``amplitude`` is ``(n_labels, n_lines)``: scatter amplitude per label
-    and line (fibre anisotropy included)."""
+    and line (fibre anisotropy included). ``septa`` ``(n_labels,)`` and ``septa_axes``
+    ``(n_labels, 2, 3)`` add the world-anchored fibre-septa texture of muscle bellies."""
+    n_labels = len(mu0)
+    if septa is None:
+        septa = np.zeros(n_labels)
+        septa_axes = np.zeros((n_labels, 2, 3))
     spacing = lattice_spacing_mm(geom)
     world_from_probe = np.linalg.inv(probe_from_world)
     ey = probe_from_world[1, :3]
@@ -75,7 +81,9 @@ def speckle_rf(geom: ScanGeometry, maps: LineMaps, probe_from_world: np.ndarray,
            geom.dz_mm, geom.max_depth_mm, w0, zf, zr, P.SLAB_U_MAX, du, len(P.SUBPLANE_U) // 2,
            maps.gap_mm, maps.label, amplitude.astype(np.float64), mu0.astype(np.float64),
            row_scale.astype(np.float64), keep_fraction(geom), geom.elevation_fwhm_mm,
-           4.0 * math.pi / geom.wavelength_mm, P.CONTACT_DEPTH_MM, out)
+           4.0 * math.pi / geom.wavelength_mm, P.CONTACT_DEPTH_MM,
+           np.asarray(septa, np.float64), np.ascontiguousarray(septa_axes, np.float64),
+           1.0 / P.SEPTA_MM, out)
     return out.sum(0)
 
 
@@ -124,10 +132,41 @@ def _byte(h, n):
     return np.float64((h >> np.uint64(8 * n)) & _MASK) * (1.0 / 256.0)
 
 
+@numba.njit(cache=True, inline="always")
+def _value(ix, iy, seed):
+    return np.float64(_mix(np.uint64(ix) * np.uint64(0x9E3779B97F4A7C15)
+                           ^ np.uint64(iy) * np.uint64(0xC2B2AE3D27D4EB4F) ^ seed)
+                      >> np.uint64(40)) * (1.0 / 16777216.0)
+
+
+@numba.njit(cache=True)
+def _septa(qa, qb, qc, ax_a, ax_b, ax_c, axes, inv, strength, seed):
+    """Echo multiplier of the fibre-septa texture at a world point: a 2-D value noise in
+    the plane across the fibres, so its bright crests are sheets along them."""
+    x = 0.0
+    y = 0.0
+    for a in range(3):
+        v = qa if a == ax_a else (qb if a == ax_b else qc)
+        x += axes[0, a] * v
+        y += axes[1, a] * v
+    x *= inv
+    y *= inv
+    ix = int(math.floor(x))
+    iy = int(math.floor(y))
+    fx = x - ix
+    fy = y - iy
+    fx = fx * fx * (3.0 - 2.0 * fx)
+    fy = fy * fy * (3.0 - 2.0 * fy)
+    v = ((1.0 - fy) * ((1.0 - fx) * _value(ix, iy, seed) + fx * _value(ix + 1, iy, seed))
+         + fy * ((1.0 - fx) * _value(ix, iy + 1, seed) + fx * _value(ix + 1, iy + 1, seed)))
+    crest = min(max((v - 0.68) / 0.32, 0.0), 1.0)
+    return 1.0 - 0.6 * strength + 5.0 * strength * crest
+
+
 @numba.njit(cache=True, parallel=True)
 def _splat(rot, off, ax_a, ax_b, ax_c, ib0, ib1, ic0, ic1, s, y_max, seed, curved, radius,
            lat0, step, dz, d_max, w0, zf, zr, u_max, du, k_mid, gap, label, amp, mu0, scale,
-           keep, w_row, two_k, dc, out):
+           keep, w_row, two_k, dc, septa, sax, inv_septa, out):
     n_lines = label.shape[1]
     n = label.shape[2]
     k_n = label.shape[0]
@@ -231,6 +270,9 @@ def _splat(rot, off, ax_a, ax_b, ax_c, ib0, ib1, ic0, ic1, s, y_max, seed, curve
                     e = amp[lab, i]
                     if e == 0.0:
                         continue
+                    if septa[lab] > 0.0:
+                        e *= _septa(qa, qb, qc, ax_a, ax_b, ax_c, sax[lab], inv_septa,
+                                    septa[lab], seed)
                     wgt = e * el_t[int(au * (n_el / u_max) + 0.5)] * scale[jn]
                     ar = _byte(h, 5) + _byte(h, 6) - 1.0
                     ai = _byte(h, 7) + _byte(h, 3) / keep[jn] - 1.0
