@@ -6,9 +6,9 @@ is the iodine's own: ``delta_mu = (mu/rho)_I * c``, with ``(mu/rho)_I = 7.58 cm^
 gives 0.206 + 2.27 = 2.48 /cm, 150 mgI/mL 1.34 /cm.
 
 Every voxel holding iodine is projected and its iodine (concentration x voxel volume) spread
-over the detector pixels its shadow covers, with a separable tent 1.5 projected voxels wide
-(close to projecting a trilinearly interpolated field, smoothing the 1 mm voxel steps); the
-work scales with the number of filled voxels, not with the image.
+over the detector pixels its shadow covers, with a separable tent one projected voxel in
+half-width (the projection of the trilinearly interpolated field: a uniform layer stays
+uniform); the work scales with the number of filled voxels, not with the image.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import numba
 import numpy as np
 
 IODINE_MASS_ATTENUATION_CM2_G = 7.58
-TENT_VOXELS = 1.5
+TENT_VOXELS = 1.0  # an integer: the tents of a uniform voxel lattice then sum to a constant
 # per mm of path per mg/mL of iodine: 7.58 cm^2/g * 1e-3 g/mg * 1 cm^3/mL / 10 mm/cm
 IODINE_MU_PER_MM_PER_MG_ML = IODINE_MASS_ATTENUATION_CM2_G * 1e-3 / 10.0
 
@@ -44,7 +44,7 @@ def _splat(idx, values, origin, h, size, centre, pitch, sid, source, u, v, beam,
         mag = sid / depth
         x = mag * (px * u[0] + py * u[1] + pz * u[2]) / pitch + centre
         y = mag * (px * v[0] + py * v[1] + pz * v[2]) / pitch + centre
-        # tent half-width: 1.5 projected voxels, smoothing the 1 mm voxel steps of the field
+        # tent half-width: TENT_VOXELS projected voxels
         width = TENT_VOXELS * h * mag / pitch
         # line integral of the voxel over the pixel area it covers (mm * mg/mL)
         mass = values[n] * h * h * h / (pitch / mag) ** 2
