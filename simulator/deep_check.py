@@ -33,7 +33,13 @@ def deep_check(path: str | Path, progress=None) -> DeepResult:
         return DeepResult([(exc.field or "anatomy", str(exc))], "")
     sc = world.scenario
     fluoro_only = sc.uses_fluoroscopy and not sc.uses_ultrasound
-    plan = plan_path(world, along=[0.0, -1.0, 0.0] if fluoro_only else None,
+    beam = None
+    if fluoro_only:
+        from simulator.carm import geometry
+        from simulator.step import initial_state
+
+        beam = geometry(world, initial_state(world).carm, sc.carm).beam
+    plan = plan_path(world, along=None if beam is None else -beam,
                      max_off_axis_deg=30.0 if fluoro_only else 70.0,
                      angle_to_skin_deg=(55.0, 90.0) if fluoro_only else (25.0, 50.0))
     target = sc.targets[0].structure

@@ -31,7 +31,10 @@ class NovicePolicy(ScriptPolicy):
             yield Action(shot=True)
             yield from self.wait(rng.uniform(3.0, 6.0))
             yield Action(shot=True)
-            plan = plan_path(w, along=[0.0, -1.0, 0.0], max_off_axis_deg=25.0,
+            from simulator.carm import geometry
+
+            beam = geometry(w, self.state.carm, w.scenario.carm).beam
+            plan = plan_path(w, along=-beam, max_off_axis_deg=25.0,
                              angle_to_skin_deg=(50.0, 90.0))
         else:
             plan = plan_path(w, angle_to_skin_deg=(25.0, 60.0))
