@@ -267,6 +267,20 @@ def test_gamepad_injection_under_ultrasound_with_hot_plug(make_app, block_world,
     d.button(pad, 9, False)
     d.frames(1)
     assert app.state.needle.entry_mm is not None
+    d.frames(30)  # the bevel is turned to keep the needle in plane
+    from simulator.needle import bevel_direction
+    from simulator.probe import probe_axes
+
+    _, elevation, beam = probe_axes(app.world, app.state.probe)
+    drift = bevel_direction(app.state.needle)
+    assert abs(drift @ elevation) < 0.05 and drift @ beam < 0  # in plane, toward the probe
+    direction = np.asarray(app.state.needle.direction)
+    d.axis(pad, 1, 0.8)  # left stick down: aim the tip deeper (the bevel bends it up)
+    d.frames(50)
+    d.axis(pad, 1, 0.0)
+    d.frames(1)
+    turned = np.degrees(np.arccos(np.clip(direction @ app.state.needle.direction, -1, 1)))
+    assert 3.0 < turned < 8.0, turned
     d.axis(pad, 5, 0.6)  # right trigger part-way: advance
     d.until(lambda: app.state.needle.in_skin, 400)
     assert pad.rumbles, "no rumble on skin puncture"
