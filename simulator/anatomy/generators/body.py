@@ -172,6 +172,21 @@ def _offset_stack(rings: np.ndarray, z: np.ndarray, thickness) -> np.ndarray:
     return out
 
 
+def _stations(outline: Outline, z_lo: float, z_hi: float, step: float,
+              x_min: float) -> np.ndarray:
+    """Ring heights from ``z_lo`` to ``z_hi`` about ``step`` apart, up to 4x denser where the
+    outline's extremes move quickly with height (e.g. where the thigh leaves the trunk)."""
+    fine = np.linspace(z_lo, z_hi, int(np.ceil((z_hi - z_lo) / 2.0)) + 1)
+    cx, cy, lat, med, ant, post = outline.params(fine)[:, :6].T
+    medial = np.maximum(cx - med, x_min)  # only the part of the body that is kept
+    extremes = np.stack([cx + lat, medial, cy + ant, cy - post], 1)
+    slope = np.abs(np.diff(extremes, axis=0)).max(1) / np.diff(fine)
+    density = np.minimum(1.0 + 1.5 * np.maximum(slope - 0.4, 0.0), 4.0) / step
+    cumulative = np.concatenate([[0.0], np.cumsum(density * np.diff(fine))])
+    n = int(np.ceil(cumulative[-1]))
+    return np.interp(np.linspace(0.0, cumulative[-1], n + 1), cumulative, fine)
+
+
 @dataclass(frozen=True)
 class BodyLayers:
     """Nested closed solids: ``body`` (outer skin surface, cut to the model box), ``fat_outer``
@@ -185,16 +200,14 @@ class BodyLayers:
 
 
 def build_layers(outline: Outline, fat: FatProfile, *, skin_mm: float, z_lo_mm: float,
-                 z_hi_mm: float, x_min_mm: float, ring_points: int = 128,
-                 z_step_mm: float = 11.0, margin_mm: float = 14.0) -> BodyLayers:
+                 z_hi_mm: float, x_min_mm: float, ring_points: int = 112,
+                 z_step_mm: float = 9.0, margin_mm: float = 14.0) -> BodyLayers:
     """Loft the envelope, fat and skin surfaces between ``z_lo_mm`` and ``z_hi_mm``; the body is
     cut flat at both z ends and at ``x = x_min_mm`` (the medial end)."""
-    steps = int(np.ceil((z_hi_mm - z_lo_mm) / z_step_mm))
-    z_body = np.linspace(z_lo_mm, z_hi_mm, steps + 1)
-    step = z_body[1] - z_body[0]
-    extra = int(np.ceil(margin_mm / step))
-    z = np.concatenate([z_lo_mm - step * np.arange(extra, 0, -1), z_body,
-                        z_hi_mm + step * np.arange(1, extra + 1)])
+    z_body = _stations(outline, z_lo_mm, z_hi_mm, z_step_mm, x_min_mm)
+    extra = int(np.ceil(margin_mm / z_step_mm))
+    z = np.concatenate([z_lo_mm - z_step_mm * np.arange(extra, 0, -1), z_body,
+                        z_hi_mm + z_step_mm * np.arange(1, extra + 1)])
     envelope = np.stack([outline.ring(zk, ring_points, x_min_mm) for zk in z])
     fat_outer = _offset_stack(envelope, z, fat.thickness)
     skin_outer = _offset_stack(fat_outer, z, lambda n: np.full(len(n), skin_mm))

@@ -30,10 +30,10 @@ _OUTLINE_MM = np.array([
     (150, 0, -25, 138, 138, 95, 100, 3.0, 2.6),
     (100, 0, -25, 142, 142, 92, 100, 3.4, 2.6),
     (65, 0, -22, 146, 146, 82, 104, 4.5, 2.5),
-    (30, 5, -20, 145, 150, 78, 105, 4.0, 2.4),
-    (0, 10, -20, 140, 150, 78, 100, 4.0, 2.4),
-    (-40, 20, -18, 128, 150, 76, 95, 3.5, 2.4),
-    (-75, 30, -15, 116, 160, 72, 88, 3.0, 2.4),
+    (30, 5, -20, 147, 150, 78, 105, 4.0, 2.4),
+    (0, 10, -20, 146, 150, 78, 100, 4.0, 2.4),
+    (-40, 20, -18, 134, 150, 76, 95, 3.5, 2.4),
+    (-75, 30, -15, 119, 160, 72, 88, 3.6, 2.4),
     (-110, 80, -10, 66, 66, 66, 75, 2.3, 2.2),
     (-160, 85, -8, 60, 64, 62, 66, 2.2, 2.1),
     (-215, 88, -6, 56, 62, 60, 62, 2.1, 2.1),
@@ -112,7 +112,7 @@ def muscles(f: HipFrame, outline: Outline, cap: Capsule, belly: Belly,
     sart_xz = [(asis[0] - 2 * sc, asis[2] - 8 * sc), (asis[0] - 7 * sc, 25 * sc),
                (asis[0] - 17 * sc, -25 * sc), (H[0] - 5 * sc, -90 * sc),
                (H[0] - 32 * sc, -160 * sc), (H[0] - 48 * sc, -235 * sc)]
-    sart_path = outline.path_below(sart_xz, 6.0 * sc, step_mm=20.0)
+    sart_path = outline.path_below(sart_xz, 8.0 * sc, step_mm=20.0)  # 3 mm under the fascia
     sart_path[0] = asis - np.array([0.0, 3.0, 3.0]) * sc
     sart_hint = np.array([outline.normal(*pt) for pt in sart_path])
     half_w = np.interp(sart_path[:, 2], [-300, -90 * sc, 25 * sc, asis[2] - 8 * sc, 300],
@@ -216,10 +216,10 @@ def neurovascular(f: HipFrame, outline: Outline, cap: Capsule, belly: Belly, fem
     x_l = asis[0] - p.lfcn_medial_to_asis_mm
     r_l = 1.25
 
-    lfcn_at_asis = outline.point_below(x_l, asis[2] - 10 * sc, r_l + 1.0)
+    lfcn_at_asis = outline.point_below(x_l, asis[2] - 10 * sc, r_l + 0.4)
     below = outline.path_below([(x_l, asis[2] - 10 * sc), (x_l + 3 * sc, asis[2] - 50 * sc),
                                 (x_l + 9 * sc, -40 * sc), (x_l + 14 * sc, -130 * sc),
-                                (x_l + 16 * sc, -240 * sc)], r_l + 1.0, step_mm=20.0)
+                                (x_l + 16 * sc, -240 * sc)], r_l + 0.4, step_mm=20.0)
     lfcn_pts = np.concatenate([[ref_pt(f, (104, 16, 118)),
                                 asis + np.array([4.0 - p.lfcn_medial_to_asis_mm, -10.0, 4.0])],
                                below])
