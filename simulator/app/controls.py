@@ -78,7 +78,3 @@ class Controls:
             return True
         return any(self._active(pad, p) and pad.control(p.control) > 0.5
                    for pad in self.pads.pads.values() for p in c.pad)
-
-    def active(self) -> bool:
-        """Any bound input currently deflected or held (used to wake an idle renderer)."""
-        return bool(self.held_keys) or any(abs(self.axis(a)) > 0 for a in self.bindings.axes)

@@ -67,7 +67,11 @@ class App:
         pygame.display.init()
         pygame.font.init()
         pygame.joystick.init()
-        self.screen = pygame.display.set_mode(size)
+        try:
+            self.screen = pygame.display.set_mode(size)
+        except pygame.error as exc:
+            raise InputError(f"cannot open a window ({exc}); run on a desktop, or under a "
+                             "virtual display: xvfb-run jointsim run", field="display") from None
         pygame.display.set_caption(f"jointsim - {sc.title}")
         self.layout = Layout(size)
         self.text = Text()
