@@ -254,8 +254,13 @@ class Scenario(_Model):
         return self.modality in ("fluoroscopy", "both")
 
     def digest(self) -> str:
-        """SHA-256 of the validated content (comments and key order do not matter)."""
-        data = json.dumps(self.model_dump(mode="json"), sort_keys=True).encode()
+        """SHA-256 of the validated content.
+
+        Comments, key order and fields left at their defaults do not matter, so adding a new
+        optional field to the schema does not orphan older logs.
+        """
+        data = json.dumps(self.model_dump(mode="json", exclude_defaults=True),
+                          sort_keys=True).encode()
         return hashlib.sha256(data).hexdigest()
 
 
