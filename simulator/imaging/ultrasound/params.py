@@ -51,7 +51,7 @@ GAP_MERGE_MM = 1.0             # gaps between structures thinner than this are m
 # Muscle texture: hyperechoic fibro-fatty septa (perimysium) running along the fibres of
 # elongated muscle bellies: lines in a long-axis view, dots in a short-axis one [design].
 SEPTA_TISSUES = {"muscle": 1.0}   # tissue key -> texture strength
-SEPTA_MM = 2.0                    # typical spacing of the septa across the fibres
+SEPTA_MM = 1.5                    # typical spacing of the septa across the fibres
 SEPTA_ELONGATION = 1.8            # length / width (singular values) for a "muscle belly"
 
 # Contact: tissue under the curved face conforms to it (compressed layer) [design].

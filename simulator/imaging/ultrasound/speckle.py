@@ -160,7 +160,7 @@ def _septa(qa, qb, qc, ax_a, ax_b, ax_c, axes, inv, strength, seed):
     v = ((1.0 - fy) * ((1.0 - fx) * _value(ix, iy, seed) + fx * _value(ix + 1, iy, seed))
          + fy * ((1.0 - fx) * _value(ix, iy + 1, seed) + fx * _value(ix + 1, iy + 1, seed)))
     crest = min(max((v - 0.68) / 0.32, 0.0), 1.0)
-    return 1.0 - 0.6 * strength + 5.0 * strength * crest
+    return 1.0 - 0.45 * strength + 4.0 * strength * crest
 
 
 @numba.njit(cache=True, parallel=True)
