@@ -256,6 +256,7 @@ def test_gamepad_injection_under_ultrasound_with_hot_plug(make_app, block_world,
     d.settle(lambda: "ultrasound" in app.imaging.surfaces)
     pad = d.pad_added()
     assert pad.instance_id in app.controls.pads.pads
+    assert any(p.text == "Gamepad connected: Test pad" for p in app.feedback.prompts)
     for _ in range(4):  # Back confirms the next checklist step: 3 prep steps + imaging
         d.button(pad, 6)
         d.frames(1)

@@ -91,7 +91,9 @@ class App:
         self.session: Session | None = None
         self.folder: Path | None = None
         self.doc: dict | None = None
-        self.notices: list[tuple[str, float]] = []
+        self.paused_by = "pause"
+        self._ticks_key = None
+        self._ticks: list[tuple[float, int]] = []
         self.new_attempt()
 
     # -- attempts ---------------------------------------------------------------------------
@@ -240,11 +242,9 @@ class App:
         self.accumulator = 0.0
 
     def _notify(self, message: str) -> None:
-        now = self.state.tick * self.world.dt_s if self.session else 0.0
+        """Gamepad connected / disconnected: a prompt in the current attempt."""
         if self.session is not None:
-            self.feedback.say(message, "info", now)
-        else:
-            self.notices.append((message, now))
+            self.feedback.say(message, "info", self.state.tick * self.world.dt_s)
 
     def screenshot(self, path: str | Path | None = None) -> Path:
         target = Path(path) if path else (self.folder or self.results) / \
@@ -290,7 +290,7 @@ class App:
         self.hud.draw_prompts(surf, state, self.feedback, now)
         if self.screen_mode == "paused":
             b = self.bindings
-            title = "Controls" if getattr(self, "paused_by", "") == "help" else "Paused"
+            title = "Controls" if self.paused_by == "help" else "Paused"
             draw_controls(surf, self.text, b, title,
                           footer(b, ("pause", "resume"), ("restart", "restart"),
                                  ("end_attempt", "end and score"), ("quit", "quit")))
@@ -324,7 +324,7 @@ class App:
     def _depth_scale(self, frame, where: pygame.Rect) -> None:
         """Centimetre ticks down the right edge of the ultrasound image."""
         key = (frame.probe, frame.image.shape)
-        if getattr(self, "_ticks_key", None) != key:
+        if self._ticks_key != key:
             self._ticks = depth_ticks(frame)
             self._ticks_key = key
         scale = where.height / frame.image.shape[0]
