@@ -66,5 +66,15 @@ def world_for(scenario: Scenario, path: str | Path | None, *, seed: int = 0,
     """Bind an already loaded scenario to the anatomy of session ``seed``."""
     folder = resolve_anatomy_folder(scenario, path, seed, progress)
     lo, hi = needle_roi(scenario, folder)
-    anatomy = _anatomy(folder.resolve(), tuple(np.round(np.r_[lo, hi], 3)), progress)
-    return make_world(scenario, anatomy, session_patient(scenario, seed), seed)
+    roi = tuple(np.round(np.r_[lo, hi], 3))
+    key = (scenario.digest(), folder.resolve(), roi, seed)
+    if key not in _WORLDS:
+        anatomy = _anatomy(folder.resolve(), roi, progress)
+        if len(_WORLDS) >= 8:
+            _WORLDS.pop(next(iter(_WORLDS)))
+        _WORLDS[key] = make_world(scenario, anatomy, session_patient(scenario, seed), seed)
+    return _WORLDS[key]
+
+
+# Worlds are immutable: sessions of the same scenario and seed share one.
+_WORLDS: dict = {}

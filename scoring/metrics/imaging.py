@@ -29,6 +29,8 @@ class TipInBeamShare(Metric):
         self._seen = 0.0
         self._total = 0.0
         self._preset = PRESETS[world.scenario.probe.preset] if world.scenario.probe else None
+        self._probe = None
+        self._probe_from_world = None
 
     def update(self, prev, state, action, events):
         a, b = prev.needle, state.needle
@@ -38,8 +40,10 @@ class TipInBeamShare(Metric):
         if advanced <= 0.0:
             return
         self._total += advanced
-        tip_probe = apply(invert(world_from_probe(self.world, state.probe)),
-                          np.asarray(b.tip_mm))
+        if state.probe is not self._probe:  # the probe object only changes when it moves
+            self._probe = state.probe
+            self._probe_from_world = invert(world_from_probe(self.world, state.probe))
+        tip_probe = apply(self._probe_from_world, np.asarray(b.tip_mm))
         if in_beam(self._preset, state.probe.depth_mm, tip_probe)[0]:
             self._seen += advanced
 

@@ -137,8 +137,13 @@ class ClosestDanger(Metric):
     def value(self):
         if not self._points:
             return None
+        from simulator.danger_map import danger_distance_field
+
         pts = np.asarray(self._points)
+        # screen on the voxel distance map; measure exactly only where the minimum can be
+        approx = danger_distance_field(self.world).sample(pts)
+        near = pts[approx <= approx.min() + 2.0]
         best = np.inf
         for name, _ in self.world.danger.values():
-            best = min(best, float(self.world.anatomy.distance_to(name, pts).min()))
+            best = min(best, float(self.world.anatomy.distance_to(name, near).min()))
         return max(best, 0.0)

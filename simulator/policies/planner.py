@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from simulator.anatomy.manifest import Role
+from simulator.danger_map import DistanceField, danger_distance_field
 from simulator.geometry import cross, perpendicular_basis, rotate, unit
 from simulator.world import World
 
@@ -99,40 +100,6 @@ def plan_path(world: World, *, angle_to_skin_deg: tuple[float, float] = (25.0, 5
             best = Plan(p.entry_mm, p.entry_normal, p.direction, p.target_mm, p.length_mm,
                         clearance, p.angle_to_skin_deg)
     return best
-
-
-@dataclass(frozen=True, eq=False)
-class DistanceField:
-    """Distance (mm) to the nearest danger structure on a 1 mm grid around the target."""
-
-    origin_mm: np.ndarray
-    distance_mm: np.ndarray
-
-    def sample(self, points) -> np.ndarray:
-        idx = np.floor(np.asarray(points) - self.origin_mm).astype(int)
-        idx = np.clip(idx, 0, np.asarray(self.distance_mm.shape) - 1)
-        return self.distance_mm[idx[:, 0], idx[:, 1], idx[:, 2]]
-
-
-_FIELDS: dict = {}
-
-
-def danger_distance_field(world: World) -> DistanceField:
-    """Euclidean distance transform of the danger structures' voxels (cached per anatomy)."""
-    from scipy.ndimage import distance_transform_edt
-
-    key = (world.anatomy.digest, tuple(sorted(world.danger)), tuple(world.target_point))
-    if key not in _FIELDS:
-        reach = world.scenario.needle.length_mm + 10.0
-        origin = np.floor(world.target_point - reach)
-        n = int(2 * reach) + 1
-        axes = [origin[a] + 0.5 + np.arange(n) for a in range(3)]
-        pts = np.stack(np.meshgrid(*axes, indexing="ij"), -1).reshape(-1, 3)
-        labels = world.anatomy.volume_labels_at(pts).reshape(n, n, n)
-        danger = np.isin(labels, list(world.danger))
-        _FIELDS.clear()
-        _FIELDS[key] = DistanceField(origin, distance_transform_edt(~danger))
-    return _FIELDS[key]
 
 
 def _approx_clearance(field: DistanceField, p: Plan) -> float:

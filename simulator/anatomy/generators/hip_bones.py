@@ -31,16 +31,6 @@ class Bone:
     points: dict
 
 
-def _sphere_points(center, radius, count=60):
-    """``(count, 3)`` points spread over a sphere (Fibonacci lattice), for hulls."""
-    k = np.arange(count) + 0.5
-    polar = np.arccos(1 - 2 * k / count)
-    azimuth = np.pi * (1 + 5**0.5) * k
-    unit = np.stack([np.cos(azimuth) * np.sin(polar), np.sin(azimuth) * np.sin(polar),
-                     np.cos(polar)], 1)
-    return np.asarray(center, float) + radius * unit
-
-
 def _neck_loft(f: HipFrame, offset_mm: float, s_from: float, s_to: float,
                edge_mm: float = FINE_MM) -> mf.Manifold:
     stations = np.arange(s_from, s_to, -edge_mm)
@@ -66,22 +56,6 @@ _METAPHYSIS_MM = np.array([
     (150, 13.8, 13.8, 0.0),
     (260, 13.2, 13.2, 0.0),
 ])
-
-
-def surface_point(solid: mf.Manifold, inside_mm, direction, reach_mm: float = 40.0):
-    """Where a ray from ``inside_mm`` (a point in ``solid``) along ``direction`` first leaves
-    the surface, as ``(3,)``; bony landmarks are put on the bone this way."""
-    start = np.asarray(inside_mm, float)
-    d = np.asarray(direction, float) / np.linalg.norm(direction)
-    hits = solid.ray_cast(start.tolist(), (start + reach_mm * d).tolist())
-    if not hits:
-        raise ValueError("landmark ray does not leave the bone")
-    return np.asarray(hits[0].position, float)
-
-
-def _smooth_hull(points, edge_mm: float, what: str) -> mf.Manifold:
-    """Convex hull of ``(n, 3)`` points with its creases rounded (tangent smoothing)."""
-    return pr.hull_points(points, what).smooth_out(60.0, 0.5).refine_to_length(edge_mm)
 
 
 def femur(f: HipFrame, z_bottom_mm: float) -> Bone:
@@ -126,11 +100,11 @@ def femur(f: HipFrame, z_bottom_mm: float) -> Bone:
 
     def pieces(shrink_head, shrink, shaft_cortex, coarsen=1.0):
         edge = FINE_MM * coarsen
-        trochanter = _smooth_hull(np.concatenate([_sphere_points(c, r * sc - shrink, 90)
+        trochanter = pr.smooth_hull(np.concatenate([pr.sphere_points(c, r * sc - shrink, 90)
                                                   for c, r in gt_spheres]),
                                   COARSE_MM * coarsen, "greater trochanter")
-        lesser = pr.hull_points(np.concatenate([_sphere_points(lt_center, 7.0 * sc - shrink),
-                                                _sphere_points(lt_base, 10.0 * sc - shrink)]),
+        lesser = pr.hull_points(np.concatenate([pr.sphere_points(lt_center, 7.0 * sc - shrink),
+                                                pr.sphere_points(lt_base, 10.0 * sc - shrink)]),
                                 "lesser trochanter")
         return [pr.sphere(f.head_center, R - shrink_head, edge),
                 _neck_loft(f, -shrink, -0.6 * R, s_base - 2.0, edge),
@@ -140,8 +114,8 @@ def femur(f: HipFrame, z_bottom_mm: float) -> Bone:
     outer = pr.union(pieces(0.0, 0.0, 0.0))
     marrow = pr.union(pieces(1.5 * sc, 2.0 * sc, 4.5 * sc, coarsen=1.8)) ^ outer
     points = {
-        "greater_trochanter_tip": surface_point(outer, gt_spheres[0][0], up),
-        "lesser_trochanter": surface_point(outer, lt_center, lt_center - lt_base),
+        "greater_trochanter_tip": pr.surface_point(outer, gt_spheres[0][0], up),
+        "lesser_trochanter": pr.surface_point(outer, lt_center, lt_center - lt_base),
         # attachment helpers for muscles (not landmarks)
         "gt_lateral": gt_spheres[1][0] + gt_spheres[1][1] * sc * lateral,
         "gt_front": gt_spheres[2][0] + gt_spheres[2][1] * sc * anterior,
@@ -237,7 +211,7 @@ def pelvis(f: HipFrame) -> Bone:
     cut_x = P("symphysis_top")[0] - 2.0 * sc
 
     def build(shrink, coarsen=1.0):
-        block = _smooth_hull(np.concatenate([_sphere_points(c, r - shrink, 90)
+        block = pr.smooth_hull(np.concatenate([pr.sphere_points(c, r - shrink, 90)
                                              for c, r in hull_spheres]),
                              COARSE_MM * coarsen, "acetabular block")
         block = block.trim_by_plane((-n).tolist(), float(-(H @ n) - f.rim_height + shrink))
@@ -257,9 +231,9 @@ def pelvis(f: HipFrame) -> Bone:
     outer = build(0.0)
     marrow = build(1.4 * sc, coarsen=1.7) ^ outer
     forward = np.array([0.0, 1.0, 0.2])
-    points = {"asis": surface_point(outer, asis_c, forward),
-              "aiis": surface_point(outer, aiis_c, forward),
-              "pubic_tubercle": surface_point(outer, tubercle_c, forward),
-              "ischial_tuberosity": surface_point(outer, P("ischial_tuberosity"), (0, -0.3, -1)),
+    points = {"asis": pr.surface_point(outer, asis_c, forward),
+              "aiis": pr.surface_point(outer, aiis_c, forward),
+              "pubic_tubercle": pr.surface_point(outer, tubercle_c, forward),
+              "ischial_tuberosity": pr.surface_point(outer, P("ischial_tuberosity"), (0, -0.3, -1)),
               "aiis_center": aiis_c}  # attachment helper
     return Bone(outer, marrow, points)

@@ -193,7 +193,7 @@ def neurovascular(f: HipFrame, outline: Outline, cap: Capsule, belly: Belly, fem
 
     x_n = x_a + p.nerve_lateral_mm
     y_n = belly.front_y(x_n) + 1.7 * sc
-    nerve_pts = np.array([ref_pt(f, (60, -12, 135)), ref_pt(f, (66, 6, 90)),
+    nerve_pts = np.array([f.pelvis_map((60, -12, 135)), f.pelvis_map((66, 6, 90)),
                           (x_n - 4 * sc, y_n - 8 * sc, 45 * sc), (x_n, y_n, 22 * sc),
                           (x_n, y_n, 0.0), (x_n + 3 * sc, y_n - 4 * sc, -30 * sc)])
     nerve = pr.tube(nerve_pts, 4.0 * sc, 1.5 * sc, np.array([0.0, 1.0, 0.0]), step_mm=3.0,
@@ -220,7 +220,7 @@ def neurovascular(f: HipFrame, outline: Outline, cap: Capsule, belly: Belly, fem
     below = outline.path_below([(x_l, asis[2] - 10 * sc), (x_l + 3 * sc, asis[2] - 50 * sc),
                                 (x_l + 9 * sc, -40 * sc), (x_l + 14 * sc, -130 * sc),
                                 (x_l + 16 * sc, -240 * sc)], r_l + 0.4, step_mm=20.0)
-    lfcn_pts = np.concatenate([[ref_pt(f, (104, 16, 118)),
+    lfcn_pts = np.concatenate([[f.pelvis_map((104, 16, 118)),
                                 asis + np.array([4.0 - p.lfcn_medial_to_asis_mm, -10.0, 4.0])],
                                below])
     lfcn = pr.tube(lfcn_pts, r_l, step_mm=3.0, ring_points=8,
@@ -231,8 +231,3 @@ def neurovascular(f: HipFrame, outline: Outline, cap: Capsule, belly: Belly, fem
     marks = {"femoral_artery_at_head": artery_pts[3], "femoral_nerve_at_head": nerve_pts[4],
              "lfcn_at_asis": lfcn_at_asis}
     return shapes, marks
-
-
-def ref_pt(f: HipFrame, reference_mm) -> np.ndarray:
-    """A reference-pelvis coordinate mapped to this patient."""
-    return f.pelvis_map(np.asarray(reference_mm, float))

@@ -308,3 +308,30 @@ def box(lo_mm, hi_mm) -> mf.Manifold:
 def union(solids) -> mf.Manifold:
     """Union of an iterable of Manifolds."""
     return mf.Manifold.batch_boolean(list(solids), mf.OpType.Add)
+
+
+def sphere_points(center_mm, radius_mm: float, count: int = 60) -> np.ndarray:
+    """``(count, 3)`` points spread evenly over a sphere (Fibonacci lattice), e.g. for hulls."""
+    k = np.arange(count) + 0.5
+    polar = np.arccos(1 - 2 * k / count)
+    azimuth = np.pi * (1 + 5**0.5) * k
+    unit = np.stack([np.cos(azimuth) * np.sin(polar), np.sin(azimuth) * np.sin(polar),
+                     np.cos(polar)], 1)
+    return np.asarray(center_mm, float) + radius_mm * unit
+
+
+def smooth_hull(points_mm, edge_mm: float, what: str = "hull") -> mf.Manifold:
+    """Convex hull of ``(n, 3)`` points with its creases rounded (tangent smoothing, then
+    refinement to edges about ``edge_mm``); it bulges slightly beyond the plain hull."""
+    return hull_points(points_mm, what).smooth_out(60.0, 0.5).refine_to_length(edge_mm)
+
+
+def surface_point(solid: mf.Manifold, inside_mm, direction, reach_mm: float = 40.0):
+    """``(3,)`` point where a ray from ``inside_mm`` (inside ``solid``) along ``direction``
+    first leaves the surface; used to put landmarks exactly on a surface."""
+    start = np.asarray(inside_mm, float)
+    d = np.asarray(direction, float) / np.linalg.norm(direction)
+    hits = solid.ray_cast(start.tolist(), (start + reach_mm * d).tolist())
+    if not hits:
+        raise ValueError("surface_point: the ray does not leave the solid")
+    return np.asarray(hits[0].position, float)
