@@ -110,6 +110,9 @@ class Scene3D:
         self.size = size
         self.allow_overlays = allow_overlays
         self.plotter = pv.Plotter(off_screen=True, window_size=list(size), lighting="three lights")
+        # no multisampling: 8x MSAA (pyvista's default) multiplies the cost of software GL
+        self.plotter.disable_anti_aliasing()
+        self.plotter.ren_win.SetMultiSamples(0)
         self.plotter.set_background(BACKGROUND)
         self._actors: dict[str, object] = {}
         self._overlay_actors: list = []
