@@ -22,12 +22,14 @@ reference point 15 cm before the isocentre toward the focal spot) and kerma-area
   intensifier's circular input field when the scenario has one);
 - a single shot (spot image) costs ``SPOT_PULSES`` pulses.
 
-Calibration against the clinical anchors: collimated to the typical clinical field
-(``TYPICAL_FIELD_MM`` = 16 cm at the detector, 52 cm^2 at the reference point), continuous
-fluoroscopy accrues 0.15 mGy/s and 0.78 uGy.m2/s, so the population mean of 26 s lands at
-3.9 mGy / 20 uGy.m2 and the dose-minimising expert's 12 s at ~1.9 mGy. The collimator starts
-open (``DEFAULT_FIELD_MM`` = the whole 30 cm panel, 182 cm^2 at the reference point,
-2.7 uGy.m2/s): an operator who never collimates pays ~3.5x the KAP of one who does.
+Calibration against the clinical anchors. The collimator starts at the field the clinical
+dose rates imply (D2: ~100 cm^2 at the reference point = ``DEFAULT_FIELD_MM`` 22 cm at the
+detector, 13 cm at the isocentre, enough to see head, neck, both trochanters and the
+acetabulum): continuous fluoroscopy then accrues 0.15 mGy/s (9 mGy/min) and
+14.7 mGy.cm2/s, inside D2's 8-10 mGy/min and 8-16 mGy.cm2/s, and the dose-minimising
+expert's 12 s lands at ~1.9 mGy. The population mean (26 s, 20.4 uGy.m2) corresponds to
+collimating to ~16 cm (``TYPICAL_FIELD_MM``, 52 cm^2, 0.78 uGy.m2/s); never collimating
+costs ~1.9x that, collimating to 12 cm (the expert) ~0.56x.
 """
 
 from __future__ import annotations
@@ -50,8 +52,8 @@ MAX_KERMA_RATE_MGY_S = 88.0 / 60.0  # 21 CFR 1020.32 normal-mode limit
 REFERENCE_POINT_MM = 150.0     # IEC reference point: 15 cm from isocentre toward the source
 SPOT_PULSES = 10.0             # a saved spot image costs ~10 pulses [unverified]
 LOW_DOSE_FACTOR = 0.5
-DEFAULT_FIELD_MM = 300.0       # collimator open over the default 30 cm panel
-TYPICAL_FIELD_MM = 160.0       # the clinical series' implied collimation (calibration)
+DEFAULT_FIELD_MM = 220.0       # starting collimation: ~100 cm2 at the reference point [D2]
+TYPICAL_FIELD_MM = 160.0       # the population-mean series' implied collimation (52 cm2)
 MIN_FIELD_MM = 40.0
 MAX_ORBITAL_RAD = math.radians(90.0)
 MAX_CRANIAL_RAD = math.radians(45.0)

@@ -55,7 +55,7 @@ def test_thickness_on_the_central_ray(block, thick_block):
 def test_pulsed_fluoroscopy_shots_and_collimation(block):
     w = block
     s = initial_state(w)
-    assert s.carm.field_mm == carm_model.DEFAULT_FIELD_MM == 300.0
+    assert s.carm.field_mm == carm_model.DEFAULT_FIELD_MM == 220.0
     k = per_pulse(80.0)
     # 2 s of fluoroscopy at 7.5 pulses/s: 15 pulses
     s, ev = run(w, s, Action(beam_on=True), 120)
@@ -63,7 +63,7 @@ def test_pulsed_fluoroscopy_shots_and_collimation(block):
     assert d.fluoro_time_s == pytest.approx(2.0)
     assert d.frames == 15 and d.spots == 0
     assert d.kerma_mgy == pytest.approx(15 * k, rel=1e-9)
-    assert d.kap_ugym2 == pytest.approx(15 * k * area_cm2(300.0) / 10.0, rel=1e-9)
+    assert d.kap_ugym2 == pytest.approx(15 * k * area_cm2(220.0) / 10.0, rel=1e-9)
     assert s.carm.beam_on and d.last_frame_tick == 112  # pulse 15 fires at tick 112
     # release, then one shot (10 pulses' worth)
     s, ev = run(w, s, Action(), 1)
@@ -73,7 +73,7 @@ def test_pulsed_fluoroscopy_shots_and_collimation(block):
     d = s.dose
     assert d.spots == 1 and d.frames == 16 and d.fluoro_time_s == pytest.approx(2.0)
     assert d.kerma_mgy == pytest.approx(25 * k, rel=1e-9)
-    assert d.kap_ugym2 - kap_before == pytest.approx(10 * k * area_cm2(300.0) / 10.0)
+    assert d.kap_ugym2 - kap_before == pytest.approx(10 * k * area_cm2(220.0) / 10.0)
     # collimate to 100 mm, 1 more second: pulses 16..23 (8) at the smaller field
     s, _ = run(w, s, Action(carm_settings=(("field_mm", 100.0),)), 1)
     kap_before = s.dose.kap_ugym2
@@ -143,7 +143,11 @@ def test_calibration_against_clinical_anchors():
     assert d.kerma_mgy == pytest.approx(3.9, rel=0.05)
     d, _, _ = carm_model.expose(Dose(), spec, c, 220.0, 12.0 * 7.5, 0)
     assert d.kerma_mgy == pytest.approx(1.9, rel=0.1)
-    # continuous rates inside fluoroscopy.md D2: 8-10 mGy/min, 8-16 mGy.cm2/s
-    assert 8.0 <= carm_model.kerma_rate_mgy_s(spec, c, 220.0) * 60 <= 10.0
-    kap_rate = carm_model.kerma_rate_mgy_s(spec, c, 220.0) * carm_model.field_area_cm2(spec, c)
-    assert 7.5 <= kap_rate <= 16.0
+    # the starting field: continuous rates inside fluoroscopy.md D2 (8-10 mGy/min,
+    # 8-16 mGy.cm2/s, ~100 cm2 at the dose plane)
+    start = replace(c, field_mm=carm_model.DEFAULT_FIELD_MM)
+    assert 8.0 <= carm_model.kerma_rate_mgy_s(spec, start, 220.0) * 60 <= 10.0
+    assert carm_model.field_area_cm2(spec, start) == pytest.approx(100.0, rel=0.05)
+    kap_rate = carm_model.kerma_rate_mgy_s(spec, start, 220.0) * carm_model.field_area_cm2(
+        spec, start)
+    assert 8.0 <= kap_rate <= 16.0
