@@ -20,9 +20,13 @@ STRIDE = 4
 
 
 def fluid_fraction(field: InjectateField, geom: ScanGeometry, world_from_probe: np.ndarray,
-                   gap: np.ndarray) -> np.ndarray:
-    """Injectate fraction ``(K, n_lines, n_samples)`` float32 (0..1)."""
+                   gap: np.ndarray) -> tuple[np.ndarray, tuple[int, int] | None]:
+    """Injectate fraction ``(K, n_lines, n_samples)`` float32 (0..1) and the range of lines
+    ``(first, last)`` it touches (``None``: none)."""
     out = np.zeros((len(P.SUBPLANE_U), geom.n_lines, geom.n_samples), np.float32)
+    lines = _lines_touched(field, geom, world_from_probe)
+    if lines is None:
+        return out, None
     w0, zf, zr = geom.elevation_args()
     grid = field.grid
     _sample(np.ascontiguousarray(field.fluid, np.float32),
@@ -30,8 +34,31 @@ def fluid_fraction(field: InjectateField, geom: ScanGeometry, world_from_probe: 
             np.ascontiguousarray(world_from_probe[:3, :3]),
             np.ascontiguousarray(world_from_probe[:3, 3]), np.asarray(P.SUBPLANE_U, float),
             geom.curved, geom.radius_mm, float(geom.line_lateral[0]), geom.line_step,
-            geom.depth_mm, w0, zf, zr, gap, P.CONTACT_DEPTH_MM, STRIDE, out)
-    return out
+            geom.depth_mm, w0, zf, zr, gap, P.CONTACT_DEPTH_MM, STRIDE, lines[0], lines[1],
+            out)
+    return out, lines
+
+
+def _lines_touched(field: InjectateField, geom: ScanGeometry, world_from_probe: np.ndarray):
+    """Lines whose slab passes near the fluid (its voxel box, 2 mm margin), or ``None``."""
+    idx = np.argwhere(field.fluid > 0.0)
+    if len(idx) == 0:
+        return None
+    h = field.grid.spacing_mm
+    lo = np.asarray(field.grid.origin_mm) + idx.min(0) * h - 2.0
+    hi = np.asarray(field.grid.origin_mm) + (idx.max(0) + 1) * h + 2.0
+    corners = np.array([[x, y, z] for x in (lo[0], hi[0]) for y in (lo[1], hi[1])
+                        for z in (lo[2], hi[2])])
+    pfw = np.linalg.inv(world_from_probe)
+    p = corners @ pfw[:3, :3].T + pfw[:3, 3]
+    line, depth = geom.line_coords(p)
+    if depth.max() < 0.0:
+        return None
+    first = int(np.clip(np.floor(line.min()) - 2, 0, geom.n_lines - 1))
+    last = int(np.clip(np.ceil(line.max()) + 2, 0, geom.n_lines - 1))
+    if line.max() < 0 or line.min() > geom.n_lines - 1:
+        return None
+    return first, last
 
 
 @numba.njit(cache=True, inline="always")
@@ -65,9 +92,9 @@ def _trilinear(vol, origin, h, x, y, z):
 
 @numba.njit(cache=True, parallel=True)
 def _sample(vol, origin, h, rot, off, us, curved, radius, lat0, step, depth, w0, zf, zr, gap,
-            dc, stride, out):
+            dc, stride, first, last, out):
     k_n, n_lines, n = out.shape
-    for i in numba.prange(n_lines):
+    for i in numba.prange(first, last + 1):
         g = gap[i]
         if not np.isfinite(g):
             continue

@@ -74,23 +74,32 @@ def walk_lines(hits: Hits, gap: np.ndarray, depth_mm: np.ndarray, dz_mm: float,
                frequency_mhz: float, weights: np.ndarray, impedance: np.ndarray,
                alpha: np.ndarray, tissue_id: np.ndarray,
                fluid: np.ndarray | None, water_z: float, water_alpha: float,
-               pulse_sigma: float) -> LineMaps:
+               pulse_sigma: float, lines: tuple[int, int] | None = None,
+               base: LineMaps | None = None) -> LineMaps:
     """Tissue maps for all sub-surfaces and lines.
 
     ``fluid`` is ``(K, n_lines, n_samples)`` injectate fraction or ``None``. Echoes are
-    written already shaped by the axial pulse (``pulse_sigma`` samples).
+    written already shaped by the axial pulse (``pulse_sigma`` samples). With ``lines =
+    (first, last)`` and ``base`` only those lines are walked; the others are copied from
+    ``base`` (injected fluid touches a few lines only).
     """
     k_n, n_lines = hits.count.shape
     n = len(depth_mm)
-    label = np.empty((k_n, n_lines, n), np.uint8)
-    att = np.empty((k_n, n_lines, n), np.float32)
-    echoes = np.zeros((n_lines, n), np.complex64)
+    if base is None:
+        label = np.empty((k_n, n_lines, n), np.uint8)
+        att = np.empty((k_n, n_lines, n), np.float32)
+        echoes = np.zeros((n_lines, n), np.complex64)
+        first, last = 0, n_lines - 1
+    else:
+        label, att, echoes = base.label.copy(), base.attenuation.copy(), base.echoes.copy()
+        first, last = lines
+        echoes[first:last + 1] = 0.0
     ff = fluid if fluid is not None else np.zeros((0, 0, 0), np.float32)
     _walk(hits.depth_mm, hits.label, hits.entering, hits.cos, hits.count, gap, depth_mm,
           dz_mm, frequency_mhz, weights, impedance, alpha, tissue_id, ff, water_z,
           water_alpha, P.CONTACT_DEPTH_MM, P.GAP_MERGE_MM,
           P.FASCIA_REFLECTION, P.DIFFUSE_FRACTION, P.SPECULAR_SIGMA_RAD, -ABOVE_FACE_MM,
-          pulse_sigma, label, att, echoes)
+          pulse_sigma, first, last, label, att, echoes)
     return LineMaps(label, att, echoes, gap)
 
 
@@ -124,13 +133,13 @@ def splat_pulse(row, pos, value, sigma):
 
 @numba.njit(cache=True, parallel=True)
 def _walk(hd, hl, he, hc, count, gap, depth, dz, f_mhz, wk, z, alpha, tid, ff, z_w, alpha_w,
-          dc, merge, fascia, diffuse, sigma, d_top, sigma_ax, label, att, echoes):
+          dc, merge, fascia, diffuse, sigma, d_top, sigma_ax, first, last, label, att, echoes):
     k_n, n_lines = count.shape
     n = depth.shape[0]
     has_ff = ff.shape[0] > 0
     db_to_neper = math.log(10.0) / 20.0
     step_factor = np.exp(-db_to_neper * 2.0 * alpha * f_mhz * dz / 10.0)
-    for i in numba.prange(n_lines):
+    for i in numba.prange(first, last + 1):
         g = gap[i]
         for k in range(k_n):
             if not np.isfinite(g):

@@ -103,6 +103,7 @@ class _Pose:
     hits: slicing.Hits
     maps: lines.LineMaps     # without injectate
     speckle: np.ndarray      # (K, n_lines, n_samples) complex64, axial PSF done, unattenuated
+    static: _Static          # the image without injectate
 
 
 def render_ultrasound(world: World, state: SimState, *, seed: int = 0, tick: int | None = None,
@@ -176,7 +177,7 @@ def _pose(world: World, preset: str, key: tuple, seed: int) -> _Pose:
                                  table.septa_axes)
     spk = np.stack([display.convolve_axial(b, k) for b in buffers])
     _freeze(spk, maps.label, maps.attenuation, maps.echoes, maps.gap_mm)
-    return _Pose(hits, maps, spk)
+    return _Pose(hits, maps, spk, _combine(spk, maps, maps.attenuation, 0, geom.n_lines - 1))
 
 
 @lru_cache(maxsize=4)
@@ -185,21 +186,36 @@ def _static(world: World, preset: str, key: tuple, field, seed: int) -> _Static:
     geom = scan_geometry(preset, key[4], key[5], key[6])
     pose = _pose(world, preset, key, seed)
     if field is None:
-        maps, gain = pose.maps, pose.maps.attenuation
-    else:
-        ff = fluid_fraction(field, geom, _world_from_probe(world, key), pose.maps.gap_mm)
-        maps = _walk(world, geom, pose.hits, pose.maps.gap_mm, ff)
-        gain = maps.attenuation * (1.0 - ff)
+        return pose.static
+    ff, touched = fluid_fraction(field, geom, _world_from_probe(world, key), pose.maps.gap_mm)
+    if touched is None:
+        return pose.static
+    first, last = touched
+    maps = _walk(world, geom, pose.hits, pose.maps.gap_mm, ff, (first, last), pose.maps)
+    gain = maps.attenuation[:, first:last + 1] * (1.0 - ff[:, first:last + 1])
+    return _combine(pose.speckle, maps, gain, first, last, pose.static)
+
+
+def _combine(spk, maps, gain, first, last, base: _Static | None = None) -> _Static:
+    """Attenuated speckle of lines ``first..last`` plus echoes (other lines from ``base``).
+    ``gain`` holds those lines only: ``(K, last - first + 1, n_samples)``."""
+    rows = slice(first, last + 1)
     rf = maps.echoes.copy()
-    att = np.zeros(rf.shape, np.float32)
+    att = np.zeros(rf.shape, np.float32) if base is None else base.attenuation.copy()
+    if base is not None:
+        keep = np.ones(rf.shape[0], bool)
+        keep[rows] = False
+        rf[keep] = base.rf[keep]
+    att[rows] = 0.0
     for k, w in enumerate(subplane_weights()):
-        rf += pose.speckle[k] * gain[k]
-        att += np.float32(w) * maps.attenuation[k]
+        rf[rows] += spk[k, rows] * gain[k]
+        att[rows] += np.float32(w) * maps.attenuation[k, rows]
     _freeze(rf, att)
     return _Static(rf, att, maps)
 
 
-def _walk(world: World, geom: ScanGeometry, hits, gap, ff) -> lines.LineMaps:
+def _walk(world: World, geom: ScanGeometry, hits, gap, ff, touched=None,
+          base=None) -> lines.LineMaps:
     from simulator.imaging.ultrasound.params import label_table
 
     table = label_table(world)
@@ -207,7 +223,8 @@ def _walk(world: World, geom: ScanGeometry, hits, gap, ff) -> lines.LineMaps:
     return lines.walk_lines(hits, gap, geom.depth_mm, geom.dz_mm, geom.frequency_mhz,
                             subplane_weights(), table.impedance_mrayl, table.alpha_db_cm_mhz,
                             table.tissue_id, ff, water.impedance_mrayl,
-                            water.attenuation_db_cm_mhz, display.pulse_sigma(geom))
+                            water.attenuation_db_cm_mhz, display.pulse_sigma(geom),
+                            touched, base)
 
 
 def _freeze(*arrays) -> None:
