@@ -20,7 +20,7 @@ from simulator.state import CArm, Needle, Probe, SimState
 from simulator.transducer import PRESETS
 from simulator.world import World
 
-DISPLAY_TRIANGLES = 12_000        # per structure, after decimation
+DISPLAY_TRIANGLES = 6_000        # per structure, after decimation
 OVERLAY_ROLES = (Role.bone, Role.cartilage, Role.capsule, Role.joint_cavity, Role.bursa,
                  Role.artery, Role.vein, Role.nerve)
 NEEDLE_RADIUS_MM = 1.2            # drawn a little thicker than 22 G so it shows at a distance
@@ -136,9 +136,11 @@ class Scene3D:
                 if s.tissue.key == "cancellous_bone":
                     continue  # marrow: hidden inside the cortical shell anyway
                 color = _color(s.entry.color)
-                opacity = 0.9 if s.role is Role.bone else 0.7
+                # opaque but for the capsule (the recess shows through it): translucent
+                # surfaces are what software GL pays for most
+                opacity = 0.45 if s.role is Role.capsule else 1.0
                 if s.name in targets:
-                    color, opacity = (0.15, 0.85, 0.35), 0.9
+                    color = (0.15, 0.85, 0.35)
                 actor = p.add_mesh(_display_mesh(s), color=color, opacity=opacity,
                                    smooth_shading=True, name=f"anat:{s.name}")
                 actor.SetVisibility(False)
