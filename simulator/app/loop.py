@@ -45,7 +45,7 @@ class App:
     def __init__(self, world, *, scenario_path: str | Path = "", mode: str = "learning",
                  trainee: str = "", results: str | Path = DEFAULT_RESULTS,
                  bindings: Bindings | None = None, size: tuple[int, int] = (1280, 720),
-                 seed: int | None = None, show_fps: bool = False, scene_fps: float = 30.0,
+                 seed: int | None = None, show_fps: bool = False, scene_fps: float = 20.0,
                  live_fps: float = 30.0, fps_cap: float = 60.0):
         sc = world.scenario
         if mode not in sc.modes:
