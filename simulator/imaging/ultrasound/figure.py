@@ -141,6 +141,9 @@ def labelled(world: World, state: SimState, frame: UltrasoundFrame):
 def _place(draw, xy, text, colour, font, boxes):
     """Draw a name where it overlaps no earlier one (moving it down as needed)."""
     xy = np.array(xy, float)
+    width = draw.im.size[0]
+    box = draw.textbbox((0.0, 0.0), text, font=font)
+    xy[0] = min(xy[0], width - (box[2] - box[0]) - 4.0)  # keep the name inside the picture
     for _ in range(40):
         box = draw.textbbox((float(xy[0]), float(xy[1])), text, font=font)
         if not any(box[0] < b[2] and b[0] < box[2] and box[1] < b[3] and b[1] < box[3]

@@ -28,7 +28,7 @@ DISPLAY_OFFSET_DB = 6.0        # puts compensated muscle speckle near mid-grey a
 # ``simulator.transducer`` is the one-way FWHM, so the pulse-echo profile is its square
 # (FWHM / sqrt 2): -12 dB at half a thickness, -48 dB at one thickness [R11].
 SUBPLANE_U = (-0.6, -0.3, 0.0, 0.3, 0.6)
-SLAB_U_MAX = 0.65              # scatterers beyond this many thicknesses are ignored (< -20 dB)
+SLAB_U_MAX = 0.55              # scatterers beyond this many thicknesses are ignored (<1 % energy)
 
 # Pulse and beam [R3]: axial FWHM = cycles * lambda / 2; lateral ~ lambda * F#.
 PULSE_CYCLES = 2.0
