@@ -591,3 +591,18 @@ def test_a_crash_in_the_loop_still_saves_log_and_score(make_app, fluoro_world,
     score = json.loads((folder / SCORE_NAME).read_text())
     assert score["ended"] == "crashed: RuntimeError: boom"
     assert [s["done"] for s in score["steps"][:3]] == [True, True, True]
+
+
+def test_cli_run_saves_the_attempt_and_the_profile(block_scenario, tmp_path, capsys):
+    results = tmp_path / "res"
+    assert cli(["run", str(block_scenario), "--seconds", "2", "--results", str(results),
+                "--profile", "--seed", "3", "--trainee", "Dr Test"]) == 0
+    out = capsys.readouterr().out
+    assert "app frame times" in out and "phase.simulate" in out
+    profile = json.loads((results / "block_us" / "app-profile.json").read_text())
+    assert profile["frame"]["n"] > 10
+    (folder,) = [p for p in (results / "block_us").iterdir() if p.is_dir()]
+    data = read_log(folder / LOG_NAME)
+    assert data.header["trainee"] == "Dr Test" and data.header["seed"] == 3
+    assert data.end["reason"] == "window closed"
+    assert json.loads((folder / SCORE_NAME).read_text())["trainee"] == "Dr Test"
