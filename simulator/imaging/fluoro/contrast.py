@@ -19,7 +19,7 @@ import numba
 import numpy as np
 
 IODINE_MASS_ATTENUATION_CM2_G = 7.58
-TENT_VOXELS = 1.0  # an integer: the tents of a uniform voxel lattice then sum to a constant
+TENT_VOXELS = 2.0  # an integer: the tents of a uniform voxel lattice then sum to a constant
 # per mm of path per mg/mL of iodine: 7.58 cm^2/g * 1e-3 g/mg * 1 cm^3/mL / 10 mm/cm
 IODINE_MU_PER_MM_PER_MG_ML = IODINE_MASS_ATTENUATION_CM2_G * 1e-3 / 10.0
 

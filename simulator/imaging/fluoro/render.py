@@ -60,7 +60,8 @@ class AnatomyView:
             pr = self.projection
             mask = detector.field_mask(pr.size, pr.pixel_mm, field_mm, intensifier_mm)
             offset = detector.compression_offset(self.line_integrals, mask, pr.pixel_mm)
-            lo, hi, _ = detector.window(self.line_integrals - offset, mask)
+            shown = detector.enhance(self.line_integrals - offset, pr.pixel_mm)
+            lo, hi, _ = detector.window(shown, mask)
             _, _, reference = detector.window(self.line_integrals, mask)
             self._windows[key] = (mask, offset, lo, hi, reference)
         return self._windows[key]

@@ -53,3 +53,50 @@ def write_snapshot(world, state, out_dir, *, raw: bool = False, seed: int = 0) -
         js.write_text(json.dumps(doc, indent=2))
         written += [npy, js]
     return written
+
+
+def readme_images(out_dir, *, scenario: str = "hip_ap_fluoro", seed: int = 0) -> list[Path]:
+    """The README pictures: the starting AP view (``fluoro_ap_hip.png``) and the expert's
+    arthrogram (``fluoro_arthrogram.png``: the state right after the 2 mL contrast injection,
+    shown in the AP view with the starting collimation so the whole joint is in the field).
+    """
+    from dataclasses import replace
+
+    from PIL import Image
+
+    from simulator.loading import load_world
+    from simulator.policies import make_policy
+    from simulator.step import initial_state, step
+
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    world = load_world(scenario)
+    state = initial_state(world)
+    start = state
+    policy = make_policy("expert", world, seed)
+    contrast = next(n for n, s in enumerate(world.scenario.syringes) if s.contents == "contrast")
+    after = None
+    while not state.ended and after is None:
+        state, events = step(world, state, policy(world, state))
+        if any(e.kind == "injection_stopped" and e.data.get("syringe") == contrast
+               for e in events):
+            after = state
+    if after is None:
+        raise RuntimeError("the expert did not inject contrast")
+    ap = replace(after.carm, orbital_rad=start.carm.orbital_rad,
+                 cranial_rad=start.carm.cranial_rad, field_mm=start.carm.field_mm)
+    paths = []
+    for name, s in (("fluoro_ap_hip.png", start), ("fluoro_arthrogram.png",
+                                                    replace(after, carm=ap))):
+        frame = render_fluoro(world, s, seed=seed, exposure="spot")
+        path = out_dir / name
+        Image.fromarray(frame.image).save(path)
+        paths.append(path)
+    return paths
+
+
+if __name__ == "__main__":  # python -m simulator.imaging.fluoro.snapshot OUT_DIR
+    import sys
+
+    for p in readme_images(sys.argv[1] if len(sys.argv) > 1 else ".github/readme"):
+        print(p)
