@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import trimesh
 from scipy import ndimage
+from scipy.spatial import cKDTree
 
 from simulator.anatomy.generators.hip import build
 from simulator.anatomy.generators.hip_params import JOINT_SPACE_BY_KL_MM, draw_hip_params
@@ -297,6 +298,16 @@ def test_bony_landmarks_lie_on_their_bones(hip):
     assert hip.contains("femur_marrow", hip.mark["femoral_neck_base"])
     gt = hip.mark["greater_trochanter_tip"] - hip.mark["femoral_head_center"]
     assert abs(gt[2]) < 12.0 and gt[0] > 30.0  # lateral, tip about level with the head centre
+
+
+def test_bones_lie_inside_the_muscle_envelope(models):
+    """Bone is never trimmed by the fat layer: a few mm of soft tissue cover even the ASIS and
+    the greater trochanter."""
+    for key in ("bmi22_kl2", "male"):
+        m = models[key]
+        fat = cKDTree(m.by_name["subcutaneous_fat"].vertices)
+        for bone, cover_mm in (("femur", 5.0), ("pelvis", 1.0)):  # the ASIS is subcutaneous
+            assert fat.query(m.by_name[bone].vertices)[0].min() > cover_mm, (key, bone)
 
 
 # -- soft tissue ----------------------------------------------------------------------------------

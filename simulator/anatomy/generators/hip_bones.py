@@ -1,7 +1,8 @@
 """Femur and hemipelvis solids (outer surface and marrow) of a right hip.
 
-Each bone is a union of simple pieces (sphere, lofted neck, hulls of spheres, swept tubes, a
-thick curved plate for the iliac wing). The marrow is the same construction with every piece
+Each bone is a union of simple pieces: a sphere for the head, lofts for the neck and for the
+metaphysis-and-shaft, smoothed hulls of spheres for the trochanters and the acetabular block,
+swept tubes for the rami, columns and rims, and a thick curved plate for the iliac wing. The marrow is the same construction with every piece
 shrunk by the local cortical thickness, so the cortex (outer - marrow) keeps a controlled
 thickness: about 1.5 mm at the head, 2 mm at the neck and trochanters, 4.5 mm in the shaft, and
 1.2-1.5 mm in the pelvis. All positions come from ``HipFrame``.
@@ -100,12 +101,11 @@ def femur(f: HipFrame, z_bottom_mm: float) -> Bone:
 
     def pieces(shrink_head, shrink, shaft_cortex, coarsen=1.0):
         edge = FINE_MM * coarsen
-        trochanter = pr.smooth_hull(np.concatenate([pr.sphere_points(c, r * sc - shrink, 90)
-                                                  for c, r in gt_spheres]),
-                                  COARSE_MM * coarsen, "greater trochanter")
-        lesser = pr.hull_points(np.concatenate([pr.sphere_points(lt_center, 7.0 * sc - shrink),
-                                                pr.sphere_points(lt_base, 10.0 * sc - shrink)]),
-                                "lesser trochanter")
+        gt_pts = np.concatenate([pr.sphere_points(c, r * sc - shrink, 90) for c, r in gt_spheres])
+        trochanter = pr.smooth_hull(gt_pts, COARSE_MM * coarsen, "greater trochanter")
+        lt_pts = np.concatenate([pr.sphere_points(lt_center, 7.0 * sc - shrink),
+                                 pr.sphere_points(lt_base, 10.0 * sc - shrink)])
+        lesser = pr.hull_points(lt_pts, "lesser trochanter")
         return [pr.sphere(f.head_center, R - shrink_head, edge),
                 _neck_loft(f, -shrink, -0.6 * R, s_base - 2.0, edge),
                 metaphysis(shrink / sc, shaft_cortex / sc, int(40 / coarsen), coarsen),
@@ -211,9 +211,8 @@ def pelvis(f: HipFrame) -> Bone:
     cut_x = P("symphysis_top")[0] - 2.0 * sc
 
     def build(shrink, coarsen=1.0):
-        block = pr.smooth_hull(np.concatenate([pr.sphere_points(c, r - shrink, 90)
-                                             for c, r in hull_spheres]),
-                             COARSE_MM * coarsen, "acetabular block")
+        hull_pts = np.concatenate([pr.sphere_points(c, r - shrink, 90) for c, r in hull_spheres])
+        block = pr.smooth_hull(hull_pts, COARSE_MM * coarsen, "acetabular block")
         block = block.trim_by_plane((-n).tolist(), float(-(H @ n) - f.rim_height + shrink))
         parts = [block, _wing(f, shrink, int(34 / coarsen), int(13 / coarsen))]
         for path, rw, rt, hint in tubes:
