@@ -205,6 +205,10 @@ class Hud:
             t.draw(surf, f"Next: {hint}", (r.x + 12, r.y + 8), 20, ACCENT)
         y = r.y + 32
         lines = [(p.text, p.level) for p in feedback.current(now_s)]
+        if not lines and self.world.scenario.instructions:  # nothing new: the task itself
+            for k, line in enumerate(t.wrap(self.world.scenario.instructions, r.width - 24,
+                                            18)[:3]):
+                t.draw(surf, line, (r.x + 12, y + k * 19), 18, DIM)
         for text, level in lines[-3:]:
             t.draw(surf, text, (r.x + 12, y), 20, LEVEL_COLOURS.get(level, TEXT))
             y += 20
