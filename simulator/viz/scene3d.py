@@ -268,6 +268,11 @@ class Scene3D:
             self._place("needle", m)
             self._place("hub", m)
             self._place("tip", frame(tip, a, b, d) if overlays else None)
+            if overlays:  # the tip takes the colour of the tissue it is in
+                label = n.tip_label
+                color = _color(w.anatomy.structures[label - 1].entry.color) if label \
+                    else (1.0, 0.3, 0.2)
+                self._actors["tip"].GetProperty().SetColor(color)
         if s.carm is not None:
             g = carm_model.geometry(w, s.carm, w.scenario.carm)
             m = frame(g.source_mm, g.detector_u, g.detector_v, g.beam)
