@@ -2,10 +2,11 @@
 
 Each bone is a union of simple pieces: a sphere for the head, lofts for the neck and for the
 metaphysis-and-shaft, smoothed hulls of spheres for the trochanters and the acetabular block,
-swept tubes for the rami, columns and rims, and a thick curved plate for the iliac wing. The marrow is the same construction with every piece
-shrunk by the local cortical thickness, so the cortex (outer - marrow) keeps a controlled
-thickness: about 1.5 mm at the head, 2 mm at the neck and trochanters, 4.5 mm in the shaft, and
-1.2-1.5 mm in the pelvis. All positions come from ``HipFrame``.
+swept tubes for the rami, columns and rims, and a thick curved plate for the iliac wing.
+The marrow is the same construction with every piece shrunk by the local cortical thickness,
+so the cortex (outer - marrow) keeps a controlled thickness: about 1.5 mm at the head, 2 mm at
+the neck and trochanters, 4.5 mm in the shaft and 1.4 mm in the pelvis. All positions come
+from ``HipFrame``.
 """
 
 from __future__ import annotations
