@@ -231,11 +231,13 @@ def _separable(a, taps):
 
 
 @numba.njit(cache=True)
-def _window(v, low, gain, lo, hi, gamma, invert, mask, out):
-    """``e = v + gain (v - low)`` (``low`` on the half-resolution grid, bilinear), windowed."""
+def _window(v, low, gain, lo, hi, lut, mask, out):
+    """``e = v + gain (v - low)`` (``low`` on the half-resolution grid, bilinear), windowed
+    through ``lut`` (grey level for ``(hi - e) / (hi - lo)`` in ``len(lut)`` steps)."""
     h, w = v.shape
     hc, wc = low.shape
-    scale = 1.0 / (hi - lo)
+    n = lut.shape[0] - 1
+    scale = n / (hi - lo)
     for j in range(h):
         y = min(max((j + 0.5) / 2.0 - 0.5, 0.0), hc - 1.0)
         j0 = min(int(y), max(hc - 2, 0))
@@ -252,10 +254,16 @@ def _window(v, low, gain, lo, hi, gamma, invert, mask, out):
             smooth = ((low[j0, i0] * (1.0 - fx) + low[j0, i1] * fx) * (1.0 - fy)
                       + (low[j1, i0] * (1.0 - fx) + low[j1, i1] * fx) * fy)
             e = v[j, i] + gain * (v[j, i] - smooth)
-            x_ = min(max((hi - e) * scale, 0.0), 1.0) ** gamma
-            if invert:
-                x_ = 1.0 - x_
-            out[j, i] = np.uint8(min(255.0, x_ * 255.0 + 0.5))
+            k = int((hi - e) * scale + 0.5)
+            out[j, i] = lut[min(max(k, 0), n)]
+
+
+def grey_levels(invert: bool, steps: int = 4096) -> np.ndarray:
+    """Look-up table ``(steps,) uint8``: grey level of the window position 0 (dense) .. 1."""
+    x = np.linspace(0.0, 1.0, steps) ** GAMMA
+    if invert:
+        x = 1.0 - x
+    return np.round(x * 255.0).astype(np.uint8)
 
 
 def enhance(values: np.ndarray, pixel_mm: float) -> np.ndarray:
@@ -301,5 +309,5 @@ def display(counts: np.ndarray, n0: float, pixel_mm: float, offset: np.ndarray, 
     low = _separable(_halve(v), gaussian_taps(EDGE_SIGMA_MM / pixel_mm / 2.0).astype(
         np.float32))
     out = np.empty(counts.shape, np.uint8)
-    _window(v, low, EDGE_GAIN, float(lo), float(hi), GAMMA, bool(invert), mask, out)
+    _window(v, low, EDGE_GAIN, float(lo), float(hi), grey_levels(bool(invert)), mask, out)
     return out

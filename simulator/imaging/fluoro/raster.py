@@ -8,7 +8,8 @@ distance, so a full image costs one pass over the triangles.
 
 Watertightness carries over to the image: vertices are projected once and shared by their
 triangles, and pixel centres on a shared edge are given to exactly one of the two triangles by
-the canonical edge function and top-left rule of :mod:`simulator.anatomy.voxelize`.
+the canonical edge function and top-left rule of :mod:`simulator.anatomy.voxelize` (evaluated
+with the same operations, edge terms hoisted out of the pixel loop).
 
 Two accumulation modes:
 
@@ -31,8 +32,6 @@ import math
 import numba
 import numpy as np
 from numba import prange
-
-from simulator.anatomy.voxelize import _covers, _edge
 
 BAND_ROWS = 8
 TIE_MM = 1e-3  # hits closer than this along a ray count as simultaneous (sweep)
@@ -96,6 +95,27 @@ def bin_triangles(xy, depth, faces, size, band_rows):
             tris[cursor[b_]] = f
             cursor[b_] += 1
     return count, tris
+
+
+@numba.njit(cache=True, inline="always")
+def _canonical(ax, ay, bx, by):
+    """Edge a->b of a counter-clockwise triangle as ``(Px, Py, Qx - Px, Qy - Py, sign, tie)``.
+
+    ``sign * ((Qx - Px) * (y - Py) - (Qy - Py) * (x - Px))`` is exactly ``voxelize._edge`` (P, Q
+    in canonical order), and ``tie`` is ``voxelize._covers``' top-left rule for a point on it.
+    """
+    tie = (by - ay) > 0.0 or ((by - ay) == 0.0 and (bx - ax) < 0.0)
+    if ax < bx or (ax == bx and ay < by):
+        return ax, ay, bx - ax, by - ay, 1.0, tie
+    return bx, by, ax - bx, ay - by, -1.0, tie
+
+
+@numba.njit(cache=True, inline="always")
+def _row_x(ax, ay, bx, by, y):
+    """x where the edge a-b meets the row at ``y``; 1e30 if it does not reach that row."""
+    if (y < ay and y < by) or (y > ay and y > by) or ay == by:
+        return 1e30
+    return ax + (y - ay) * (bx - ax) / (by - ay)
 
 
 @numba.njit(cache=True, parallel=True)
@@ -166,16 +186,38 @@ def rasterise(mode, xy, vertices, faces, owner, band_start, band_tris, band_rows
             j_hi = min(int(math.floor(max(y0, y1, y2))), r_hi)
             cp = chan_plus[s]
             cm = chan_minus[s]
+            # the three edges in canonical form (see voxelize._edge): the same two endpoints
+            # give bitwise-opposite values in both triangles sharing them
+            px_a, py_a, ex_a, ey_a, sg_a, tie_a = _canonical(x1, y1, x2, y2)
+            px_b, py_b, ex_b, ey_b, sg_b, tie_b = _canonical(x2, y2, x0, y0)
+            px_c, py_c, ex_c, ey_c, sg_c, tie_c = _canonical(x0, y0, x1, y1)
             for j in range(j_lo, j_hi + 1):
                 py = float(j)
                 b_mm = (py - centre) * pitch
-                for i in range(i_lo, i_hi + 1):
+                # columns where this row meets the triangle, one pixel of margin: the exact
+                # edge tests below still decide every pixel, this only skips the bounding
+                # box's empty corners
+                xa = _row_x(x0, y0, x1, y1, py)
+                xb = _row_x(x1, y1, x2, y2, py)
+                xc = _row_x(x2, y2, x0, y0, py)
+                s_lo = min(xa, xb, xc)
+                s_hi = max(-xa if xa == 1e30 else xa, -xb if xb == 1e30 else xb,
+                           -xc if xc == 1e30 else xc)
+                r0 = max(i_lo, int(math.floor(s_lo)) - 1)
+                r1 = min(i_hi, int(math.ceil(s_hi)) + 1)
+                ty_a = ex_a * (py - py_a)
+                ty_b = ex_b * (py - py_b)
+                ty_c = ex_c * (py - py_c)
+                for i in range(r0, r1 + 1):
                     px = float(i)
-                    if not _covers(_edge(x1, y1, x2, y2, px, py), x1, y1, x2, y2):
+                    w = sg_a * (ty_a - ey_a * (px - px_a))
+                    if w < 0.0 or (w == 0.0 and not tie_a):
                         continue
-                    if not _covers(_edge(x2, y2, x0, y0, px, py), x2, y2, x0, y0):
+                    w = sg_b * (ty_b - ey_b * (px - px_b))
+                    if w < 0.0 or (w == 0.0 and not tie_b):
                         continue
-                    if not _covers(_edge(x0, y0, x1, y1, px, py), x0, y0, x1, y1):
+                    w = sg_c * (ty_c - ey_c * (px - px_c))
+                    if w < 0.0 or (w == 0.0 and not tie_c):
                         continue
                     p = j * size + i
                     if mode == 1:
@@ -283,18 +325,18 @@ def sweep(size, offsets, hit_t, hit_code, rank, chan, n_struct, max_hits, out_le
 def finish(lengths, mu, max_mm, line):
     """Clamp path lengths to ``[0, max_mm]`` in place and write ``line = sum_m mu_m L_m``."""
     nc, h, w = lengths.shape
-    for j in range(h):
-        for i in range(w):
-            acc = 0.0
-            for c in range(nc):
+    line[:, :] = 0.0
+    for c in range(nc):
+        m = mu[c]
+        for j in range(h):
+            for i in range(w):
                 v = lengths[c, j, i]
                 if v < 0.0:
                     v = 0.0
                 elif v > max_mm:
                     v = max_mm
                 lengths[c, j, i] = v
-                acc += mu[c] * v
-            line[j, i] = acc
+                line[j, i] += m * v
 
 
 def path_lengths(vertices, faces, owner, chan_plus, chan_minus, rank, chan, n_channels,
