@@ -8,6 +8,8 @@
   ``r``); the lateral kernel sums to 1 (an interface seen on every line keeps ``r``).
 - Envelope: magnitude of the baseband signal plus receiver noise that changes with
   ``(seed, tick)``.
+- The per-frame kernels here (lateral PSF, envelope, log) run on one thread: a few
+  milliseconds of work that thread barriers would only slow down on a busy machine.
 - Display [R14]: ``grey = 255 * clip((20 log10(env) + gain + TGC(z) + DR) / DR, 0, 1)``
   (gain includes a fixed ``DISPLAY_OFFSET_DB``);
   TGC = the scanner's built-in depth gain plus the eight user bands (piecewise linear
@@ -110,11 +112,11 @@ def _axial(rf, ker, out):
             out[i, j] = acc
 
 
-@numba.njit(cache=True, parallel=True)
+@numba.njit(cache=True)
 def _lateral(rf, ker, out):
     n_lines, n = rf.shape
     h = (ker.shape[1] - 1) // 2
-    for i in numba.prange(n_lines):
+    for i in range(n_lines):
         for j in range(n):
             acc = np.complex64(0.0)
             for m in range(-h, h + 1):
@@ -139,12 +141,12 @@ def _mix(z):
     return z ^ (z >> np.uint64(31))
 
 
-@numba.njit(cache=True, parallel=True)
+@numba.njit(cache=True)
 def _envelope(rf, key, scale, out):
     n_lines, n = rf.shape
     inv = 1.0 / 65536.0
     mask = np.uint64(0xFFFF)
-    for i in numba.prange(n_lines):
+    for i in range(n_lines):
         for j in range(n):
             h = _mix(key ^ np.uint64(i * n + j) * np.uint64(0x9E3779B97F4A7C15))
             a = np.float64(h & mask) * inv
@@ -173,10 +175,10 @@ def log_compress(env: np.ndarray, gain_db: np.ndarray, dynamic_range_db: float) 
     return out
 
 
-@numba.njit(cache=True, parallel=True)
+@numba.njit(cache=True)
 def _log(env, gain, dr, out):
     n_lines, n = env.shape
-    for i in numba.prange(n_lines):
+    for i in range(n_lines):
         for j in range(n):
             db = 20.0 * math.log10(max(env[i, j], 1e-12)) + gain[j]
             out[i, j] = 255.0 * min(max((db + dr) / dr, 0.0), 1.0)

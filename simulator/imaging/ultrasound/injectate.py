@@ -90,11 +90,11 @@ def _trilinear(vol, origin, h, x, y, z):
     return acc
 
 
-@numba.njit(cache=True, parallel=True)
+@numba.njit(cache=True)
 def _sample(vol, origin, h, rot, off, us, curved, radius, lat0, step, depth, w0, zf, zr, gap,
             dc, stride, first, last, out):
     k_n, n_lines, n = out.shape
-    for i in numba.prange(first, last + 1):
+    for i in range(first, last + 1):  # a few lines: one thread
         g = gap[i]
         if not np.isfinite(g):
             continue

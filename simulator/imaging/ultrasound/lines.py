@@ -95,7 +95,8 @@ def walk_lines(hits: Hits, gap: np.ndarray, depth_mm: np.ndarray, dz_mm: float,
         first, last = lines
         echoes[first:last + 1] = 0.0
     ff = fluid if fluid is not None else np.zeros((0, 0, 0), np.float32)
-    _walk(hits.depth_mm, hits.label, hits.entering, hits.cos, hits.count, gap, depth_mm,
+    walk = _walk if base is None else _walk_serial  # a few lines: no thread barriers
+    walk(hits.depth_mm, hits.label, hits.entering, hits.cos, hits.count, gap, depth_mm,
           dz_mm, frequency_mhz, weights, impedance, alpha, tissue_id, ff, water_z,
           water_alpha, P.CONTACT_DEPTH_MM, P.GAP_MERGE_MM,
           P.FASCIA_REFLECTION, P.DIFFUSE_FRACTION, P.SPECULAR_SIGMA_RAD, -ABOVE_FACE_MM,
@@ -134,81 +135,99 @@ def splat_pulse(row, pos, value, sigma):
 @numba.njit(cache=True, parallel=True)
 def _walk(hd, hl, he, hc, count, gap, depth, dz, f_mhz, wk, z, alpha, tid, ff, z_w, alpha_w,
           dc, merge, fascia, diffuse, sigma, d_top, sigma_ax, first, last, label, att, echoes):
-    k_n, n_lines = count.shape
+    for i in numba.prange(first, last + 1):
+        _walk_line(i, hd, hl, he, hc, count, gap, depth, dz, f_mhz, wk, z, alpha, tid, ff, z_w,
+                   alpha_w, dc, merge, fascia, diffuse, sigma, d_top, sigma_ax, label, att,
+                   echoes)
+
+
+@numba.njit(cache=True)
+def _walk_serial(hd, hl, he, hc, count, gap, depth, dz, f_mhz, wk, z, alpha, tid, ff, z_w,
+                 alpha_w, dc, merge, fascia, diffuse, sigma, d_top, sigma_ax, first, last, label,
+                 att, echoes):
+    for i in range(first, last + 1):
+        _walk_line(i, hd, hl, he, hc, count, gap, depth, dz, f_mhz, wk, z, alpha, tid, ff, z_w,
+                   alpha_w, dc, merge, fascia, diffuse, sigma, d_top, sigma_ax, label, att,
+                   echoes)
+
+
+@numba.njit(cache=True)
+def _walk_line(i, hd, hl, he, hc, count, gap, depth, dz, f_mhz, wk, z, alpha, tid, ff, z_w,
+               alpha_w, dc, merge, fascia, diffuse, sigma, d_top, sigma_ax, label, att, echoes):
+    k_n = count.shape[0]
     n = depth.shape[0]
     has_ff = ff.shape[0] > 0
     db_to_neper = math.log(10.0) / 20.0
     step_factor = np.exp(-db_to_neper * 2.0 * alpha * f_mhz * dz / 10.0)
-    for i in numba.prange(first, last + 1):
-        g = gap[i]
-        for k in range(k_n):
-            if not np.isfinite(g):
-                for j in range(n):
-                    label[k, i, j] = 0
-                    att[k, i, j] = 0.0
-                continue
-            nh = count[k, i]
-            cur = 0
-            inside = False
-            trans = 1.0
-            lin = 1.0
-            h = 0
-            prev_ff = 0.0
+    g = gap[i]
+    for k in range(k_n):
+        if not np.isfinite(g):
             for j in range(n):
-                dd = depth[j]
-                while h < nh:
-                    dh = hd[k, i, h]
-                    de = disp_from_world(dh, g, dc)
-                    if de > dd:
-                        break
-                    new = cur
-                    c_in = 1.0
-                    h2 = h
-                    while h2 < nh and hd[k, i, h2] <= dh + 1e-4:
-                        lab = hl[k, i, h2]
-                        if he[k, i, h2]:
-                            new = lab
-                            c_in = hc[k, i, h2]
-                        elif lab == new:
-                            new = 0
-                            c_in = hc[k, i, h2]
-                        h2 += 1
-                    if (new == 0 and cur != 0 and h2 < nh and he[k, i, h2]
-                            and hd[k, i, h2] - dh < merge):
-                        new = cur  # a sliver between two structures, not air
-                    h = h2
-                    if new == cur:
-                        continue
-                    if new == 0 and inside:
-                        r = 1.0  # into air
-                    else:
-                        a_z = z[0] if cur == 0 else z[cur]
-                        r = abs((z[new] - a_z) / (z[new] + a_z))
-                        if cur != 0 and tid[cur] == tid[new] and r < fascia:
-                            r = fascia
-                    if de >= d_top and de >= 0.0:
-                        theta = math.acos(min(max(c_in, 0.0), 1.0))
-                        lobe = diffuse + (1.0 - diffuse) * math.exp(-(theta / sigma) ** 2)
-                        amp_e = r * lobe * wk[k] * trans * lin
-                        splat_pulse(echoes[i], de / dz - 0.5, amp_e, sigma_ax)
-                    trans *= 1.0 - r * r
-                    if new != 0:
-                        inside = True
-                    cur = new
-                frac = 0.0
-                if has_ff:
-                    frac = ff[k, i, j]
-                if frac == 0.0 and (dd >= dc or g <= 0.0):
-                    lin *= step_factor[cur]
+                label[k, i, j] = 0
+                att[k, i, j] = 0.0
+            continue
+        nh = count[k, i]
+        cur = 0
+        inside = False
+        trans = 1.0
+        lin = 1.0
+        h = 0
+        prev_ff = 0.0
+        for j in range(n):
+            dd = depth[j]
+            while h < nh:
+                dh = hd[k, i, h]
+                de = disp_from_world(dh, g, dc)
+                if de > dd:
+                    break
+                new = cur
+                c_in = 1.0
+                h2 = h
+                while h2 < nh and hd[k, i, h2] <= dh + 1e-4:
+                    lab = hl[k, i, h2]
+                    if he[k, i, h2]:
+                        new = lab
+                        c_in = hc[k, i, h2]
+                    elif lab == new:
+                        new = 0
+                        c_in = hc[k, i, h2]
+                    h2 += 1
+                if (new == 0 and cur != 0 and h2 < nh and he[k, i, h2]
+                        and hd[k, i, h2] - dh < merge):
+                    new = cur  # a sliver between two structures, not air
+                h = h2
+                if new == cur:
+                    continue
+                if new == 0 and inside:
+                    r = 1.0  # into air
                 else:
-                    a = alpha[cur] * (1.0 - frac) + alpha_w * frac
-                    step = dz * (1.0 - g / dc) if dd < dc else dz
-                    lin *= math.exp(-db_to_neper * 2.0 * a * f_mhz * step / 10.0)
-                amp_t = trans * lin
-                label[k, i, j] = cur
-                att[k, i, j] = amp_t
-                if has_ff and cur != 0 and abs(frac - prev_ff) > 0.02:
-                    r_f = abs((z[cur] - z_w) / (z[cur] + z_w))
-                    splat_pulse(echoes[i], j - 0.5, wk[k] * amp_t * abs(frac - prev_ff) * r_f,
-                                sigma_ax)
-                prev_ff = frac
+                    a_z = z[0] if cur == 0 else z[cur]
+                    r = abs((z[new] - a_z) / (z[new] + a_z))
+                    if cur != 0 and tid[cur] == tid[new] and r < fascia:
+                        r = fascia
+                if de >= d_top and de >= 0.0:
+                    theta = math.acos(min(max(c_in, 0.0), 1.0))
+                    lobe = diffuse + (1.0 - diffuse) * math.exp(-(theta / sigma) ** 2)
+                    amp_e = r * lobe * wk[k] * trans * lin
+                    splat_pulse(echoes[i], de / dz - 0.5, amp_e, sigma_ax)
+                trans *= 1.0 - r * r
+                if new != 0:
+                    inside = True
+                cur = new
+            frac = 0.0
+            if has_ff:
+                frac = ff[k, i, j]
+            if frac == 0.0 and (dd >= dc or g <= 0.0):
+                lin *= step_factor[cur]
+            else:
+                a = alpha[cur] * (1.0 - frac) + alpha_w * frac
+                step = dz * (1.0 - g / dc) if dd < dc else dz
+                lin *= math.exp(-db_to_neper * 2.0 * a * f_mhz * step / 10.0)
+            amp_t = trans * lin
+            label[k, i, j] = cur
+            att[k, i, j] = amp_t
+            if has_ff and cur != 0 and abs(frac - prev_ff) > 0.02:
+                r_f = abs((z[cur] - z_w) / (z[cur] + z_w))
+                splat_pulse(echoes[i], j - 0.5, wk[k] * amp_t * abs(frac - prev_ff) * r_f,
+                            sigma_ax)
+            prev_ff = frac

@@ -73,11 +73,11 @@ def convert(grey: np.ndarray, sc: ScanConversion) -> np.ndarray:
     return out
 
 
-@numba.njit(cache=True, parallel=True)
+@numba.njit(cache=True)
 def _remap(grey, line, sample, out):
     rows, cols = line.shape
     n_lines, n = grey.shape
-    for r in numba.prange(rows):
+    for r in range(rows):
         for c in range(cols):
             lf = line[r, c]
             if lf < 0.0:
