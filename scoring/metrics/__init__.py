@@ -9,6 +9,7 @@ METRIC_CLASSES: tuple[type[Metric], ...] = (
     accuracy.TipToTarget,
     accuracy.InsideTargetAtInjection,
     accuracy.IntraArticularFraction,
+    accuracy.TargetFraction,
     accuracy.InjectedVolume,
     attempts.SkinPunctures,
     attempts.NeedlePasses,

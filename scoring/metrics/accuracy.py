@@ -92,6 +92,34 @@ class IntraArticularFraction(Metric):
         return inside / total
 
 
+class TargetFraction(Metric):
+    """Share of the injected volume that went into the target's space: the joint for an
+    intra-articular target, the bursa for a bursal one."""
+
+    key = "target_fraction"
+    label = "Injectate delivered into the target space"
+    unit = "fraction"
+    step = "injection"
+    lower_is_better = False
+
+    def __init__(self, world):
+        super().__init__(world)
+        from simulator.injection import COMPARTMENT_OF_ROLE
+
+        self._compartment = COMPARTMENT_OF_ROLE[world.role(world.target_label)]
+        self._deposits = ()
+
+    def update(self, prev, state, action, events):
+        self._deposits = state.deposits
+
+    def value(self):
+        total = sum(d.volume_ml for d in self._deposits)
+        if total <= 0.0:
+            return 0.0
+        return sum(d.volume_ml for d in self._deposits
+                   if d.compartment == self._compartment) / total
+
+
 class InjectedVolume(Metric):
     key = "injected_ml"
     label = "Volume injected"
