@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from scoring.metrics.base import Metric
+from scoring.metrics.base import DepositMetric, Metric
 from simulator import events as ev
 
 
@@ -68,38 +68,25 @@ class InsideTargetAtInjection(Metric):
         return self._value
 
 
-class IntraArticularFraction(Metric):
+class IntraArticularFraction(DepositMetric):
     """Share of the injected volume that went into the joint."""
 
     key = "intra_articular_fraction"
     label = "Injectate delivered into the joint"
     unit = "fraction"
-    step = "injection"
     lower_is_better = False
 
-    def __init__(self, world):
-        super().__init__(world)
-        self._deposits = ()
-
-    def update(self, prev, state, action, events):
-        self._deposits = state.deposits
-
     def value(self):
-        total = sum(d.volume_ml for d in self._deposits)
-        if total <= 0.0:
-            return 0.0
-        inside = sum(d.volume_ml for d in self._deposits if d.compartment == "intra_articular")
-        return inside / total
+        return self.share(("intra_articular",))
 
 
-class TargetFraction(Metric):
+class TargetFraction(DepositMetric):
     """Share of the injected volume that went into the target's space: the joint for an
     intra-articular target, the bursa for a bursal one."""
 
     key = "target_fraction"
     label = "Injectate delivered into the target space"
     unit = "fraction"
-    step = "injection"
     lower_is_better = False
 
     def __init__(self, world):
@@ -107,32 +94,16 @@ class TargetFraction(Metric):
         from simulator.injection import COMPARTMENT_OF_ROLE
 
         self._compartment = COMPARTMENT_OF_ROLE[world.role(world.target_label)]
-        self._deposits = ()
-
-    def update(self, prev, state, action, events):
-        self._deposits = state.deposits
 
     def value(self):
-        total = sum(d.volume_ml for d in self._deposits)
-        if total <= 0.0:
-            return 0.0
-        return sum(d.volume_ml for d in self._deposits
-                   if d.compartment == self._compartment) / total
+        return self.share((self._compartment,))
 
 
-class InjectedVolume(Metric):
+class InjectedVolume(DepositMetric):
     key = "injected_ml"
     label = "Volume injected"
     unit = "mL"
-    step = "injection"
     lower_is_better = False
 
-    def __init__(self, world):
-        super().__init__(world)
-        self._deposits = ()
-
-    def update(self, prev, state, action, events):
-        self._deposits = state.deposits
-
     def value(self):
-        return float(sum(d.volume_ml for d in self._deposits))
+        return self.volume()

@@ -58,5 +58,27 @@ class Metric(ABC):
         return {}
 
 
+class DepositMetric(Metric):
+    """Base for metrics about where the injectate went (reads the state's deposits)."""
+
+    step = "injection"
+
+    def __init__(self, world: World):
+        super().__init__(world)
+        self._deposits = ()
+
+    def update(self, prev, state, action, events) -> None:
+        self._deposits = state.deposits
+
+    def volume(self, compartments=None) -> float:
+        """mL deposited (in the given compartments, or anywhere)."""
+        return float(sum(d.volume_ml for d in self._deposits
+                         if compartments is None or d.compartment in compartments))
+
+    def share(self, compartments) -> float:
+        total = self.volume()
+        return self.volume(compartments) / total if total > 0.0 else 0.0
+
+
 def count_events(events, kind: str) -> int:
     return sum(1 for e in events if e.kind == kind)

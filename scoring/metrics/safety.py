@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from scoring.metrics.base import Metric
+from scoring.metrics.base import DepositMetric, Metric
 from simulator import events as ev
 
 PATH_SAMPLE_MM = 1.0
@@ -57,21 +57,12 @@ class HardFailContacts(Metric):
         return float(self._n)
 
 
-class _InjectedInto(Metric):
+class _InjectedInto(DepositMetric):
     compartments: tuple[str, ...] = ()
     unit = "mL"
-    step = "injection"
-
-    def __init__(self, world):
-        super().__init__(world)
-        self._deposits = ()
-
-    def update(self, prev, state, action, events):
-        self._deposits = state.deposits
 
     def value(self):
-        return float(sum(d.volume_ml for d in self._deposits
-                         if d.compartment in self.compartments))
+        return self.volume(self.compartments)
 
 
 class IntravascularInjection(_InjectedInto):
