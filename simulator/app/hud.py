@@ -168,6 +168,16 @@ class Hud:
             dist = float(np.linalg.norm(tip - w.target_point))
             row("Tip in", w.name(n.tip_label).replace("_", " "), (120, 200, 255))
             row("To target", f"{dist:5.1f} mm", (120, 200, 255))
+            if state.probe is not None:
+                from simulator.probe import probe_axes
+
+                _, elevation, _ = probe_axes(w, state.probe)
+                off_mm = float((tip - np.asarray(state.probe.contact_mm)) @ elevation)
+                off_deg = math.degrees(math.asin(np.clip(np.dot(n.direction, elevation),
+                                                         -1.0, 1.0)))
+                off_mm, off_deg = round(off_mm, 1) or 0.0, round(off_deg) or 0  # no "-0"
+                row("Tip off plane", f"{off_mm:+5.1f} mm ({off_deg:+d} deg)",
+                    (120, 200, 255) if abs(off_mm) < 2.0 else LEVEL_COLOURS["warn"])
         self._checklist(surf, state, r)
 
     def _checklist(self, surf, state, r: pygame.Rect) -> None:
