@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import sys
 import time
 from pathlib import Path
 
@@ -33,6 +34,7 @@ from simulator.session import Session
 from simulator.viz.scene3d import View, default_camera
 from simulator.viz.worker import SceneWorker
 
+SWITCH_INTERVAL_S = 0.001
 MAX_FRAME_S = 0.1        # a longer stall slows the simulation rather than jumping it
 ORBIT_DEG_PER_PX = 0.4
 MENU = ("pause", "restart", "end_attempt", "quit", "help", "screenshot")
@@ -64,6 +66,9 @@ class App:
         # Mesa's software GL (llvmpipe) would take every core for the 3D view; one thread
         # leaves the other for the simulation and the imaging renderer (no effect on GPUs).
         os.environ.setdefault("LP_NUM_THREADS", "1")
+        # three threads share the GIL (window, imaging, 3D): hand it over more often so
+        # none waits long for its short Python steps between native work
+        sys.setswitchinterval(SWITCH_INTERVAL_S)
         pygame.display.init()
         pygame.font.init()
         pygame.joystick.init()
