@@ -145,12 +145,32 @@ class Scene3D:
                                    smooth_shading=True, name=f"anat:{s.name}")
                 actor.SetVisibility(False)
                 self._overlay_actors.append(actor)
+        if self.allow_overlays:
+            self._add_entry_zone()
         self._add_probe()
         self._add_needle()
         self._add_carm()
         centre = np.asarray(w.target_point, float)
         self.centre = centre
         p.camera.focal_point = tuple(centre)
+
+    def _add_entry_zone(self) -> None:
+        """Where the scenario lets the needle enter: a ring on the skin (learning mode)."""
+        import pyvista as pv
+
+        w = self.world
+        centre = np.asarray(w.entry_centre, float)
+        outward = unit(centre - np.asarray(w.target_point, float))
+        hit = w.skin_near(centre, outward)
+        if hit is None:
+            return
+        ring = pv.Disc(center=hit.point + hit.normal * 1.5, inner=w.scenario.entry_zone.radius_mm
+                       - 2.5, outer=w.scenario.entry_zone.radius_mm, normal=hit.normal,
+                       c_res=96)
+        actor = self.plotter.add_mesh(ring, color=(0.3, 0.9, 0.5), opacity=0.8,
+                                      name="entry_zone")
+        actor.SetVisibility(False)
+        self._overlay_actors.append(actor)
 
     def _add_probe(self) -> None:
         import pyvista as pv
