@@ -97,6 +97,11 @@ class CArmSpec(_Model):
                                description="Width of the square flat-panel detector, mm.")
     pulse_rate_hz: float = Field(7.5, gt=0.0, le=30.0, description="Pulse rate of "
                                  "continuous (pulsed) fluoroscopy.")
+    image_px: int = Field(512, ge=128, le=1024, description="Image size in pixels (square); "
+                          "the low-dose mode halves it.")
+    intensifier_mm: float | None = Field(None, ge=100.0, le=400.0, description="Diameter of "
+                                         "an image intensifier's circular field (e.g. 230 for "
+                                         "a 9-inch intensifier); omit for a square flat panel.")
 
 
 class Placement(_Model):
@@ -122,6 +127,9 @@ class ProbeStart(Placement):
 
 
 class CArmStart(Placement):
+    field_mm: float | None = Field(None, ge=40.0, le=450.0, description="Starting collimated "
+                                   "field width at the detector, mm (default 220 mm, about "
+                                   "100 cm2 at the reference point).")
     orbital_deg: float = Field(0.0, ge=-90.0, le=90.0, description="Orbital (LAO/RAO) angle; "
                                "0 = AP, positive = toward the injected side (ipsilateral "
                                "oblique).")

@@ -4,9 +4,10 @@ Each deposit floods outward from the needle tip through the tissue it was inject
 order of geodesic distance, until the flooded volume equals the volume injected
 (clinical.md s.1-2, fluoroscopy.md s.3 patterns):
 
-- intra-articular: through the joint cavity (recesses, the synovial layer round head and
-  neck), so contrast flows away from the tip and outlines the joint; beyond the cavity's
-  capacity it pushes into the capsule (distension);
+- intra-articular: contrast flows away from the tip through the whole connected joint cavity
+  (recesses, the synovial layer round head and neck), so even a small volume outlines the
+  joint, thinly (volume / cavity volume) and fully near the tip; beyond the cavity's capacity
+  it pushes into the capsule (distension);
 - soft tissue: a blob stretched along the muscle's long axis and drawn along fascial planes
   (interfaces with other structures), so contrast forms linear streaks;
 - tendon, capsule wall, nerve: a tight blob confined to that structure (high pressure);
@@ -33,6 +34,7 @@ from simulator.world import World
 
 SPREAD_MM = 1.0
 HALF_BOX_MM = 40.0
+JOINT_HALF_BOX_MM = 60.0         # a joint cavity reaches further from the tip than a blob
 WASHOUT_S = 2.0
 VESSEL_SPREAD_FACTOR = 3.0       # blood flow carries contrast further than its own volume
 INTERFACE_COST = 0.45            # spreading along a fascial plane is easier
@@ -88,16 +90,23 @@ def _field(world: World, deposits: tuple[Deposit, ...], washout_ds: tuple[int, .
                              deposit.structure)
         if order is None:
             continue
-        grid, flat_sorted = order
+        grid, flat_sorted, n_cavity = order
         voxel_ml = grid.spacing_mm ** 3 / 1000.0
         volume = deposit.volume_ml * (VESSEL_SPREAD_FACTOR
                                       if deposit.compartment == "intravascular" else 1.0)
         n = min(len(flat_sorted), max(1, int(round(volume / voxel_ml))))
+        fraction = np.ones(n, np.float32)
+        flat = flat_sorted[:n]
+        if n_cavity and n < n_cavity:
+            # a joint: thinly through the whole connected cavity, fully near the tip
+            flat = flat_sorted[:n_cavity]
+            fraction = np.full(n_cavity, volume / (n_cavity * voxel_ml), np.float32)
+            fraction[:n] = 1.0
         syringe = world.scenario.syringes[deposit.syringe]
         iodine = CONTRAST_MG_ML if syringe.contents == "contrast" else 0.0
         if deposit.compartment == "intravascular":
             iodine *= math.exp(-ds / 10.0 / WASHOUT_S) / VESSEL_SPREAD_FACTOR
-        parts.append((grid, flat_sorted[:n], deposit.compartment != "intravascular", iodine))
+        parts.append((grid, flat, fraction, deposit.compartment != "intravascular", iodine))
     if not parts:
         return None
     lo = np.min([p[0].origin_mm for p in parts], axis=0)
@@ -105,23 +114,28 @@ def _field(world: World, deposits: tuple[Deposit, ...], washout_ds: tuple[int, .
     grid = Grid.covering(lo, hi, SPREAD_MM)
     fluid = np.zeros(grid.shape, np.float32)
     iodine = np.zeros(grid.shape, np.float32)
-    for sub, flat, is_fluid, mg in parts:
+    for sub, flat, fraction, is_fluid, mg in parts:
         idx = np.stack(np.unravel_index(flat, sub.shape), 1)
         offset = np.round((np.asarray(sub.origin_mm) - grid.origin_mm) / SPREAD_MM).astype(int)
         i, j, k = (idx + offset).T
         if is_fluid:
-            fluid[i, j, k] = 1.0
+            fluid[i, j, k] = np.maximum(fluid[i, j, k], fraction)
         if mg:
-            iodine[i, j, k] = np.maximum(iodine[i, j, k], mg)
+            iodine[i, j, k] = np.maximum(iodine[i, j, k], mg * fraction)
     return InjectateField(grid, fluid, iodine)
 
 
 @lru_cache(maxsize=64)
 def _flood_order(world: World, position_mm, compartment: str, structure: int):
-    """Voxels the deposit fills, nearest (geodesic) first: ``(grid, flat indices)``."""
+    """Voxels the deposit fills in order: ``(grid, flat indices, cavity voxel count)``.
+
+    For a joint the connected cavity comes first (nearest first), then the capsule it can
+    distend into; elsewhere the order is plain geodesic distance and the count is 0.
+    """
     anatomy = world.anatomy
     centre = np.asarray(position_mm, float)
-    grid = Grid.covering(centre - HALF_BOX_MM, centre + HALF_BOX_MM, SPREAD_MM)
+    half = JOINT_HALF_BOX_MM if compartment == "intra_articular" else HALF_BOX_MM
+    grid = Grid.covering(centre - half, centre + half, SPREAD_MM)
     axes = [grid.origin_mm[a] + (np.arange(grid.shape[a]) + 0.5) * SPREAD_MM for a in range(3)]
     pts = np.stack(np.meshgrid(*axes, indexing="ij"), -1).reshape(-1, 3)
     labels = anatomy.volume_labels_at(pts).reshape(grid.shape)
@@ -144,7 +158,10 @@ def _flood_order(world: World, position_mm, compartment: str, structure: int):
     dist = _dijkstra(cost.astype(np.float64), seed, stretch.astype(np.float64))
     finite = np.flatnonzero(np.isfinite(dist.ravel()))
     order = finite[np.argsort(dist.ravel()[finite], kind="stable")]
-    return grid, order
+    if compartment != "intra_articular":
+        return grid, order, 0
+    in_cavity = cavity.ravel()[order]
+    return grid, np.concatenate([order[in_cavity], order[~in_cavity]]), int(in_cavity.sum())
 
 
 def _touches_other(labels, structure) -> np.ndarray:

@@ -98,6 +98,8 @@ class CArm:
         Collimated field width at the detector.
     beam_on : bool
         Pedal held: pulsed fluoroscopy running.
+    pulse_clock_s : float
+        Time since the pedal was pressed; a pulse fires at 0, 1/rate, 2/rate, ...
     low_dose : bool
         256-pixel low-dose mode.
     """
@@ -108,6 +110,7 @@ class CArm:
     field_mm: float
     beam_on: bool = False
     low_dose: bool = False
+    pulse_clock_s: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)

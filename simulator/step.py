@@ -44,9 +44,10 @@ def initial_state(world: World) -> SimState:
     carm = None
     if sc.uses_fluoroscopy:
         start = sc.carm_start
+        field = start.field_mm or min(carm_model.DEFAULT_FIELD_MM, sc.carm.detector_mm)
         carm = CArm(math.radians(start.orbital_deg), math.radians(start.cranial_deg),
                     vec(world.landmark(start.landmark, start.offset_mm)),
-                    carm_model.DEFAULT_FIELD_MM)
+                    min(field, sc.carm.detector_mm))
     return SimState(tick=0, needle=Needle(), probe=probe, carm=carm,
                     injected_ml=(0.0,) * len(sc.syringes))
 
@@ -279,12 +280,15 @@ def _fluoro(world: World, state: SimState, action: Action, dt: float, out: list)
     if action.beam_on:
         if not c.beam_on:
             out.append(Event(ev.FLUORO_ON, {"thickness_mm": round(thickness, 1)}))
-        before = dose.fluoro_time_s * spec.pulse_rate_hz
+        # pulses fire at 0, 1/rate, 2/rate ... after the pedal goes down, so even a one-tick
+        # tap exposes one frame
+        clock = c.pulse_clock_s if c.beam_on else 0.0
+        before = clock * spec.pulse_rate_hz
         pulses = math.ceil(before + dt * spec.pulse_rate_hz - 1e-9) - math.ceil(before - 1e-9)
         dose = replace(dose, fluoro_time_s=dose.fluoro_time_s + dt, frames=dose.frames + pulses)
         if pulses:
             dose, _, _ = carm_model.expose(dose, spec, c, thickness, pulses, state.tick)
-        c = replace(c, beam_on=True)
+        c = replace(c, beam_on=True, pulse_clock_s=clock + dt)
     elif c.beam_on:
         out.append(Event(ev.FLUORO_OFF, {"fluoro_time_s": round(dose.fluoro_time_s, 3),
                                          "kerma_mgy": round(dose.kerma_mgy, 4),

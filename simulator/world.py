@@ -17,7 +17,7 @@ from simulator.scenario import Scenario
 from simulator.tissues import Tissue
 
 DANGER_ROLES = (Role.artery, Role.vein, Role.nerve)
-_CREASE_COS = 0.94  # ~20 degrees
+CREASE_COS = 0.87  # a face whose corner normals differ from it by > 30 deg sits on a crease
 
 
 @dataclass(frozen=True, eq=False)
@@ -53,7 +53,8 @@ class World:
     target_point: np.ndarray
     target_tolerance_mm: float
     entry_centre: np.ndarray
-    vertex_normals: np.ndarray
+    vertex_normals: tuple
+    creases: tuple
     tri_offset: np.ndarray
 
     @property
@@ -105,11 +106,11 @@ class World:
             return self.anatomy.triangles.normal[tri].copy()
         w1 = (d11 * d20 - d01 * d21) / den
         w2 = (d00 * d21 - d01 * d20) / den
+        if self.creases[owner][tri - self.tri_offset[owner]]:
+            # next to a sharp edge (a box corner) interpolation would tilt a flat face
+            return self.anatomy.triangles.normal[tri].copy()
         vn = self.vertex_normals[owner]
-        smooth = unit((1 - w1 - w2) * vn[face[0]] + w1 * vn[face[1]] + w2 * vn[face[2]])
-        flat = self.anatomy.triangles.normal[tri]
-        # across a sharp crease (a box edge) interpolation would tilt flat faces: keep flat
-        return smooth if smooth @ flat > _CREASE_COS else flat.copy()
+        return unit((1 - w1 - w2) * vn[face[0]] + w1 * vn[face[1]] + w2 * vn[face[2]])
 
 
 def make_world(scenario: Scenario, anatomy: Anatomy, patient: PatientParams | None = None,
@@ -129,13 +130,24 @@ def make_world(scenario: Scenario, anatomy: Anatomy, patient: PatientParams | No
     side_sign = 1.0 if patient.side == "right" else -1.0
     offsets = np.cumsum([0] + [len(s.faces) for s in structures])[:-1]
     vertex_normals = tuple(_vertex_normals(s.vertices, s.faces) for s in structures)
+    creases = tuple(crease_faces(s.vertices, s.faces, vn)
+                    for s, vn in zip(structures, vertex_normals, strict=True))
     world = World(scenario, anatomy, patient, seed, side_sign, role_of, tissue_of, danger,
                   anatomy.structure(target.structure).index,
                   anatomy.landmarks[target.landmark].copy(), target.tolerance_mm,
-                  np.zeros(3), vertex_normals, offsets)
+                  np.zeros(3), vertex_normals, creases, offsets)
     zone = scenario.entry_zone
     object.__setattr__(world, "entry_centre", world.landmark(zone.landmark, zone.offset_mm))
     return world
+
+
+def crease_faces(vertices, faces, vertex_normals) -> np.ndarray:
+    """``(m,) bool``: faces with a corner normal more than ~30 deg off the face's own normal,
+    which must be shaded flat (sharp edges of boxes, cut ends)."""
+    fn = np.cross(vertices[faces[:, 1]] - vertices[faces[:, 0]],
+                  vertices[faces[:, 2]] - vertices[faces[:, 0]])
+    fn /= np.maximum(np.linalg.norm(fn, axis=1, keepdims=True), 1e-300)
+    return np.einsum("fkc,fc->fk", vertex_normals[faces], fn).min(1) < CREASE_COS
 
 
 def _vertex_normals(vertices, faces) -> np.ndarray:

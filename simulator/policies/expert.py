@@ -78,7 +78,7 @@ class ExpertPolicy(ScriptPolicy):
         w, rng = self.world, self.rng
         from simulator.carm import geometry
 
-        yield Action(shot=True)  # localising AP image
+        yield from self.wait(1.0, Action(beam_on=True))  # localise the joint, then collimate
         yield from self.wait(rng.uniform(2.0, 4.0))
         beam = geometry(w, self.state.carm, w.scenario.carm).beam
         plan = plan_path(w, along=-beam, max_off_axis_deg=FLUORO_OFF_AXIS_DEG,
@@ -93,7 +93,7 @@ class ExpertPolicy(ScriptPolicy):
         yield Action(shot=True)  # bull's-eye check: the hub over the target
         yield from self.wait(2.0)
         result = yield from self.advance_along(plan, rng.uniform(2.5, 4.0),
-                                               beam_every_mm=20.0, beam_s=0.6)
+                                               beam_every_mm=15.0, beam_s=1.0)
         if result == "target":
             yield from self._settle_on_target()
         yield Action(shot=True)

@@ -56,7 +56,8 @@ def plan_path(world: World, *, angle_to_skin_deg: tuple[float, float] = (25.0, 5
         If given, only directions within ``max_off_axis_deg`` of it (into the body) are
         considered, nearest first (used for fluoroscopy: parallel to the beam).
     margin_mm : float
-        Clearance from danger structures that counts as fully safe.
+        Clearance from danger structures to keep; paths below half of it are refused, and
+        beyond it clearance matters little next to the approach the entry zone asks for.
     """
     target = world.target_point if target is None else np.asarray(target, float)
     outward = unit(world.entry_centre - target)
@@ -79,20 +80,24 @@ def plan_path(world: World, *, angle_to_skin_deg: tuple[float, float] = (25.0, 5
     def preference(p: Plan) -> float:
         off_band = max(0.0, lo - p.angle_to_skin_deg, p.angle_to_skin_deg - hi)
         off_axis = math.degrees(math.acos(np.clip(p.direction @ axis, -1.0, 1.0)))
-        return off_band * 0.3 + p.length_mm * 0.02 + (off_axis * 0.5 if along is not None else 0)
+        # the entry zone states the educator's approach: stay near its axis
+        return off_band * 0.3 + p.length_mm * 0.02 + off_axis * (0.5 if along is not None
+                                                                 else 0.15)
 
     # screen every candidate on a voxel distance map, then measure the best few exactly
     field = danger_distance_field(world)
     approx = {id(p): _approx_clearance(field, p) for p in feasible}
 
     def screened(p: Plan) -> float:
-        return 3.0 * min(approx[id(p)], 2 * margin_mm) - preference(p)
+        return 3.0 * min(approx[id(p)], margin_mm) - preference(p)
 
     feasible.sort(key=screened, reverse=True)
     best, best_score = None, -math.inf
     for p in feasible[:top_k]:
         clearance = _clearance(world, p)
-        score = 3.0 * min(clearance, 2 * margin_mm) - preference(p)
+        # safety is a margin to keep, not a quantity to maximise beyond it
+        score = 3.0 * min(clearance, margin_mm) + 0.3 * min(clearance, 3 * margin_mm) - (
+            preference(p))
         if clearance < margin_mm / 2:
             score -= 100.0
         if score > best_score:

@@ -232,6 +232,9 @@ def _freeze(*arrays) -> None:
         a.setflags(write=False)
 
 
+ANISOTROPY_FLOOR = 10 ** (-30 / 20)
+
+
 def _amplitudes(table, geom: ScanGeometry, wfp: np.ndarray) -> np.ndarray:
     """Scatter amplitude per label and line ``(n_labels, n_lines)``: tissue amplitude,
     normalised for its scatterer density, times fibre anisotropy along each line."""
@@ -240,6 +243,8 @@ def _amplitudes(table, geom: ScanGeometry, wfp: np.ndarray) -> np.ndarray:
     u_world = geom.line_directions() @ wfp[:3, :3].T          # (n_lines, 3)
     cos_f = np.abs(table.fibre @ u_world.T)                    # (n_labels, n_lines)
     aniso = np.power(np.clip(1.0 - cos_f ** 2, 0.0, 1.0), table.anisotropy[:, None] / 2.0)
+    # fibrillar tissue never goes fully dark: tendon's peak-to-nadir is ~36 dB (Hoffmeister)
+    aniso = np.maximum(aniso, np.where(table.anisotropy[:, None] > 0, ANISOTROPY_FLOOR, 0.0))
     return base[:, None] * aniso
 
 

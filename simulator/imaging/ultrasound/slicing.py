@@ -23,7 +23,6 @@ from simulator.world import World
 
 MAX_HITS = 96          # crossings kept per (sub-surface, line)
 ABOVE_FACE_MM = 25.0   # crossings this far above the face still count (skin entry, contact)
-CREASE_COS = 0.87      # smooth normals are used unless they differ from the face by > 30 deg
 
 
 @dataclass(frozen=True, eq=False)
@@ -60,10 +59,7 @@ def mesh_arrays(world: World) -> MeshArrays:
     v = np.ascontiguousarray(np.concatenate(vs), np.float64)
     vn = np.ascontiguousarray(np.concatenate(ns), np.float64)
     f = np.ascontiguousarray(np.concatenate(fs), np.int64)
-    fn = np.cross(v[f[:, 1]] - v[f[:, 0]], v[f[:, 2]] - v[f[:, 0]])
-    fn /= np.maximum(np.linalg.norm(fn, axis=1, keepdims=True), 1e-300)
-    crease = np.einsum("fkc,fc->fk", vn[f], fn).min(1) < CREASE_COS
-    return MeshArrays(v, vn, f, np.concatenate(ls), crease)
+    return MeshArrays(v, vn, f, np.concatenate(ls), np.concatenate(world.creases))
 
 
 @dataclass(frozen=True, eq=False)
