@@ -151,3 +151,15 @@ def test_calibration_against_clinical_anchors():
     kap_rate = carm_model.kerma_rate_mgy_s(spec, start, 220.0) * carm_model.field_area_cm2(
         spec, start)
     assert 8.0 <= kap_rate <= 16.0
+
+
+def test_each_pedal_tap_fires_a_pulse(block):
+    """Short taps each expose a frame (pulses are timed from the press, not a global clock)."""
+    world, thickness = block, 80.0
+    state = initial_state(world)
+    for _ in range(5):
+        state, _ = run(world, state, Action(beam_on=True), 1)
+        state, _ = run(world, state, Action(), 3)
+    assert state.dose.frames == 5
+    assert state.dose.fluoro_time_s == pytest.approx(5 * world.dt_s)
+    assert state.dose.kerma_mgy == pytest.approx(5 * per_pulse(thickness), rel=1e-9)
