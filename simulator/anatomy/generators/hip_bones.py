@@ -60,25 +60,45 @@ _METAPHYSIS_MM = np.array([
 ])
 
 
+def femur_axes(f: HipFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Unit vectors ``(3,)`` of the proximal femur: up the shaft, lateral and anterior in the
+    femur's own (internally rotated) pose."""
+    beta = np.radians(f.params.shaft_adduction_deg)
+    down = f.shaft_dir
+    lateral = f.femur_from_local @ np.array([np.cos(beta), 0.0, -np.sin(beta)])
+    anterior = np.cross(down, lateral)
+    anterior *= np.sign(anterior[1])
+    return -down, lateral, anterior
+
+
+def trochanter_spheres(f: HipFrame) -> list[tuple[np.ndarray, float]]:
+    """Centres and radii (mm) of the spheres whose smoothed hull is the greater trochanter:
+    the tip, the main body (its lateral surface is the lateral facet), the anterior and the
+    posterosuperior parts."""
+    sc = f.params.bone_scale
+    up, lateral, anterior = femur_axes(f)
+
+    def at(along_up, along_lat, along_ant):
+        return f.shaft_point + sc * (along_up * up + along_lat * lateral + along_ant * anterior)
+
+    return [(at(34, 6, -6), 8.0 * sc), (at(12, 8, -3), 15.0 * sc), (at(16, 6, 8), 10.0 * sc),
+            (at(24, 2, -10), 9.0 * sc)]
+
+
 def femur(f: HipFrame, z_bottom_mm: float) -> Bone:
     """Femur down past ``z_bottom_mm``: head, neck, trochanters, metaphysis and shaft."""
     p = f.params
     sc = p.bone_scale
     R = f.head_radius
-    down = f.shaft_dir
-    up = -down
-    beta = np.radians(p.shaft_adduction_deg)
-    lateral = f.femur_from_local @ np.array([np.cos(beta), 0.0, -np.sin(beta)])
-    anterior = np.cross(down, lateral)
-    anterior *= np.sign(anterior[1])
+    up, lateral, anterior = femur_axes(f)
+    down = -up
     ax = f.shaft_point
     s_base = -f.neck_base_distance
 
     def at(along_up, along_lat, along_ant):
         return ax + sc * (along_up * up + along_lat * lateral + along_ant * anterior)
 
-    gt_spheres = [(at(34, 6, -6), 8.0), (at(12, 8, -3), 15.0), (at(16, 6, 8), 10.0),
-                  (at(24, 2, -10), 9.0)]
+    gt_spheres = trochanter_spheres(f)
     lt_center, lt_base = at(-36, -16, -9), at(-28, 0, 0)
     length = (ax[2] - z_bottom_mm) / abs(down[2]) + 10.0
     table = _METAPHYSIS_MM[_METAPHYSIS_MM[:, 0] * sc < length + 60.0]
@@ -102,7 +122,7 @@ def femur(f: HipFrame, z_bottom_mm: float) -> Bone:
 
     def pieces(shrink_head, shrink, shaft_cortex, coarsen=1.0):
         edge = FINE_MM * coarsen
-        gt_pts = np.concatenate([pr.sphere_points(c, r * sc - shrink, 90) for c, r in gt_spheres])
+        gt_pts = np.concatenate([pr.sphere_points(c, r - shrink, 90) for c, r in gt_spheres])
         trochanter = pr.smooth_hull(gt_pts, COARSE_MM * coarsen, "greater trochanter")
         lt_pts = np.concatenate([pr.sphere_points(lt_center, 7.0 * sc - shrink),
                                  pr.sphere_points(lt_base, 10.0 * sc - shrink)])
@@ -118,8 +138,9 @@ def femur(f: HipFrame, z_bottom_mm: float) -> Bone:
         "greater_trochanter_tip": pr.surface_point(outer, gt_spheres[0][0], up),
         "lesser_trochanter": pr.surface_point(outer, lt_center, lt_center - lt_base),
         # attachment helpers for muscles (not landmarks)
-        "gt_lateral": gt_spheres[1][0] + gt_spheres[1][1] * sc * lateral,
-        "gt_front": gt_spheres[2][0] + gt_spheres[2][1] * sc * anterior,
+        "gt_lateral": gt_spheres[1][0] + gt_spheres[1][1] * lateral,
+        "gt_front": gt_spheres[2][0] + gt_spheres[2][1] * anterior,
+        "gt_centre": gt_spheres[1][0],
         "lt_center": lt_center,
     }
     return Bone(outer, marrow, points)
