@@ -58,10 +58,11 @@ def pretty_key(code: int) -> str:
 
 def pretty_pad(p) -> str:
     text = PAD_PRETTY[p.control]
+    # sticks: the two directions in the row's order (the "minus" way, then the "plus" way)
     if p.control in ("left_x", "right_x"):
-        text = text[:-2] + " left / right"
-    elif p.control in ("left_y", "right_y"):
-        text = text[:-2] + " up / down"
+        text = text[:-2] + (" left / right" if p.sign > 0 else " right / left")
+    elif p.control in ("left_y", "right_y"):  # y is +1 pushed down
+        text = text[:-2] + (" up / down" if p.sign > 0 else " down / up")
     return f"{PAD_PRETTY[p.modifier]} + {text}" if p.modifier else text
 
 
