@@ -12,5 +12,6 @@ setup(
     packages=find_packages(include=["simulator", "simulator.*", "scoring", "scoring.*"])
     + list(DATA),
     package_dir=DATA,
-    package_data={name: ["*", "**/*"] for name in DATA},
+    package_data={**{name: ["*", "**/*"] for name in DATA},
+                  "simulator.app": ["*.yaml", "*.md"]},
 )
