@@ -295,7 +295,8 @@ class Scene3D:
                 self._actors["tip"].GetProperty().SetColor(color)
         if s.carm is not None:
             g = carm_model.geometry(w, s.carm, w.scenario.carm)
-            m = frame(g.source_mm, g.detector_u, g.detector_v, g.beam)
+            # (u, v, beam) is left-handed (image rows run to the feet): flip v for a rotation
+            m = frame(g.source_mm, g.detector_u, -g.detector_v, g.beam)
             self._beam(min(s.carm.field_mm, w.scenario.carm.detector_mm))
             for name in ("carm_source", "carm_detector", "carm_arc", "carm_beam"):
                 self._place(name, m)
