@@ -23,12 +23,14 @@ NAMES = {
     "joint_capsule", "anterior_recess", "synovial_cavity", "femoral_head_cartilage",
     "acetabular_cartilage", "labrum", "femur", "femur_marrow", "pelvis", "pelvis_marrow",
     "femoral_artery", "femoral_vein", "femoral_nerve", "lateral_femoral_cutaneous_nerve",
-    "lateral_circumflex_femoral_artery",
+    "lateral_circumflex_femoral_artery", "iliotibial_band", "gluteus_medius_tendon",
+    "trochanteric_bursa",
 }
 LANDMARKS = {
     "femoral_head_center", "femoral_neck_base", "target_anterior_recess",
     "target_lateral_head_neck", "greater_trochanter_tip", "lesser_trochanter", "asis", "aiis",
     "pubic_tubercle", "femoral_artery_at_head", "femoral_nerve_at_head", "lfcn_at_asis",
+    "target_trochanteric_bursa", "lateral_skin_over_trochanter",
 }
 # Each patient varies what its tests need and nothing they measure against each other, so
 # six builds cover everything (fat and cartilage, effusion and cartilage are independent).
@@ -121,11 +123,16 @@ def test_names_landmarks_and_manifest(hip):
     assert set(hip.by_name) == NAMES
     assert LANDMARKS <= set(hip.mark)
     manifest = hip.model.manifest()
-    assert manifest.generator == {"name": "hip", "version": 1, "patient": PatientParams().key(),
+    assert manifest.generator == {"name": "hip", "version": 2, "patient": PatientParams().key(),
                                   "seed": 0}
     assert manifest.structure("anterior_recess").role == "joint_cavity"
     assert manifest.structure("femoral_artery").tissue == "arterial_blood"
-    for name in ("iliofemoral_ligament", "joint_capsule"):
+    assert manifest.structure("trochanteric_bursa").role == "bursa"
+    assert manifest.structure("trochanteric_bursa").tissue == "bursa"
+    for name in ("iliotibial_band", "gluteus_medius_tendon"):
+        assert manifest.structure(name).role == "tendon"
+    for name in ("iliofemoral_ligament", "joint_capsule", "iliotibial_band",
+                 "gluteus_medius_tendon"):
         fibre = np.asarray(manifest.structure(name).fibre_direction)
         assert abs(np.linalg.norm(fibre) - 1.0) < 1e-9
     assert len({s.priority for s in manifest.structures}) == len(NAMES)
@@ -172,7 +179,7 @@ def test_structures_are_disjoint_and_tile_the_body(models, key):
 
 def test_triangle_budget(hip):
     total = sum(len(s.faces) for s in hip.model.structures)
-    assert 100_000 <= total <= 220_000
+    assert 100_000 <= total <= 240_000
 
 
 # -- bones and cartilage -----------------------------------------------------------------------
@@ -312,10 +319,12 @@ def test_bones_lie_inside_the_muscle_envelope(models):
 
 # -- soft tissue ----------------------------------------------------------------------------------
 
-def _fat(m: Model) -> tuple[float, float]:
+def _fat(m: Model) -> tuple[float, float, float]:
+    """Subcutaneous fat in front of, lateral to and behind the head centre."""
     centre = m.mark["femoral_head_center"]
     return (m.thickness("subcutaneous_fat", centre, [0.0, 1.0, 0.0]),
-            m.thickness("subcutaneous_fat", centre, _lateral(m)))
+            m.thickness("subcutaneous_fat", centre, _lateral(m)),
+            m.thickness("subcutaneous_fat", centre, [0.0, -1.0, 0.0]))
 
 
 def test_fat_follows_bmi_and_sex(models):
@@ -323,10 +332,13 @@ def test_fat_follows_bmi_and_sex(models):
     assert anterior["bmi22_kl2"] < anterior["default"] < anterior["bmi40"]
     assert 8.0 < anterior["default"] < 16.0  # derived median 10-11 mm, IQR 6-20
     assert anterior["bmi40"] > anterior["bmi22_kl2"] + 10.0
+    # the buttock keeps the CT lateral/anterior ratio (2.68 F, 1.97 M); the side is set by
+    # the soft-tissue depth over the trochanter (tested below)
     for key, lo, hi in (("default", 2.2, 3.1), ("bmi40", 2.2, 3.1), ("male", 1.6, 2.4)):
-        front, side = _fat(models[key])
+        front, side, back = _fat(models[key])
         assert front == pytest.approx(models[key].params.fat_anterior_mm, rel=0.2)
-        assert lo < side / front < hi, key
+        assert side == pytest.approx(models[key].params.fat_lateral_mm, rel=0.15)
+        assert lo < back / front < hi, key
 
 
 def test_skin_and_depth_to_joint(models):
@@ -444,6 +456,130 @@ def test_lfcn_medial_to_asis_under_the_fat(hip):
     assert 10.0 < hip.mark["asis"][0] - point[0] < 30.0
     depth_to_fat = hip.hits("subcutaneous_fat", point, [0.0, 1.0, 0.0])[0]
     assert depth_to_fat < 5.0
+
+
+# -- greater trochanter: gluteus medius tendon, trochanteric bursa, iliotibial band ------------
+
+def _facet_ray(m: Model):
+    """From inside the trochanter out through the bursa target toward the lateral skin."""
+    target = m.mark["target_trochanteric_bursa"]
+    out = m.mark["lateral_skin_over_trochanter"] - target
+    out /= np.linalg.norm(out)
+    return target - 15.0 * out, out
+
+
+def _over_facet(m: Model) -> dict[str, np.ndarray]:
+    """Crossings of each layer along the facet ray (the femur: its outer surface only)."""
+    origin, out = _facet_ray(m)
+    layers = {n: m.hits(n, origin, out)[:2] for n in (
+        "gluteus_medius_tendon", "trochanteric_bursa", "iliotibial_band", "subcutaneous_fat")}
+    layers["femur"] = m.hits("femur", origin, out)[-1:]  # [0] is the marrow/cortex boundary
+    layers["skin"] = m.hits("skin", origin, out)[-1:]
+    return layers
+
+
+@pytest.mark.parametrize("key", ["default", "male", "left"])
+def test_bursa_lies_between_tendon_and_itb_on_the_lateral_facet(models, key):
+    m = models[key]
+    origin, out = _facet_ray(m)
+    assert out @ _lateral(m) > 0.9  # the probe sits on the lateral surface
+    at = _over_facet(m)
+    # bone, tendon, bursa, band and fat follow each other with no gap and nothing between
+    order = ["femur", "gluteus_medius_tendon", "trochanteric_bursa", "iliotibial_band",
+             "subcutaneous_fat"]
+    for deep, superficial in zip(order, order[1:], strict=False):
+        assert at[superficial][0] == pytest.approx(at[deep][-1], abs=0.05), (deep, superficial)
+    p = m.params
+    for name, expected in (("gluteus_medius_tendon", p.gmed_tendon_mm),
+                           ("trochanteric_bursa", p.bursa_mm), ("iliotibial_band", p.itb_mm)):
+        assert at[name][1] - at[name][0] == pytest.approx(expected, abs=0.25), name
+    assert m.contains("trochanteric_bursa", m.mark["target_trochanteric_bursa"])
+    # the facet is on the lateral face of the greater trochanter, below its tip
+    facet = origin + at["femur"][0] * out
+    head, tip = m.mark["femoral_head_center"], m.mark["greater_trochanter_tip"]
+    assert (facet - head) @ _lateral(m) > 50.0
+    assert 10.0 < tip[2] - facet[2] < 45.0
+    assert m.mark["lesser_trochanter"][2] < facet[2]
+
+
+def test_bursa_covers_the_bare_posterior_facet(hip):
+    """Turning from lateral toward posterior, the bursa stays on the trochanter and, past the
+    tendon's edge, lies straight on the bone."""
+    origin, out = _facet_ray(hip)
+    flat = np.array([out[0], out[1], 0.0]) / np.hypot(out[0], out[1])
+    for angle, on_bone in ((30, False), (65, True), (80, True), (95, True)):
+        a = np.radians(angle)
+        d = np.cos(a) * flat + np.sin(a) * np.array([0.0, -1.0, 0.0])
+        bone = hip.hits("femur", origin, d)[-1]
+        bursa = hip.hits("trochanteric_bursa", origin, d)[:2]
+        tendon = hip.hits("gluteus_medius_tendon", origin, d)
+        assert len(bursa) == 2 and 1.5 < bursa[1] - bursa[0] < 4.0, angle
+        if on_bone:
+            assert bursa[0] == pytest.approx(bone, abs=0.05), angle
+            assert len(tendon) == 0 or tendon[0] > bursa[1], angle
+        else:
+            assert tendon[0] == pytest.approx(bone, abs=0.05) and tendon[1] <= bursa[0] + 0.05
+
+
+def _trochanter_depth(m: Model) -> float:
+    at = _over_facet(m)
+    return float(at["skin"][0] - at["femur"][0])
+
+
+def test_soft_tissue_depth_over_the_trochanter_by_sex_and_bmi(models):
+    """Skin to lateral facet: women 30 mm (IQR 23-40), men 20 mm (17-30), weakly with BMI."""
+    depth = {k: _trochanter_depth(models[k]) for k in ("default", "male", "bmi22_kl2", "bmi40")}
+    for key, d in depth.items():
+        assert d == pytest.approx(models[key].params.trochanter_depth_mm, abs=0.6), key
+    assert 23.0 <= depth["default"] <= 40.0 and abs(depth["default"] - 30.0) < 3.5
+    assert 17.0 <= depth["male"] <= 30.0 and abs(depth["male"] - 20.0) < 2.5
+    assert depth["default"] - depth["male"] > 6.0
+    # mild growth with BMI: well under the anterior fat's, and BMI 22-40 stays near the IQR
+    per_bmi = (depth["bmi40"] - depth["bmi22_kl2"]) / 18.0
+    assert 0.4 < per_bmi < 1.0
+    assert 22.0 < depth["bmi22_kl2"] and depth["bmi40"] < 43.0
+    # the bursa (the target) lies the tendon and half the bursa above the bone
+    m = models["default"]
+    target_depth = float(np.linalg.norm(m.mark["lateral_skin_over_trochanter"]
+                                        - m.mark["target_trochanteric_bursa"]))
+    expected = depth["default"] - m.params.gmed_tendon_mm - 0.5 * m.params.bursa_mm
+    assert target_depth == pytest.approx(expected, abs=0.6)
+
+
+def test_gluteus_medius_tendon_runs_from_its_muscle_to_the_bone(hip):
+    tendon = hip.by_name["gluteus_medius_tendon"].vertices
+    for other in ("gluteus_medius", "femur"):
+        gap = cKDTree(hip.by_name[other].vertices).query(tendon)[0].min()
+        assert gap < 0.5, other  # they share a boundary
+    fibre = np.asarray(hip.model.manifest().structure("gluteus_medius_tendon").fibre_direction)
+    assert abs(fibre[2]) > 0.7  # the tendon runs down onto the facet
+    itb = np.asarray(hip.model.manifest().structure("iliotibial_band").fibre_direction)
+    assert abs(itb[2]) > 0.95  # along the thigh
+
+
+def test_iliotibial_band_runs_down_the_thigh_under_the_fat(hip):
+    z = np.array([0.0, 0.0, 1.0])
+    level = hip.mark["target_trochanteric_bursa"] - 80.0 * z
+    shaft = hip.section_centroids("femur", level, z)[0]
+    band = hip.section_centroids("iliotibial_band", level, z)
+    assert band and (band[0] - shaft) @ _lateral(hip) > 20.0
+    band_out = hip.hits("iliotibial_band", shaft, _lateral(hip))[1]
+    assert hip.hits("subcutaneous_fat", shaft, _lateral(hip))[0] == pytest.approx(band_out,
+                                                                                 abs=0.05)
+    assert 1.5 < hip.thickness("iliotibial_band", shaft, _lateral(hip)) < 3.5
+
+
+def test_trochanteric_layers_stay_off_the_anterior_approach(models):
+    """The anterior recess approach and the joint effusion leave the lateral layers alone."""
+    m = models["default"]
+    target = m.mark["target_anterior_recess"]
+    for name in ("gluteus_medius_tendon", "trochanteric_bursa", "iliotibial_band"):
+        assert len(m.hits(name, target, [0.0, 1.0, 0.0])) == 0, name
+        assert np.all(m.by_name[name].vertices[:, 0] > m.mark["femoral_head_center"][0])
+    # the bursa does not communicate with the joint: an effusion does not distend it
+    effusion = models["kl4_effusion"]
+    assert effusion.mesh["trochanteric_bursa"].volume == pytest.approx(
+        m.mesh["trochanteric_bursa"].volume, rel=1e-6)
 
 
 # -- determinism and sides ------------------------------------------------------------------------

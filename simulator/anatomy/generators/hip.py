@@ -15,9 +15,10 @@ from __future__ import annotations
 import numpy as np
 
 from simulator.anatomy.generated import GeneratedModel
+from simulator.anatomy.generators import primitives as pr
 from simulator.anatomy.generators.assembly import Part, assemble, resolve
 from simulator.anatomy.generators.body import FatProfile, build_layers
-from simulator.anatomy.generators.hip_bones import femur, pelvis
+from simulator.anatomy.generators.hip_bones import femur, femur_axes, pelvis
 from simulator.anatomy.generators.hip_frame import hip_frame
 from simulator.anatomy.generators.hip_joint import (
     cartilage_and_labrum,
@@ -31,13 +32,22 @@ from simulator.anatomy.generators.hip_soft import (
     muscles,
     neurovascular,
 )
+from simulator.anatomy.generators.hip_trochanter import (
+    bursa_target,
+    gmed_tendon,
+    iliotibial_band,
+    layers_over_facet,
+    trochanter_surface,
+    trochanteric_bursa,
+)
 from simulator.anatomy.patient import PatientParams
 
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2  # 2: iliotibial band, gluteus medius tendon, trochanteric bursa
 MEDIAL_CUT_MM = -40.0  # the body crosses the midline to here, so AP images have no cut edge
 
 # name: (tissue, role, colour, priority). Higher priority wins where primitive shapes overlap:
-# bone > cartilage > joint spaces > capsule > ligament > vessels > nerves > muscles > filler.
+# bone > cartilage > joint spaces > capsule > ligament > vessels > nerves > peritrochanteric
+# layers (tendon > bursa > iliotibial band) > muscles > filler.
 STRUCTURES = {
     "femur_marrow": ("cancellous_bone", "bone", "#d9b98c", 100),
     "femur": ("cortical_bone", "bone", "#f2ead2", 99),
@@ -55,6 +65,9 @@ STRUCTURES = {
     "lateral_circumflex_femoral_artery": ("arterial_blood", "artery", "#ef4444", 78),
     "femoral_nerve": ("nerve", "nerve", "#f2cf1d", 77),
     "lateral_femoral_cutaneous_nerve": ("nerve", "nerve", "#fbe04a", 76),
+    "gluteus_medius_tendon": ("tendon", "tendon", "#ddd6b8", 74),
+    "trochanteric_bursa": ("bursa", "bursa", "#2dd4bf", 73),
+    "iliotibial_band": ("ligament", "tendon", "#d4d8cc", 72),
     "sartorius": ("muscle", "soft_tissue", "#c4633f", 60),
     "rectus_femoris": ("muscle", "soft_tissue", "#a3382f", 59),
     "iliopsoas": ("muscle", "soft_tissue", "#8a3529", 58),
@@ -72,12 +85,14 @@ def build(patient: PatientParams, seed: int) -> GeneratedModel:
     p = draw_hip_params(patient, seed)
     f = hip_frame(p)
     sc = p.bone_scale
-    outline = hip_outline(f)
+    thigh_bone = femur(f, -200.0 * sc)
+    up = femur_axes(f)[0]
+    troch = trochanter_surface(thigh_bone.outer, thigh_bone.points["gt_centre"], up)
+    outline = hip_outline(f, (troch.facet_point, troch.facet_normal, layers_over_facet(p)))
     layers = build_layers(
         outline, FatProfile(p.fat_lateral_mm, p.fat_anterior_mm, p.fat_medial_mm,
                             p.fat_posterior_mm),
         skin_mm=p.skin_mm, z_lo_mm=-200.0 * sc, z_hi_mm=125.0 * sc, x_min_mm=MEDIAL_CUT_MM)
-    thigh_bone = femur(f, -200.0 * sc)
     hip_bone = pelvis(f)
     spaces, cap = joint_spaces(f)
     ligament, ligament_fibre = iliofemoral_ligament(f, cap, hip_bone.points["aiis_center"])
@@ -89,18 +104,31 @@ def build(patient: PatientParams, seed: int) -> GeneratedModel:
     lateral_target = f.neck_point(s_l, lateral_angle, 0.5 * cap.gap(s_l, lateral_angle))
 
     belly = iliopsoas_belly(f, cap)
+    mid_phi = troch.index(0.0, 0.0)[1]
+    tendon_top = troch.points[0, mid_phi]  # where the gluteus medius belly becomes tendon
     shapes = {"femur_marrow": thigh_bone.marrow, "femur": thigh_bone.outer,
               "pelvis_marrow": hip_bone.marrow, "pelvis": hip_bone.outer,
               **cartilage_and_labrum(f), **spaces, "iliofemoral_ligament": ligament,
-              **muscles(f, outline, cap, belly, thigh_bone.points, hip_bone.points)}
+              **muscles(f, outline, cap, belly, thigh_bone.points, hip_bone.points,
+                        gmed_end=tendon_top + 3.0 * troch.normals[0, mid_phi])}
     vessels, vessel_marks = neurovascular(f, outline, cap, belly, thigh_bone.points,
                                           hip_bone.points, target)
     shapes.update(vessels)
+    gt_tip = thigh_bone.points["greater_trochanter_tip"]
+    shapes.update({
+        "gluteus_medius_tendon": gmed_tendon(troch, p),
+        "trochanteric_bursa": trochanteric_bursa(troch, p),
+        "iliotibial_band": iliotibial_band(outline, troch.facet_point, p, gt_tip[2] + 30.0 * sc,
+                                           -200.0 * sc - 12.0)})
+    bursa_mark = bursa_target(troch, p)
     shapes.update({"deep_tissue": layers.envelope, "subcutaneous_fat": layers.fat_outer,
                    "skin": layers.body})
 
     fibres = {"iliofemoral_ligament": ligament_fibre,
-              "joint_capsule": tuple(float(c) for c in f.neck_axis)}
+              "joint_capsule": tuple(float(c) for c in f.neck_axis),
+              "iliotibial_band": tuple(float(c) for c in up),
+              "gluteus_medius_tendon": tuple(float(c) for c in (tendon_top - troch.facet_point)
+                                             / np.linalg.norm(tendon_top - troch.facet_point))}
     layered = {"deep_tissue", "subcutaneous_fat", "skin"}
     parts = [Part(name, tissue, role, color, priority, shapes[name],
                   within=None if name in layered else layers.envelope,
@@ -119,6 +147,9 @@ def build(patient: PatientParams, seed: int) -> GeneratedModel:
         "aiis": hip_bone.points["aiis"],
         "pubic_tubercle": hip_bone.points["pubic_tubercle"],
         "ischial_tuberosity": hip_bone.points["ischial_tuberosity"],
+        "target_trochanteric_bursa": bursa_mark,
+        "lateral_skin_over_trochanter": pr.surface_point(layers.body, bursa_mark,
+                                                         troch.facet_normal, reach_mm=150.0),
         **vessel_marks,
     }
     generator = {"name": "hip", "version": GENERATOR_VERSION, "patient": patient.key(),

@@ -41,9 +41,65 @@ _OUTLINE_MM = np.array([
 ], float)
 
 
-def hip_outline(f: HipFrame) -> Outline:
+# Share of the lateral-extent correction each reference section takes when the envelope is
+# fitted over the greater trochanter (sections at the trochanter take all of it).
+_LATERAL_FIT_SHARE = {30.0: 0.5, 0.0: 1.0, -40.0: 1.0, -75.0: 0.5}
+
+
+def hip_outline(f: HipFrame, lateral_fit=None) -> Outline:
     """The reference outline scaled to this patient: positions medial to the head centre
-    scale with the half-width, lateral ones and all y, z with the bone scale."""
+    scale with the half-width, lateral ones and all y, z with the bone scale.
+
+    ``lateral_fit = (point, direction, clearance_mm)`` moves the lateral envelope at the
+    trochanter's level so that it lies ``clearance_mm`` from ``point`` (the lateral facet)
+    along ``direction``: the layers over the facet then have their intended thicknesses.
+    """
+    rows = _scaled_rows(f)
+    if lateral_fit is None:
+        return Outline(rows)
+    point, direction, clearance = lateral_fit
+    share = np.array([_LATERAL_FIT_SHARE.get(float(z), 0.0) for z in _OUTLINE_MM[::-1, 0]])
+
+    def shifted(delta):
+        out = rows.copy()
+        out[:, 3] += delta * share
+        return Outline(out)
+
+    def error(delta):
+        return envelope_distance(shifted(delta), point, direction) - clearance
+
+    a, b = 0.0, -error(0.0)
+    ea, eb = error(a), error(b)
+    for _ in range(8):  # secant: the distance is nearly linear in the shift
+        if abs(eb) < 0.01 or eb == ea:
+            break
+        a, b, ea = b, b - eb * (b - a) / (eb - ea), eb
+        eb = error(b)
+    if abs(eb) > 0.05:
+        raise ValueError(f"hip outline: cannot fit the lateral envelope ({eb:+.2f} mm off)")
+    return shifted(b)
+
+
+def envelope_distance(outline: Outline, point, direction, reach_mm: float = 120.0) -> float:
+    """Distance (mm) from ``point`` (inside the envelope) along the lateral-pointing
+    ``direction`` to the lateral envelope surface."""
+    point = np.asarray(point, float)
+    d = np.asarray(direction, float) / np.linalg.norm(direction)
+
+    def inside(t):
+        q = point + t * d
+        return float(outline.surface_x(q[1], q[2])) - q[0]
+
+    lo, hi = 0.0, reach_mm
+    if not inside(lo) > 0.0 > inside(hi):
+        raise ValueError("envelope_distance: the point is not inside the lateral envelope")
+    for _ in range(50):
+        mid = 0.5 * (lo + hi)
+        lo, hi = (mid, hi) if inside(mid) > 0.0 else (lo, mid)
+    return 0.5 * (lo + hi)
+
+
+def _scaled_rows(f: HipFrame) -> np.ndarray:
     p = f.params
     k, s = p.half_width_mm / REFERENCE_HALF_WIDTH_MM, p.bone_scale
     hw_ref = REFERENCE_HALF_WIDTH_MM
@@ -60,7 +116,7 @@ def hip_outline(f: HipFrame) -> Outline:
     out[:, 3] = mx(ref[:, 1] + ref[:, 3]) - cx
     out[:, 4] = cx - mx(ref[:, 1] - ref[:, 4])
     out[:, 5:7] = ref[:, 5:7] * s
-    return Outline(out)
+    return out
 
 
 @dataclass(frozen=True)
@@ -87,8 +143,9 @@ def iliopsoas_belly(f: HipFrame, cap: Capsule) -> Belly:
 
 
 def muscles(f: HipFrame, outline: Outline, cap: Capsule, belly: Belly,
-            femur_pts: dict, pelvis_pts: dict) -> dict[str, mf.Manifold]:
-    """Shapes of the named hip muscles."""
+            femur_pts: dict, pelvis_pts: dict, gmed_end) -> dict[str, mf.Manifold]:
+    """Shapes of the named hip muscles; the gluteus medius belly ends at ``gmed_end`` (3,), on
+    its tendon above the lateral facet."""
     sc = f.params.bone_scale
     H = f.head_center
     ref = f.pelvis_map
@@ -129,7 +186,7 @@ def muscles(f: HipFrame, outline: Outline, cap: Capsule, belly: Belly,
                      np.array([4.0, 5.0, 9.0, 13.0, 12.0, 10.0]) * sc, y, step_mm=6.0,
                      ring_points=20, what="rectus femoris")
 
-    gt_lat, gt_front = femur_pts["gt_lateral"], femur_pts["gt_front"]
+    gt_front = femur_pts["gt_front"]
     lateral = np.array([1.0, 0.0, 0.0])
     up = np.array([0.0, 0.0, 1.0])
     minimus = pr.tube(np.array([wing_point(f, 0.3, 0.55, 5 * sc), wing_point(f, 0.25, 0.2, 6 * sc),
@@ -138,7 +195,7 @@ def muscles(f: HipFrame, outline: Outline, cap: Capsule, belly: Belly,
                       np.array([wing_normal(f, 0.3, 0.55), wing_normal(f, 0.25, 0.2),
                                 lateral + y]), step_mm=5.0, ring_points=16, what="gluteus minimus")
     medius = pr.tube(np.array([wing_point(f, 0.5, 0.72, 13 * sc), wing_point(f, 0.4, 0.3, 16 * sc),
-                               gt_lat + (5 * lateral + 12 * up) * sc]),
+                               np.asarray(gmed_end, float)]),
                      np.array([42.0, 32.0, 14.0]) * sc, np.array([11.0, 11.0, 6.0]) * sc,
                      np.array([wing_normal(f, 0.5, 0.72), wing_normal(f, 0.4, 0.3), lateral]),
                      step_mm=5.0, ring_points=16, what="gluteus medius")

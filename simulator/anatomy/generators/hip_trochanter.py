@@ -1,0 +1,197 @@
+"""Peritrochanteric soft tissue of a right hip: gluteus medius tendon, trochanteric bursa and
+iliotibial band (clinical.md s.3.1).
+
+Over the lateral facet of the greater trochanter the layers are, deep to superficial: bone,
+the gluteus medius tendon inserting on the facet, the sub-gluteus-maximus ("trochanteric")
+bursa, which also covers the bare posterior facet, then the iliotibial band (ITB) right under
+the subcutaneous fat. The tendon and the bursa are thick sheets laid on the bone surface,
+parametrised by polar angle ``theta`` (0 = up the shaft) and azimuth ``phi`` (0 = the
+patient's lateral, negative = posterior) about the centre of the trochanter's main body; the
+facet centre is where the direction ``theta = 90, phi = 0`` leaves the bone. The ITB is a
+sheet under the lateral muscle envelope running down the thigh.
+
+Each shape reaches into the structure beneath it, whose higher priority trims it, so the
+layers meet without gaps: the tendon starts inside the bone, and the bursa fills everything
+from the bone up to its outer surface that the tendon does not claim (so it lies straight on
+the bone beyond the tendon's edge, as on the posterior facet).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import manifold3d as mf
+import numpy as np
+from scipy.ndimage import gaussian_filter
+
+from simulator.anatomy.generators import primitives as pr
+from simulator.anatomy.generators.body import Outline
+from simulator.anatomy.generators.hip_params import HipParams
+
+EMBED_MM = 0.8          # how far the tendon and bursa sheets start inside the bone
+ITB_OVERLAP_MM = 0.3    # the band reaches this far into the bursa beneath it
+STEP_DEG = 4.0
+THETA_DEG = np.arange(14.0, 126.0 + 1e-9, STEP_DEG)
+PHI_DEG = np.arange(-104.0, 40.0 + 1e-9, STEP_DEG)
+# (theta range, phi range) in degrees of each sheet on the common grid
+TENDON_RANGE = ((14.0, 118.0), (-40.0, 36.0))
+BURSA_RANGE = ((50.0, 126.0), (-104.0, 28.0))
+FACET_DEG = (90.0, 0.0)
+
+
+def _smoothstep(x):
+    x = np.clip(x, 0.0, 1.0)
+    return x * x * (3.0 - 2.0 * x)
+
+
+def _plateau(x, lo, hi, ramp):
+    """1 on ``[lo + ramp, hi - ramp]``, easing to 0 at ``lo`` and ``hi``."""
+    return _smoothstep((x - lo) / ramp) * _smoothstep((hi - x) / ramp)
+
+
+@dataclass(frozen=True)
+class TrochanterSurface:
+    """The lateral and posterior surface of the greater trochanter on the (theta, phi) grid.
+
+    Attributes
+    ----------
+    centre : (3,) float
+        Centre of the trochanter's main body (inside the bone).
+    points, normals : (len(THETA_DEG), len(PHI_DEG), 3) float
+        Bone surface points (lightly smoothed) and their outward unit normals.
+    """
+
+    centre: np.ndarray
+    points: np.ndarray
+    normals: np.ndarray
+
+    def index(self, theta_deg: float, phi_deg: float) -> tuple[int, int]:
+        return (int(np.argmin(np.abs(THETA_DEG - theta_deg))),
+                int(np.argmin(np.abs(PHI_DEG - phi_deg))))
+
+    def window(self, rng) -> tuple[slice, slice]:
+        """Grid slices covering ``((theta_lo, theta_hi), (phi_lo, phi_hi))``."""
+        (t0, t1), (p0, p1) = rng
+        i0, j0 = self.index(t0, p0)
+        i1, j1 = self.index(t1, p1)
+        return slice(i0, i1 + 1), slice(j0, j1 + 1)
+
+    @property
+    def facet_point(self) -> np.ndarray:
+        """Centre of the lateral facet on the bone surface."""
+        return self.points[self.index(*FACET_DEG)]
+
+    @property
+    def facet_normal(self) -> np.ndarray:
+        return self.normals[self.index(*FACET_DEG)]
+
+
+def trochanter_surface(femur_outer: mf.Manifold, centre, up) -> TrochanterSurface:
+    """Cast rays from ``centre`` over the grid to the femur's outer surface. ``up`` is the
+    shaft's upward axis; azimuth 0 is the world's lateral (+x) direction made perpendicular
+    to it."""
+    centre = np.asarray(centre, float)
+    up = np.asarray(up, float) / np.linalg.norm(up)
+    lateral = np.array([1.0, 0.0, 0.0]) - up[0] * up
+    lateral /= np.linalg.norm(lateral)
+    anterior = np.cross(up, lateral)
+    theta = np.radians(THETA_DEG)[:, None, None]
+    phi = np.radians(PHI_DEG)[None, :, None]
+    dirs = (np.cos(theta) * up + np.sin(theta) * (np.cos(phi) * lateral
+                                                  + np.sin(phi) * anterior))
+    radius = np.empty(dirs.shape[:2])
+    for idx in np.ndindex(radius.shape):
+        d = dirs[idx]
+        hits = femur_outer.ray_cast((centre + 80.0 * d).tolist(), centre.tolist())
+        if not hits:
+            raise ValueError("trochanter surface: a ray from the trochanter misses the femur")
+        radius[idx] = float(np.linalg.norm(np.asarray(hits[0].position) - centre))
+    radius = gaussian_filter(radius, sigma=0.8, mode="nearest")
+    points = centre + radius[..., None] * dirs
+    normals = np.cross(np.gradient(points, axis=0), np.gradient(points, axis=1))
+    normals /= np.linalg.norm(normals, axis=2, keepdims=True)
+    normals *= np.sign(np.einsum("ijk,ijk->ij", normals, dirs))[..., None]
+    return TrochanterSurface(centre, points, normals)
+
+
+def tendon_thickness(p: HipParams, theta_deg, phi_deg) -> np.ndarray:
+    """Gluteus medius tendon thickness (mm) on the bone at ``(theta, phi)`` (broadcast): full
+    over its insertion band, fading out below it and at its front and back edges (0 beyond)."""
+    theta, phi = np.broadcast_arrays(np.asarray(theta_deg, float), np.asarray(phi_deg, float))
+    (_, t_hi), (p_lo, p_hi) = TENDON_RANGE
+    below = _smoothstep((t_hi + 6.0 - theta) / 14.0)
+    across = _plateau(phi, p_lo - 8.0, p_hi + 8.0, 16.0)
+    return p.gmed_tendon_mm * below * across
+
+
+def _sheet(surface: TrochanterSurface, rng, lo_mm, hi_mm, what: str) -> mf.Manifold:
+    """Thick sheet between offsets ``lo_mm`` and ``hi_mm`` (grids over ``rng``) along the bone
+    normals."""
+    rows, cols = surface.window(rng)
+    base, normal = surface.points[rows, cols], surface.normals[rows, cols]
+    mid = base + 0.5 * (lo_mm + hi_mm)[..., None] * normal
+    return pr.thick_sheet(mid, hi_mm - lo_mm, edge_points=3, what=what)
+
+
+def _grid(rng):
+    (t0, t1), (p0, p1) = rng
+    theta = THETA_DEG[(THETA_DEG >= t0 - 1e-9) & (THETA_DEG <= t1 + 1e-9)]
+    phi = PHI_DEG[(PHI_DEG >= p0 - 1e-9) & (PHI_DEG <= p1 + 1e-9)]
+    return np.meshgrid(theta, phi, indexing="ij")
+
+
+def gmed_tendon(surface: TrochanterSurface, p: HipParams) -> mf.Manifold:
+    """Gluteus medius tendon: a band over the superolateral trochanter inserting on the lateral
+    facet (its top row meets the muscle belly)."""
+    theta, phi = _grid(TENDON_RANGE)
+    hi = tendon_thickness(p, theta, phi)
+    return _sheet(surface, TENDON_RANGE, np.full_like(hi, -EMBED_MM), hi, "gluteus medius tendon")
+
+
+def trochanteric_bursa(surface: TrochanterSurface, p: HipParams) -> mf.Manifold:
+    """Sub-gluteus-maximus bursa: ``bursa_mm`` thick over the tendon on the lateral facet and on
+    the bare posterior facet, thinning toward its rim."""
+    theta, phi = _grid(BURSA_RANGE)
+    (t0, t1), (p0, p1) = BURSA_RANGE
+    rim = 0.35 + 0.65 * _plateau(theta, t0, t1, 14.0) * _plateau(phi, p0, p1, 20.0)
+    hi = tendon_thickness(p, theta, phi) + p.bursa_mm * rim
+    return _sheet(surface, BURSA_RANGE, np.full_like(hi, -EMBED_MM), hi, "trochanteric bursa")
+
+
+def bursa_target(surface: TrochanterSurface, p: HipParams) -> np.ndarray:
+    """Mid-thickness of the bursa over the centre of the lateral facet."""
+    t = float(tendon_thickness(p, *FACET_DEG))
+    return surface.facet_point + (t + 0.5 * p.bursa_mm) * surface.facet_normal
+
+
+def layers_over_facet(p: HipParams) -> float:
+    """Tendon + bursa + ITB thickness over the facet centre: the envelope's clearance there."""
+    return float(tendon_thickness(p, *FACET_DEG)) + p.bursa_mm + p.itb_mm
+
+
+def iliotibial_band(outline: Outline, facet_point, p: HipParams, z_top_mm: float,
+                    z_bottom_mm: float) -> mf.Manifold:
+    """The ITB: ``itb_mm`` thick just inside the lateral muscle envelope (clip it to the
+    envelope), centred on the trochanter, about 60 mm wide over it and 40 mm down the thigh."""
+    sc = p.bone_scale
+    facet = np.asarray(facet_point, float)
+    near = (facet[2] - 45.0 * sc, min(facet[2] + 45.0 * sc, z_top_mm))
+    z = np.unique(np.concatenate([  # 3 mm rows over the trochanter, 8 mm down the thigh
+        np.linspace(z_bottom_mm, near[0], int(np.ceil((near[0] - z_bottom_mm) / 8.0)) + 1),
+        np.linspace(*near, int(np.ceil((near[1] - near[0]) / 3.0)) + 1),
+        np.linspace(near[1], z_top_mm, int(np.ceil((z_top_mm - near[1]) / 3.0)) + 1)]))
+    cy = outline.params(z)[:, 1]
+    y_mid = cy + facet[1] - float(outline.params(facet[2])[1])
+    half = sc * np.interp(z, [z_bottom_mm, facet[2] - 60.0 * sc, facet[2], z_top_mm],
+                          [20.0, 20.0, 30.0, 30.0])
+    v = np.linspace(-1.0, 1.0, 17)
+    y = y_mid[:, None] + half[:, None] * v[None, :]
+    zz = np.broadcast_to(z[:, None], y.shape)
+    x = outline.surface_x(y, zz)
+    if not np.all(np.isfinite(x)):
+        raise ValueError("iliotibial band: the band leaves the lateral envelope")
+    surface = np.stack([x, y, zz], -1)
+    normal = np.array([[outline.normal(*pt) for pt in row] for row in surface])
+    lo, hi = -(p.itb_mm + ITB_OVERLAP_MM), 0.6
+    mid = surface + 0.5 * (lo + hi) * normal
+    return pr.thick_sheet(mid, np.full(y.shape, hi - lo), edge_points=3, what="iliotibial band")
