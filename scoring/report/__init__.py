@@ -44,14 +44,19 @@ def session_pictures(analysis) -> dict:
 
 
 def write_session_report(analysis, folder: str | Path, *, images: bool = True,
-                         reference: dict | None = None) -> dict[str, Path]:
-    """Write score.json, report.html and report.pdf for an analysed log into ``folder``."""
+                         reference: dict | None = None,
+                         pictures: dict | None = None) -> dict[str, Path]:
+    """Write score.json, report.html and report.pdf for an analysed log into ``folder``.
+
+    ``pictures`` (from :func:`session_pictures`) saves rendering them again.
+    """
     from scoring.report.session import session_document
     from scoring.score import write_score
 
     folder = Path(folder)
     score = write_score(analysis.doc, folder / SCORE_NAME)
-    pictures = session_pictures(analysis) if images and analysis.timeline else {}
+    if pictures is None:
+        pictures = session_pictures(analysis) if images and analysis.timeline else {}
     html, pdf = write_document(session_document(analysis.doc, reference=reference,
                                                 **pictures), folder)
     return {"score": score, "html": html, "pdf": pdf}

@@ -21,8 +21,11 @@ def demo(
     out: Path = typer.Option(Path("out/demo"), help="Output folder."),
     policy: str = typer.Option("expert", help="Scripted trainee: expert or novice."),
     trainee: str = typer.Option("", help="Name recorded in the log (default: the policy)."),
+    report: bool = typer.Option(True, "--report/--no-report", help="Also write the session "
+                                "report (HTML, PDF) and the key-frame images."),
 ) -> None:
-    """Run a scripted trainee headless: writes OUT/session.jsonl and OUT/score.json."""
+    """Run a scripted trainee headless: writes the session log, its score, the session report
+    (HTML and PDF) and the key-frame images (PNG) into OUT."""
     from scoring.score import Scorer, write_score
     from simulator.loading import load_world
     from simulator.paths import scenario_path
@@ -43,7 +46,32 @@ def demo(
         header = json.loads((stage / "session.jsonl").open().readline())
         doc = scorer.report(header=header)
         write_score(doc, stage / "score.json")
+        written = _report(stage, say) if report else []
     _print_summary(doc, out)
+    for name in written:
+        print(f"  {out / name}")
+
+
+def _report(stage: Path, progress) -> list[str]:
+    """Session report and key frames for the demo (skipped with a note without the extra)."""
+    from importlib.util import find_spec
+
+    if any(find_spec(m) is None for m in ("matplotlib", "reportlab")):
+        progress("report skipped: install jointsim[report] for the HTML/PDF report")
+        return []
+    from scoring.report import session_pictures, write_session_report
+    from scoring.report.session import analyse
+
+    progress("writing the session report and key frames")
+    analysis = analyse(stage / "session.jsonl")
+    pictures = session_pictures(analysis)
+    write_session_report(analysis, stage, pictures=pictures)
+    names = ["report.html", "report.pdf"]
+    for frame in pictures.get("frames", []):
+        name = f"keyframe_{frame.key.kind}_{frame.modality}.png"
+        (stage / name).write_bytes(frame.png)
+        names.append(name)
+    return names
 
 
 def _print_summary(doc: dict, out: Path) -> None:
