@@ -93,3 +93,11 @@ def test_cli_reports_a_bad_bindings_file_in_one_line(tmp_path, capsys):
 def test_controls_doc_matches_the_default_bindings():
     doc = (APP / "CONTROLS.md").read_text()
     assert controls_markdown(load_bindings()) in doc
+
+
+def test_readme_shows_the_current_controls_table():
+    from conftest import REPO
+
+    controls = (REPO / "simulator" / "app" / "CONTROLS.md").read_text()
+    table = controls[controls.index("| Action |"):].strip()
+    assert table in (REPO / "README.md").read_text(), "paste simulator/app/CONTROLS.md's table"
