@@ -1,0 +1,127 @@
+"""The numbers behind one generated knee: patient parameters plus seeded variation.
+
+``draw_knee_params(patient, seed)`` is pure: one ``numpy.random.default_rng(seed)`` stream
+drawn in a fixed order, so a seed gives the same relative variation for every patient.
+
+Sources: ``/work/shared/clinical.md`` section 3.2 [S] where it gives a number; standard adult
+anatomy otherwise, tagged [U] (recalled textbook/US values, not verified in clinical.md).
+
+- Position: supine, knee flexed 20-30 deg on a pillow [S]; modelled at 20-23 deg.
+- Bones [U]: female reference, male x 1.12: epicondylar width 74 mm, posterior condylar radius
+  21 mm, tibial plateau 72 x 48 mm, patella 40 (height) x 42 (width) x 20 mm (thick),
+  anatomical femoral axis 6 deg valgus to the mechanical axis.
+- Cartilage [U]: tibiofemoral joint space (femoral + tibial cartilage) by Kellgren-Lawrence
+  grade 0-4: 5.0, 4.3, 3.3, 2.0, 0.8 mm; trochlear 2.6 mm and patellar 3.6 mm (the thickest
+  cartilage in the body), thinned with the grade.
+- Suprapatellar recess: fluid depth 2 mm + effusion; >= 5 mm suggests an effusion [S].
+  Prefemoral fat pad 7 mm, suprapatellar (quadriceps) fat pad 6 mm [U].
+- Tendons [U]: quadriceps 7 x 30 mm (F) / 8 x 35 mm (M); patellar 4.5 x 25 / 5 x 28 mm.
+- Subcutaneous fat over the anterior knee [U]: female 2 + 0.5 (BMI - 18) mm, male
+  1.5 + 0.38 (BMI - 18) mm (>= 2 mm), about 7 mm at BMI 28; lateral x 1.1, medial x 1.6
+  (medial fat pad), posterior x 1.3. With skin, tendon and fat pad the recess then lies
+  1-3 cm deep for BMI 18-40 (clinical.md scenario range 1-3 cm [U]).
+- Popliteal artery 5.5 / 6.3 mm, vein 7.5 / 8.5 mm, tibial nerve 5 x 3 mm, common peroneal
+  nerve 3.5 x 2.2 mm, great saphenous vein 4 mm [U].
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from simulator.anatomy.patient import PatientParams
+
+JOINT_SPACE_BY_KL_MM = (5.0, 4.3, 3.3, 2.0, 0.8)
+CARTILAGE_FACTOR_BY_KL = (1.0, 0.9, 0.75, 0.55, 0.35)  # patellofemoral cartilage thinning
+MALE_SCALE = 1.12
+NORMAL_RECESS_MM = 2.0
+
+
+@dataclass(frozen=True)
+class KneeParams:
+    """Drawn dimensions of one knee (angles in degrees, lengths in mm)."""
+
+    side: str
+    sex: str
+    scale: float                  # bone size relative to the reference female
+    flexion_deg: float
+    valgus_deg: float
+    femoral_cartilage_mm: float
+    tibial_cartilage_mm: float
+    trochlear_cartilage_mm: float
+    patellar_cartilage_mm: float
+    pf_gap_mm: float              # fluid film between patellar and trochlear cartilage
+    synovial_mm: float            # fluid film elsewhere in the joint
+    recess_mm: float              # suprapatellar recess fluid depth
+    capsule_mm: float
+    prefemoral_fat_mm: float
+    suprapatellar_fat_mm: float
+    quad_tendon_mm: tuple[float, float]      # thickness, width
+    patellar_tendon_mm: tuple[float, float]  # thickness, width
+    patella_mm: tuple[float, float, float]   # height, width, thickness
+    fat_anterior_mm: float
+    fat_lateral_mm: float
+    fat_medial_mm: float
+    fat_posterior_mm: float
+    skin_mm: float
+    artery_diameter_mm: float
+    vein_diameter_mm: float
+    tibial_nerve_mm: tuple[float, float]
+    peroneal_nerve_mm: tuple[float, float]
+    saphenous_vein_mm: float
+    vessel_jitter_mm: tuple[float, float, float]
+
+    @property
+    def joint_space_mm(self) -> float:
+        return self.femoral_cartilage_mm + self.tibial_cartilage_mm
+
+
+def fat_anterior_mm(sex: str, bmi: float) -> float:
+    """Subcutaneous fat over the anterior distal thigh and knee (mm) [U]."""
+    if sex == "female":
+        return max(2.0, 2.0 + 0.5 * (bmi - 18.0))
+    return max(2.0, 1.5 + 0.38 * (bmi - 18.0))
+
+
+def draw_knee_params(patient: PatientParams, seed: int) -> KneeParams:
+    """Draw the dimensions of one knee for ``patient`` from ``seed`` (pure)."""
+    rng = np.random.default_rng(seed)
+    z = np.clip(rng.standard_normal(16), -2.0, 2.0)  # fixed order: one slot per quantity
+    female = patient.sex == "female"
+    sc = (1.0 if female else MALE_SCALE) * (1.0 + 0.03 * z[0])
+    js = JOINT_SPACE_BY_KL_MM[patient.oa_grade] * (1.0 + 0.05 * z[1])
+    pf = CARTILAGE_FACTOR_BY_KL[patient.oa_grade]
+    eff = patient.effusion_mm
+    fat = fat_anterior_mm(patient.sex, patient.bmi) * (1.0 + 0.05 * z[2])
+    return KneeParams(
+        side=patient.side,
+        sex=patient.sex,
+        scale=sc,
+        flexion_deg=float(np.clip(21.0 + 1.0 * z[3], 20.0, 23.0)),
+        valgus_deg=6.0 + 0.75 * z[4],
+        femoral_cartilage_mm=0.45 * js,
+        tibial_cartilage_mm=0.55 * js,
+        trochlear_cartilage_mm=2.6 * pf * (1.0 + 0.05 * z[5]),
+        patellar_cartilage_mm=3.6 * pf * (1.0 + 0.05 * z[6]),
+        pf_gap_mm=0.8 + 0.25 * eff,
+        synovial_mm=0.8 + 0.15 * eff,
+        recess_mm=NORMAL_RECESS_MM + eff,
+        capsule_mm=1.6,
+        prefemoral_fat_mm=7.0 * sc * (1.0 + 0.08 * z[7]),
+        suprapatellar_fat_mm=6.0 * sc * (1.0 + 0.08 * z[8]),
+        quad_tendon_mm=((7.0 if female else 8.0) * (1.0 + 0.05 * z[9]), 30.0 * sc),
+        patellar_tendon_mm=((4.5 if female else 5.0) * (1.0 + 0.05 * z[10]), 25.0 * sc),
+        patella_mm=(40.0 * sc, 42.0 * sc, 20.0 * sc),
+        fat_anterior_mm=fat,
+        fat_lateral_mm=1.1 * fat,
+        fat_medial_mm=1.6 * fat,
+        fat_posterior_mm=1.3 * fat,
+        skin_mm=1.8,
+        artery_diameter_mm=(5.5 if female else 6.3) * (1.0 + 0.05 * z[11]),
+        vein_diameter_mm=(7.5 if female else 8.5) * (1.0 + 0.05 * z[12]),
+        tibial_nerve_mm=(5.0, 3.0),
+        peroneal_nerve_mm=(3.5, 2.2),
+        saphenous_vein_mm=4.0,
+        vessel_jitter_mm=(1.5 * z[13], 1.5 * z[14], 1.0 * z[15]),
+    )
