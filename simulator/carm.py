@@ -85,9 +85,16 @@ class Geometry:
     detector_v: np.ndarray
 
 
+def table_turn_rad(world: World) -> float:
+    """Rotation about the patient's long axis from patient to C-arm frame: the tube stays under
+    the table, so for a prone patient it is in front of the patient (beam anterior ->
+    posterior)."""
+    return math.pi if world.scenario.patient_position == "prone" else 0.0
+
+
 def geometry(world: World, carm: CArm, spec: CArmSpec) -> Geometry:
     """Focal spot, detector centre, beam direction and detector axes of a pose."""
-    orbital = -world.side_sign * carm.orbital_rad
+    orbital = -world.side_sign * carm.orbital_rad + table_turn_rad(world)
     beam = rotate(rotate(np.array([0.0, 1.0, 0.0]), [1.0, 0.0, 0.0], carm.cranial_rad),
                   [0.0, 0.0, 1.0], orbital)
     u = rotate(rotate(np.array([-1.0, 0.0, 0.0]), [1.0, 0.0, 0.0], carm.cranial_rad),

@@ -138,3 +138,32 @@ def test_needle_down_the_beam_is_a_dot_and_side_on_a_line():
     expected = 60.0 * pr.sid_mm / pr.depth_mm([tip])[0] / pr.pixel_mm
     assert span[0] == pytest.approx(expected, abs=2.0)
     assert span[1] <= 4
+
+
+def test_prone_patient_puts_the_tube_in_front_and_angles_invert(tmp_path_factory):
+    """Under the table is anterior for a prone patient: the AP beam runs anterior ->
+    posterior, and the planner's C-arm angles still put the beam along any needle."""
+    import math
+
+    import numpy as np
+    from fluoro_phantoms import block_world
+
+    from simulator import carm as carm_model
+    from simulator.policies.planner import carm_angles_for
+    from simulator.step import initial_state
+    from simulator.world import make_world
+
+    supine = block_world(tmp_path_factory, 80.0)
+    scenario = supine.scenario.model_copy(update={"patient_position": "prone"})
+    prone = make_world(scenario, supine.anatomy)
+    c = initial_state(prone).carm
+    spec = prone.scenario.carm
+    assert np.allclose(carm_model.geometry(prone, c, spec).beam, [0.0, -1.0, 0.0])
+    assert np.allclose(carm_model.geometry(supine, c, spec).beam, [0.0, 1.0, 0.0])
+    for world in (supine, prone):
+        for needle in ([0.3, -0.9, 0.2], [-0.2, -0.95, -0.3], [0.1, 0.9, 0.4]):
+            d = np.asarray(needle) / np.linalg.norm(needle)
+            orbital, cranial = carm_angles_for(world, d)
+            pose = c.__class__(orbital, cranial, c.isocentre_mm, c.field_mm)
+            beam = carm_model.geometry(world, pose, spec).beam
+            assert math.degrees(math.acos(np.clip(beam @ -d, -1, 1))) < 1e-6
