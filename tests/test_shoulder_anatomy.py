@@ -1,0 +1,448 @@
+"""Generated shoulder anatomy: closed disjoint surfaces that measure up to the clinical numbers.
+
+Every check measures the built meshes (rays, distances, containment) rather than reading the
+generator's internals; the drawn parameters only supply expected values. Clinical numbers from
+clinical.md s.3.3 (posterior glenohumeral approach) and s.3.4 (subacromial-subdeltoid bursa).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import trimesh
+from scipy import ndimage
+from scipy.spatial import cKDTree
+
+from simulator.anatomy.generators.shoulder import build
+from simulator.anatomy.generators.shoulder_params import draw_shoulder_params
+from simulator.anatomy.patient import PatientParams
+from simulator.anatomy.voxelize import Grid, voxelize
+
+NAMES = {
+    "humerus_marrow", "humerus", "scapula_marrow", "scapula", "clavicle_marrow", "clavicle",
+    "humeral_head_cartilage", "glenoid_cartilage", "glenoid_labrum", "posterior_recess",
+    "glenohumeral_cavity", "subacromial_bursa", "joint_capsule", "supraspinatus_tendon",
+    "infraspinatus_tendon", "subscapularis_tendon", "posterior_circumflex_humeral_artery",
+    "cephalic_vein", "suprascapular_nerve", "axillary_nerve", "supraspinatus", "infraspinatus",
+    "subscapularis", "teres_minor", "deltoid", "deep_tissue", "subcutaneous_fat", "skin",
+}
+LANDMARKS = {
+    "humeral_head_center", "glenoid_center", "target_posterior_recess",
+    "target_subacromial_bursa", "greater_tuberosity", "lesser_tuberosity", "acromion_angle",
+    "acromion_lateral", "coracoid_tip", "posterior_skin_over_joint", "posterior_entry_skin",
+    "skin_over_bursa", "lateral_entry_skin", "suprascapular_nerve_at_notch",
+    "axillary_nerve_posterior",
+}
+SKIN_MARKS = ("posterior_skin_over_joint", "posterior_entry_skin", "skin_over_bursa",
+              "lateral_entry_skin")
+SCENARIO_PATIENT = PatientParams(sex="female", bmi=27.0, side="right", oa_grade=1)
+PATIENTS = {
+    "default": SCENARIO_PATIENT,
+    "thin_kl3": PatientParams(bmi=20.0, oa_grade=3),
+    "bmi40_effusion": PatientParams(bmi=40.0, oa_grade=1, effusion_mm=4.0),
+    "male": PatientParams(sex="male", oa_grade=1),
+    "left": PatientParams(side="left", oa_grade=1),
+}
+
+
+class Model:
+    """A built model with trimesh views of its structures."""
+
+    def __init__(self, patient: PatientParams, seed: int = 0):
+        self.patient = patient
+        self.params = draw_shoulder_params(patient, seed)
+        self.model = build(patient, seed)
+        self.by_name = {s.entry.name: s for s in self.model.structures}
+        self.mesh = {name: trimesh.Trimesh(s.vertices, s.faces, process=False)
+                     for name, s in self.by_name.items()}
+        self.mark = {k: np.asarray(v, float) for k, v in self.model.landmarks.items()}
+        self.side = -1.0 if patient.side == "left" else 1.0
+
+    def hits(self, name: str, origin, direction) -> np.ndarray:
+        """Sorted distances along a ray to every crossing of structure ``name``."""
+        d = np.asarray(direction, float) / np.linalg.norm(direction)
+        loc, _, _ = self.mesh[name].ray.intersects_location(
+            [np.asarray(origin, float)], [d], multiple_hits=True)
+        return np.sort((loc - origin) @ d)
+
+    def contains(self, name: str, point) -> bool:
+        return bool(self.mesh[name].contains([np.asarray(point, float)])[0])
+
+    def distance(self, name: str, points) -> np.ndarray:
+        """Exact distances ``(n,)`` from points to the surface of ``name``."""
+        s = self.by_name[name]
+        tree = cKDTree(s.vertices)
+        edges = np.linalg.norm(s.vertices[s.faces] - s.vertices[s.faces[:, [1, 2, 0]]], axis=2)
+        reach = float(edges.max())
+        out = []
+        for p in np.atleast_2d(np.asarray(points, float)):
+            r0 = tree.query(p)[0]
+            near = tree.query_ball_point(p, r0 + reach)
+            faces = np.flatnonzero(np.isin(s.faces, near).any(axis=1))
+            tri = s.vertices[s.faces[faces]]
+            closest = trimesh.triangles.closest_point(tri, np.repeat(p[None], len(tri), 0))
+            out.append(np.sqrt(((closest - p) ** 2).sum(1)).min())
+        return np.array(out)
+
+    def along(self, start, end, names) -> list[tuple[float, str]]:
+        """Structures entered along the segment ``start -> end``: ``(distance, name)`` pairs
+        of each crossing where the segment enters ``name``, in order."""
+        start, end = np.asarray(start, float), np.asarray(end, float)
+        length = np.linalg.norm(end - start)
+        d = (end - start) / length
+        out = []
+        for name in names:
+            t = self.hits(name, start, d)
+            t = t[(t > 1e-6) & (t < length)]
+            inside = self.contains(name, start)
+            for k, tk in enumerate(t):
+                if (k % 2 == 0) != inside:  # entering
+                    out.append((float(tk), name))
+        return sorted(out)
+
+
+class _Lazy(dict):
+    def __missing__(self, key):
+        self[key] = Model(PATIENTS[key])
+        return self[key]
+
+
+@pytest.fixture(scope="module")
+def models():
+    return _Lazy()
+
+
+@pytest.fixture(scope="module")
+def shoulder(models):
+    return models["default"]
+
+
+def _glenoid_axes(m: Model):
+    """Glenoid face normal (toward the head) and in-face axes from the cartilage surface."""
+    v = m.by_name["glenoid_cartilage"].vertices
+    centred = v - v.mean(0)
+    _, _, vt = np.linalg.svd(centred, full_matrices=False)
+    normal = vt[2] * np.sign(vt[2] @ (m.mark["humeral_head_center"] - v.mean(0)))
+    up = np.array([0.0, 0.0, 1.0]) - normal[2] * normal
+    up /= np.linalg.norm(up)
+    return normal, up, np.cross(normal, up)
+
+
+# -- structure and topology --------------------------------------------------------------------
+
+def test_names_landmarks_and_manifest(shoulder):
+    assert set(shoulder.by_name) == NAMES
+    assert LANDMARKS <= set(shoulder.mark)
+    manifest = shoulder.model.manifest()
+    assert manifest.generator == {"name": "shoulder", "version": 1,
+                                  "patient": SCENARIO_PATIENT.key(), "seed": 0}
+    assert manifest.structure("posterior_recess").role == "joint_cavity"
+    assert manifest.structure("glenohumeral_cavity").role == "joint_cavity"
+    bursa = manifest.structure("subacromial_bursa")
+    assert (bursa.role, bursa.tissue) == ("bursa", "bursa")
+    for name in ("supraspinatus_tendon", "infraspinatus_tendon", "subscapularis_tendon"):
+        entry = manifest.structure(name)
+        assert entry.role == "tendon"
+        assert abs(np.linalg.norm(entry.fibre_direction) - 1.0) < 1e-9
+    fibre = np.asarray(manifest.structure("supraspinatus_tendon").fibre_direction)
+    assert fibre @ np.array([1.0, 0.0, 0.0]) > 0.5  # runs laterally to the greater tuberosity
+    assert manifest.structure("suprascapular_nerve").role == "nerve"
+    assert manifest.structure("posterior_circumflex_humeral_artery").role == "artery"
+    assert len({s.priority for s in manifest.structures}) == len(NAMES)
+
+
+@pytest.mark.parametrize("key", ["default", "bmi40_effusion", "male", "left"])
+def test_every_structure_is_closed_oriented_and_solid(models, key):
+    for name, mesh in models[key].mesh.items():
+        assert mesh.is_watertight, name
+        assert mesh.is_winding_consistent, name
+        assert mesh.volume > 0, name
+        for piece in mesh.split(only_watertight=True):
+            assert piece.volume > 1e-3, f"{name} has a flat or inverted piece"
+
+
+def _cover_counts(m: Model, lo, hi, spacing_mm: float) -> np.ndarray:
+    grid = Grid.covering(lo, hi, spacing_mm)
+    count = np.zeros(grid.shape, np.uint8)
+    for s in m.model.structures:
+        count += voxelize(grid, [(s.vertices, s.faces)])
+    return count
+
+
+@pytest.mark.parametrize("key", ["default", "thin_kl3"])
+def test_structures_are_disjoint_and_tile_the_body(models, key):
+    m = models[key]
+    everything = np.concatenate([s.vertices for s in m.model.structures])
+    head = m.mark["humeral_head_center"]
+    for lo, hi, spacing in ((everything.min(0) - 3, everything.max(0) + 3, 2.0),
+                            (head - 40.0, head + 40.0, 0.5)):
+        count = _cover_counts(m, lo, hi, spacing)
+        assert count.max() == 1  # nobody claims a point twice
+        # unclaimed voxels all connect to the outside of the box: no pockets in the body
+        empty, _ = ndimage.label(count == 0)
+        border = np.unique(np.concatenate([empty[[0, -1]].ravel(), empty[:, [0, -1]].ravel(),
+                                           empty[:, :, [0, -1]].ravel()]))
+        assert set(np.unique(empty)) - {0} <= set(border)
+        if spacing < 1.0:  # round the joint itself every voxel is claimed
+            core = count[40:-40, 40:-40, 40:-40]
+            assert not np.any(core == 0)
+
+
+def test_triangle_budget(shoulder):
+    total = sum(len(s.faces) for s in shoulder.model.structures)
+    assert 100_000 <= total <= 230_000
+
+
+# -- bones and joint ---------------------------------------------------------------------------
+
+def test_head_and_glenoid_size_by_sex(models):
+    for key, radius_lo, radius_hi, height, width in (("default", 20.5, 24.0, 33.0, 24.0),
+                                                      ("male", 23.0, 26.5, 38.0, 28.0)):
+        m = models[key]
+        centre = m.mark["humeral_head_center"]
+        v = m.by_name["humeral_head_cartilage"].vertices
+        r = np.linalg.norm(v - centre, axis=1)
+        outer = np.percentile(r, 95)  # outer (articular) surface of the cartilage cap
+        assert radius_lo < outer - m.params.head_cartilage_mm < radius_hi, key
+        normal, up, across = _glenoid_axes(m)
+        g = m.by_name["glenoid_cartilage"].vertices
+        assert np.ptp(g @ up) == pytest.approx(m.params.glenoid_height_mm, abs=2.0), key
+        assert np.ptp(g @ across) == pytest.approx(m.params.glenoid_width_mm, abs=2.0), key
+        assert abs(m.params.glenoid_height_mm - height) < 3.0
+        assert abs(m.params.glenoid_width_mm - width) < 2.5
+
+
+def test_glenoid_faces_anterolaterally(models):
+    for key in ("default", "left"):
+        m = models[key]
+        normal, _, _ = _glenoid_axes(m)
+        lateral, anterior = normal[0] * m.side, normal[1]
+        angle = np.degrees(np.arctan2(anterior, lateral))
+        # scapular plane ~30 deg anterior to coronal, glenoid ~6 deg retroverted
+        assert 15.0 < angle < 35.0, key
+        assert m.contains("scapula", m.mark["glenoid_center"] - 1.0 * normal)
+
+
+def test_bony_landmarks(shoulder):
+    m = shoulder
+    head = m.mark["humeral_head_center"]
+    for key, bone in (("greater_tuberosity", "humerus"), ("lesser_tuberosity", "humerus"),
+                      ("acromion_angle", "scapula"), ("acromion_lateral", "scapula"),
+                      ("coracoid_tip", "scapula")):
+        assert m.distance(bone, m.mark[key])[0] < 1.5, key
+    assert m.mark["greater_tuberosity"][0] - head[0] > 15.0  # lateral
+    assert m.mark["lesser_tuberosity"][1] - head[1] > 15.0  # anterior
+    assert m.mark["coracoid_tip"][1] - head[1] > 15.0
+    # acromiohumeral distance: head bone top to acromion undersurface, normal 7-14 mm
+    top = m.hits("humerus", head, [0, 0, 1])[-1]
+    acromion = m.hits("scapula", head, [0, 0, 1])[0]
+    assert 7.0 < acromion - top < 14.0
+
+
+def test_cartilage_thins_with_oa(models):
+    def film_to_bone(m):
+        head = m.mark["humeral_head_center"]
+        towards = m.mark["glenoid_center"] - head
+        bone = m.hits("humerus", head, towards)
+        glenoid = m.hits("scapula", head, towards)
+        return glenoid[0] - bone[-1]  # radiographic joint space at the glenoid centre
+    normal, thin = film_to_bone(models["default"]), film_to_bone(models["thin_kl3"])
+    assert 3.0 < normal < 4.2
+    assert thin < normal - 1.0
+
+
+# -- posterior approach to the glenohumeral joint ----------------------------------------------
+
+def _skin_to_capsule(m: Model) -> float:
+    """Skin to posterior capsule on the straight posterior-anterior line through the target
+    (how the arthroscopic series measured it)."""
+    target = m.mark["target_posterior_recess"]
+    start = target + np.array([0.0, -150.0, 0.0])
+    skin = m.hits("skin", start, [0, 1, 0])[0]
+    capsule = m.hits("joint_capsule", start, [0, 1, 0])[0]
+    return capsule - skin
+
+
+def test_posterior_skin_to_capsule_depth_in_range_and_grows_with_bmi(models):
+    depth = {k: _skin_to_capsule(models[k]) for k in ("thin_kl3", "default", "bmi40_effusion",
+                                                       "male")}
+    for key, d in depth.items():
+        assert 24.0 <= d <= 58.0, (key, d)  # clinical.md s.3.3: 43.5 (24-58) mm
+    assert 33.0 < depth["default"] < 50.0
+    assert depth["thin_kl3"] < depth["default"] < depth["bmi40_effusion"]
+    assert depth["bmi40_effusion"] - depth["thin_kl3"] > 8.0
+
+
+def test_posterior_approach_crosses_deltoid_then_infraspinatus(models):
+    for key in ("default", "male", "left"):
+        m = models[key]
+        target = m.mark["target_posterior_recess"]
+        entry = m.mark["posterior_entry_skin"]
+        names = ["skin", "subcutaneous_fat", "deltoid", "infraspinatus", "infraspinatus_tendon",
+                 "joint_capsule", "posterior_recess", "scapula", "humerus", "glenoid_labrum",
+                 "suprascapular_nerve", "axillary_nerve", "posterior_circumflex_humeral_artery",
+                 "cephalic_vein"]
+        order = [n for _, n in m.along(entry - 2.0 * (target - entry) / np.linalg.norm(
+            target - entry), target, names)]
+        assert order[:3] == ["skin", "subcutaneous_fat", "deltoid"], (key, order)
+        assert "infraspinatus" in order and order.index("infraspinatus") > 2
+        assert order[-2:] == ["joint_capsule", "posterior_recess"], (key, order)
+        assert not {"scapula", "humerus", "glenoid_labrum", "suprascapular_nerve",
+                    "axillary_nerve", "posterior_circumflex_humeral_artery"} & set(order)
+        # lateral to medial: the entry lies lateral and posterior of the target
+        offset = entry - target
+        assert offset[0] * m.side > 15.0 and offset[1] < -15.0
+
+
+def test_target_between_posterior_labrum_and_head_cartilage(models):
+    for key in ("default", "male", "left", "bmi40_effusion"):
+        m = models[key]
+        target = m.mark["target_posterior_recess"]
+        assert m.contains("posterior_recess", target), key
+        assert m.distance("glenoid_labrum", target)[0] < 6.0, key
+        gap = m.params.recess_mm
+        assert m.distance("humeral_head_cartilage", target)[0] < 0.5 * gap + 0.6, key
+        # the labrum lies medial to the target: the tip need not cross it
+        labrum = m.by_name["glenoid_labrum"].vertices
+        nearest = labrum[np.argmin(np.linalg.norm(labrum - target, axis=1))]
+        assert (nearest[0] - target[0]) * m.side < 0.0, key
+        assert target[1] < m.mark["glenoid_center"][1], key  # posterior half of the joint
+
+
+def test_posterior_recess_deepens_with_effusion(models):
+    def depth(m):
+        head = m.mark["humeral_head_center"]
+        out = m.mark["target_posterior_recess"] - head
+        t = m.hits("posterior_recess", head, out)
+        return t[1] - t[0]
+    normal, wet = depth(models["default"]), depth(models["bmi40_effusion"])
+    assert normal == pytest.approx(models["default"].params.recess_mm, abs=0.5)
+    assert wet - normal == pytest.approx(4.0, abs=0.8)
+
+
+# -- subacromial-subdeltoid bursa --------------------------------------------------------------
+
+@pytest.mark.parametrize("key", ["default", "male", "left"])
+def test_bursa_between_deltoid_and_supraspinatus(models, key):
+    m = models[key]
+    target = m.mark["target_subacromial_bursa"]
+    assert m.contains("subacromial_bursa", target)
+    head = m.mark["humeral_head_center"]
+    out = (target - head) / np.linalg.norm(target - head)
+    tendon = m.hits("supraspinatus_tendon", head, out)
+    bursa = m.hits("subacromial_bursa", head, out)[:2]
+    deltoid = m.hits("deltoid", head, out)
+    assert tendon[-1] == pytest.approx(bursa[0], abs=0.3)   # tendon right under the bursa
+    first_deltoid = deltoid[deltoid > bursa[0]][0]
+    assert first_deltoid == pytest.approx(bursa[1], abs=0.3)  # deltoid right over it
+    assert bursa[1] - bursa[0] == pytest.approx(m.params.bursa_mm, abs=0.4)
+    # skin to bursa along the probe's view: scenario range 0.8-2.5 cm
+    skin = m.mark["skin_over_bursa"]
+    assert 8.0 < np.linalg.norm(skin - target) < 30.0
+
+
+def test_bursa_runs_under_the_acromion_and_thickens_with_effusion(models):
+    for key in ("default", "bmi40_effusion"):
+        m = models[key]
+        head = m.mark["humeral_head_center"]
+        up = [0.0, 0.0, 1.0]
+        bursa = m.hits("subacromial_bursa", head, up)[:2]
+        acromion = m.hits("scapula", head, up)[0]
+        tendon = m.hits("supraspinatus_tendon", head, up)
+        assert tendon[-1] < bursa[0] < bursa[1] < acromion < bursa[1] + 3.0, key
+        assert bursa[1] - bursa[0] == pytest.approx(m.params.bursa_mm, abs=0.4), key
+    assert models["bmi40_effusion"].params.bursa_mm == pytest.approx(
+        models["default"].params.bursa_mm + 2.0)
+
+
+# -- nerves and vessels ------------------------------------------------------------------------
+
+def _posterior_rim(m: Model) -> np.ndarray:
+    """Most posterior point of the glenoid cartilage near mid-height."""
+    normal, up, across = _glenoid_axes(m)
+    g = m.by_name["glenoid_cartilage"].vertices
+    mid = g[np.abs((g - g.mean(0)) @ up) < 4.0]
+    posterior = -across * np.sign(across[1])  # across points anterior or posterior
+    return mid[np.argmax(mid @ posterior)]
+
+
+@pytest.mark.parametrize("key", ["default", "male", "left"])
+def test_suprascapular_nerve_at_the_spinoglenoid_notch(models, key):
+    m = models[key]
+    notch = m.mark["suprascapular_nerve_at_notch"]
+    assert m.contains("suprascapular_nerve", notch)
+    rim = _posterior_rim(m)
+    assert 12.0 < np.linalg.norm(notch - rim) < 26.0  # ~18 mm medial to the posterior rim
+    normal, _, _ = _glenoid_axes(m)
+    assert (rim - notch) @ normal > 10.0  # medial, behind the glenoid face
+    assert notch[1] < m.mark["glenoid_center"][1]  # on the back of the neck
+    assert m.distance("scapula", notch)[0] < 3.0  # lies on the bone
+    target = m.mark["target_posterior_recess"]
+    nerve = m.by_name["suprascapular_nerve"].vertices
+    assert np.linalg.norm(nerve - target, axis=1).min() > 10.0  # out of the path
+
+
+@pytest.mark.parametrize("key", ["default", "male", "left"])
+def test_axillary_nerve_and_circumflex_artery_in_the_quadrilateral_space(models, key):
+    m = models[key]
+    back = m.mark["axillary_nerve_posterior"]
+    assert m.contains("axillary_nerve", back)
+    # 5-6 cm below the lateral acromion, below the glenoid, behind the surgical neck
+    drop = m.mark["acromion_lateral"][2] - back[2]
+    assert 45.0 < drop < 75.0
+    assert back[2] < m.by_name["glenoid_cartilage"].vertices[:, 2].min()
+    assert m.distance("humerus", back)[0] < 6.0
+    in_front = m.hits("humerus", back, [0.0, 1.0, 0.0])
+    assert len(in_front) and in_front[0] < 8.0  # the surgical neck lies right in front
+    nerve = m.by_name["axillary_nerve"].vertices
+    artery = m.by_name["posterior_circumflex_humeral_artery"].vertices
+    assert cKDTree(artery).query(nerve)[0].min() < 4.0  # they run together
+    # both wrap round the neck from medial to lateral
+    for name in ("axillary_nerve", "posterior_circumflex_humeral_artery"):
+        x = (m.by_name[name].vertices[:, 0] - m.mark["humeral_head_center"][0]) * m.side
+        assert x.min() < -10.0 and x.max() > 10.0, name
+    target = m.mark["target_posterior_recess"]
+    for name in ("axillary_nerve", "posterior_circumflex_humeral_artery"):
+        assert np.linalg.norm(m.by_name[name].vertices - target, axis=1).min() > 15.0
+
+
+def test_cephalic_vein_in_the_deltopectoral_groove(shoulder):
+    m = shoulder
+    head = m.mark["humeral_head_center"]
+    v = m.by_name["cephalic_vein"].vertices
+    upper = v[v[:, 2] > head[2] - 80.0]
+    assert len(upper) and (upper[:, 1] > head[1] + 20.0).all()  # in front of the shoulder
+    gap = m.distance("subcutaneous_fat", upper[::20])
+    assert gap.min() < 1.0 and gap.max() < 2 * m.params.vein_radius_mm + 1.5  # under the fat
+
+
+# -- skin landmarks, determinism and sides ------------------------------------------------------
+
+def test_skin_landmarks_lie_on_the_skin(models):
+    for key in ("default", "bmi40_effusion", "left"):
+        m = models[key]
+        for name in SKIN_MARKS:
+            assert m.distance("skin", m.mark[name])[0] < 0.3, (key, name)
+
+
+def test_same_seed_same_arrays_other_seed_differs(shoulder):
+    again = build(SCENARIO_PATIENT, 0)
+    for a, b in zip(shoulder.model.structures, again.structures, strict=True):
+        assert np.array_equal(a.vertices, b.vertices) and np.array_equal(a.faces, b.faces)
+    assert again.landmarks == shoulder.model.landmarks
+    other = build(SCENARIO_PATIENT, 1)
+    a = {s.entry.name: s for s in other.structures}["scapula"].vertices
+    b = shoulder.by_name["scapula"].vertices
+    assert a.shape != b.shape or not np.allclose(a, b)
+
+
+def test_left_is_the_mirror_of_right(models):
+    right, left = models["default"], models["left"]
+    flip = np.array([-1.0, 1.0, 1.0])
+    for name in NAMES:
+        a = right.by_name[name].vertices * flip
+        b = left.by_name[name].vertices
+        assert np.array_equal(a[np.lexsort(a.T[::-1])], b[np.lexsort(b.T[::-1])]), name
+    for key in LANDMARKS:
+        assert np.allclose(left.mark[key], right.mark[key] * flip)
+    assert left.mark["humeral_head_center"][0] < 0 < right.mark["humeral_head_center"][0]
