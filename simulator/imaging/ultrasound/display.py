@@ -91,39 +91,76 @@ def convolve_axial(rf: np.ndarray, k: Kernels) -> np.ndarray:
     return out
 
 
+def attenuated_speckle(raw: np.ndarray, gain: np.ndarray, weights: np.ndarray,
+                       echoes: np.ndarray, k: Kernels, first: int, last: int,
+                       rf: np.ndarray, att: np.ndarray, attenuation: np.ndarray) -> None:
+    """Lines ``first..last`` of the static buffer, in place: ``rf = echoes + axial PSF of
+    sum_k raw_k * gain_k`` and ``att = sum_k weights_k * attenuation_k``.
+
+    ``raw`` ``(K, n_lines, n)`` are the unattenuated scatterer buffers; ``gain`` holds the
+    lines ``first..last`` only (``(K, last - first + 1, n)``: attenuation times the share of
+    tissue left beside injected fluid). Each scatterer is attenuated at its own depth and then
+    spread by the pulse, as a real echo is.
+    """
+    _combine(raw, gain, weights.astype(np.float32), echoes, k.axial, first, last, rf, att,
+             attenuation)
+
+
+@numba.njit(cache=True, parallel=True, nogil=True)
+def _combine(raw, gain, wk, echoes, ker, first, last, rf, att, attenuation):
+    k_n, _, n = raw.shape
+    h = (ker.shape[0] - 1) // 2
+    for i in numba.prange(first, last + 1):
+        row = np.zeros(n, np.complex64)
+        g = i - first
+        for j in range(n):
+            acc = np.complex64(0.0)
+            a = np.float32(0.0)
+            for k in range(k_n):
+                acc += raw[k, i, j] * gain[k, g, j]
+                a += wk[k] * attenuation[k, i, j]
+            row[j] = acc
+            att[i, j] = a
+        for j in range(n):
+            acc = echoes[i, j]
+            for m in range(max(-h, -j), min(h, n - 1 - j) + 1):
+                acc += ker[m + h] * row[j + m]
+            rf[i, j] = acc
+
+
 def convolve_lateral(rf: np.ndarray, k: Kernels) -> np.ndarray:
     """Lateral PSF (beam width at each depth) of a complex64 buffer (new array)."""
     out = np.empty_like(rf)
-    _lateral(rf, k.lateral, out)
+    _lateral(rf, np.ascontiguousarray(k.lateral.T), out)
     return out
 
 
-@numba.njit(cache=True, parallel=True)
+@numba.njit(cache=True, nogil=True)
 def _axial(rf, ker, out):
     n_lines, n = rf.shape
     h = (ker.shape[0] - 1) // 2
-    for i in numba.prange(n_lines):
-        for j in range(n):
-            acc = np.complex64(0.0)
-            for m in range(-h, h + 1):
-                jj = j + m
-                if 0 <= jj < n:
-                    acc += ker[m + h] * rf[i, jj]
-            out[i, j] = acc
-
-
-@numba.njit(cache=True)
-def _lateral(rf, ker, out):
-    n_lines, n = rf.shape
-    h = (ker.shape[1] - 1) // 2
     for i in range(n_lines):
         for j in range(n):
             acc = np.complex64(0.0)
-            for m in range(-h, h + 1):
-                ii = i + m
-                if 0 <= ii < n_lines:
-                    acc += ker[j, m + h] * rf[ii, j]
+            for m in range(max(-h, -j), min(h, n - 1 - j) + 1):
+                acc += ker[m + h] * rf[i, j + m]
             out[i, j] = acc
+
+
+@numba.njit(cache=True, nogil=True)
+def _lateral(rf, ker_t, out):
+    """``ker_t`` is ``(2h + 1, n_samples)``: the kernel of every depth, tap-major, so the
+    inner loop runs along contiguous samples."""
+    n_lines, n = rf.shape
+    h = (ker_t.shape[0] - 1) // 2
+    for i in range(n_lines):
+        for j in range(n):
+            out[i, j] = 0.0
+        for m in range(max(-h, -i), min(h, n_lines - 1 - i) + 1):
+            src = rf[i + m]
+            kr = ker_t[m + h]
+            for j in range(n):
+                out[i, j] += kr[j] * src[j]
 
 
 def envelope(rf: np.ndarray, seed: int, tick: int) -> np.ndarray:
@@ -141,7 +178,7 @@ def _mix(z):
     return z ^ (z >> np.uint64(31))
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _envelope(rf, key, scale, out):
     n_lines, n = rf.shape
     inv = 1.0 / 65536.0
@@ -175,10 +212,12 @@ def log_compress(env: np.ndarray, gain_db: np.ndarray, dynamic_range_db: float) 
     return out
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _log(env, gain, dr, out):
     n_lines, n = env.shape
+    to_db = np.float32(20.0 / math.log(10.0))
+    scale = np.float32(255.0) / dr
     for i in range(n_lines):
         for j in range(n):
-            db = 20.0 * math.log10(max(env[i, j], 1e-12)) + gain[j]
-            out[i, j] = 255.0 * min(max((db + dr) / dr, 0.0), 1.0)
+            db = to_db * np.log(max(env[i, j], np.float32(1e-12))) + gain[j]
+            out[i, j] = min(max((db + dr) * scale, np.float32(0.0)), np.float32(255.0))

@@ -61,6 +61,8 @@ class UltrasoundFrame:
         Gain + built-in TGC + user TGC applied at each depth.
     probe : Probe
     seed, tick : int
+    detail : str
+        ``"full"``, or ``"moving"`` for the low-detail frame of a moving probe.
     """
 
     image: np.ndarray
@@ -75,6 +77,7 @@ class UltrasoundFrame:
     probe: Probe
     seed: int
     tick: int
+    detail: str = "full"
 
     def pixel_of(self, points_mm) -> np.ndarray:
         """``(col, row)`` image coordinates ``(n, 2)`` of world points ``(n, 3)``."""
@@ -102,13 +105,17 @@ class _Static:
 class _Pose:
     hits: slicing.Hits
     maps: lines.LineMaps     # without injectate
-    speckle: np.ndarray      # (K, n_lines, n_samples) complex64, axial PSF done, unattenuated
+    speckle: np.ndarray      # (K, n_lines, n_samples) complex64: raw scatterers, no PSF yet
     static: _Static          # the image without injectate
+
+
+DETAIL_COARSEN = {"full": 0, "moving": P.MOVING_LATTICE_STEPS}
 
 
 def render_ultrasound(world: World, state: SimState, *, seed: int = 0, tick: int | None = None,
                       dynamic_range_db: float = P.DYNAMIC_RANGE_DB,
-                      image_shape: tuple[int, int] = P.IMAGE_SHAPE) -> UltrasoundFrame:
+                      image_shape: tuple[int, int] = P.IMAGE_SHAPE,
+                      detail: str = "full") -> UltrasoundFrame:
     """Render the B-mode image the probe in ``state`` shows.
 
     Parameters
@@ -121,16 +128,25 @@ def render_ultrasound(world: World, state: SimState, *, seed: int = 0, tick: int
         Log-compression window.
     image_shape : (rows, cols)
         Size of the scan-converted image.
+    detail : ``"full"`` or ``"moving"``
+        ``"moving"`` is the low-detail frame of a probe in motion: the same anatomy, echoes,
+        needle, PSF and display, with the world-anchored scatterers drawn from a coarser
+        lattice (``params.MOVING_LATTICE_STEPS``), so a new pose costs about a third of the
+        speckle work. A live view shows it while the probe moves and renders ``"full"`` once
+        the probe stops (what the app does).
     """
     probe = state.probe
     if probe is None:
         raise ValueError("this state has no ultrasound probe (the scenario does not use one)")
+    if detail not in DETAIL_COARSEN:
+        raise ValueError(f"detail must be one of {sorted(DETAIL_COARSEN)}, not {detail!r}")
     tick = state.tick if tick is None else int(tick)
     preset = world.scenario.probe.preset
     geom = scan_geometry(preset, float(probe.depth_mm), float(probe.frequency_mhz),
                          float(probe.focus_mm))
     key = _pose_key(probe)
-    static = _static(world, preset, key, injectate_field(world, state), int(seed))
+    static = _static(world, preset, key, injectate_field(world, state), int(seed),
+                     DETAIL_COARSEN[detail])
     wfp = _world_from_probe(world, key)
     rf = static.rf.copy()
     n = state.needle
@@ -146,7 +162,8 @@ def render_ultrasound(world: World, state: SimState, *, seed: int = 0, tick: int
     image = scanconvert.convert(grey, sc)
     k_mid = len(P.SUBPLANE_U) // 2
     return UltrasoundFrame(image, env, grey, static.maps.label[k_mid], sc.pixel_mm,
-                           wfp @ sc.probe_from_image, wfp, geom, gain, probe, int(seed), tick)
+                           wfp @ sc.probe_from_image, wfp, geom, gain, probe, int(seed), tick,
+                           detail)
 
 
 def _pose_key(probe: Probe) -> tuple:
@@ -160,7 +177,7 @@ def _world_from_probe(world: World, key: tuple) -> np.ndarray:
 
 
 @lru_cache(maxsize=4)
-def _pose(world: World, preset: str, key: tuple, seed: int) -> _Pose:
+def _pose(world: World, preset: str, key: tuple, seed: int, coarsen: int = 0) -> _Pose:
     """What depends on the probe pose only: crossings, tissue maps, scatterer buffers."""
     from simulator.imaging.ultrasound.params import label_table
 
@@ -171,20 +188,21 @@ def _pose(world: World, preset: str, key: tuple, seed: int) -> _Pose:
     maps = _walk(world, geom, hits, lines.contact_gaps(hits), None)
     table = label_table(world)
     k = display.kernels(geom)
-    scale = speckle.row_scale(geom, k.axial_power, k.lateral_power)
-    buffers = speckle.speckle_rf(geom, maps, pfw, table.scatter_density,
-                                 _amplitudes(table, geom, wfp), scale, seed, table.septa,
-                                 table.septa_axes)
-    spk = np.stack([display.convolve_axial(b, k) for b in buffers])
-    _freeze(spk, maps.label, maps.attenuation, maps.echoes, maps.gap_mm)
-    return _Pose(hits, maps, spk, _combine(spk, maps, maps.attenuation, 0, geom.n_lines - 1))
+    scale = speckle.row_scale(geom, k.axial_power, k.lateral_power, coarsen)
+    raw = speckle.speckle_rf(geom, maps, pfw, table.scatter_density,
+                             _amplitudes(table, geom, wfp), scale, seed, table.septa,
+                             table.septa_axes, coarsen)
+    _freeze(raw, maps.label, maps.attenuation, maps.echoes, maps.gap_mm)
+    return _Pose(hits, maps, raw, _combine(geom, raw, maps, maps.attenuation, 0,
+                                           geom.n_lines - 1))
 
 
 @lru_cache(maxsize=4)
-def _static(world: World, preset: str, key: tuple, field, seed: int) -> _Static:
+def _static(world: World, preset: str, key: tuple, field, seed: int,
+            coarsen: int = 0) -> _Static:
     """Everything but the needle: the pose's buffers, attenuated, with the injectate."""
     geom = scan_geometry(preset, key[4], key[5], key[6])
-    pose = _pose(world, preset, key, seed)
+    pose = _pose(world, preset, key, seed, coarsen)
     if field is None:
         return pose.static
     ff, touched = fluid_fraction(field, geom, _world_from_probe(world, key), pose.maps.gap_mm)
@@ -193,23 +211,21 @@ def _static(world: World, preset: str, key: tuple, field, seed: int) -> _Static:
     first, last = touched
     maps = _walk(world, geom, pose.hits, pose.maps.gap_mm, ff, (first, last), pose.maps)
     gain = maps.attenuation[:, first:last + 1] * (1.0 - ff[:, first:last + 1])
-    return _combine(pose.speckle, maps, gain, first, last, pose.static)
+    return _combine(geom, pose.speckle, maps, gain, first, last, pose.static)
 
 
-def _combine(spk, maps, gain, first, last, base: _Static | None = None) -> _Static:
+def _combine(geom: ScanGeometry, raw, maps, gain, first, last,
+             base: _Static | None = None) -> _Static:
     """Attenuated speckle of lines ``first..last`` plus echoes (other lines from ``base``).
     ``gain`` holds those lines only: ``(K, last - first + 1, n_samples)``."""
-    rows = slice(first, last + 1)
-    rf = maps.echoes.copy()
-    att = np.zeros(rf.shape, np.float32) if base is None else base.attenuation.copy()
-    if base is not None:
-        keep = np.ones(rf.shape[0], bool)
-        keep[rows] = False
-        rf[keep] = base.rf[keep]
-    att[rows] = 0.0
-    for k, w in enumerate(subplane_weights()):
-        rf[rows] += spk[k, rows] * gain[k]
-        att[rows] += np.float32(w) * maps.attenuation[k, rows]
+    if base is None:
+        rf = np.empty(maps.echoes.shape, np.complex64)
+        att = np.empty(maps.echoes.shape, np.float32)
+    else:
+        rf, att = base.rf.copy(), base.attenuation.copy()
+    display.attenuated_speckle(raw, np.ascontiguousarray(gain, np.float32),
+                               subplane_weights(), maps.echoes, display.kernels(geom), first,
+                               last, rf, att, maps.attenuation)
     _freeze(rf, att)
     return _Static(rf, att, maps)
 

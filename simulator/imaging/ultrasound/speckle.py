@@ -38,27 +38,33 @@ def resolution_cell_mm3(geom: ScanGeometry) -> np.ndarray:
     return geom.axial_fwhm_mm * geom.lateral_fwhm_mm * geom.elevation_fwhm_mm / math.sqrt(2.0)
 
 
-def lattice_spacing_mm(geom: ScanGeometry) -> float:
+def lattice_spacing_mm(geom: ScanGeometry, coarsen: int = 0) -> float:
     """Scatterer lattice spacing: ``SCATTERERS_PER_CELL`` in the smallest resolution cell,
-    on a 2^(1/4) ladder so that small setting changes keep the same scatterers."""
+    on a 2^(1/4) ladder so that small setting changes keep the same scatterers.
+
+    ``coarsen`` steps up the ladder (the low-detail mode of a moving probe): each step has
+    2^(3/4) fewer lattice points to visit, and fewer scatterers only where the resolution
+    cell is small enough that the thinning of :func:`keep_fraction` was not already
+    dropping that many."""
     s = (float(resolution_cell_mm3(geom).min()) / P.SCATTERERS_PER_CELL) ** (1.0 / 3.0)
-    return float(2.0 ** (round(4.0 * math.log2(s)) / 4.0))
+    return float(2.0 ** ((round(4.0 * math.log2(s)) + int(coarsen)) / 4.0))
 
 
 def speckle_rf(geom: ScanGeometry, maps: LineMaps, probe_from_world: np.ndarray,
                mu0: np.ndarray, amplitude: np.ndarray, row_scale: np.ndarray,
                seed: int, septa: np.ndarray | None = None,
-               septa_axes: np.ndarray | None = None) -> np.ndarray:
+               septa_axes: np.ndarray | None = None, coarsen: int = 0) -> np.ndarray:
     """Complex baseband scatter buffers ``(K, n_lines, n_samples) complex64``, one per
     elevation sub-surface (a scatterer goes to the nearest), before the PSF and before
     attenuation. ``amplitude`` is ``(n_labels, n_lines)``: scatter amplitude per label
     and line (fibre anisotropy included). ``septa`` ``(n_labels,)`` and ``septa_axes``
-    ``(n_labels, 2, 3)`` add the world-anchored fibre-septa texture of muscle bellies."""
+    ``(n_labels, 2, 3)`` add the world-anchored fibre-septa texture of muscle bellies.
+    ``coarsen``: lattice steps above the full-detail spacing (see ``lattice_spacing_mm``)."""
     n_labels = len(mu0)
     if septa is None:
         septa = np.zeros(n_labels)
         septa_axes = np.zeros((n_labels, 2, 3))
-    spacing = lattice_spacing_mm(geom)
+    spacing = lattice_spacing_mm(geom, coarsen)
     world_from_probe = np.linalg.inv(probe_from_world)
     ey = probe_from_world[1, :3]
     axis_a = int(np.argmax(np.abs(ey)))
@@ -73,6 +79,7 @@ def speckle_rf(geom: ScanGeometry, maps: LineMaps, probe_from_world: np.ndarray,
     hi = np.floor(world.max(0) / spacing).astype(np.int64) + 1
     out = np.zeros((N_BUFFERS, len(P.SUBPLANE_U), geom.n_lines, geom.n_samples), np.complex64)
     du = P.SUBPLANE_U[1] - P.SUBPLANE_U[0]
+    keep = keep_fraction(geom, coarsen)
     _splat(np.ascontiguousarray(probe_from_world[:3, :3]),
            np.ascontiguousarray(probe_from_world[:3, 3]), axis_a, axis_b, axis_c,
            lo[axis_b], hi[axis_b], lo[axis_c], hi[axis_c], spacing, y_max,
@@ -80,28 +87,30 @@ def speckle_rf(geom: ScanGeometry, maps: LineMaps, probe_from_world: np.ndarray,
            geom.curved, geom.radius_mm, float(geom.line_lateral[0]), geom.line_step,
            geom.dz_mm, geom.max_depth_mm, w0, zf, zr, P.SLAB_U_MAX, du, len(P.SUBPLANE_U) // 2,
            maps.gap_mm, maps.label, amplitude.astype(np.float64), mu0.astype(np.float64),
-           row_scale.astype(np.float64), keep_fraction(geom), geom.elevation_fwhm_mm,
+           row_scale.astype(np.float64), keep, 1.0 / keep, 1.0 / geom.elevation_fwhm_mm,
            4.0 * math.pi / geom.wavelength_mm, P.CONTACT_DEPTH_MM,
            np.asarray(septa, np.float64), np.ascontiguousarray(septa_axes, np.float64),
            1.0 / P.SEPTA_MM, out)
-    return out.sum(0)
+    _add_buffers(out)
+    return out[0]
 
 
-def row_scale(geom: ScanGeometry, ax_power: float, lat_power: np.ndarray) -> np.ndarray:
+def row_scale(geom: ScanGeometry, ax_power: float, lat_power: np.ndarray,
+              coarsen: int = 0) -> np.ndarray:
     """Per-depth scatter amplitude giving RMS speckle ``SPECKLE_LEVEL`` after the PSF.
 
     Expected power of a sample = amplitude variance x scatterers per bin x elevation
     integral of w^2 x power gain of the (bilinear splat + PSF) kernels.
     """
-    s = lattice_spacing_mm(geom)
-    density = keep_fraction(geom) / s ** 3
+    s = lattice_spacing_mm(geom, coarsen)
+    density = keep_fraction(geom, coarsen) / s ** 3
     w2 = geom.elevation_fwhm_mm * math.sqrt(math.pi / (16.0 * math.log(2.0)))
     per_bin = density * geom.dz_mm * geom.line_spacing_mm * w2
     var_a = 1.0 / 3.0
     return P.SPECKLE_LEVEL / np.sqrt(var_a * per_bin * ax_power * lat_power)
 
 
-def keep_fraction(geom: ScanGeometry) -> np.ndarray:
+def keep_fraction(geom: ScanGeometry, coarsen: int = 0) -> np.ndarray:
     """Share of lattice scatterers used at each depth ``(n_samples,)``.
 
     Where the resolution cell (axial x lateral x pulse-echo elevation FWHM) is large, fewer
@@ -109,7 +118,7 @@ def keep_fraction(geom: ScanGeometry) -> np.ndarray:
     fixed random number is below the share, so the choice barely changes as the probe moves.
     """
     cell = resolution_cell_mm3(geom)
-    return np.minimum(1.0, P.SCATTERERS_PER_CELL * lattice_spacing_mm(geom) ** 3 / cell)
+    return np.minimum(1.0, P.SCATTERERS_PER_CELL * lattice_spacing_mm(geom, coarsen) ** 3 / cell)
 
 
 def _fan_outline(geom: ScanGeometry) -> np.ndarray:
@@ -139,6 +148,26 @@ def _value(ix, iy, seed):
                       >> np.uint64(40)) * (1.0 / 16777216.0)
 
 
+@numba.njit(cache=True, inline="always")
+def _atan(x):
+    """arctan to ~1e-7 rad (Cephes' single-precision range reduction and polynomial): a
+    fraction of glibc's cost, and 1e-5 of a scanline's angle step."""
+    ax = abs(x)
+    if ax > 2.414213562373095:
+        y0 = 0.5 * math.pi
+        v = -1.0 / ax
+    elif ax > 0.4142135623730950:
+        y0 = 0.25 * math.pi
+        v = (ax - 1.0) / (ax + 1.0)
+    else:
+        y0 = 0.0
+        v = ax
+    z = v * v
+    r = y0 + ((((8.05374449538e-2 * z - 1.38776856032e-1) * z + 1.99777106478e-1) * z
+               - 3.33329491539e-1) * z * v + v)
+    return r if x >= 0.0 else -r
+
+
 @numba.njit(cache=True)
 def _septa(qa, qb, qc, ax_a, ax_b, ax_c, axes, inv, strength, seed):
     """Echo multiplier of the fibre-septa texture at a world point: a 2-D value noise in
@@ -163,15 +192,27 @@ def _septa(qa, qb, qc, ax_a, ax_b, ax_c, axes, inv, strength, seed):
     return 1.0 - 0.45 * strength + 4.0 * strength * crest
 
 
-@numba.njit(cache=True, parallel=True)
+@numba.njit(cache=True, parallel=True, nogil=True)
+def _add_buffers(out):
+    """``out[0] += out[1:]`` (fixed order, so the sum never depends on the threads)."""
+    n_k, n_lines = out.shape[1], out.shape[2]
+    for kl in numba.prange(n_k * n_lines):
+        k = kl // n_lines
+        i = kl % n_lines
+        for b in range(1, out.shape[0]):
+            out[0, k, i] += out[b, k, i]
+
+
+@numba.njit(cache=True, parallel=True, nogil=True)
 def _splat(rot, off, ax_a, ax_b, ax_c, ib0, ib1, ic0, ic1, s, y_max, seed, curved, radius,
            lat0, step, dz, d_max, w0, zf, zr, u_max, du, k_mid, gap, label, amp, mu0, scale,
-           keep, w_row, two_k, dc, septa, sax, inv_septa, out):
+           keep, inv_keep, inv_w_row, two_k, dc, septa, sax, inv_septa, out):
     n_lines = label.shape[1]
     n = label.shape[2]
     k_n = label.shape[0]
     ra, rb, rc = rot[1, ax_a], rot[1, ax_b], rot[1, ax_c]
-    margin = s * (abs(ra) + abs(rb) + abs(rc))
+    # a point's elevation differs from its cell centre's by at most this (b, c jitter)
+    margin = 0.5 * s * (abs(rb) + abs(rc))
     # in-plane drift of a column across the slab, plus a cell
     drift = y_max * math.sqrt(max(1.0 - ra * ra, 0.0)) / abs(ra) + 2.0 * s
     half_lat = (n_lines - 1) * step / 2.0
@@ -181,6 +222,13 @@ def _splat(rot, off, ax_a, ax_b, ax_c, ib0, ib1, ic0, ic1, s, y_max, seed, curve
     n_el = 256
     el_t = np.exp(-8.0 * math.log(2.0) * (np.arange(n_el + 1) * (u_max / n_el)) ** 2)
     ph_scale = two_k / (2.0 * math.pi) * n_tab
+    inv_step = 1.0 / step
+    inv_dz = 1.0 / dz
+    inv_zr = 1.0 / zr
+    el_scale = n_el / u_max
+    # rows of the rotation for the three lattice axes
+    xa, xb, xc = rot[0, ax_a], rot[0, ax_b], rot[0, ax_c]
+    za, zb, zc_ = rot[2, ax_a], rot[2, ax_b], rot[2, ax_c]
     k1 = np.uint64(0x8CB92BA72F3D8DD7)
     k2 = np.uint64(0xD6E8FEB86659FD93)
     k3 = np.uint64(0xA0761D6478BD642F)
@@ -194,8 +242,8 @@ def _splat(rot, off, ax_a, ax_b, ax_c, ib0, ib1, ic0, ic1, s, y_max, seed, curve
                 # where the column crosses the image plane (y = 0): skip columns that miss
                 # the fan, and keep only the slab's thickness at that depth
                 pa0 = -rest / ra
-                cx = rot[0, ax_a] * pa0 + rot[0, ax_b] * pb + rot[0, ax_c] * pc + off[0]
-                cz = rot[2, ax_a] * pa0 + rot[2, ax_b] * pb + rot[2, ax_c] * pc + off[2]
+                cx = xa * pa0 + xb * pb + xc * pc + off[0]
+                cz = za * pa0 + zb * pb + zc_ * pc + off[2]
                 if curved:
                     czc = cz + radius
                     cd = math.sqrt(cx * cx + czc * czc) - radius
@@ -209,11 +257,12 @@ def _splat(rot, off, ax_a, ax_b, ax_c, ib0, ib1, ic0, ic1, s, y_max, seed, curve
                     continue
                 dc0 = max(cd - drift, 0.0)
                 dc1 = cd + drift
-                wc = max(w0 * math.sqrt(1.0 + ((dc0 - zf) / zr) ** 2),
-                         w0 * math.sqrt(1.0 + ((dc1 - zf) / zr) ** 2))
+                wc = max(w0 * math.sqrt(1.0 + ((dc0 - zf) * inv_zr) ** 2),
+                         w0 * math.sqrt(1.0 + ((dc1 - zf) * inv_zr) ** 2))
                 if zf > dc0 and zf < dc1:
                     wc = max(wc, w0)
                 y_lim = min(u_max * wc + s, y_max)
+                # cells whose centre is within y_lim + margin of the image plane
                 lo = (-y_lim - margin - rest) / ra
                 hi = (y_lim + margin - rest) / ra
                 if lo > hi:
@@ -225,24 +274,27 @@ def _splat(rot, off, ax_a, ax_b, ax_c, ib0, ib1, ic0, ic1, s, y_max, seed, curve
                     qb = (ib + _byte(h, 1)) * s
                     qc = (ic + _byte(h, 2)) * s
                     y = ra * qa + rb * qb + rc * qc + off[1]
-                    if abs(y) > y_max:
+                    if abs(y) > y_lim:
                         continue
-                    px = rot[0, ax_a] * qa + rot[0, ax_b] * qb + rot[0, ax_c] * qc + off[0]
-                    pz = rot[2, ax_a] * qa + rot[2, ax_b] * qb + rot[2, ax_c] * qc + off[2]
+                    px = xa * qa + xb * qb + xc * qc + off[0]
+                    pz = za * qa + zb * qb + zc_ * qc + off[2]
                     if curved:
                         zc = pz + radius
                         if zc <= 0.0:
                             continue
                         dw = math.sqrt(px * px + zc * zc) - radius
                     else:
+                        zc = 1.0
                         dw = pz
                     if dw < 0.0 or dw > d_max:
                         continue
                     # early slab test with the slice thickness at this depth
-                    if abs(y) > u_max * w0 * math.sqrt(1.0 + ((dw - zf) / zr) ** 2):
+                    e_d = (dw - zf) * inv_zr
+                    yw = u_max * w0
+                    if y * y > yw * yw * (1.0 + e_d * e_d):
                         continue
-                    lat = math.atan2(px, zc) if curved else px
-                    lf = (lat - lat0) / step
+                    lat = _atan(px / zc) if curved else px  # zc > 0
+                    lf = (lat - lat0) * inv_step
                     if lf < 0.0 or lf > n_lines - 1:
                         continue
                     i = int(lf + 0.5)
@@ -250,14 +302,15 @@ def _splat(rot, off, ax_a, ax_b, ax_c, ib0, ib1, ic0, ic1, s, y_max, seed, curve
                     if not np.isfinite(g):
                         continue
                     dd = disp_from_world(dw, g, dc)
-                    jf = dd / dz - 0.5
+                    jf = dd * inv_dz - 0.5
                     jn = int(math.floor(jf + 0.5))
                     if jn < 0 or jn >= n:
                         continue
                     # thinning: fewer scatterers where the resolution cell is large
-                    if _byte(h, 3) >= keep[jn]:
+                    b3 = _byte(h, 3)
+                    if b3 >= keep[jn]:
                         continue
-                    u = y / w_row[jn]
+                    u = y * inv_w_row[jn]
                     au = abs(u)
                     if au > u_max:
                         continue
@@ -273,9 +326,9 @@ def _splat(rot, off, ax_a, ax_b, ax_c, ib0, ib1, ic0, ic1, s, y_max, seed, curve
                     if septa[lab] > 0.0:
                         e *= _septa(qa, qb, qc, ax_a, ax_b, ax_c, sax[lab], inv_septa,
                                     septa[lab], seed)
-                    wgt = e * el_t[int(au * (n_el / u_max) + 0.5)] * scale[jn]
+                    wgt = e * el_t[int(au * el_scale + 0.5)] * scale[jn]
                     ar = _byte(h, 5) + _byte(h, 6) - 1.0
-                    ai = _byte(h, 7) + _byte(h, 3) / keep[jn] - 1.0
+                    ai = _byte(h, 7) + b3 * inv_keep[jn] - 1.0
                     m = int(dw * ph_scale) & (n_tab - 1)
                     c = cos_t[m]
                     sn = -sin_t[m]
