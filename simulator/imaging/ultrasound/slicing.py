@@ -23,6 +23,7 @@ from simulator.world import World
 
 MAX_HITS = 96          # crossings kept per (sub-surface, line)
 ABOVE_FACE_MM = 25.0   # crossings this far above the face still count (skin entry, contact)
+CHUNK = 16             # triangles per culling chunk (neighbours in space: Morton order)
 
 
 @dataclass(frozen=True, eq=False)
@@ -32,10 +33,13 @@ class MeshArrays:
     Attributes
     ----------
     vertices, normals : (nv, 3) float64     world mm, unit outward vertex normals
-    faces : (nf, 3) int64                   indices into ``vertices``
+    faces : (nf, 3) int64                   indices into ``vertices``, in Morton order of
+                                            their centroids (neighbours in space together)
     label : (nf,) int32                     structure label (1-based) of each triangle
     crease : (nf,) bool                     a vertex normal differs from the face normal by
                                             more than 30 deg: use the flat normal there
+    chunk_lo, chunk_hi : (nc, 3) float64    bounding box of each run of ``CHUNK`` faces, so
+                                            a probe pose visits only the chunks its slab cuts
     """
 
     vertices: np.ndarray
@@ -43,6 +47,8 @@ class MeshArrays:
     faces: np.ndarray
     label: np.ndarray
     crease: np.ndarray
+    chunk_lo: np.ndarray
+    chunk_hi: np.ndarray
 
 
 @lru_cache(maxsize=8)
@@ -58,8 +64,29 @@ def mesh_arrays(world: World) -> MeshArrays:
         offset += len(s.vertices)
     v = np.ascontiguousarray(np.concatenate(vs), np.float64)
     vn = np.ascontiguousarray(np.concatenate(ns), np.float64)
-    f = np.ascontiguousarray(np.concatenate(fs), np.int64)
-    return MeshArrays(v, vn, f, np.concatenate(ls), np.concatenate(world.creases))
+    f = np.concatenate(fs).astype(np.int64)
+    order = _morton_order(v[f].mean(1))
+    f = np.ascontiguousarray(f[order])
+    tri = v[f]                                     # (nf, 3 corners, 3)
+    n_chunks = -(-len(f) // CHUNK)
+    pad = n_chunks * CHUNK - len(f)
+    lo = np.concatenate([tri.min(1), np.repeat(tri[-1:].min(1), pad, 0)])
+    hi = np.concatenate([tri.max(1), np.repeat(tri[-1:].max(1), pad, 0)])
+    lo = lo.reshape(n_chunks, CHUNK, 3).min(1)
+    hi = hi.reshape(n_chunks, CHUNK, 3).max(1)
+    return MeshArrays(v, vn, f, np.concatenate(ls)[order],
+                      np.concatenate(world.creases)[order], lo, hi)
+
+
+def _morton_order(points: np.ndarray) -> np.ndarray:
+    """Indices sorting ``points`` (n, 3) along a Z-order curve (10 bits per axis)."""
+    lo, hi = points.min(0), points.max(0)
+    q = ((points - lo) / np.maximum(hi - lo, 1e-9) * 1023.0).astype(np.uint64)
+    code = np.zeros(len(points), np.uint64)
+    for bit in range(10):
+        for axis in range(3):
+            code |= ((q[:, axis] >> np.uint64(bit)) & np.uint64(1)) << np.uint64(3 * bit + axis)
+    return np.argsort(code, kind="stable")
 
 
 @dataclass(frozen=True, eq=False)
@@ -88,14 +115,6 @@ def slice_scene(mesh: MeshArrays, probe_from_world: np.ndarray, geom: ScanGeomet
     w0, zf, zr = geom.elevation_args()
     rot = np.ascontiguousarray(probe_from_world[:3, :3])
     off = np.ascontiguousarray(probe_from_world[:3, 3])
-    nv = len(mesh.vertices)
-    vp = np.empty((nv, 3))
-    vn = np.empty((nv, 3))
-    vlat = np.empty(nv)
-    vdep = np.empty(nv)
-    vw = np.empty(nv)
-    _vertices_to_probe(mesh.vertices, mesh.normals, rot, off, geom.curved, geom.radius_mm,
-                       w0, zf, zr, vp, vn, vlat, vdep, vw)
     # cull with the image's box in probe x and z (linear in the vertices, so exact for a
     # triangle of any size; polar depth and angle are not)
     if geom.curved:
@@ -104,17 +123,31 @@ def slice_scene(mesh: MeshArrays, probe_from_world: np.ndarray, geom: ScanGeomet
     else:
         x_half = geom.line_lateral[-1] + 2.0 * geom.line_step
         z_lo = -ABOVE_FACE_MM
-    counts = np.empty(len(mesh.faces), np.int64)
-    _count_crossings(mesh.faces, vp, vw, u, -x_half, x_half, z_lo,
-                     geom.max_depth_mm + 2.0, counts)
+    z_hi = geom.max_depth_mm + 2.0
+    # the slab's half-thickness anywhere in that box bounds every sub-surface (the slice
+    # thickness grows away from its focus, so its largest value is at the nearest or the
+    # farthest depth in the box)
+    d_far = math.hypot(x_half, z_hi + geom.radius_mm) - geom.radius_mm
+    off_focus = max(zf - z_lo, d_far - zf)
+    y_half = float(np.abs(u).max()) * w0 * math.sqrt(1.0 + (off_focus / zr) ** 2) + 1e-6
+    cand = _chunk_faces(mesh.chunk_lo, mesh.chunk_hi, rot, off, -x_half, x_half, y_half,
+                        z_lo, z_hi, len(mesh.faces))
+    nv = len(mesh.vertices)
+    vp = np.empty((nv, 3))
+    vn = np.empty((nv, 3))
+    vw = np.empty(nv)
+    _vertices_to_probe(mesh.vertices, mesh.normals, mesh.faces, cand, rot, off, geom.curved,
+                       geom.radius_mm, w0, zf, zr, vp, vn, vw)
+    counts = np.empty(len(cand), np.int64)
+    _count_crossings(mesh.faces, cand, vp, vw, u, -x_half, x_half, z_lo, z_hi, counts)
     starts = np.zeros(len(counts) + 1, np.int64)
     np.cumsum(counts, out=starts[1:])
     n_seg = int(starts[-1])
     seg_k = np.empty(n_seg, np.int64)
     seg_lab = np.empty(n_seg, np.int32)
     seg_geo = np.empty((n_seg, 13))
-    _write_segments(mesh.faces, mesh.label, mesh.crease, vp, vn, vw, u, counts, starts, seg_k,
-                    seg_lab, seg_geo)
+    _write_segments(mesh.faces, cand, mesh.label, mesh.crease, vp, vn, vw, u, counts, starts,
+                    seg_k, seg_lab, seg_geo)
     k_n, n_lines = len(u), geom.n_lines
     depth = np.empty((k_n, n_lines, MAX_HITS))
     label = np.empty((k_n, n_lines, MAX_HITS), np.int32)
@@ -128,21 +161,48 @@ def slice_scene(mesh: MeshArrays, probe_from_world: np.ndarray, geom: ScanGeomet
     return Hits(depth, label, entering, cos, count)
 
 
-@numba.njit(cache=True, parallel=True)
-def _vertices_to_probe(v, n, rot, off, curved, radius, w0, zf, zr, vp, vn, vlat, vdep, vw):
-    for i in numba.prange(v.shape[0]):
-        for a in range(3):
-            vp[i, a] = rot[a, 0] * v[i, 0] + rot[a, 1] * v[i, 1] + rot[a, 2] * v[i, 2] + off[a]
-            vn[i, a] = rot[a, 0] * n[i, 0] + rot[a, 1] * n[i, 1] + rot[a, 2] * n[i, 2]
-        if curved:
-            zc = vp[i, 2] + radius
-            vlat[i] = math.atan2(vp[i, 0], zc)
-            d = math.sqrt(vp[i, 0] * vp[i, 0] + zc * zc) - radius
-        else:
-            vlat[i] = vp[i, 0]
-            d = vp[i, 2]
-        vdep[i] = d
-        vw[i] = w0 * math.sqrt(1.0 + ((d - zf) / zr) ** 2)
+@numba.njit(cache=True, nogil=True)
+def _chunk_faces(lo, hi, rot, off, x_lo, x_hi, y_half, z_lo, z_hi, nf):
+    """Faces of the chunks whose bounding box reaches into the slab ``|y| <= y_half`` and
+    the image's box in x and z (probe frame)."""
+    out = np.empty(nf, np.int64)
+    m = 0
+    for c in range(lo.shape[0]):
+        ok = True
+        for a, (b_lo, b_hi) in enumerate(((x_lo, x_hi), (-y_half, y_half), (z_lo, z_hi))):
+            centre = off[a]
+            reach = 0.0
+            for e in range(3):
+                mid = 0.5 * (lo[c, e] + hi[c, e])
+                centre += rot[a, e] * mid
+                reach += abs(rot[a, e]) * 0.5 * (hi[c, e] - lo[c, e])
+            if centre + reach < b_lo or centre - reach > b_hi:
+                ok = False
+                break
+        if ok:
+            for f in range(c * CHUNK, min((c + 1) * CHUNK, nf)):
+                out[m] = f
+                m += 1
+    return out[:m]
+
+
+@numba.njit(cache=True, nogil=True)
+def _vertices_to_probe(v, n, faces, cand, rot, off, curved, radius, w0, zf, zr, vp, vn, vw):
+    """Probe-frame position, normal and slice thickness of the candidate faces' vertices
+    (the others are left unset)."""
+    for c in range(cand.shape[0]):
+        for corner in range(3):
+            i = faces[cand[c], corner]
+            for a in range(3):
+                vp[i, a] = (rot[a, 0] * v[i, 0] + rot[a, 1] * v[i, 1] + rot[a, 2] * v[i, 2]
+                            + off[a])
+                vn[i, a] = rot[a, 0] * n[i, 0] + rot[a, 1] * n[i, 1] + rot[a, 2] * n[i, 2]
+            if curved:
+                zc = vp[i, 2] + radius
+                d = math.sqrt(vp[i, 0] * vp[i, 0] + zc * zc) - radius
+            else:
+                d = vp[i, 2]
+            vw[i] = w0 * math.sqrt(1.0 + ((d - zf) / zr) ** 2)
 
 
 @numba.njit(cache=True, inline="always")
@@ -150,11 +210,12 @@ def _side(y, w, u):
     return y - u * w >= 0.0
 
 
-@numba.njit(cache=True, parallel=True)
-def _count_crossings(faces, vp, vw, u, x_lo, x_hi, z_lo, z_hi, counts):
-    for f in numba.prange(faces.shape[0]):
+@numba.njit(cache=True, nogil=True)
+def _count_crossings(faces, cand, vp, vw, u, x_lo, x_hi, z_lo, z_hi, counts):
+    for fc in range(cand.shape[0]):
+        f = cand[fc]
         a, b, c = faces[f, 0], faces[f, 1], faces[f, 2]
-        counts[f] = 0
+        counts[fc] = 0
         if max(vp[a, 0], vp[b, 0], vp[c, 0]) < x_lo or min(vp[a, 0], vp[b, 0], vp[c, 0]) > x_hi:
             continue
         if max(vp[a, 2], vp[b, 2], vp[c, 2]) < z_lo or min(vp[a, 2], vp[b, 2], vp[c, 2]) > z_hi:
@@ -166,16 +227,17 @@ def _count_crossings(faces, vp, vw, u, x_lo, x_hi, z_lo, z_hi, counts):
             sc = _side(vp[c, 1], vw[c], u[k])
             if not (sa == sb and sb == sc):
                 n += 1
-        counts[f] = n
+        counts[fc] = n
 
 
-@numba.njit(cache=True, parallel=True)
-def _write_segments(faces, labels, crease, vp, vn, vw, u, counts, starts, seg_k, seg_lab,
-                    seg_geo):
+@numba.njit(cache=True, nogil=True)
+def _write_segments(faces, cand, labels, crease, vp, vn, vw, u, counts, starts, seg_k,
+                    seg_lab, seg_geo):
     """Segment record: x1, z1, x2, z2, n1 (3), n2 (3), flat normal (3)."""
-    for f in numba.prange(faces.shape[0]):
-        if counts[f] == 0:
+    for fc in range(cand.shape[0]):
+        if counts[fc] == 0:
             continue
+        f = cand[fc]
         idx = (faces[f, 0], faces[f, 1], faces[f, 2])
         # flat normal in the probe frame
         e1x = vp[idx[1], 0] - vp[idx[0], 0]
@@ -187,7 +249,7 @@ def _write_segments(faces, labels, crease, vp, vn, vw, u, counts, starts, seg_k,
         fx = e1y * e2z - e1z * e2y
         fy = e1z * e2x - e1x * e2z
         fz = e1x * e2y - e1y * e2x
-        out = starts[f]
+        out = starts[fc]
         for k in range(u.shape[0]):
             g0 = vp[idx[0], 1] - u[k] * vw[idx[0]]
             g1 = vp[idx[1], 1] - u[k] * vw[idx[1]]
@@ -224,61 +286,59 @@ def _write_segments(faces, labels, crease, vp, vn, vw, u, counts, starts, seg_k,
             out += 1
 
 
-@numba.njit(cache=True, parallel=True)
+@numba.njit(cache=True, nogil=True)
 def _segments_to_hits(seg_k, seg_lab, seg_geo, curved, radius, lat0, step, n_lines, d_lo,
                       d_hi, depth, label, entering, cos, count):
-    for k in numba.prange(depth.shape[0]):
-        for s in range(seg_k.shape[0]):
-            if seg_k[s] != k:
-                continue
-            x1, z1, x2, z2 = seg_geo[s, 0], seg_geo[s, 1], seg_geo[s, 2], seg_geo[s, 3]
+    for s in range(seg_k.shape[0]):
+        k = seg_k[s]
+        x1, z1, x2, z2 = seg_geo[s, 0], seg_geo[s, 1], seg_geo[s, 2], seg_geo[s, 3]
+        if curved:
+            a1 = math.atan2(x1, z1 + radius)
+            a2 = math.atan2(x2, z2 + radius)
+        else:
+            a1, a2 = x1, x2
+        lo, hi = min(a1, a2), max(a1, a2)
+        i0 = max(int(math.ceil((lo - lat0) / step)), 0)
+        i1 = min(int(math.ceil((hi - lat0) / step)) - 1, n_lines - 1)
+        for i in range(i0, i1 + 1):
+            lat = lat0 + i * step
             if curved:
-                a1 = math.atan2(x1, z1 + radius)
-                a2 = math.atan2(x2, z2 + radius)
+                ux, uz = math.sin(lat), math.cos(lat)
+                g1 = ux * (z1 + radius) - uz * x1
+                g2 = ux * (z2 + radius) - uz * x2
+                if g1 == g2:
+                    continue
+                t = g1 / (g1 - g2)
+                x = x1 + t * (x2 - x1)
+                z = z1 + t * (z2 - z1)
+                d = ux * x + uz * (z + radius) - radius
             else:
-                a1, a2 = x1, x2
-            lo, hi = min(a1, a2), max(a1, a2)
-            i0 = max(int(math.ceil((lo - lat0) / step)), 0)
-            i1 = min(int(math.ceil((hi - lat0) / step)) - 1, n_lines - 1)
-            for i in range(i0, i1 + 1):
-                lat = lat0 + i * step
-                if curved:
-                    ux, uz = math.sin(lat), math.cos(lat)
-                    g1 = ux * (z1 + radius) - uz * x1
-                    g2 = ux * (z2 + radius) - uz * x2
-                    if g1 == g2:
-                        continue
-                    t = g1 / (g1 - g2)
-                    x = x1 + t * (x2 - x1)
-                    z = z1 + t * (z2 - z1)
-                    d = ux * x + uz * (z + radius) - radius
-                else:
-                    ux, uz = 0.0, 1.0
-                    if x1 == x2:
-                        continue
-                    t = (lat - x1) / (x2 - x1)
-                    d = z1 + t * (z2 - z1)
-                if d < d_lo or d > d_hi or t < -1e-9 or t > 1.0 + 1e-9:
+                ux, uz = 0.0, 1.0
+                if x1 == x2:
                     continue
-                nx = seg_geo[s, 4] + t * (seg_geo[s, 7] - seg_geo[s, 4])
-                ny = seg_geo[s, 5] + t * (seg_geo[s, 8] - seg_geo[s, 5])
-                nz = seg_geo[s, 6] + t * (seg_geo[s, 9] - seg_geo[s, 6])
-                nn = math.sqrt(nx * nx + ny * ny + nz * nz)
-                c = abs(nx * ux + nz * uz) / nn if nn > 0.0 else 1.0
-                m = count[k, i]
-                if m >= depth.shape[2]:
-                    continue
-                depth[k, i, m] = d
-                label[k, i, m] = seg_lab[s]
-                entering[k, i, m] = seg_geo[s, 10] * ux + seg_geo[s, 12] * uz < 0.0
-                cos[k, i, m] = min(c, 1.0)
-                count[k, i] = m + 1
+                t = (lat - x1) / (x2 - x1)
+                d = z1 + t * (z2 - z1)
+            if d < d_lo or d > d_hi or t < -1e-9 or t > 1.0 + 1e-9:
+                continue
+            nx = seg_geo[s, 4] + t * (seg_geo[s, 7] - seg_geo[s, 4])
+            ny = seg_geo[s, 5] + t * (seg_geo[s, 8] - seg_geo[s, 5])
+            nz = seg_geo[s, 6] + t * (seg_geo[s, 9] - seg_geo[s, 6])
+            nn = math.sqrt(nx * nx + ny * ny + nz * nz)
+            c = abs(nx * ux + nz * uz) / nn if nn > 0.0 else 1.0
+            m = count[k, i]
+            if m >= depth.shape[2]:
+                continue
+            depth[k, i, m] = d
+            label[k, i, m] = seg_lab[s]
+            entering[k, i, m] = seg_geo[s, 10] * ux + seg_geo[s, 12] * uz < 0.0
+            cos[k, i, m] = min(c, 1.0)
+            count[k, i] = m + 1
 
 
-@numba.njit(cache=True, parallel=True)
+@numba.njit(cache=True, nogil=True)
 def _sort_hits(depth, label, entering, cos, count):
     k_n, n_lines = count.shape
-    for kl in numba.prange(k_n * n_lines):
+    for kl in range(k_n * n_lines):
         k = kl // n_lines
         i = kl % n_lines
         n = count[k, i]
