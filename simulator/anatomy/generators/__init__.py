@@ -16,6 +16,7 @@ GENERATORS: dict[str, str] = {
     "hip": "simulator.anatomy.generators.hip:build",
     "knee": "simulator.anatomy.generators.knee:build",
     "shoulder": "simulator.anatomy.generators.shoulder:build",
+    "sij": "simulator.anatomy.generators.sij:build",
 }
 
 
