@@ -41,12 +41,10 @@ def fluid_fraction(field: InjectateField, geom: ScanGeometry, world_from_probe: 
 
 def _lines_touched(field: InjectateField, geom: ScanGeometry, world_from_probe: np.ndarray):
     """Lines whose slab passes near the fluid (its voxel box, 2 mm margin), or ``None``."""
-    idx = np.argwhere(field.fluid > 0.0)
-    if len(idx) == 0:
+    box = _fluid_box(field)
+    if box is None:
         return None
-    h = field.grid.spacing_mm
-    lo = np.asarray(field.grid.origin_mm) + idx.min(0) * h - 2.0
-    hi = np.asarray(field.grid.origin_mm) + (idx.max(0) + 1) * h + 2.0
+    lo, hi = box
     corners = np.array([[x, y, z] for x in (lo[0], hi[0]) for y in (lo[1], hi[1])
                         for z in (lo[2], hi[2])])
     pfw = np.linalg.inv(world_from_probe)
@@ -59,6 +57,28 @@ def _lines_touched(field: InjectateField, geom: ScanGeometry, world_from_probe: 
     if line.max() < 0 or line.min() > geom.n_lines - 1:
         return None
     return first, last
+
+
+_BOXES: dict[int, tuple] = {}
+
+
+def _fluid_box(field: InjectateField):
+    """World box ``(lo, hi)`` of the fluid voxels with a 2 mm margin, or ``None`` (memoised
+    per field object: one field serves every frame and probe pose until the next injection)."""
+    hit = _BOXES.get(id(field))
+    if hit is not None and hit[0] is field:
+        return hit[1]
+    idx = np.argwhere(field.fluid > 0.0)
+    box = None
+    if len(idx):
+        h = field.grid.spacing_mm
+        lo = np.asarray(field.grid.origin_mm) + idx.min(0) * h - 2.0
+        hi = np.asarray(field.grid.origin_mm) + (idx.max(0) + 1) * h + 2.0
+        box = (lo, hi)
+    if len(_BOXES) >= 16:
+        _BOXES.pop(next(iter(_BOXES)))
+    _BOXES[id(field)] = (field, box)
+    return box
 
 
 @numba.njit(cache=True, inline="always")
@@ -90,11 +110,11 @@ def _trilinear(vol, origin, h, x, y, z):
     return acc
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, parallel=True, nogil=True)
 def _sample(vol, origin, h, rot, off, us, curved, radius, lat0, step, depth, w0, zf, zr, gap,
             dc, stride, first, last, out):
     k_n, n_lines, n = out.shape
-    for i in range(first, last + 1):  # a few lines: one thread
+    for i in numba.prange(first, last + 1):
         g = gap[i]
         if not np.isfinite(g):
             continue

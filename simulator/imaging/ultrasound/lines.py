@@ -52,15 +52,14 @@ class LineMaps:
 def contact_gaps(hits: Hits) -> np.ndarray:
     """Per line, how far below the face the skin starts ``(n_lines,)`` (inf: no contact)."""
     k = hits.count.shape[0] // 2
-    n_lines = hits.count.shape[1]
-    gap = np.full(n_lines, np.inf)
-    for i in range(n_lines):
-        n = hits.count[k, i]
-        ent = np.flatnonzero(hits.entering[k, i, :n])
-        if len(ent):
-            d = hits.depth_mm[k, i, ent[0]]
-            if d <= P.MAX_CONTACT_GAP_MM:
-                gap[i] = max(d, 0.0)
+    n_lines, max_hits = hits.count.shape[1], hits.entering.shape[2]
+    # the first entering crossing of each line (among its ``count`` valid ones)
+    valid = np.arange(max_hits)[None, :] < hits.count[k][:, None]
+    ent = hits.entering[k] & valid
+    first = np.argmax(ent, axis=1)
+    d = hits.depth_mm[k, np.arange(n_lines), first]
+    ok = ent.any(axis=1) & (d <= P.MAX_CONTACT_GAP_MM)
+    gap = np.where(ok, np.maximum(d, 0.0), np.inf)
     finite = np.isfinite(gap)
     if finite.sum() > 4:  # smooth the facets of the skin mesh (5-line running mean)
         g = np.where(finite, gap, 0.0)
@@ -132,7 +131,7 @@ def splat_pulse(row, pos, value, sigma):
         row[j] += value * math.exp(-d * d * inv)
 
 
-@numba.njit(cache=True, parallel=True)
+@numba.njit(cache=True, parallel=True, nogil=True)
 def _walk(hd, hl, he, hc, count, gap, depth, dz, f_mhz, wk, z, alpha, tid, ff, z_w, alpha_w,
           dc, merge, fascia, diffuse, sigma, d_top, sigma_ax, first, last, label, att, echoes):
     for i in numba.prange(first, last + 1):
@@ -141,7 +140,7 @@ def _walk(hd, hl, he, hc, count, gap, depth, dz, f_mhz, wk, z, alpha, tid, ff, z
                    echoes)
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _walk_serial(hd, hl, he, hc, count, gap, depth, dz, f_mhz, wk, z, alpha, tid, ff, z_w,
                  alpha_w, dc, merge, fascia, diffuse, sigma, d_top, sigma_ax, first, last, label,
                  att, echoes):
@@ -151,7 +150,7 @@ def _walk_serial(hd, hl, he, hc, count, gap, depth, dz, f_mhz, wk, z, alpha, tid
                    echoes)
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _walk_line(i, hd, hl, he, hc, count, gap, depth, dz, f_mhz, wk, z, alpha, tid, ff, z_w,
                alpha_w, dc, merge, fascia, diffuse, sigma, d_top, sigma_ax, label, att, echoes):
     k_n = count.shape[0]

@@ -118,7 +118,7 @@ def _splat(rf, lf, jf, value, sigma):
         splat_pulse(rf[i0 + 1], jf, value * fi, sigma)
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _shaft(rf, t0, t1, e, nd, curved, radius, lat0, step, dz, d_max, w0, zf, zr, gap, att,
            aperture, od, r, reverb_bins, lat_fwhm, spacing, sigma, shadow, start, shadow_pass):
     n_lines, n = rf.shape
@@ -175,7 +175,7 @@ def _shaft(rf, t0, t1, e, nd, curved, radius, lat0, step, dz, d_max, w0, zf, zr,
             amp *= r * P.NEEDLE_REVERB_LOSS
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _apply_shadow(rf, shadow, start, max_block):
     n_lines, n = rf.shape
     for i in range(n_lines):
@@ -187,7 +187,7 @@ def _apply_shadow(rf, shadow, start, max_block):
             rf[i, j] *= f
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _tip(rf, t, e, nd, curved, radius, lat0, step, dz, d_max, w0, zf, zr, gap, att, aperture,
          od, r, reverb_bins, lat_fwhm, spacing, sigma):
     n_lines, n = rf.shape

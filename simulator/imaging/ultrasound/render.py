@@ -101,12 +101,22 @@ class _Static:
     maps: lines.LineMaps
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(eq=False)
 class _Pose:
+    geom: ScanGeometry
     hits: slicing.Hits
     maps: lines.LineMaps     # without injectate
     speckle: np.ndarray      # (K, n_lines, n_samples) complex64: raw scatterers, no PSF yet
-    static: _Static          # the image without injectate
+    _static: _Static | None = None
+
+    @property
+    def static(self) -> _Static:
+        """The image without injectate (made when first needed: a moving probe with
+        injectate in view never needs it)."""
+        if self._static is None:
+            self._static = _combine(self.geom, self.speckle, self.maps, self.maps.attenuation,
+                                    0, self.geom.n_lines - 1)
+        return self._static
 
 
 DETAIL_COARSEN = {"full": 0, "moving": P.MOVING_LATTICE_STEPS}
@@ -193,8 +203,7 @@ def _pose(world: World, preset: str, key: tuple, seed: int, coarsen: int = 0) ->
                              _amplitudes(table, geom, wfp), scale, seed, table.septa,
                              table.septa_axes, coarsen)
     _freeze(raw, maps.label, maps.attenuation, maps.echoes, maps.gap_mm)
-    return _Pose(hits, maps, raw, _combine(geom, raw, maps, maps.attenuation, 0,
-                                           geom.n_lines - 1))
+    return _Pose(geom, hits, maps, raw)
 
 
 @lru_cache(maxsize=4)
@@ -211,6 +220,8 @@ def _static(world: World, preset: str, key: tuple, field, seed: int,
     first, last = touched
     maps = _walk(world, geom, pose.hits, pose.maps.gap_mm, ff, (first, last), pose.maps)
     gain = maps.attenuation[:, first:last + 1] * (1.0 - ff[:, first:last + 1])
+    if first == 0 and last == geom.n_lines - 1:  # every line redone: no base needed
+        return _combine(geom, pose.speckle, maps, gain, first, last)
     return _combine(geom, pose.speckle, maps, gain, first, last, pose.static)
 
 

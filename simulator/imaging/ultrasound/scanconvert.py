@@ -73,7 +73,7 @@ def convert(grey: np.ndarray, sc: ScanConversion) -> np.ndarray:
     return out
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _remap(grey, line, sample, out):
     rows, cols = line.shape
     n_lines, n = grey.shape

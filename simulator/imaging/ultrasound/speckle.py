@@ -168,7 +168,7 @@ def _atan(x):
     return r if x >= 0.0 else -r
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _septa(qa, qb, qc, ax_a, ax_b, ax_c, axes, inv, strength, seed):
     """Echo multiplier of the fibre-septa texture at a world point: a 2-D value noise in
     the plane across the fibres, so its bright crests are sheets along them."""
@@ -293,6 +293,12 @@ def _splat(rot, off, ax_a, ax_b, ax_c, ib0, ib1, ic0, ic1, s, y_max, seed, curve
                     yw = u_max * w0
                     if y * y > yw * yw * (1.0 + e_d * e_d):
                         continue
+                    b3 = _byte(h, 3)
+                    if dw >= dc:  # below the contact layer: display depth = world depth,
+                        # so the thinning test can come before the line's angle
+                        je = int(math.floor(dw * inv_dz - 0.5 + 0.5))
+                        if je < n and b3 >= keep[je]:
+                            continue
                     lat = _atan(px / zc) if curved else px  # zc > 0
                     lf = (lat - lat0) * inv_step
                     if lf < 0.0 or lf > n_lines - 1:
@@ -307,7 +313,6 @@ def _splat(rot, off, ax_a, ax_b, ax_c, ib0, ib1, ic0, ic1, s, y_max, seed, curve
                     if jn < 0 or jn >= n:
                         continue
                     # thinning: fewer scatterers where the resolution cell is large
-                    b3 = _byte(h, 3)
                     if b3 >= keep[jn]:
                         continue
                     u = y * inv_w_row[jn]
