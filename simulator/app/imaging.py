@@ -5,9 +5,14 @@ Frames come from the real renderers (``simulator.imaging.ultrasound.render_ultra
 ``simulator.imaging.fluoro.render_fluoro``), pure views of a state. The window loop hands
 the worker the newest state every frame and shows the newest finished image, so a slow image
 never holds up the needle. Ultrasound is re-rendered as soon as anything it shows changed,
-and otherwise at the scanner's live rate (its noise is drawn per tick). Fluoroscopy is
-rendered once per exposure, for the state in which the exposure happened (the tick
-``state.dose.last_frame_tick`` names), and held until the next one.
+and otherwise at the scanner's live rate (its noise is drawn per tick). While the probe
+moves, frames are rendered at the renderer's low detail (``detail="moving"``: a coarser
+scatterer lattice, everything else the same), so the view keeps its rate rather than
+lagging behind the hand; as soon as the probe rests the same view is rendered at full
+detail. Fluoroscopy is rendered once per exposure, for the state in which the exposure
+happened (the tick ``state.dose.last_frame_tick`` names), and held until the next one;
+while the C-arm rests between exposures the worker prepares its anatomy view (and the
+contrast's projection), so a shot costs only the needle and the detector model.
 """
 
 from __future__ import annotations
@@ -22,11 +27,13 @@ import pygame
 from simulator.errors import InputError
 
 RENDERERS = {
-    "ultrasound": ("simulator.imaging.ultrasound", "render_ultrasound"),
+    "ultrasound": ("simulator.imaging.ultrasound.render", "render_ultrasound"),
     "fluoroscopy": ("simulator.imaging.fluoro", "render_fluoro"),
 }
+PREPARERS = {"fluoroscopy": ("simulator.imaging.fluoro.render", "prepare")}
 GREY = [(i, i, i) for i in range(256)]
 US_ASPECT = 4.0 / 3.0   # width / height of the scan-converted ultrasound image
+CARM_REST_S = 1.0 / 30.0  # the C-arm has not moved for this long: prepare its view
 
 
 def load_renderer(modality: str):
@@ -83,11 +90,16 @@ class ImagingView:
             self.renderers["ultrasound"] = load_renderer("ultrasound")
         if sc.uses_fluoroscopy:
             self.renderers["fluoroscopy"] = load_renderer("fluoroscopy")
+        # what of the probe decides the anatomy in the image: a change means "moving"
+        self._pose_key = getattr(import_module(RENDERERS["ultrasound"][0]), "pose_key",
+                                 lambda probe: probe) if sc.uses_ultrasound else None
         w, h = fit((US_ASPECT, 1.0), self.box)
         self.us_shape = (h - h % 2, w - w % 2)  # rows, cols: rendered at display size
         self.surfaces: dict[str, pygame.Surface] = {}
         self.frames: dict[str, object] = {}
         self.render_times: dict[str, list[float]] = {m: [] for m in self.renderers}
+        self.details: dict[str, int] = {"full": 0, "moving": 0}  # ultrasound frames of each
+        self.prepared = 0                         # fluoroscopy views prepared between shots
         self.shown_ticks: dict[str, int] = {}   # tick of the state behind each shown image
         self.serial = 0
         self.error: BaseException | None = None
@@ -99,6 +111,9 @@ class ImagingView:
         self._us_request = None
         self._fluoro_request = None
         self._fluoro_tick = -1
+        self._carm = None                        # C-arm of the newest state, since when
+        self._carm_since = 0.0
+        self._latest = None
         self._done: dict[str, tuple] = {}
         self._thread = threading.Thread(target=self._run, name="imaging", daemon=True)
         self._thread.start()
@@ -109,7 +124,7 @@ class ImagingView:
         with self._lock:
             self._seed = seed
             self._generation += 1
-            self._us_request = self._fluoro_request = None
+            self._us_request = self._fluoro_request = self._latest = None
             self._fluoro_tick = -1
             self._done.clear()
         self.surfaces.clear()
@@ -125,6 +140,10 @@ class ImagingView:
             if "fluoroscopy" in self.renderers and tick >= 0 and tick != self._fluoro_tick:
                 self._fluoro_request = (exposure_state or state, tick)
                 self._fluoro_tick = tick
+            if "fluoroscopy" in self.renderers and state.carm is not None:
+                if state.carm != self._carm:
+                    self._carm, self._carm_since = state.carm, time.perf_counter()
+                self._latest = state
         self._wake.set()
 
     def collect(self) -> bool:
@@ -162,6 +181,8 @@ class ImagingView:
     # -- worker thread ----------------------------------------------------------------------
     def _run(self) -> None:
         last_key, last_time = None, -1e9
+        last_pose, last_detail = None, "full"
+        prepared = None
         try:
             while not self._stop:
                 self._wake.wait(timeout=self.live_interval)
@@ -171,26 +192,46 @@ class ImagingView:
                         generation, seed = self._generation, self._seed
                         fluoro, self._fluoro_request = self._fluoro_request, None
                         us = self._us_request
+                        latest, rested = self._latest, time.perf_counter() - self._carm_since
                     if fluoro is not None:
                         state, tick = fluoro
                         self._render("fluoroscopy", state, tick, seed, generation)
                         continue
-                    if us is None:
-                        break
-                    key = (generation, us.probe, us.needle, us.deposits, us.injecting)
-                    now = time.perf_counter()
-                    if key == last_key and now - last_time < self.live_interval:
-                        break
-                    self._render("ultrasound", us, us.tick, seed, generation)
-                    last_key, last_time = key, now
+                    if us is not None:
+                        key = (generation, us.probe, us.needle, us.deposits, us.injecting)
+                        pose = (generation, self._pose_key(us.probe))
+                        now = time.perf_counter()
+                        refine = last_detail == "moving" and pose == last_pose
+                        if key != last_key or refine or now - last_time >= self.live_interval:
+                            moved = last_pose is not None and pose != last_pose
+                            detail = "moving" if moved else "full"
+                            self._render("ultrasound", us, us.tick, seed, generation, detail)
+                            last_key, last_time = key, now
+                            last_pose, last_detail = pose, detail
+                            continue
+                    if latest is not None and rested >= CARM_REST_S:
+                        want = (generation, latest.carm, latest.deposits)
+                        if want != prepared:
+                            self._prepare(latest)
+                            prepared = want
+                            continue
+                    break
         except BaseException as exc:  # noqa: BLE001 - re-raised in the window loop
             self.error = exc
 
-    def _render(self, modality: str, state, tick: int, seed: int, generation: int) -> None:
+    def _prepare(self, state) -> None:
+        """The anatomy view of a resting C-arm, ready for the next shot."""
+        module, name = PREPARERS["fluoroscopy"]
+        getattr(import_module(module), name)(self.world, state)
+        self.prepared += 1
+
+    def _render(self, modality: str, state, tick: int, seed: int, generation: int,
+                detail: str = "full") -> None:
         t = time.perf_counter()
         render = self.renderers[modality]
         if modality == "ultrasound":
-            frame = render(self.world, state, seed=seed, tick=tick, image_shape=self.us_shape)
+            frame = render(self.world, state, seed=seed, tick=tick, image_shape=self.us_shape,
+                           detail=detail)
         else:
             frame = render(self.world, state, seed=seed, tick=tick)
         elapsed = time.perf_counter() - t
@@ -198,6 +239,8 @@ class ImagingView:
             if generation != self._generation:
                 return  # rendered for an attempt that is over
             self._done[modality] = (frame, state.tick)
+            if modality == "ultrasound":
+                self.details[detail] += 1
             times = self.render_times[modality]
             times.append(elapsed)
             if len(times) > 4000:

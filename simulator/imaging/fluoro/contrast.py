@@ -29,7 +29,7 @@ def contrast_mu_per_mm(iodine_mg_ml: float) -> float:
     return IODINE_MU_PER_MM_PER_MG_ML * float(iodine_mg_ml)
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _splat(idx, values, origin, h, size, centre, pitch, sid, source, u, v, beam, y0, x0, out):
     """Add every voxel's iodine (``values`` at voxel indices ``idx``) to the pixels its
     projection covers, spread by a separable tent ``TENT_VOXELS`` projected voxels wide."""

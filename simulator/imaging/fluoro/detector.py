@@ -90,7 +90,7 @@ def compression_offset(line_integrals: np.ndarray, mask: np.ndarray,
     return out
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _upsample(small, f, scale, out):
     """Bilinear upsampling by ``f`` (coarse cell centres at ``(k + 0.5) f - 0.5``), times
     ``scale``."""
@@ -154,7 +154,7 @@ def detected_quanta(line_integrals: np.ndarray, n0: float, rng: np.random.Genera
     return out
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _quanta(line, n0, z, out):
     h, w = line.shape
     for j in range(h):
@@ -174,34 +174,41 @@ def _quanta(line, n0, z, out):
             out[j, i] = k
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _blur_rows(a, taps, out):
     h, w = a.shape
     r = taps.shape[0] // 2
     for j in range(h):
+        row = a[j]
         for i in range(w):
             acc = 0.0
-            for k in range(-r, r + 1):
-                ii = min(max(i + k, 0), w - 1)
-                acc += taps[k + r] * a[j, ii]
+            if r <= i < w - r:  # interior: no clamping
+                for k in range(-r, r + 1):
+                    acc += taps[k + r] * row[i + k]
+            else:
+                for k in range(-r, r + 1):
+                    acc += taps[k + r] * row[min(max(i + k, 0), w - 1)]
             out[j, i] = acc
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _log_cols(a, taps, n0, offset, out):
     """Column pass of the detector blur, then ``-ln(I / n0) - offset``."""
     h, w = a.shape
     r = taps.shape[0] // 2
+    acc = np.empty(w)
     for j in range(h):
+        acc[:] = 0.0
+        for k in range(-r, r + 1):  # whole rows at a time: contiguous, vectorised
+            src = a[min(max(j + k, 0), h - 1)]
+            t = taps[k + r]
+            for i in range(w):
+                acc[i] += t * src[i]
         for i in range(w):
-            acc = 0.0
-            for k in range(-r, r + 1):
-                jj = min(max(j + k, 0), h - 1)
-                acc += taps[k + r] * a[jj, i]
-            out[j, i] = -math.log(max(acc, 0.5) / n0) - offset[j, i]
+            out[j, i] = -math.log(max(acc[i], 0.5) / n0) - offset[j, i]
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _halve(a):
     h, w = a.shape
     out = np.empty(((h + 1) // 2, (w + 1) // 2), np.float32)
@@ -213,24 +220,27 @@ def _halve(a):
     return out
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _separable(a, taps):
     tmp = np.empty_like(a)
     _blur_rows(a, taps, tmp)
     out = np.empty_like(a)
     h, w = a.shape
     r = taps.shape[0] // 2
+    acc = np.empty(w)
     for j in range(h):
+        acc[:] = 0.0
+        for k in range(-r, r + 1):  # whole rows at a time: contiguous, vectorised
+            src = tmp[min(max(j + k, 0), h - 1)]
+            t = taps[k + r]
+            for i in range(w):
+                acc[i] += t * src[i]
         for i in range(w):
-            acc = 0.0
-            for k in range(-r, r + 1):
-                jj = min(max(j + k, 0), h - 1)
-                acc += taps[k + r] * tmp[jj, i]
-            out[j, i] = acc
+            out[j, i] = acc[i]
     return out
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _window(v, low, gain, lo, hi, lut, mask, out):
     """``e = v + gain (v - low)`` (``low`` on the half-resolution grid, bilinear), windowed
     through ``lut`` (grey level for ``(hi - e) / (hi - lo)`` in ``len(lut)`` steps)."""
@@ -276,7 +286,7 @@ def enhance(values: np.ndarray, pixel_mm: float) -> np.ndarray:
     return out
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _enhanced(v, low, gain, out):
     h, w = v.shape
     hc, wc = low.shape

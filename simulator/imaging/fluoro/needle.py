@@ -99,7 +99,7 @@ def _chord(ox, oy, oz, dx, dy, dz, hx, hy, hz, ax, ay, az, length, radius):
     return max(t1 - t0, 0.0)
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _needle_patch(x0, y0, nx_, ny_, size, centre, pitch, sid, source, u, v, beam, hub, axis,
                   length, r_out, r_in, stylet, mu, sub, seg, reach_px, out):
     for jj in range(ny_):

@@ -38,7 +38,7 @@ TIE_MM = 1e-3  # hits closer than this along a ray count as simultaneous (sweep)
 MIN_DEPTH_MM = 1.0  # triangles closer to the focal spot than this are not projected
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def project_vertices(vertices, source, u, v, beam, focal_px, centre_px):
     """Pixel coordinates ``(n, 2)`` and depths ``(n,)`` of world vertices ``(n, 3)``."""
     n = vertices.shape[0]
@@ -56,7 +56,7 @@ def project_vertices(vertices, source, u, v, beam, focal_px, centre_px):
     return xy, depth
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def bin_triangles(xy, depth, faces, size, band_rows):
     """Bucket triangles by the bands of ``band_rows`` image rows their pixel box touches.
 
@@ -118,7 +118,7 @@ def _row_x(ax, ay, bx, by, y):
     return ax + (y - ay) * (bx - ax) / (by - ay)
 
 
-@numba.njit(cache=True, parallel=True)
+@numba.njit(cache=True, parallel=True, nogil=True)
 def rasterise(mode, xy, vertices, faces, owner, band_start, band_tris, band_rows, size,
               source, u, v, beam, pitch, sid, sic, chan_plus, chan_minus, out_len, counts,
               offsets, hit_t, hit_code):
@@ -240,7 +240,7 @@ def rasterise(mode, xy, vertices, faces, owner, band_start, band_tris, band_rows
                         counts[p] += 1
 
 
-@numba.njit(cache=True, parallel=True)
+@numba.njit(cache=True, parallel=True, nogil=True)
 def sweep(size, offsets, hit_t, hit_code, rank, chan, n_struct, max_hits, out_len):
     """Sort each pixel's hits along the ray and give every segment to the open structure of
     highest ``rank``; adds segment lengths to ``out_len[chan[winner]]``.
@@ -321,7 +321,7 @@ def sweep(size, offsets, hit_t, hit_code, rank, chan, n_struct, max_hits, out_le
                 depth[open_list[m]] = 0
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def finish(lengths, mu, max_mm, line):
     """Clamp path lengths to ``[0, max_mm]`` in place and write ``line = sum_m mu_m L_m``."""
     nc, h, w = lengths.shape

@@ -145,6 +145,23 @@ def projection_for(world, carm, size: int) -> Projection:
                                     sic_mm=spec.source_to_isocentre_mm)
 
 
+def prepare(world, state, *, size: int | None = None) -> AnatomyView:
+    """Make (memoise) what an exposure of ``state`` will need that does not depend on the
+    tick: the anatomy view of its C-arm pose with the display window of its collimation,
+    and the contrast's projection. A live view calls this while the C-arm rests between
+    shots, so the next shot there costs only the needle and the detector model."""
+    c = state.carm
+    spec = world.scenario.carm
+    pr = projection_for(world, c, int(size or image_size(spec, c)))
+    view = anatomy_view(MeshScene.from_anatomy(world.anatomy), pr)
+    view.window(carm_model.field_width_mm(spec, c), getattr(spec, "intensifier_mm", None))
+    if state.deposits:
+        from simulator.spread import injectate_field
+
+        iodine_line_integral(injectate_field(world, state), pr)
+    return view
+
+
 def render_fluoro(world, state, *, seed: int = 0, tick: int | None = None,
                   size: int | None = None, invert: bool = False,
                   exposure: Literal["auto", "pulse", "spot"] = "auto") -> FluoroFrame:

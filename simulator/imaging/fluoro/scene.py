@@ -183,7 +183,7 @@ def nesting(meshes, triangles: TriangleGrid) -> np.ndarray:
     return frac
 
 
-@numba.njit(cache=True, parallel=True)
+@numba.njit(cache=True, parallel=True, nogil=True)
 def _parity(points, d, reach, origin, cell, dims, cell_start, cell_tris, v0, e1, e2, owner,
             out):
     for k in numba.prange(points.shape[0]):

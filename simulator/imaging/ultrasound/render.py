@@ -154,7 +154,7 @@ def render_ultrasound(world: World, state: SimState, *, seed: int = 0, tick: int
     preset = world.scenario.probe.preset
     geom = scan_geometry(preset, float(probe.depth_mm), float(probe.frequency_mhz),
                          float(probe.focus_mm))
-    key = _pose_key(probe)
+    key = pose_key(probe)
     static = _static(world, preset, key, injectate_field(world, state), int(seed),
                      DETAIL_COARSEN[detail])
     wfp = _world_from_probe(world, key)
@@ -176,7 +176,9 @@ def render_ultrasound(world: World, state: SimState, *, seed: int = 0, tick: int
                            detail)
 
 
-def _pose_key(probe: Probe) -> tuple:
+def pose_key(probe: Probe) -> tuple:
+    """What of the probe decides the anatomy in the image (pose, depth, frequency, focus):
+    frames with equal keys share the per-pose work; gain and TGC are applied per frame."""
     return (tuple(probe.contact_mm), tuple(probe.normal), float(probe.rotation_rad),
             float(probe.tilt_rad), float(probe.depth_mm), float(probe.frequency_mhz),
             float(probe.focus_mm))
