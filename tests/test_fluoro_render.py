@@ -99,6 +99,70 @@ def test_memoised_anatomy_gives_the_same_frame(world):
     assert np.array_equal(cold.line_integrals, warm.line_integrals)
 
 
+def test_shot_at_a_prepared_pose_does_not_redo_the_anatomy(world, monkeypatch):
+    """The live view prepares a resting C-arm's view between shots; a shot there (or a repeat
+    shot, or one with the needle moved) then projects no anatomy triangles at all, and gives
+    the frame a cold renderer gives. A new pose does rasterise."""
+    from simulator.imaging.fluoro import render as fluoro_render
+
+    s = initial_state(world)
+    n = Needle(entry_mm=(-20.0, 40.0, 10.0), direction=(0.6, -0.8, 0.0), depth_mm=30.0,
+               in_skin=True)
+    clear_cache()
+    cold = render_fluoro(world, replace(s, needle=n), seed=1, tick=5)
+    clear_cache()
+    calls = []
+    real = fluoro_render.path_lengths
+    monkeypatch.setattr(fluoro_render, "path_lengths", lambda *a, **k: calls.append(1) or
+                        real(*a, **k))
+    fluoro_render.prepare(world, s)
+    assert len(calls) == 1
+    shot = render_fluoro(world, replace(s, needle=n), seed=1, tick=5)
+    again = render_fluoro(world, replace(s, needle=replace(n, depth_mm=31.0)), seed=1, tick=6)
+    assert len(calls) == 1  # both shots reused the prepared anatomy
+    assert np.array_equal(shot.image, cold.image)
+    assert np.array_equal(shot.line_integrals, cold.line_integrals)
+    assert not np.array_equal(again.line_integrals, shot.line_integrals)
+    moved = replace(s, carm=replace(s.carm, orbital_rad=s.carm.orbital_rad + 0.05))
+    render_fluoro(world, moved)
+    assert len(calls) == 2
+
+
+def test_live_view_prepares_the_resting_c_arm_before_the_shot(world, monkeypatch):
+    """The app's imaging worker prepares the view of a C-arm that rests, so the shot that
+    follows is rendered without projecting the anatomy."""
+    import time
+
+    from simulator.app.loop import headless_env
+    from simulator.imaging.fluoro import render as fluoro_render
+
+    headless_env()
+    from simulator.app.imaging import ImagingView
+
+    clear_cache()
+    calls = []
+    real = fluoro_render.path_lengths
+    monkeypatch.setattr(fluoro_render, "path_lengths", lambda *a, **k: calls.append(1) or
+                        real(*a, **k))
+    s = initial_state(world)
+    view = ImagingView(world, 0, (512, 512))
+    try:
+        end = time.perf_counter() + 60.0
+        while view.prepared == 0 and time.perf_counter() < end:
+            view.submit(s)
+            time.sleep(0.01)
+        assert view.prepared >= 1 and len(calls) == 1
+        shot = replace(s, tick=3, dose=replace(s.dose, last_frame_tick=3))
+        view.submit(shot)
+        while "fluoroscopy" not in view.frames and time.perf_counter() < end:
+            view.collect()
+            time.sleep(0.005)
+        assert view.frames["fluoroscopy"].tick == 3
+        assert len(calls) == 1  # the shot reused the prepared anatomy
+    finally:
+        view.close()
+
+
 def test_needle_and_stylet_on_the_image(world):
     """A needle across the beam darkens a thin line; its stylet comes out after aspiration."""
     s = initial_state(world)

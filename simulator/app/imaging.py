@@ -98,7 +98,7 @@ class ImagingView:
         self.surfaces: dict[str, pygame.Surface] = {}
         self.frames: dict[str, object] = {}
         self.render_times: dict[str, list[float]] = {m: [] for m in self.renderers}
-        self.details: dict[str, int] = {"full": 0, "moving": 0}  # ultrasound frames of each
+        self.detail_times: dict[str, list[float]] = {"full": [], "moving": []}  # ultrasound
         self.prepared = 0                         # fluoroscopy views prepared between shots
         self.shown_ticks: dict[str, int] = {}   # tick of the state behind each shown image
         self.serial = 0
@@ -239,9 +239,7 @@ class ImagingView:
             if generation != self._generation:
                 return  # rendered for an attempt that is over
             self._done[modality] = (frame, state.tick)
-            if modality == "ultrasound":
-                self.details[detail] += 1
-            times = self.render_times[modality]
-            times.append(elapsed)
-            if len(times) > 4000:
-                del times[:2000]
+            for times in (self.render_times[modality], self.detail_times[detail]):
+                times.append(elapsed)
+                if len(times) > 4000:
+                    del times[:2000]
