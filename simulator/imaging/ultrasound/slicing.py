@@ -11,6 +11,7 @@ entering or leaving, and the cosine between the beam and the smooth surface norm
 from __future__ import annotations
 
 import math
+import threading
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -132,10 +133,7 @@ def slice_scene(mesh: MeshArrays, probe_from_world: np.ndarray, geom: ScanGeomet
     y_half = float(np.abs(u).max()) * w0 * math.sqrt(1.0 + (off_focus / zr) ** 2) + 1e-6
     cand = _chunk_faces(mesh.chunk_lo, mesh.chunk_hi, rot, off, -x_half, x_half, y_half,
                         z_lo, z_hi, len(mesh.faces))
-    nv = len(mesh.vertices)
-    vp = np.empty((nv, 3))
-    vn = np.empty((nv, 3))
-    vw = np.empty(nv)
+    vp, vn, vw = _vertex_scratch(len(mesh.vertices))
     _vertices_to_probe(mesh.vertices, mesh.normals, mesh.faces, cand, rot, off, geom.curved,
                        geom.radius_mm, w0, zf, zr, vp, vn, vw)
     counts = np.empty(len(cand), np.int64)
@@ -159,6 +157,18 @@ def slice_scene(mesh: MeshArrays, probe_from_world: np.ndarray, geom: ScanGeomet
                       geom.max_depth_mm + 2.0, depth, label, entering, cos, count)
     _sort_hits(depth, label, entering, cos, count)
     return Hits(depth, label, entering, cos, count)
+
+
+_SCRATCH = threading.local()
+
+
+def _vertex_scratch(nv: int):
+    """Probe-frame vertex arrays, reused by this thread (only the candidate faces' vertices
+    are written and read each pose, so nothing needs clearing)."""
+    arrays = getattr(_SCRATCH, "arrays", None)
+    if arrays is None or len(arrays[2]) < nv:
+        arrays = _SCRATCH.arrays = (np.empty((nv, 3)), np.empty((nv, 3)), np.empty(nv))
+    return arrays
 
 
 @numba.njit(cache=True, nogil=True)

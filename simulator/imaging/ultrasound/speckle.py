@@ -20,6 +20,7 @@ the mean speckle level independent of the scatterer count per resolution cell.
 from __future__ import annotations
 
 import math
+import threading
 
 import numba
 import numpy as np
@@ -77,7 +78,9 @@ def speckle_rf(geom: ScanGeometry, maps: LineMaps, probe_from_world: np.ndarray,
     world = corners @ world_from_probe[:3, :3].T + world_from_probe[:3, 3]
     lo = np.floor(world.min(0) / spacing).astype(np.int64) - 1
     hi = np.floor(world.max(0) / spacing).astype(np.int64) + 1
-    out = np.zeros((N_BUFFERS, len(P.SUBPLANE_U), geom.n_lines, geom.n_samples), np.complex64)
+    shape = (len(P.SUBPLANE_U), geom.n_lines, geom.n_samples)
+    out = np.zeros(shape, np.complex64)     # the result (kept by the caller's cache)
+    spare = _scratch(shape)                 # the second thread's buffer, reused
     du = P.SUBPLANE_U[1] - P.SUBPLANE_U[0]
     keep = keep_fraction(geom, coarsen)
     _splat(np.ascontiguousarray(probe_from_world[:3, :3]),
@@ -90,9 +93,9 @@ def speckle_rf(geom: ScanGeometry, maps: LineMaps, probe_from_world: np.ndarray,
            row_scale.astype(np.float64), keep, 1.0 / keep, 1.0 / geom.elevation_fwhm_mm,
            4.0 * math.pi / geom.wavelength_mm, P.CONTACT_DEPTH_MM,
            np.asarray(septa, np.float64), np.ascontiguousarray(septa_axes, np.float64),
-           1.0 / P.SEPTA_MM, out)
-    _add_buffers(out)
-    return out[0]
+           1.0 / P.SEPTA_MM, out, spare)
+    _add_buffer(out, spare)
+    return out
 
 
 def row_scale(geom: ScanGeometry, ax_power: float, lat_power: np.ndarray,
@@ -192,21 +195,34 @@ def _septa(qa, qb, qc, ax_a, ax_b, ax_c, axes, inv, strength, seed):
     return 1.0 - 0.45 * strength + 4.0 * strength * crest
 
 
+_SCRATCH = threading.local()
+
+
+def _scratch(shape) -> np.ndarray:
+    """A zeroed complex64 buffer of ``shape``, reused by this thread (no fresh pages to
+    fault in for every pose)."""
+    buf = getattr(_SCRATCH, "buf", None)
+    if buf is None or buf.shape != shape:
+        buf = _SCRATCH.buf = np.zeros(shape, np.complex64)
+    else:
+        buf.fill(0.0)
+    return buf
+
+
 @numba.njit(cache=True, parallel=True, nogil=True)
-def _add_buffers(out):
-    """``out[0] += out[1:]`` (fixed order, so the sum never depends on the threads)."""
-    n_k, n_lines = out.shape[1], out.shape[2]
+def _add_buffer(out, spare):
+    """``out += spare`` (fixed order, so the sum never depends on the threads)."""
+    n_k, n_lines = out.shape[0], out.shape[1]
     for kl in numba.prange(n_k * n_lines):
         k = kl // n_lines
         i = kl % n_lines
-        for b in range(1, out.shape[0]):
-            out[0, k, i] += out[b, k, i]
+        out[k, i] += spare[k, i]
 
 
 @numba.njit(cache=True, parallel=True, nogil=True)
 def _splat(rot, off, ax_a, ax_b, ax_c, ib0, ib1, ic0, ic1, s, y_max, seed, curved, radius,
            lat0, step, dz, d_max, w0, zf, zr, u_max, du, k_mid, gap, label, amp, mu0, scale,
-           keep, inv_keep, inv_w_row, two_k, dc, septa, sax, inv_septa, out):
+           keep, inv_keep, inv_w_row, two_k, dc, septa, sax, inv_septa, out0, out1):
     n_lines = label.shape[1]
     n = label.shape[2]
     k_n = label.shape[0]
@@ -233,7 +249,7 @@ def _splat(rot, off, ax_a, ax_b, ax_c, ib0, ib1, ic0, ic1, s, y_max, seed, curve
     k2 = np.uint64(0xD6E8FEB86659FD93)
     k3 = np.uint64(0xA0761D6478BD642F)
     for t in numba.prange(N_BUFFERS):
-        buf = out[t]
+        buf = out0 if t == 0 else out1
         for ib in range(ib0 + t, ib1 + 1, N_BUFFERS):
             for ic in range(ic0, ic1 + 1):
                 pb = (ib + 0.5) * s
