@@ -29,6 +29,8 @@ import numpy as np
 from simulator.imaging.ultrasound import params as P
 from simulator.imaging.ultrasound.slicing import ABOVE_FACE_MM, Hits
 
+PARALLEL_LINES = 48   # walks of at least this many lines use both cores
+
 
 @dataclass(frozen=True, eq=False)
 class LineMaps:
@@ -94,7 +96,8 @@ def walk_lines(hits: Hits, gap: np.ndarray, depth_mm: np.ndarray, dz_mm: float,
         first, last = lines
         echoes[first:last + 1] = 0.0
     ff = fluid if fluid is not None else np.zeros((0, 0, 0), np.float32)
-    walk = _walk if base is None else _walk_serial  # a few lines: no thread barriers
+    # a few lines (an injection under a still probe): one thread, no barrier to wait at
+    walk = _walk if last - first >= PARALLEL_LINES else _walk_serial
     walk(hits.depth_mm, hits.label, hits.entering, hits.cos, hits.count, gap, depth_mm,
           dz_mm, frequency_mhz, weights, impedance, alpha, tissue_id, ff, water_z,
           water_alpha, P.CONTACT_DEPTH_MM, P.GAP_MERGE_MM,
