@@ -34,6 +34,7 @@ import numpy as np
 from numba import prange
 
 BAND_ROWS = 8
+INTERLEAVE = 16  # sets of bands handed to the threads
 TIE_MM = 1e-3  # hits closer than this along a ray count as simultaneous (sweep)
 MIN_DEPTH_MM = 1.0  # triangles closer to the focal spot than this are not projected
 
@@ -142,102 +143,106 @@ def rasterise(mode, xy, vertices, faces, owner, band_start, band_tris, band_rows
     """
     centre = (size - 1) / 2.0
     nb = band_start.shape[0] - 1
-    for band in prange(nb):
-        r_lo = band * band_rows
-        r_hi = min(r_lo + band_rows, size) - 1
-        for k in range(band_start[band], band_start[band + 1]):
-            f = band_tris[k]
-            s = owner[f]
-            if mode == 0 and chan_plus[s] < 0 and chan_minus[s] < 0:
-                continue
-            ia, ib, ic = faces[f, 0], faces[f, 1], faces[f, 2]
-            x0, y0 = xy[ia, 0], xy[ia, 1]
-            x1, y1 = xy[ib, 0], xy[ib, 1]
-            x2, y2 = xy[ic, 0], xy[ic, 1]
-            area = (x1 - x0) * (y2 - y0) - (y1 - y0) * (x2 - x0)
-            if area == 0.0:
-                continue
-            if area < 0.0:
-                x1, y1, x2, y2 = x2, y2, x1, y1
-            # plane of the triangle (world), oriented by the original winding (outward)
-            ax = vertices[ia, 0]
-            ay = vertices[ia, 1]
-            az = vertices[ia, 2]
-            e1x = vertices[ib, 0] - ax
-            e1y = vertices[ib, 1] - ay
-            e1z = vertices[ib, 2] - az
-            e2x = vertices[ic, 0] - ax
-            e2y = vertices[ic, 1] - ay
-            e2z = vertices[ic, 2] - az
-            nx = e1y * e2z - e1z * e2y
-            ny = e1z * e2x - e1x * e2z
-            nz = e1x * e2y - e1y * e2x
-            num = nx * (ax - source[0]) + ny * (ay - source[1]) + nz * (az - source[2])
-            if num == 0.0:
-                continue
-            leaving = num > 0.0
-            sign = 1.0 if leaving else -1.0
-            nu = nx * u[0] + ny * u[1] + nz * u[2]
-            nv = nx * v[0] + ny * v[1] + nz * v[2]
-            nw = (nx * beam[0] + ny * beam[1] + nz * beam[2]) * sid
-            i_lo = max(int(math.ceil(min(x0, x1, x2))), 0)
-            i_hi = min(int(math.floor(max(x0, x1, x2))), size - 1)
-            j_lo = max(int(math.ceil(min(y0, y1, y2))), r_lo)
-            j_hi = min(int(math.floor(max(y0, y1, y2))), r_hi)
-            cp = chan_plus[s]
-            cm = chan_minus[s]
-            # the three edges in canonical form (see voxelize._edge): the same two endpoints
-            # give bitwise-opposite values in both triangles sharing them
-            px_a, py_a, ex_a, ey_a, sg_a, tie_a = _canonical(x1, y1, x2, y2)
-            px_b, py_b, ex_b, ey_b, sg_b, tie_b = _canonical(x2, y2, x0, y0)
-            px_c, py_c, ex_c, ey_c, sg_c, tie_c = _canonical(x0, y0, x1, y1)
-            for j in range(j_lo, j_hi + 1):
-                py = float(j)
-                b_mm = (py - centre) * pitch
-                # columns where this row meets the triangle, one pixel of margin: the exact
-                # edge tests below still decide every pixel, this only skips the bounding
-                # box's empty corners
-                xa = _row_x(x0, y0, x1, y1, py)
-                xb = _row_x(x1, y1, x2, y2, py)
-                xc = _row_x(x2, y2, x0, y0, py)
-                s_lo = min(xa, xb, xc)
-                s_hi = max(-xa if xa == 1e30 else xa, -xb if xb == 1e30 else xb,
-                           -xc if xc == 1e30 else xc)
-                r0 = max(i_lo, int(math.floor(s_lo)) - 1)
-                r1 = min(i_hi, int(math.ceil(s_hi)) + 1)
-                ty_a = ex_a * (py - py_a)
-                ty_b = ex_b * (py - py_b)
-                ty_c = ex_c * (py - py_c)
-                for i in range(r0, r1 + 1):
-                    px = float(i)
-                    w = sg_a * (ty_a - ey_a * (px - px_a))
-                    if w < 0.0 or (w == 0.0 and not tie_a):
-                        continue
-                    w = sg_b * (ty_b - ey_b * (px - px_b))
-                    if w < 0.0 or (w == 0.0 and not tie_b):
-                        continue
-                    w = sg_c * (ty_c - ey_c * (px - px_c))
-                    if w < 0.0 or (w == 0.0 and not tie_c):
-                        continue
-                    p = j * size + i
-                    if mode == 1:
-                        counts[p] += 1
-                        continue
-                    a_mm = (px - centre) * pitch
-                    den = nu * a_mm + nv * b_mm + nw
-                    if den == 0.0:
-                        continue
-                    t = num / den * math.sqrt(a_mm * a_mm + b_mm * b_mm + sid * sid) - sic
-                    if mode == 0:
-                        if cp >= 0:
-                            out_len[cp, j, i] += sign * t
-                        if cm >= 0:
-                            out_len[cm, j, i] -= sign * t
-                    else:
-                        q = offsets[p] + counts[p]
-                        hit_t[q] = t
-                        hit_code[q] = 2 * s + (1 if leaving else 0)
-                        counts[p] += 1
+    # bands dealt out in turn (band w, w + INTERLEAVE, ...), so both threads get rows from
+    # the whole image, busy middle and empty edges alike; every band still writes only
+    # its own rows
+    for w in prange(INTERLEAVE):
+        for band in range(w, nb, INTERLEAVE):
+            r_lo = band * band_rows
+            r_hi = min(r_lo + band_rows, size) - 1
+            for k in range(band_start[band], band_start[band + 1]):
+                f = band_tris[k]
+                s = owner[f]
+                if mode == 0 and chan_plus[s] < 0 and chan_minus[s] < 0:
+                    continue
+                ia, ib, ic = faces[f, 0], faces[f, 1], faces[f, 2]
+                x0, y0 = xy[ia, 0], xy[ia, 1]
+                x1, y1 = xy[ib, 0], xy[ib, 1]
+                x2, y2 = xy[ic, 0], xy[ic, 1]
+                area = (x1 - x0) * (y2 - y0) - (y1 - y0) * (x2 - x0)
+                if area == 0.0:
+                    continue
+                if area < 0.0:
+                    x1, y1, x2, y2 = x2, y2, x1, y1
+                # plane of the triangle (world), oriented by the original winding (outward)
+                ax = vertices[ia, 0]
+                ay = vertices[ia, 1]
+                az = vertices[ia, 2]
+                e1x = vertices[ib, 0] - ax
+                e1y = vertices[ib, 1] - ay
+                e1z = vertices[ib, 2] - az
+                e2x = vertices[ic, 0] - ax
+                e2y = vertices[ic, 1] - ay
+                e2z = vertices[ic, 2] - az
+                nx = e1y * e2z - e1z * e2y
+                ny = e1z * e2x - e1x * e2z
+                nz = e1x * e2y - e1y * e2x
+                num = nx * (ax - source[0]) + ny * (ay - source[1]) + nz * (az - source[2])
+                if num == 0.0:
+                    continue
+                leaving = num > 0.0
+                sign = 1.0 if leaving else -1.0
+                nu = nx * u[0] + ny * u[1] + nz * u[2]
+                nv = nx * v[0] + ny * v[1] + nz * v[2]
+                nw = (nx * beam[0] + ny * beam[1] + nz * beam[2]) * sid
+                i_lo = max(int(math.ceil(min(x0, x1, x2))), 0)
+                i_hi = min(int(math.floor(max(x0, x1, x2))), size - 1)
+                j_lo = max(int(math.ceil(min(y0, y1, y2))), r_lo)
+                j_hi = min(int(math.floor(max(y0, y1, y2))), r_hi)
+                cp = chan_plus[s]
+                cm = chan_minus[s]
+                # the three edges in canonical form (see voxelize._edge): the same two endpoints
+                # give bitwise-opposite values in both triangles sharing them
+                px_a, py_a, ex_a, ey_a, sg_a, tie_a = _canonical(x1, y1, x2, y2)
+                px_b, py_b, ex_b, ey_b, sg_b, tie_b = _canonical(x2, y2, x0, y0)
+                px_c, py_c, ex_c, ey_c, sg_c, tie_c = _canonical(x0, y0, x1, y1)
+                for j in range(j_lo, j_hi + 1):
+                    py = float(j)
+                    b_mm = (py - centre) * pitch
+                    # columns where this row meets the triangle, one pixel of margin: the exact
+                    # edge tests below still decide every pixel, this only skips the bounding
+                    # box's empty corners
+                    xa = _row_x(x0, y0, x1, y1, py)
+                    xb = _row_x(x1, y1, x2, y2, py)
+                    xc = _row_x(x2, y2, x0, y0, py)
+                    s_lo = min(xa, xb, xc)
+                    s_hi = max(-xa if xa == 1e30 else xa, -xb if xb == 1e30 else xb,
+                               -xc if xc == 1e30 else xc)
+                    r0 = max(i_lo, int(math.floor(s_lo)) - 1)
+                    r1 = min(i_hi, int(math.ceil(s_hi)) + 1)
+                    ty_a = ex_a * (py - py_a)
+                    ty_b = ex_b * (py - py_b)
+                    ty_c = ex_c * (py - py_c)
+                    for i in range(r0, r1 + 1):
+                        px = float(i)
+                        w = sg_a * (ty_a - ey_a * (px - px_a))
+                        if w < 0.0 or (w == 0.0 and not tie_a):
+                            continue
+                        w = sg_b * (ty_b - ey_b * (px - px_b))
+                        if w < 0.0 or (w == 0.0 and not tie_b):
+                            continue
+                        w = sg_c * (ty_c - ey_c * (px - px_c))
+                        if w < 0.0 or (w == 0.0 and not tie_c):
+                            continue
+                        p = j * size + i
+                        if mode == 1:
+                            counts[p] += 1
+                            continue
+                        a_mm = (px - centre) * pitch
+                        den = nu * a_mm + nv * b_mm + nw
+                        if den == 0.0:
+                            continue
+                        t = num / den * math.sqrt(a_mm * a_mm + b_mm * b_mm + sid * sid) - sic
+                        if mode == 0:
+                            if cp >= 0:
+                                out_len[cp, j, i] += sign * t
+                            if cm >= 0:
+                                out_len[cm, j, i] -= sign * t
+                        else:
+                            q = offsets[p] + counts[p]
+                            hit_t[q] = t
+                            hit_code[q] = 2 * s + (1 if leaving else 0)
+                            counts[p] += 1
 
 
 @numba.njit(cache=True, parallel=True, nogil=True)
