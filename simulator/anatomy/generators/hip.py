@@ -17,7 +17,7 @@ import numpy as np
 from simulator.anatomy.generated import GeneratedModel
 from simulator.anatomy.generators import primitives as pr
 from simulator.anatomy.generators.assembly import Part, assemble, resolve
-from simulator.anatomy.generators.body import FatProfile, build_layers
+from simulator.anatomy.generators.body import BodyLayers, build_layers
 from simulator.anatomy.generators.hip_bones import femur, femur_axes, pelvis
 from simulator.anatomy.generators.hip_frame import hip_frame
 from simulator.anatomy.generators.hip_joint import (
@@ -27,6 +27,7 @@ from simulator.anatomy.generators.hip_joint import (
 )
 from simulator.anatomy.generators.hip_params import draw_hip_params
 from simulator.anatomy.generators.hip_soft import (
+    TrochanterFatProfile,
     hip_outline,
     iliopsoas_belly,
     muscles,
@@ -34,9 +35,10 @@ from simulator.anatomy.generators.hip_soft import (
 )
 from simulator.anatomy.generators.hip_trochanter import (
     bursa_target,
+    envelope_distance,
+    fascia_dip,
     gmed_tendon,
     iliotibial_band,
-    layers_over_facet,
     trochanter_surface,
     trochanteric_bursa,
 )
@@ -88,11 +90,17 @@ def build(patient: PatientParams, seed: int) -> GeneratedModel:
     thigh_bone = femur(f, -200.0 * sc)
     up = femur_axes(f)[0]
     troch = trochanter_surface(thigh_bone.outer, thigh_bone.points["gt_centre"], up)
-    outline = hip_outline(f, (troch.facet_point, troch.facet_normal, layers_over_facet(p)))
+    outline = hip_outline(f)
+    # the fat thins over the trochanter to give the soft-tissue depth there, and the deep
+    # fascia follows the trochanter so that tendon, bursa and ITB fill the space to it
+    dip = fascia_dip(outline, troch, p)
+    fat_trochanter = max(3.0 + max(-dip.depth_mm, 0.0), p.trochanter_depth_mm - p.skin_mm
+                         - envelope_distance(outline, troch.facet_point, troch.facet_normal))
     layers = build_layers(
-        outline, FatProfile(p.fat_lateral_mm, p.fat_anterior_mm, p.fat_medial_mm,
-                            p.fat_posterior_mm),
+        outline, TrochanterFatProfile(p.fat_lateral_mm, p.fat_anterior_mm, p.fat_medial_mm,
+                                      p.fat_posterior_mm, trochanter_mm=fat_trochanter),
         skin_mm=p.skin_mm, z_lo_mm=-200.0 * sc, z_hi_mm=125.0 * sc, x_min_mm=MEDIAL_CUT_MM)
+    layers = BodyLayers(layers.body, layers.fat_outer, dip.apply(layers.envelope), outline)
     hip_bone = pelvis(f)
     spaces, cap = joint_spaces(f)
     ligament, ligament_fibre = iliofemoral_ligament(f, cap, hip_bone.points["aiis_center"])
@@ -118,8 +126,7 @@ def build(patient: PatientParams, seed: int) -> GeneratedModel:
     shapes.update({
         "gluteus_medius_tendon": gmed_tendon(troch, p),
         "trochanteric_bursa": trochanteric_bursa(troch, p),
-        "iliotibial_band": iliotibial_band(outline, troch.facet_point, p, gt_tip[2] + 30.0 * sc,
-                                           -200.0 * sc - 12.0)})
+        "iliotibial_band": iliotibial_band(dip, p, gt_tip[2] + 30.0 * sc, -200.0 * sc - 12.0)})
     bursa_mark = bursa_target(troch, p)
     shapes.update({"deep_tissue": layers.envelope, "subcutaneous_fat": layers.fat_outer,
                    "skin": layers.body})

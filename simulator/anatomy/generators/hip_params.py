@@ -14,16 +14,17 @@ Reference values (``/work/shared/clinical.md`` section 4; [U] = design choice):
 - Anterior recess 1.5 mm + effusion; capsule 2-4 mm (thicker toward the head).
 - Subcutaneous fat over the anterior hip [U]: female 4 + 0.9 (BMI - 18) mm, male
   3 + 0.7 (BMI - 18) mm (>= 2.5 mm): about 12 / 9 mm at BMI 27, matching the derived
-  median 10-11 mm (IQR 6-20). Posterior (buttock) = anterior x 2.68 (F) / 1.97 (M), the
-  lateral/anterior ratio of the CT series (n = 2004), which also fits the gluteal depths
-  (dorsogluteal fat > 25 mm in 72 %); medial = 0.8 x anterior.
-- Lateral fat from the soft-tissue depth over the greater trochanter (section 3.1): skin to
+  median 10-11 mm (IQR 6-20). Lateral (flank) and posterior (buttock) = anterior x 2.68 (F)
+  / 1.97 (M), the lateral/anterior ratio of the CT series (n = 2004), which also fits the
+  gluteal depths (dorsogluteal fat > 25 mm in 72 %); medial = 0.8 x anterior.
+- Fat over the greater trochanter from the soft-tissue depth there (section 3.1): skin to
   the lateral facet 30 mm (F) / 20 mm (M) at BMI 27 (medians; IQR 23-40 / 17-30), growing
   mildly with BMI [U]: 0.8 (F) / 0.6 (M) mm per kg/m2, so BMI 22-40 spans about the IQR.
-  The lateral fat is that depth less the skin and the layers over the facet: iliotibial
-  band 2 mm, trochanteric bursa 2 mm and gluteus medius tendon 3.5 mm [U]. (The CT ratio
-  applied over the trochanter would give ~32 mm of fat alone, ~42 mm to bone: above the
-  IQR, so the two sources disagree there; the depth, which the trainee feels, wins.)
+  Over the facet lie the gluteus medius tendon 3.5 mm, the trochanteric bursa 2 mm and the
+  iliotibial band 2 mm [U], then fat and skin. The CT ratio applied over the trochanter
+  would give ~32 mm of fat alone, ~45 mm to bone, above the IQR: the generator thins the
+  fat over the trochanteric prominence (straight lateral) and keeps the ratio on the flanks,
+  so the anterior approach's skin is unchanged.
 - The trochanteric (sub-gluteus-maximus) bursa does not communicate with the hip joint, so a
   joint effusion (``effusion_mm``) leaves it at its normal ~2 mm [U].
 - Common femoral artery 7 mm (F) / 8 mm (M); vein 11 / 12 mm; bifurcation 5 mm below the
@@ -115,11 +116,10 @@ def draw_hip_params(patient: PatientParams, seed: int) -> HipParams:
     head_d = head_ref * (1.0 + 0.025 * z[0])
     joint_space = JOINT_SPACE_BY_KL_MM[patient.oa_grade] * (1.0 + 0.05 * z[7])
     fat_ant = _fat_anterior_mm(patient.sex, patient.bmi) * (1.0 + 0.05 * z[8])
-    fat_post = fat_ant * (2.68 if female else 1.97) * (1.0 + 0.03 * z[9])
+    fat_lat = fat_ant * (2.68 if female else 1.97) * (1.0 + 0.03 * z[9])
     skin, itb, bursa, tendon = 2.0, 2.0, 2.0, 3.5
-    layers = skin + itb + bursa + tendon
-    depth = max(layers + 3.0, _trochanter_depth_mm(patient.sex, patient.bmi)
-                * (1.0 + 0.05 * z[9]))
+    depth = max(skin + itb + bursa + tendon + 3.0,
+                _trochanter_depth_mm(patient.sex, patient.bmi) * (1.0 + 0.05 * z[9]))
     return HipParams(
         side=patient.side,
         sex=patient.sex,
@@ -143,9 +143,9 @@ def draw_hip_params(patient: PatientParams, seed: int) -> HipParams:
         recess_mm=1.5 + patient.effusion_mm,
         synovial_mm=1.0 + 0.2 * patient.effusion_mm,
         fat_anterior_mm=fat_ant,
-        fat_lateral_mm=depth - layers,
+        fat_lateral_mm=fat_lat,
         fat_medial_mm=0.8 * fat_ant,
-        fat_posterior_mm=fat_post,
+        fat_posterior_mm=fat_lat,
         skin_mm=skin,
         trochanter_depth_mm=depth,
         itb_mm=itb,

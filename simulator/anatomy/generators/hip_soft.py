@@ -17,7 +17,7 @@ import manifold3d as mf
 import numpy as np
 
 from simulator.anatomy.generators import primitives as pr
-from simulator.anatomy.generators.body import Outline
+from simulator.anatomy.generators.body import FatProfile, Outline
 from simulator.anatomy.generators.hip_bones import wing_point
 from simulator.anatomy.generators.hip_frame import REFERENCE_HALF_WIDTH_MM, HipFrame
 from simulator.anatomy.generators.hip_joint import Capsule
@@ -41,65 +41,43 @@ _OUTLINE_MM = np.array([
 ], float)
 
 
-# Share of the lateral-extent correction each reference section takes when the envelope is
-# fitted over the greater trochanter (sections at the trochanter take all of it).
-_LATERAL_FIT_SHARE = {30.0: 0.5, 0.0: 1.0, -40.0: 1.0, -75.0: 0.5}
+MAX_FAT_BEND_MM = 75.0
 
 
-def hip_outline(f: HipFrame, lateral_fit=None) -> Outline:
+@dataclass(frozen=True)
+class TrochanterFatProfile(FatProfile):
+    """Fat that thins to ``trochanter_mm`` over the trochanteric prominence.
+
+    The thickness is the cardinal blend of ``FatProfile`` less ``dip * nx ** focus`` for
+    outward normals with a lateral component ``nx`` (``dip = lateral_mm - trochanter_mm``):
+    the full dip faces straight lateral and fades within about 30-45 degrees, so the flanks
+    keep the lateral value. A thickness ``t(psi)`` varying with the normal's angle ``psi``
+    keeps the skin convex while the envelope's radius of curvature exceeds ``-(t + t'')``;
+    the envelope's lateral face is nearly flat, so the focus is the sharpest (at most 8)
+    whose ``dip * max(d2/dpsi2 cos**focus)`` stays within ``MAX_FAT_BEND_MM``."""
+
+    trochanter_mm: float = 0.0
+
+    @property
+    def focus(self) -> float:
+        dip = max(self.lateral_mm - self.trochanter_mm, 1e-6)
+        psi = np.linspace(0.0, 0.5 * np.pi, 721)
+        c, s = np.cos(psi), np.sin(psi)
+        for k in np.arange(8.0, 2.0, -0.25):
+            bend = (k * (k - 1) * c ** (k - 2) * s**2 - k * c**k).max()
+            if dip * bend <= MAX_FAT_BEND_MM:
+                return float(k)
+        return 2.0
+
+    def thickness(self, normals: np.ndarray) -> np.ndarray:
+        lateral = np.clip(normals[:, 0], 0.0, None)
+        return (super().thickness(normals)
+                - (self.lateral_mm - self.trochanter_mm) * lateral ** self.focus)
+
+
+def hip_outline(f: HipFrame) -> Outline:
     """The reference outline scaled to this patient: positions medial to the head centre
-    scale with the half-width, lateral ones and all y, z with the bone scale.
-
-    ``lateral_fit = (point, direction, clearance_mm)`` moves the lateral envelope at the
-    trochanter's level so that it lies ``clearance_mm`` from ``point`` (the lateral facet)
-    along ``direction``: the layers over the facet then have their intended thicknesses.
-    """
-    rows = _scaled_rows(f)
-    if lateral_fit is None:
-        return Outline(rows)
-    point, direction, clearance = lateral_fit
-    share = np.array([_LATERAL_FIT_SHARE.get(float(z), 0.0) for z in _OUTLINE_MM[::-1, 0]])
-
-    def shifted(delta):
-        out = rows.copy()
-        out[:, 3] += delta * share
-        return Outline(out)
-
-    def error(delta):
-        return envelope_distance(shifted(delta), point, direction) - clearance
-
-    a, b = 0.0, -error(0.0)
-    ea, eb = error(a), error(b)
-    for _ in range(8):  # secant: the distance is nearly linear in the shift
-        if abs(eb) < 0.01 or eb == ea:
-            break
-        a, b, ea = b, b - eb * (b - a) / (eb - ea), eb
-        eb = error(b)
-    if abs(eb) > 0.05:
-        raise ValueError(f"hip outline: cannot fit the lateral envelope ({eb:+.2f} mm off)")
-    return shifted(b)
-
-
-def envelope_distance(outline: Outline, point, direction, reach_mm: float = 120.0) -> float:
-    """Distance (mm) from ``point`` (inside the envelope) along the lateral-pointing
-    ``direction`` to the lateral envelope surface."""
-    point = np.asarray(point, float)
-    d = np.asarray(direction, float) / np.linalg.norm(direction)
-
-    def inside(t):
-        q = point + t * d
-        return float(outline.surface_x(q[1], q[2])) - q[0]
-
-    lo, hi = 0.0, reach_mm
-    if not inside(lo) > 0.0 > inside(hi):
-        raise ValueError("envelope_distance: the point is not inside the lateral envelope")
-    for _ in range(50):
-        mid = 0.5 * (lo + hi)
-        lo, hi = (mid, hi) if inside(mid) > 0.0 else (lo, mid)
-    return 0.5 * (lo + hi)
-
-
-def _scaled_rows(f: HipFrame) -> np.ndarray:
+    scale with the half-width, lateral ones and all y, z with the bone scale."""
     p = f.params
     k, s = p.half_width_mm / REFERENCE_HALF_WIDTH_MM, p.bone_scale
     hw_ref = REFERENCE_HALF_WIDTH_MM
@@ -116,7 +94,7 @@ def _scaled_rows(f: HipFrame) -> np.ndarray:
     out[:, 3] = mx(ref[:, 1] + ref[:, 3]) - cx
     out[:, 4] = cx - mx(ref[:, 1] - ref[:, 4])
     out[:, 5:7] = ref[:, 5:7] * s
-    return out
+    return Outline(out)
 
 
 @dataclass(frozen=True)

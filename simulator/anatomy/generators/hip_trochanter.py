@@ -165,33 +165,124 @@ def bursa_target(surface: TrochanterSurface, p: HipParams) -> np.ndarray:
 
 
 def layers_over_facet(p: HipParams) -> float:
-    """Tendon + bursa + ITB thickness over the facet centre: the envelope's clearance there."""
+    """Tendon + bursa + ITB thickness over the facet centre: the fascia's clearance there."""
     return float(tendon_thickness(p, *FACET_DEG)) + p.bursa_mm + p.itb_mm
 
 
-def iliotibial_band(outline: Outline, facet_point, p: HipParams, z_top_mm: float,
+@dataclass(frozen=True)
+class FasciaDip:
+    """The deep fascia (lateral muscle envelope) shaped onto the trochanter.
+
+    Over the facet the envelope lies ``depth_mm`` deeper than the outline's smooth lateral
+    face (or ``-depth_mm`` higher, where the trochanter stands out more), so tendon, bursa
+    and ITB fill the space to it exactly; the change eases out within about 25 mm above,
+    below, in front and behind (``window``) and leaves the outline's surface at a shallow
+    angle. Positions on the lateral face are ``(z, y)`` pairs; ``y_mid`` follows the
+    outline's centre line through the facet."""
+
+    outline: Outline
+    facet: np.ndarray
+    depth_mm: float
+    scale: float
+
+    def y_mid(self, z_mm):
+        cy = self.outline.params(z_mm)[..., 1]
+        return cy + self.facet[1] - float(self.outline.params(self.facet[2])[1])
+
+    def window(self, z_mm, y_mm):
+        """1 over the trochanter, easing to 0 (smooth plateau in z and y)."""
+        sc, zf = self.scale, self.facet[2]
+        dy = np.asarray(y_mm, float) - self.y_mid(z_mm)
+        ramp_z, ramp_y = 25.0 * sc, 22.0 * sc
+        in_z = _plateau(np.asarray(z_mm, float), zf - (15.0 * sc + ramp_z),
+                        zf + 12.0 * sc + ramp_z, ramp_z)
+        in_y = _plateau(dy, -(20.0 * sc + ramp_y), 20.0 * sc + ramp_y, ramp_y)
+        return in_z * in_y
+
+    def _edge(self, z_mm, y_mm):
+        """Signed offset (mm, + outward) from the outline surface of the solid that makes the
+        change: the new fascia (``-depth_mm``) on the plateau, 0.5 mm beyond the surface
+        outside the window, so the solid crosses the envelope at a shallow angle."""
+        sign = 1.0 if self.depth_mm >= 0.0 else -1.0
+        return sign * (0.5 - (abs(self.depth_mm) + 0.5) * self.window(z_mm, y_mm))
+
+    def fascia(self, z_mm, y_mm):
+        """Offset (mm, + outward) of the shaped envelope from the outline surface."""
+        edge = self._edge(z_mm, y_mm)
+        return np.minimum(edge, 0.0) if self.depth_mm >= 0.0 else np.maximum(edge, 0.0)
+
+    def surface(self, z_mm, y_mm):
+        """Points and outward normals ``(..., 3)`` of the outline's lateral face at
+        ``(z, y)``."""
+        z, y = np.broadcast_arrays(np.asarray(z_mm, float), np.asarray(y_mm, float))
+        x = self.outline.surface_x(y, z)
+        if not np.all(np.isfinite(x)):
+            raise ValueError("fascia dip: a point leaves the lateral envelope")
+        points = np.stack([x, y, z], -1)
+        normals = np.array([self.outline.normal(*q) for q in points.reshape(-1, 3)])
+        return points, normals.reshape(points.shape)
+
+    def apply(self, envelope: mf.Manifold) -> mf.Manifold:
+        """The envelope with the dip cut out of it (or the rise added to it)."""
+        sc, zf = self.scale, self.facet[2]
+        z = np.arange(zf - 70.0 * sc, zf + 67.0 * sc, 3.0)
+        v = np.linspace(-1.0, 1.0, 33)
+        zz = np.broadcast_to(z[:, None], (len(z), len(v)))
+        y = self.y_mid(z)[:, None] + 47.0 * sc * v[None, :]
+        points, normals = self.surface(zz, y)
+        edge = self._edge(zz, y)
+        lo, hi = (edge, np.full_like(edge, 1.5)) if self.depth_mm >= 0.0 else (
+            np.full_like(edge, -1.5), edge)
+        mid = points + (0.5 * (lo + hi))[..., None] * normals
+        solid = pr.thick_sheet(mid, hi - lo, edge_points=3, what="fascia over the trochanter")
+        return envelope - solid if self.depth_mm >= 0.0 else envelope + solid
+
+
+def fascia_dip(outline: Outline, surface: TrochanterSurface, p: HipParams) -> FasciaDip:
+    """The dip that puts the envelope ``layers_over_facet`` from the facet."""
+    q = surface.facet_point + layers_over_facet(p) * surface.facet_normal
+    depth = envelope_distance(outline, q, outline.normal(*q))
+    return FasciaDip(outline, np.asarray(surface.facet_point, float), depth, p.bone_scale)
+
+
+def envelope_distance(outline: Outline, point, direction, reach_mm: float = 120.0) -> float:
+    """Distance (mm) from ``point`` (inside the envelope) along the lateral-pointing
+    ``direction`` to the outline's lateral surface (negative if the point lies outside)."""
+    point = np.asarray(point, float)
+    d = np.asarray(direction, float) / np.linalg.norm(direction)
+
+    def inside(t):
+        q = point + t * d
+        return float(outline.surface_x(q[1], q[2])) - q[0]
+
+    lo, hi = (0.0, reach_mm) if inside(0.0) > 0.0 else (-reach_mm, 0.0)
+    if not inside(lo) > 0.0 > inside(hi):
+        raise ValueError("envelope_distance: no lateral envelope surface along the ray")
+    for _ in range(50):
+        mid = 0.5 * (lo + hi)
+        lo, hi = (mid, hi) if inside(mid) > 0.0 else (lo, mid)
+    return 0.5 * (lo + hi)
+
+
+def iliotibial_band(dip: FasciaDip, p: HipParams, z_top_mm: float,
                     z_bottom_mm: float) -> mf.Manifold:
-    """The ITB: ``itb_mm`` thick just inside the lateral muscle envelope (clip it to the
-    envelope), centred on the trochanter, about 60 mm wide over it and 40 mm down the thigh."""
+    """The ITB: ``itb_mm`` thick just inside the lateral muscle envelope, dip included (clip
+    it to the envelope), centred on the trochanter, about 60 mm wide over it and 40 mm down
+    the thigh."""
     sc = p.bone_scale
-    facet = np.asarray(facet_point, float)
-    near = (facet[2] - 45.0 * sc, min(facet[2] + 45.0 * sc, z_top_mm))
+    zf = dip.facet[2]
+    near = (zf - 45.0 * sc, min(zf + 45.0 * sc, z_top_mm))
     z = np.unique(np.concatenate([  # 3 mm rows over the trochanter, 8 mm down the thigh
         np.linspace(z_bottom_mm, near[0], int(np.ceil((near[0] - z_bottom_mm) / 8.0)) + 1),
         np.linspace(*near, int(np.ceil((near[1] - near[0]) / 3.0)) + 1),
         np.linspace(near[1], z_top_mm, int(np.ceil((z_top_mm - near[1]) / 3.0)) + 1)]))
-    cy = outline.params(z)[:, 1]
-    y_mid = cy + facet[1] - float(outline.params(facet[2])[1])
-    half = sc * np.interp(z, [z_bottom_mm, facet[2] - 60.0 * sc, facet[2], z_top_mm],
+    half = sc * np.interp(z, [z_bottom_mm, zf - 60.0 * sc, zf, z_top_mm],
                           [20.0, 20.0, 30.0, 30.0])
     v = np.linspace(-1.0, 1.0, 17)
-    y = y_mid[:, None] + half[:, None] * v[None, :]
-    zz = np.broadcast_to(z[:, None], y.shape)
-    x = outline.surface_x(y, zz)
-    if not np.all(np.isfinite(x)):
-        raise ValueError("iliotibial band: the band leaves the lateral envelope")
-    surface = np.stack([x, y, zz], -1)
-    normal = np.array([[outline.normal(*pt) for pt in row] for row in surface])
-    lo, hi = -(p.itb_mm + ITB_OVERLAP_MM), 0.6
-    mid = surface + 0.5 * (lo + hi) * normal
-    return pr.thick_sheet(mid, np.full(y.shape, hi - lo), edge_points=3, what="iliotibial band")
+    zz = np.broadcast_to(z[:, None], (len(z), len(v)))
+    y = dip.y_mid(z)[:, None] + half[:, None] * v[None, :]
+    points, normals = dip.surface(zz, y)
+    fascia = dip.fascia(zz, y)
+    lo, hi = fascia - (p.itb_mm + ITB_OVERLAP_MM), fascia + 0.6
+    mid = points + (0.5 * (lo + hi))[..., None] * normals
+    return pr.thick_sheet(mid, hi - lo, edge_points=3, what="iliotibial band")
