@@ -3,16 +3,25 @@
 Pipeline (Buerger-style convolution ray tracing, on 2 CPU cores):
 
 1. slice the anatomy with the elevation sub-surfaces and intersect the scanlines
-   (``slicing``) - depends on the probe pose only;
+   (``slicing``; only the triangles near the slab are visited) - depends on the probe pose
+   only;
 2. walk the lines: tissue, attenuation, interface echoes, injectate (``lines``,
    ``injectate``) and splat the world-anchored scatterers (``speckle``) - depends on the
-   pose and the injectate; together these are the "static" buffer, cached;
-3. per frame: the needle's shadow, echoes and comet tail (``needle``), the PSF, envelope
-   with receiver noise from ``(seed, tick)``, gain/TGC/log compression (``display``) and
-   scan conversion (``scanconvert``).
+   pose and the injectate; the scatterers, attenuated at their own depth, summed over the
+   sub-surfaces and spread by the axial pulse, plus the echoes, are the "static" buffer,
+   cached;
+3. per frame: the needle's shadow, echoes and comet tail (``needle``), the lateral PSF,
+   envelope with receiver noise from ``(seed, tick)``, gain/TGC/log compression
+   (``display``) and scan conversion (``scanconvert``).
+
+A needle or gain change costs step 3 only (a few ms); a new probe pose costs steps 1-3,
+dominated by the scatterers. ``detail="moving"`` draws them from a coarser lattice for the
+frames of a moving probe (about a third of the work); a live view renders full detail again
+once the probe rests (``simulator.app.imaging``).
 
 Nothing is stored in the state and the inputs are not modified; caches hold read-only
-arrays keyed by the world object, the probe pose/settings and the injectate field.
+arrays keyed by the world object, the probe pose/settings, the detail and the injectate
+field.
 """
 
 from __future__ import annotations

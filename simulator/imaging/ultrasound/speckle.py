@@ -12,9 +12,15 @@ Each scatterer in the slab adds ``a * w(y) * E * exp(-2 i k z)`` into the comple
 buffer of its nearest elevation sub-surface at its (fractional) line and depth, split over
 the four nearest bins, where ``w(y)`` is the pulse-echo elevation profile, ``E`` the
 scatter amplitude of the tissue it falls in and ``z`` its depth (the round-trip phase).
-Attenuation and injected fluid multiply the buffers later, per sub-surface and sample, and
-the point-spread function is applied to the buffers (``display``); a per-depth factor keeps
-the mean speckle level independent of the scatterer count per resolution cell.
+Attenuation and injected fluid multiply the buffers later, per sub-surface and sample, so
+each scatterer is attenuated at its own depth, and then the point-spread function spreads
+the sum (``display``); a per-depth factor keeps the mean speckle level independent of the
+scatterer count per resolution cell.
+
+Cost: the lattice points near the slab are visited column by column (a column runs along
+the world axis closest to the elevation direction, and only its stretch that can reach the
+slab is hashed), about a million per hip frame. ``coarsen`` (the low-detail frame of a
+moving probe) takes a coarser lattice; the per-depth factor keeps the level unchanged.
 """
 
 from __future__ import annotations
