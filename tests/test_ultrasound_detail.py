@@ -78,8 +78,7 @@ def test_full_frame_after_moving_frames_is_the_fresh_full_frame(muscle):
     for s in states:
         render_ultrasound(muscle, s, detail="moving")
     rest = render_ultrasound(muscle, states[-1])
-    us_render._pose.cache_clear()
-    us_render._static.cache_clear()
+    us_render.clear_cache()
     fresh = render_ultrasound(muscle, states[-1])
     assert np.array_equal(rest.image, fresh.image)
     assert np.array_equal(rest.envelope, fresh.envelope)
@@ -129,3 +128,21 @@ def test_live_view_moves_at_low_detail_and_refines_at_rest(muscle):
         assert np.array_equal(shown.image, expect.image)
     finally:
         view.close()
+
+
+def test_a_pose_first_seen_with_fluid_gives_the_same_frame(muscle):
+    """A new pose with injected fluid in view is walked once, with the fluid; a pose seen
+    before re-walks only the lines under the fluid. Both give the same frame."""
+    from simulator.state import Deposit
+
+    probe = probe_on_top(**PROBE)
+    plain = state_with(probe, tick=1)
+    bolus = Deposit(0, "extra_articular", 1, (0.0, -30.0, 0.0), 2.0, 0, 10.0)
+    wet = replace(plain, deposits=(bolus,))
+    us_render.clear_cache()
+    dry = render_ultrasound(muscle, plain)
+    seen = render_ultrasound(muscle, wet)        # pose known: fluid lines re-walked
+    us_render.clear_cache()
+    fresh = render_ultrasound(muscle, wet)       # new pose: one walk with the fluid
+    assert not np.array_equal(dry.envelope, seen.envelope)  # the fluid is in the image
+    assert np.array_equal(seen.envelope, fresh.envelope)

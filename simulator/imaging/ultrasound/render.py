@@ -26,6 +26,8 @@ field.
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -112,16 +114,27 @@ class _Static:
 
 @dataclass(eq=False)
 class _Pose:
+    world: World
     geom: ScanGeometry
     hits: slicing.Hits
-    maps: lines.LineMaps     # without injectate
+    gap: np.ndarray          # (n_lines,) contact gaps
     speckle: np.ndarray      # (K, n_lines, n_samples) complex64: raw scatterers, no PSF yet
+    _maps: lines.LineMaps | None = None
     _static: _Static | None = None
 
     @property
+    def maps(self) -> lines.LineMaps:
+        """Tissue maps without injectate (walked when first needed: a pose first seen with
+        injectate in view was walked with it)."""
+        if self._maps is None:
+            maps = _walk(self.world, self.geom, self.hits, self.gap, None)
+            _freeze(maps.label, maps.attenuation, maps.echoes)
+            self._maps = maps
+        return self._maps
+
+    @property
     def static(self) -> _Static:
-        """The image without injectate (made when first needed: a moving probe with
-        injectate in view never needs it)."""
+        """The image without injectate (made when first needed)."""
         if self._static is None:
             self._static = _combine(self.geom, self.speckle, self.maps, self.maps.attenuation,
                                     0, self.geom.n_lines - 1)
@@ -197,24 +210,53 @@ def _world_from_probe(world: World, key: tuple) -> np.ndarray:
     return world_from_probe(world, Probe(key[0], key[1], key[2], key[3]))
 
 
-@lru_cache(maxsize=4)
-def _pose(world: World, preset: str, key: tuple, seed: int, coarsen: int = 0) -> _Pose:
-    """What depends on the probe pose only: crossings, tissue maps, scatterer buffers."""
+_POSES: OrderedDict = OrderedDict()
+_POSES_LOCK = threading.Lock()
+POSE_CACHE = 4   # probe poses kept (each ~15 MB)
+
+
+def clear_cache() -> None:
+    """Forget the per-pose work (tests, benchmarks)."""
+    with _POSES_LOCK:
+        _POSES.clear()
+    _static.cache_clear()
+
+
+def _pose(world: World, preset: str, key: tuple, seed: int, coarsen: int,
+          field=None) -> tuple[_Pose, _Static | None]:
+    """What depends on the probe pose only: crossings, scatterer buffers (memoised).
+
+    A pose seen for the first time with injected fluid in view is walked once, with the
+    fluid, and the image of that walk is returned too (else ``None``)."""
     from simulator.imaging.ultrasound.params import label_table
 
+    ck = (world, preset, key, seed, coarsen)
+    with _POSES_LOCK:
+        pose = _POSES.get(ck)
+    if pose is not None:
+        return pose, None
     geom = scan_geometry(preset, key[4], key[5], key[6])
     wfp = _world_from_probe(world, key)
     pfw = invert(wfp)
     hits = slicing.slice_scene(slicing.mesh_arrays(world), pfw, geom)
-    maps = _walk(world, geom, hits, lines.contact_gaps(hits), None)
+    gap = lines.contact_gaps(hits)
+    ff, touched = fluid_fraction(field, geom, wfp, gap) if field is not None else (None, None)
+    maps = _walk(world, geom, hits, gap, ff if touched is not None else None)
     table = label_table(world)
     k = display.kernels(geom)
     scale = speckle.row_scale(geom, k.axial_power, k.lateral_power, coarsen)
     raw = speckle.speckle_rf(geom, maps, pfw, table.scatter_density,
                              _amplitudes(table, geom, wfp), scale, seed, table.septa,
                              table.septa_axes, coarsen)
-    _freeze(raw, maps.label, maps.attenuation, maps.echoes, maps.gap_mm)
-    return _Pose(geom, hits, maps, raw)
+    _freeze(raw, gap, maps.label, maps.attenuation, maps.echoes)
+    pose = _Pose(world, geom, hits, gap, raw, maps if touched is None else None)
+    with _POSES_LOCK:
+        _POSES[ck] = pose
+        while len(_POSES) > POSE_CACHE:
+            _POSES.popitem(last=False)
+    if touched is None:
+        return pose, None
+    return pose, _combine(geom, raw, maps, maps.attenuation * (1.0 - ff), 0, geom.n_lines - 1)
 
 
 @lru_cache(maxsize=4)
@@ -222,14 +264,16 @@ def _static(world: World, preset: str, key: tuple, field, seed: int,
             coarsen: int = 0) -> _Static:
     """Everything but the needle: the pose's buffers, attenuated, with the injectate."""
     geom = scan_geometry(preset, key[4], key[5], key[6])
-    pose = _pose(world, preset, key, seed, coarsen)
+    pose, fresh = _pose(world, preset, key, seed, coarsen, field)
+    if fresh is not None:
+        return fresh
     if field is None:
         return pose.static
-    ff, touched = fluid_fraction(field, geom, _world_from_probe(world, key), pose.maps.gap_mm)
+    ff, touched = fluid_fraction(field, geom, _world_from_probe(world, key), pose.gap)
     if touched is None:
         return pose.static
     first, last = touched
-    maps = _walk(world, geom, pose.hits, pose.maps.gap_mm, ff, (first, last), pose.maps)
+    maps = _walk(world, geom, pose.hits, pose.gap, ff, (first, last), pose.maps)
     gain = maps.attenuation[:, first:last + 1] * (1.0 - ff[:, first:last + 1])
     if first == 0 and last == geom.n_lines - 1:  # every line redone: no base needed
         return _combine(geom, pose.speckle, maps, gain, first, last)
