@@ -42,6 +42,7 @@ PATIENTS = {
     "bmi40_effusion": PatientParams(bmi=40.0, oa_grade=1, effusion_mm=4.0),
     "male": PatientParams(sex="male", oa_grade=1),
     "left": PatientParams(side="left", oa_grade=1),
+    "extreme": PatientParams(sex="male", bmi=45.0, oa_grade=4, effusion_mm=8.0, side="left"),
 }
 
 
@@ -414,6 +415,18 @@ def test_cephalic_vein_in_the_deltopectoral_groove(shoulder):
     assert len(upper) and (upper[:, 1] > head[1] + 20.0).all()  # in front of the shoulder
     gap = m.distance("subcutaneous_fat", upper[::20])
     assert gap.min() < 1.0 and gap.max() < 2 * m.params.vein_radius_mm + 1.5  # under the fat
+
+
+def test_extreme_patient_still_builds_a_usable_joint(models):
+    """A large glenoid with worn cartilage, obesity and a big effusion: the capsule still
+    inserts beyond the labrum and every target and landmark is where it belongs."""
+    m = models["extreme"]
+    assert m.contains("posterior_recess", m.mark["target_posterior_recess"])
+    assert m.contains("subacromial_bursa", m.mark["target_subacromial_bursa"])
+    assert 24.0 <= _skin_to_capsule(m) <= 58.0
+    for name in SKIN_MARKS:
+        assert m.distance("skin", m.mark[name])[0] < 0.3, name
+    assert m.mark["humeral_head_center"][0] < 0  # left side
 
 
 # -- skin landmarks, determinism and sides ------------------------------------------------------

@@ -42,6 +42,7 @@ PATIENTS = {
     "bmi40": PatientParams(bmi=40.0, oa_grade=1),
     "male": PatientParams(sex="male", oa_grade=1),
     "left": PatientParams(side="left", oa_grade=1),
+    "extreme": PatientParams(sex="male", bmi=45.0, oa_grade=4, effusion_mm=8.0, side="left"),
 }
 
 
@@ -301,6 +302,17 @@ def test_s1_root_leaves_through_its_foramen(models):
         assert root[:, 1].max() > m.mark["sacral_promontory"][1] - 25.0  # reaches the front
         presacral = m.by_name["presacral_space"].vertices
         assert presacral[:, 1].mean() > m.mark["s1_foramen"][1]  # in front of the sacrum
+
+
+def test_extreme_patient_still_builds_a_reachable_joint(models):
+    """Obese, worn and left-sided: the target stays in a thin joint space within 4-8 cm of the
+    skin (along the needle) and the approach still misses bone and the dangers."""
+    m = models["extreme"]
+    target, entry = m.mark["target_sij_inferior"], m.mark["sij_entry_skin"]
+    assert m.contains("sacroiliac_joint", target)
+    assert 40.0 <= np.linalg.norm(entry - target) <= 90.0
+    order = [n for _, n in m.along(entry, target, ["sacrum", "ilium", *DANGERS])]
+    assert order == []
 
 
 # -- landmarks, determinism and sides -----------------------------------------------------------

@@ -132,10 +132,10 @@ class ShoulderFrame:
 
     def attachment_alpha(self, phi) -> np.ndarray:
         """Polar angle where the capsule inserts on the humerus toward ``phi``: the
-        articular margin (80 deg from the pole) plus 5 deg, and down to 25 deg more along
+        articular margin (80 deg from the pole) plus 5 deg, and down to 30 deg more along
         the inferior neck (the axillary pouch)."""
         f = np.asarray(phi, float)
-        theta = np.radians(ARTICULAR_HALF_ANGLE_DEG + 5.0 + 20.0 * np.clip(-np.sin(f), 0, 1))
+        theta = np.radians(ARTICULAR_HALF_ANGLE_DEG + 5.0 + 30.0 * np.clip(-np.sin(f), 0, 1))
         tau = np.radians(self.params.head_tilt_deg)
         a, b = np.cos(tau), np.sin(f) * np.sin(tau)
         return np.arctan2(b, a) + np.arccos(np.clip(np.cos(theta) / np.hypot(a, b), -1, 1))

@@ -91,11 +91,18 @@ class Joint:
 
     def rows(self) -> np.ndarray:
         f = self.f
+
+        def before_insertion(q):
+            return np.maximum(f.attachment_alpha(q) - np.radians(4.0),
+                              self.free_edge(q) + np.radians(9.0))
+
+        def past_insertion(q):
+            return np.maximum(f.attachment_alpha(q) + np.radians(12.0),
+                              before_insertion(q) + np.radians(8.0))
+
         return alpha_rows(f, [np.radians(4.0), lambda q: self.rim(q) - np.radians(8.0),
-                              lambda q: self.free_edge(q) + np.radians(6.0),
-                              lambda q: f.attachment_alpha(q) - np.radians(4.0),
-                              lambda q: f.attachment_alpha(q) + np.radians(12.0),
-                              np.radians(176.0)], [6, 12, 28, 10, 8])
+                              lambda q: self.free_edge(q) + np.radians(6.0), before_insertion,
+                              past_insertion, np.radians(176.0)], [6, 12, 28, 10, 8])
 
     def target(self) -> np.ndarray:
         """Ideal tip position: posterior recess at mid-glenoid height, just lateral of the
