@@ -92,9 +92,15 @@ def table_turn_rad(world: World) -> float:
     return math.pi if world.scenario.patient_position == "prone" else 0.0
 
 
+def orbital_sign(world: World) -> float:
+    """Sign that makes a positive orbital angle swing the detector toward the injected side,
+    whichever way the patient lies."""
+    return world.side_sign * (1.0 if world.scenario.patient_position == "prone" else -1.0)
+
+
 def geometry(world: World, carm: CArm, spec: CArmSpec) -> Geometry:
     """Focal spot, detector centre, beam direction and detector axes of a pose."""
-    orbital = -world.side_sign * carm.orbital_rad + table_turn_rad(world)
+    orbital = orbital_sign(world) * carm.orbital_rad + table_turn_rad(world)
     beam = rotate(rotate(np.array([0.0, 1.0, 0.0]), [1.0, 0.0, 0.0], carm.cranial_rad),
                   [0.0, 0.0, 1.0], orbital)
     u = rotate(rotate(np.array([-1.0, 0.0, 0.0]), [1.0, 0.0, 0.0], carm.cranial_rad),

@@ -131,8 +131,9 @@ class CArmStart(Placement):
                                    "field width at the detector, mm (default 220 mm, about "
                                    "100 cm2 at the reference point).")
     orbital_deg: float = Field(0.0, ge=-90.0, le=90.0, description="Orbital (LAO/RAO) angle; "
-                               "0 = AP, positive = toward the injected side (ipsilateral "
-                               "oblique).")
+                               "0 = straight through the table, positive swings the detector "
+                               "toward the injected side (ipsilateral oblique), negative toward "
+                               "the other side, for supine and prone patients alike.")
     cranial_deg: float = Field(0.0, ge=-45.0, le=45.0, description="Cranial (+) or caudal (-) "
                                "tilt.")
 

@@ -175,10 +175,10 @@ def in_plane_probe(world: World, plan: Plan):
 
 def carm_angles_for(world: World, direction) -> tuple[float, float]:
     """C-arm (orbital, cranial) angles, rad, that put the beam along a needle ``direction``."""
-    from simulator.carm import table_turn_rad
+    from simulator.carm import orbital_sign, table_turn_rad
 
     beam = -unit(direction)  # the beam runs from the source, under the table, to the needle
     cranial = math.asin(float(np.clip(beam[2], -1.0, 1.0)))
     phi = math.atan2(-beam[0], beam[1]) - table_turn_rad(world)
     phi = (phi + math.pi) % (2 * math.pi) - math.pi
-    return -world.side_sign * phi, cranial
+    return phi / orbital_sign(world), cranial
