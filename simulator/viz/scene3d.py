@@ -50,6 +50,18 @@ class Camera:
                       float(np.clip(self.distance_mm * factor, 120.0, 2500.0)))
 
 
+def _table_axes(world: World) -> tuple[np.ndarray, np.ndarray]:
+    """Patient-frame directions of the ceiling and of the room side the camera starts on."""
+    lateral = np.array([world.side_sign, 0.0, 0.0])
+    anterior = np.array([0.0, 1.0, 0.0])
+    position = world.scenario.patient_position
+    if position == "prone":
+        return -anterior, lateral
+    if position == "lateral_decubitus":  # lying on the other side: injected side up
+        return lateral, -anterior
+    return anterior, lateral
+
+
 def default_camera(world: World) -> Camera:
     """From the front and the injected side, far enough to see the patient."""
     skin = [s.vertices for s in world.anatomy.structures if s.role is Role.skin]
@@ -304,9 +316,12 @@ class Scene3D:
             beam.SetOpacity(0.3 if s.carm.beam_on else 0.1)
         cam = view.camera
         az, el = math.radians(cam.azimuth_deg), math.radians(cam.elevation_deg)
-        offset = np.array([w.side_sign * math.cos(el) * math.cos(az), math.sin(el),
-                           -math.cos(el) * math.sin(az)])
-        up = np.array([0.0, 1.0, 0.0]) if abs(offset[1]) < 0.98 else np.array([0.0, 0.0, 1.0])
+        # in the table's frame (ceiling up, injected side toward the viewer), then into the
+        # patient's: prone patients face the table, lateral decubitus ones lie on their side
+        table = np.array([math.cos(el) * math.cos(az), math.sin(el), -math.cos(el) * math.sin(az)])
+        ceiling, side = _table_axes(w)
+        offset = table[0] * side + table[1] * ceiling + table[2] * np.array([0.0, 0.0, 1.0])
+        up = ceiling if abs(table[1]) < 0.98 else np.array([0.0, 0.0, 1.0])
         pc = self.plotter.camera
         pc.focal_point = tuple(self.centre)
         pc.position = tuple(self.centre + unit(offset) * cam.distance_mm)
