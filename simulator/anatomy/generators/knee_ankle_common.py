@@ -129,7 +129,7 @@ def resolve(parts, body: mf.Manifold) -> list:
     holds it), except that enclosed voids survive: a bone's marrow or a nerve wholly inside
     another structure leaves a hole in it. ``assembly._drop_flat_pieces`` keeps only
     positive-volume components, which fills such holes back in and makes the two structures
-    overlap; here only components with near-zero volume (flat shreds) are dropped."""
+    overlap; here only tiny components are dropped, voids and solids alike."""
     priorities = [p.priority for p in parts]
     if len(set(priorities)) != len(priorities):
         raise ValueError("part priorities must be unique")
@@ -147,7 +147,10 @@ def resolve(parts, body: mf.Manifold) -> list:
     return regions
 
 
-def _drop_flat(solid: mf.Manifold, min_volume_mm3: float = 1e-3) -> mf.Manifold:
+def _drop_flat(solid: mf.Manifold, min_volume_mm3: float = 0.1) -> mf.Manifold:
+    """Drop components smaller than ``min_volume_mm3`` either way: flat shreds, and the
+    slivers (with matching voids in a neighbour) that booleans leave where two surfaces
+    nearly touch; 0.1 mm3 is below one 0.5 mm voxel."""
     pieces = solid.decompose()
     keep = [p for p in pieces if abs(p.volume()) > min_volume_mm3]
     if len(keep) == len(pieces):

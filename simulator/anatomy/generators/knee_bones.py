@@ -226,7 +226,8 @@ def tibia(f: KneeFrame, z_bottom_ref: float) -> tuple[kc.Bone, callable]:
     """Proximal tibia down to ``z_bottom_ref`` (reference mm below the plateau); returns the
     bone and its offset builder ``plateau(offset_mm)`` (the epiphysis only)."""
     sc = f.sc
-    slope = np.tan(np.radians(7.0))  # posterior tibial slope [U]
+    # the plateau is modelled without its posterior slope (about 7 deg [U]) so that the
+    # condyles roll on it with exactly the joint space at any flexion
 
     def plateau(offset, edge=None):
         theta = np.linspace(0.0, 2 * np.pi, 40, endpoint=False)
@@ -234,7 +235,7 @@ def tibia(f: KneeFrame, z_bottom_ref: float) -> tuple[kc.Bone, callable]:
         for z, cy, a, b in _TIBIA_RINGS:
             a2, b2 = a + offset / sc, b + offset / sc
             y = cy + b2 * np.sin(theta)
-            zz = z + (offset / sc if z == 0.0 else 0.0) + slope * (y - cy) * (z == 0.0)
+            zz = np.full_like(y, z + (offset / sc if z == 0.0 else 0.0))
             pts.append(np.stack([a2 * np.cos(theta), y, zz], 1))
         edge = edge or (FINE_MM if offset >= 0 else 2.0 * FINE_MM)
         hull = kc.smooth_hull(f.tib(np.concatenate(pts)), edge, "tibial plateau")

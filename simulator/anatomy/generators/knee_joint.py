@@ -104,9 +104,9 @@ class Patella:
 def seat_patella(f: KneeFrame, femur_epiphysis: mf.Manifold,
                  femoral_cartilage_solid: mf.Manifold) -> Patella:
     """Place the patella on the trochlea: its long axis tangent to the trochlear groove at
-    its centre height, facets matching the trochlear facets (the lateral one flatter, so the
-    space opens laterally as the lateral patellofemoral angle does [U]), and the ridge a
-    cartilage-plus-film distance off the trochlear bone where they come closest."""
+    its centre height, facets matching the trochlear facets (the lateral one rising a little
+    faster, so the space opens laterally as the lateral patellofemoral angle does [U]), and
+    the cartilage surfaces a fluid film apart where they come closest."""
     p = f.params
     sc = f.sc
     height, width, thick = p.patella_mm
@@ -121,7 +121,7 @@ def seat_patella(f: KneeFrame, femur_epiphysis: mf.Manifold,
     superior = kc.unit((0.0, front(0.0, dz) - front(0.0, -dz), 2 * dz))
     lateral = np.array([1.0, 0.0, 0.0])
     anterior = np.cross(superior, lateral)
-    slopes = (max((front(15.0 * sc) - front(0.0)) / (15.0 * sc) - 0.2, 0.1),
+    slopes = ((front(15.0 * sc) - front(0.0)) / (15.0 * sc) + 0.1,
               max((front(-14.0 * sc) - front(0.0)) / (14.0 * sc) + 0.02, 0.15))
     # start well in front, then slide back until the cartilage surfaces are a film apart
     pat = Patella(centre + 15.0 * anterior, lateral, anterior, superior, height, width,

@@ -149,7 +149,7 @@ def extensor_layers(f: KneeFrame, st: Stack, pat: Patella) -> tuple[dict, dict, 
                                         0.5 * w_p, 0.5 * t_p, normal, step_mm=3.0,
                                         ring_points=24, what="patellar tendon")
     # Hoffa's fat pad behind the patellar tendon, over the tibia, in front of the notch
-    deep = [low + s * (tub - low) - (0.5 * t_p - 0.6) * normal + x * np.array([1.0, 0, 0])
+    deep = [low + s * (tub - low) - 0.2 * t_p * normal + x * np.array([1.0, 0, 0])
             for s in (0.05, 0.35, 0.65, 0.85) for x in (-11.0 * sc, 11.0 * sc)]
     hoffa_pts = np.array([*deep, pat.world(np.array([-6.0, -0.5 * pat.ridge_depth,
                                                      -0.5 * pat.height + 5.0])),

@@ -14,10 +14,10 @@ anatomy otherwise, tagged [U] (recalled textbook/US values, not verified in clin
   grade 0-4: 5.0, 4.3, 3.3, 2.0, 0.8 mm; trochlear 2.6 mm and patellar 3.6 mm (the thickest
   cartilage in the body), thinned with the grade.
 - Suprapatellar recess: fluid depth 2 mm + effusion; >= 5 mm suggests an effusion [S].
-  Prefemoral fat pad 7 mm, suprapatellar (quadriceps) fat pad 6 mm [U].
-- Tendons [U]: quadriceps 7 x 30 mm (F) / 8 x 35 mm (M); patellar 4.5 x 25 / 5 x 28 mm.
-- Subcutaneous fat over the anterior knee [U]: female 2 + 0.5 (BMI - 18) mm, male
-  1.5 + 0.38 (BMI - 18) mm (>= 2 mm), about 7 mm at BMI 28; lateral x 1.1, medial x 1.6
+  Prefemoral fat pad 7 mm, suprapatellar (quadriceps) fat pad 5 mm [U].
+- Tendons [U]: quadriceps 6.5 x 32 mm (F) / 7.5 x 36 mm (M); patellar 4.5 x 25 / 5 x 28 mm.
+- Subcutaneous fat over the anterior knee [U]: female 2 + 0.45 (BMI - 18) mm, male
+  1.5 + 0.35 (BMI - 18) mm (>= 2 mm), about 6.5 mm at BMI 28; lateral x 1.1, medial x 1.6
   (medial fat pad), posterior x 1.3. With skin, tendon and fat pad the recess then lies
   1-3 cm deep for BMI 18-40 (clinical.md scenario range 1-3 cm [U]).
 - Popliteal artery 5.5 / 6.3 mm, vein 7.5 / 8.5 mm, tibial nerve 5 x 3 mm, common peroneal
@@ -80,8 +80,8 @@ class KneeParams:
 def fat_anterior_mm(sex: str, bmi: float) -> float:
     """Subcutaneous fat over the anterior distal thigh and knee (mm) [U]."""
     if sex == "female":
-        return max(2.0, 2.0 + 0.5 * (bmi - 18.0))
-    return max(2.0, 1.5 + 0.38 * (bmi - 18.0))
+        return max(2.0, 2.0 + 0.45 * (bmi - 18.0))
+    return max(2.0, 1.5 + 0.35 * (bmi - 18.0))
 
 
 def draw_knee_params(patient: PatientParams, seed: int) -> KneeParams:
@@ -109,8 +109,8 @@ def draw_knee_params(patient: PatientParams, seed: int) -> KneeParams:
         recess_mm=NORMAL_RECESS_MM + eff,
         capsule_mm=1.6,
         prefemoral_fat_mm=7.0 * sc * (1.0 + 0.08 * z[7]),
-        suprapatellar_fat_mm=6.0 * sc * (1.0 + 0.08 * z[8]),
-        quad_tendon_mm=((7.0 if female else 8.0) * (1.0 + 0.05 * z[9]), 30.0 * sc),
+        suprapatellar_fat_mm=5.0 * sc * (1.0 + 0.08 * z[8]),
+        quad_tendon_mm=((6.5 if female else 7.5) * (1.0 + 0.05 * z[9]), 32.0 * sc),
         patellar_tendon_mm=((4.5 if female else 5.0) * (1.0 + 0.05 * z[10]), 25.0 * sc),
         patella_mm=(40.0 * sc, 42.0 * sc, 20.0 * sc),
         fat_anterior_mm=fat,

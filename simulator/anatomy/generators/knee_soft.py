@@ -78,9 +78,11 @@ def muscles(f: KneeFrame) -> dict:
     out["vastus_intermedius"] = tube([fem(6, 10, 240), fem(6, 9, 160), fem(5, 8, 110),
                                       fem(4, 10, 88)], [24, 24, 22, 18], [13, 13, 10, 5],
                                      (0, 1, 0), "vastus intermedius", round_end=True)
-    out["vastus_lateralis"] = tube([fem(36, 2, 240), fem(37, 0, 160), fem(33, 4, 100),
-                                    fem(27, 12, 66), fem(22, 20, 52)],
-                                   [20, 20, 17, 11, 6], [15, 15, 11, 7, 3], (1, 0.2, 0),
+    # the vasti's distal fibres and aponeuroses cover the sides of the suprapatellar pouch
+    # and merge into the quadriceps tendon (trimmed where they overlap it by priority)
+    out["vastus_lateralis"] = tube([fem(36, 2, 240), fem(37, 0, 160), fem(31, 8, 100),
+                                    fem(22, 18, 72), fem(17, 22, 56)],
+                                   [20, 20, 18, 13, 7], [15, 15, 11, 6, 3], (1, 0.6, 0),
                                    "vastus lateralis", round_end=True)
     out["vastus_medialis"] = tube([fem(-30, 4, 240), fem(-35, 2, 150), fem(-34, 8, 90),
                                    fem(-28, 16, 58), fem(-20, 26, 44)],
