@@ -15,6 +15,7 @@ from simulator.anatomy.patient import PatientParams
 GENERATORS: dict[str, str] = {
     "hip": "simulator.anatomy.generators.hip:build",
     "knee": "simulator.anatomy.generators.knee:build",
+    "ankle": "simulator.anatomy.generators.ankle:build",
     "shoulder": "simulator.anatomy.generators.shoulder:build",
     "sij": "simulator.anatomy.generators.sij:build",
 }

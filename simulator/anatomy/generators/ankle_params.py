@@ -1,0 +1,117 @@
+"""The numbers behind one generated ankle: patient parameters plus seeded variation.
+
+``draw_ankle_params(patient, seed)`` is pure: one ``numpy.random.default_rng(seed)`` stream
+drawn in a fixed order. Sources: ``/work/shared/clinical.md`` section 3.6 [S] where it gives a
+number or a relation; standard adult anatomy otherwise, tagged [U].
+
+- Position: supine, knee flexed about 90 deg, foot flat (slight plantarflexion) [S]; the foot
+  is modelled in 8-12 deg of plantarflexion.
+- Bones [U]: female reference, male x 1.1: talar dome sagittal radius 20 mm, trochlea 30 mm
+  wide in front and 25 mm behind; distal tibia 31 x 32 mm at the plafond, shaft 22 x 21 mm;
+  medial malleolus 14 mm below the plafond, lateral malleolus 24 mm below it.
+- Cartilage [U]: tibiotalar joint space (talar + tibial cartilage) by Kellgren-Lawrence grade
+  0-4: 3.0, 2.6, 2.0, 1.2, 0.5 mm.
+- Anterior recess: fluid 1.5 mm + effusion under the intra-articular fat pad (3 mm over the
+  apex) and the capsule (1.3 mm) in the V between the anterior tibial lip and the talar dome
+  [S: the sonographic target]; pre-capsular fat fills the space between the capsule and the
+  deep fascia beside the tendons [U]; the approach is medial to tibialis anterior [S].
+- Tendons at the joint line [U]: tibialis anterior 9 x 4.5 mm, extensor hallucis longus
+  7 x 4 mm, extensor digitorum longus 12 x 4 mm; the anterior tibial artery (2.8 mm) with two
+  venae comitantes (2.2 mm) and the deep peroneal nerve (2.6 x 1.6 mm) lie between the EHL
+  and the EDL, lateral to tibialis anterior [S]; the superficial peroneal nerve (2 mm) runs in
+  the fat anterolaterally [S]; great saphenous vein 3.5 mm in front of the medial malleolus [U].
+- Subcutaneous fat over the anterior ankle [U]: female 2.5 + 0.28 (BMI - 18) mm, male
+  2 + 0.22 (BMI - 18) mm, about 5 mm at BMI 27; with skin, fat pad and capsule the recess lies
+  1-2.5 cm deep for BMI 18-40 (clinical.md scenario range [U]).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from simulator.anatomy.patient import PatientParams
+
+JOINT_SPACE_BY_KL_MM = (3.0, 2.6, 2.0, 1.2, 0.5)
+MALE_SCALE = 1.1
+NORMAL_RECESS_MM = 1.5
+
+
+@dataclass(frozen=True)
+class AnkleParams:
+    """Drawn dimensions of one ankle (angles in degrees, lengths in mm)."""
+
+    side: str
+    sex: str
+    scale: float
+    plantarflexion_deg: float
+    dome_radius_mm: float
+    talar_cartilage_mm: float
+    tibial_cartilage_mm: float
+    synovial_mm: float
+    recess_mm: float
+    fat_pad_mm: float
+    capsule_mm: float
+    ta_tendon_mm: tuple[float, float]    # width, thickness
+    ehl_tendon_mm: tuple[float, float]
+    edl_tendon_mm: tuple[float, float]
+    artery_diameter_mm: float
+    vein_diameter_mm: float
+    deep_peroneal_mm: tuple[float, float]
+    superficial_peroneal_mm: float
+    saphenous_vein_mm: float
+    fat_anterior_mm: float
+    fat_lateral_mm: float
+    fat_medial_mm: float
+    fat_posterior_mm: float
+    skin_mm: float
+    bundle_shift_mm: float        # lateral shift of the artery and nerve between EHL and EDL
+
+    @property
+    def joint_space_mm(self) -> float:
+        return self.talar_cartilage_mm + self.tibial_cartilage_mm
+
+
+def fat_anterior_mm(sex: str, bmi: float) -> float:
+    """Subcutaneous fat over the anterior ankle (mm) [U]."""
+    if sex == "female":
+        return max(2.0, 2.5 + 0.28 * (bmi - 18.0))
+    return max(2.0, 2.0 + 0.22 * (bmi - 18.0))
+
+
+def draw_ankle_params(patient: PatientParams, seed: int) -> AnkleParams:
+    """Draw the dimensions of one ankle for ``patient`` from ``seed`` (pure)."""
+    rng = np.random.default_rng(seed)
+    z = np.clip(rng.standard_normal(12), -2.0, 2.0)  # fixed order: one slot per quantity
+    female = patient.sex == "female"
+    sc = (1.0 if female else MALE_SCALE) * (1.0 + 0.03 * z[0])
+    js = JOINT_SPACE_BY_KL_MM[patient.oa_grade] * (1.0 + 0.05 * z[1])
+    fat = fat_anterior_mm(patient.sex, patient.bmi) * (1.0 + 0.05 * z[2])
+    return AnkleParams(
+        side=patient.side,
+        sex=patient.sex,
+        scale=sc,
+        plantarflexion_deg=float(np.clip(10.0 + 1.0 * z[3], 8.0, 12.0)),
+        dome_radius_mm=20.0 * sc * (1.0 + 0.03 * z[4]),
+        talar_cartilage_mm=0.5 * js,
+        tibial_cartilage_mm=0.5 * js,
+        synovial_mm=0.6 + 0.1 * patient.effusion_mm,
+        recess_mm=NORMAL_RECESS_MM + patient.effusion_mm,
+        fat_pad_mm=3.0 * sc * (1.0 + 0.08 * z[5]),
+        capsule_mm=1.3,
+        ta_tendon_mm=(9.0 * sc, 4.5 * (1.0 + 0.05 * z[6])),
+        ehl_tendon_mm=(7.0 * sc, 4.0),
+        edl_tendon_mm=(12.0 * sc, 4.0),
+        artery_diameter_mm=2.8 * (1.0 + 0.05 * z[7]),
+        vein_diameter_mm=2.2,
+        deep_peroneal_mm=(2.6, 1.6),
+        superficial_peroneal_mm=2.0,
+        saphenous_vein_mm=3.5 * (1.0 + 0.05 * z[8]),
+        fat_anterior_mm=fat,
+        fat_lateral_mm=1.1 * fat,
+        fat_medial_mm=1.1 * fat,
+        fat_posterior_mm=1.6 * fat,
+        skin_mm=1.6,
+        bundle_shift_mm=0.8 * z[9],
+    )
