@@ -2,7 +2,8 @@
 
 ``build(patient, seed)`` draws the dimensions (``hip_params``), derives the axes
 (``hip_frame``), builds overlapping primitive shapes for every structure (``hip_bones``,
-``hip_joint``, ``hip_soft``, body layers from ``body``), resolves them by priority into
+``hip_joint``, ``hip_soft``, ``hip_trochanter`` for the tendon, bursa and iliotibial band over
+the greater trochanter, body layers from ``body``), resolves them by priority into
 pairwise-disjoint closed surfaces (``assembly``) and mirrors the right-side model for a left
 hip. World frame: patient RAS mm, the injected femoral head centre at (+-half_width, 0, 0).
 
@@ -34,6 +35,7 @@ from simulator.anatomy.generators.hip_soft import (
     neurovascular,
 )
 from simulator.anatomy.generators.hip_trochanter import (
+    FasciaDip,
     bursa_target,
     envelope_distance,
     fascia_dip,
@@ -91,16 +93,7 @@ def build(patient: PatientParams, seed: int) -> GeneratedModel:
     up = femur_axes(f)[0]
     troch = trochanter_surface(thigh_bone.outer, thigh_bone.points["gt_centre"], up)
     outline = hip_outline(f)
-    # the fat thins over the trochanter to give the soft-tissue depth there, and the deep
-    # fascia follows the trochanter so that tendon, bursa and ITB fill the space to it
-    dip = fascia_dip(outline, troch, p)
-    fat_trochanter = max(3.0 + max(-dip.depth_mm, 0.0), p.trochanter_depth_mm - p.skin_mm
-                         - envelope_distance(outline, troch.facet_point, troch.facet_normal))
-    layers = build_layers(
-        outline, TrochanterFatProfile(p.fat_lateral_mm, p.fat_anterior_mm, p.fat_medial_mm,
-                                      p.fat_posterior_mm, trochanter_mm=fat_trochanter),
-        skin_mm=p.skin_mm, z_lo_mm=-200.0 * sc, z_hi_mm=125.0 * sc, x_min_mm=MEDIAL_CUT_MM)
-    layers = BodyLayers(layers.body, layers.fat_outer, dip.apply(layers.envelope), outline)
+    layers, dip = _body_layers(p, outline, troch)
     hip_bone = pelvis(f)
     spaces, cap = joint_spaces(f)
     ligament, ligament_fibre = iliofemoral_ligament(f, cap, hip_bone.points["aiis_center"])
@@ -126,10 +119,9 @@ def build(patient: PatientParams, seed: int) -> GeneratedModel:
     shapes.update({
         "gluteus_medius_tendon": gmed_tendon(troch, p),
         "trochanteric_bursa": trochanteric_bursa(troch, p),
-        "iliotibial_band": iliotibial_band(dip, p, gt_tip[2] + 30.0 * sc, -200.0 * sc - 12.0)})
-    bursa_mark = bursa_target(troch, p)
-    shapes.update({"deep_tissue": layers.envelope, "subcutaneous_fat": layers.fat_outer,
-                   "skin": layers.body})
+        "iliotibial_band": iliotibial_band(dip, p, gt_tip[2] + 30.0 * sc, -200.0 * sc - 12.0),
+        "deep_tissue": layers.envelope, "subcutaneous_fat": layers.fat_outer,
+        "skin": layers.body})
 
     fibres = {"iliofemoral_ligament": ligament_fibre,
               "joint_capsule": tuple(float(c) for c in f.neck_axis),
@@ -154,12 +146,28 @@ def build(patient: PatientParams, seed: int) -> GeneratedModel:
         "aiis": hip_bone.points["aiis"],
         "pubic_tubercle": hip_bone.points["pubic_tubercle"],
         "ischial_tuberosity": hip_bone.points["ischial_tuberosity"],
-        "target_trochanteric_bursa": bursa_mark,
-        "lateral_skin_over_trochanter": pr.surface_point(layers.body, bursa_mark,
-                                                         troch.facet_normal, reach_mm=150.0),
+        "target_trochanteric_bursa": bursa_target(troch, p),
+        "lateral_skin_over_trochanter": pr.surface_point(
+            layers.body, bursa_target(troch, p), troch.facet_normal, reach_mm=150.0),
         **vessel_marks,
     }
     generator = {"name": "hip", "version": GENERATOR_VERSION, "patient": patient.key(),
                  "seed": seed}
     return assemble("hip", regions, mirror=patient.side == "left", landmarks=landmarks,
                     generator=generator)
+
+
+def _body_layers(p, outline, troch) -> tuple[BodyLayers, FasciaDip]:
+    """Skin, fat and muscle envelope. The fat thins straight over the trochanter to give the
+    soft-tissue depth there, and the deep fascia follows the trochanter so that tendon,
+    bursa and ITB fill the space between it and the bone."""
+    dip = fascia_dip(outline, troch, p)
+    clearance = envelope_distance(outline, troch.facet_point, troch.facet_normal)
+    fat_trochanter = max(3.0 + max(-dip.depth_mm, 0.0),
+                         p.trochanter_depth_mm - p.skin_mm - clearance)
+    sc = p.bone_scale
+    layers = build_layers(
+        outline, TrochanterFatProfile(p.fat_lateral_mm, p.fat_anterior_mm, p.fat_medial_mm,
+                                      p.fat_posterior_mm, trochanter_mm=fat_trochanter),
+        skin_mm=p.skin_mm, z_lo_mm=-200.0 * sc, z_hi_mm=125.0 * sc, x_min_mm=MEDIAL_CUT_MM)
+    return BodyLayers(layers.body, layers.fat_outer, dip.apply(layers.envelope), outline), dip

@@ -8,7 +8,10 @@ the subcutaneous fat. The tendon and the bursa are thick sheets laid on the bone
 parametrised by polar angle ``theta`` (0 = up the shaft) and azimuth ``phi`` (0 = the
 patient's lateral, negative = posterior) about the centre of the trochanter's main body; the
 facet centre is where the direction ``theta = 90, phi = 0`` leaves the bone. The ITB is a
-sheet under the lateral muscle envelope running down the thigh.
+sheet under the lateral muscle envelope running down the thigh. The envelope (deep fascia)
+is shaped onto the trochanter locally (``FasciaDip``) so that it lies exactly tendon + bursa
++ ITB from the facet; the fat over it thins straight laterally (``hip_soft``) to give the
+clinical skin-to-bone depth, while the flanks and the anterior hip keep their fat.
 
 Each shape reaches into the structure beneath it, whose higher priority trims it, so the
 layers meet without gaps: the tendon starts inside the bone, and the bursa fills everything
