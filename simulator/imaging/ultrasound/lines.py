@@ -162,6 +162,8 @@ def _walk_line(i, hd, hl, he, hc, count, gap, depth, dz, f_mhz, wk, z, alpha, ti
     db_to_neper = math.log(10.0) / 20.0
     step_factor = np.exp(-db_to_neper * 2.0 * alpha * f_mhz * dz / 10.0)
     g = gap[i]
+    # in the contact layer a display sample spans less tissue: dz (1 - g / dc)
+    contact_factor = np.exp(-db_to_neper * 2.0 * alpha * f_mhz * dz * (1.0 - g / dc) / 10.0)
     for k in range(k_n):
         if not np.isfinite(g):
             for j in range(n):
@@ -221,6 +223,8 @@ def _walk_line(i, hd, hl, he, hc, count, gap, depth, dz, f_mhz, wk, z, alpha, ti
                 frac = ff[k, i, j]
             if frac == 0.0 and (dd >= dc or g <= 0.0):
                 lin *= step_factor[cur]
+            elif frac == 0.0:
+                lin *= contact_factor[cur]
             else:
                 a = alpha[cur] * (1.0 - frac) + alpha_w * frac
                 step = dz * (1.0 - g / dc) if dd < dc else dz

@@ -125,14 +125,11 @@ def slice_scene(mesh: MeshArrays, probe_from_world: np.ndarray, geom: ScanGeomet
         x_half = geom.line_lateral[-1] + 2.0 * geom.line_step
         z_lo = -ABOVE_FACE_MM
     z_hi = geom.max_depth_mm + 2.0
-    # the slab's half-thickness anywhere in that box bounds every sub-surface (the slice
-    # thickness grows away from its focus, so its largest value is at the nearest or the
-    # farthest depth in the box)
-    d_far = math.hypot(x_half, z_hi + geom.radius_mm) - geom.radius_mm
-    off_focus = max(zf - z_lo, d_far - zf)
-    y_half = float(np.abs(u).max()) * w0 * math.sqrt(1.0 + (off_focus / zr) ** 2) + 1e-6
-    cand = _chunk_faces(mesh.chunk_lo, mesh.chunk_hi, rot, off, -x_half, x_half, y_half,
-                        z_lo, z_hi, len(mesh.faces))
+    # the outermost sub-surface at a chunk's depths bounds them all (the slice thickness
+    # grows away from its focus: its largest value is at the nearest or farthest depth)
+    cand = _chunk_faces(mesh.chunk_lo, mesh.chunk_hi, rot, off, -x_half, x_half,
+                        float(np.abs(u).max()), w0, zf, zr, geom.radius_mm, z_lo, z_hi,
+                        len(mesh.faces))
     vp, vn, vw = _vertex_scratch(len(mesh.vertices))
     _vertices_to_probe(mesh.vertices, mesh.normals, mesh.faces, cand, rot, off, geom.curved,
                        geom.radius_mm, w0, zf, zr, vp, vn, vw)
@@ -172,27 +169,38 @@ def _vertex_scratch(nv: int):
 
 
 @numba.njit(cache=True, nogil=True)
-def _chunk_faces(lo, hi, rot, off, x_lo, x_hi, y_half, z_lo, z_hi, nf):
-    """Faces of the chunks whose bounding box reaches into the slab ``|y| <= y_half`` and
-    the image's box in x and z (probe frame)."""
+def _chunk_faces(lo, hi, rot, off, x_lo, x_hi, u_max, w0, zf, zr, radius, z_lo, z_hi, nf):
+    """Faces of the chunks whose bounding box reaches into the image's box in x and z and
+    into the slab ``|y| <= u_max * W(depth)`` over the box's own depth range (probe
+    frame; ``radius`` 0 for a linear array)."""
     out = np.empty(nf, np.int64)
     m = 0
+    centre = np.empty(3)
+    reach = np.empty(3)
     for c in range(lo.shape[0]):
-        ok = True
-        for a, (b_lo, b_hi) in enumerate(((x_lo, x_hi), (-y_half, y_half), (z_lo, z_hi))):
-            centre = off[a]
-            reach = 0.0
+        for a in range(3):
+            centre[a] = off[a]
+            reach[a] = 0.0
             for e in range(3):
-                mid = 0.5 * (lo[c, e] + hi[c, e])
-                centre += rot[a, e] * mid
-                reach += abs(rot[a, e]) * 0.5 * (hi[c, e] - lo[c, e])
-            if centre + reach < b_lo or centre - reach > b_hi:
-                ok = False
-                break
-        if ok:
-            for f in range(c * CHUNK, min((c + 1) * CHUNK, nf)):
-                out[m] = f
-                m += 1
+                centre[a] += rot[a, e] * 0.5 * (lo[c, e] + hi[c, e])
+                reach[a] += abs(rot[a, e]) * 0.5 * (hi[c, e] - lo[c, e])
+        if centre[0] + reach[0] < x_lo or centre[0] - reach[0] > x_hi:
+            continue
+        if centre[2] + reach[2] < z_lo or centre[2] - reach[2] > z_hi:
+            continue
+        # depth range of the box: at least its nearest z, at most its farthest corner
+        d0 = centre[2] - reach[2]
+        d1 = centre[2] + reach[2]
+        if radius > 0.0:  # polar depth: hypot(x, z + R) - R, never below z
+            zc = max(abs(d0 + radius), abs(d1 + radius))
+            d1 = math.hypot(abs(centre[0]) + reach[0], zc) - radius
+        off_focus = max(abs(d0 - zf), abs(d1 - zf))
+        y_half = u_max * w0 * math.sqrt(1.0 + (off_focus / zr) ** 2) + 1e-6
+        if centre[1] + reach[1] < -y_half or centre[1] - reach[1] > y_half:
+            continue
+        for f in range(c * CHUNK, min((c + 1) * CHUNK, nf)):
+            out[m] = f
+            m += 1
     return out[:m]
 
 
