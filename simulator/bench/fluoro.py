@@ -3,7 +3,9 @@
 Each figure is the median over repeated frames on this machine. "After a C-arm move" renders
 a new pose every time (the anatomy memo misses); "needle moves" advances a needle seen
 side-on by 0.2 mm per frame; "contrast grows" adds contrast every frame (a new injectate
-field from ``simulator.spread`` each time, included in the figure, as during an injection).
+field from ``simulator.spread`` each time, included in the figure, as during an injection);
+"repeat shot" exposes the same state again (new noise), what a pedal tap at a pose the app
+has prepared costs (``render.prepare``: the view of a resting C-arm, made between shots).
 """
 
 from __future__ import annotations
@@ -89,6 +91,20 @@ def run(progress) -> list[dict]:
 
         out.append(figure(f"fluoro frame, contrast grows (incl. spread), {size}^2",
                           _median_s(contrast_grows, 3 * REPEATS), "s", target))
+    from simulator.imaging.fluoro.render import prepare
+
+    prepare(world, base)
+    out.append(figure("fluoro repeat shot, unchanged pose (view prepared), 512^2",
+                      _median_s(lambda k: render_fluoro(world, base, tick=k), 3 * REPEATS),
+                      "s", "a few ms"))
+
+    def new_view(k):
+        c = replace(state.carm, orbital_rad=math.radians(0.5 * k + 0.25))
+        prepare(world, replace(state, carm=c))
+
+    clear_cache()
+    out.append(figure("fluoro view prepared for a new C-arm pose (between shots), 512^2",
+                      _median_s(new_view, REPEATS), "s"))
     load = np.round(np.array(_loadavg()), 2).tolist()
     out.append(figure("load average during fluoro bench (1 min)", load[0], "", "2 cores"))
     return out
