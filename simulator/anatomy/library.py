@@ -30,11 +30,16 @@ def reference_manifest(model: str, folder: Path | None) -> Manifest:
     return read_manifest(folder)
 
 
-def _generator_code() -> str:
-    """Hash of the generator sources: a changed generator never reuses stale cached meshes."""
+def _generator_code(model: str) -> str:
+    """Hash of the sources a model's generator is built from (its own modules and the shared
+    ones), so a changed generator never reuses stale cached meshes while an edit to another
+    joint's generator leaves this one's cache alone."""
     from simulator.anatomy import generators
 
-    return cache.file_digest(sorted(Path(generators.__file__).parent.glob("*.py")))
+    models = set(generators.GENERATORS)
+    files = [f for f in sorted(Path(generators.__file__).parent.glob("*.py"))
+             if model in f.stem.split("_") or not models & set(f.stem.split("_"))]
+    return cache.file_digest(files)
 
 
 def model_folder(model: str, patient: PatientParams, seed: int, progress=None) -> Path:
@@ -56,7 +61,8 @@ def model_folder(model: str, patient: PatientParams, seed: int, progress=None) -
             return shipped
     except InputError:
         pass
-    folder = cache.cache_dir() / "anatomy" / f"{model}-{cache.digest(wanted, _generator_code())}"
+    key = cache.digest(wanted, _generator_code(model))
+    folder = cache.cache_dir() / "anatomy" / f"{model}-{key}"
     if not (folder / "manifest.yaml").is_file():
         if progress:
             progress(f"generating {model} anatomy for {patient.key()} seed {seed}")
