@@ -28,9 +28,8 @@ def fluid_fraction(field: InjectateField, geom: ScanGeometry, world_from_probe: 
     if lines is None:
         return out, None
     w0, zf, zr = geom.elevation_args()
-    grid = field.grid
-    _sample(np.ascontiguousarray(field.fluid, np.float32),
-            np.asarray(grid.origin_mm, float), float(grid.spacing_mm),
+    _, _, crop, origin = _fluid_box(field)
+    _sample(crop, origin, float(field.grid.spacing_mm),
             np.ascontiguousarray(world_from_probe[:3, :3]),
             np.ascontiguousarray(world_from_probe[:3, 3]), np.asarray(P.SUBPLANE_U, float),
             geom.curved, geom.radius_mm, float(geom.line_lateral[0]), geom.line_step,
@@ -44,7 +43,7 @@ def _lines_touched(field: InjectateField, geom: ScanGeometry, world_from_probe: 
     box = _fluid_box(field)
     if box is None:
         return None
-    lo, hi = box
+    lo, hi = box[:2]
     corners = np.array([[x, y, z] for x in (lo[0], hi[0]) for y in (lo[1], hi[1])
                         for z in (lo[2], hi[2])])
     pfw = np.linalg.inv(world_from_probe)
@@ -63,8 +62,10 @@ _BOXES: dict[int, tuple] = {}
 
 
 def _fluid_box(field: InjectateField):
-    """World box ``(lo, hi)`` of the fluid voxels with a 2 mm margin, or ``None`` (memoised
-    per field object: one field serves every frame and probe pose until the next injection)."""
+    """``(lo, hi, crop, crop_origin)``: world box of the fluid voxels with a 2 mm margin, and
+    the fluid volume cropped to them with one empty voxel around (trilinear samples are the
+    same; samples away from the fluid stop at the bounds test), or ``None``. Memoised per
+    field object: one field serves every frame and probe pose until the next injection."""
     hit = _BOXES.get(id(field))
     if hit is not None and hit[0] is field:
         return hit[1]
@@ -72,9 +73,13 @@ def _fluid_box(field: InjectateField):
     box = None
     if len(idx):
         h = field.grid.spacing_mm
-        lo = np.asarray(field.grid.origin_mm) + idx.min(0) * h - 2.0
-        hi = np.asarray(field.grid.origin_mm) + (idx.max(0) + 1) * h + 2.0
-        box = (lo, hi)
+        origin = np.asarray(field.grid.origin_mm, float)
+        lo = origin + idx.min(0) * h - 2.0
+        hi = origin + (idx.max(0) + 1) * h + 2.0
+        a = np.maximum(idx.min(0) - 1, 0)
+        b = np.minimum(idx.max(0) + 2, field.fluid.shape)
+        crop = np.ascontiguousarray(field.fluid[a[0]:b[0], a[1]:b[1], a[2]:b[2]], np.float32)
+        box = (lo, hi, crop, origin + a * h)
     if len(_BOXES) >= 16:
         _BOXES.pop(next(iter(_BOXES)))
     _BOXES[id(field)] = (field, box)
