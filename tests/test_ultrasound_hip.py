@@ -12,13 +12,11 @@ from simulator.anatomy.manifest import Role
 from simulator.imaging.ultrasound import render_ultrasound
 
 
-@pytest.fixture(scope="module")
-def placed(hip_us_world):
+def _placed(world):
     """State a few ticks after the expert put the probe on the skin and set depth/focus."""
     from simulator.policies import make_policy
     from simulator.step import initial_state, step
 
-    world = hip_us_world
     policy = make_policy("expert", world, 0)
     state = initial_state(world)
     placed_at = None
@@ -30,6 +28,25 @@ def placed(hip_us_world):
         if placed_at is not None and state.tick >= placed_at + 10:
             return world, state
     pytest.fail("the expert never placed the probe")
+
+
+@pytest.fixture(scope="module")
+def placed(hip_us_world):
+    return _placed(hip_us_world)
+
+
+@pytest.fixture(scope="module")
+def effusion_placed():
+    """The same case in a patient with a 5 mm effusion in the anterior recess."""
+    from conftest import REPO
+    from simulator.loading import world_for
+    from simulator.scenario import load_scenario
+
+    path = REPO / "scenarios" / "hip_anterior_us.yaml"
+    scenario = load_scenario(path)
+    patient = scenario.anatomy.patient.model_copy(update={"effusion_mm": 5.0})
+    anatomy = scenario.anatomy.model_copy(update={"patient": patient})
+    return _placed(world_for(scenario.model_copy(update={"anatomy": anatomy}), path))
 
 
 def test_bone_line_where_the_anatomy_is_with_shadow(placed):
@@ -63,7 +80,15 @@ def test_bone_line_where_the_anatomy_is_with_shadow(placed):
 
 
 def test_capsule_and_recess_are_in_the_slice(placed):
+    """Without effusion the recess is a potential space (stripe sign) but in the slice."""
     world, state = placed
+    frame = render_ultrasound(world, state)
+    names = {world.name(int(v)) for v in np.unique(frame.label) if v}
+    assert {"femur", "joint_capsule", "anterior_recess"} <= names, names
+
+
+def test_an_effusion_shows_as_an_anechoic_recess_under_the_capsule(effusion_placed):
+    world, state = effusion_placed
     frame = render_ultrasound(world, state)
     names = {world.name(int(v)) for v in np.unique(frame.label) if v}
     assert {"femur", "joint_capsule", "anterior_recess"} <= names, names

@@ -234,11 +234,12 @@ def neurovascular(f: HipFrame, outline: Outline, cap: Capsule, belly: Belly, fem
     nerve = pr.tube(nerve_pts, 4.0 * sc, 1.5 * sc, np.array([0.0, 1.0, 0.0]), step_mm=3.0,
                     ring_points=12, round_end=True, what="femoral nerve")
 
-    # lateral circumflex: from the profunda, crossing the plane along the neck distal-lateral of
-    # the target over the capsule and ligament, then up toward the greater trochanter
+    # lateral circumflex (ascending branch): from the profunda, lying on the capsule along the
+    # intertrochanteric line at the neck base, distal-lateral of the target, then up toward the
+    # greater trochanter; an in-plane needle along the neck must pass over it
     r_c = 1.75 * sc
-    s_cross = cap.s_target - 12.0 * sc
-    cross = cap.point(s_cross, 0.0, cap.thickness(s_cross) + 5.0 * sc + r_c + 1.5)
+    s_cross = cap.s_target - 18.0 * sc
+    cross = cap.point(s_cross, 0.0, cap.thickness(s_cross) + r_c + 0.8)
     origin = prof_pts[1] + np.array([0.0, 0.0, -2.0])
     gt_front = femur_pts["gt_front"] + np.array([4.0, 6.0, 4.0]) * sc
     mid = 0.5 * (origin + cross) + np.array([0.0, 3.0, -4.0]) * sc
