@@ -39,6 +39,7 @@ def placed(hip_us_world):
 def effusion_placed():
     """The same case in a patient with a 5 mm effusion in the anterior recess."""
     from conftest import REPO
+
     from simulator.loading import world_for
     from simulator.scenario import load_scenario
 
