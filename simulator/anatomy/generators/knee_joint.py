@@ -1,8 +1,9 @@
 """Articular structures of a right knee: patella, cartilage, menisci, cruciates, capsule, cavity.
 
 The patella is a smooth convex hull (anterior dome, elliptical outline, posterior median ridge
-and two facets, lateral facet the wider and flatter, so the patellofemoral space opens
-laterally as the lateral patellofemoral angle does) seated on the trochlea with a fluid film.
+and two facets, the lateral one wider and rising a little faster than the trochlear facet
+under it, so the patellofemoral space opens laterally as the lateral patellofemoral angle
+does) seated on the trochlea with a fluid film where the cartilages come closest.
 
 The synovial lining is built as offset surfaces of the articular bones: everything within
 ``cartilage + synovial film`` of the articular femur and tibial plateau, the space under the

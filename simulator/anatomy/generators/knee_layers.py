@@ -5,9 +5,11 @@ rays from the femoral shaft axis (angle ``alpha`` from straight anterior, positi
 
     femur | prefemoral fat pad | suprapatellar recess | suprapatellar fat pad | quadriceps tendon
 
-(fat pads 7 and 6 mm [U], recess 2 mm + effusion, tendon 7 mm [U]; the recess wraps about
-80 deg each side and thins toward its top, about 60 mm above the upper patellar pole). Below
-the patella the patellar tendon runs to the tibial tuberosity over Hoffa's fat pad.
+(prefemoral fat pad 7 mm and suprapatellar fat pad 5 mm, thinning upward [U]; recess 2 mm +
+effusion [S]; tendon 6.5 mm [U]; the recess wraps about 80 deg each side and thins toward its
+top, about 60 mm above the upper patellar pole). Below the patella the patellar tendon runs to
+the tibial tuberosity over Hoffa's fat pad (a hull behind the tendon, above the tibia and in
+front of the notch).
 ``lining`` collects the synovial lining (inner) and capsule (outer) solids for ``knee``.
 """
 
@@ -187,7 +189,7 @@ def lining(f: KneeFrame, st: Stack, pat: Patella, femur_solid, plateau) -> tuple
                               LINING_MM, "patellofemoral space")
 
     # fluid under the patella, at most a few mm off either articular surface
-    near = 3.0 + 0.3 * p.pf_gap_mm
+    near = 3.0 + p.pf_gap_mm
     pf_space = pf_sweep(p.patellar_cartilage_mm + p.pf_gap_mm) ^ pr.union([
         femur_solid(p.trochlear_cartilage_mm + near, LINING_MM),
         pat.solid(p.patellar_cartilage_mm + near, LINING_MM)])
