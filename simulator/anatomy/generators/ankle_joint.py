@@ -1,14 +1,16 @@
 """Articular structures of a right ankle: cartilage, lining, capsule, anterior recess, fat pad.
 
-The talar cartilage covers the trochlea and the upper half of its malleolar facets; the tibial
-cartilage fills the rest of the joint space under the plafond and on the medial malleolus, so
-the loaded joint shows cartilage on cartilage. In front, every sagittal slice of the joint is
-sampled along a fan of rays from a point in front of the joint: the fan meets the anterior
-tibia, the anterior lip, the talar dome and the dorsal talar neck, the two limbs of the "V".
-Along each ray the anterior recess (fluid, ``recess_mm`` deep, the injection target) lies on
-the bone; the capsule is a curve from its tibial insertion a few mm above the lip to the
-talar neck, bulged forward to clear the recess; the intra-articular fat pad fills the V
-between them [S: clinical.md 3.6, sonographic target]. Slices are lofted across the joint.
+The talar cartilage covers the trochlea and the upper part of its malleolar facets; the
+tibial cartilage fills the rest of the joint space under the plafond and on the medial
+malleolus, so the loaded joint shows cartilage on cartilage. In front, every sagittal slice of
+the joint (13 slices across the trochlea) is sampled along a fan of rays from a point in
+front of the joint: the fan meets the anterior tibia a few mm above the lip, the lip, the
+talar dome and the dorsal talar neck, the two limbs of the "V". Along each ray the anterior
+recess (fluid, ``recess_mm`` deep, the injection target) lies on the bone; the capsule runs
+over the front of the convex hull of the recess, so it bridges the V, and the
+intra-articular fat pad fills the V under it [S: clinical.md 3.6, sonographic target];
+pre-capsular fat lies in front of the capsule around the tendons [U]. The slices' polygons are
+lofted across the joint.
 """
 
 from __future__ import annotations

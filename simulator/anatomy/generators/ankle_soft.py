@@ -72,9 +72,10 @@ def extensors(f: AnkleFrame, front_solid) -> tuple[dict, dict, dict]:
     sc = f.sc
 
     def y_on(x, z, lift):
-        # near the joint, tendons lateral to the capsule's edge ride over its lateral corner
+        # near the joint, tendons lateral to the capsule's edge ride over its lateral corner;
+        # a tendon passes over the most prominent thing within a few mm up or down
         xc = float(np.clip(x, -11.0, 12.0)) if -25.0 < z < 30.0 else x
-        return _front_y(front_solid, f, xc, z) + lift
+        return max(_front_y(front_solid, f, xc, z + dz) for dz in (-6.0, 0.0, 6.0)) + lift
 
     def path(x_top, x_joint, x_foot, lift, foot_end):
         """Control points from the leg over the joint and along the dorsum; ``foot_end`` is
@@ -86,9 +87,12 @@ def extensors(f: AnkleFrame, front_solid) -> tuple[dict, dict, dict]:
             q = f.ref((x_joint, 0.0, z))
             q[1] = y_on(x_joint, z, lift)
             pts.append(q)
-        for y, z in DORSUM[1:]:  # along the dorsum, under the fascia
-            pts.append(f.ref((x_foot + (foot_end - x_foot) * (y - 38.0) / 46.0, y,
-                              z - lift - 0.8)))
+        # along the dorsum, under the fascia; a joint distended by a large effusion pushes
+        # the tendon forward, and the dorsal course with it (no kink over the bulge)
+        shift = max(0.0, float(pts[-1][1] - f.ref((0.0, DORSUM[1][0], 0.0))[1]) + 12.0 * f.sc)
+        for y, z in DORSUM[1:]:
+            q = f.ref((x_foot + (foot_end - x_foot) * (y - 38.0) / 46.0, y, z - lift - 0.8))
+            pts.append(q + np.array([0.0, shift, 0.0]))
         return np.array(pts)
 
     shapes, fibres = {}, {}
