@@ -18,7 +18,7 @@ from us_phantoms import (
 from simulator.imaging.ultrasound import render_ultrasound
 from simulator.imaging.ultrasound.needle import specular_cutoff_rad
 from simulator.imaging.ultrasound.params import C0_MM_US, LUMEN_SPEED_M_S
-from simulator.needle_gauge import inner_diameter_mm
+from simulator.needle_gauge import inner_diameter_mm, outer_diameter_mm
 from simulator.state import Needle
 
 PROBE = probe_on_top(frequency=7.5, depth=50.0, focus=25.0)
@@ -118,10 +118,13 @@ def test_comet_tail_below_a_flat_shaft():
         assert abs(gap_mm - k * spacing) <= flat.pixel_mm, (k, gap_mm, k * spacing)
         peaks.append(col[jk])
     assert col[j0] > peaks[0] > peaks[1] > peaks[2]
-    # steep: the mirror echo and its tail have gone (>= 20 dB weaker than flat)
+    # steep: the mirror echo and its tail have gone (>= 20 dB weaker than flat). A line
+    # crosses a 40 deg shaft over OD / cos(40 deg), so the tail starts below its far wall.
     n = _needle(40.0)
     (i2,), (j2,) = to_line_sample(steep, np.asarray(n.tip_mm) - 10.0 * np.asarray(n.direction))
-    tail = steep.envelope[i2, j2 + 3:j2 + 15].max()
+    far_wall_mm = 0.5 * outer_diameter_mm(22) / math.cos(math.radians(40.0))
+    start = j2 + int(math.ceil(far_wall_mm / g.dz_mm)) + 3
+    tail = steep.envelope[i2, start:start + 12].max()
     assert envelope_db(tail) - envelope_db(peaks[0]) <= -20.0
 
 
