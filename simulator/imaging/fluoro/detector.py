@@ -192,18 +192,26 @@ def _blur_rows(a, taps, out):
 
 
 @numba.njit(cache=True, nogil=True)
+def _blur_col_row(a, taps, j, acc):
+    """Row ``j`` of the column pass of a separable blur of ``a`` (h, w) into ``acc`` (w,),
+    edges clamped; whole rows at a time (contiguous, vectorised)."""
+    h, w = a.shape
+    r = taps.shape[0] // 2
+    acc[:] = 0.0
+    for k in range(-r, r + 1):
+        src = a[min(max(j + k, 0), h - 1)]
+        t = taps[k + r]
+        for i in range(w):
+            acc[i] += t * src[i]
+
+
+@numba.njit(cache=True, nogil=True)
 def _log_cols(a, taps, n0, offset, out):
     """Column pass of the detector blur, then ``-ln(I / n0) - offset``."""
     h, w = a.shape
-    r = taps.shape[0] // 2
     acc = np.empty(w)
     for j in range(h):
-        acc[:] = 0.0
-        for k in range(-r, r + 1):  # whole rows at a time: contiguous, vectorised
-            src = a[min(max(j + k, 0), h - 1)]
-            t = taps[k + r]
-            for i in range(w):
-                acc[i] += t * src[i]
+        _blur_col_row(a, taps, j, acc)
         for i in range(w):
             out[j, i] = -math.log(max(acc[i], 0.5) / n0) - offset[j, i]
 
@@ -225,19 +233,31 @@ def _separable(a, taps):
     tmp = np.empty_like(a)
     _blur_rows(a, taps, tmp)
     out = np.empty_like(a)
-    h, w = a.shape
-    r = taps.shape[0] // 2
-    acc = np.empty(w)
-    for j in range(h):
-        acc[:] = 0.0
-        for k in range(-r, r + 1):  # whole rows at a time: contiguous, vectorised
-            src = tmp[min(max(j + k, 0), h - 1)]
-            t = taps[k + r]
-            for i in range(w):
-                acc[i] += t * src[i]
-        for i in range(w):
-            out[j, i] = acc[i]
+    acc = np.empty(a.shape[1])
+    for j in range(a.shape[0]):
+        _blur_col_row(tmp, taps, j, acc)
+        out[j] = acc
     return out
+
+
+@numba.njit(cache=True, nogil=True)
+def _enhanced_row(v, low, gain, j, row):
+    """Row ``j`` of ``v + gain (v - low)`` into ``row`` (w,), with ``low`` (v on the
+    half-resolution grid, smoothed) sampled bilinearly at full resolution."""
+    w = v.shape[1]
+    hc, wc = low.shape
+    y = min(max((j + 0.5) / 2.0 - 0.5, 0.0), hc - 1.0)
+    j0 = min(int(y), max(hc - 2, 0))
+    j1 = min(j0 + 1, hc - 1)
+    fy = y - j0
+    for i in range(w):
+        x = min(max((i + 0.5) / 2.0 - 0.5, 0.0), wc - 1.0)
+        i0 = min(int(x), max(wc - 2, 0))
+        i1 = min(i0 + 1, wc - 1)
+        fx = x - i0
+        smooth = ((low[j0, i0] * (1.0 - fx) + low[j0, i1] * fx) * (1.0 - fy)
+                  + (low[j1, i0] * (1.0 - fx) + low[j1, i1] * fx) * fy)
+        row[i] = v[j, i] + gain * (v[j, i] - smooth)
 
 
 @numba.njit(cache=True, nogil=True)
@@ -245,27 +265,17 @@ def _window(v, low, gain, lo, hi, lut, mask, out):
     """``e = v + gain (v - low)`` (``low`` on the half-resolution grid, bilinear), windowed
     through ``lut`` (grey level for ``(hi - e) / (hi - lo)`` in ``len(lut)`` steps)."""
     h, w = v.shape
-    hc, wc = low.shape
     n = lut.shape[0] - 1
     scale = n / (hi - lo)
+    e = np.empty(w)
     for j in range(h):
-        y = min(max((j + 0.5) / 2.0 - 0.5, 0.0), hc - 1.0)
-        j0 = min(int(y), max(hc - 2, 0))
-        j1 = min(j0 + 1, hc - 1)
-        fy = y - j0
+        _enhanced_row(v, low, gain, j, e)
         for i in range(w):
-            if not mask[j, i]:
+            if mask[j, i]:
+                k = int((hi - e[i]) * scale + 0.5)
+                out[j, i] = lut[min(max(k, 0), n)]
+            else:
                 out[j, i] = 0
-                continue
-            x = min(max((i + 0.5) / 2.0 - 0.5, 0.0), wc - 1.0)
-            i0 = min(int(x), max(wc - 2, 0))
-            i1 = min(i0 + 1, wc - 1)
-            fx = x - i0
-            smooth = ((low[j0, i0] * (1.0 - fx) + low[j0, i1] * fx) * (1.0 - fy)
-                      + (low[j1, i0] * (1.0 - fx) + low[j1, i1] * fx) * fy)
-            e = v[j, i] + gain * (v[j, i] - smooth)
-            k = int((hi - e) * scale + 0.5)
-            out[j, i] = lut[min(max(k, 0), n)]
 
 
 def grey_levels(invert: bool, steps: int = 4096) -> np.ndarray:
@@ -288,21 +298,8 @@ def enhance(values: np.ndarray, pixel_mm: float) -> np.ndarray:
 
 @numba.njit(cache=True, nogil=True)
 def _enhanced(v, low, gain, out):
-    h, w = v.shape
-    hc, wc = low.shape
-    for j in range(h):
-        y = min(max((j + 0.5) / 2.0 - 0.5, 0.0), hc - 1.0)
-        j0 = min(int(y), max(hc - 2, 0))
-        j1 = min(j0 + 1, hc - 1)
-        fy = y - j0
-        for i in range(w):
-            x = min(max((i + 0.5) / 2.0 - 0.5, 0.0), wc - 1.0)
-            i0 = min(int(x), max(wc - 2, 0))
-            i1 = min(i0 + 1, wc - 1)
-            fx = x - i0
-            smooth = ((low[j0, i0] * (1.0 - fx) + low[j0, i1] * fx) * (1.0 - fy)
-                      + (low[j1, i0] * (1.0 - fx) + low[j1, i1] * fx) * fy)
-            out[j, i] = v[j, i] + gain * (v[j, i] - smooth)
+    for j in range(v.shape[0]):
+        _enhanced_row(v, low, gain, j, out[j])
 
 
 def display(counts: np.ndarray, n0: float, pixel_mm: float, offset: np.ndarray, lo: float,
