@@ -239,19 +239,8 @@ def _build(data: dict, path: Path, source: str) -> Bindings:
     fine = _number(data.get("fine_factor", 0.3), 0.01, 1.0, "fine_factor", fail)
 
     axes = {}
-    raw_axes = data.get("axes") or {}
-    if not isinstance(raw_axes, dict):
-        fail("axes", "expected a mapping of axis name -> {rate, minus, plus, pad}")
-    for name, entry in raw_axes.items():
-        where = f"axes.{name}"
-        if name not in AXES:
-            fail(where, f"unknown axis; {_suggest(name, AXES)}")
-        if not isinstance(entry, dict):
-            fail(where, "expected a mapping like {rate: 10, minus: [a], plus: [d], pad: [left_x]}")
-        for key in entry:
-            if key not in ("rate", "minus", "plus", "pad"):
-                fail(f"{where}.{key}", "unknown field; "
-                     + _suggest(key, ("rate", "minus", "plus", "pad")))
+    for name, entry, where in _entries(data, "axes", "axis", AXES, ("rate", "minus", "plus", "pad"),
+                                       "{rate: 10, minus: [a], plus: [d], pad: [left_x]}", fail):
         if "rate" not in entry:
             fail(f"{where}.rate", f"missing; give the speed at full deflection in {AXES[name][0]}")
         axes[name] = AxisBinding(
@@ -260,21 +249,31 @@ def _build(data: dict, path: Path, source: str) -> Bindings:
             _keys(entry.get("plus"), f"{where}.plus", fail),
             _pads(entry.get("pad"), f"{where}.pad", fail))
     commands = {}
-    raw_cmds = data.get("commands") or {}
-    if not isinstance(raw_cmds, dict):
-        fail("commands", "expected a mapping of command name -> {keys, pad}")
-    for name, entry in raw_cmds.items():
-        where = f"commands.{name}"
-        if name not in COMMANDS:
-            fail(where, f"unknown command; {_suggest(name, COMMANDS)}")
-        if not isinstance(entry, dict):
-            fail(where, "expected a mapping like {keys: [r], pad: [a]}")
-        for key in entry:
-            if key not in ("keys", "pad"):
-                fail(f"{where}.{key}", f"unknown field; {_suggest(key, ('keys', 'pad'))}")
+    for name, entry, where in _entries(data, "commands", "command", COMMANDS, ("keys", "pad"),
+                                       "{keys: [r], pad: [a]}", fail):
         commands[name] = CommandBinding(name, _keys(entry.get("keys"), f"{where}.keys", fail),
                                         _pads(entry.get("pad"), f"{where}.pad", fail))
     return Bindings(GamepadSettings(**settings), fine, axes, commands, source)
+
+
+def _entries(data: dict, section: str, what: str, names, fields: tuple[str, ...],
+             example: str, fail):
+    """Yield ``(name, entry, field path)`` for each entry of the ``section`` mapping, after
+    checking the name is one of ``names`` (each a ``what``) and the entry a mapping of
+    ``fields`` only."""
+    raw = data.get(section) or {}
+    if not isinstance(raw, dict):
+        fail(section, f"expected a mapping of {what} name -> {{{', '.join(fields)}}}")
+    for name, entry in raw.items():
+        where = f"{section}.{name}"
+        if name not in names:
+            fail(where, f"unknown {what}; {_suggest(name, names)}")
+        if not isinstance(entry, dict):
+            fail(where, f"expected a mapping like {example}")
+        for key in entry:
+            if key not in fields:
+                fail(f"{where}.{key}", f"unknown field; {_suggest(key, fields)}")
+        yield name, entry, where
 
 
 def _number(value, lo: float, hi: float, where: str, fail) -> float:
