@@ -31,8 +31,8 @@ from simulator.anatomy.generators.ankle_soft import (
     posterior,
     subcutaneous,
 )
-from simulator.anatomy.generators.assembly import Part, assemble
-from simulator.anatomy.generators.body import FatProfile, build_layers
+from simulator.anatomy.generators.assembly import assemble_patient, resolve, table_parts
+from simulator.anatomy.generators.body import LAYER_STRUCTURES, FatProfile, build_layers
 from simulator.anatomy.patient import PatientParams
 
 GENERATOR_VERSION = 1
@@ -77,19 +77,9 @@ STRUCTURES = {
     "soleus": ("muscle", "soft_tissue", "#8a3529", 57),
     "precapsular_fat_pad": ("subcutaneous_fat", "soft_tissue", "#f2dc96", 21),
     "kager_fat_pad": ("subcutaneous_fat", "soft_tissue", "#f0da94", 20),
-    "deep_tissue": ("muscle", "soft_tissue", "#cf8a78", 10),
-    "subcutaneous_fat": ("subcutaneous_fat", "soft_tissue", "#f0d98c", 5),
-    "skin": ("skin", "skin", "#dcae8e", 1),
+    **LAYER_STRUCTURES,
 }
-LAYERED = {"deep_tissue", "subcutaneous_fat", "skin", "superficial_peroneal_nerve",
-           "great_saphenous_vein", "saphenous_nerve"}
-
-
-def _front(solid, x_mm, z_mm) -> float:
-    """Most anterior y of ``solid`` within 16 mm sideways and 2 mm up or down."""
-    ys = [kc.first_hit(solid, (x_mm + dx, 300.0, z_mm + dz), (0.0, -1.0, 0.0), 500.0)
-          for dx in (-16.0, -8.0, 0.0, 8.0, 16.0) for dz in (-2.0, 0.0, 2.0)]
-    return max(float(y[1]) for y in ys if y is not None)
+SUBCUTANEOUS = {"superficial_peroneal_nerve", "great_saphenous_vein", "saphenous_nerve"}
 
 
 def build(patient: PatientParams, seed: int) -> GeneratedModel:
@@ -113,7 +103,8 @@ def build(patient: PatientParams, seed: int) -> GeneratedModel:
     back, back_fibres = posterior(f)
     fibres.update(back_fibres)
     cover = pr.union([deep_front, *ext.values(), back["extensor_muscles"]])
-    fronts = {z: _front(cover, f.origin[0], f.origin[2] + z * sc) for z in front_rows()}
+    fronts = {z: kc.front_y(cover, f.origin[0], f.origin[2] + z * sc, 300.0, 500.0)
+              for z in front_rows()}
     outline = ankle_outline(f, fronts)
     layers = build_layers(outline, FatProfile(p.fat_lateral_mm, p.fat_anterior_mm,
                                               p.fat_medial_mm, p.fat_posterior_mm),
@@ -131,27 +122,22 @@ def build(patient: PatientParams, seed: int) -> GeneratedModel:
         "anterior_recess": joint["anterior_recess"], "synovial_cavity": inner,
         "precapsular_fat_pad": joint["precapsular_fat_pad"],
         "joint_capsule": outer, **ext, **back, **subcutaneous(f, outline),
-        "deep_tissue": layers.envelope, "subcutaneous_fat": layers.fat_outer, "skin": body,
+        **layers.shapes(), "skin": body,
     }
     fibres["joint_capsule"] = (0.0, 0.0, 1.0)
-    parts = [Part(name, tissue, role, color, priority, shapes[name],
-                  within=None if name in LAYERED else layers.envelope,
-                  fibre_direction=fibres.get(name))
-             for name, (tissue, role, color, priority) in STRUCTURES.items()]
-    regions = kc.resolve(parts, body)
+    parts = table_parts(STRUCTURES, shapes, fibres, envelope=layers.envelope,
+                        unconfined=set(LAYER_STRUCTURES) | SUBCUTANEOUS)
+    regions = resolve(parts, body, keep_voids=True)
 
     target = marks["target_anterior_recess"]
     landmarks = {
         "ankle_joint_center": f.origin,
         "talar_dome_top": f.origin - np.array([0.0, 0.0, p.talar_cartilage_mm]),
         "target_anterior_recess": target,
-        "anterior_recess_skin": kc.surface_point(body, target, (0.0, 1.0, 0.0), 120.0),
+        "anterior_recess_skin": pr.surface_point(body, target, (0.0, 1.0, 0.0), 120.0),
         "medial_malleolus": tib.points["medial_malleolus"],
         "lateral_malleolus": fib.points["lateral_malleolus"],
         "anterior_tibial_lip": tib.points["anterior_tibial_lip"],
         **ext_marks,
     }
-    generator = {"name": "ankle", "version": GENERATOR_VERSION, "patient": patient.key(),
-                 "seed": seed}
-    return assemble("ankle", regions, mirror=patient.side == "left", landmarks=landmarks,
-                    generator=generator)
+    return assemble_patient("ankle", GENERATOR_VERSION, patient, seed, regions, landmarks)

@@ -81,7 +81,7 @@ class AnkleFrame:
 def ankle_frame(p: AnkleParams) -> AnkleFrame:
     origin = np.array([ANKLE_X_MM, 0.0, 0.0])
     dome_center = origin - np.array([0.0, 0.0, p.talar_cartilage_mm + p.dome_radius_mm])
-    rot = kc.rotation((1.0, 0.0, 0.0), -np.radians(p.plantarflexion_deg))
+    rot = pr.rotation((1.0, 0.0, 0.0), -np.radians(p.plantarflexion_deg))
     return AnkleFrame(p, origin, dome_center, rot)
 
 
@@ -113,12 +113,12 @@ def talus(f: AnkleFrame, grow: float = 0.0, edge: float = FINE_MM, head: bool = 
     solid = pr.hull_points(np.concatenate([pts, body]), "talar body").refine_to_length(edge)
     if head:
         neck = [kc.ellipsoid_points(c, np.asarray(r, float) + grow / sc) for c, r in _TALUS_HEAD]
-        solid = pr.union([solid, kc.smooth_hull(f.foot(np.concatenate(neck)), edge,
+        solid = pr.union([solid, pr.smooth_hull(f.foot(np.concatenate(neck)), edge,
                                                 "talar neck")])
     return solid
 
 
-def tibia(f: AnkleFrame, top_ref: float) -> tuple[kc.Bone, callable]:
+def tibia(f: AnkleFrame, top_ref: float) -> tuple[pr.Bone, callable]:
     """Distal tibia: shaft and metaphysis, the plafond block with its anterior and posterior
     lips on the joint arc, the medial malleolus; carved by the talus grown by the joint
     space. Also returns ``over_joint(grow_mm)``: where the tibia lies over the joint (the
@@ -141,7 +141,7 @@ def tibia(f: AnkleFrame, top_ref: float) -> tuple[kc.Bone, callable]:
         if malleolus:
             c, r = _MEDIAL_MALLEOLUS
             pts += list(f.ref(kc.ellipsoid_points(c, np.asarray(r, float) - shrink / sc)))
-        return kc.smooth_hull(np.array(pts), edge, "tibial plafond")
+        return pr.smooth_hull(np.array(pts), edge, "tibial plafond")
 
     def shaft(table):
         return _loft(f, table, 10.0, top_ref)
@@ -154,7 +154,8 @@ def tibia(f: AnkleFrame, top_ref: float) -> tuple[kc.Bone, callable]:
     plate = talus(f, p.joint_space_mm + 1.0, 2 * FINE_MM, head=False)
     marrow = (pr.union([block(1.0, 2 * FINE_MM), shaft(inner)]) - plate) ^ outer
     c, _ = _MEDIAL_MALLEOLUS
-    points = {"medial_malleolus": kc.surface_point(outer, f.ref(c), (-0.3, 0.0, -1.0)),
+    points = {"medial_malleolus": pr.surface_point(outer, f.ref(c), (-0.3, 0.0, -1.0),
+                                                   60.0),
               "anterior_tibial_lip": f.dome_center + np.array(
                   [0.0, r_t * np.sin(np.radians(39)), r_t * np.cos(np.radians(39))])}
     def over_joint(grow):
@@ -162,7 +163,7 @@ def tibia(f: AnkleFrame, top_ref: float) -> tuple[kc.Bone, callable]:
         mall = pr.ellipsoid(f.ref(c), np.asarray(r, float) * sc + grow, edge_mm=FINE_MM)
         return pr.union([block(-grow, FINE_MM, malleolus=False), mall])
 
-    return kc.Bone(outer, marrow, points), over_joint
+    return pr.Bone(outer, marrow, points), over_joint
 
 
 def _loft(f: AnkleFrame, table, z_lo, z_hi, step=4.0) -> mf.Manifold:
@@ -177,7 +178,7 @@ def _loft(f: AnkleFrame, table, z_lo, z_hi, step=4.0) -> mf.Manifold:
     return pr.loft(np.array(rings), what="tibial shaft")
 
 
-def fibula(f: AnkleFrame, top_ref: float) -> kc.Bone:
+def fibula(f: AnkleFrame, top_ref: float) -> pr.Bone:
     """Distal fibula: shaft in the fibular notch and the lateral malleolus, its inner facet
     carved by the talus grown by the joint space."""
     p = f.params
@@ -187,7 +188,7 @@ def fibula(f: AnkleFrame, top_ref: float) -> kc.Bone:
     def build(shrink, edge):
         carve = space if shrink == 0.0 else talus(f, p.joint_space_mm + shrink, edge,
                                                   head=False)
-        mall = kc.smooth_hull(f.ref(np.concatenate([
+        mall = pr.smooth_hull(f.ref(np.concatenate([
             kc.ellipsoid_points((21.5, -6, -8), np.array([6.5, 10.5, 15.0]) - shrink / sc),
             kc.ellipsoid_points((21.5, -5, 22), np.array([7.5, 8.0, 3.0]) - shrink / sc)])),
             edge, "lateral malleolus")
@@ -198,22 +199,22 @@ def fibula(f: AnkleFrame, top_ref: float) -> kc.Bone:
 
     outer = build(0.0, FINE_MM)
     marrow = build(1.6, 2 * FINE_MM) ^ outer
-    points = {"lateral_malleolus": kc.surface_point(outer, f.ref((21.5, -6, -8)),
-                                                    (0.3, 0.0, -1.0))}
-    return kc.Bone(outer, marrow, points)
+    points = {"lateral_malleolus": pr.surface_point(outer, f.ref((21.5, -6, -8)),
+                                                    (0.3, 0.0, -1.0), 60.0)}
+    return pr.Bone(outer, marrow, points)
 
 
-def tarsals(f: AnkleFrame) -> dict[str, kc.Bone]:
+def tarsals(f: AnkleFrame) -> dict[str, pr.Bone]:
     """Talus, calcaneus and navicular (outer and marrow)."""
     sc = f.sc
-    out = {"talus": kc.Bone(talus(f), talus(f, -1.0, 2 * FINE_MM) ^ talus(f), {})}
+    out = {"talus": pr.Bone(talus(f), talus(f, -1.0, 2 * FINE_MM) ^ talus(f), {})}
 
     def hull(blobs, grow, edge, what):
         pts = [kc.ellipsoid_points(c, np.asarray(r, float) + grow / sc) for c, r in blobs]
-        return kc.smooth_hull(f.foot(np.concatenate(pts)), edge, what)
+        return pr.smooth_hull(f.foot(np.concatenate(pts)), edge, what)
 
     calc = hull(_CALCANEUS, 0.0, COARSE_MM, "calcaneus")
-    out["calcaneus"] = kc.Bone(calc, hull(_CALCANEUS, -1.2, COARSE_MM, "calcaneus") ^ calc, {})
+    out["calcaneus"] = pr.Bone(calc, hull(_CALCANEUS, -1.2, COARSE_MM, "calcaneus") ^ calc, {})
     head_space = talus(f, 1.5, FINE_MM)
     c, r = _NAVICULAR
     nav = pr.ellipsoid(f.foot(c), np.asarray(r, float) * sc, edge_mm=FINE_MM)
@@ -221,5 +222,5 @@ def tarsals(f: AnkleFrame) -> dict[str, kc.Bone]:
     nav = nav - head_space
     marrow = pr.ellipsoid(f.foot(c), np.asarray(r, float) * sc - 1.0, edge_mm=2 * FINE_MM)
     marrow = marrow - talus(f, 2.5, 2 * FINE_MM)
-    out["navicular"] = kc.Bone(nav, marrow ^ nav, {})
+    out["navicular"] = pr.Bone(nav, marrow ^ nav, {})
     return out

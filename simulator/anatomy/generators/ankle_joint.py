@@ -153,7 +153,7 @@ def front_structures(f: AnkleFrame, fr: Front) -> tuple[dict, dict]:
                                 "anterior capsule"),  # the front of the capsule (for fronts)
         # fat between the capsule and the deep fascia, round the tendons (which win where
         # they overlap); clipped to the fascia by the assembly
-        "precapsular_fat_pad": kc.smooth_hull(np.concatenate([
+        "precapsular_fat_pad": pr.smooth_hull(np.concatenate([
             (fr.capsule + (t - 0.2) * n).reshape(-1, 3),
             (fr.capsule + 14.0 * f.sc * n).reshape(-1, 3)]), 2.5, "pre-capsular fat"),
     }

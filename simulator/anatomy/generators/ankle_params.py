@@ -31,6 +31,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from simulator.anatomy.generators.variation import bmi_fat_mm, standard_draws
 from simulator.anatomy.patient import PatientParams
 
 JOINT_SPACE_BY_KL_MM = (3.0, 2.6, 2.0, 1.2, 0.5)
@@ -73,21 +74,14 @@ class AnkleParams:
         return self.talar_cartilage_mm + self.tibial_cartilage_mm
 
 
-def fat_anterior_mm(sex: str, bmi: float) -> float:
-    """Subcutaneous fat over the anterior ankle (mm) [U]."""
-    if sex == "female":
-        return max(2.0, 2.5 + 0.28 * (bmi - 18.0))
-    return max(2.0, 2.0 + 0.22 * (bmi - 18.0))
-
-
 def draw_ankle_params(patient: PatientParams, seed: int) -> AnkleParams:
     """Draw the dimensions of one ankle for ``patient`` from ``seed`` (pure)."""
-    rng = np.random.default_rng(seed)
-    z = np.clip(rng.standard_normal(12), -2.0, 2.0)  # fixed order: one slot per quantity
+    z = standard_draws(seed, 12)  # fixed order: one slot per quantity
     female = patient.sex == "female"
     sc = (1.0 if female else MALE_SCALE) * (1.0 + 0.03 * z[0])
     js = JOINT_SPACE_BY_KL_MM[patient.oa_grade] * (1.0 + 0.05 * z[1])
-    fat = fat_anterior_mm(patient.sex, patient.bmi) * (1.0 + 0.05 * z[2])
+    fat = bmi_fat_mm(patient.sex, patient.bmi, female=(2.5, 0.28), male=(2.0, 0.22),
+                     floor_mm=2.0) * (1.0 + 0.05 * z[2])
     return AnkleParams(
         side=patient.side,
         sex=patient.sex,

@@ -104,7 +104,7 @@ def extensors(f: AnkleFrame, front_solid) -> tuple[dict, dict, dict]:
         pts = path(x + 2.0, x, x_foot, 0.6 + 0.5 * t, end)
         shapes[name] = pr.tube(pts, 0.5 * w * np.ones(len(pts)), 0.5 * t, (0.0, 1.0, 0.3),
                                step_mm=3.0, ring_points=16, what=name)
-        fibres[name] = tuple(kc.unit(pts[1] - pts[3]))
+        fibres[name] = tuple(pr.unit(pts[1] - pts[3]))
     x_a = X_ARTERY + p.bundle_shift_mm / sc
     r_a, r_v = 0.5 * p.artery_diameter_mm, 0.5 * p.vein_diameter_mm
     art = path(x_a - 1.0, x_a, x_a - 2.0, 0.3 + r_a, x_a - 6.0)
@@ -194,11 +194,11 @@ def posterior(f: AnkleFrame) -> tuple[dict, dict]:
                               (-23, -12, -22), (-23, 4, -42)], 2.6, 1.8, (1, 0, 0),
                              "tibial nerve", foot=True),
     }
-    kager = kc.smooth_hull(np.concatenate([
+    kager = pr.smooth_hull(np.concatenate([
         f.ref(kc.ellipsoid_points((0, -33, 40), (9, 4, 18))),
         f.ref(kc.ellipsoid_points((0, -32, 5), (11, 6, 12))),
         f.foot(kc.ellipsoid_points((1, -36, -22), (9, 5, 6)))]), 2.5, "Kager's fat pad")
     shapes["kager_fat_pad"] = kager
-    fibres = {"achilles_tendon": tuple(kc.unit((0.0, 0.05, 1.0))),
+    fibres = {"achilles_tendon": tuple(pr.unit((0.0, 0.05, 1.0))),
               "tibialis_posterior_tendon": (0.0, 0.0, 1.0), "peroneal_tendons": (0.0, 0.0, 1.0)}
     return shapes, fibres

@@ -22,6 +22,7 @@ import numpy as np
 
 from simulator.anatomy.generated import GeneratedModel, GeneratedStructure
 from simulator.anatomy.manifest import StructureEntry
+from simulator.anatomy.patient import PatientParams
 
 
 @dataclass(frozen=True)
@@ -53,9 +54,30 @@ class Part:
     label: str = ""
 
 
-def resolve(parts: Sequence[Part], body: mf.Manifold) -> list[tuple[Part, mf.Manifold]]:
+def table_parts(table: dict, shapes: dict, fibres: dict, *, envelope: mf.Manifold,
+                unconfined) -> list[Part]:
+    """One ``Part`` per ``table`` entry ``name: (tissue, role, colour, priority)``, in table
+    order, with shape ``shapes[name]`` and fibre direction ``fibres.get(name)``; each is
+    confined to the muscle ``envelope`` unless its name is in ``unconfined`` (the body layers,
+    and vessels and nerves that run in the subcutaneous fat)."""
+    return [Part(name, tissue, role, color, priority, shapes[name],
+                 within=None if name in unconfined else envelope,
+                 fibre_direction=fibres.get(name))
+            for name, (tissue, role, color, priority) in table.items()]
+
+
+def resolve(parts: Sequence[Part], body: mf.Manifold, *,
+            keep_voids: bool = False) -> list[tuple[Part, mf.Manifold]]:
     """Disjoint regions, highest priority first. Raises ``ValueError`` on a repeated priority
-    or a structure left empty."""
+    or a structure left empty.
+
+    Booleans leave debris where surfaces meet. By default only the zero-volume components
+    (flat double-sided shreds where surfaces coincide) are dropped; keeping only
+    positive-volume components also fills enclosed voids back in. With ``keep_voids`` (knee,
+    ankle) enclosed voids survive, so a bone's marrow or a nerve wholly inside another
+    structure leaves a hole in it (otherwise the two would overlap), and components under
+    0.1 mm3 either way are dropped: flat shreds, and the slivers (with matching voids in a
+    neighbour) left where two surfaces nearly touch; 0.1 mm3 is below one 0.5 mm voxel."""
     priorities = [p.priority for p in parts]
     if len(set(priorities)) != len(priorities):
         raise ValueError("part priorities must be unique")
@@ -65,7 +87,10 @@ def resolve(parts: Sequence[Part], body: mf.Manifold) -> list[tuple[Part, mf.Man
         clipped = part.shape ^ body
         if part.within is not None:
             clipped = clipped ^ part.within
-        region = _drop_flat_pieces(clipped - taken)
+        if keep_voids:
+            region = _drop_small_pieces(clipped - taken, 0.1, voids_too=True)
+        else:
+            region = _drop_small_pieces(clipped - taken, 1e-3, voids_too=False)
         if region.is_empty() or region.volume() <= 0.0:
             raise ValueError(f"structure {part.name!r} is empty after overlap resolution")
         regions.append((part, region))
@@ -75,11 +100,16 @@ def resolve(parts: Sequence[Part], body: mf.Manifold) -> list[tuple[Part, mf.Man
     return regions
 
 
-def _drop_flat_pieces(solid: mf.Manifold, min_volume_mm3: float = 1e-3) -> mf.Manifold:
-    """Remove zero-volume components (flat double-sided shreds that booleans leave where
-    surfaces coincide); they enclose no space, so the partition is unchanged."""
+def _drop_small_pieces(solid: mf.Manifold, min_volume_mm3: float, *,
+                       voids_too: bool) -> mf.Manifold:
+    """Remove the components of ``solid`` whose volume is at most ``min_volume_mm3`` (with
+    ``voids_too``, whose absolute volume is, so small voids go as well as small solids and
+    large voids stay); the result is ``solid`` itself when nothing is removed."""
     pieces = solid.decompose()
-    keep = [p for p in pieces if p.volume() > min_volume_mm3]
+    if voids_too:
+        keep = [p for p in pieces if abs(p.volume()) > min_volume_mm3]
+    else:
+        keep = [p for p in pieces if p.volume() > min_volume_mm3]
     if len(keep) == len(pieces):
         return solid
     return mf.Manifold.compose(keep) if keep else mf.Manifold()
@@ -139,3 +169,13 @@ def assemble(model: str, regions: list[tuple[Part, mf.Manifold]], *, mirror: boo
     points = {name: mirror_point(p, mirror) for name, p in landmarks.items()}
     return GeneratedModel(model=model, structures=tuple(structures), landmarks=points,
                           generator=generator)
+
+
+def assemble_patient(model: str, version: int, patient: PatientParams, seed: int,
+                     regions: list[tuple[Part, mf.Manifold]], landmarks: dict) -> GeneratedModel:
+    """``assemble`` for a generator's ``build(patient, seed)``: mirrored for a left-side
+    patient, with the generator record (name, ``version``, patient key, seed) that tells
+    whether a mesh set is what the generator builds today."""
+    generator = {"name": model, "version": version, "patient": patient.key(), "seed": seed}
+    return assemble(model, regions, mirror=patient.side == "left", landmarks=landmarks,
+                    generator=generator)

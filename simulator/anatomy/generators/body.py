@@ -28,6 +28,14 @@ from scipy.interpolate import PchipInterpolator
 
 from simulator.anatomy.generators.primitives import box, loft
 
+# The body layers every model ends its structure table with: name: (tissue, role, colour,
+# priority). The deep filler takes whatever the structures inside the envelope leave.
+LAYER_STRUCTURES = {
+    "deep_tissue": ("muscle", "soft_tissue", "#cf8a78", 10),
+    "subcutaneous_fat": ("subcutaneous_fat", "soft_tissue", "#f0d98c", 5),
+    "skin": ("skin", "skin", "#dcae8e", 1),
+}
+
 SECTION_FIELDS = ("z_mm", "cx_mm", "cy_mm", "lateral_mm", "medial_mm", "anterior_mm",
                   "posterior_mm", "n_anterior", "n_posterior")
 
@@ -197,6 +205,12 @@ class BodyLayers:
     fat_outer: mf.Manifold
     envelope: mf.Manifold
     outline: Outline
+
+    def shapes(self) -> dict[str, mf.Manifold]:
+        """Shapes of the ``LAYER_STRUCTURES``: each layer is the solid inside its outer
+        surface; higher-priority structures take the space within."""
+        return {"deep_tissue": self.envelope, "subcutaneous_fat": self.fat_outer,
+                "skin": self.body}
 
 
 def build_layers(outline: Outline, fat: FatProfile, *, skin_mm: float, z_lo_mm: float,

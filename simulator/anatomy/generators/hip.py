@@ -17,8 +17,8 @@ import numpy as np
 
 from simulator.anatomy.generated import GeneratedModel
 from simulator.anatomy.generators import primitives as pr
-from simulator.anatomy.generators.assembly import Part, assemble, resolve
-from simulator.anatomy.generators.body import BodyLayers, build_layers
+from simulator.anatomy.generators.assembly import assemble_patient, resolve, table_parts
+from simulator.anatomy.generators.body import LAYER_STRUCTURES, BodyLayers, build_layers
 from simulator.anatomy.generators.hip_bones import femur, femur_axes, pelvis
 from simulator.anatomy.generators.hip_frame import hip_frame
 from simulator.anatomy.generators.hip_joint import (
@@ -78,9 +78,7 @@ STRUCTURES = {
     "gluteus_minimus": ("muscle", "soft_tissue", "#9b4a3a", 57),
     "gluteus_medius": ("muscle", "soft_tissue", "#b35846", 56),
     "gluteus_maximus": ("muscle", "soft_tissue", "#a4443a", 55),
-    "deep_tissue": ("muscle", "soft_tissue", "#cf8a78", 10),
-    "subcutaneous_fat": ("subcutaneous_fat", "soft_tissue", "#f0d98c", 5),
-    "skin": ("skin", "skin", "#dcae8e", 1),
+    **LAYER_STRUCTURES,
 }
 
 
@@ -120,19 +118,15 @@ def build(patient: PatientParams, seed: int) -> GeneratedModel:
         "gluteus_medius_tendon": gmed_tendon(troch, p),
         "trochanteric_bursa": trochanteric_bursa(troch, p),
         "iliotibial_band": iliotibial_band(dip, p, gt_tip[2] + 30.0 * sc, -200.0 * sc - 12.0),
-        "deep_tissue": layers.envelope, "subcutaneous_fat": layers.fat_outer,
-        "skin": layers.body})
+        **layers.shapes()})
 
     fibres = {"iliofemoral_ligament": ligament_fibre,
               "joint_capsule": tuple(float(c) for c in f.neck_axis),
               "iliotibial_band": tuple(float(c) for c in up),
               "gluteus_medius_tendon": tuple(float(c) for c in (tendon_top - troch.facet_point)
                                              / np.linalg.norm(tendon_top - troch.facet_point))}
-    layered = {"deep_tissue", "subcutaneous_fat", "skin"}
-    parts = [Part(name, tissue, role, color, priority, shapes[name],
-                  within=None if name in layered else layers.envelope,
-                  fibre_direction=fibres.get(name))
-             for name, (tissue, role, color, priority) in STRUCTURES.items()]
+    parts = table_parts(STRUCTURES, shapes, fibres, envelope=layers.envelope,
+                        unconfined=LAYER_STRUCTURES)
     regions = resolve(parts, layers.body)
 
     landmarks = {
@@ -151,10 +145,7 @@ def build(patient: PatientParams, seed: int) -> GeneratedModel:
             layers.body, bursa_target(troch, p), troch.facet_normal, reach_mm=150.0),
         **vessel_marks,
     }
-    generator = {"name": "hip", "version": GENERATOR_VERSION, "patient": patient.key(),
-                 "seed": seed}
-    return assemble("hip", regions, mirror=patient.side == "left", landmarks=landmarks,
-                    generator=generator)
+    return assemble_patient("hip", GENERATOR_VERSION, patient, seed, regions, landmarks)
 
 
 def _body_layers(p, outline, troch) -> tuple[BodyLayers, FasciaDip]:

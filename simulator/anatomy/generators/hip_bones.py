@@ -11,8 +11,6 @@ from ``HipFrame``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import manifold3d as mf
 import numpy as np
 from scipy.interpolate import PchipInterpolator, RectBivariateSpline
@@ -22,15 +20,6 @@ from simulator.anatomy.generators.hip_frame import HipFrame
 
 FINE_MM = 1.5      # edge length at the head, neck and acetabulum
 COARSE_MM = 4.0    # edge length elsewhere on bone
-
-
-@dataclass(frozen=True)
-class Bone:
-    """Outer solid, marrow solid and named surface points (RAS mm) of one bone."""
-
-    outer: mf.Manifold
-    marrow: mf.Manifold
-    points: dict
 
 
 def _neck_loft(f: HipFrame, offset_mm: float, s_from: float, s_to: float,
@@ -85,7 +74,7 @@ def trochanter_spheres(f: HipFrame) -> list[tuple[np.ndarray, float]]:
             (at(24, 2, -10), 9.0 * sc)]
 
 
-def femur(f: HipFrame, z_bottom_mm: float) -> Bone:
+def femur(f: HipFrame, z_bottom_mm: float) -> pr.Bone:
     """Femur down past ``z_bottom_mm``: head, neck, trochanters, metaphysis and shaft."""
     p = f.params
     sc = p.bone_scale
@@ -143,7 +132,7 @@ def femur(f: HipFrame, z_bottom_mm: float) -> Bone:
         "gt_centre": gt_spheres[1][0],
         "lt_center": lt_center,
     }
-    return Bone(outer, marrow, points)
+    return pr.Bone(outer, marrow, points)
 
 
 # Iliac wing mid-surface control grid (reference pelvis, RAS mm): columns run from the
@@ -192,7 +181,7 @@ def _wing(f: HipFrame, shrink: float, nu=34, nv=13) -> mf.Manifold:
                           what="iliac wing")
 
 
-def pelvis(f: HipFrame) -> Bone:
+def pelvis(f: HipFrame) -> pr.Bone:
     """Right hemipelvis: acetabulum, iliac wing, pubic rami, ischium, cut at the symphysis."""
     sc = f.params.bone_scale
     H = f.head_center
@@ -257,4 +246,4 @@ def pelvis(f: HipFrame) -> Bone:
               "pubic_tubercle": pr.surface_point(outer, tubercle_c, forward),
               "ischial_tuberosity": pr.surface_point(outer, P("ischial_tuberosity"), (0, -0.3, -1)),
               "aiis_center": aiis_c}  # attachment helper
-    return Bone(outer, marrow, points)
+    return pr.Bone(outer, marrow, points)

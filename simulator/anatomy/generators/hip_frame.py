@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from simulator.anatomy.generators.hip_params import HipParams
+from simulator.anatomy.generators.primitives import rotation, unit
 
 REFERENCE_HALF_WIDTH_MM = 85.0
 
@@ -34,18 +35,6 @@ PELVIS_POINTS_MM = {
     "symphysis_bottom": (4.0, 30.0, -58.0),
     "iliopectineal_eminence": (66.0, 30.0, 8.0),
 }
-
-
-def _rotation(axis, angle_rad: float) -> np.ndarray:
-    """Rotation matrix ``(3, 3)`` about ``axis`` by ``angle_rad`` (right-hand rule)."""
-    k = np.asarray(axis, float) / np.linalg.norm(axis)
-    skew = np.array([[0, -k[2], k[1]], [k[2], 0, -k[0]], [-k[1], k[0], 0]])
-    return np.eye(3) + np.sin(angle_rad) * skew + (1 - np.cos(angle_rad)) * skew @ skew
-
-
-def _unit(v) -> np.ndarray:
-    v = np.asarray(v, float)
-    return v / np.linalg.norm(v)
 
 
 @dataclass(frozen=True)
@@ -163,15 +152,15 @@ def hip_frame(params: HipParams) -> HipFrame:
     shaft_local = np.array([-np.sin(beta), 0.0, -np.cos(beta)])
     theta = np.radians(270.0 - params.shaft_adduction_deg - params.neck_shaft_deg)
     neck_coronal = np.array([np.cos(theta), 0.0, np.sin(theta)])
-    neck_local = _rotation(shaft_local, np.radians(params.femoral_anteversion_deg)) @ neck_coronal
+    neck_local = rotation(shaft_local, np.radians(params.femoral_anteversion_deg)) @ neck_coronal
     if neck_local[1] < 0:  # anteversion turns the head forward
-        neck_local = (_rotation(shaft_local, -np.radians(params.femoral_anteversion_deg))
+        neck_local = (rotation(shaft_local, -np.radians(params.femoral_anteversion_deg))
                       @ neck_coronal)
     # internal rotation of the right limb turns its front toward the midline (-x)
-    femur_from_local = _rotation((0.0, 0.0, 1.0), np.radians(params.internal_rotation_deg))
+    femur_from_local = rotation((0.0, 0.0, 1.0), np.radians(params.internal_rotation_deg))
     head = np.array([params.half_width_mm, 0.0, 0.0])
     u = femur_from_local @ neck_local
-    superior = _unit(np.array([0.0, 0.0, 1.0]) - u[2] * u)
+    superior = unit(np.array([0.0, 0.0, 1.0]) - u[2] * u)
     anterior = np.cross(superior, u)
     if anterior[1] < 0:
         anterior = -anterior

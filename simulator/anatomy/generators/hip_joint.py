@@ -24,11 +24,6 @@ RECESS_HALF_ANGLE_DEG = 50.0  # anterior recess wedge about the neck axis
 CAPSULE_RING_POINTS = 72
 
 
-def _smoothstep(x):
-    x = np.clip(x, 0.0, 1.0)
-    return x * x * (3 - 2 * x)
-
-
 @dataclass(frozen=True)
 class Capsule:
     """Capsule geometry: gap and thickness profiles, and where the sleeve ends."""
@@ -59,15 +54,15 @@ class Capsule:
         width = 14.0 * p.bone_scale
         bump = np.cos(0.5 * np.pi * np.clip((s - self.s_target) / width, -1.0, 1.0)) ** 2
         recess = 1.5 + effusion * bump
-        front = 1.0 - _smoothstep((np.abs(np.angle(np.exp(1j * angle_rad))) - np.radians(40))
-                                  / np.radians(35))
-        along = 1.0 - _smoothstep((s - self.s_junction - 3.0) / 7.0)
+        front = 1.0 - pr.smoothstep((np.abs(np.angle(np.exp(1j * angle_rad))) - np.radians(40))
+                                    / np.radians(35))
+        along = 1.0 - pr.smoothstep((s - self.s_junction - 3.0) / 7.0)
         return p.synovial_mm + (recess - p.synovial_mm) * front * along
 
     def thickness(self, s):
         """Capsule thickness (mm): thick at the head, tapering over the neck."""
         p = self.frame.params
-        t = _smoothstep((s - self.s_end(0.0)) / (self.s_junction - self.s_end(0.0)))
+        t = pr.smoothstep((s - self.s_end(0.0)) / (self.s_junction - self.s_end(0.0)))
         return p.capsule_neck_mm + (p.capsule_head_mm - p.capsule_neck_mm) * t
 
     def point(self, s, angle_rad, extra_mm=0.0):
@@ -81,7 +76,7 @@ class Capsule:
         radial = on_neck - f.head_center - ((on_neck - f.head_center) @ f.neck_axis)[..., None] \
             * f.neck_axis
         rho_neck = np.linalg.norm(radial, axis=-1)
-        cover = _smoothstep((s + f.head_radius * 0.55) / 4.0)  # cartilage toward the pole
+        cover = pr.smoothstep((s + f.head_radius * 0.55) / 4.0)  # cartilage toward the pole
         radius = f.head_radius + f.params.femoral_cartilage_mm * cover + g
         rho_head = np.sqrt(np.clip(radius**2 - s**2, 0.0, None))
         k = 0.8
@@ -92,7 +87,7 @@ class Capsule:
         a, b = f.neck_radii(-f.head_radius)
         r_junction = 1.0 / np.hypot(np.cos(ang) / b, np.sin(ang) / a)
         s_junction = -np.sqrt(f.head_radius**2 - r_junction**2)
-        w = _smoothstep((s - s_junction + 2.5) / 3.0)
+        w = pr.smoothstep((s - s_junction + 2.5) / 3.0)
         rho = (1.0 - w) * rho_neck + w * soft
         direction = radial / rho_neck[..., None]
         return f.head_center + s[..., None] * f.neck_axis + rho[..., None] * direction

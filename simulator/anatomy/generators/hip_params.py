@@ -37,6 +37,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from simulator.anatomy.generators.variation import bmi_fat_mm, standard_draws
 from simulator.anatomy.patient import PatientParams
 
 JOINT_SPACE_BY_KL_MM = (4.2, 3.5, 2.5, 1.5, 0.6)
@@ -95,12 +96,6 @@ class HipParams:
         return self.femoral_cartilage_mm + self.acetabular_cartilage_mm
 
 
-def _fat_anterior_mm(sex: str, bmi: float) -> float:
-    if sex == "female":
-        return max(2.5, 4.0 + 0.9 * (bmi - 18.0))
-    return max(2.5, 3.0 + 0.7 * (bmi - 18.0))
-
-
 def _trochanter_depth_mm(sex: str, bmi: float) -> float:
     if sex == "female":
         return 30.0 + 0.8 * (bmi - 27.0)
@@ -109,13 +104,13 @@ def _trochanter_depth_mm(sex: str, bmi: float) -> float:
 
 def draw_hip_params(patient: PatientParams, seed: int) -> HipParams:
     """Draw the dimensions of one hip for ``patient`` from ``seed`` (pure)."""
-    rng = np.random.default_rng(seed)
-    z = np.clip(rng.standard_normal(20), -2.0, 2.0)  # fixed order: one slot per quantity
+    z = standard_draws(seed, 20)  # fixed order: one slot per quantity
     female = patient.sex == "female"
     head_ref = FEMALE_HEAD_DIAMETER_MM if female else MALE_HEAD_DIAMETER_MM
     head_d = head_ref * (1.0 + 0.025 * z[0])
     joint_space = JOINT_SPACE_BY_KL_MM[patient.oa_grade] * (1.0 + 0.05 * z[7])
-    fat_ant = _fat_anterior_mm(patient.sex, patient.bmi) * (1.0 + 0.05 * z[8])
+    fat_ant = bmi_fat_mm(patient.sex, patient.bmi, female=(4.0, 0.9), male=(3.0, 0.7),
+                         floor_mm=2.5) * (1.0 + 0.05 * z[8])
     fat_lat = fat_ant * (2.68 if female else 1.97) * (1.0 + 0.03 * z[9])
     skin, itb, bursa, tendon = 2.0, 2.0, 2.0, 3.5
     depth = max(skin + itb + bursa + tendon + 3.0,

@@ -42,14 +42,9 @@ BURSA_RANGE = ((50.0, 126.0), (-104.0, 28.0))
 FACET_DEG = (90.0, 0.0)
 
 
-def _smoothstep(x):
-    x = np.clip(x, 0.0, 1.0)
-    return x * x * (3.0 - 2.0 * x)
-
-
 def _plateau(x, lo, hi, ramp):
     """1 on ``[lo + ramp, hi - ramp]``, easing to 0 at ``lo`` and ``hi``."""
-    return _smoothstep((x - lo) / ramp) * _smoothstep((hi - x) / ramp)
+    return pr.smoothstep((x - lo) / ramp) * pr.smoothstep((hi - x) / ramp)
 
 
 @dataclass(frozen=True)
@@ -122,7 +117,7 @@ def tendon_thickness(p: HipParams, theta_deg, phi_deg) -> np.ndarray:
     over its insertion band, fading out below it and at its front and back edges (0 beyond)."""
     theta, phi = np.broadcast_arrays(np.asarray(theta_deg, float), np.asarray(phi_deg, float))
     (_, t_hi), (p_lo, p_hi) = TENDON_RANGE
-    below = _smoothstep((t_hi + 6.0 - theta) / 14.0)
+    below = pr.smoothstep((t_hi + 6.0 - theta) / 14.0)
     across = _plateau(phi, p_lo - 8.0, p_hi + 8.0, 16.0)
     return p.gmed_tendon_mm * below * across
 

@@ -16,8 +16,8 @@ import numpy as np
 from simulator.anatomy.generated import GeneratedModel
 from simulator.anatomy.generators import knee_ankle_common as kc
 from simulator.anatomy.generators import primitives as pr
-from simulator.anatomy.generators.assembly import Part, assemble
-from simulator.anatomy.generators.body import FatProfile, build_layers
+from simulator.anatomy.generators.assembly import assemble_patient, resolve, table_parts
+from simulator.anatomy.generators.body import LAYER_STRUCTURES, FatProfile, build_layers
 from simulator.anatomy.generators.knee_bones import (
     femur,
     fibula,
@@ -84,20 +84,7 @@ MUSCLES = {
     "biceps_femoris": ("#9b4a3a", 56), "semimembranosus": ("#a4443a", 55),
     "gastrocnemius": ("#8a3529", 54), "tibialis_anterior": ("#b8553f", 53),
 }
-LAYERS = {
-    "deep_tissue": ("muscle", "soft_tissue", "#cf8a78", 10),
-    "subcutaneous_fat": ("subcutaneous_fat", "soft_tissue", "#f0d98c", 5),
-    "skin": ("skin", "skin", "#dcae8e", 1),
-}
 SUBCUTANEOUS = {"great_saphenous_vein"}
-
-
-def _front(solid, x_mm, z_mm) -> float:
-    """Most anterior y of ``solid`` within 16 mm sideways and 2 mm up or down of
-    ``(x_mm, z_mm)``."""
-    ys = [kc.first_hit(solid, (x_mm + dx, 400.0, z_mm + dz), (0.0, -1.0, 0.0), 800.0)
-          for dx in (-16.0, -8.0, 0.0, 8.0, 16.0) for dz in (-2.0, 0.0, 2.0)]
-    return max(float(y[1]) for y in ys if y is not None)
 
 
 def build(patient: PatientParams, seed: int) -> GeneratedModel:
@@ -127,10 +114,10 @@ def build(patient: PatientParams, seed: int) -> GeneratedModel:
                             leg_bone.outer, muscle_shapes["rectus_femoris"],
                             muscle_shapes["vastus_medialis"], muscle_shapes["vastus_lateralis"]])
     thigh_z, leg_z = front_heights()
-    fronts = {zr: _front(front_solid, f.origin[0], f.femur_base[2] + zr * sc)
+    fronts = {zr: kc.front_y(front_solid, f.origin[0], f.femur_base[2] + zr * sc, 400.0, 800.0)
               for zr in thigh_z}
-    fronts.update({zr: _front(front_solid, f.tib((2.0, 0.0, zr))[0],
-                              f.tib((2.0, -20.0, zr))[2]) for zr in leg_z})
+    fronts.update({zr: kc.front_y(front_solid, f.tib((2.0, 0.0, zr))[0],
+                                  f.tib((2.0, -20.0, zr))[2], 400.0, 800.0) for zr in leg_z})
     outline = knee_outline(f, fronts)
     layers = build_layers(outline, FatProfile(p.fat_lateral_mm, p.fat_anterior_mm,
                                               p.fat_medial_mm, p.fat_posterior_mm),
@@ -151,23 +138,18 @@ def build(patient: PatientParams, seed: int) -> GeneratedModel:
         "cruciate_ligaments": cruciates(f, intercondylar_notch(f, -p.synovial_mm)),
         **ext, "patellofemoral_space": pf_space, "synovial_cavity": inner,
         "joint_capsule": outer, "iliotibial_band": band, **vessels,
-        **muscle_shapes,
-        "deep_tissue": layers.envelope, "subcutaneous_fat": layers.fat_outer,
-        "skin": layers.body,
+        **muscle_shapes, **layers.shapes(),
     }
     fibres.update({"iliotibial_band": band_fibre,
-                   "cruciate_ligaments": tuple(kc.unit(f.fem((0, -10, 20)) -
+                   "cruciate_ligaments": tuple(pr.unit(f.fem((0, -10, 20)) -
                                                        f.tib((0, -6, 0)))),
                    "joint_capsule": (0.0, 0.0, 1.0)})
     table = dict(STRUCTURES)
     table.update({k: ("muscle", "soft_tissue", c, pr_) for k, (c, pr_) in MUSCLES.items()})
-    table.update(LAYERS)
-    layered = set(LAYERS) | SUBCUTANEOUS
-    parts = [Part(name, tissue, role, color, priority, shapes[name],
-                  within=None if name in layered else layers.envelope,
-                  fibre_direction=fibres.get(name))
-             for name, (tissue, role, color, priority) in table.items()]
-    regions = kc.resolve(parts, layers.body)
+    table.update(LAYER_STRUCTURES)
+    parts = table_parts(table, shapes, fibres, envelope=layers.envelope,
+                        unconfined=set(LAYER_STRUCTURES) | SUBCUTANEOUS)
+    regions = resolve(parts, layers.body, keep_voids=True)
 
     pf_target = _pf_target(f, pat, pat_cart, shapes["femoral_cartilage"])
     landmarks = {
@@ -183,17 +165,14 @@ def build(patient: PatientParams, seed: int) -> GeneratedModel:
         "fibular_head": fib.points["fibular_head"],
         **thigh_bone.points, **vessel_marks,
     }
-    generator = {"name": "knee", "version": GENERATOR_VERSION, "patient": patient.key(),
-                 "seed": seed}
-    return assemble("knee", regions, mirror=patient.side == "left", landmarks=landmarks,
-                    generator=generator)
+    return assemble_patient("knee", GENERATOR_VERSION, patient, seed, regions, landmarks)
 
 
 def _shrunk_patella(pat):
     """Patella marrow: the hull scaled about its centre so the cortex is about 1.5 mm."""
     pts = pat.local_points()
     k = np.array([1 - 3.0 / pat.width, 1 - 3.0 / (1.6 * pat.ridge_depth), 1 - 3.0 / pat.height])
-    return kc.smooth_hull(pat.world(pts * k), 2.5, "patella marrow")
+    return pr.smooth_hull(pat.world(pts * k), 2.5, "patella marrow")
 
 
 def _pf_target(f, pat, cartilage, femoral_cart) -> np.ndarray:
@@ -201,11 +180,11 @@ def _pf_target(f, pat, cartilage, femoral_cart) -> np.ndarray:
     lateral border at mid-pole."""
     start = pat.world(np.array([0.5 * pat.width - 4.0 * f.sc, -0.2 * pat.ridge_depth, 0.0]))
     back = -pat.anterior
-    top = kc.surface_point(pr.union([cartilage, pat.solid()]), start, back, 40.0)
+    top = pr.surface_point(pr.union([cartilage, pat.solid()]), start, back, 40.0)
     bottom = kc.first_hit(femoral_cart, top + 0.05 * back, back, 40.0)
     return 0.5 * (top + bottom)
 
 
 def _skin(body, point, outward) -> np.ndarray:
     """Where the line from ``point`` along ``outward`` leaves the skin."""
-    return kc.surface_point(body, point, outward, 200.0)
+    return pr.surface_point(body, point, outward, 200.0)

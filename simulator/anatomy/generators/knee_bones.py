@@ -116,7 +116,7 @@ def knee_frame(p: KneeParams) -> KneeFrame:
     femur_base = origin + np.array([0.0, 0.0, p.femoral_cartilage_mm])
     tibia_top = origin - np.array([0.0, 0.0, p.tibial_cartilage_mm])
     axis_point = femur_base + p.scale * np.array([0.0, -8.0, 21.0])
-    rot = kc.rotation((1.0, 0.0, 0.0), -np.radians(p.flexion_deg))
+    rot = pr.rotation((1.0, 0.0, 0.0), -np.radians(p.flexion_deg))
     return KneeFrame(p, origin, femur_base, tibia_top, axis_point, rot)
 
 
@@ -135,8 +135,8 @@ def _groove(f: KneeFrame):
         v = 1.5 * np.logaddexp(0.0, v / 1.5)  # soft clip at zero
         zr = (p[:, 2] - f.femur_base[2]) / sc
         yr = (p[:, 1] - f.femur_base[1]) / sc
-        w = kc.smoothstep((60.0 - zr) / 10.0) * kc.smoothstep((zr - 2.0) / 8.0)
-        w = w * kc.smoothstep((yr - 4.0) / 10.0)
+        w = pr.smoothstep((60.0 - zr) / 10.0) * pr.smoothstep((zr - 2.0) / 8.0)
+        w = w * pr.smoothstep((yr - 4.0) / 10.0)
         out = np.zeros_like(p)
         out[:, 1] = -v * w
         return out
@@ -157,7 +157,7 @@ def intercondylar_notch(f: KneeFrame, grow_mm: float) -> mf.Manifold:
             pts.append(f.fem((0.0, y * sc, 0.0)) + np.array([x, 0.0, z]))
         for x in (-half, half):
             pts.append(f.fem((0.0, y * sc, -15.0)) + np.array([x, 0.0, 0.0]))
-    return kc.smooth_hull(np.array(pts), FINE_MM, "intercondylar notch")
+    return pr.smooth_hull(np.array(pts), FINE_MM, "intercondylar notch")
 
 
 def _loft_sections(f: KneeFrame, table, offset_mm, z_lo, z_hi, femoral: bool, step=2.5):
@@ -185,7 +185,7 @@ def _loft_sections(f: KneeFrame, table, offset_mm, z_lo, z_hi, femoral: bool, st
     return pr.loft(np.array(rings), what="shaft")
 
 
-def femur(f: KneeFrame, z_top_mm: float) -> tuple[kc.Bone, dict]:
+def femur(f: KneeFrame, z_top_mm: float) -> tuple[pr.Bone, dict]:
     """Distal femur up to world height ``z_top_mm``; returns the bone and the builder of its
     offset surfaces (``"outer"(offset_mm)`` for cartilage and capsule shapes)."""
     sc = f.sc
@@ -207,10 +207,10 @@ def femur(f: KneeFrame, z_top_mm: float) -> tuple[kc.Bone, dict]:
                                                        top_ref, True, step=5.0)])
     marrow = (marrow - intercondylar_notch(f, 1.2)) ^ outer
     points = {
-        "lateral_epicondyle": kc.surface_point(outer, f.fem((31, -8, 28)), (1, 0, 0)),
-        "medial_epicondyle": kc.surface_point(outer, f.fem((-32, -8, 30)), (-1, 0, 0)),
+        "lateral_epicondyle": pr.surface_point(outer, f.fem((31, -8, 28)), (1, 0, 0), 60.0),
+        "medial_epicondyle": pr.surface_point(outer, f.fem((-32, -8, 30)), (-1, 0, 0), 60.0),
     }
-    return kc.Bone(outer, marrow, points), {"epiphysis": epiphysis, "solid": solid}
+    return pr.Bone(outer, marrow, points), {"epiphysis": epiphysis, "solid": solid}
 
 
 def _femur_marrow_sections():
@@ -222,7 +222,7 @@ def _femur_marrow_sections():
     return out
 
 
-def tibia(f: KneeFrame, z_bottom_ref: float) -> tuple[kc.Bone, callable]:
+def tibia(f: KneeFrame, z_bottom_ref: float) -> tuple[pr.Bone, callable]:
     """Proximal tibia down to ``z_bottom_ref`` (reference mm below the plateau); returns the
     bone and its offset builder ``plateau(offset_mm)`` (the epiphysis only)."""
     sc = f.sc
@@ -238,7 +238,7 @@ def tibia(f: KneeFrame, z_bottom_ref: float) -> tuple[kc.Bone, callable]:
             zz = np.full_like(y, z + (offset / sc if z == 0.0 else 0.0))
             pts.append(np.stack([a2 * np.cos(theta), y, zz], 1))
         edge = edge or (FINE_MM if offset >= 0 else 2.0 * FINE_MM)
-        hull = kc.smooth_hull(f.tib(np.concatenate(pts)), edge, "tibial plateau")
+        hull = pr.smooth_hull(f.tib(np.concatenate(pts)), edge, "tibial plateau")
         spines = [pr.ellipsoid(f.tib(c), np.asarray(r, float) * sc + offset, edge_mm=edge)
                   for c, r in (((4.5, -2, 0.5), (2.5, 9, 4)), ((-4.0, -2, 0.5), (2.5, 9, 4)))]
         tuberosity = [pr.ellipsoid(f.tib(c), np.asarray(r, float) * sc + offset, edge_mm=edge)
@@ -254,19 +254,19 @@ def tibia(f: KneeFrame, z_bottom_ref: float) -> tuple[kc.Bone, callable]:
     inner[:, 2] -= t
     inner[:, 3] -= t
     marrow = pr.union([plateau(-1.2), shaft(inner, 6.0)]) ^ outer
-    points = {"tibial_tuberosity": kc.surface_point(outer, f.tib((3, 14, -31)), f.leg(
-        f.axis_point + np.array([0.0, 1.0, 0.0])) - f.axis_point),
-        "gerdy_tubercle": kc.surface_point(outer, f.tib((22, 8, -13)), (1, 0.3, 0))}
-    return kc.Bone(outer, marrow, points), plateau
+    points = {"tibial_tuberosity": pr.surface_point(outer, f.tib((3, 14, -31)), f.leg(
+        f.axis_point + np.array([0.0, 1.0, 0.0])) - f.axis_point, 60.0),
+        "gerdy_tubercle": pr.surface_point(outer, f.tib((22, 8, -13)), (1, 0.3, 0), 60.0)}
+    return pr.Bone(outer, marrow, points), plateau
 
 
-def fibula(f: KneeFrame, z_bottom_ref: float) -> kc.Bone:
+def fibula(f: KneeFrame, z_bottom_ref: float) -> pr.Bone:
     """Fibular head below the posterolateral plateau and the upper shaft."""
     sc = f.sc
     path = np.array([(28, -17, -40), (30, -15, -70), (31, -13, z_bottom_ref)])
 
     def build(shrink, coarsen=1.0):
-        head = kc.smooth_hull(f.tib(np.concatenate([
+        head = pr.smooth_hull(f.tib(np.concatenate([
             kc.ellipsoid_points((27, -17, -21), np.array([10.0, 10.0, 11.0]) - shrink / sc),
             kc.ellipsoid_points((28, -17, -42), np.array([7.0, 7.0, 2.0]) - shrink / sc)])),
             COARSE_MM * 0.6 * coarsen, "fibular head")
@@ -276,5 +276,6 @@ def fibula(f: KneeFrame, z_bottom_ref: float) -> kc.Bone:
 
     outer = build(0.0)
     marrow = build(1.8 * sc, coarsen=1.5) ^ outer
-    points = {"fibular_head": kc.surface_point(outer, f.tib((27, -17, -21)), (1, 0, 0.3))}
-    return kc.Bone(outer, marrow, points)
+    points = {"fibular_head": pr.surface_point(outer, f.tib((27, -17, -21)), (1, 0, 0.3),
+                                                60.0)}
+    return pr.Bone(outer, marrow, points)

@@ -36,7 +36,7 @@ def grown_hull(points, grow_mm: float, edge_mm: float, what: str) -> mf.Manifold
     pts = np.asarray(points, float)
     if grow_mm > 0:
         pts = (pts[:, None, :] + grow_mm * GROW_DIRS[None]).reshape(-1, 3)
-    return kc.smooth_hull(pts, edge_mm, what)
+    return pr.smooth_hull(pts, edge_mm, what)
 
 
 @dataclass(frozen=True)
@@ -119,7 +119,7 @@ def seat_patella(f: KneeFrame, femur_epiphysis: mf.Manifold,
         return float(hit[1])
 
     dz = 8.0 * sc
-    superior = kc.unit((0.0, front(0.0, dz) - front(0.0, -dz), 2 * dz))
+    superior = pr.unit((0.0, front(0.0, dz) - front(0.0, -dz), 2 * dz))
     lateral = np.array([1.0, 0.0, 0.0])
     anterior = np.cross(superior, lateral)
     slopes = ((front(15.0 * sc) - front(0.0)) / (15.0 * sc) + 0.1,
@@ -133,7 +133,7 @@ def seat_patella(f: KneeFrame, femur_epiphysis: mf.Manifold,
     for c in np.linspace(-0.45, 0.5, 7) * 0.5 * height:
         for a in np.linspace(-0.5, 0.5, 7) * 0.5 * width:
             start = pat.world(np.array([a, 0.0, c]))
-            surface = kc.surface_point(both, start, -anterior, 60.0)
+            surface = pr.surface_point(both, start, -anterior, 60.0)
             hit = kc.first_hit(femoral_cartilage_solid, surface, -anterior, 80.0)
             if hit is not None:
                 gaps.append(float((surface - hit) @ anterior))

@@ -20,7 +20,6 @@ from dataclasses import dataclass
 import manifold3d as mf
 import numpy as np
 
-from simulator.anatomy.generators import knee_ankle_common as kc
 from simulator.anatomy.generators import primitives as pr
 from simulator.anatomy.generators.knee_bones import LINING_MM, KneeFrame
 from simulator.anatomy.generators.knee_joint import (
@@ -67,23 +66,23 @@ class Stack:
     def prefemoral(self):
         p, zr = self.frame.params, self._zr()
         a = np.abs(np.degrees(self.alpha))[None, :]
-        along = (kc.smoothstep((zr + 8.0) / 10.0)
-                 * (1.0 - 0.7 * kc.smoothstep((zr - 10.0) / 45.0)))
-        across = 1.0 - 0.75 * kc.smoothstep((a - 40.0) / 35.0)
+        along = (pr.smoothstep((zr + 8.0) / 10.0)
+                 * (1.0 - 0.7 * pr.smoothstep((zr - 10.0) / 45.0)))
+        across = 1.0 - 0.75 * pr.smoothstep((a - 40.0) / 35.0)
         return np.maximum(p.prefemoral_fat_mm * along * across, 0.6)
 
     def recess(self):
         p, zr = self.frame.params, self._zr()
         a = np.abs(np.degrees(self.alpha))[None, :]
-        top = 1.0 - 0.75 * kc.smoothstep((zr - (POUCH_TOP_ABOVE_POLE_MM - 18.0)) / 18.0)
-        side = 1.0 - 0.6 * kc.smoothstep((a - 50.0) / 30.0)
+        top = 1.0 - 0.75 * pr.smoothstep((zr - (POUCH_TOP_ABOVE_POLE_MM - 18.0)) / 18.0)
+        side = 1.0 - 0.6 * pr.smoothstep((a - 50.0) / 30.0)
         return p.recess_mm * top * side
 
     def suprapatellar(self):
         p, zr = self.frame.params, self._zr()
         a = np.abs(np.degrees(self.alpha))[None, :]
-        along = 1.0 - 0.85 * kc.smoothstep((zr - 2.0) / 30.0)
-        across = 1.0 - kc.smoothstep((a - 30.0) / 30.0)
+        along = 1.0 - 0.85 * pr.smoothstep((zr - 2.0) / 30.0)
+        across = 1.0 - pr.smoothstep((a - 30.0) / 30.0)
         return np.maximum(p.suprapatellar_fat_mm * along * across, 0.3)
 
     def point(self, depth_mm) -> np.ndarray:
@@ -109,7 +108,7 @@ def suprapatellar_stack(f: KneeFrame, femur_outer: mf.Manifold, pat: Patella) ->
         dirs = np.stack([np.sin(ALPHA_DEG * np.pi / 180), np.cos(ALPHA_DEG * np.pi / 180),
                          np.zeros_like(ALPHA_DEG)], 1)
         radial.append(dirs)
-        base.append([kc.surface_point(femur_outer, centre, d, 80.0) for d in dirs])
+        base.append([pr.surface_point(femur_outer, centre, d, 80.0) for d in dirs])
     return Stack(f, z, np.radians(ALPHA_DEG), np.array(base), np.array(radial), pole_z)
 
 
@@ -144,8 +143,8 @@ def extensor_layers(f: KneeFrame, st: Stack, pat: Patella) -> tuple[dict, dict, 
     t_p, w_p = p.patellar_tendon_mm
     low = pat.world(np.array([0.0, 0.05 * pat.ridge_depth, -0.5 * pat.height + 4.0 * sc]))
     tub = f.tib((3.0, 20.0, -31.0))
-    axis = kc.unit(tub - low)
-    normal = kc.unit(np.cross(axis, (1.0, 0.0, 0.0)))
+    axis = pr.unit(tub - low)
+    normal = pr.unit(np.cross(axis, (1.0, 0.0, 0.0)))
     normal *= np.sign(normal[1])
     shapes["patellar_tendon"] = pr.tube(np.array([low, low + 0.5 * (tub - low), tub]),
                                         0.5 * w_p, 0.5 * t_p, normal, step_mm=3.0,
@@ -161,7 +160,7 @@ def extensor_layers(f: KneeFrame, st: Stack, pat: Patella) -> tuple[dict, dict, 
                           f.tib((0, 18, -12)), f.fem((11, 15, 9)), f.fem((-11, 15, 9)),
                           f.fem((0, 10, 4))])
     shapes["infrapatellar_fat_pad"] = grown_hull(hoffa_pts, 1.5, 2.0, "Hoffa's fat pad")
-    fibres = {"quadriceps_tendon": tuple(kc.unit(q_path[-1] - q_path[0])),
+    fibres = {"quadriceps_tendon": tuple(pr.unit(q_path[-1] - q_path[0])),
               "patellar_tendon": tuple(axis)}
     # target: mid-recess, under the lateral edge of the tendon, 15 mm above the pole
     kz = int(np.argmin(np.abs(st.z - (st.pole_z + 15.0 * sc))))
@@ -185,7 +184,7 @@ def lining(f: KneeFrame, st: Stack, pat: Patella, femur_solid, plateau) -> tuple
         pts = pat.world(back)
         pts = (pts[:, None, :] + grow * np.concatenate([np.zeros((1, 3)), GROW_DIRS])[None]
                ).reshape(-1, 3)
-        return kc.smooth_hull(np.concatenate([pts, pts - 8.0 * f.sc * pat.anterior]),
+        return pr.smooth_hull(np.concatenate([pts, pts - 8.0 * f.sc * pat.anterior]),
                               LINING_MM, "patellofemoral space")
 
     # fluid under the patella, at most a few mm off either articular surface

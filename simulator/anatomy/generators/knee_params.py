@@ -30,6 +30,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from simulator.anatomy.generators.variation import bmi_fat_mm, standard_draws
 from simulator.anatomy.patient import PatientParams
 
 JOINT_SPACE_BY_KL_MM = (5.0, 4.3, 3.3, 2.0, 0.8)
@@ -77,23 +78,16 @@ class KneeParams:
         return self.femoral_cartilage_mm + self.tibial_cartilage_mm
 
 
-def fat_anterior_mm(sex: str, bmi: float) -> float:
-    """Subcutaneous fat over the anterior distal thigh and knee (mm) [U]."""
-    if sex == "female":
-        return max(2.0, 2.0 + 0.45 * (bmi - 18.0))
-    return max(2.0, 1.5 + 0.35 * (bmi - 18.0))
-
-
 def draw_knee_params(patient: PatientParams, seed: int) -> KneeParams:
     """Draw the dimensions of one knee for ``patient`` from ``seed`` (pure)."""
-    rng = np.random.default_rng(seed)
-    z = np.clip(rng.standard_normal(16), -2.0, 2.0)  # fixed order: one slot per quantity
+    z = standard_draws(seed, 16)  # fixed order: one slot per quantity
     female = patient.sex == "female"
     sc = (1.0 if female else MALE_SCALE) * (1.0 + 0.03 * z[0])
     js = JOINT_SPACE_BY_KL_MM[patient.oa_grade] * (1.0 + 0.05 * z[1])
     pf = CARTILAGE_FACTOR_BY_KL[patient.oa_grade]
     eff = patient.effusion_mm
-    fat = fat_anterior_mm(patient.sex, patient.bmi) * (1.0 + 0.05 * z[2])
+    fat = bmi_fat_mm(patient.sex, patient.bmi, female=(2.0, 0.45), male=(1.5, 0.35),
+                     floor_mm=2.0) * (1.0 + 0.05 * z[2])
     return KneeParams(
         side=patient.side,
         sex=patient.sex,

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from simulator.anatomy.generators import knee_ankle_common as kc
 from simulator.anatomy.generators import primitives as pr
 from simulator.anatomy.generators.body import Outline
 from simulator.anatomy.generators.knee_bones import KneeFrame
@@ -123,7 +122,7 @@ def iliotibial_band(f: KneeFrame, outline: Outline) -> tuple:
     pts = np.array(pts)
     band = pr.tube(pts, 12.0 * sc, 1.4, (1.0, 0.0, 0.0), step_mm=4.0, ring_points=16,
                    what="iliotibial band")
-    return band, tuple(kc.unit(pts[0] - pts[-1]))
+    return band, tuple(pr.unit(pts[0] - pts[-1]))
 
 
 def neurovascular(f: KneeFrame, outline: Outline) -> tuple[dict, dict]:

@@ -8,9 +8,20 @@ choose where to put them.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import manifold3d as mf
 import numpy as np
 from scipy.interpolate import PchipInterpolator, make_interp_spline
+
+
+@dataclass(frozen=True)
+class Bone:
+    """Outer solid, marrow solid and named points (RAS mm) of one bone."""
+
+    outer: mf.Manifold
+    marrow: mf.Manifold
+    points: dict
 
 
 def to_manifold(vertices: np.ndarray, faces: np.ndarray, what: str) -> mf.Manifold:
@@ -326,12 +337,64 @@ def smooth_hull(points_mm, edge_mm: float, what: str = "hull") -> mf.Manifold:
     return hull_points(points_mm, what).smooth_out(60.0, 0.5).refine_to_length(edge_mm)
 
 
+# -- small vector helpers ------------------------------------------------------------------
+# ``unit`` and ``unit_rows`` give the same direction but may differ in the last bit (the plain
+# vector norm and the norm along an axis round differently); each generator keeps to the one
+# it was written with, so that its meshes stay bit-identical.
+
+def unit(v) -> np.ndarray:
+    """The vector ``v`` ``(3,)`` divided by its norm."""
+    v = np.asarray(v, float)
+    return v / np.linalg.norm(v)
+
+
+def unit_rows(v) -> np.ndarray:
+    """``v`` ``(..., 3)`` divided by its norm along the last axis (each row a unit vector)."""
+    v = np.asarray(v, float)
+    return v / np.linalg.norm(v, axis=-1, keepdims=True)
+
+
+def rotation(axis, angle_rad: float) -> np.ndarray:
+    """Rotation matrix ``(3, 3)`` about ``axis`` by ``angle_rad`` (right-hand rule)."""
+    k = np.asarray(axis, float) / np.linalg.norm(axis)
+    skew = np.array([[0, -k[2], k[1]], [k[2], 0, -k[0]], [-k[1], k[0], 0]])
+    return np.eye(3) + np.sin(angle_rad) * skew + (1 - np.cos(angle_rad)) * skew @ skew
+
+
+def smoothstep(x):
+    """0 below 0, 1 above 1, C1 smooth in between (array-friendly)."""
+    x = np.clip(x, 0.0, 1.0)
+    return x * x * (3 - 2 * x)
+
+
+# -- landmarks on surfaces -----------------------------------------------------------------
+
+def ray_crossing(solid: mf.Manifold, start_mm, direction_unit, reach_mm: float, *,
+                 outermost: bool = False) -> np.ndarray:
+    """``(3,)`` crossing of the surface of ``solid`` on the segment of length ``reach_mm``
+    from ``start_mm`` along the unit vector ``direction_unit``: the first one, or with
+    ``outermost`` the last one. Raises ``ValueError`` when the segment meets no surface."""
+    start = np.asarray(start_mm, float)
+    hits = solid.ray_cast(start.tolist(), (start + reach_mm * direction_unit).tolist())
+    if not hits:
+        raise ValueError("landmark ray does not reach the surface")
+    return np.asarray(hits[-1 if outermost else 0].position, float)
+
+
 def surface_point(solid: mf.Manifold, inside_mm, direction, reach_mm: float = 40.0):
     """``(3,)`` point where a ray from ``inside_mm`` (inside ``solid``) along ``direction``
-    first leaves the surface; used to put landmarks exactly on a surface."""
-    start = np.asarray(inside_mm, float)
-    d = np.asarray(direction, float) / np.linalg.norm(direction)
-    hits = solid.ray_cast(start.tolist(), (start + reach_mm * d).tolist())
-    if not hits:
-        raise ValueError("surface_point: the ray does not leave the solid")
-    return np.asarray(hits[0].position, float)
+    (normalised with ``unit``) first leaves the surface; used to put landmarks exactly on a
+    surface."""
+    return ray_crossing(solid, inside_mm, unit(direction), reach_mm)
+
+
+def exit_point(solid: mf.Manifold, inside_mm, direction, reach_mm: float):
+    """``surface_point`` with ``direction`` normalised by ``unit_rows`` (the shoulder and
+    sacroiliac generators' convention)."""
+    return ray_crossing(solid, inside_mm, unit_rows(direction), reach_mm)
+
+
+def entry_point(solid: mf.Manifold, inside_mm, direction, reach_mm: float):
+    """The outermost crossing of ``solid`` on the ray from ``inside_mm`` along ``direction``
+    (normalised by ``unit_rows``): where a needle coming the other way meets the skin."""
+    return ray_crossing(solid, inside_mm, unit_rows(direction), reach_mm, outermost=True)

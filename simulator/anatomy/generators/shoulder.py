@@ -21,12 +21,12 @@ from __future__ import annotations
 import numpy as np
 
 from simulator.anatomy.generated import GeneratedModel
-from simulator.anatomy.generators.assembly import Part, assemble, resolve
-from simulator.anatomy.generators.body import FatProfile, build_layers
-from simulator.anatomy.generators.primitives import union
+from simulator.anatomy.generators.assembly import assemble_patient, resolve, table_parts
+from simulator.anatomy.generators.body import LAYER_STRUCTURES, FatProfile, build_layers
+from simulator.anatomy.generators.primitives import entry_point, union, unit_rows
 from simulator.anatomy.generators.shoulder_bones import clavicle, humerus, scapula
 from simulator.anatomy.generators.shoulder_cuff import bursa, tendons
-from simulator.anatomy.generators.shoulder_frame import entry_point, shoulder_frame, unit
+from simulator.anatomy.generators.shoulder_frame import shoulder_frame
 from simulator.anatomy.generators.shoulder_joint import Joint, cartilage_and_labrum, joint_spaces
 from simulator.anatomy.generators.shoulder_params import draw_shoulder_params
 from simulator.anatomy.generators.shoulder_soft import (
@@ -69,9 +69,7 @@ STRUCTURES = {
     "subscapularis": ("muscle", "soft_tissue", "#8a3529", 58),
     "teres_minor": ("muscle", "soft_tissue", "#9b4a3a", 57),
     "deltoid": ("muscle", "soft_tissue", "#c4633f", 56),
-    "deep_tissue": ("muscle", "soft_tissue", "#cf8a78", 10),
-    "subcutaneous_fat": ("subcutaneous_fat", "soft_tissue", "#f0d98c", 5),
-    "skin": ("skin", "skin", "#dcae8e", 1),
+    **LAYER_STRUCTURES,
 }
 
 
@@ -103,23 +101,19 @@ def build(patient: PatientParams, seed: int) -> GeneratedModel:
     shapes.update(nerves)
     shapes.update(cuff_muscles(f, joint))
     shapes["deltoid"] = deltoid(f, blade.points["acromion_lateral"], f.scap(-70, 12, 26))
-    shapes.update({"deep_tissue": layers.envelope, "subcutaneous_fat": layers.fat_outer,
-                   "skin": layers.body})
+    shapes.update(layers.shapes())
 
     fibres["joint_capsule"] = tuple(float(c) for c in -f.g)
     fibres["deltoid"] = tuple(float(c) for c in -f.shaft)
-    layered = {"deep_tissue", "subcutaneous_fat", "skin"}
-    parts = [Part(name, tissue, role, color, priority, shapes[name],
-                  within=None if name in layered else layers.envelope,
-                  fibre_direction=fibres.get(name))
-             for name, (tissue, role, color, priority) in STRUCTURES.items()]
+    parts = table_parts(STRUCTURES, shapes, fibres, envelope=layers.envelope,
+                        unconfined=LAYER_STRUCTURES)
     regions = resolve(parts, layers.body)
 
     back = np.array([0.0, -1.0, 0.0])
-    out_post = unit(np.sin(np.radians(ENTRY_FROM_POSTERIOR_DEG)) * np.array([1.0, 0, 0])
+    out_post = unit_rows(np.sin(np.radians(ENTRY_FROM_POSTERIOR_DEG)) * np.array([1.0, 0, 0])
                     + np.cos(np.radians(ENTRY_FROM_POSTERIOR_DEG)) * back)
     below = np.radians(BURSA_ENTRY_BELOW_DEG)
-    out_lat = unit(np.cos(below) * f.e1 - np.sin(below) * np.array([0.0, 0.0, 1.0]))
+    out_lat = unit_rows(np.cos(below) * f.e1 - np.sin(below) * np.array([0.0, 0.0, 1.0]))
     landmarks = {
         "humeral_head_center": f.H,
         "glenoid_center": blade.points["glenoid_center"],
@@ -130,13 +124,10 @@ def build(patient: PatientParams, seed: int) -> GeneratedModel:
         "acromion_angle": blade.points["acromion_angle"],
         "acromion_lateral": blade.points["acromion_lateral"],
         "coracoid_tip": blade.points["coracoid_tip"],
-        "posterior_skin_over_joint": entry_point(layers.body, target, back),
-        "posterior_entry_skin": entry_point(layers.body, target, out_post),
-        "skin_over_bursa": entry_point(layers.body, bursa_target, bursa_view),
-        "lateral_entry_skin": entry_point(layers.body, bursa_target, out_lat),
+        "posterior_skin_over_joint": entry_point(layers.body, target, back, 250.0),
+        "posterior_entry_skin": entry_point(layers.body, target, out_post, 250.0),
+        "skin_over_bursa": entry_point(layers.body, bursa_target, bursa_view, 250.0),
+        "lateral_entry_skin": entry_point(layers.body, bursa_target, out_lat, 250.0),
         **nerve_marks,
     }
-    generator = {"name": "shoulder", "version": GENERATOR_VERSION, "patient": patient.key(),
-                 "seed": seed}
-    return assemble("shoulder", regions, mirror=patient.side == "left", landmarks=landmarks,
-                    generator=generator)
+    return assemble_patient("shoulder", GENERATOR_VERSION, patient, seed, regions, landmarks)

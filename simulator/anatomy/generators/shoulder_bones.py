@@ -10,46 +10,21 @@ shaft) [U]. Dimensions are for the reference female and scale with the head radi
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import manifold3d as mf
 import numpy as np
 
 from simulator.anatomy.generators import primitives as pr
-from simulator.anatomy.generators.shoulder_frame import (
-    NECK_CUT,
-    ShoulderFrame,
-    smoothstep,
-    surface_point,
-)
+from simulator.anatomy.generators.primitives import Bone, exit_point, smoothstep, sphere_points
+from simulator.anatomy.generators.shoulder_frame import NECK_CUT, ShoulderFrame
 
 FINE_MM = 1.5
 COARSE_MM = 3.5
 
 
-@dataclass(frozen=True)
-class Bone:
-    """Outer solid, marrow solid and named points (RAS mm) of one bone."""
-
-    outer: mf.Manifold
-    marrow: mf.Manifold
-    points: dict
-
-
-def _sphere_points(center, radius, count=60) -> np.ndarray:
-    """``(count, 3)`` points spread over a sphere (Fibonacci lattice), for hulls."""
-    k = np.arange(count) + 0.5
-    polar = np.arccos(1 - 2 * k / count)
-    azimuth = np.pi * (1 + 5**0.5) * k
-    unit = np.stack([np.cos(azimuth) * np.sin(polar), np.sin(azimuth) * np.sin(polar),
-                     np.cos(polar)], 1)
-    return np.asarray(center, float) + radius * unit
-
-
 def _hull_of_spheres(spheres, shrink: float, edge_mm: float, what: str) -> mf.Manifold:
     """Hull of spheres; the outer surface (``shrink`` 0) is rounded off, a marrow (shrunk)
     hull stays plain so it cannot bulge through the rounded cortex."""
-    pts = np.concatenate([_sphere_points(c, r - shrink, 80) for c, r in spheres])
+    pts = np.concatenate([sphere_points(c, r - shrink, 80) for c, r in spheres])
     hull = pr.hull_points(pts, what)
     if shrink:
         return hull
@@ -111,9 +86,9 @@ def humerus(f: ShoulderFrame, z_bottom_mm: float) -> Bone:
     outer = pr.union(pieces(0.0, 0.0, 0.0))
     marrow = pr.union(pieces(1.5 * sc, 1.5 * sc, 3.0 * sc, coarsen=1.6)) ^ outer
     points = {
-        "greater_tuberosity": surface_point(outer, gt[1][0], f.lateral),
-        "lesser_tuberosity": surface_point(outer, lt[0][0], f.anterior),
-        "humeral_head_top": surface_point(outer, H, (0.0, 0.0, 1.0)),
+        "greater_tuberosity": exit_point(outer, gt[1][0], f.lateral, 60.0),
+        "lesser_tuberosity": exit_point(outer, lt[0][0], f.anterior, 60.0),
+        "humeral_head_top": exit_point(outer, H, (0.0, 0.0, 1.0), 60.0),
     }
     return Bone(outer, marrow, points)
 
@@ -201,13 +176,13 @@ def scapula(f: ShoulderFrame) -> Bone:
     outer = build(0.0)
     marrow = build(1.2 * sc, coarsen=1.6) ^ outer
     points = {
-        "acromion_angle": surface_point(outer, angle - np.array([0, 0, 1.0]),
-                                        (0.6, -0.6, 0.3)),
-        "acromion_lateral": surface_point(outer, acro(16, 0, 3.5), (1.0, 0.0, 0.0)),
+        "acromion_angle": exit_point(outer, angle - np.array([0, 0, 1.0]), (0.6, -0.6, 0.3),
+                                     60.0),
+        "acromion_lateral": exit_point(outer, acro(16, 0, 3.5), (1.0, 0.0, 0.0), 60.0),
         "acromion_anterior": acromion_pts[3],
         "ac_facet": acromion_pts[4],
-        "coracoid_tip": surface_point(outer, coracoid_path[-1], coracoid_path[-1]
-                                      - coracoid_path[-2]),
+        "coracoid_tip": exit_point(outer, coracoid_path[-1],
+                                   coracoid_path[-1] - coracoid_path[-2], 60.0),
         "glenoid_center": f.G.copy(),
     }
     return Bone(outer, marrow, points)

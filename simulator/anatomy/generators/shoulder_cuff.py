@@ -18,7 +18,8 @@ import numpy as np
 from scipy.ndimage import gaussian_filter
 
 from simulator.anatomy.generators import primitives as pr
-from simulator.anatomy.generators.shoulder_frame import ShoulderFrame, smoothstep
+from simulator.anatomy.generators.primitives import smoothstep
+from simulator.anatomy.generators.shoulder_frame import ShoulderFrame
 from simulator.anatomy.generators.shoulder_joint import Joint
 
 # name: (alpha range deg, phi range deg, thickness parameter)

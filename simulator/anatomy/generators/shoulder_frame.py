@@ -23,43 +23,11 @@ from dataclasses import dataclass
 import manifold3d as mf
 import numpy as np
 
-from simulator.anatomy.generators.primitives import loft
+from simulator.anatomy.generators.primitives import loft, unit_rows
 from simulator.anatomy.generators.shoulder_params import ShoulderParams
 
 ARTICULAR_HALF_ANGLE_DEG = 80.0   # head cartilage about its pole
 NECK_CUT = 0.3                    # anatomical neck plane, in head radii below the centre
-
-
-def unit(v) -> np.ndarray:
-    v = np.asarray(v, float)
-    return v / np.linalg.norm(v, axis=-1, keepdims=True)
-
-
-def smoothstep(x):
-    x = np.clip(x, 0.0, 1.0)
-    return x * x * (3 - 2 * x)
-
-
-def surface_point(solid: mf.Manifold, inside_mm, direction, reach_mm: float = 60.0):
-    """Where a ray from ``inside_mm`` (a point in ``solid``) along ``direction`` leaves the
-    solid for the first time, as ``(3,)``; landmarks are put on surfaces this way."""
-    start = np.asarray(inside_mm, float)
-    d = unit(direction)
-    hits = solid.ray_cast(start.tolist(), (start + reach_mm * d).tolist())
-    if not hits:
-        raise ValueError("landmark ray does not reach the surface")
-    return np.asarray(hits[0].position, float)
-
-
-def entry_point(solid: mf.Manifold, inside_mm, direction, reach_mm: float = 250.0):
-    """Where a ray from outside along ``-direction`` ... ``inside_mm`` first enters ``solid``:
-    the outermost surface crossing on the ray from ``inside_mm`` along ``direction``."""
-    start = np.asarray(inside_mm, float)
-    d = unit(direction)
-    hits = solid.ray_cast(start.tolist(), (start + reach_mm * d).tolist())
-    if not hits:
-        raise ValueError("landmark ray does not reach the surface")
-    return np.asarray(hits[-1].position, float)
 
 
 @dataclass(frozen=True)
@@ -185,14 +153,14 @@ def shoulder_frame(params: ShoulderParams) -> ShoulderFrame:
     incl = np.radians(params.glenoid_inclination_deg)
     heading = psi + version
     g = np.array([np.cos(incl) * np.cos(heading), np.cos(incl) * np.sin(heading), np.sin(incl)])
-    g_sup = unit(z - (z @ g) * g)
+    g_sup = unit_rows(z - (z @ g) * g)
     g_ant = -np.cross(g, g_sup)
     tau = np.radians(params.head_tilt_deg)
     pole = np.cos(tau) * -g + np.sin(tau) * g_sup
     # shaft 135 deg from the pole, in the plane of the pole and the vertical, pointing down
-    up_perp = unit(z - (z @ pole) * pole)
-    shaft = unit(np.cos(np.radians(135.0)) * pole - np.sin(np.radians(135.0)) * up_perp)
-    lateral = unit(-pole - (-pole @ shaft) * shaft)
+    up_perp = unit_rows(z - (z @ pole) * pole)
+    shaft = unit_rows(np.cos(np.radians(135.0)) * pole - np.sin(np.radians(135.0)) * up_perp)
+    lateral = unit_rows(-pole - (-pole @ shaft) * shaft)
     anterior = np.cross(shaft, lateral)
     if anterior[1] < 0:
         anterior = -anterior

@@ -18,10 +18,10 @@ import manifold3d as mf
 import numpy as np
 
 from simulator.anatomy.generators import primitives as pr
+from simulator.anatomy.generators.primitives import smoothstep
 from simulator.anatomy.generators.shoulder_frame import (
     ARTICULAR_HALF_ANGLE_DEG,
     ShoulderFrame,
-    smoothstep,
     star_solid,
 )
 

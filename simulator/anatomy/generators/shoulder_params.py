@@ -34,8 +34,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
-
+from simulator.anatomy.generators.variation import bmi_fat_mm, standard_draws
 from simulator.anatomy.patient import PatientParams
 
 CARTILAGE_BY_KL = (1.0, 0.85, 0.6, 0.35, 0.1)
@@ -87,21 +86,15 @@ class ShoulderParams:
         return self.head_radius_mm / FEMALE_HEAD_RADIUS_MM
 
 
-def _fat_mm(sex: str, bmi: float) -> float:
-    if sex == "female":
-        return max(2.0, 3.5 + 0.6 * (bmi - 18.0))
-    return max(2.0, 2.5 + 0.45 * (bmi - 18.0))
-
-
 def draw_shoulder_params(patient: PatientParams, seed: int) -> ShoulderParams:
     """Draw the dimensions of one shoulder for ``patient`` from ``seed`` (pure)."""
-    rng = np.random.default_rng(seed)
-    z = np.clip(rng.standard_normal(16), -2.0, 2.0)  # fixed order: one slot per quantity
+    z = standard_draws(seed, 16)  # fixed order: one slot per quantity
     female = patient.sex == "female"
     radius = (FEMALE_HEAD_RADIUS_MM if female else MALE_HEAD_RADIUS_MM) * (1 + 0.025 * z[0])
     sc = radius / FEMALE_HEAD_RADIUS_MM
     kl = CARTILAGE_BY_KL[patient.oa_grade]
-    fat = _fat_mm(patient.sex, patient.bmi) * (1.0 + 0.06 * z[1])
+    fat = bmi_fat_mm(patient.sex, patient.bmi, female=(3.5, 0.6), male=(2.5, 0.45),
+                     floor_mm=2.0) * (1.0 + 0.06 * z[1])
     return ShoulderParams(
         side=patient.side,
         sex=patient.sex,

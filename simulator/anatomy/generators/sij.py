@@ -17,10 +17,11 @@ from __future__ import annotations
 import numpy as np
 
 from simulator.anatomy.generated import GeneratedModel
-from simulator.anatomy.generators.assembly import Part, assemble, resolve
-from simulator.anatomy.generators.body import FatProfile, build_layers
+from simulator.anatomy.generators.assembly import assemble_patient, resolve, table_parts
+from simulator.anatomy.generators.body import LAYER_STRUCTURES, FatProfile, build_layers
+from simulator.anatomy.generators.primitives import entry_point, unit_rows
 from simulator.anatomy.generators.sij_bones import ilium, l5, sacrum
-from simulator.anatomy.generators.sij_frame import entry_point, sij_frame, unit
+from simulator.anatomy.generators.sij_frame import sij_frame
 from simulator.anatomy.generators.sij_params import draw_sij_params
 from simulator.anatomy.generators.sij_soft import joint_parts, muscles, neurovascular, sij_outline
 from simulator.anatomy.patient import PatientParams
@@ -56,9 +57,7 @@ STRUCTURES = {
     "erector_spinae": ("muscle", "soft_tissue", "#b35846", 59),
     "gluteus_maximus": ("muscle", "soft_tissue", "#a4443a", 58),
     "gluteus_medius": ("muscle", "soft_tissue", "#c4633f", 57),
-    "deep_tissue": ("muscle", "soft_tissue", "#cf8a78", 10),
-    "subcutaneous_fat": ("subcutaneous_fat", "soft_tissue", "#f0d98c", 5),
-    "skin": ("skin", "skin", "#dcae8e", 1),
+    **LAYER_STRUCTURES,
 }
 
 
@@ -84,35 +83,28 @@ def build(patient: PatientParams, seed: int) -> GeneratedModel:
               **joint_parts(f), **muscles(f)}
     nerves, nerve_marks = neurovascular(f, sac.points["s1_foramen"])
     shapes.update(nerves)
-    shapes.update({"deep_tissue": layers.envelope, "subcutaneous_fat": layers.fat_outer,
-                   "skin": layers.body})
+    shapes.update(layers.shapes())
     fibres = {"posterior_sacroiliac_ligaments": tuple(float(c) for c in f.N),
               "contralateral_sacroiliac_ligaments": tuple(float(c) for c in f.N * [-1, 1, 1]),
               "sacroiliac_capsule": tuple(float(c) for c in f.N)}
-    layered = {"deep_tissue", "subcutaneous_fat", "skin"}
-    parts = [Part(name, tissue, role, color, priority, shapes[name],
-                  within=None if name in layered else layers.envelope,
-                  fibre_direction=fibres.get(name))
-             for name, (tissue, role, color, priority) in STRUCTURES.items()]
+    parts = table_parts(STRUCTURES, shapes, fibres, envelope=layers.envelope,
+                        unconfined=LAYER_STRUCTURES)
     regions = resolve(parts, layers.body)
 
     target = f.target()
     tilt = np.radians(NEEDLE_TILT_DEG)
-    needle = unit(np.cos(tilt) * f.W - np.sin(tilt) * f.L)   # into the joint, cephalad
+    needle = unit_rows(np.cos(tilt) * f.W - np.sin(tilt) * f.L)   # into the joint, cephalad
     landmarks = {
         "target_sij_inferior": target,
         "sij_caudal_margin": f.caudal_margin(),
         "sij_centre": f.C,
         "sij_isocentre": f.joint(0.35 * f.half_length, 0.0, 0.0),
-        "posterior_skin_over_sij": entry_point(layers.body, target, [0.0, -1.0, 0.0]),
-        "sij_entry_skin": entry_point(layers.body, target, -needle),
+        "posterior_skin_over_sij": entry_point(layers.body, target, [0.0, -1.0, 0.0], 300.0),
+        "sij_entry_skin": entry_point(layers.body, target, -needle, 300.0),
         "psis": right.points["psis"],
         "piis": right.points["piis"],
         "s1_foramen": sac.points["s1_foramen"],
         "sacral_promontory": sac.points["sacral_promontory"],
         **nerve_marks,
     }
-    generator = {"name": "sij", "version": GENERATOR_VERSION, "patient": patient.key(),
-                 "seed": seed}
-    return assemble("sij", regions, mirror=patient.side == "left", landmarks=landmarks,
-                    generator=generator)
+    return assemble_patient("sij", GENERATOR_VERSION, patient, seed, regions, landmarks)

@@ -11,14 +11,13 @@ for the reference female (clinical.md has none for the sacrum: standard adult an
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import manifold3d as mf
 import numpy as np
 from scipy.interpolate import PchipInterpolator, RectBivariateSpline
 
 from simulator.anatomy.generators import primitives as pr
-from simulator.anatomy.generators.sij_frame import SijFrame, surface_point
+from simulator.anatomy.generators.primitives import Bone, exit_point
+from simulator.anatomy.generators.sij_frame import SijFrame
 
 COARSE_MM = 3.0
 
@@ -32,13 +31,6 @@ _SACRUM_MM = np.array([
     (100, 9, 5, 6),
 ], float)
 _FORAMINA = ((14, 26, 5.0), (36, 24, 4.5), (56, 21, 4.0), (72, 18, 3.3))  # s, x, radius
-
-
-@dataclass(frozen=True)
-class Bone:
-    outer: mf.Manifold
-    marrow: mf.Manifold
-    points: dict
 
 
 def _superellipse(half_w, ventral, dorsal, count, exponent=3.0):
@@ -103,7 +95,7 @@ def sacrum(f: SijFrame) -> Bone:
     marrow = build(1.4 * sc, count=40, step=5.0) ^ outer
     s1 = _FORAMINA[0]
     points = {"s1_foramen": f.sac(s1[0] * sc, s1[1] * sc, 0.0),
-              "sacral_promontory": surface_point(outer, f.sac(4.0, 0.0, 0.0), -f.dorsal)}
+              "sacral_promontory": exit_point(outer, f.sac(4.0, 0.0, 0.0), -f.dorsal, 80.0)}
     return Bone(outer, marrow, points)
 
 
@@ -159,8 +151,8 @@ def ilium(f: SijFrame) -> tuple[Bone, Bone]:
 
     outer = build(0.0)
     marrow = build(1.3 * sc, coarsen=1.5) ^ outer
-    right = Bone(outer, marrow, {"psis": surface_point(outer, psis, -f.W),
-                                 "piis": surface_point(outer, piis, -f.W)})
+    right = Bone(outer, marrow, {"psis": exit_point(outer, psis, -f.W, 80.0),
+                                 "piis": exit_point(outer, piis, -f.W, 80.0)})
     left = Bone(outer.mirror([1.0, 0.0, 0.0]), marrow.mirror([1.0, 0.0, 0.0]), {})
     return right, left
 

@@ -16,40 +16,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import manifold3d as mf
 import numpy as np
 
+from simulator.anatomy.generators.primitives import unit_rows
 from simulator.anatomy.generators.sij_params import SijParams
 
 KYPHOSIS_MM = 120.0
 OUTLINE_EXPONENT = 3.5
 CRANIAL_VENTRAL_SHIFT = 5.0   # mm: the cranial limb lies this far ventral, the caudal dorsal
-
-
-def unit(v) -> np.ndarray:
-    v = np.asarray(v, float)
-    return v / np.linalg.norm(v, axis=-1, keepdims=True)
-
-
-def surface_point(solid: mf.Manifold, inside_mm, direction, reach_mm: float = 80.0):
-    """Where a ray from ``inside_mm`` (inside ``solid``) along ``direction`` first leaves it."""
-    start = np.asarray(inside_mm, float)
-    d = unit(direction)
-    hits = solid.ray_cast(start.tolist(), (start + reach_mm * d).tolist())
-    if not hits:
-        raise ValueError("landmark ray does not reach the surface")
-    return np.asarray(hits[0].position, float)
-
-
-def entry_point(solid: mf.Manifold, inside_mm, direction, reach_mm: float = 300.0):
-    """The outermost crossing of ``solid`` on the ray from ``inside_mm`` along ``direction``
-    (where a needle coming the other way meets the skin)."""
-    start = np.asarray(inside_mm, float)
-    d = unit(direction)
-    hits = solid.ray_cast(start.tolist(), (start + reach_mm * d).tolist())
-    if not hits:
-        raise ValueError("landmark ray does not reach the surface")
-    return np.asarray(hits[-1].position, float)
 
 
 @dataclass(frozen=True)
@@ -146,9 +120,9 @@ def sij_frame(params: SijParams) -> SijFrame:
     centre = frame.sac(s_c, 41.0 * sc, -3.0 * sc)
     ob = np.radians(params.joint_obliquity_deg)
     n0 = np.array([np.cos(ob), -np.sin(ob), 0.0])
-    L = unit(tangent)
-    N = unit(n0 - (n0 @ L) * L)
-    W = unit(np.cross(N, L))
+    L = unit_rows(tangent)
+    N = unit_rows(n0 - (n0 @ L) * L)
+    W = unit_rows(np.cross(N, L))
     if W[1] < 0:
         W = -W
     return SijFrame(params, axis, dorsal, centre, N, L, W)

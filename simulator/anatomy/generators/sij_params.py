@@ -31,8 +31,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
-
+from simulator.anatomy.generators.variation import bmi_fat_mm, standard_draws
 from simulator.anatomy.patient import PatientParams
 
 JOINT_SPACE_BY_KL_MM = (2.4, 2.0, 1.6, 1.1, 0.7)
@@ -66,19 +65,13 @@ class SijParams:
     vessels_ventral_mm: float     # internal iliac vessels in front of the ventral joint line
 
 
-def _fat_mm(sex: str, bmi: float) -> float:
-    if sex == "female":
-        return max(3.0, 7.5 + 1.2 * (bmi - 18.0))
-    return max(3.0, 5.5 + 0.9 * (bmi - 18.0))
-
-
 def draw_sij_params(patient: PatientParams, seed: int) -> SijParams:
     """Draw the dimensions of one sacroiliac region for ``patient`` from ``seed`` (pure)."""
-    rng = np.random.default_rng(seed)
-    z = np.clip(rng.standard_normal(12), -2.0, 2.0)  # fixed order: one slot per quantity
+    z = standard_draws(seed, 12)  # fixed order: one slot per quantity
     female = patient.sex == "female"
     sc = (1.0 if female else 1.06) * (1.0 + 0.025 * z[0])
-    fat = _fat_mm(patient.sex, patient.bmi) * (1.0 + 0.06 * z[1])
+    fat = bmi_fat_mm(patient.sex, patient.bmi, female=(7.5, 1.2), male=(5.5, 0.9),
+                     floor_mm=3.0) * (1.0 + 0.06 * z[1])
     space = JOINT_SPACE_BY_KL_MM[patient.oa_grade] * (1.0 + 0.05 * z[2])
     return SijParams(
         side=patient.side,

@@ -191,15 +191,3 @@ def sij_outline(f: SijFrame, bone_points: np.ndarray) -> Outline:
             post = max(post, float(need.max()))
         sections.append((zz, 0.0, 0.0, lat, lat, ant * sc, post, 2.3, n_post))
     return Outline(np.array(sections))
-
-
-def _solve_exponent(ratio_x: float, ratio_y: float) -> float:
-    """Superellipse exponent ``n`` with ``ratio_x**n + ratio_y**n = 1`` (bisection)."""
-    lo, hi = 1.05, 12.0
-    for _ in range(60):
-        n = 0.5 * (lo + hi)
-        if ratio_x**n + ratio_y**n > 1.0:
-            lo = n
-        else:
-            hi = n
-    return 0.5 * (lo + hi)
