@@ -98,3 +98,19 @@ def write_block(folder: Path) -> Path:
     path = folder / "block_us.yaml"
     path.write_text(yaml.safe_dump(scenario, sort_keys=False))
     return path
+
+
+def record(scenario: Path, folder: Path, policy: str, seed: int, trainee: str) -> Path:
+    """Record an assessment-mode session of ``policy`` (seed ``seed``) on ``scenario`` into
+    ``folder``; return the log's path."""
+    from simulator.loading import load_world
+    from simulator.policies import make_policy
+    from simulator.session import Session, run_policy
+
+    world = load_world(scenario, seed=seed)
+    log = folder / f"{trainee.replace(' ', '_')}_{seed}.jsonl"
+    session = Session(world, log_path=log, trainee=trainee, scenario_path=scenario.resolve(),
+                      mode="assessment")
+    run_policy(session, make_policy(policy, world, seed), max_ticks=20_000)
+    session.close({"policy": policy})
+    return log

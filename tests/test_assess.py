@@ -8,24 +8,11 @@ import math
 
 import numpy as np
 import pytest
+from phantoms import record
 
 from scoring import cohort
 from scoring.store import Store
 from simulator.cli import main
-
-
-def record(scenario, folder, policy, seed, trainee):
-    from simulator.loading import load_world
-    from simulator.policies import make_policy
-    from simulator.session import Session, run_policy
-
-    world = load_world(scenario, seed=seed)
-    log = folder / f"{trainee.replace(' ', '_')}_{seed}.jsonl"
-    session = Session(world, log_path=log, trainee=trainee, scenario_path=scenario.resolve(),
-                      mode="assessment")
-    run_policy(session, make_policy(policy, world, seed), max_ticks=20_000)
-    session.close({"policy": policy})
-    return log
 
 
 @pytest.fixture(scope="module")

@@ -9,6 +9,7 @@ import sys
 
 import numpy as np
 import pytest
+from phantoms import record
 from PIL import Image
 
 from simulator.cli import main
@@ -27,20 +28,6 @@ needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason="needs Debian's chr
                                     "(installed by .ci/run)")
 needs_poppler = pytest.mark.skipif(shutil.which("pdftoppm") is None,
                                    reason="needs poppler-utils (installed by .ci/run)")
-
-
-def record(scenario, folder, policy, seed, trainee):
-    from simulator.loading import load_world
-    from simulator.policies import make_policy
-    from simulator.session import Session, run_policy
-
-    world = load_world(scenario, seed=seed)
-    log = folder / f"{trainee}_{seed}.jsonl"
-    session = Session(world, log_path=log, trainee=trainee, scenario_path=scenario.resolve(),
-                      mode="assessment")
-    run_policy(session, make_policy(policy, world, seed), max_ticks=20_000)
-    session.close({"policy": policy})
-    return log
 
 
 @pytest.fixture(scope="module")
