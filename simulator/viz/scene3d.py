@@ -117,7 +117,10 @@ class Scene3D:
     def __init__(self, world: World, size: tuple[int, int] = (640, 400), *,
                  allow_overlays: bool = True):
         import pyvista as pv
+        from vtkmodules.vtkCommonCore import vtkLogger
 
+        # headless VTK tries X first and warns before falling back to EGL: not for users
+        vtkLogger.SetStderrVerbosity(vtkLogger.VERBOSITY_ERROR)
         self.world = world
         self.size = size
         self.allow_overlays = allow_overlays
