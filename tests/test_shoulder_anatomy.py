@@ -3,119 +3,21 @@
 Every check measures the built meshes (rays, distances, containment) rather than reading the
 generator's internals; the drawn parameters only supply expected values. Clinical numbers from
 clinical.md s.3.3 (posterior glenohumeral approach) and s.3.4 (subacromial-subdeltoid bursa).
+The checks every generator's mesh set passes are in test_anatomy_mesh_sets.py.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
-import trimesh
-from scipy import ndimage
+from anatomy_joints import SHOULDER
+from anatomy_probe import Model, assert_tiles_the_body, joint_fixtures
 from scipy.spatial import cKDTree
 
-from simulator.anatomy.generators.shoulder import build
-from simulator.anatomy.generators.shoulder_params import draw_shoulder_params
-from simulator.anatomy.patient import PatientParams
-from simulator.anatomy.voxelize import Grid, voxelize
-
-NAMES = {
-    "humerus_marrow", "humerus", "scapula_marrow", "scapula", "clavicle_marrow", "clavicle",
-    "humeral_head_cartilage", "glenoid_cartilage", "glenoid_labrum", "posterior_recess",
-    "glenohumeral_cavity", "subacromial_bursa", "joint_capsule", "supraspinatus_tendon",
-    "infraspinatus_tendon", "subscapularis_tendon", "posterior_circumflex_humeral_artery",
-    "cephalic_vein", "suprascapular_nerve", "axillary_nerve", "supraspinatus", "infraspinatus",
-    "subscapularis", "teres_minor", "deltoid", "deep_tissue", "subcutaneous_fat", "skin",
-}
-LANDMARKS = {
-    "humeral_head_center", "glenoid_center", "target_posterior_recess",
-    "target_subacromial_bursa", "greater_tuberosity", "lesser_tuberosity", "acromion_angle",
-    "acromion_lateral", "coracoid_tip", "posterior_skin_over_joint", "posterior_entry_skin",
-    "skin_over_bursa", "lateral_entry_skin", "suprascapular_nerve_at_notch",
-    "axillary_nerve_posterior",
-}
 SKIN_MARKS = ("posterior_skin_over_joint", "posterior_entry_skin", "skin_over_bursa",
               "lateral_entry_skin")
-SCENARIO_PATIENT = PatientParams(sex="female", bmi=27.0, side="right", oa_grade=1)
-PATIENTS = {
-    "default": SCENARIO_PATIENT,
-    "thin_kl3": PatientParams(bmi=20.0, oa_grade=3),
-    "bmi40_effusion": PatientParams(bmi=40.0, oa_grade=1, effusion_mm=4.0),
-    "male": PatientParams(sex="male", oa_grade=1),
-    "left": PatientParams(side="left", oa_grade=1),
-    "extreme": PatientParams(sex="male", bmi=45.0, oa_grade=4, effusion_mm=8.0, side="left"),
-}
 
-
-class Model:
-    """A built model with trimesh views of its structures."""
-
-    def __init__(self, patient: PatientParams, seed: int = 0):
-        self.patient = patient
-        self.params = draw_shoulder_params(patient, seed)
-        self.model = build(patient, seed)
-        self.by_name = {s.entry.name: s for s in self.model.structures}
-        self.mesh = {name: trimesh.Trimesh(s.vertices, s.faces, process=False)
-                     for name, s in self.by_name.items()}
-        self.mark = {k: np.asarray(v, float) for k, v in self.model.landmarks.items()}
-        self.side = -1.0 if patient.side == "left" else 1.0
-
-    def hits(self, name: str, origin, direction) -> np.ndarray:
-        """Sorted distances along a ray to every crossing of structure ``name``."""
-        d = np.asarray(direction, float) / np.linalg.norm(direction)
-        loc, _, _ = self.mesh[name].ray.intersects_location(
-            [np.asarray(origin, float)], [d], multiple_hits=True)
-        return np.sort((loc - origin) @ d)
-
-    def contains(self, name: str, point) -> bool:
-        return bool(self.mesh[name].contains([np.asarray(point, float)])[0])
-
-    def distance(self, name: str, points) -> np.ndarray:
-        """Exact distances ``(n,)`` from points to the surface of ``name``."""
-        s = self.by_name[name]
-        tree = cKDTree(s.vertices)
-        edges = np.linalg.norm(s.vertices[s.faces] - s.vertices[s.faces[:, [1, 2, 0]]], axis=2)
-        reach = float(edges.max())
-        out = []
-        for p in np.atleast_2d(np.asarray(points, float)):
-            r0 = tree.query(p)[0]
-            near = tree.query_ball_point(p, r0 + reach)
-            faces = np.flatnonzero(np.isin(s.faces, near).any(axis=1))
-            tri = s.vertices[s.faces[faces]]
-            closest = trimesh.triangles.closest_point(tri, np.repeat(p[None], len(tri), 0))
-            out.append(np.sqrt(((closest - p) ** 2).sum(1)).min())
-        return np.array(out)
-
-    def along(self, start, end, names) -> list[tuple[float, str]]:
-        """Structures entered along the segment ``start -> end``: ``(distance, name)`` pairs
-        of each crossing where the segment enters ``name``, in order."""
-        start, end = np.asarray(start, float), np.asarray(end, float)
-        length = np.linalg.norm(end - start)
-        d = (end - start) / length
-        out = []
-        for name in names:
-            t = self.hits(name, start, d)
-            t = t[(t > 1e-6) & (t < length)]
-            inside = self.contains(name, start)
-            for k, tk in enumerate(t):
-                if (k % 2 == 0) != inside:  # entering
-                    out.append((float(tk), name))
-        return sorted(out)
-
-
-class _Lazy(dict):
-    def __missing__(self, key):
-        self[key] = Model(PATIENTS[key])
-        return self[key]
-
-
-@pytest.fixture(scope="module")
-def models():
-    return _Lazy()
-
-
-@pytest.fixture(scope="module")
-def shoulder(models):
-    return models["default"]
+models, shoulder = joint_fixtures(SHOULDER)
 
 
 def _glenoid_axes(m: Model):
@@ -131,67 +33,17 @@ def _glenoid_axes(m: Model):
 
 # -- structure and topology --------------------------------------------------------------------
 
-def test_names_landmarks_and_manifest(shoulder):
-    assert set(shoulder.by_name) == NAMES
-    assert LANDMARKS <= set(shoulder.mark)
-    manifest = shoulder.model.manifest()
-    assert manifest.generator == {"name": "shoulder", "version": 1,
-                                  "patient": SCENARIO_PATIENT.key(), "seed": 0}
-    assert manifest.structure("posterior_recess").role == "joint_cavity"
-    assert manifest.structure("glenohumeral_cavity").role == "joint_cavity"
-    bursa = manifest.structure("subacromial_bursa")
-    assert (bursa.role, bursa.tissue) == ("bursa", "bursa")
-    for name in ("supraspinatus_tendon", "infraspinatus_tendon", "subscapularis_tendon"):
-        entry = manifest.structure(name)
-        assert entry.role == "tendon"
-        assert abs(np.linalg.norm(entry.fibre_direction) - 1.0) < 1e-9
-    fibre = np.asarray(manifest.structure("supraspinatus_tendon").fibre_direction)
-    assert fibre @ np.array([1.0, 0.0, 0.0]) > 0.5  # runs laterally to the greater tuberosity
-    assert manifest.structure("suprascapular_nerve").role == "nerve"
-    assert manifest.structure("posterior_circumflex_humeral_artery").role == "artery"
-    assert len({s.priority for s in manifest.structures}) == len(NAMES)
-
-
-@pytest.mark.parametrize("key", ["default", "bmi40_effusion", "male", "left"])
-def test_every_structure_is_closed_oriented_and_solid(models, key):
-    for name, mesh in models[key].mesh.items():
-        assert mesh.is_watertight, name
-        assert mesh.is_winding_consistent, name
-        assert mesh.volume > 0, name
-        for piece in mesh.split(only_watertight=True):
-            assert piece.volume > 1e-3, f"{name} has a flat or inverted piece"
-
-
-def _cover_counts(m: Model, lo, hi, spacing_mm: float) -> np.ndarray:
-    grid = Grid.covering(lo, hi, spacing_mm)
-    count = np.zeros(grid.shape, np.uint8)
-    for s in m.model.structures:
-        count += voxelize(grid, [(s.vertices, s.faces)])
-    return count
+def test_supraspinatus_tendon_runs_laterally(shoulder):
+    fibre = shoulder.model.manifest().structure("supraspinatus_tendon").fibre_direction
+    assert np.asarray(fibre) @ np.array([1.0, 0.0, 0.0]) > 0.5  # to the greater tuberosity
 
 
 @pytest.mark.parametrize("key", ["default", "thin_kl3"])
 def test_structures_are_disjoint_and_tile_the_body(models, key):
+    """Nobody claims a point twice, no pockets, and round the joint itself every voxel is
+    claimed."""
     m = models[key]
-    everything = np.concatenate([s.vertices for s in m.model.structures])
-    head = m.mark["humeral_head_center"]
-    for lo, hi, spacing in ((everything.min(0) - 3, everything.max(0) + 3, 2.0),
-                            (head - 40.0, head + 40.0, 0.5)):
-        count = _cover_counts(m, lo, hi, spacing)
-        assert count.max() == 1  # nobody claims a point twice
-        # unclaimed voxels all connect to the outside of the box: no pockets in the body
-        empty, _ = ndimage.label(count == 0)
-        border = np.unique(np.concatenate([empty[[0, -1]].ravel(), empty[:, [0, -1]].ravel(),
-                                           empty[:, :, [0, -1]].ravel()]))
-        assert set(np.unique(empty)) - {0} <= set(border)
-        if spacing < 1.0:  # round the joint itself every voxel is claimed
-            core = count[40:-40, 40:-40, 40:-40]
-            assert not np.any(core == 0)
-
-
-def test_triangle_budget(shoulder):
-    total = sum(len(s.faces) for s in shoulder.model.structures)
-    assert 100_000 <= total <= 230_000
+    assert_tiles_the_body(m, m.mark["humeral_head_center"], 40.0, 0.5, claimed_margin=40)
 
 
 # -- bones and joint ---------------------------------------------------------------------------
@@ -436,26 +288,3 @@ def test_skin_landmarks_lie_on_the_skin(models):
         m = models[key]
         for name in SKIN_MARKS:
             assert m.distance("skin", m.mark[name])[0] < 0.3, (key, name)
-
-
-def test_same_seed_same_arrays_other_seed_differs(shoulder):
-    again = build(SCENARIO_PATIENT, 0)
-    for a, b in zip(shoulder.model.structures, again.structures, strict=True):
-        assert np.array_equal(a.vertices, b.vertices) and np.array_equal(a.faces, b.faces)
-    assert again.landmarks == shoulder.model.landmarks
-    other = build(SCENARIO_PATIENT, 1)
-    a = {s.entry.name: s for s in other.structures}["scapula"].vertices
-    b = shoulder.by_name["scapula"].vertices
-    assert a.shape != b.shape or not np.allclose(a, b)
-
-
-def test_left_is_the_mirror_of_right(models):
-    right, left = models["default"], models["left"]
-    flip = np.array([-1.0, 1.0, 1.0])
-    for name in NAMES:
-        a = right.by_name[name].vertices * flip
-        b = left.by_name[name].vertices
-        assert np.array_equal(a[np.lexsort(a.T[::-1])], b[np.lexsort(b.T[::-1])]), name
-    for key in LANDMARKS:
-        assert np.allclose(left.mark[key], right.mark[key] * flip)
-    assert left.mark["humeral_head_center"][0] < 0 < right.mark["humeral_head_center"][0]

@@ -1,0 +1,95 @@
+"""The trainer app's timing: the simulation steps at a fixed rate whatever the window's frame
+rate, and a slow 3D view costs its own resolution, never the needle's response.
+
+Runs the real window loop (``App.frame``) headless under SDL's dummy video driver with the 3D
+view rendered off-screen on its worker thread.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+
+pytest.register_assert_rewrite("app_driver")  # its checks report like a test's
+
+from app_driver import DT, Driver, pygame  # noqa: E402
+
+from simulator.app.loop import MAX_FRAME_S  # noqa: E402
+
+pytest_plugins = ["app_driver"]  # fixtures: make_app, fluoro_scenario, fluoro_world
+
+
+def test_fixed_timestep_whatever_the_frame_rate(make_app, fluoro_world, fluoro_scenario):
+    app = make_app(fluoro_world, fluoro_scenario)
+    d = Driver(app)
+    t0 = app.state.tick
+    d.frames(1, dt=1 / 30)
+    assert app.state.tick - t0 == 2
+    d.frames(2, dt=1 / 120)
+    assert app.state.tick - t0 == 3
+    d.frames(1, dt=5.0)  # a stall: clamped, no spiral of catch-up ticks
+    assert app.state.tick - t0 == 3 + round(MAX_FRAME_S / DT)
+    d.tap(pygame.K_p)
+    paused = app.state.tick
+    d.frames(30)
+    assert app.state.tick == paused and app.screen_mode == "paused"
+    d.tap(pygame.K_p)
+    assert app.screen_mode == "playing" and app.state.tick > paused
+
+
+def test_slow_3d_view_never_delays_the_needle(make_app, fluoro_world, fluoro_scenario,
+                                              monkeypatch):
+    from simulator.viz import scene3d
+
+    real = scene3d.Scene3D.render
+
+    def slow(self, view):
+        time.sleep(0.4)
+        return real(self, view)
+
+    monkeypatch.setattr(scene3d.Scene3D, "render", slow)
+    app = make_app(fluoro_world, fluoro_scenario)
+    d = Driver(app)
+    assert app.scene.ready.wait(30)
+    d.tap(pygame.K_n)
+    d.key(pygame.K_SPACE)
+    d.frames(1)
+    start = app.state.tick
+    took = []
+    for _ in range(40):
+        t = time.perf_counter()
+        d.frames(1)
+        took.append(time.perf_counter() - t)
+    d.key(pygame.K_SPACE, False)
+    assert app.state.tick - start == 40  # one tick per 1/60 s frame, 3D view or not
+    assert len(app.scene.render_times) < 20  # the 3D view managed only a few frames ...
+    # ... while the window went on: had it waited for the 3D view, frames would take 0.4 s
+    assert np.median(took) < 0.05 and max(took) < 0.35, took
+    assert app.state.needle.depth_mm > 0.0 or app.state.needle.tent_mm > 0.0
+
+
+def test_3d_view_lowers_its_resolution_rather_than_its_rate(block_world):
+    from simulator.viz.worker import SCALES, SceneWorker
+
+    class Stub:
+        sizes = []
+
+        def resize(self, size):
+            self.sizes.append(size)
+
+    worker = SceneWorker(block_world, (640, 340), min_fps=15.0)
+    try:
+        stub = Stub()
+        for _ in range(8):
+            worker._adapt(stub, 0.1)  # 10 frames/s: too slow
+        assert worker.scale == SCALES[1] and stub.sizes == [(512, 272)]
+        for _ in range(16):
+            worker._adapt(stub, 0.1)
+        assert worker.scale == SCALES[3]
+        for _ in range(8):
+            worker._adapt(stub, 0.01)  # fast again: back up one step
+        assert worker.scale == SCALES[2] and stub.sizes[-1] == (416, 221)
+    finally:
+        worker.close()
