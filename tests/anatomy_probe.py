@@ -15,6 +15,7 @@ import pytest
 import trimesh
 from scipy import ndimage
 from scipy.spatial import cKDTree
+from trimesh.ray.ray_triangle import RayMeshIntersector
 
 from simulator.anatomy.patient import PatientParams
 from simulator.anatomy.voxelize import Grid, voxelize
@@ -45,6 +46,9 @@ class Model:
         self.by_name = {s.entry.name: s for s in self.model.structures}
         self.mesh = {name: trimesh.Trimesh(s.vertices, s.faces, process=False)
                      for name, s in self.by_name.items()}
+        # trimesh's own triangle tests, not embree where it happens to be installed: the same
+        # crossings on every machine
+        self.ray = {name: RayMeshIntersector(mesh) for name, mesh in self.mesh.items()}
         self.mark = {k: np.asarray(v, float) for k, v in self.model.landmarks.items()}
         self.side = -1.0 if patient.side == "left" else 1.0
         self.lateral = np.array([self.side, 0.0, 0.0])
@@ -52,9 +56,9 @@ class Model:
     def hits(self, name: str, origin, direction) -> np.ndarray:
         """Sorted distances along a ray to every crossing of structure ``name``."""
         d = np.asarray(direction, float) / np.linalg.norm(direction)
-        loc, _, _ = self.mesh[name].ray.intersects_location(
+        loc, _, _ = self.ray[name].intersects_location(
             [np.asarray(origin, float)], [d], multiple_hits=True)
-        return np.sort((loc - origin) @ d)
+        return np.sort((np.reshape(loc, (-1, 3)) - origin) @ d)
 
     def thickness(self, name: str, origin, direction) -> float:
         """Length of the first passage of the ray through ``name``."""
@@ -63,7 +67,7 @@ class Model:
         return float(t[1] - t[0])
 
     def contains(self, name: str, point) -> bool:
-        return bool(self.mesh[name].contains([np.asarray(point, float)])[0])
+        return bool(self.ray[name].contains_points([np.asarray(point, float)])[0])
 
     def distance(self, name: str, points) -> np.ndarray:
         """Exact distances ``(n,)`` from points to the surface of ``name``."""

@@ -117,9 +117,10 @@ class Driver:
         self.key(key, False)
         self.frames(1)
 
-    def settle(self, condition, seconds: float = 30.0) -> None:
+    def settle(self, condition, seconds: float = 180.0) -> None:
         """Run frames (without advancing the simulation) until ``condition()`` holds: for
-        the imaging and 3D workers, which render at their own pace."""
+        the imaging and 3D workers, which render at their own pace. ``seconds`` only guards
+        against a hang: a cold first frame compiles kernels on a busy 2-core CI machine."""
         end = time.perf_counter() + seconds
         while not condition():
             assert time.perf_counter() < end, "the view did not update in time"

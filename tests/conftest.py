@@ -12,6 +12,8 @@ os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
 os.environ.setdefault("PYVISTA_OFF_SCREEN", "true")
 sys.path.insert(0, str(Path(__file__).parent))
+# the shared helpers assert too: let pytest explain their failures
+pytest.register_assert_rewrite("anatomy_probe", "app_driver", "us_phantoms", "fluoro_phantoms")
 
 REPO = Path(__file__).resolve().parent.parent
 SCENARIOS = sorted((REPO / "scenarios").glob("*.yaml"))

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 import trimesh
-
 from conftest import REPO
+
 from simulator.anatomy.generators import GENERATORS, generate
 from simulator.anatomy.manifest import read_manifest
 from simulator.anatomy.patient import PatientParams
