@@ -93,3 +93,29 @@ def test_3d_view_lowers_its_resolution_rather_than_its_rate(block_world):
         assert worker.scale == SCALES[2] and stub.sizes[-1] == (416, 221)
     finally:
         worker.close()
+
+
+def test_3d_view_yields_to_the_image_of_a_moving_probe(make_app, block_world, block_scenario):
+    """While the ultrasound view renders a sliding probe the 3D view drops to its minimum
+    rate (the trainee steers by the image); at rest it is back to its full rate."""
+    app = make_app(block_world, block_scenario)
+    d = Driver(app)
+    d.settle(lambda: "ultrasound" in app.imaging.surfaces)
+    d.frames(3)
+    full_rate = 1.0 / app.scene.max_fps
+    assert app.scene.min_interval == pytest.approx(full_rate)
+    probe = app.state.probe
+    d.key(pygame.K_RIGHT)  # slide the probe along its long axis
+    end = time.perf_counter() + 60.0
+    while not app.imaging.probe_moving:  # the simulation goes on while the image catches up
+        assert time.perf_counter() < end, "no moving-probe frame"
+        d.frames(1)
+        time.sleep(0.002)
+    assert app.state.probe != probe
+    d.frames(1)
+    assert app.scene.min_interval == pytest.approx(1.0 / app.scene.min_fps)
+    d.key(pygame.K_RIGHT, False)
+    d.frames(1)
+    d.settle(lambda: not app.imaging.probe_moving)  # at rest: refined to full detail
+    d.frames(1, dt=0.0)
+    assert app.scene.min_interval == pytest.approx(full_rate)

@@ -106,6 +106,7 @@ class ImagingView:
         self.render_times: dict[str, list[float]] = {m: [] for m in self.renderers}
         self.detail_times: dict[str, list[float]] = {"full": [], "moving": []}  # ultrasound
         self.prepared = 0                         # fluoroscopy views prepared between shots
+        self.probe_moving = False                # the last ultrasound frame was a moving one
         self.shown_ticks: dict[str, int] = {}   # tick of the state behind each shown image
         self.serial = 0
         self.error: BaseException | None = None
@@ -211,6 +212,7 @@ class ImagingView:
                         if key != last_key or refine or now - last_time >= self.live_interval:
                             moved = last_pose is not None and pose != last_pose
                             detail = "moving" if moved else "full"
+                            self.probe_moving = detail == "moving"
                             self._render("ultrasound", us, us.tick, seed, generation, detail)
                             last_key, last_time = key, now
                             last_pose, last_detail = pose, detail

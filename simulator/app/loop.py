@@ -267,6 +267,7 @@ class App:
         self.imaging.collect()
         stats.lap("imaging")
         self._draw_imaging(view)
+        self.scene.yield_to_imaging(self.imaging.probe_moving)
         self.scene.submit(View.of(state, self.camera, self.overlays))
         got = self.scene.latest()
         if got is not None and got[1] != self._scene_serial:

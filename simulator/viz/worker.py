@@ -2,8 +2,9 @@
 
 The app hands the worker the latest :class:`~simulator.viz.scene3d.View` each frame and
 blits whatever image the worker finished last. The worker renders only when the view
-changed, at most ``max_fps`` times a second; VTK releases the GIL while it draws, so the
-simulation and the imaging view keep their pace. When frames take longer than the rate
+changed, at most ``max_fps`` times a second (``min_fps`` while the imaging view renders a
+moving probe: the image the trainee steers by comes first); VTK releases the GIL while it
+draws, so the simulation and the imaging view keep their pace. When frames take longer than the rate
 needs (software OpenGL on a busy machine), it lowers the resolution (down to half) rather
 than the rate, and raises it again when there is room. The scene is created on the worker
 thread (the OpenGL context lives there).
@@ -33,6 +34,7 @@ class SceneWorker:
         self.scale = SCALES[0]
         self._recent: list[float] = []
         self.allow_overlays = allow_overlays
+        self.max_fps = max_fps
         self.min_interval = 1.0 / max_fps
         self._lock = threading.Lock()
         self._wake = threading.Event()
@@ -45,6 +47,11 @@ class SceneWorker:
         self.ready = threading.Event()
         self._thread = threading.Thread(target=self._run, name="scene3d", daemon=True)
         self._thread.start()
+
+    def yield_to_imaging(self, busy: bool) -> None:
+        """While ``busy`` (the imaging view re-renders a moving probe), draw at ``min_fps``
+        only, leaving the cores to the view the trainee steers by; ``max_fps`` otherwise."""
+        self.min_interval = 1.0 / (self.min_fps if busy else self.max_fps)
 
     def submit(self, view: View) -> None:
         with self._lock:
