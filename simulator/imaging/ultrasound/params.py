@@ -46,10 +46,11 @@ FASCIA_REFLECTION = 0.035      # faint echo where two structures of the same tis
 SCATTERERS_PER_CELL = 7.0      # scatterers per resolution cell: sets the lattice spacing at
 #                                the smallest cell and thins the lattice where cells are big
 # Low-detail frames while the probe moves (``render_ultrasound(detail="moving")``): the
-# scatterer lattice is this many 2^(1/4) steps coarser (2: a third of the lattice points,
-# ~2.5 instead of 7 scatterers per resolution cell at the focus, unchanged where the cell is
-# large); the app renders full detail again as soon as the probe stops [design].
-MOVING_LATTICE_STEPS = 2
+# scatterer lattice is this many 2^(1/4) steps coarser (3: a fifth of the lattice points,
+# ~1.5 instead of 7 scatterers per resolution cell at the focus, unchanged where the cell is
+# large; still speckle by SNR, tested); the app renders full detail again as soon as the
+# probe stops [design].
+MOVING_LATTICE_STEPS = 3
 NOISE_RMS = 3e-7               # receiver noise (envelope units), changes every frame
 GAP_MERGE_MM = 1.0             # gaps between structures thinner than this are mesh slivers
 
