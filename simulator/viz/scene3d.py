@@ -20,7 +20,7 @@ from simulator.state import CArm, Needle, Probe, SimState
 from simulator.transducer import PRESETS
 from simulator.world import World
 
-DISPLAY_TRIANGLES = 6_000        # per structure, after decimation
+DISPLAY_TRIANGLES = 2_500        # per structure, after decimation
 OVERLAY_ROLES = (Role.bone, Role.cartilage, Role.capsule, Role.joint_cavity, Role.bursa,
                  Role.artery, Role.vein, Role.nerve)
 NEEDLE_RADIUS_MM = 1.2            # drawn a little thicker than 22 G so it shows at a distance
