@@ -73,7 +73,7 @@ def test_slow_3d_view_never_delays_the_needle(make_app, fluoro_world, fluoro_sce
 def test_3d_view_lowers_its_resolution_rather_than_its_rate(block_world):
     from simulator.viz.worker import SCALES, SceneWorker
 
-    class Stub:
+    class FakeScene:  # records what the worker asks of the scene
         sizes = []
 
         def resize(self, size):
@@ -81,16 +81,16 @@ def test_3d_view_lowers_its_resolution_rather_than_its_rate(block_world):
 
     worker = SceneWorker(block_world, (640, 340), min_fps=15.0)
     try:
-        stub = Stub()
+        scene = FakeScene()
         for _ in range(8):
-            worker._adapt(stub, 0.1)  # 10 frames/s: too slow
-        assert worker.scale == SCALES[1] and stub.sizes == [(512, 272)]
+            worker._adapt(scene, 0.1)  # 10 frames/s: too slow
+        assert worker.scale == SCALES[1] and scene.sizes == [(512, 272)]
         for _ in range(16):
-            worker._adapt(stub, 0.1)
+            worker._adapt(scene, 0.1)
         assert worker.scale == SCALES[3]
         for _ in range(8):
-            worker._adapt(stub, 0.01)  # fast again: back up one step
-        assert worker.scale == SCALES[2] and stub.sizes[-1] == (416, 221)
+            worker._adapt(scene, 0.01)  # fast again: back up one step
+        assert worker.scale == SCALES[2] and scene.sizes[-1] == (416, 221)
     finally:
         worker.close()
 
