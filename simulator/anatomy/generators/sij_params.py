@@ -11,9 +11,9 @@ anatomy or a design choice, not sourced there):
   here 15 mm, 3 mm inside the dorsal joint line.
 - Skin to target 4-8 cm, scaled with BMI (clinical.md s.3.5, a range it flags as
   unverified): skin 2.5 mm + fat + 22 mm of gluteus maximus origin and posterior sacroiliac
-  ligaments over the joint line (28 mm M) [U]. Fat over the posterior pelvis 7.5 + 1.2 (BMI - 18) mm (F),
-  5.5 + 0.9 (BMI - 18) mm (M), at least 3 mm [U]; clinical.md s.4 gives thicker dorsogluteal
-  fat lower down (>25 mm in 72 %).
+  ligaments over the joint line (28 mm M) [U]. Fat over the posterior pelvis
+  7.5 + 1.2 (BMI - 18) mm (F), 5.5 + 0.9 (BMI - 18) mm (M), at least 3 mm [U]; clinical.md s.4
+  gives thicker dorsogluteal fat lower down (>25 mm in 72 %).
 - Sacrum [U]: base width 110 mm (F) / 116 mm (M) x bone scale, length 100 mm, tilted 32 deg
   from vertical (sacral slope reduced by the pillow under the prone pelvis), kyphosis radius
   120 mm; lateral mass 40 mm thick at S1.
