@@ -10,7 +10,7 @@ import pygame
 
 from simulator import needle as needle_model
 from simulator.app.draw import ACCENT, DIM, LEVEL_COLOURS, TEXT, Layout, Text, bar, panel
-from simulator.app.trainee import STEP_LABELS
+from simulator.app.trainee import STEP_COMMANDS, STEP_LABELS
 from simulator.procedure import MANUAL_STEPS
 from simulator.scenario import Step
 
@@ -27,6 +27,7 @@ STEP_HINTS = {  # {command} is replaced by its key in the bindings in use
     Step.injection: "Inject (hold {inject}) and watch the spread",
     Step.completion: "Needle out and dressing on, then confirm",
 }
+COMMAND_OF_STEP = {step: command for command, step in STEP_COMMANDS.items()}
 
 
 def key_label(bindings, command: str) -> str:
@@ -187,14 +188,12 @@ class Hud:
         y += 24
         done = set(state.steps_done)
         current = self.next_step(state)
-        keys = {Step.patient_positioning: "step_positioning", Step.skin_prep: "step_skin_prep",
-                Step.time_out: "step_time_out", Step.imaging_setup: "step_imaging",
-                Step.completion: "step_completion"}
         for step in self.world.scenario.procedure.steps:
             mark = "[x]" if step.value in done else "[ ]"
             color = (110, 220, 130) if step.value in done else \
                 (TEXT if step is current else DIM)
-            key = f" ({key_label(self.bindings, keys[step])})" if step in keys else ""
+            key = f" ({key_label(self.bindings, COMMAND_OF_STEP[step])})" \
+                if step in COMMAND_OF_STEP else ""
             t.draw(surf, f"{mark} {STEP_LABELS[step]}{key}", (x, y), 20, color,
                    step is current)
             y += 21
