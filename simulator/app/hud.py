@@ -10,6 +10,7 @@ import pygame
 
 from simulator import needle as needle_model
 from simulator.app.draw import ACCENT, DIM, LEVEL_COLOURS, TEXT, Layout, Text, bar, panel
+from simulator.app.screens import key_label, pretty_key
 from simulator.app.trainee import STEP_COMMANDS, STEP_LABELS
 from simulator.procedure import MANUAL_STEPS
 from simulator.scenario import Step
@@ -30,15 +31,6 @@ STEP_HINTS = {  # {command} is replaced by its key in the bindings in use
 COMMAND_OF_STEP = {step: command for command, step in STEP_COMMANDS.items()}
 
 
-def key_label(bindings, command: str) -> str:
-    c = bindings.commands.get(command)
-    if c is None or not c.keys:
-        return ""
-    from simulator.app.screens import pretty_key
-
-    return pretty_key(c.keys[0])
-
-
 class _Keys(dict):
     """``str.format_map`` helper: ``{command}`` -> its first key (axes: the "plus" key)."""
 
@@ -47,8 +39,6 @@ class _Keys(dict):
         self.bindings = bindings
 
     def __missing__(self, name: str) -> str:
-        from simulator.app.screens import pretty_key
-
         axis = self.bindings.axes.get(name)
         if axis is not None:
             return pretty_key(axis.plus[0]) if axis.plus else "?"

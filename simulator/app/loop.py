@@ -23,11 +23,11 @@ from simulator.app.bindings import Bindings, load_bindings
 from simulator.app.controls import Controls
 from simulator.app.draw import BG, DIM, TEXT, Layout, Text
 from simulator.app.feedback import Feedback
-from simulator.app.hud import Hud, HudInfo, key_label
+from simulator.app.hud import Hud, HudInfo
 from simulator.app.imaging import ImagingView, depth_ticks
 from simulator.app.profile import FrameStats
 from simulator.app.results import DEFAULT_RESULTS, LOG_NAME, attempt_folder, save_score
-from simulator.app.screens import draw_banner, draw_controls, draw_end, footer
+from simulator.app.screens import draw_banner, draw_controls, draw_end, footer, key_label
 from simulator.app.trainee import Trainee
 from simulator.errors import InputError
 from simulator.session import Session

@@ -108,6 +108,11 @@ SUMMARY_METRICS = ("total_time_s", "tip_to_target_mm", "skin_punctures", "needle
                    "bone_contacts", "danger_contacts", "fluoro_time_s", "kap_ugym2")
 
 
+def key_label(bindings, command: str) -> str:
+    c = bindings.commands.get(command)
+    return pretty_key(c.keys[0]) if c is not None and c.keys else ""
+
+
 def pad_label(bindings, command: str) -> str:
     c = bindings.commands.get(command)
     return pretty_pad(c.pad[0]) if c is not None and c.pad else ""
@@ -115,8 +120,6 @@ def pad_label(bindings, command: str) -> str:
 
 def footer(bindings, *pairs: tuple[str, str]) -> str:
     """``"F5 / LB + Start: restart    ..."`` for ``(command, what)`` pairs."""
-    from simulator.app.hud import key_label
-
     parts = []
     for command, what in pairs:
         keys = " / ".join(filter(None, (key_label(bindings, command),
