@@ -132,7 +132,6 @@ class Scene3D:
         self._actors: dict[str, object] = {}
         self._overlay_actors: list = []
         self._build()
-        self._shown: tuple | None = None
 
     # -- building ---------------------------------------------------------------------------
     def _build(self) -> None:
