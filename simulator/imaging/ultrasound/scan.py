@@ -16,7 +16,7 @@ from functools import lru_cache
 import numpy as np
 
 from simulator.imaging.ultrasound import params as P
-from simulator.transducer import PRESETS, Preset, slice_thickness_mm
+from simulator.transducer import PRESETS, Preset, image_coords, slice_thickness_mm
 
 
 @dataclass(frozen=True, eq=False)
@@ -93,13 +93,7 @@ class ScanGeometry:
 
     def line_coords(self, points_probe) -> tuple[np.ndarray, np.ndarray]:
         """Fractional line index and depth (mm) of probe-frame points ``(n, 3)``."""
-        p = np.asarray(points_probe, float).reshape(-1, 3)
-        if self.curved:
-            zc = p[:, 2] + self.radius_mm
-            lat = np.arctan2(p[:, 0], zc)
-            depth = np.hypot(p[:, 0], zc) - self.radius_mm
-        else:
-            lat, depth = p[:, 0], p[:, 2]
+        lat, depth = image_coords(self.preset, points_probe)
         return (lat - self.line_lateral[0]) / self.line_step, depth
 
     def line_directions(self) -> np.ndarray:
