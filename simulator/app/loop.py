@@ -24,7 +24,7 @@ from simulator.app.controls import Controls
 from simulator.app.draw import BG, DIM, TEXT, Layout, Text
 from simulator.app.feedback import Feedback
 from simulator.app.hud import Hud, HudInfo
-from simulator.app.imaging import ImagingView, depth_ticks
+from simulator.app.imaging import ImagingView, depth_ticks, gray_surface
 from simulator.app.profile import FrameStats
 from simulator.app.results import DEFAULT_RESULTS, LOG_NAME, attempt_folder, save_score
 from simulator.app.screens import draw_banner, draw_controls, draw_end, footer, key_label
@@ -272,8 +272,7 @@ class App:
         got = self.scene.latest()
         if got is not None and got[1] != self._scene_serial:
             image, self._scene_serial = got
-            surface = pygame.image.frombuffer(image.tobytes(), (image.shape[1], image.shape[0]),
-                                              "RGB")
+            surface = gray_surface(image)
             if surface.get_size() != lay.scene.size:  # rendered smaller: the view keeps pace
                 surface = pygame.transform.smoothscale(surface, lay.scene.size)
             self._scene_surface = surface
