@@ -154,8 +154,7 @@ def lateral_fwhm_mm(preset: Preset, wavelength_mm: float, focus_mm: float,
 
 def subplane_weights() -> np.ndarray:
     """Pulse-echo elevation weights of the slicing sub-planes ``(K,)``, summing to 1."""
-    u = np.asarray(P.SUBPLANE_U)
-    w = np.exp(-8.0 * math.log(2.0) * u ** 2)
+    w = elevation_weight(P.SUBPLANE_U)
     return w / w.sum()
 
 
