@@ -13,6 +13,7 @@ import numba
 import numpy as np
 
 from simulator.imaging.ultrasound import params as P
+from simulator.imaging.ultrasound.lines import world_from_disp
 from simulator.imaging.ultrasound.scan import ScanGeometry
 from simulator.spread import InjectateField
 
@@ -130,7 +131,7 @@ def _sample(vol, origin, h, rot, off, us, curved, radius, lat0, step, depth, w0,
             j = 0
             while True:
                 dd = depth[j]
-                dw = dd + g * (1.0 - dd / dc) if (dd < dc and g > 0.0) else dd
+                dw = world_from_disp(dd, g, dc)
                 y = us[k] * w0 * math.sqrt(1.0 + ((dw - zf) / zr) ** 2)
                 if curved:
                     px = (radius + dw) * math.sin(lat)
