@@ -14,11 +14,11 @@ def say(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-def progress_bar(total: int, desc: str):
+def progress_bar(total: int, desc: str, unit: str = "tick"):
     """A tqdm bar on stderr (quiet when stderr is not a terminal and total is small)."""
     from tqdm import tqdm
 
-    return tqdm(total=total, desc=desc, file=sys.stderr, leave=False, unit="tick",
+    return tqdm(total=total, desc=desc, file=sys.stderr, leave=False, unit=unit,
                 disable=None, mininterval=0.5)
 
 

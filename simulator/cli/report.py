@@ -3,13 +3,12 @@ cohort reports)."""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import typer
 
 from simulator.cli import app
-from simulator.cli.common import say, staged_dir
+from simulator.cli.common import progress_bar, say, staged_dir
 from simulator.errors import InputError
 
 
@@ -109,13 +108,13 @@ def assess(
             job_list = _simulate(simulate_cohort, scenario, seed, stage, out, jobs)
         else:
             job_list = [Job(p, group=group_of.get(_trainee(p), "")) for p in logs]
-        bar = _bar(2 * len(job_list), "assess")
+        bar = progress_bar(2 * len(job_list), "assess", "step")
         summary = run_assess(job_list, stage, out, store, images=images, jobs=jobs, bar=bar,
                              extra_skipped=missing,
                              cohort_options={"design": design, "criterion": criterion})
         bar.close()
     store.close()
-    sessions, _ = store_counts(store)
+    sessions, _ = store.count()
     print(f"assessed {len(summary.scored)} session(s) in {summary.seconds:.1f} s: "
           f"{summary.added} added, {summary.updated} updated; {sessions} in the database")
     if summary.skipped:
@@ -128,10 +127,6 @@ def assess(
     return 1 if summary.skipped else 0
 
 
-def store_counts(store) -> tuple[int, int]:
-    return store.count()
-
-
 def _trainee(log: Path) -> str:
     import json
 
@@ -140,13 +135,6 @@ def _trainee(log: Path) -> str:
             return str(json.loads(f.readline()).get("trainee", ""))
     except (OSError, ValueError, AttributeError):
         return ""
-
-
-def _bar(total: int, desc: str):
-    from tqdm import tqdm
-
-    return tqdm(total=total, desc=desc, file=sys.stderr, unit="step", leave=False,
-                disable=None, mininterval=0.5)
 
 
 def _check_fresh(out: Path, db: str | None) -> None:
@@ -176,7 +164,7 @@ def _simulate(n: int, scenario: str, seed: int, stage: Path, out: Path, jobs: in
         f"patients) with {jobs} worker(s)")
     for staged, _ in variants:  # generate each patient's anatomy once, before the workers
         load_world(staged, progress=say)
-    bar = _bar(len(people), "record")
+    bar = progress_bar(len(people), "record", "step")
     results = parallel(record_trainee, [RecordJob(p, variants, rec, seed) for p in people],
                        jobs, bar.update)
     bar.close()
