@@ -84,13 +84,6 @@ def pulse_sigma(geom: ScanGeometry) -> float:
     return geom.axial_fwhm_mm / geom.dz_mm / _FWHM_PER_SIGMA
 
 
-def convolve_axial(rf: np.ndarray, k: Kernels) -> np.ndarray:
-    """Axial PSF of a ``(n_lines, n_samples)`` complex64 buffer of point sources (new)."""
-    out = np.empty_like(rf)
-    _axial(rf, k.axial, out)
-    return out
-
-
 def attenuated_speckle(raw: np.ndarray, gain: np.ndarray, weights: np.ndarray,
                        echoes: np.ndarray, k: Kernels, first: int, last: int,
                        rf: np.ndarray, att: np.ndarray, attenuation: np.ndarray) -> None:
@@ -133,18 +126,6 @@ def convolve_lateral(rf: np.ndarray, k: Kernels) -> np.ndarray:
     out = np.empty_like(rf)
     _lateral(rf, np.ascontiguousarray(k.lateral.T), out)
     return out
-
-
-@numba.njit(cache=True, nogil=True)
-def _axial(rf, ker, out):
-    n_lines, n = rf.shape
-    h = (ker.shape[0] - 1) // 2
-    for i in range(n_lines):
-        for j in range(n):
-            acc = np.complex64(0.0)
-            for m in range(max(-h, -j), min(h, n - 1 - j) + 1):
-                acc += ker[m + h] * rf[i, j + m]
-            out[i, j] = acc
 
 
 @numba.njit(cache=True, nogil=True)
