@@ -27,6 +27,7 @@ import numpy as np
 
 from simulator.imaging.ultrasound import params as P
 from simulator.imaging.ultrasound.scan import ScanGeometry
+from simulator.imaging.ultrasound.speckle import _mix
 
 MAX_HALF_WIDTH = 16
 _FWHM_PER_SIGMA = 2.0 * math.sqrt(2.0 * math.log(2.0))
@@ -150,13 +151,6 @@ def envelope(rf: np.ndarray, seed: int, tick: int) -> np.ndarray:
     key = (int(seed) * 0x9E3779B97F4A7C15 + int(tick) * 0xC2B2AE3D27D4EB4F + 7) & (2 ** 64 - 1)
     _envelope(rf, np.uint64(key), P.NOISE_RMS * math.sqrt(3.0), out)
     return out
-
-
-@numba.njit(cache=True, inline="always")
-def _mix(z):
-    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-    return z ^ (z >> np.uint64(31))
 
 
 @numba.njit(cache=True, nogil=True)
