@@ -2,26 +2,14 @@
 
 from __future__ import annotations
 
-from scoring.metrics.base import Metric, count_events
+from scoring.metrics.base import EventCount, Metric
 from simulator import events as ev
 
 PASS_AFTER_RETRACT_MM = 5.0
 
 
-class _EventCount(Metric):
-    kind = ""
+class _EventCount(EventCount):
     step = "needle_placement"
-
-    def __init__(self, world):
-        super().__init__(world)
-        self._n = 0
-
-    def update(self, prev, state, action, events):
-        if events:
-            self._n += count_events(events, self.kind)
-
-    def value(self):
-        return float(self._n)
 
 
 class SkinPunctures(_EventCount):

@@ -80,5 +80,22 @@ class DepositMetric(Metric):
         return self.volume(compartments) / total if total > 0.0 else 0.0
 
 
+class EventCount(Metric):
+    """Base for metrics that count the events of one ``kind``."""
+
+    kind = ""
+
+    def __init__(self, world: World):
+        super().__init__(world)
+        self._n = 0
+
+    def update(self, prev, state, action, events) -> None:
+        if events:
+            self._n += count_events(events, self.kind)
+
+    def value(self) -> float:
+        return float(self._n)
+
+
 def count_events(events, kind: str) -> int:
     return sum(1 for e in events if e.kind == kind)

@@ -2,26 +2,16 @@
 
 from __future__ import annotations
 
-from scoring.metrics.base import Metric, count_events
+from scoring.metrics.base import EventCount, Metric
 from simulator import events as ev
 
 
-class StepsOutOfOrder(Metric):
+class StepsOutOfOrder(EventCount):
     key = "steps_out_of_order"
     label = "Steps begun before earlier steps were done"
     unit = "count"
     step = "completion"
-
-    def __init__(self, world):
-        super().__init__(world)
-        self._n = 0
-
-    def update(self, prev, state, action, events):
-        if events:
-            self._n += count_events(events, ev.STEP_OUT_OF_ORDER)
-
-    def value(self):
-        return float(self._n)
+    kind = ev.STEP_OUT_OF_ORDER
 
 
 class StepsMissing(Metric):
