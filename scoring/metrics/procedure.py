@@ -28,8 +28,7 @@ class StepsMissing(Metric):
         self._done = state.steps_done
 
     def value(self):
-        expected = [s.value for s in self.world.scenario.procedure.steps]
-        return float(sum(1 for s in expected if s not in self._done))
+        return float(len(self.missing()))
 
     def missing(self) -> list[str]:
         return [s.value for s in self.world.scenario.procedure.steps if s.value not in self._done]
