@@ -8,7 +8,7 @@ from scoring.metrics.base import DepositMetric, Metric
 from simulator import events as ev
 
 
-def _therapeutic_start(world, prev, state, events):
+def _therapeutic_start(events):
     """True on a tick where a non-contrast injection starts."""
     for e in events:
         if e.kind == ev.INJECTION_STARTED and e.data.get("contents") != "contrast":
@@ -33,8 +33,7 @@ class TipToTarget(Metric):
         n = state.needle
         if n.in_skin and n is not prev.needle:
             self._last = n.tip_mm
-        if self._at_injection is None and _therapeutic_start(self.world, prev, state,
-                                                                   events):
+        if self._at_injection is None and _therapeutic_start(events):
             self._at_injection = n.tip_mm
 
     def value(self):
@@ -58,7 +57,7 @@ class InsideTargetAtInjection(Metric):
         self._value = 0.0
 
     def update(self, prev, state, action, events):
-        if _therapeutic_start(self.world, prev, state, events) and self._value == 0.0:
+        if _therapeutic_start(events) and self._value == 0.0:
             n = state.needle
             near = np.linalg.norm(np.asarray(n.tip_mm) - self.world.target_point)
             inside = n.tip_label == self.world.target_label
