@@ -8,6 +8,8 @@ import uuid
 from contextlib import contextmanager
 from pathlib import Path
 
+DEFAULT_SCENARIO = "hip_anterior_us"   # the scenario commands use when none is given
+
 
 def say(message: str) -> None:
     """Progress and status lines go to stderr, so stdout stays machine-readable."""

@@ -8,10 +8,8 @@ from pathlib import Path
 import typer
 
 from simulator.cli import app
-from simulator.cli.common import progress_bar, say, staged_dir
+from simulator.cli.common import DEFAULT_SCENARIO, progress_bar, say, staged_dir
 from simulator.errors import InputError
-
-DEFAULT_SCENARIO = "hip_anterior_us"
 
 
 @app.command()

@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 
 from simulator.cli import app
-from simulator.cli.common import progress_bar, say, staged_dir
+from simulator.cli.common import DEFAULT_SCENARIO, progress_bar, say, staged_dir
 from simulator.errors import InputError
 
 
@@ -68,7 +68,7 @@ def assess(
     simulate_cohort: int = typer.Option(0, "--simulate-cohort", metavar="N", help="Record N "
                                         "sessions from the expert and novice policies over "
                                         "several patients, then assess them."),
-    scenario: str = typer.Option("hip_anterior_us", help="Scenario for --simulate-cohort."),
+    scenario: str = typer.Option(DEFAULT_SCENARIO, help="Scenario for --simulate-cohort."),
     seed: int = typer.Option(0, help="First seed for --simulate-cohort."),
     cusum_criterion: str = typer.Option("passed", help="Success for the CUSUM: 'passed' or "
                                         "'<metric> <op> <number>', e.g. "

@@ -8,9 +8,7 @@ from pathlib import Path
 import typer
 
 from simulator.cli import app
-from simulator.cli.common import say
-
-DEFAULT_SCENARIO = "hip_anterior_us"
+from simulator.cli.common import DEFAULT_SCENARIO, say
 
 
 @app.command()
