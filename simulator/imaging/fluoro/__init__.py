@@ -12,14 +12,6 @@ Modules, one idea each:
 - ``snapshot``: PNG / raw output for ``jointsim snapshot``.
 """
 
-import os
-
-# numba's OpenMP workers sleep between parallel regions instead of spinning: GNU OpenMP
-# otherwise busy-waits after every region, and on a shared 2-core machine (the app's window
-# and 3D threads, other programs) that steals the core the real work needs. Read once, when
-# numba starts its threads; an explicit setting wins.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-
 from simulator.imaging.fluoro.render import FluoroFrame, render_fluoro
 
 __all__ = ["FluoroFrame", "render_fluoro"]
