@@ -40,12 +40,6 @@ def png_bytes(fig, dpi: int = 110) -> bytes:
     return buf.getvalue()
 
 
-def _structure_name(world: World, label: int) -> str:
-    if label == 0:
-        return "outside the body"
-    return world.anatomy.structures[label - 1].entry.display_name
-
-
 def timeline_png(timeline: Timeline, world: World) -> bytes:
     """Needle insertion depth against time, the tissue at the tip as a coloured band under
     it, and the events as labelled vertical lines."""
@@ -84,7 +78,7 @@ def timeline_png(timeline: Timeline, world: World) -> bytes:
         s = world.anatomy.structures[label - 1]
         colours[label] = s.entry.color
         band.axvspan(edges[k], edges[k + 1], color=s.entry.color, lw=0)
-        used[label] = _structure_name(world, label)
+        used[label] = s.entry.display_name
     band.set_yticks([])
     band.set_ylabel("Tissue", rotation=0, ha="right", va="center")
     band.set_xlabel("Time since the session started (s)")
