@@ -228,8 +228,6 @@ def _pose(world: World, preset: str, key: tuple, seed: int, coarsen: int,
 
     A pose seen for the first time with injected fluid in view is walked once, with the
     fluid, and the image of that walk is returned too (else ``None``)."""
-    from simulator.imaging.ultrasound.params import label_table
-
     ck = (world, preset, key, seed, coarsen)
     with _POSES_LOCK:
         pose = _POSES.get(ck)
@@ -242,7 +240,7 @@ def _pose(world: World, preset: str, key: tuple, seed: int, coarsen: int,
     gap = lines.contact_gaps(hits)
     ff, touched = fluid_fraction(field, geom, wfp, gap) if field is not None else (None, None)
     maps = _walk(world, geom, hits, gap, ff if touched is not None else None)
-    table = label_table(world)
+    table = P.label_table(world)
     k = display.kernels(geom)
     scale = speckle.row_scale(geom, k.axial_power, k.lateral_power, coarsen)
     raw = speckle.speckle_rf(geom, maps, pfw, table.scatter_density,
@@ -298,9 +296,7 @@ def _combine(geom: ScanGeometry, raw, maps, gain, first, last,
 
 def _walk(world: World, geom: ScanGeometry, hits, gap, ff, touched=None,
           base=None) -> lines.LineMaps:
-    from simulator.imaging.ultrasound.params import label_table
-
-    table = label_table(world)
+    table = P.label_table(world)
     water = TISSUES["injectate"].acoustic
     return lines.walk_lines(hits, gap, geom.depth_mm, geom.dz_mm, geom.frequency_mhz,
                             subplane_weights(), table.impedance_mrayl, table.alpha_db_cm_mhz,
