@@ -28,7 +28,6 @@ from simulator.imaging.fluoro.raster import finish, path_lengths
 from simulator.imaging.fluoro.scene import MeshScene
 
 DEFAULT_SIZE = 512
-LOW_DOSE_SIZE = 256
 CACHE_POSES = 6
 
 
