@@ -8,12 +8,26 @@ import uuid
 from contextlib import contextmanager
 from pathlib import Path
 
+from simulator.errors import InputError
+
 DEFAULT_SCENARIO = "hip_anterior_us"   # the scenario commands use when none is given
 
 
 def say(message: str) -> None:
     """Progress and status lines go to stderr, so stdout stays machine-readable."""
     print(message, file=sys.stderr, flush=True)
+
+
+def not_replayed(log: Path, tick: int) -> InputError:
+    """The error for a log whose replay differs from what it recorded (from ``tick`` on)."""
+    return InputError(f"log does not replay identically (first difference at tick {tick}); "
+                      "it was edited or recorded by different mechanics", path=log)
+
+
+def verdict(doc: dict) -> str:
+    """First line of a score summary: scenario, PASS / FAIL, score and pass mark."""
+    return (f"{doc['scenario']}: {'PASS' if doc['passed'] else 'FAIL'}  score "
+            f"{doc['score']:.1f} / 100 (pass mark {doc['pass_score']:.0f})")
 
 
 def progress_bar(total: int, desc: str, unit: str = "tick"):

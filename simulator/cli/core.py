@@ -8,8 +8,14 @@ from pathlib import Path
 import typer
 
 from simulator.cli import app
-from simulator.cli.common import DEFAULT_SCENARIO, progress_bar, say, staged_dir
-from simulator.errors import InputError
+from simulator.cli.common import (
+    DEFAULT_SCENARIO,
+    not_replayed,
+    progress_bar,
+    say,
+    staged_dir,
+    verdict,
+)
 
 
 @app.command()
@@ -73,9 +79,7 @@ def _report(stage: Path, progress) -> list[str]:
 
 
 def _print_summary(doc: dict, out: Path) -> None:
-    verdict = "PASS" if doc["passed"] else "FAIL"
-    print(f"{doc['scenario']}: {verdict}  score {doc['score']:.1f} / 100 "
-          f"(pass mark {doc['pass_score']:.0f})")
+    print(verdict(doc))
     for h in doc["hard_fails"]:
         print(f"  hard fail: {h['reason']}")
     for key in ("tip_to_target_mm", "skin_punctures", "needle_passes", "danger_contacts",
@@ -162,9 +166,7 @@ def score(
 
     doc, result = score_log(log, scenario)
     if result.mismatch is not None:
-        raise InputError(f"log does not replay identically (first difference at tick "
-                         f"{result.mismatch.tick}); it was edited or recorded by different "
-                         "mechanics", path=log)
+        raise not_replayed(log, result.mismatch.tick)
     target = out or Path(log).with_name("score.json")
     write_score(doc, target)
     _print_summary(doc, Path(log).parent)

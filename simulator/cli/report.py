@@ -8,7 +8,14 @@ from pathlib import Path
 import typer
 
 from simulator.cli import app
-from simulator.cli.common import DEFAULT_SCENARIO, progress_bar, say, staged_dir
+from simulator.cli.common import (
+    DEFAULT_SCENARIO,
+    not_replayed,
+    progress_bar,
+    say,
+    staged_dir,
+    verdict,
+)
 from simulator.errors import InputError
 
 
@@ -39,14 +46,10 @@ def report(
     analysis = analyse(log, scenario, timeline=images)
     doc = analysis.doc
     if not doc["replay_verified"]:
-        raise InputError(f"log does not replay identically (first difference at tick "
-                         f"{doc['replay_mismatch_tick']}); it was edited or recorded by "
-                         "different mechanics", path=log)
+        raise not_replayed(log, doc["replay_mismatch_tick"])
     with staged_dir(out) as stage:
         write_session_report(analysis, stage, images=images)
-    verdict = "PASS" if doc["passed"] else "FAIL"
-    print(f"{doc['scenario']}: {verdict}  score {doc['score']:.1f} / 100 "
-          f"(pass mark {doc['pass_score']:.0f})")
+    print(verdict(doc))
     for name in ("report.html", "report.pdf", "score.json"):
         print(f"  {out / name}")
 
