@@ -68,6 +68,8 @@ class Hud:
         self.learning = learning
         self._angle_key = None
         self._angle = math.nan
+        self._hints: dict[Step, str] = {}   # the prompt line's text per step (fixed bindings)
+        self._instructions: list[str] | None = None   # the scenario's task, wrapped once
 
     # -- readouts ---------------------------------------------------------------------------
     def angle_to_skin_deg(self, needle) -> float:
@@ -188,25 +190,32 @@ class Hud:
                    step is current)
             y += 21
 
+    def _hint(self, step: Step) -> str:
+        hint = STEP_HINTS[step]
+        if isinstance(hint, dict):
+            view = "ultrasound" if self.world.scenario.uses_ultrasound else "fluoroscopy"
+            hint = hint[view]
+        hint = hint.format_map(_Keys(self.bindings))
+        if step in MANUAL_STEPS:
+            hint += f" ({key_label(self.bindings, 'next_step')})"
+        return hint
+
     def draw_prompts(self, surf: pygame.Surface, state, feedback, now_s: float) -> None:
         r = self.layout.prompts
         panel(surf, r, (20, 23, 28))
         t = self.text
         step = self.next_step(state)
         if step is not None:
-            hint = STEP_HINTS[step]
-            if isinstance(hint, dict):
-                view = "ultrasound" if self.world.scenario.uses_ultrasound else "fluoroscopy"
-                hint = hint[view]
-            hint = hint.format_map(_Keys(self.bindings))
-            if step in MANUAL_STEPS:
-                hint += f" ({key_label(self.bindings, 'next_step')})"
-            t.draw(surf, f"Next: {hint}", (r.x + 12, r.y + 8), 20, ACCENT)
+            if step not in self._hints:
+                self._hints[step] = self._hint(step)
+            t.draw(surf, f"Next: {self._hints[step]}", (r.x + 12, r.y + 8), 20, ACCENT)
         y = r.y + 32
         lines = [(p.text, p.level) for p in feedback.current(now_s)]
-        if not lines and self.world.scenario.instructions:  # nothing new: the task itself
-            for k, line in enumerate(t.wrap(self.world.scenario.instructions, r.width - 24,
-                                            18)[:3]):
+        instructions = self.world.scenario.instructions
+        if not lines and instructions:  # nothing new: the task itself
+            if self._instructions is None:
+                self._instructions = t.wrap(instructions, r.width - 24, 18)[:3]
+            for k, line in enumerate(self._instructions):
                 t.draw(surf, line, (r.x + 12, y + k * 19), 18, DIM)
         for text, level in lines[-3:]:
             t.draw(surf, text, (r.x + 12, y), 20, LEVEL_COLOURS.get(level, TEXT))
