@@ -12,6 +12,7 @@ from simulator import needle as needle_model
 from simulator.app.draw import ACCENT, DIM, LEVEL_COLOURS, TEXT, Layout, Text, bar, panel
 from simulator.app.screens import key_label, pretty_key
 from simulator.app.trainee import STEP_COMMANDS, STEP_LABELS
+from simulator.probe import probe_axes
 from simulator.procedure import MANUAL_STEPS
 from simulator.scenario import Step
 
@@ -162,8 +163,6 @@ class Hud:
             row("Tip in", w.name(n.tip_label).replace("_", " "), (120, 200, 255))
             row("To target", f"{dist:5.1f} mm", (120, 200, 255))
             if state.probe is not None:
-                from simulator.probe import probe_axes
-
                 _, elevation, _ = probe_axes(w, state.probe)
                 off_mm = float((tip - np.asarray(state.probe.contact_mm)) @ elevation)
                 off_deg = math.degrees(math.asin(np.clip(np.dot(n.direction, elevation),

@@ -12,11 +12,13 @@ it out of the ultrasound plane, or sideways on the fluoroscopy image.
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 
 from simulator import carm as carm_model
 from simulator.geometry import perpendicular_basis, unit, vec
+from simulator.probe import probe_axes
 from simulator.procedure import MANUAL_STEPS
 from simulator.scenario import Step
 from simulator.state import NOOP, Action, SimState
@@ -164,8 +166,6 @@ class Trainee:
             return None
         w = self.world
         if state.probe is not None and self.tool == "probe":
-            from simulator.probe import probe_axes
-
             pr = state.probe
             long_axis, _, beam = probe_axes(w, pr)
             half = PRESETS[w.scenario.probe.preset].aperture_mm / 2.0
@@ -183,8 +183,6 @@ class Trainee:
         inside the image plane, so the bending needle stays in view (ultrasound only)."""
         if state.probe is None or self.tool != "probe":
             return None
-        from simulator.probe import probe_axes
-
         _, _, beam = probe_axes(self.world, state.probe)
         d = np.asarray(direction, float)
         up = -np.asarray(beam) - (-np.asarray(beam) @ d) * d
@@ -287,8 +285,6 @@ class Trainee:
         """World directions of "up" and "right" for aiming, from the imaging on screen."""
         w = self.world
         if state.probe is not None and (self.view == "ultrasound" or state.carm is None):
-            from simulator.probe import probe_axes
-
             _, elevation, beam = probe_axes(w, state.probe)
             return -np.asarray(beam), np.asarray(elevation)
         if state.carm is not None:
@@ -298,6 +294,4 @@ class Trainee:
 
 
 def _with(action: Action, fields: dict) -> Action:
-    from dataclasses import replace
-
     return replace(action, **fields)
