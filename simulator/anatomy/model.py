@@ -161,25 +161,26 @@ class Anatomy:
     def labels_at(self, points_mm) -> np.ndarray:
         """Labels ``(n,) int`` of points ``(n, 3)``."""
         pts = np.asarray(points_mm, float).reshape(-1, 3)
-        idx = np.floor((pts - self._origin) / self._h).astype(np.int64)
-        inside = np.all((idx >= 0) & (idx < self._shape), axis=1)
-        out = np.zeros(len(pts), np.int64)
-        vals = self.labels[idx[inside, 0], idx[inside, 1], idx[inside, 2]]
-        out[inside] = vals & 0x7F
-        exact = ~inside
-        exact[np.flatnonzero(inside)[(vals & 0x80) != 0]] = True
-        for n in np.flatnonzero(exact):
+        out, unsure = self._volume_lookup(pts)
+        for n in np.flatnonzero(unsure):
             out[n] = self.exact_label_at(pts[n])
         return out
 
     def volume_labels_at(self, points_mm) -> np.ndarray:
         """Labels ``(n,)`` from the label volume alone (voxel accuracy; 0 outside it)."""
-        pts = np.asarray(points_mm, float).reshape(-1, 3)
-        idx = np.floor((pts - self._origin) / self._h).astype(np.int64)
+        return self._volume_lookup(np.asarray(points_mm, float).reshape(-1, 3))[0]
+
+    def _volume_lookup(self, pts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Labels ``(n,) int64`` of points ``(n, 3)`` from the label volume (0 outside it),
+        and ``(n,) bool`` where that is not certain: outside the volume or at an interface."""
+        idx = self.grid.index_of(pts)
         inside = np.all((idx >= 0) & (idx < self._shape), axis=1)
         out = np.zeros(len(pts), np.int64)
-        out[inside] = self.labels[idx[inside, 0], idx[inside, 1], idx[inside, 2]] & 0x7F
-        return out
+        vals = self.labels[idx[inside, 0], idx[inside, 1], idx[inside, 2]]
+        out[inside] = vals & 0x7F
+        unsure = ~inside
+        unsure[np.flatnonzero(inside)[(vals & 0x80) != 0]] = True
+        return out, unsure
 
     def exact_label_at(self, point_mm) -> int:
         """Exact label by casting a ray: the first surface met is the exit of its own region."""
