@@ -262,11 +262,6 @@ class Anatomy:
             self._kd[s.index] = (cKDTree(s.vertices), max_edge, vertex_faces)
         return self._kd[s.index]
 
-    # -- summaries --------------------------------------------------------------------------
-    def names_with_role(self, *roles: Role) -> tuple[str, ...]:
-        return tuple(s.name for s in self.structures if s.role in roles)
-
-
 
 def _cached_labels(content: str, grid: Grid, structures, progress) -> np.ndarray:
     """Label volume with interface flags, from the disk cache or built and stored there."""
