@@ -14,7 +14,6 @@ from simulator.app.trainee import STEP_LABELS
 from simulator.scenario import Step
 
 PROMPT_SECONDS = 4.0
-RUMBLE_EVENTS = (ev.SKIN_PUNCTURE, ev.BONE_CONTACT, ev.DANGER_CONTACT)
 
 INFO, GOOD, WARN, DANGER = "info", "good", "warn", "danger"
 
@@ -31,7 +30,11 @@ def _pretty(name: str) -> str:
 
 
 class Feedback:
-    """Counts punctures, passes and contacts, and queues prompts; call as an observer."""
+    """Counts punctures, passes and contacts, and queues prompts; call as an observer.
+
+    ``rumble(kind)`` is told every event kind and returns how many pads it rumbled (0 for
+    kinds that do not rumble: ``gamepad.RUMBLE`` decides which do).
+    """
 
     def __init__(self, world, *, learning: bool, rumble=None):
         self.world = world
@@ -59,8 +62,7 @@ class Feedback:
         now = state.tick * self.world.dt_s
         self.last_events = list(events)
         for e in events:
-            if e.kind in RUMBLE_EVENTS:
-                self.rumbles += self.rumble(e.kind)
+            self.rumbles += self.rumble(e.kind)  # the pads know which kinds rumble
             self._event(e, now)
 
     def _event(self, e, now: float) -> None:
