@@ -14,10 +14,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from simulator.bench.core import busy_actions, figure
+from simulator.bench.core import SESSION_S, busy_actions, figure
 
 SCENARIO = "hip_anterior_us"
-SESSION_S = 600.0
 BATCH = 8
 WORKERS = 2
 
