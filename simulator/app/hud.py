@@ -52,9 +52,6 @@ class HudInfo:
 
     attempt: int
     mode: str
-    tool: str
-    view: str
-    paused: bool
     fps: float
     show_fps: bool
     gamepads: int
@@ -115,7 +112,7 @@ class Hud:
                anchor="midright")
         t.draw(surf, right, (r.right - 130, r.centery), 20, mode_col, anchor="midright")
 
-    def draw_panel(self, surf: pygame.Surface, state, feedback, info: HudInfo) -> None:
+    def draw_panel(self, surf: pygame.Surface, state, feedback) -> None:
         r = self.layout.hud
         panel(surf, r)
         t, w, sc = self.text, self.world, self.world.scenario

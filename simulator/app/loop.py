@@ -286,12 +286,11 @@ class App:
                        + (", O: anatomy)" if self.learning else ")"),
                        (lay.scene.x + 8, lay.scene.y + 6), 18, DIM)
         stats.lap("scene3d")
-        info = HudInfo(self.attempt, self.mode, self.trainee.tool, view,
-                       self.screen_mode == "paused", self.stats.fps(), self.show_fps,
+        info = HudInfo(self.attempt, self.mode, self.stats.fps(), self.show_fps,
                        len(self.controls.pads.pads))
         now = state.tick * self.world.dt_s
         self.hud.draw_top(surf, state, info)
-        self.hud.draw_panel(surf, state, self.feedback, info)
+        self.hud.draw_panel(surf, state, self.feedback)
         self.hud.draw_prompts(surf, state, self.feedback, now)
         if self.screen_mode == "paused":
             b = self.bindings
