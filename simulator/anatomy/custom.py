@@ -16,7 +16,7 @@ import numpy as np
 from simulator.anatomy import cache
 from simulator.anatomy.generated import GeneratedModel, GeneratedStructure, write_mesh_set
 from simulator.anatomy.manifest import read_manifest
-from simulator.anatomy.meshio import read_mesh
+from simulator.anatomy.meshio import landmarks_ras_mm, read_mesh_set
 from simulator.errors import InputError
 
 OVERLAP_MM3 = 1.0
@@ -36,15 +36,10 @@ def prepare(folder: str | Path, progress=None) -> Path:
     """Folder of a disjoint RAS-mm version of the mesh set (the folder itself if it is one)."""
     folder = Path(folder)
     manifest = read_manifest(folder)
-    lps = manifest.coordinate_system == "LPS"
-    metres = manifest.units == "m"
-    meshes = []
-    for entry in manifest.structures:
-        path = folder / entry.file
-        meshes.append((entry, *read_mesh(path, lps=lps, metres=metres), path))
+    meshes = read_mesh_set(folder, manifest)
     solids = [_manifold(v, f, p) for _, v, f, p in meshes]
     overlapping = _overlapping_pairs(solids)
-    if not overlapping and not lps and not metres:
+    if not overlapping and manifest.coordinate_system == "RAS" and manifest.units == "mm":
         return folder
     key = cache.digest(manifest.model_dump(mode="json"),
                        cache.file_digest([m[3] for m in meshes]), "custom-v1")
@@ -71,10 +66,7 @@ def prepare(folder: str | Path, progress=None) -> Path:
         parts.append(GeneratedStructure(entry.model_copy(update={"file": f"{entry.name}.ply"}),
                                         np.asarray(m.vert_properties[:, :3], float),
                                         np.asarray(m.tri_verts, np.int64)))
-    scale = 1000.0 if metres else 1.0
-    flip = np.array([-1.0, -1.0, 1.0]) if lps else np.ones(3)
-    landmarks = {k: tuple((np.asarray(v) * scale * flip).tolist())
-                 for k, v in manifest.landmarks.items()}
+    landmarks = {k: tuple(v.tolist()) for k, v in landmarks_ras_mm(manifest).items()}
     model = GeneratedModel(manifest.model, tuple(parts), landmarks,
                            {"name": "custom", "source": str(folder)})
     write_mesh_set(model, out)

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
+from simulator.anatomy.manifest import Manifest
 from simulator.errors import InputError
 
 _LPS_TO_RAS = np.array([-1.0, -1.0, 1.0])
@@ -71,12 +72,39 @@ def read_mesh(path: str | Path, *, lps: bool = False, metres: bool = False):
         raise InputError("mesh triangles are not consistently oriented; recompute normals "
                          "(e.g. MeshLab 'Re-orient all faces coherently') and export again",
                          path=path)
-    vertices = np.asarray(mesh.vertices, float)
+    vertices = to_ras_mm(mesh.vertices, lps=lps, metres=metres)
     faces = np.asarray(mesh.faces, np.int64)
-    if metres:
-        vertices = vertices * 1000.0
-    if lps:
-        vertices = vertices * _LPS_TO_RAS  # mirrors two axes: orientation is preserved
     if mesh.volume < 0:
         faces = faces[:, ::-1].copy()
     return vertices, faces
+
+
+def to_ras_mm(points, *, lps: bool = False, metres: bool = False) -> np.ndarray:
+    """Points ``(..., 3)`` given in LPS and/or metres as RAS millimetres."""
+    points = np.asarray(points, float)
+    if metres:
+        points = points * 1000.0
+    if lps:
+        points = points * _LPS_TO_RAS  # mirrors two axes: orientation is preserved
+    return points
+
+
+def _frame(manifest: Manifest) -> dict:
+    return {"lps": manifest.coordinate_system == "LPS", "metres": manifest.units == "m"}
+
+
+def read_mesh_set(folder: str | Path, manifest: Manifest) -> list[tuple]:
+    """Every structure of ``manifest`` read from ``folder`` as RAS millimetres, in manifest
+    order: ``(entry, vertices, faces, path)``."""
+    frame = _frame(manifest)
+    out = []
+    for entry in manifest.structures:
+        path = Path(folder) / entry.file
+        out.append((entry, *read_mesh(path, **frame), path))
+    return out
+
+
+def landmarks_ras_mm(manifest: Manifest) -> dict[str, np.ndarray]:
+    """The manifest's landmarks as RAS millimetres."""
+    frame = _frame(manifest)
+    return {k: to_ras_mm(v, **frame) for k, v in manifest.landmarks.items()}

@@ -18,7 +18,7 @@ import numpy as np
 
 from simulator.anatomy import cache
 from simulator.anatomy.manifest import Manifest, Role, StructureEntry, read_manifest
-from simulator.anatomy.meshio import read_mesh
+from simulator.anatomy.meshio import landmarks_ras_mm, read_mesh_set
 from simulator.anatomy.raycast import TriangleGrid
 from simulator.anatomy.voxelize import Grid, voxelize
 from simulator.errors import InputError
@@ -81,10 +81,7 @@ class Anatomy:
         self.grid = grid
         self.labels = labels
         self.by_name = {s.name: s for s in structures}
-        scale = 1000.0 if manifest.units == "m" else 1.0
-        flip = np.array([-1.0, -1.0, 1.0]) if manifest.coordinate_system == "LPS" else 1.0
-        self.landmarks = {k: np.asarray(v, float) * scale * flip
-                          for k, v in manifest.landmarks.items()}
+        self.landmarks = landmarks_ras_mm(manifest)
         self.triangles = TriangleGrid.build([(s.vertices, s.faces) for s in structures])
         self._origin = np.asarray(grid.origin_mm, float)
         self._h = grid.spacing_mm
@@ -114,16 +111,11 @@ class Anatomy:
         if len(manifest.structures) > MAX_STRUCTURES:
             raise InputError(f"at most {MAX_STRUCTURES} structures are supported",
                              path=folder / "manifest.yaml", field="structures")
-        lps = manifest.coordinate_system == "LPS"
-        metres = manifest.units == "m"
-        structures = []
-        files = []
-        for n, entry in enumerate(manifest.structures):
-            path = folder / entry.file
-            vertices, faces = read_mesh(path, lps=lps, metres=metres)
-            structures.append(Structure(n + 1, entry, tissue(entry.tissue), vertices, faces))
-            files.append(path)
-        content = cache.digest(manifest.model_dump(mode="json"), cache.file_digest(files))
+        meshes = read_mesh_set(folder, manifest)
+        structures = [Structure(n + 1, entry, tissue(entry.tissue), vertices, faces)
+                      for n, (entry, vertices, faces, _) in enumerate(meshes)]
+        content = cache.digest(manifest.model_dump(mode="json"),
+                               cache.file_digest([path for *_, path in meshes]))
         all_v = np.concatenate([s.vertices for s in structures])
         lo, hi = all_v.min(0), all_v.max(0)
         if roi_mm is not None:
