@@ -289,11 +289,16 @@ def grey_levels(invert: bool, steps: int = 4096) -> np.ndarray:
 def enhance(values: np.ndarray, pixel_mm: float) -> np.ndarray:
     """The edge-enhanced image ``v + EDGE_GAIN (v - G v)`` (float32), for windowing."""
     v = np.ascontiguousarray(values, np.float32)
-    low = _separable(_halve(v), gaussian_taps(EDGE_SIGMA_MM / pixel_mm / 2.0).astype(
-        np.float32))
+    low = _edge_low(v, pixel_mm)
     out = np.empty(v.shape, np.float32)
     _enhanced(v, low, EDGE_GAIN, out)
     return out
+
+
+def _edge_low(v: np.ndarray, pixel_mm: float) -> np.ndarray:
+    """The unsharp mask's blurred image: ``v`` halved and smoothed over ``EDGE_SIGMA_MM``."""
+    return _separable(_halve(v), gaussian_taps(EDGE_SIGMA_MM / pixel_mm / 2.0).astype(
+        np.float32))
 
 
 @numba.njit(cache=True, nogil=True)
@@ -313,8 +318,7 @@ def display(counts: np.ndarray, n0: float, pixel_mm: float, offset: np.ndarray, 
     _blur_rows(counts, taps, tmp)
     v = np.empty(counts.shape, np.float32)
     _log_cols(tmp, taps, float(n0), offset, v)
-    low = _separable(_halve(v), gaussian_taps(EDGE_SIGMA_MM / pixel_mm / 2.0).astype(
-        np.float32))
+    low = _edge_low(v, pixel_mm)
     out = np.empty(counts.shape, np.uint8)
     _window(v, low, EDGE_GAIN, float(lo), float(hi), grey_levels(bool(invert)), mask, out)
     return out
