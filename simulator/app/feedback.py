@@ -32,8 +32,7 @@ def _pretty(name: str) -> str:
 class Feedback:
     """Counts punctures, passes and contacts, and queues prompts; call as an observer.
 
-    ``rumble(kind)`` is told every event kind and returns how many pads it rumbled (0 for
-    kinds that do not rumble: ``gamepad.RUMBLE`` decides which do).
+    ``rumble(kind)`` is told every event kind (``gamepad.RUMBLE`` decides which rumble).
     """
 
     def __init__(self, world, *, learning: bool, rumble=None):
@@ -44,10 +43,7 @@ class Feedback:
         self.passes = 0
         self.bone_contacts = 0
         self.danger_contacts = 0
-        self.aspirations: list[str] = []
-        self.rumbles = 0
         self.prompts: deque[Prompt] = deque(maxlen=5)
-        self.last_events: list = []
 
     def say(self, text: str, level: str = INFO, now_s: float = 0.0,
             seconds: float = PROMPT_SECONDS) -> None:
@@ -60,9 +56,8 @@ class Feedback:
         if not events:
             return
         now = state.tick * self.world.dt_s
-        self.last_events = list(events)
         for e in events:
-            self.rumbles += self.rumble(e.kind)  # the pads know which kinds rumble
+            self.rumble(e.kind)  # the pads know which kinds rumble
             self._event(e, now)
 
     def _event(self, e, now: float) -> None:
@@ -91,7 +86,6 @@ class Feedback:
             say("Tip in the capsule: a little further", INFO, now)
         elif k == ev.ASPIRATION:
             result = d.get("result", "none")
-            self.aspirations.append(result)
             text = {"none": "Aspiration: nothing comes back", "synovial_fluid":
                     "Aspiration: clear synovial fluid", "arterial_blood":
                     "Aspiration: bright red blood, pulsatile!", "venous_blood":
