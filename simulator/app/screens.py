@@ -36,7 +36,6 @@ AXIS_TEXT = {
     "carm_orbital": "orbit (LAO / RAO)", "carm_cranial": "caudal / cranial tilt",
     "carm_lateral": "table left / right", "carm_superior": "table foot / head",
 }
-MOUSE_ROWS = (("Mouse", "drag on the 3D view: orbit the camera; wheel: zoom"),)
 PRETTY = {"return": "Enter", "escape": "Esc", "left shift": "Shift", "right shift": "R-Shift",
           "left ctrl": "Ctrl", "page up": "PgUp", "page down": "PgDn", "backspace": "Backspace",
           "space": "Space", "up": "Up", "down": "Down", "left": "Left", "right": "Right"}
