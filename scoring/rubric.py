@@ -8,6 +8,8 @@ from dataclasses import asdict, dataclass, field
 from simulator.scenario import Rubric
 
 TOP_N = 3
+# Share of a criterion's marks at which it counts as a strength / below which a weakness.
+EXPERT_LEVEL, NEEDS_WORK = 0.8, 0.5
 
 
 @dataclass
@@ -96,14 +98,14 @@ def evaluate(rubric: Rubric, values: dict, labels: dict, units: dict,
 
 
 def _strengths(criteria: list[CriterionResult]) -> list[str]:
-    good = sorted((c for c in criteria if c.fraction >= 0.8 and c.value is not None),
+    good = sorted((c for c in criteria if c.fraction >= EXPERT_LEVEL and c.value is not None),
                   key=lambda c: -c.weight * c.fraction)
     return [f"{c.label}: {fmt(c.value, c.unit)}, at expert level "
             f"(benchmark {fmt(c.best, c.unit)})" for c in good[:TOP_N]]
 
 
 def _weaknesses(criteria: list[CriterionResult]) -> list[str]:
-    poor = sorted((c for c in criteria if c.fraction < 0.5),
+    poor = sorted((c for c in criteria if c.fraction < NEEDS_WORK),
                   key=lambda c: -c.weight * (1.0 - c.fraction))
     return [f"{c.label}: {fmt(c.value, c.unit)}; aim for {fmt(c.best, c.unit)}"
             for c in poor[:TOP_N]]

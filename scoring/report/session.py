@@ -11,14 +11,11 @@ from pathlib import Path
 from scoring.report import document as d
 from scoring.report.glossary import metric_help, step_name
 from scoring.report.timeline import Timeline
-from scoring.rubric import fmt, fraction
+from scoring.rubric import EXPERT_LEVEL, NEEDS_WORK, fmt, fraction
 from scoring.score import Scorer
 from simulator.log import LogData
 from simulator.replay import ReplayResult, open_log, replay
 from simulator.world import World
-
-# Rating of a scored measure by the share of its marks earned (as the rubric words it).
-EXPERT_LEVEL, NEEDS_WORK = 0.8, 0.5
 
 
 @dataclass
