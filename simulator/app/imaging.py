@@ -170,16 +170,6 @@ class ImagingView:
             raise RuntimeError("the imaging renderer failed") from self.error
         return bool(done)
 
-    def wait(self, modality: str, timeout: float = 30.0) -> bool:
-        """Block until an image of ``modality`` is shown (tests, screenshots)."""
-        end = time.perf_counter() + timeout
-        while time.perf_counter() < end:
-            self.collect()
-            if modality in self.surfaces:
-                return True
-            time.sleep(0.005)
-        return False
-
     def close(self) -> None:
         self._stop = True
         self._wake.set()
