@@ -44,7 +44,7 @@ def initial_state(world: World) -> SimState:
     carm = None
     if sc.uses_fluoroscopy:
         start = sc.carm_start
-        field = start.field_mm or min(carm_model.DEFAULT_FIELD_MM, sc.carm.detector_mm)
+        field = start.field_mm or carm_model.DEFAULT_FIELD_MM
         carm = CArm(math.radians(start.orbital_deg), math.radians(start.cranial_deg),
                     vec(world.landmark(start.landmark, start.offset_mm)),
                     min(field, sc.carm.detector_mm))
@@ -116,7 +116,8 @@ def _carm_motion(world: World, state: SimState, action: Action, dt: float) -> Si
     c = state.carm
     for name, value in action.carm_settings:
         if name == "field_mm":
-            c = replace(c, field_mm=float(np.clip(value, 40.0, world.scenario.carm.detector_mm)))
+            c = replace(c, field_mm=float(np.clip(value, carm_model.MIN_FIELD_MM,
+                                                  world.scenario.carm.detector_mm)))
         elif name == "low_dose":
             c = replace(c, low_dose=bool(value))
     turn = tuple(clamp(v, carm_model.MAX_TURN_RAD_S) * dt for v in action.carm_rotate_rad_s)
