@@ -50,10 +50,8 @@ def _enter_events(world: World, label: int, tick_events: list) -> None:
         tick_events.append(Event(ev.JOINT_ENTERED, {"structure": world.name(label)}))
 
 
-def _crossing_events(world: World, crossings, upto_mm: float, out: list) -> None:
+def _crossing_events(world: World, crossings, out: list) -> None:
     for c in crossings:
-        if c.t_mm > upto_mm:
-            break
         if c.entering:
             _enter_events(world, c.structure, out)
         else:
@@ -100,12 +98,12 @@ def advance(world: World, needle: Needle, distance_mm: float) -> tuple[Needle, l
                 blocker = c
                 break
         if blocker is None:
-            _crossing_events(world, crossings, math.inf, out)
+            _crossing_events(world, crossings, out)
             tip = tip + travel * remaining
             break
         before = [x for x in crossings if x.t_mm < blocker.t_mm - 1e-6]
         at = [x for x in crossings if abs(x.t_mm - blocker.t_mm) <= 1e-6 and x is not blocker]
-        _crossing_events(world, before, math.inf, out)
+        _crossing_events(world, before, out)
         tip = tip + travel * max(blocker.t_mm - STOP_GAP_MM, 0.0)
         remaining -= blocker.t_mm
         mech = world.tissue(blocker.structure).mechanical
@@ -119,7 +117,7 @@ def advance(world: World, needle: Needle, distance_mm: float) -> tuple[Needle, l
         # popped through: the membrane relaxes and the tip carries on inside
         remaining, tent = tent - mech.puncture_mm, 0.0
         tip = tip + travel * (2 * STOP_GAP_MM)
-        _crossing_events(world, [x for x in at if not x.entering], math.inf, out)
+        _crossing_events(world, [x for x in at if not x.entering], out)
         _enter_events(world, blocker.structure, out)
     return replace(_settle(world, needle, tip, tent, in_skin), heading=vec(heading)), out
 
@@ -144,7 +142,7 @@ def retract(world: World, needle: Needle, distance_mm: float) -> tuple[Needle, l
     tip = np.asarray(needle.tip_mm)
     depth = max(needle.depth_mm - distance_mm, 0.0)
     new_tip = np.asarray(needle.entry_mm) + np.asarray(needle.direction) * depth
-    _crossing_events(world, world.anatomy.segment_crossings(tip, new_tip), math.inf, out)
+    _crossing_events(world, world.anatomy.segment_crossings(tip, new_tip), out)
     if depth <= 0.0:
         out.append(Event(ev.WITHDRAW))
         return replace(needle, depth_mm=0.0, in_skin=False, tent_mm=0.0, tip_label=0,
@@ -178,7 +176,7 @@ def steer(world: World, needle: Needle, yaw_rad: float, pitch_rad: float) -> tup
     for c in crossings:
         if c.entering and not world.tissue(c.structure).mechanical.penetrable:
             return needle, out  # the tip is against bone: it cannot sweep into it
-    _crossing_events(world, crossings, math.inf, out)
+    _crossing_events(world, crossings, out)
     return replace(needle, direction=vec(new_dir), heading=heading, tent_mm=0.0,
                    bone_contact=False, tip_label=world.anatomy.label_at(new_tip)), out
 
