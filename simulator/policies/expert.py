@@ -7,12 +7,12 @@ import math
 
 import numpy as np
 
-from simulator.geometry import angle_between, unit
+from simulator.geometry import unit
 from simulator.policies.planner import carm_angles_for, in_plane_probe, plan_path
 from simulator.policies.script import PREP_STEPS, ScriptPolicy
 from simulator.probe import probe_axes
 from simulator.scenario import Step
-from simulator.state import Action, Probe
+from simulator.state import Action
 
 FLUORO_OFF_AXIS_DEG = 20.0
 
@@ -123,8 +123,3 @@ class ExpertPolicy(ScriptPolicy):
                     float(np.clip(d_cra / self.world.dt_s, -0.3, 0.3)))
             yield Action(carm_rotate_rad_s=rate)
 
-
-def probe_plane_error(world, probe: Probe, plan) -> float:
-    """Angle between the probe's image plane and the planned needle line (rad)."""
-    _, elevation, _ = probe_axes(world, probe)
-    return abs(math.pi / 2 - angle_between(elevation, plan.direction))

@@ -10,7 +10,7 @@ import math
 
 import numpy as np
 
-from simulator.geometry import angle_between, perpendicular_basis, vec
+from simulator.geometry import perpendicular_basis, vec
 from simulator.needle import bevel_direction
 from simulator.policies.planner import Plan
 from simulator.scenario import Step
@@ -97,9 +97,6 @@ class ScriptPolicy:
         for _ in range(int(math.ceil(volume_ml / (rate_ml_s * self.world.dt_s)))):
             yield Action(inject_ml_s=rate_ml_s, beam_on=beam)
         yield Action()
-
-    def needle_angle_error(self, plan: Plan) -> float:
-        return angle_between(self.state.needle.direction, plan.direction)
 
     def place(self, plan: Plan):
         yield Action(place_needle=(vec(plan.entry_mm), vec(plan.direction)))
