@@ -6,7 +6,7 @@ hashable, comparable with ``==`` and trivially serialisable.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, fields
 
 from simulator.geometry import Vec3
 
@@ -157,9 +157,6 @@ class SimState:
     target_reached: bool = False
     ended: bool = False
 
-    def time_s(self, dt_s: float) -> float:
-        return self.tick * dt_s
-
 
 @dataclass(frozen=True, slots=True)
 class Action:
@@ -227,4 +224,4 @@ def _tuplify(value):
     return value
 
 
-__all__ = ["Action", "CArm", "Deposit", "Dose", "NOOP", "Needle", "Probe", "SimState", "replace"]
+__all__ = ["Action", "CArm", "Deposit", "Dose", "NOOP", "Needle", "Probe", "SimState"]
