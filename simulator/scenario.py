@@ -28,11 +28,6 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
 
-class Modality(StrEnum):
-    ultrasound = "ultrasound"
-    fluoroscopy = "fluoroscopy"
-
-
 class Step(StrEnum):
     """Procedure steps in their clinical order."""
 
