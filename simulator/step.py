@@ -182,7 +182,7 @@ def _place(world: World, n: Needle, point, direction, out: list) -> Needle:
     if hit is None:
         out.append(Event(ev.ENTRY_REFUSED, {"reason": "no skin along that line"}))
         return n
-    if not _in_entry_zone(world, hit.point):
+    if not world.in_entry_zone(hit.point):
         out.append(Event(ev.ENTRY_REFUSED, {"reason": "outside the allowed entry zone"}))
         return n
     placed = replace(n, entry_mm=vec(hit.point), direction=vec(d), depth_mm=0.0, tent_mm=0.0,
@@ -205,14 +205,9 @@ def _slide_entry(world: World, n: Needle, slide_mm, out: list) -> Needle:
     moved = world.skin_near(point, normal)
     if moved is None:
         return n
-    if not _in_entry_zone(world, moved.point):
+    if not world.in_entry_zone(moved.point):
         return n
     return replace(n, entry_mm=vec(moved.point), tent_mm=0.0)
-
-
-def _in_entry_zone(world: World, point) -> bool:
-    distance = float(np.linalg.norm(np.asarray(point) - world.entry_centre))
-    return distance <= world.scenario.entry_zone.radius_mm
 
 
 def _maybe_redirect(state: SimState, n: Needle, out: list) -> SimState:

@@ -75,6 +75,11 @@ class World:
     def name(self, label: int) -> str:
         return self.anatomy.structures[label - 1].name if label else "outside"
 
+    def in_entry_zone(self, point) -> bool:
+        """Whether a skin point lies in the scenario's allowed entry zone."""
+        distance = float(np.linalg.norm(np.asarray(point) - self.entry_centre))
+        return distance <= self.scenario.entry_zone.radius_mm
+
     # -- the skin surface -------------------------------------------------------------------
     def skin_along(self, origin_mm, direction, max_mm: float = 600.0) -> SkinHit | None:
         """Where a ray from outside the body first meets the skin."""

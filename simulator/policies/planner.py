@@ -120,7 +120,7 @@ def _trace(world: World, target, d) -> Plan | None:
     length = float(np.linalg.norm(target - entry))
     if length > world.scenario.needle.length_mm - SPARE_LENGTH_MM or length < 5.0:
         return None
-    if np.linalg.norm(entry - world.entry_centre) > world.scenario.entry_zone.radius_mm:
+    if not world.in_entry_zone(entry):
         return None
     n = max(int(length / SAMPLE_MM), 2)
     ts = np.linspace(0.5, length - 2.5, n)
