@@ -39,7 +39,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from simulator.geometry import rotate, unit
+from simulator.geometry import rotate, unit, vec
 from simulator.scenario import CArmSpec
 from simulator.state import CArm, Dose
 from simulator.world import World
@@ -119,7 +119,7 @@ def move(carm: CArm, rotate_rad, shift_mm, home_mm) -> CArm:
     iso = np.asarray(carm.isocentre_mm) + np.asarray(shift_mm, float)
     iso = np.asarray(home_mm) + np.clip(iso - home_mm, -MAX_TABLE_SHIFT_MM, MAX_TABLE_SHIFT_MM)
     return replace(carm, orbital_rad=orbital, cranial_rad=cranial,
-                   isocentre_mm=tuple(float(x) for x in iso))
+                   isocentre_mm=vec(iso))
 
 
 def patient_thickness_mm(world: World, g: Geometry) -> float:
@@ -156,10 +156,9 @@ def field_area_cm2(spec: CArmSpec, carm: CArm) -> float:
     intensifier's circular input field when ``spec`` has ``intensifier_mm``)."""
     scale = (spec.source_to_isocentre_mm - REFERENCE_POINT_MM) / spec.source_to_detector_mm
     side = field_width_mm(spec, carm) * scale / 10.0
-    intensifier = getattr(spec, "intensifier_mm", None)
-    if intensifier is None:
+    if spec.intensifier_mm is None:
         return side * side
-    return square_in_circle_area(side, intensifier * scale / 10.0)
+    return square_in_circle_area(side, spec.intensifier_mm * scale / 10.0)
 
 
 def square_in_circle_area(side: float, diameter: float) -> float:
