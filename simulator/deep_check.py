@@ -24,7 +24,7 @@ def deep_check(path: str | Path, progress=None) -> DeepResult:
     from scoring.score import Scorer
     from simulator.loading import load_world
     from simulator.policies import make_policy
-    from simulator.policies.planner import plan_path
+    from simulator.policies.planner import closest_danger, plan_path
     from simulator.session import Session, run_policy
 
     try:
@@ -48,7 +48,7 @@ def deep_check(path: str | Path, progress=None) -> DeepResult:
                             f"{target!r} within the {sc.needle.length_mm:g} mm needle without "
                             "crossing bone, cartilage or a danger structure; move or widen "
                             "entry_zone, or use a longer needle")], "")
-    closest, name = _closest_danger(world, plan)
+    closest, name = closest_danger(world, plan, step_mm=1.0)
     scorer = Scorer(world)
     session = Session(world, observers=[scorer])
     run_policy(session, make_policy("expert", world, 0),
@@ -64,16 +64,3 @@ def deep_check(path: str | Path, progress=None) -> DeepResult:
                f"path {plan.length_mm:.0f} mm at {plan.angle_to_skin_deg:.0f} deg to the skin; "
                f"closest danger {name} {closest:.1f} mm")
     return DeepResult(problems, summary)
-
-
-def _closest_danger(world, plan) -> tuple[float, str]:
-    import numpy as np
-
-    ts = np.arange(0.0, plan.length_mm, 1.0)
-    points = plan.entry_mm + np.outer(ts, plan.direction)
-    best, best_name = float("inf"), "none"
-    for name, _ in world.danger.values():
-        d = float(world.anatomy.distance_to(name, points).min())
-        if d < best:
-            best, best_name = d, name
-    return best, best_name

@@ -94,7 +94,7 @@ def plan_path(world: World, *, angle_to_skin_deg: tuple[float, float] = (25.0, 5
     feasible.sort(key=screened, reverse=True)
     best, best_score = None, -math.inf
     for p in feasible[:top_k]:
-        clearance = _clearance(world, p)
+        clearance, _ = closest_danger(world, p)
         # safety is a margin to keep, not a quantity to maximise beyond it
         score = 3.0 * min(clearance, margin_mm) + 0.3 * min(clearance, 3 * margin_mm) - (
             preference(p))
@@ -133,13 +133,17 @@ def _trace(world: World, target, d) -> Plan | None:
     return Plan(entry, hit.normal, d, np.asarray(target, float), length, math.inf, angle)
 
 
-def _clearance(world: World, p: Plan) -> float:
-    ts = np.arange(0.0, p.length_mm, SAMPLE_MM * 2)
+def closest_danger(world: World, p: Plan, step_mm: float = SAMPLE_MM * 2) -> tuple[float, str]:
+    """Exact distance from the path (sampled every ``step_mm``) to the nearest danger
+    structure, and that structure's name (``inf, 'none'`` without dangers)."""
+    ts = np.arange(0.0, p.length_mm, step_mm)
     points = p.entry_mm + np.outer(ts, p.direction)
-    best = math.inf
+    best, best_name = math.inf, "none"
     for name, _ in world.danger.values():
-        best = min(best, float(world.anatomy.distance_to(name, points).min()))
-    return best
+        d = float(world.anatomy.distance_to(name, points).min())
+        if d < best:
+            best, best_name = d, name
+    return best, best_name
 
 
 def in_plane_probe(world: World, plan: Plan):
