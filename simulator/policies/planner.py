@@ -11,7 +11,7 @@ fluoroscopy).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -64,10 +64,10 @@ def plan_path(world: World, *, angle_to_skin_deg: tuple[float, float] = (25.0, 5
     axis = -outward if along is None else unit(along)
     candidates = []
     limit = math.radians(max_off_axis_deg)
+    a, b = perpendicular_basis(axis)
     for tilt in np.radians(np.arange(0.0, max_off_axis_deg + 0.1, 4.0)):
         if tilt > limit:
             break
-        a, b = perpendicular_basis(axis)
         steps = 1 if tilt == 0 else max(8, int(round(2 * math.pi * math.sin(tilt) / 0.07)))
         for phi in np.linspace(0.0, 2 * math.pi, steps, endpoint=False):
             tilt_axis = math.cos(phi) * a + math.sin(phi) * b
@@ -102,8 +102,7 @@ def plan_path(world: World, *, angle_to_skin_deg: tuple[float, float] = (25.0, 5
             score -= 100.0
         if score > best_score:
             best_score = score
-            best = Plan(p.entry_mm, p.entry_normal, p.direction, p.target_mm, p.length_mm,
-                        clearance, p.angle_to_skin_deg)
+            best = replace(p, clearance_mm=clearance)
     return best
 
 
