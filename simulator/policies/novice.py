@@ -4,10 +4,11 @@ bone contact, forgotten checks, and generous fluoroscopy. All draws come from it
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 
-from simulator.geometry import rotate, unit
+from simulator.geometry import perpendicular_basis, rotate, unit
 from simulator.policies.planner import Plan, in_plane_probe, plan_path
 from simulator.policies.script import PREP_STEPS, ScriptPolicy
 from simulator.scenario import Step
@@ -88,22 +89,18 @@ class NovicePolicy(ScriptPolicy):
         direction = rotate(plan.direction, axis, math.radians(rng.normal(0.0, angle_sd_deg)))
         shift = rng.normal(0.0, entry_sd_mm, 3)
         shift -= (shift @ plan.entry_normal) * plan.entry_normal
-        return Plan(plan.entry_mm + shift, plan.entry_normal, unit(direction), plan.target_mm,
-                    plan.length_mm, plan.clearance_mm, plan.angle_to_skin_deg)
+        return replace(plan, entry_mm=plan.entry_mm + shift, direction=unit(direction))
 
     def _reaim(self, aim: Plan) -> Plan:
         n = self.state.needle
         toward = unit(aim.target_mm - np.asarray(n.entry_mm))
         axis = unit(np.cross(toward, self.rng.normal(size=3)))
         direction = rotate(toward, axis, math.radians(self.rng.normal(0.0, 3.0)))
-        return Plan(np.asarray(n.entry_mm), aim.entry_normal, unit(direction), aim.target_mm,
-                    float(np.linalg.norm(aim.target_mm - np.asarray(n.entry_mm))),
-                    aim.clearance_mm, aim.angle_to_skin_deg)
+        return replace(aim, entry_mm=np.asarray(n.entry_mm), direction=unit(direction),
+                       length_mm=float(np.linalg.norm(aim.target_mm - np.asarray(n.entry_mm))))
 
     def _pivot_to(self, direction):
         """Lever the inserted needle round to a new direction (sweeping tissue)."""
-        from simulator.geometry import perpendicular_basis
-
         for _ in range(self.ticks(4.0)):
             d = np.asarray(self.state.needle.direction)
             a, b = perpendicular_basis(d)
