@@ -66,37 +66,30 @@ def commented_yaml(scenario: Scenario, header: str = "") -> str:
     return "\n".join(lines) + "\n"
 
 
-def template(joint: str, modality: str) -> tuple[Scenario, Path]:
-    """The shipped scenario for ``joint`` under ``modality`` (to copy and adapt)."""
+def _shipped():
+    """``(scenario, path)`` of every shipped scenario that loads without problems."""
     from simulator.paths import shipped_scenarios
 
-    found = []
-    for path in shipped_scenarios():
-        scenario, problems = parse_scenario(path)
-        if scenario is None or problems:
-            continue
-        if scenario.anatomy.model == joint and scenario.modality in (modality, "both"):
-            found.append((scenario, path))
-    if not found:
-        raise KeyError(joint, modality)
-    return found[0]
-
-
-def available_templates() -> list[tuple[str, str]]:
-    from simulator.paths import shipped_scenarios
-
-    out = []
     for path in shipped_scenarios():
         scenario, problems = parse_scenario(path)
         if scenario is not None and not problems:
-            out.append((scenario.anatomy.model, scenario.modality))
-    return sorted(set(out))
+            yield scenario, path
+
+
+def template(joint: str, modality: str) -> tuple[Scenario, Path]:
+    """The shipped scenario for ``joint`` under ``modality`` (to copy and adapt)."""
+    for scenario, path in _shipped():
+        if scenario.anatomy.model == joint and scenario.modality in (modality, "both"):
+            return scenario, path
+    raise KeyError(joint, modality)
+
+
+def available_templates() -> list[tuple[str, str]]:
+    return sorted({(scenario.anatomy.model, scenario.modality) for scenario, _ in _shipped()})
 
 
 def guide() -> str:
     """``scenarios/README.md``: every field with its description, then one example per joint."""
-    from simulator.paths import shipped_scenarios
-
     schema = Scenario.model_json_schema()
     parts = [
         "# Writing scenarios",
@@ -130,10 +123,7 @@ def guide() -> str:
     parts += _fields_table(schema, schema, "")
     metric_lines = _metrics_table()
     parts += ["", "## Metrics a rubric can use", "", *metric_lines, "", "## Examples", ""]
-    for path in shipped_scenarios():
-        scenario, problems = parse_scenario(path)
-        if scenario is None or problems:
-            continue
+    for scenario, path in _shipped():
         parts += [f"### {scenario.title}", "",
                   f"`scenarios/{path.name}` ({scenario.anatomy.model}, {scenario.modality})",
                   "", "```yaml", path.read_text().strip(), "```", ""]
