@@ -102,6 +102,9 @@ class World:
         owner = int(self.anatomy.triangles.owner[tri])
         s = self.anatomy.structures[owner]
         face = s.faces[tri - self.tri_offset[owner]]
+        if self.creases[owner][tri - self.tri_offset[owner]]:
+            # next to a sharp edge (a box corner) interpolation would tilt a flat face
+            return self.anatomy.triangles.normal[tri].copy()
         a, b, c = s.vertices[face]
         v0, v1, v2 = b - a, c - a, np.asarray(point) - a
         d00, d01, d11 = v0 @ v0, v0 @ v1, v1 @ v1
@@ -111,9 +114,6 @@ class World:
             return self.anatomy.triangles.normal[tri].copy()
         w1 = (d11 * d20 - d01 * d21) / den
         w2 = (d00 * d21 - d01 * d20) / den
-        if self.creases[owner][tri - self.tri_offset[owner]]:
-            # next to a sharp edge (a box corner) interpolation would tilt a flat face
-            return self.anatomy.triangles.normal[tri].copy()
         vn = self.vertex_normals[owner]
         return unit((1 - w1 - w2) * vn[face[0]] + w1 * vn[face[1]] + w2 * vn[face[2]])
 
