@@ -19,6 +19,11 @@ def clamp(x: float, limit: float) -> float:
     return -limit if x < -limit else limit if x > limit else float(x)
 
 
+def wrap_angle(angle_rad: float) -> float:
+    """``angle_rad`` wrapped to ``[-pi, pi)``."""
+    return float((angle_rad + math.pi) % (2 * math.pi) - math.pi)
+
+
 def cross(a, b) -> np.ndarray:
     """Cross product of two 3-vectors (much cheaper than ``np.cross`` for single vectors)."""
     return np.array([a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2],

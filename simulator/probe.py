@@ -7,7 +7,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from simulator.geometry import cross, frame, rotate, unit, vec
+from simulator.geometry import cross, frame, rotate, unit, vec, wrap_angle
 from simulator.state import Probe
 from simulator.transducer import PRESETS
 from simulator.world import World
@@ -63,7 +63,7 @@ def move_probe(world: World, probe: Probe, slide_mm, rotate_rad: float,
         if hit is not None:
             probe = replace(probe, contact_mm=vec(hit.point), normal=vec(hit.normal))
     if rotate_rad or tilt_rad:
-        probe = replace(probe, rotation_rad=_wrap(probe.rotation_rad + rotate_rad),
+        probe = replace(probe, rotation_rad=wrap_angle(probe.rotation_rad + rotate_rad),
                         tilt_rad=float(np.clip(probe.tilt_rad + tilt_rad, -MAX_TILT_RAD,
                                                MAX_TILT_RAD)))
     return probe
@@ -94,7 +94,3 @@ def apply_settings(probe: Probe, preset: str, settings) -> Probe:
                 tgc[band] = float(np.clip(value, -20.0, 20.0))
                 probe = replace(probe, tgc_db=tuple(tgc))
     return probe
-
-
-def _wrap(angle: float) -> float:
-    return float((angle + math.pi) % (2 * math.pi) - math.pi)

@@ -17,7 +17,7 @@ import numpy as np
 
 from simulator.anatomy.manifest import Role
 from simulator.danger_map import DistanceField, danger_distance_field
-from simulator.geometry import cross, perpendicular_basis, rotate, unit
+from simulator.geometry import cross, perpendicular_basis, rotate, unit, wrap_angle
 from simulator.world import World
 
 BLOCKING_ROLES = (Role.bone, Role.cartilage, Role.artery, Role.vein, Role.nerve)
@@ -182,6 +182,5 @@ def carm_angles_for(world: World, direction) -> tuple[float, float]:
 
     beam = -unit(direction)  # the beam runs from the source, under the table, to the needle
     cranial = math.asin(float(np.clip(beam[2], -1.0, 1.0)))
-    phi = math.atan2(-beam[0], beam[1]) - table_turn_rad(world)
-    phi = (phi + math.pi) % (2 * math.pi) - math.pi
+    phi = wrap_angle(math.atan2(-beam[0], beam[1]) - table_turn_rad(world))
     return phi / orbital_sign(world), cranial

@@ -10,7 +10,7 @@ import math
 
 import numpy as np
 
-from simulator.geometry import perpendicular_basis, vec
+from simulator.geometry import perpendicular_basis, vec, wrap_angle
 from simulator.needle import bevel_direction
 from simulator.policies.planner import Plan
 from simulator.scenario import Step
@@ -60,7 +60,7 @@ class ScriptPolicy:
             a, b = perpendicular_basis(n.direction)
             wanted = math.atan2(float(np.dot(direction_wanted, b)),
                                 float(np.dot(direction_wanted, a)))
-            diff = (wanted - n.bevel_rad + math.pi) % (2 * math.pi) - math.pi
+            diff = wrap_angle(wanted - n.bevel_rad)
             if abs(diff) < math.radians(2.0):
                 return
             yield Action(twist_rad_s=float(np.clip(diff / self.world.dt_s, -6.0, 6.0)))
