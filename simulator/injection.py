@@ -77,8 +77,8 @@ def aspiration_result(world: World, needle: Needle) -> str:
     return "none"
 
 
-def deposit(state: SimState, world: World, volume_ml: float, pressure: float,
-            tick: int) -> tuple[Deposit, ...]:
+def deposit(state: SimState, world: World, volume_ml: float,
+            pressure: float) -> tuple[Deposit, ...]:
     """Add ``volume_ml`` at the tip: to the open bolus if the tip has not moved, else a new one."""
     needle = state.needle
     tip = needle.tip_mm
@@ -93,4 +93,4 @@ def deposit(state: SimState, world: World, volume_ml: float, pressure: float,
                             peak_pressure_kpa=max(last.peak_pressure_kpa, pressure))
             return (*deposits[:-1], grown)
     return (*deposits, Deposit(state.syringe, where, needle.tip_label, vec(tip), volume_ml,
-                               tick, pressure))
+                               state.tick, pressure))

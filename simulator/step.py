@@ -245,7 +245,7 @@ def _inject(world: World, state: SimState, action: Action, dt: float, out: list)
             "syringe": syringe, "contents": world.scenario.syringes[syringe].contents,
             "compartment": injection.compartment(world, state.needle),
             "structure": world.name(state.needle.tip_label), "pressure_kpa": round(pressure)}))
-    deposits = injection.deposit(state, world, volume, pressure, state.tick)
+    deposits = injection.deposit(state, world, volume, pressure)
     injected = list(state.injected_ml)
     injected[syringe] += volume
     return replace(state, deposits=deposits, injected_ml=tuple(injected), injecting=True)
