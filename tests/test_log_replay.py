@@ -55,7 +55,10 @@ def test_replay_verify_names_the_first_differing_tick(novice_log, tmp_path, caps
 def test_truncated_log_loads_to_its_last_whole_line(novice_log, tmp_path, capsys):
     cut = tmp_path / "cut.jsonl"
     raw = novice_log.read_bytes()
-    cut.write_bytes(raw[: len(raw) * 2 // 3])
+    # cut halfway into the first whole line after two thirds of the log (a cut exactly on a
+    # line break would leave an untruncated log)
+    start = raw.index(b"\n", len(raw) * 2 // 3) + 1
+    cut.write_bytes(raw[: start + (raw.index(b"\n", start) - start) // 2])
     data = read_log(cut)
     assert data.truncated and data.end is None and data.ticks > 100
     assert main(["replay", str(cut), "--verify"]) == 0
