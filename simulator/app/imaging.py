@@ -17,7 +17,6 @@ contrast's projection), so a shot costs only the needle and the detector model.
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from importlib import import_module
@@ -26,11 +25,6 @@ import numpy as np
 import pygame
 
 from simulator.errors import InputError
-
-# before anything (a cold anatomy build, the renderers) starts numba's OpenMP threads: they
-# sleep between parallel regions instead of spinning on the cores the window and 3D view need
-# (the renderers' packages set the same default)
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 RENDERERS = {
     "ultrasound": ("simulator.imaging.ultrasound.render", "render_ultrasound"),
