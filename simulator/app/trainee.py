@@ -17,7 +17,7 @@ from dataclasses import replace
 import numpy as np
 
 from simulator import carm as carm_model
-from simulator.geometry import perpendicular_basis, unit, vec
+from simulator.geometry import perpendicular_basis, unit, vec, wrap_angle
 from simulator.probe import probe_axes
 from simulator.procedure import MANUAL_STEPS
 from simulator.scenario import Step
@@ -195,7 +195,7 @@ class Trainee:
             return 0.0
         a, b = perpendicular_basis(n.direction)
         wanted = math.atan2(float(goal @ b), float(goal @ a))
-        diff = (wanted - n.bevel_rad + math.pi) % (2 * math.pi) - math.pi
+        diff = wrap_angle(wanted - n.bevel_rad)
         if abs(diff) < math.radians(2.0):
             self._bevel_goal = None
             return 0.0
