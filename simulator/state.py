@@ -220,15 +220,16 @@ MAX_ACTION_VALUE = 1e6
 _MAX_SETTINGS = 32
 _MAX_TEXT = 200
 
-# The JSON shape of each Action field: "f" number, "b" bool, "i" int, "s" text, a tuple of
-# shapes (a list of that length), ("?", shape) (null or shape), ("*", shape) (a short list).
+# The JSON shape of each Action field: "f" number, "b" bool, "i" int, "s" text, "d" a
+# direction (three numbers, not all zero), a tuple of shapes (a list of that length),
+# ("?", shape) (null or shape), ("*", shape) (a short list).
 _V3 = ("f", "f", "f")
 _ACTION_SHAPES = {
     "advance_mm_s": "f", "steer_rad_s": ("f", "f"), "twist_rad_s": "f",
     "entry_slide_mm_s": ("f", "f"), "probe_slide_mm_s": ("f", "f"), "probe_rotate_rad_s": "f",
     "probe_tilt_rad_s": "f", "carm_rotate_rad_s": ("f", "f"), "carm_shift_mm_s": _V3,
-    "inject_ml_s": "f", "beam_on": "b", "place_needle": ("?", (_V3, _V3)),
-    "place_probe": ("?", (_V3, _V3, "f", "f")), "probe_settings": ("*", ("s", "f")),
+    "inject_ml_s": "f", "beam_on": "b", "place_needle": ("?", (_V3, "d")),
+    "place_probe": ("?", (_V3, "d", "f", "f")), "probe_settings": ("*", ("s", "f")),
     "carm_settings": ("*", ("s", "f")), "withdraw": "b", "aspirate": "b", "shot": "b",
     "flip_bevel": "b", "select_syringe": ("?", "i"), "mark": ("?", "s"), "end": "b",
 }
@@ -255,6 +256,11 @@ def _parse(value, shape, name: str):
         if not isinstance(value, str) or len(value) > _MAX_TEXT:
             raise ValueError(f"{name} must be text of at most {_MAX_TEXT} characters")
         return value
+    if shape == "d":
+        direction = _parse(value, _V3, name)
+        if math.hypot(*direction) < 1e-9:
+            raise ValueError(f"{name} has a zero-length direction")
+        return direction
     if shape[0] == "?":
         return None if value is None else _parse(value, shape[1], name)
     if not isinstance(value, list):

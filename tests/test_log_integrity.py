@@ -356,6 +356,7 @@ def test_action_shapes_cover_every_action_field():
                   beam_on=True)
     assert Action.from_json(json.loads(json.dumps(full.to_json()))) == full
     for bad in ({"steer_rad_s": [0.1]}, {"beam_on": 1}, {"advance_mm_s": "5"},
-                {"select_syringe": True}, {"place_needle": [[1, 2], [0, 1, 0]]}):
+                {"select_syringe": True}, {"place_needle": [[1, 2], [0, 1, 0]]},
+                {"place_needle": [[1, 2, 3], [0, 0, 0]]}):
         with pytest.raises(ValueError):
             Action.from_json(bad)
