@@ -118,8 +118,8 @@ def test_end_record_moved_before_the_danger_contact_is_refused(signed, block_sce
     (0, "started_utc", "2020-01-01T00:00:00+00:00"), (0, "seed", 7),
     (-1, "end.score", 99.0), (-1, "end.passed", True),
 ])
-def test_edited_header_or_summary_fields_are_tampering(signed, keys, block_scenario, tmp_path,
-                                                       line, field, value):
+def test_edited_header_or_summary_fields_are_tampering(signed, keys, block_scenario, pin,
+                                                       tmp_path, capsys, line, field, value):
     recs = records(signed)
     target = recs[line]
     if field.startswith("end."):
@@ -135,6 +135,8 @@ def test_edited_header_or_summary_fields_are_tampering(signed, keys, block_scena
     if field.startswith("end."):
         bare = write(tmp_path / "bare.jsonl", rechain(recs))
         assert status_of(bare, block_scenario)["log_status"] == "tampered"
+        assert main(["replay", str(bare), "--verify", *pin]) == 1
+        assert "NOT VERIFIED (tampered)" in capsys.readouterr().out
 
 
 def test_resimulated_log_fails_under_trust(signed, keys, block_world, block_scenario, tmp_path,

@@ -156,15 +156,18 @@ def replay(
     scenarios: Path | None = typer.Option(None, "--scenarios", help=SCENARIOS_HELP),
     trust: list[Path] = typer.Option(None, "--trust", help=TRUST_HELP),
 ) -> int:
-    """Re-run a recorded session through the simulator."""
+    """Re-run a recorded session through the simulator; with --verify also re-score it and
+    check the end record's claims (ticks, score, passed)."""
+    from scoring.score import Scorer, claimed_score_problem
     from simulator.integrity import log_status, trusted_keys
     from simulator.replay import open_log
     from simulator.replay import replay as run_replay
 
     keys = trusted_keys(trust)
     data, world, _ = open_log(log, scenario, progress=say, scenarios=scenarios)
+    scorer = Scorer(world)
     bar = progress_bar(data.ticks, "replay")
-    result = run_replay(data, world, verify=verify,
+    result = run_replay(data, world, verify=verify, observers=[scorer] if verify else (),
                         progress=lambda tick, total: bar.update(tick - bar.n))
     bar.close()
     if verify and result.mismatch is not None:
@@ -174,7 +177,9 @@ def replay(
               f"  recorded: {[e.to_json() for e in m.recorded]}\n"
               f"  replayed: {[e.to_json() for e in m.replayed]}")
         return 1
-    status = log_status(data, result if verify else None, keys)
+    claims = claimed_score_problem(data.end, scorer.report(header=data.header)) if verify \
+        else ""
+    status = log_status(data, result if verify else None, keys, claims)
     print(f"{log}: replayed {result.ticks} ticks"
           f"{'; events identical' if verify else ''}; {status}")
     if verify and not status.accepted(require_trust=bool(keys)):
