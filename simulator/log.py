@@ -43,8 +43,9 @@ CHAIN_START = "jointsim-log-2"   # the "previous hash" of the header line
 # replay then holds a log to its scenario's own time limit.
 MAX_TICKS = 4_000_000
 _MAX_TEXT = 1000
-_SCENARIO_ID = re.compile(r"^[a-z][a-z0-9_]*$")
-_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+_MAX_ID = 100   # a scenario id names a file: keep it far below file-name limits
+_SCENARIO_ID = re.compile(r"[a-z][a-z0-9_]*")
+_SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
 class TamperedLog(InputError):
@@ -263,9 +264,11 @@ def _check_header(data: LogData, header: dict) -> None:
         value = header.get(name, "")
         if not isinstance(value, str) or len(value) > _MAX_TEXT:
             raise bad(name, f"must be text of at most {_MAX_TEXT} characters")
-    if not _SCENARIO_ID.match(header.get("scenario_id", "")):
-        raise bad("scenario_id", "must be a scenario id (lower case letters, digits, _)")
-    if not _SHA256.match(header.get("scenario_sha256", "")):
+    sid = header.get("scenario_id", "")
+    if len(sid) > _MAX_ID or not _SCENARIO_ID.fullmatch(sid):
+        raise bad("scenario_id", f"must be a scenario id (lower case letters, digits, _; at "
+                  f"most {_MAX_ID} characters)")
+    if not _SHA256.fullmatch(header.get("scenario_sha256", "")):
         raise bad("scenario_sha256", "must be 64 hex digits")
     seed = header.get("seed", 0)
     if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**63:

@@ -34,7 +34,8 @@ OUTCOMES: Counter = Counter()
 FAST_CASES = int(os.environ.get("JOINTSIM_FUZZ_CASES", "0")) or 150
 
 HOSTILE = [float("nan"), float("inf"), float("-inf"), 1e308, -1e308, -5, -1, 0, 10**12,
-           2_000_000_000, 1e10, 2**63, 0.5, True, None, "x", [], {}, [1.0], {"a": 1}]
+           2_000_000_000, 1e10, 2**63, 0.5, True, None, "x", "a" * 300, "../x\n", [], {},
+           [1.0], {"a": 1}]
 
 
 class Hang(Exception):

@@ -362,3 +362,16 @@ def test_action_shapes_cover_every_action_field():
                 {"place_needle": [[1, 2, 3], [0, 0, 0]]}):
         with pytest.raises(ValueError):
             Action.from_json(bad)
+
+
+@pytest.mark.parametrize("field, value", [
+    ("scenario_id", "a" * 300), ("scenario_id", "../../etc/x"), ("scenario_id", "hip\n"),
+    ("scenario_sha256", "zz"), ("seed", -1), ("seed", "abc"), ("seed", 2**64), ("trainee", 5),
+])
+def test_hostile_header_fields_are_one_clear_error(signed, tmp_path, field, value):
+    recs = records(signed)
+    recs[0][field] = value
+    bad = write(tmp_path / "header.jsonl", rechain(recs))
+    with pytest.raises(InputError) as err:
+        read_log(bad)
+    assert str(err.value).startswith(f"{bad}: line 1: {field}: header field")
