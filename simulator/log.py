@@ -280,7 +280,8 @@ def _apply(data: LogData, record: dict, number: int) -> None:
         raise ValueError("unknown record fields")
     tick = record["t"]
     if isinstance(tick, bool) or not isinstance(tick, int) or not 0 <= tick <= MAX_TICKS:
-        raise ValueError(f"tick t = {tick!r} is not a whole number from 0 to {MAX_TICKS}")
+        raise ValueError(f"tick t = {tick!r} is out of range (a whole number from 0 to "
+                         f"{MAX_TICKS} expected)")
     if tick < data.last_tick:
         raise ValueError(f"tick t = {tick} goes back in time (after t = {data.last_tick})")
     if tick > data.last_tick:

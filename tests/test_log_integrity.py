@@ -207,10 +207,10 @@ def _cli(*args):
 
 
 @pytest.mark.parametrize("edit, message", [
-    ("end_ticks_2e9", "not a whole number from 0 to"),
+    ("end_ticks_2e9", "out of range (a whole number from 0 to"),
     ("end_ticks_over_limit", "time limit plus 1 s"),
-    ("heartbeat_1e10", "not a whole number from 0 to"),
-    ("heartbeat_int_1e10", "not a whole number from 0 to"),
+    ("heartbeat_1e10", "out of range (a whole number from 0 to"),
+    ("heartbeat_int_1e10", "out of range (a whole number from 0 to"),
     ("nan_steer", "NaN is not a finite number"),
     ("inf_advance", "not a finite number"),
     ("huge_advance", "is not a finite number within"),
