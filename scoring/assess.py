@@ -126,7 +126,7 @@ def score_job(job: Job) -> Scored:
         doc = analysis.doc
         claims = claimed_score_problem(analysis.log.end, doc)
         status = log_status(analysis.log, analysis.result, job.trusted, claims)
-        add_status(doc, status)
+        add_status(doc, status, analysis.log)
         if not status.accepted(require_trust=bool(job.trusted)):
             return failed(status.status, status.detail)
         doc["skill_group"] = job.group or _group_of(analysis)

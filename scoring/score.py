@@ -126,10 +126,11 @@ def claimed_score_problem(end: dict | None, doc: dict) -> str:
     return ""
 
 
-def add_status(doc: dict, status) -> dict:
-    """Record a ``simulator.integrity.LogStatus`` in the score document."""
+def add_status(doc: dict, status, log) -> dict:
+    """Record a ``simulator.integrity.LogStatus`` in the score document, and the log's final
+    chain hash (what the seal signs: one value per recorded attempt, whatever the bytes)."""
     doc.update(log_status=status.status, log_status_detail=status.detail,
-               log_signer=status.signer)
+               log_signer=status.signer, log_chain_hash=log.chain_hash)
     return doc
 
 
@@ -147,7 +148,7 @@ def score_log(log_path: str | Path, scenario: str | Path | None = None,
     doc["replay_verified"] = result.mismatch is None
     doc["log_truncated"] = log.truncated
     status = log_status(log, result, trusted, claimed_score_problem(log.end, doc))
-    return add_status(doc, status), result
+    return add_status(doc, status, log), result
 
 
 def write_score(doc: dict, path: str | Path) -> Path:

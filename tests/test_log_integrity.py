@@ -314,7 +314,9 @@ def test_assess_lists_bad_logs_stores_only_trusted_and_finishes(signed, keys, bl
     store = Store(f"sqlite:///{out / 'results.sqlite'}")
     rows = store.sessions()
     store.close()
-    assert len(rows) == 1 and json.loads(rows[0]["score_json"])["log_status"] == "trusted"
+    stored = json.loads(rows[0]["score_json"])
+    assert len(rows) == 1 and stored["log_status"] == "trusted"
+    assert stored["log_chain_hash"] == read_log(signed).chain_hash  # what the seal signs
     html = (out / "cohort_report.html").read_text()
     assert "tampered.jsonl" in html and "incomplete.jsonl" in html
 
