@@ -1,8 +1,11 @@
 """Assessment runs: verify each log by replay, re-score it with the current rubric, write its
 report, store the results, and build the cohort report.
 
-Sessions run in parallel worker processes. A log that cannot be read, does not replay
-identically or fails in any other way is listed and skipped; the others are still scored.
+Sessions run in parallel worker processes. Each log is graded with the assessor's copy of
+its scenario (``Job.scenarios``, default the shipped ones) and gets a status
+(``simulator.integrity``): a tampered, incomplete or legacy log, an unsigned or untrusted
+one when trusted keys are given, or one that cannot be read or fails in any other way, is
+listed and skipped; the others are still scored.
 """
 
 from __future__ import annotations
@@ -19,30 +22,42 @@ from pathlib import Path
 from simulator.errors import InputError
 
 SESSIONS_DIR = "sessions"
+LOG_STATUS_FILE = "log_status.txt"   # every assessed log's status, one line each
 
 
 @dataclass
 class Job:
-    """One log to assess. ``scenario`` overrides where the log says its scenario is."""
+    """One log to assess. ``scenario``: the assessor's scenario file for it (else it is
+    looked up by id in ``scenarios``, default the shipped ones). ``trusted``: raw public keys
+    one of which must have signed the log (empty: any complete log is accepted)."""
 
     log: Path
     scenario: Path | None = None
     group: str = ""
     stored_as: Path | None = None  # where the log will live once the output is in place
+    scenarios: Path | None = None
+    trusted: frozenset[bytes] = frozenset()
 
 
 @dataclass
 class Scored:
+    """``status``: the log's ``simulator.integrity`` status (``rejected``: unreadable, or
+    refused before replay)."""
+
     job: Job
     doc: dict | None = None
     error: str = ""
     seconds: float = 0.0
+    status: str = ""
 
 
 @dataclass
 class Summary:
+    """``statuses``: every log's path and status line, stored or not."""
+
     scored: list[Scored] = field(default_factory=list)
     skipped: list[tuple[Path, str]] = field(default_factory=list)
+    statuses: list[tuple[Path, str]] = field(default_factory=list)
     added: int = 0
     updated: int = 0
     seconds: float = 0.0
@@ -89,24 +104,39 @@ def read_groups(path: Path | None) -> dict[str, str]:
 # -- the work a process does ----------------------------------------------------------------
 def score_job(job: Job) -> Scored:
     """Replay and re-score one log (no pictures). Never raises: errors are returned."""
+    from dataclasses import replace
+
     from scoring.report.session import analyse
+    from scoring.score import add_status, claimed_score_problem
+    from simulator.integrity import TAMPERED, log_status
+    from simulator.log import TamperedLog, read_log
+    from simulator.replay import assessor_scenario
 
     t = time.perf_counter()
+
+    def failed(status: str, why: str) -> Scored:
+        return Scored(job, error=f"{status}: {why}", status=status,
+                      seconds=time.perf_counter() - t)
+
     try:
+        if job.scenario is None:  # pin the assessor's copy, for the report worker too
+            _, spath = assessor_scenario(read_log(job.log), scenarios=job.scenarios)
+            job = replace(job, scenario=spath)
         analysis = analyse(job.log, job.scenario, timeline=False)
         doc = analysis.doc
-        if not doc["replay_verified"]:
-            return Scored(job, error=f"does not replay identically (first difference at tick "
-                          f"{doc['replay_mismatch_tick']}): edited, or recorded by other "
-                          "mechanics", seconds=time.perf_counter() - t)
+        claims = claimed_score_problem(analysis.log.end, doc)
+        status = log_status(analysis.log, analysis.result, job.trusted, claims)
+        add_status(doc, status, analysis.log)
+        if not status.accepted(require_trust=bool(job.trusted)):
+            return failed(status.status, status.detail)
         doc["skill_group"] = job.group or _group_of(analysis)
-        return Scored(job, doc, seconds=time.perf_counter() - t)
+        return Scored(job, doc, seconds=time.perf_counter() - t, status=status.status)
+    except TamperedLog as exc:
+        return failed(TAMPERED, str(exc).replace(f"{job.log}: ", "", 1))
     except InputError as exc:
-        return Scored(job, error=str(exc).replace(f"{job.log}: ", "", 1),
-                      seconds=time.perf_counter() - t)
+        return failed("rejected", str(exc).replace(f"{job.log}: ", "", 1))
     except Exception as exc:  # noqa: BLE001 - one bad log must not stop the run
-        return Scored(job, error=f"could not be assessed ({exc.__class__.__name__}: {exc})",
-                      seconds=time.perf_counter() - t)
+        return failed("rejected", f"could not be assessed ({exc.__class__.__name__}: {exc})")
 
 
 def _group_of(analysis) -> str:
@@ -190,8 +220,11 @@ def assess(jobs_in: list[Job], stage: Path, out: Path, store, *, images: bool = 
     for s in parallel(score_job, jobs_in, jobs, tick):
         if s.doc is None:
             summary.skipped.append((s.job.log, s.error))
+            summary.statuses.append((s.job.log, s.error))
         else:
             summary.scored.append(s)
+            summary.statuses.append((s.job.log, f"{s.status}: "
+                                     f"{s.doc['log_status_detail']}"))
     _keep_old_reports(out, stage)
     by_scenario: dict[str, list[dict]] = {}
     for row in store.sessions():
@@ -217,6 +250,8 @@ def assess(jobs_in: list[Job], stage: Path, out: Path, store, *, images: bool = 
     write_cohort_report(rows, stage, skipped=summary.skipped, db_url=store.url,
                         **(cohort_options or {}))
     write_csv(rows, stage / "sessions.csv")
+    (stage / LOG_STATUS_FILE).write_text("".join(f"{p}: {why}\n" for p, why in
+                                                 summary.statuses), encoding="utf-8")
     if summary.skipped:
         (stage / "skipped.txt").write_text("".join(f"{p}: {why}\n" for p, why in
                                                    summary.skipped), encoding="utf-8")

@@ -10,6 +10,7 @@ from scoring.metrics import METRIC_CLASSES
 from scoring.metrics.procedure import StepsMissing
 from scoring.rubric import evaluate, fmt
 from simulator import __version__
+from simulator.integrity import log_status
 from simulator.replay import open_log, replay
 from simulator.world import World
 
@@ -110,16 +111,44 @@ def _clean(value):
     return value
 
 
+def claimed_score_problem(end: dict | None, doc: dict) -> str:
+    """Why the score an end record claims (``score``, ``passed``) differs from ``doc``, the
+    re-score by replay; ``""`` when it agrees or claims nothing."""
+    if not end:
+        return ""
+    if "passed" in end and end["passed"] != doc["passed"]:
+        return f"the end record claims passed = {end['passed']!r}, the replay gives " \
+               f"{doc['passed']!r}"
+    claimed = end.get("score")
+    if "score" in end and (isinstance(claimed, bool) or not isinstance(claimed, int | float)
+                           or abs(claimed - doc["score"]) > 1e-6):
+        return f"the end record claims score {claimed!r}, the replay gives {doc['score']}"
+    return ""
+
+
+def add_status(doc: dict, status, log) -> dict:
+    """Record a ``simulator.integrity.LogStatus`` in the score document, and the log's final
+    chain hash (what the seal signs: one value per recorded attempt, whatever the bytes)."""
+    doc.update(log_status=status.status, log_status_detail=status.detail,
+               log_signer=status.signer, log_chain_hash=log.chain_hash)
+    return doc
+
+
 def score_log(log_path: str | Path, scenario: str | Path | None = None,
-              progress=None) -> tuple[dict, object]:
-    """Replay a log with a Scorer attached; returns ``(score document, replay result)``."""
-    log, world, _ = open_log(log_path, scenario)
+              progress=None, *, scenarios: str | Path | None = None,
+              trusted: frozenset[bytes] = frozenset()) -> tuple[dict, object]:
+    """Replay a log with a Scorer attached; returns ``(score document, replay result)``.
+
+    The document says what the log is worth as a record (``log_status``, see
+    ``simulator.integrity``)."""
+    log, world, _ = open_log(log_path, scenario, scenarios=scenarios)
     scorer = Scorer(world)
     result = replay(log, world, observers=[scorer], progress=progress)
     doc = scorer.report(header=log.header)
     doc["replay_verified"] = result.mismatch is None
     doc["log_truncated"] = log.truncated
-    return doc, result
+    status = log_status(log, result, trusted, claimed_score_problem(log.end, doc))
+    return add_status(doc, status, log), result
 
 
 def write_score(doc: dict, path: str | Path) -> Path:

@@ -1,7 +1,13 @@
-"""Replaying a session log through the same Session, and verifying it reproduces its events."""
+"""Replaying a session log through the same Session, and verifying it reproduces its events.
+
+The scenario a log is graded with is the assessor's, never the log's: it is looked up by the
+header's scenario id among the assessor's scenario files (``--scenarios DIR``, default the
+shipped ones) or given as a file (``--scenario``), and its checksum must equal the header's.
+"""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -9,8 +15,8 @@ from simulator.errors import InputError
 from simulator.events import Event
 from simulator.loading import world_for
 from simulator.log import MECHANICS_VERSION, LogData, read_log
-from simulator.paths import scenario_path
-from simulator.scenario import load_scenario
+from simulator.paths import data_root, scenario_path
+from simulator.scenario import Scenario, load_scenario, parse_scenario
 from simulator.session import Session
 from simulator.state import NOOP, SimState
 from simulator.world import World
@@ -27,15 +33,80 @@ class Mismatch:
 
 @dataclass
 class ReplayResult:
+    """``end_mismatch``: why the end record's claims differ from the replay (or ``""``)."""
+
     log: LogData
     final_state: SimState
     ticks: int
     mismatch: Mismatch | None
+    end_mismatch: str = ""
 
 
-def open_log(path: str | Path, scenario: str | Path | None = None,
-             progress=None) -> tuple[LogData, World, Path]:
-    """Read a log and load the world it was recorded in, checking it is the same scenario."""
+def max_ticks(scenario: Scenario) -> int:
+    """Most ticks a log of ``scenario`` can hold: its time limit plus one second."""
+    dt = scenario.sim.dt_s
+    return math.ceil(scenario.limits.time_s / dt) + round(1.0 / dt)
+
+
+def check_ticks(log: LogData, scenario: Scenario) -> None:
+    """Refuse a log claiming more ticks than the scenario's time limit allows."""
+    limit = max_ticks(scenario)
+    if log.ticks > limit:
+        raise InputError(f"the log claims {log.ticks} ticks, more than scenario "
+                         f"{scenario.id!r} allows ({limit}: its {scenario.limits.time_s:g} s "
+                         "time limit plus 1 s); the log was edited or damaged", path=log.path,
+                         field=f"line {log.tick_line}")
+
+
+def assessor_scenario(log: LogData, scenario: str | Path | None = None,
+                      scenarios: str | Path | None = None) -> tuple[Scenario, Path]:
+    """The assessor's copy of the log's scenario: ``scenario`` (a file or shipped name) or,
+    by the header's id, a file in ``scenarios`` (default: the shipped scenarios) whose
+    checksum is the header's. Raises ``InputError`` naming both checksums otherwise."""
+    sid, digest = log.header["scenario_id"], log.header["scenario_sha256"]
+    if scenario is not None:
+        path = scenario_path(str(scenario))
+        if not path.is_file():
+            raise InputError("scenario file not found", path=path, field="--scenario")
+        candidates = [path]
+    else:
+        folder = Path(scenarios) if scenarios is not None else data_root("scenarios")
+        if not folder.is_dir():
+            raise InputError("not a folder of scenario files", path=folder, field="--scenarios")
+        own = folder / f"{sid}.yaml"
+        others = sorted(p for p in folder.glob("*.yaml") if p != own)
+        candidates = ([own] if own.is_file() else []) + others
+    seen = []
+    for path in candidates:
+        loaded = load_scenario(path) if scenario is not None else _parsed(path)
+        if loaded is None or (scenario is None and loaded.id != sid):
+            continue
+        if loaded.digest() == digest:
+            return loaded, path
+        seen.append(f"{path} has {loaded.digest()[:12]}")
+    if not seen:
+        where = scenarios if scenarios is not None else "the shipped scenarios"
+        raise InputError(f"scenario {sid!r} is not among the assessor's scenarios ({where}); "
+                         "give the folder holding it with --scenarios DIR", path=log.path,
+                         field="scenario_id")
+    raise InputError(f"scenario {sid!r} differs from the assessor's copy: the log was "
+                     f"recorded with checksum {digest[:12]}, but {'; '.join(seen)}; grade "
+                     "it only with the scenario it was recorded with (--scenarios DIR)",
+                     path=log.path, field="scenario_sha256")
+
+
+def _parsed(path: Path) -> Scenario | None:
+    try:
+        scenario, problems = parse_scenario(path)
+    except InputError:
+        return None
+    return None if problems else scenario
+
+
+def open_log(path: str | Path, scenario: str | Path | None = None, progress=None, *,
+             scenarios: str | Path | None = None) -> tuple[LogData, World, Path]:
+    """Read a log and load the world it was recorded in, with the assessor's scenario
+    (see :func:`assessor_scenario`); check its ticks are within the scenario's limit."""
     log = read_log(path)
     header = log.header
     if header.get("mechanics_version") != MECHANICS_VERSION:
@@ -44,36 +115,37 @@ def open_log(path: str | Path, scenario: str | Path | None = None,
                          f"{header.get('simulator_version')}); this jointsim replays v"
                          f"{MECHANICS_VERSION} logs only: replay it with the version that "
                          "recorded it", path=path, field="mechanics_version")
-    source = scenario or header.get("scenario_path") or header.get("scenario_id", "")
-    spath = scenario_path(str(source))
-    if not spath.is_file():
-        raise InputError(f"the log's scenario {str(source)!r} was not found; pass the "
-                         "scenario file with --scenario", path=path, field="scenario_path")
-    loaded = load_scenario(spath)
-    if loaded.digest() != header.get("scenario_sha256"):
-        raise InputError(f"log was recorded with another scenario (or {spath} changed since): "
-                         "scenario checksums differ; pass the scenario it was recorded with "
-                         "via --scenario", path=path, field="scenario_sha256")
-    seed = int(header.get("seed", 0))
+    loaded, spath = assessor_scenario(log, scenario, scenarios)
+    check_ticks(log, loaded)
+    seed = header.get("seed", 0)
     return log, world_for(loaded, spath, seed=seed, progress=progress), spath
 
 
 def replay(log: LogData, world: World, *, observers=(), verify: bool = True,
            progress=None) -> ReplayResult:
-    """Re-run the log's actions tick by tick; with ``verify`` find the first event mismatch."""
+    """Re-run the log's actions tick by tick; with ``verify`` find the first event mismatch
+    and check the end record's tick count against where the replayed session ended."""
+    check_ticks(log, world.scenario)  # no loop runs past the scenario's time limit
     session = Session(world, observers=observers)
     action = NOOP
     mismatch = None
     ticks = log.ticks
+    ended_at = None
     # Without an end record the last tick seen may have lost its events line in the crash.
     verified_ticks = ticks if log.end is not None else ticks - 1
     for tick in range(ticks):
         action = log.actions.get(tick, action)
-        _, events = session.step(action)
+        state, events = session.step(action)
+        if ended_at is None and state.ended:
+            ended_at = tick
         if verify and mismatch is None and tick < verified_ticks:
             recorded = log.events.get(tick, ())
             if events != recorded:
                 mismatch = Mismatch(tick, recorded, events)
         if progress and tick % 600 == 0:
             progress(tick, ticks)
-    return ReplayResult(log, session.state, ticks, mismatch)
+    end_mismatch = ""
+    if verify and log.end is not None and ended_at is not None and ticks != ended_at + 1:
+        end_mismatch = (f"the end record claims {ticks} ticks, but the session ended after "
+                        f"{ended_at + 1}")
+    return ReplayResult(log, session.state, ticks, mismatch, end_mismatch)

@@ -9,12 +9,14 @@ from pathlib import Path
 
 from simulator.events import Event
 from simulator.log import LogWriter, make_header
+from simulator.signing import site_signer
 from simulator.state import NOOP, Action, SimState
 from simulator.step import initial_state, step
 from simulator.world import World
 
 Observer = Callable[[SimState, SimState, Action, tuple[Event, ...]], None]
 Policy = Callable[[World, SimState], Action]
+SITE_KEY = object()  # Session's default signer: the configured site key, if any
 
 
 class Session:
@@ -30,11 +32,15 @@ class Session:
         Where to write the session log (JSON Lines). Without it nothing is written.
     observers : iterable of callables ``(prev_state, state, action, events)``
         Called after every tick (live metrics, the HUD).
+    signer : simulator.signing.Signer or None, optional
+        Seals the log's end record. Defaults to the site key when one is configured
+        (``simulator.signing.site_signer``); ``None`` writes a chained but unsigned log.
     """
 
     def __init__(self, world: World, *, seed: int | None = None, log_path: str | Path | None = None,
                  trainee: str = "", run_id: str | None = None, mode: str = "learning",
-                 scenario_path: str | Path = "", observers: Iterable[Observer] = ()):
+                 scenario_path: str | Path = "", observers: Iterable[Observer] = (),
+                 signer=SITE_KEY):
         self.world = world
         self.seed = world.seed if seed is None else seed
         self.observers = list(observers)
@@ -48,7 +54,10 @@ class Session:
                 trainee=trainee,
                 run_id=self.run_id, mode=mode,
                 started=_dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"))
-            self.log = LogWriter(log_path, header, heartbeat_ticks=round(1.0 / world.dt_s))
+            if signer is SITE_KEY:
+                signer = site_signer()
+            self.log = LogWriter(log_path, header, heartbeat_ticks=round(1.0 / world.dt_s),
+                                 signer=signer)
 
     @property
     def ended(self) -> bool:

@@ -6,6 +6,7 @@ hashable, comparable with ``==`` and trivially serialisable.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, fields
 
 from simulator.geometry import Vec3
@@ -199,28 +200,83 @@ class Action:
 
     @classmethod
     def from_json(cls, data: dict) -> Action:
-        """Inverse of :meth:`to_json`; raises ``ValueError`` on unknown or malformed fields."""
-        known = {f.name: f for f in fields(cls)}
+        """Inverse of :meth:`to_json`; raises ``ValueError`` on unknown or malformed fields,
+        and on numbers that are not finite or beyond ``MAX_ACTION_VALUE``."""
+        if not isinstance(data, dict):
+            raise ValueError("an action must be a JSON object")
         kwargs = {}
         for key, value in data.items():
-            if key not in known:
+            if key not in _ACTION_SHAPES:
                 raise ValueError(f"unknown action field {key!r}")
-            kwargs[key] = _tuplify(value)
+            kwargs[key] = _parse(value, _ACTION_SHAPES[key], key)
         return cls(**kwargs)
 
 
 NOOP = Action()
 
+# Bound on every number an action read from a file may hold (rates, positions in mm, angles):
+# far beyond anything a hand or a policy does, small enough that no step overflows.
+MAX_ACTION_VALUE = 1e6
+_MAX_SETTINGS = 32
+_MAX_TEXT = 200
+
+# The JSON shape of each Action field: "f" number, "b" bool, "i" int, "s" text, "d" a
+# direction (three numbers, not all zero), a tuple of shapes (a list of that length),
+# ("?", shape) (null or shape), ("*", shape) (a short list).
+_V3 = ("f", "f", "f")
+_ACTION_SHAPES = {
+    "advance_mm_s": "f", "steer_rad_s": ("f", "f"), "twist_rad_s": "f",
+    "entry_slide_mm_s": ("f", "f"), "probe_slide_mm_s": ("f", "f"), "probe_rotate_rad_s": "f",
+    "probe_tilt_rad_s": "f", "carm_rotate_rad_s": ("f", "f"), "carm_shift_mm_s": _V3,
+    "inject_ml_s": "f", "beam_on": "b", "place_needle": ("?", (_V3, "d")),
+    "place_probe": ("?", (_V3, "d", "f", "f")), "probe_settings": ("*", ("s", "f")),
+    "carm_settings": ("*", ("s", "f")), "withdraw": "b", "aspirate": "b", "shot": "b",
+    "flip_bevel": "b", "select_syringe": ("?", "i"), "mark": ("?", "s"), "end": "b",
+}
+
+
+def _parse(value, shape, name: str):
+    """``value`` (plain JSON) checked against ``shape``, lists turned into tuples."""
+    if shape == "f":
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ValueError(f"{name} must be a number")
+        if not math.isfinite(value) or abs(value) > MAX_ACTION_VALUE:
+            raise ValueError(f"{name} = {value!r} is not a finite number within "
+                             f"+-{MAX_ACTION_VALUE:g}")
+        return float(value)
+    if shape == "b":
+        if not isinstance(value, bool):
+            raise ValueError(f"{name} must be true or false")
+        return value
+    if shape == "i":
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 1000:
+            raise ValueError(f"{name} must be a whole number from 0 to 999")
+        return value
+    if shape == "s":
+        if not isinstance(value, str) or len(value) > _MAX_TEXT:
+            raise ValueError(f"{name} must be text of at most {_MAX_TEXT} characters")
+        return value
+    if shape == "d":
+        direction = _parse(value, _V3, name)
+        if math.hypot(*direction) < 1e-9:
+            raise ValueError(f"{name} has a zero-length direction")
+        return direction
+    if shape[0] == "?":
+        return None if value is None else _parse(value, shape[1], name)
+    if not isinstance(value, list):
+        raise ValueError(f"{name} must be a list")
+    if shape[0] == "*":
+        if len(value) > _MAX_SETTINGS:
+            raise ValueError(f"{name} holds more than {_MAX_SETTINGS} entries")
+        return tuple(_parse(v, shape[1], name) for v in value)
+    if len(value) != len(shape):
+        raise ValueError(f"{name} must be a list of {len(shape)}")
+    return tuple(_parse(v, s, name) for v, s in zip(value, shape, strict=True))
+
 
 def _jsonable(value):
     if isinstance(value, tuple):
         return [_jsonable(v) for v in value]
-    return value
-
-
-def _tuplify(value):
-    if isinstance(value, list):
-        return tuple(_tuplify(v) for v in value)
     return value
 
 

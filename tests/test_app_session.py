@@ -74,7 +74,7 @@ def test_keyboard_injection_under_fluoroscopy(make_app, fluoro_world, fluoro_sce
     assert score["metrics"]["fluoro_shots"]["value"] == 2
     assert score["steps"][0]["done"] and score["ended"] == "ended"
     assert 0 < score["score"] <= 100
-    assert cli(["replay", str(log), "--verify"]) == 0
+    assert cli(["replay", str(log), "--verify", "--scenarios", str(fluoro_scenario.parent)]) == 0
     data = read_log(log)
     assert data.end["reason"] == "ended" and not data.truncated
     kinds = [e.kind for events in data.events.values() for e in events]
@@ -147,7 +147,7 @@ def test_gamepad_injection_under_ultrasound_with_hot_plug(make_app, block_world,
     assert app.screen_mode == "ended"
     log, score = attempt_files(app)
     assert score["metrics"]["skin_punctures"]["value"] == 1
-    assert cli(["replay", str(log), "--verify"]) == 0
+    assert cli(["replay", str(log), "--verify", "--scenarios", str(block_scenario.parent)]) == 0
     advances = [a.advance_mm_s for a in read_log(log).actions.values()]
     # 0.6 on the trigger -> 0.8 pressed -> dead zone and response curve -> 6.53 mm/s
     assert any(abs(a - 6.534) < 0.005 for a in advances), advances
@@ -171,7 +171,8 @@ def test_restart_and_closed_window_leave_complete_attempts(make_app, fluoro_worl
     data = read_log(app.folder / LOG_NAME)
     assert data.end["reason"] == "window closed"
     assert (app.folder / SCORE_NAME).is_file()
-    assert cli(["replay", str(app.folder / LOG_NAME), "--verify"]) == 0
+    assert cli(["replay", str(app.folder / LOG_NAME), "--verify", "--scenarios",
+                str(fluoro_scenario.parent)]) == 0
 
 
 def test_a_killed_app_still_leaves_a_loadable_log(fluoro_scenario, tmp_path):
@@ -204,8 +205,11 @@ def test_a_killed_app_still_leaves_a_loadable_log(fluoro_scenario, tmp_path):
     assert data.end is None and data.ticks >= 60  # heartbeats: once a second
     kinds = [e.kind for events in data.events.values() for e in events]
     assert "skin_puncture" in kinds
-    assert cli(["replay", str(log), "--verify"]) == 0
-    assert cli(["score", str(log)]) == 0
+    # it replays and scores, flagged incomplete (exit 1): no end record
+    pin = ["--scenarios", str(fluoro_scenario.parent)]
+    assert cli(["replay", str(log), "--verify", *pin]) == 1
+    assert cli(["score", str(log), *pin]) == 1
+    assert json.loads((folder / SCORE_NAME).read_text())["log_status"] == "incomplete"
     assert json.loads((folder / SCORE_NAME).read_text())["metrics"]["skin_punctures"][
         "value"] == 1
 

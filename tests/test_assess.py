@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 
 import numpy as np
 import pytest
@@ -37,14 +38,14 @@ def damaged(folder, good_log):
 
 
 def test_assess_skips_bad_logs_scores_the_rest_and_reruns_idempotently(recordings, tmp_path,
-                                                                       capsys):
+                                                                       block_scenario, capsys):
     folder, logs = recordings
     bad_folder = tmp_path / "bad"
     bad_folder.mkdir()
     bad = damaged(bad_folder, logs[0])
     out = tmp_path / "run"
     args = ["assess", str(folder), str(bad_folder), "--out", str(out), "--no-images",
-            "--jobs", "2"]
+            "--jobs", "2", "--scenarios", str(block_scenario.parent)]
     assert main(args) == 1  # problems found: some logs were skipped
     printed = capsys.readouterr().out
     for name in bad:
@@ -53,7 +54,11 @@ def test_assess_skips_bad_logs_scores_the_rest_and_reruns_idempotently(recording
     skipped = (out / "skipped.txt").read_text()
     assert "garbage.jsonl" in skipped and "line 1" in skipped
     assert "corrupt.jsonl" in skipped and "corrupted record" in skipped
-    assert "edited.jsonl" in skipped and "does not replay identically" in skipped
+    assert "edited.jsonl: tampered: line 1:" in skipped
+    statuses = (out / "log_status.txt").read_text()
+    # complete (unsigned, or signed if this machine has a site key) and one tampered
+    assert len(re.findall(r": (unsigned|signed):", statuses)) == 4
+    assert statuses.count(": tampered:") == 1
 
     store = Store(f"sqlite:///{out / 'results.sqlite'}")
     n_sessions, n_metrics = store.count()
@@ -172,8 +177,10 @@ def test_simulated_cohort_builds_the_full_cohort_report(block_scenario, tmp_path
     assert "assessed 6 session(s)" in printed
     logs = sorted((out / "recordings").glob("*.jsonl"))
     assert len(logs) == 6 and len(list((out / "recordings" / "scenarios").glob("*.yaml"))) == 4
-    # the recordings replay on their own from where they now are
-    assert main(["replay", str(logs[0]), "--verify"]) == 0
+    # the recordings replay on their own from where they now are, with the patient variants
+    # as the assessor's scenarios (several files of one id: the one with the log's checksum)
+    assert main(["replay", str(logs[0]), "--verify", "--scenarios",
+                 str(out / "recordings" / "scenarios")]) == 0
     store = Store(f"sqlite:///{out / 'results.sqlite'}")
     groups = {r["skill_group"] for r in store.sessions()}
     assert groups == {"expert", "novice", "learner"}

@@ -36,9 +36,10 @@ def expert_log(block_scenario, tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def report_dir(expert_log, tmp_path_factory):
+def report_dir(expert_log, block_scenario, tmp_path_factory):
     out = tmp_path_factory.mktemp("report") / "r"
-    assert main(["report", str(expert_log), "--out", str(out)]) == 0
+    assert main(["report", str(expert_log), "--out", str(out), "--scenario",
+                 str(block_scenario)]) == 0
     return out
 
 

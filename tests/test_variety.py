@@ -35,7 +35,8 @@ def test_a_varied_session_replays_exactly(varied_scenario, tmp_path, capsys):
     out = tmp_path / "demo"
     assert main(["demo", "--scenario", str(varied_scenario), "--seed", "2",
                  "--out", str(out)]) == 0
-    assert main(["replay", str(out / "session.jsonl"), "--verify"]) == 0
+    assert main(["replay", str(out / "session.jsonl"), "--verify", "--scenario",
+                 str(varied_scenario)]) == 0
     assert "events identical" in capsys.readouterr().out
 
 

@@ -1,9 +1,11 @@
 """Where each attempt's log and score go:
 ``<results>/<scenario_id>/<YYYYmmdd-HHMMSS>-<run_id>/session.jsonl`` and ``score.json``.
 
-The log is written (and flushed) tick by tick by the ``Session``; the score is written when
-the attempt ends, is restarted, or the window closes. If the app dies before that, the log
-is still there and ``jointsim score <log>`` rebuilds the score from it.
+The log is written (and flushed) tick by tick by the ``Session``, hash-chained line by line;
+when the attempt ends, is restarted, or the window closes, the score is written and the log's
+end record is signed with the site key if one is configured (``jointsim keys init``, see
+``simulator.signing``). If the app dies before that, the log is still there and
+``jointsim score <log>`` rebuilds the score from it, reported as incomplete.
 """
 
 from __future__ import annotations

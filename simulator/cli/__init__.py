@@ -18,7 +18,7 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_
 
 
 # Command modules; each registers its commands on ``app`` when imported.
-COMMAND_MODULES = ("core", "snapshot", "bench", "run", "report", "scenario_tools")
+COMMAND_MODULES = ("core", "snapshot", "bench", "run", "report", "scenario_tools", "keys")
 
 
 def _register() -> None:

@@ -16,6 +16,7 @@ from simulator.cli.common import (
     staged_dir,
     verdict,
 )
+from simulator.integrity import COMPLETE
 
 
 @app.command()
@@ -27,6 +28,10 @@ def demo(
     trainee: str = typer.Option("", help="Name recorded in the log (default: the policy)."),
     report: bool = typer.Option(True, "--report/--no-report", help="Also write the session "
                                 "report (HTML, PDF) and the key-frame images."),
+    key: Path | None = typer.Option(None, "--key", help="Private key that signs the log "
+                                    "(default: $JOINTSIM_SIGNING_KEY, else "
+                                    "~/.config/jointsim/signing_key if it exists; without a "
+                                    "key the log is chained but unsigned)."),
 ) -> None:
     """Run a scripted trainee headless: writes the session log, its score, the session report
     (HTML and PDF) and the key-frame images (PNG) into OUT."""
@@ -34,15 +39,17 @@ def demo(
     from simulator.loading import load_world
     from simulator.paths import scenario_path
     from simulator.policies import make_policy
-    from simulator.session import Session, run_policy
+    from simulator.session import SITE_KEY, Session, run_policy
+    from simulator.signing import load_signer
 
+    signer = load_signer(key) if key is not None else SITE_KEY
     path = scenario_path(scenario)
     world = load_world(path, seed=seed, progress=say)
     scorer = Scorer(world)
     with staged_dir(out) as stage:
         session = Session(world, log_path=stage / "session.jsonl",
                           trainee=trainee or policy, mode="assessment",
-                          scenario_path=path.resolve(), observers=[scorer])
+                          scenario_path=path.resolve(), observers=[scorer], signer=signer)
         actor = make_policy(policy, world, seed)
         say(f"running the {policy} policy on {world.scenario.id} (seed {seed})")
         run_policy(session, actor, max_ticks=int(world.scenario.limits.time_s / world.dt_s) + 5)
@@ -50,13 +57,13 @@ def demo(
         header = json.loads((stage / "session.jsonl").open().readline())
         doc = scorer.report(header=header)
         write_score(doc, stage / "score.json")
-        written = _report(stage, say) if report else []
-    _print_summary(doc, out)
+        written = _report(stage, path, say) if report else []
+    _print_summary(doc, out / "session.jsonl", out / "score.json")
     for name in written:
         print(f"  {out / name}")
 
 
-def _report(stage: Path, progress) -> list[str]:
+def _report(stage: Path, scenario: Path, progress) -> list[str]:
     """Session report and key frames for the demo (skipped with a note without the extra)."""
     from importlib.util import find_spec
 
@@ -67,7 +74,7 @@ def _report(stage: Path, progress) -> list[str]:
     from scoring.report.session import analyse
 
     progress("writing the session report and key frames")
-    analysis = analyse(stage / "session.jsonl")
+    analysis = analyse(stage / "session.jsonl", scenario)
     pictures = session_pictures(analysis)
     write_session_report(analysis, stage, pictures=pictures)
     names = ["report.html", "report.pdf"]
@@ -78,7 +85,10 @@ def _report(stage: Path, progress) -> list[str]:
     return names
 
 
-def _print_summary(doc: dict, out: Path) -> None:
+def _print_summary(doc: dict, log: Path, score_file: Path) -> None:
+    if doc.get("log_status") not in (None, *COMPLETE):
+        print(f"{doc['log_status'].upper()} LOG: {doc['log_status_detail']}; the score "
+              "below is not a complete assessment record")
     print(verdict(doc))
     for h in doc["hard_fails"]:
         print(f"  hard fail: {h['reason']}")
@@ -87,7 +97,9 @@ def _print_summary(doc: dict, out: Path) -> None:
         m = doc["metrics"].get(key)
         if m and m["value"] is not None:
             print(f"  {m['label']}: {m['display']}")
-    print(f"  log: {out / 'session.jsonl'}\n  score: {out / 'score.json'}")
+    if doc.get("log_status"):
+        print(f"  log status: {doc['log_status']}: {doc['log_status_detail']}")
+    print(f"  log: {log}\n  score: {score_file}")
 
 
 @app.command()
@@ -125,23 +137,39 @@ def schema() -> None:
     print(json.dumps(scenario_schema(), indent=2))
 
 
+SCENARIOS_HELP = ("Folder of the assessor's scenario files; the log's scenario is looked up "
+                  "there by id and must have the checksum the log was recorded with "
+                  "(default: the shipped scenarios; the log's own scenario path is never used).")
+TRUST_HELP = ("Public key (.pub from 'jointsim keys init') whose signature the log must carry; "
+              "repeat for several sites. Without it a signed log is only checked against "
+              "the key it embeds.")
+
+
 @app.command()
 def replay(
     log: Path = typer.Argument(..., help="Session log (JSON Lines)."),
-    verify: bool = typer.Option(False, "--verify", help="Exit 1 if the replay's events differ "
-                                "from the recorded ones, naming the first tick."),
-    scenario: str | None = typer.Option(None, help="Scenario file, if not where the log says."),
+    verify: bool = typer.Option(False, "--verify", help="Exit 1 unless the log is a complete, "
+                                "unedited record: events identical on replay, hash chain and "
+                                "end record intact (and signed by a --trust key if given)."),
+    scenario: str | None = typer.Option(None, help="The assessor's scenario file for this "
+                                        "log (instead of looking it up in --scenarios)."),
+    scenarios: Path | None = typer.Option(None, "--scenarios", help=SCENARIOS_HELP),
+    trust: list[Path] = typer.Option(None, "--trust", help=TRUST_HELP),
 ) -> int:
-    """Re-run a recorded session through the simulator."""
+    """Re-run a recorded session through the simulator; with --verify also re-score it and
+    check the end record's claims (ticks, score, passed)."""
+    from scoring.score import Scorer, claimed_score_problem
+    from simulator.integrity import log_status, trusted_keys
     from simulator.replay import open_log
     from simulator.replay import replay as run_replay
 
-    data, world, _ = open_log(log, scenario, progress=say)
+    keys = trusted_keys(trust)
+    data, world, _ = open_log(log, scenario, progress=say, scenarios=scenarios)
+    scorer = Scorer(world)
     bar = progress_bar(data.ticks, "replay")
-    result = run_replay(data, world, verify=verify,
+    result = run_replay(data, world, verify=verify, observers=[scorer] if verify else (),
                         progress=lambda tick, total: bar.update(tick - bar.n))
     bar.close()
-    note = " (log was cut off; replayed up to its last complete line)" if data.truncated else ""
     if verify and result.mismatch is not None:
         m = result.mismatch
         print(f"{log}: replay differs at tick {m.tick} "
@@ -149,8 +177,14 @@ def replay(
               f"  recorded: {[e.to_json() for e in m.recorded]}\n"
               f"  replayed: {[e.to_json() for e in m.replayed]}")
         return 1
+    claims = claimed_score_problem(data.end, scorer.report(header=data.header)) if verify \
+        else ""
+    status = log_status(data, result if verify else None, keys, claims)
     print(f"{log}: replayed {result.ticks} ticks"
-          f"{' and verified: events identical' if verify else ''}{note}")
+          f"{'; events identical' if verify else ''}; {status}")
+    if verify and not status.accepted(require_trust=bool(keys)):
+        print(f"{log}: NOT VERIFIED ({status.status})")
+        return 1
     return 0
 
 
@@ -159,15 +193,25 @@ def score(
     log: Path = typer.Argument(..., help="Session log (JSON Lines)."),
     out: Path | None = typer.Option(None, help="Where to write score.json "
                                     "(default: beside the log)."),
-    scenario: str | None = typer.Option(None, help="Scenario file, if not where the log says."),
-) -> None:
-    """Re-score a session log with the scenario's rubric; writes score.json."""
+    scenario: str | None = typer.Option(None, help="The assessor's scenario file for this "
+                                        "log (instead of looking it up in --scenarios)."),
+    scenarios: Path | None = typer.Option(None, "--scenarios", help=SCENARIOS_HELP),
+    trust: list[Path] = typer.Option(None, "--trust", help=TRUST_HELP),
+) -> int:
+    """Re-score a session log with the scenario's rubric; writes score.json. Exits 1 when the
+    log is not a complete record (incomplete, legacy, or not signed by a --trust key)."""
     from scoring.score import score_log, write_score
+    from simulator.integrity import TAMPERED, LogStatus, trusted_keys
+    from simulator.log import TamperedLog
 
-    doc, result = score_log(log, scenario)
+    keys = trusted_keys(trust)
+    doc, result = score_log(log, scenario, scenarios=scenarios, trusted=keys)
     if result.mismatch is not None:
         raise not_replayed(log, result.mismatch.tick)
+    if doc["log_status"] == TAMPERED:
+        raise TamperedLog(doc["log_status_detail"], path=log)
     target = out or Path(log).with_name("score.json")
     write_score(doc, target)
-    _print_summary(doc, Path(log).parent)
-    print(f"  wrote {target}")
+    _print_summary(doc, Path(log), target)
+    status = LogStatus(doc["log_status"], doc["log_status_detail"])
+    return 0 if status.accepted(require_trust=bool(keys)) else 1

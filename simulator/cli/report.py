@@ -3,6 +3,8 @@ cohort reports)."""
 
 from __future__ import annotations
 
+from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 
 import typer
@@ -80,14 +82,31 @@ def assess(
     cusum_p1: float = typer.Option(0.30, help="CUSUM unacceptable failure rate."),
     cusum_alpha: float = typer.Option(0.10, help="CUSUM type I error."),
     cusum_beta: float = typer.Option(0.20, help="CUSUM type II error."),
+    trust: list[Path] = typer.Option(None, "--trust", help="Public key (.pub from 'jointsim "
+                                     "keys init'); only logs signed by a --trust key are "
+                                     "stored, unsigned and other-key logs are listed as "
+                                     "skipped. Repeatable."),
+    scenarios: Path | None = typer.Option(None, "--scenarios", help="Folder of the "
+                                          "assessor's scenario files: each log is graded with "
+                                          "the file there of its scenario id and must match "
+                                          "its checksum (default: the shipped scenarios; "
+                                          "the log's own scenario path is never used)."),
 ) -> int:
-    """Verify, re-score and report session logs; store results; write the cohort report."""
+    """Verify, re-score and report session logs; store results; write the cohort report.
+
+    Every log's status (tampered, incomplete, legacy, unsigned, signed, untrusted, trusted)
+    is printed and written to OUT/log_status.txt; only complete logs (signed by a --trust key
+    when given) are stored."""
     _need_report_extra()
     from scoring import cohort
-    from scoring.assess import Job, default_jobs, find_logs, read_groups
+    from scoring.assess import LOG_STATUS_FILE, Job, default_jobs, find_logs, read_groups
     from scoring.assess import assess as run_assess
     from scoring.store import Store, database_url
+    from simulator.integrity import trusted_keys
 
+    keys = trusted_keys(trust)
+    if scenarios is not None and not scenarios.is_dir():
+        raise InputError("not a folder of scenario files", path=scenarios, field="--scenarios")
     design = cohort.CusumDesign(cusum_p0, cusum_p1, cusum_alpha, cusum_beta)
     criterion = cohort.parse_criterion(cusum_criterion)
     group_of = read_groups(groups)
@@ -111,6 +130,7 @@ def assess(
             job_list = _simulate(simulate_cohort, scenario, seed, stage, out, jobs)
         else:
             job_list = [Job(p, group=group_of.get(_trainee(p), "")) for p in logs]
+        job_list = [replace(j, scenarios=scenarios, trusted=keys) for j in job_list]
         bar = progress_bar(2 * len(job_list), "assess", "step")
         summary = run_assess(job_list, stage, out, store, images=images, jobs=jobs, bar=bar,
                              extra_skipped=missing,
@@ -120,6 +140,9 @@ def assess(
     sessions, _ = store.count()
     print(f"assessed {len(summary.scored)} session(s) in {summary.seconds:.1f} s: "
           f"{summary.added} added, {summary.updated} updated; {sessions} in the database")
+    counts = Counter(why.split(":", 1)[0] for _, why in summary.statuses)
+    print("log status: " + ", ".join(f"{n} {name}" for name, n in sorted(counts.items()))
+          + f" (each log: {out / LOG_STATUS_FILE})")
     if summary.skipped:
         print(f"skipped {len(summary.skipped)} log(s):")
         for path, why in summary.skipped:
