@@ -22,7 +22,7 @@ from simulator.errors import InputError
 def _need_report_extra() -> None:
     from importlib.util import find_spec
 
-    missing = [m for m in ("matplotlib", "jinja2", "reportlab", "sqlalchemy")
+    missing = [m for m in ("matplotlib", "jinja2", "reportlab", "sqlalchemy", "alembic")
                if find_spec(m) is None]
     if missing:
         raise InputError(f"reports need {', '.join(missing)}: install them with "
@@ -84,9 +84,10 @@ def assess(
     """Verify, re-score and report session logs; store results; write the cohort report."""
     _need_report_extra()
     from scoring import cohort
-    from scoring.assess import Job, default_jobs, find_logs, read_groups
+    from scoring.assess import Job, default_jobs, find_logs, read_groups, store_results
     from scoring.assess import assess as run_assess
-    from scoring.store import Store, database_url
+    from scoring.staging import output_lock
+    from scoring.store import Store, check_url, database_url
 
     design = cohort.CusumDesign(cusum_p0, cusum_p1, cusum_alpha, cusum_beta)
     criterion = cohort.parse_criterion(cusum_criterion)
@@ -103,23 +104,38 @@ def assess(
         gone = f" (not found: {', '.join(str(p) for p, _ in missing)})" if missing else ""
         raise InputError(f"no session logs found{gone}: give log files or folders holding "
                          "*.jsonl files, or --simulate-cohort N", field="RECORDINGS")
-    if simulate_cohort:
-        _check_fresh(out, db)
-    store = Store(database_url(db, out))
-    with staged_dir(out) as stage:
-        if simulate_cohort:
-            job_list = _simulate(simulate_cohort, scenario, seed, stage, out, jobs)
-        else:
-            job_list = [Job(p, group=group_of.get(_trainee(p), "")) for p in logs]
-        bar = progress_bar(2 * len(job_list), "assess", "step")
-        summary = run_assess(job_list, stage, out, store, images=images, jobs=jobs, bar=bar,
-                             extra_skipped=missing,
-                             cohort_options={"design": design, "criterion": criterion})
-        bar.close()
-    store.close()
-    sessions, _ = store.count()
+    url = database_url(db, out)
+    if db:
+        check_url(url)  # before any folder is made
+    with output_lock(out, say) as stale:
+        if stale:
+            say(f"removed {len(stale)} unfinished output folder(s) of an interrupted run")
+        if not db:
+            out.mkdir(parents=True, exist_ok=True)
+        store = Store(url)
+        try:
+            if simulate_cohort:
+                _check_fresh(store, out, db)
+            with staged_dir(out) as stage:
+                if simulate_cohort:
+                    job_list = _simulate(simulate_cohort, scenario, seed, stage, out, jobs)
+                else:
+                    job_list = [Job(p, group=group_of.get(_trainee(p), "")) for p in logs]
+                bar = progress_bar(2 * len(job_list), "assess", "step")
+                summary = run_assess(job_list, stage, out, store, images=images, jobs=jobs,
+                                     bar=bar, extra_skipped=missing,
+                                     cohort_options={"design": design, "criterion": criterion})
+                bar.close()
+            store_results(summary, store)  # files are in place: now the rows
+            sessions, _ = store.count()
+        finally:
+            store.close()
     print(f"assessed {len(summary.scored)} session(s) in {summary.seconds:.1f} s: "
           f"{summary.added} added, {summary.updated} updated; {sessions} in the database")
+    if summary.copies:
+        print(f"{len(summary.copies)} log(s) counted once, being copies of another:")
+        for copy, kept in summary.copies:
+            print(f"  {copy}: same attempt as {kept}")
     if summary.skipped:
         print(f"skipped {len(summary.skipped)} log(s):")
         for path, why in summary.skipped:
@@ -140,13 +156,11 @@ def _trainee(log: Path) -> str:
         return ""
 
 
-def _check_fresh(out: Path, db: str | None) -> None:
-    from scoring.store import DEFAULT_DB_NAME
-
-    if db is None and (out / DEFAULT_DB_NAME).exists():
-        raise InputError("this folder already holds an assessment database; a simulated "
-                         "cohort records new sessions, so give it a new --out folder",
-                         path=out / DEFAULT_DB_NAME, field="--out")
+def _check_fresh(store, out: Path, db: str | None) -> None:
+    if db is None and store.count()[0]:
+        raise InputError("this folder already holds assessed sessions; a simulated cohort "
+                         "records new sessions, so give it a new --out folder",
+                         path=Path(store.engine.url.database), field="--out")
 
 
 def _simulate(n: int, scenario: str, seed: int, stage: Path, out: Path, jobs: int):
