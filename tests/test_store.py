@@ -164,6 +164,14 @@ def test_a_store_from_a_newer_jointsim_is_refused_in_one_line(tmp_path):
     assert "\n" not in str(err.value)
 
 
+def test_an_unreachable_server_is_one_line_without_the_password():
+    from simulator.errors import InputError
+
+    with pytest.raises(InputError, match="cannot open the database") as err:
+        Store("postgresql://user:s3cret@/db?host=/nonexistent-socket-dir")
+    assert "s3cret" not in str(err.value) and "\n" not in str(err.value)
+
+
 def test_csv_export_neutralises_spreadsheet_formulas(tmp_path):
     names = ['=HYPERLINK("http://x.invalid/?"&A1,"click")', "+1+1", "-2+3", "@SUM(A1)",
              "\tTab", "\rCR", "Ann Lee"]

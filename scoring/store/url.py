@@ -26,9 +26,10 @@ def shown(url: str) -> str:
     from sqlalchemy.engine import make_url
 
     try:
-        return make_url(url).render_as_string(hide_password=True)
+        parsed = make_url(url)
     except Exception:  # noqa: BLE001 - an unparsable URL is shown as given
         return url
+    return url if parsed.password is None else parsed.render_as_string(hide_password=True)
 
 
 def check_url(url: str):

@@ -61,8 +61,8 @@ def assess(
     out: Path = typer.Option(..., "--out", help="Output folder: session reports, cohort "
                              "report, CSV and (by default) the results database."),
     db: str | None = typer.Option(None, "--db", help="Results database: a SQLAlchemy URL "
-                                  "(postgresql://...) or a SQLite file path "
-                                  "(default: OUT/results.sqlite)."),
+                                  "(postgresql://user@host/db, with jointsim[postgresql]) or "
+                                  "a SQLite file path (default: OUT/results.sqlite)."),
     images: bool = typer.Option(True, "--images/--no-images", help="Key frames and plots in "
                                 "the session reports."),
     jobs: int = typer.Option(0, "--jobs", help="Worker processes (0: one per CPU core)."),
