@@ -207,14 +207,11 @@ def assess(jobs_in: list[Job], stage: Path, out: Path, store, *, images: bool = 
     summary.scored = _one_per_attempt(scored, store.known([s.doc["run_id"] for s in scored]),
                                       summary)
     _keep_old_reports(out, stage)
-    stored = store.sessions()
-    this_run = [{"run_id": s.doc["run_id"], "scenario": s.doc["scenario"],
-                 "skill_group": s.doc.get("skill_group", ""),
-                 "metrics": {k: m["value"] for k, m in s.doc["metrics"].items()}}
-                for s in summary.scored]  # this run's sessions count as experts' references too
+    stored = store.sessions()  # with this run's sessions, the experts' references
+    this_run = as_rows([{"doc": s.doc, "skill_group": s.doc.get("skill_group", "")}
+                        for s in summary.scored])
     by_scenario: dict[str, list[dict]] = {}
-    for row in {**{r["run_id"]: r for r in stored}, **{r["run_id"]: r for r in this_run}
-                }.values():
+    for row in merge_rows(stored, this_run):
         by_scenario.setdefault(row["scenario"], []).append(row)
     refs = {sc: cohort.expert_reference(rows) for sc, rows in by_scenario.items()}
     rjobs = [ReportJob(s.job, s.doc, stage / session_folder(s.doc), images,

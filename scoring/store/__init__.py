@@ -81,16 +81,8 @@ class Store:
     # -- writing ----------------------------------------------------------------------------
     def known(self, run_ids: list[str]) -> dict[str, str]:
         """``run_id -> content_sha256`` of those already stored."""
-        from sqlalchemy import select
-
-        from .schema import SESSIONS as s
-
-        out: dict[str, str] = {}
         with self.engine.connect() as conn:
-            for part in _chunks(sorted(set(run_ids))):
-                out.update(conn.execute(select(s.c.run_id, s.c.content_sha256)
-                                        .where(s.c.run_id.in_(part))).all())
-        return out
+            return _contents(conn, run_ids)
 
     def save(self, records: list[dict]) -> Saved:
         """Insert or update attempts in one transaction.
@@ -100,37 +92,16 @@ class Store:
         content is left as it is and listed in ``Saved.conflicts``; within ``records`` the
         first of a run id wins.
         """
-        from sqlalchemy import delete, insert, select
+        from sqlalchemy.exc import DBAPIError
 
-        from .schema import METRICS, SESSIONS
-
-        saved = Saved()
         rows = _unique(as_rows(records))
-        with self.engine.begin() as conn:
-            _write_lock(conn)
-            stored = {}
-            for part in _chunks([r["run_id"] for r in rows]):
-                stored.update(conn.execute(select(SESSIONS.c.run_id, SESSIONS.c.content_sha256)
-                                           .where(SESSIONS.c.run_id.in_(part))).all())
-            for row in rows:
-                before = stored.get(row["run_id"])
-                if before and before != row["content_sha256"]:
-                    saved.conflicts.append(row["run_id"])
-                    continue
-                sid = conn.execute(_upsert(conn, row)).scalar_one_or_none()
-                if sid is None:  # the guard in the upsert refused: another content
-                    saved.conflicts.append(row["run_id"])
-                    continue
-                if before is None:
-                    saved.added += 1
-                else:
-                    saved.updated += 1
-                    conn.execute(delete(METRICS).where(METRICS.c.session_id == sid))
-                values = [{"session_id": sid, "key": k, "value": v}
-                          for k, v in row["metrics"].items()]
-                if values:
-                    conn.execute(insert(METRICS), values)
-        return saved
+        try:
+            with self.engine.begin() as conn:
+                return _save(conn, rows)
+        except DBAPIError as exc:
+            raise InputError(f"could not store the results in {shown(self.url)}: "
+                             f"{_one_line(exc.orig)}; nothing was stored, the report files "
+                             "are in place: run the same command again", field="--db") from None
 
     # -- reading ----------------------------------------------------------------------------
     def count(self) -> tuple[int, int]:
@@ -227,6 +198,47 @@ def _write_lock(conn) -> None:
         from sqlalchemy import text
 
         conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": PG_LOCK_KEY})
+
+
+def _save(conn, rows: list[dict]) -> Saved:
+    """Store ``rows`` (unique run ids, sorted) holding the write lock; see Store.save."""
+    from sqlalchemy import delete, insert
+
+    from .schema import METRICS
+
+    saved = Saved()
+    _write_lock(conn)
+    stored = _contents(conn, [r["run_id"] for r in rows])
+    for row in rows:
+        before = stored.get(row["run_id"])
+        if before and before != row["content_sha256"]:
+            saved.conflicts.append(row["run_id"])
+            continue
+        sid = conn.execute(_upsert(conn, row)).scalar_one_or_none()
+        if sid is None:  # the guard in the upsert refused: another content
+            saved.conflicts.append(row["run_id"])
+            continue
+        if before is None:
+            saved.added += 1
+        else:
+            saved.updated += 1
+            conn.execute(delete(METRICS).where(METRICS.c.session_id == sid))
+        values = [{"session_id": sid, "key": k, "value": v} for k, v in row["metrics"].items()]
+        if values:
+            conn.execute(insert(METRICS), values)
+    return saved
+
+
+def _contents(conn, run_ids: list[str]) -> dict[str, str]:
+    from sqlalchemy import select
+
+    from .schema import SESSIONS as s
+
+    out: dict[str, str] = {}
+    for part in _chunks(sorted(set(run_ids))):
+        out.update(conn.execute(select(s.c.run_id, s.c.content_sha256)
+                                .where(s.c.run_id.in_(part))).all())
+    return out
 
 
 def _upsert(conn, row: dict):

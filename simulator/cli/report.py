@@ -104,6 +104,9 @@ def assess(
         gone = f" (not found: {', '.join(str(p) for p, _ in missing)})" if missing else ""
         raise InputError(f"no session logs found{gone}: give log files or folders holding "
                          "*.jsonl files, or --simulate-cohort N", field="RECORDINGS")
+    if out.exists() and not out.is_dir():
+        raise InputError("is a file; --out needs a folder (new or from an earlier assess)",
+                         path=out, field="--out")
     url = database_url(db, out)
     if db:
         check_url(url)  # before any folder is made
