@@ -18,6 +18,8 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from simulator.errors import InputError
@@ -29,6 +31,7 @@ __all__ = ["DEFAULT_DB_NAME", "Saved", "Store", "as_rows", "check_url", "databas
 
 BUSY_TIMEOUT_S = 300.0
 PG_LOCK_KEY = 0x6A5F_5354  # "j_ST": the advisory lock every jointsim writer takes
+WRITER_OPTION = "jointsim_store_writer"
 
 
 @dataclass
@@ -55,7 +58,7 @@ class Store:
             self.engine = _engine(parsed, foreign_keys=True)
             setup = _engine(parsed, foreign_keys=False)  # SQLite rebuilds tables in upgrades
             try:
-                migrate.upgrade(setup, _write_lock)
+                migrate.upgrade(setup, _writing)
             finally:
                 setup.dispose()
         except NoSuchModuleError:
@@ -96,7 +99,7 @@ class Store:
 
         rows = _unique(as_rows(records))
         try:
-            with self.engine.begin() as conn:
+            with _writing(self.engine) as conn:
                 return _save(conn, rows)
         except DBAPIError as exc:
             raise InputError(f"could not store the results in {shown(self.url)}: "
@@ -185,19 +188,25 @@ def _engine(url, *, foreign_keys: bool):
         cursor.close()
 
     @event.listens_for(engine, "begin")
-    def _begin(conn):
-        conn.exec_driver_sql("BEGIN IMMEDIATE")  # take the write lock now, waiting if busy
+    def _begin(conn):  # a writer takes the write lock now, waiting while another holds it
+        writer = conn.get_execution_options().get(WRITER_OPTION)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if writer else "BEGIN")
 
     return engine
 
 
-def _write_lock(conn) -> None:
-    """Hold the store's write lock until ``conn``'s transaction ends (SQLite: already held
-    since ``BEGIN IMMEDIATE``)."""
-    if conn.dialect.name == "postgresql":
-        from sqlalchemy import text
+@contextmanager
+def _writing(engine) -> Iterator:
+    """A connection in a transaction holding the store's write lock until it ends (SQLite:
+    ``BEGIN IMMEDIATE``; PostgreSQL: an advisory lock). Readers do not take it."""
+    with engine.connect() as conn:
+        conn.execution_options(**{WRITER_OPTION: True})
+        with conn.begin():
+            if conn.dialect.name == "postgresql":
+                from sqlalchemy import text
 
-        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": PG_LOCK_KEY})
+                conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": PG_LOCK_KEY})
+            yield conn
 
 
 def _save(conn, rows: list[dict]) -> Saved:
@@ -207,7 +216,6 @@ def _save(conn, rows: list[dict]) -> Saved:
     from .schema import METRICS
 
     saved = Saved()
-    _write_lock(conn)
     stored = _contents(conn, [r["run_id"] for r in rows])
     for row in rows:
         before = stored.get(row["run_id"])

@@ -50,13 +50,15 @@ def revision(connection) -> str | None:
     return current
 
 
-def upgrade(engine, lock) -> None:
-    """Bring the database behind ``engine`` to :func:`head`; ``lock(connection)`` takes the
-    store's write lock inside the open transaction."""
+def upgrade(engine, writing) -> None:
+    """Bring the database behind ``engine`` to :func:`head`; ``writing(engine)`` opens the
+    transaction holding the store's write lock that the upgrade runs in."""
     from alembic import command
 
-    with engine.begin() as conn:
-        lock(conn)
+    with engine.connect() as conn:  # the usual case, without waiting for the write lock
+        if revision(conn) == head():
+            return
+    with writing(engine) as conn:
         current = revision(conn)
         script = _script()
         if current == script.get_current_head():
