@@ -118,6 +118,7 @@ def test_a_killed_simulated_cohort_reruns_and_stores_only_files_in_place(block_s
     ("sqlite://", "in-memory database"),
     ("{tmp}/notes.txt", "is not a SQLite database"),
     ("{tmp}/no/such/folder/results.sqlite", "does not exist; create it first"),
+    ("mysql://u@h/db", "runs on SQLite or PostgreSQL"),
 ])
 def test_unusable_db_is_one_clear_line_and_creates_nothing(logs, tmp_path, db, words, capsys):
     (tmp_path / "notes.txt").write_text("not a database\n")
@@ -126,6 +127,6 @@ def test_unusable_db_is_one_clear_line_and_creates_nothing(logs, tmp_path, db, w
     assert main(["assess", str(logs[0]), "--out", str(out), "--db", db, "--no-images"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "--db" in err[0] and words in err[0], err
-    assert db.split("///")[-1].split("/")[-1] in err[0] or "memory" in err[0]
+    assert db in err[0]
     assert not out.exists() and not (tmp_path / "no").exists()
     assert (tmp_path / "notes.txt").read_text() == "not a database\n"

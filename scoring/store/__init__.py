@@ -62,9 +62,9 @@ class Store:
             finally:
                 setup.dispose()
         except NoSuchModuleError:
-            raise InputError(f"{shown(url)} names an unknown database kind; give a SQLAlchemy "
-                             "URL such as sqlite:///results.sqlite or "
-                             "postgresql://user@host/db", field="--db") from None
+            raise InputError(f"{shown(url)} names an unknown database driver; give a "
+                             "SQLAlchemy URL such as postgresql://user@host/db",
+                             field="--db") from None
         except ImportError as exc:
             raise InputError(f"the database driver for {shown(url)} is not installed: "
                              f"pip install 'jointsim[postgresql]' ({exc.name} missing)",

@@ -35,8 +35,9 @@ def shown(url: str) -> str:
 def check_url(url: str):
     """Parse ``url``; raise InputError if it cannot hold a lasting results store.
 
-    A SQLite store must be a file (not ``:memory:``) in an existing folder, and an existing
-    file must be a SQLite database. Returns the parsed ``sqlalchemy.engine.URL``.
+    The store runs on SQLite and PostgreSQL. A SQLite store must be a file (not
+    ``:memory:``) in an existing folder, and an existing file must be a SQLite database.
+    Returns the parsed ``sqlalchemy.engine.URL``.
     """
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import ArgumentError
@@ -47,8 +48,13 @@ def check_url(url: str):
         raise InputError(f"{url!r} is not a database URL; give a SQLAlchemy URL such as "
                          "sqlite:///results.sqlite or postgresql://user@host/db, or a file "
                          "path", field="--db") from None
-    if parsed.get_backend_name() != "sqlite":
+    backend = parsed.get_backend_name()
+    if backend == "postgresql":
         return parsed
+    if backend != "sqlite":
+        raise InputError(f"{shown(url)}: the results store runs on SQLite or PostgreSQL; give "
+                         "a file path or a SQLAlchemy URL such as sqlite:///results.sqlite or "
+                         "postgresql://user@host/db", field="--db")
     name = parsed.database or ""
     if name in ("", ":memory:") or parsed.query.get("mode") == "memory":
         raise InputError(f"{shown(url)} is an in-memory database, gone when the run ends; give "
