@@ -118,7 +118,7 @@ def assess(
         store = Store(url)
         try:
             if simulate_cohort:
-                _check_fresh(store, out, db)
+                _check_fresh(store, db)
             with staged_dir(out) as stage:
                 if simulate_cohort:
                     job_list = _simulate(simulate_cohort, scenario, seed, stage, out, jobs)
@@ -159,7 +159,7 @@ def _trainee(log: Path) -> str:
         return ""
 
 
-def _check_fresh(store, out: Path, db: str | None) -> None:
+def _check_fresh(store, db: str | None) -> None:
     if db is None and store.count()[0]:
         raise InputError("this folder already holds assessed sessions; a simulated cohort "
                          "records new sessions, so give it a new --out folder",
