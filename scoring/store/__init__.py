@@ -217,23 +217,33 @@ def _save(conn, rows: list[dict]) -> Saved:
 
     saved = Saved()
     stored = _contents(conn, [r["run_id"] for r in rows])
+    keep = []
     for row in rows:
         before = stored.get(row["run_id"])
         if before and before != row["content_sha256"]:
             saved.conflicts.append(row["run_id"])
-            continue
-        sid = conn.execute(_upsert(conn, row)).scalar_one_or_none()
+        else:
+            keep.append(row)
+    ids = {}
+    if keep:  # one statement, sent in batches ("insertmanyvalues")
+        ids = dict(conn.execute(_upsert(conn), [{k: v for k, v in r.items() if k != "metrics"}
+                                                for r in keep]).all())
+    replaced, values = [], []
+    for row in keep:
+        sid = ids.get(row["run_id"])
         if sid is None:  # the guard in the upsert refused: another content
             saved.conflicts.append(row["run_id"])
             continue
-        if before is None:
-            saved.added += 1
-        else:
+        if row["run_id"] in stored:
             saved.updated += 1
-            conn.execute(delete(METRICS).where(METRICS.c.session_id == sid))
-        values = [{"session_id": sid, "key": k, "value": v} for k, v in row["metrics"].items()]
-        if values:
-            conn.execute(insert(METRICS), values)
+            replaced.append(sid)
+        else:
+            saved.added += 1
+        values += [{"session_id": sid, "key": k, "value": v} for k, v in row["metrics"].items()]
+    for part in _chunks(replaced):
+        conn.execute(delete(METRICS).where(METRICS.c.session_id.in_(part)))
+    if values:
+        conn.execute(insert(METRICS), values)
     return saved
 
 
@@ -249,21 +259,22 @@ def _contents(conn, run_ids: list[str]) -> dict[str, str]:
     return out
 
 
-def _upsert(conn, row: dict):
-    """INSERT ... ON CONFLICT (run_id) DO UPDATE, only over the same content; RETURNING id."""
+def _upsert(conn):
+    """INSERT ... ON CONFLICT (run_id) DO UPDATE, only over the same content (or an unknown
+    one, ''); RETURNING run_id, id."""
     from .schema import SESSIONS
 
     if conn.dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
-    values = {k: v for k, v in row.items() if k != "metrics"}
-    stmt = insert(SESSIONS).values(**values)
+    stmt = insert(SESSIONS)
+    columns = [c.name for c in SESSIONS.columns if c.name not in ("id", "run_id")]
     stmt = stmt.on_conflict_do_update(
         index_elements=[SESSIONS.c.run_id],
-        set_={k: stmt.excluded[k] for k in values if k != "run_id"},
+        set_={k: stmt.excluded[k] for k in columns},
         where=SESSIONS.c.content_sha256.in_([stmt.excluded.content_sha256, ""]))
-    return stmt.returning(SESSIONS.c.id)
+    return stmt.returning(SESSIONS.c.run_id, SESSIONS.c.id)
 
 
 def _unique(rows: list[dict]) -> list[dict]:
