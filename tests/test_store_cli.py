@@ -66,6 +66,26 @@ def test_copies_are_one_attempt_and_an_edited_copy_is_a_conflict(logs, url, tmp_
     store.close()
 
 
+def test_rows_are_committed_only_when_their_files_are_in_place(logs, tmp_path, monkeypatch,
+                                                               capsys):
+    seen = []
+    save = Store.save
+
+    def checked_save(self, records):
+        for rec in records:
+            for key in ("report_path", "log_path"):
+                assert Path(rec[key]).is_file() and ".partial" not in rec[key], rec[key]
+            seen.append(rec["doc"]["run_id"])
+        return save(self, records)
+
+    monkeypatch.setattr(Store, "save", checked_save)
+    out = tmp_path / "o"
+    assert main(["assess", *map(str, logs[:2]), "--out", str(out), "--no-images",
+                 "--jobs", "1"]) == 0
+    assert len(seen) == 2 and "2 added" in capsys.readouterr().out
+    assert not list(tmp_path.glob(".o.*.partial"))
+
+
 def test_two_assess_runs_write_one_store_at_once(logs, tmp_path):
     url = f"sqlite:///{tmp_path / 'results.sqlite'}"  # test_store races both backends
     runs = [subprocess.Popen([*CLI, "assess", *map(str, part), "--out", str(tmp_path / name),
