@@ -149,6 +149,19 @@ def test_a_store_made_by_jointsim_0_1_is_upgraded_in_place(url, tmp_path):
     store.close()
 
 
+def test_the_migrations_build_exactly_the_schema_the_code_uses(url):
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    from scoring.store.schema import META
+
+    store = Store(url)
+    with store.engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), META)
+    store.close()
+    assert diff == []
+
+
 def test_a_store_from_a_newer_jointsim_is_refused_in_one_line(tmp_path):
     from sqlalchemy import text
 
