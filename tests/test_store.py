@@ -162,6 +162,30 @@ def test_the_migrations_build_exactly_the_schema_the_code_uses(url):
     assert diff == []
 
 
+def test_downgrading_to_the_first_schema_gives_back_its_tables(url):
+    from alembic import command
+    from sqlalchemy import inspect
+
+    from scoring.store import _engine, check_url
+    from scoring.store.migrate import _config
+
+    store = Store(url)
+    store.save([{"doc": doc("r1")}])
+    setup = _engine(check_url(url), foreign_keys=False)  # as Store runs migrations
+    with setup.begin() as conn:
+        command.downgrade(_config(conn), "0001")
+    setup.dispose()
+    with store.engine.connect() as conn:
+        columns = {c["name"] for c in inspect(conn).get_columns("sessions")}
+        uniques = {u["name"] for u in inspect(conn).get_unique_constraints("sessions")}
+    assert "content_sha256" not in columns and "log_sha256" in columns
+    assert uniques == {"uq_session_log"}
+    store.close()
+    store = Store(url)  # and up again
+    assert store.count() == (1, 2)
+    store.close()
+
+
 def test_a_store_from_a_newer_jointsim_is_refused_in_one_line(tmp_path):
     from sqlalchemy import text
 
