@@ -58,6 +58,8 @@ class Summary:
     scored: list[Scored] = field(default_factory=list)
     skipped: list[tuple[Path, str]] = field(default_factory=list)
     statuses: list[tuple[Path, str]] = field(default_factory=list)
+    copies: list[tuple[Path, Path]] = field(default_factory=list)  # (copy, log kept)
+    records: list[dict] = field(default_factory=list)  # for Store.save, once files are in place
     added: int = 0
     updated: int = 0
     seconds: float = 0.0
@@ -108,6 +110,7 @@ def score_job(job: Job) -> Scored:
 
     from scoring.report.session import analyse
     from scoring.score import add_status, claimed_score_problem
+    from scoring.store.content import log_content_sha256
     from simulator.integrity import TAMPERED, log_status
     from simulator.log import TamperedLog, read_log
     from simulator.replay import assessor_scenario
@@ -130,6 +133,7 @@ def score_job(job: Job) -> Scored:
         if not status.accepted(require_trust=bool(job.trusted)):
             return failed(status.status, status.detail)
         doc["skill_group"] = job.group or _group_of(analysis)
+        doc["content_sha256"] = log_content_sha256(job.log)
         return Scored(job, doc, seconds=time.perf_counter() - t, status=status.status)
     except TamperedLog as exc:
         return failed(TAMPERED, str(exc).replace(f"{job.log}: ", "", 1))
@@ -209,44 +213,53 @@ def session_folder(doc: dict) -> Path:
 def assess(jobs_in: list[Job], stage: Path, out: Path, store, *, images: bool = True,
            jobs: int = 1, bar=None, extra_skipped=(), cohort_options: dict | None = None,
            ) -> Summary:
-    """Score ``jobs_in`` in parallel, write reports into ``stage`` (moved to ``out`` by the
-    caller), save to ``store`` and write the cohort report from everything stored."""
+    """Score ``jobs_in`` in parallel and write their reports, the cohort report and the CSV
+    into ``stage``; nothing is stored yet.
+
+    The caller moves the stage into ``out`` and then calls :func:`store_results`, so stored
+    rows only ever point at files in their final place. A log with the content of one
+    earlier in the run (a copy) is counted once; a run id that ``store`` holds with other
+    content is skipped as a conflict.
+    """
     from scoring import cohort
     from scoring.cohort_report import write_cohort_report, write_csv
+    from scoring.store import as_rows, merge_rows
 
     t0 = time.perf_counter()
     summary = Summary(skipped=list(extra_skipped))
     tick = bar.update if bar is not None else None
+    scored = []
     for s in parallel(score_job, jobs_in, jobs, tick):
         if s.doc is None:
             summary.skipped.append((s.job.log, s.error))
             summary.statuses.append((s.job.log, s.error))
         else:
-            summary.scored.append(s)
+            scored.append(s)
             summary.statuses.append((s.job.log, f"{s.status}: "
                                      f"{s.doc['log_status_detail']}"))
+    summary.scored = _one_per_attempt(scored, store.known([s.doc["run_id"] for s in scored]),
+                                      summary)
     _keep_old_reports(out, stage)
+    stored = store.sessions()  # with this run's sessions, the experts' references
+    this_run = as_rows([{"doc": s.doc, "skill_group": s.doc.get("skill_group", "")}
+                        for s in summary.scored])
     by_scenario: dict[str, list[dict]] = {}
-    for row in store.sessions():
+    for row in merge_rows(stored, this_run):
         by_scenario.setdefault(row["scenario"], []).append(row)
-    for s in summary.scored:  # this run's sessions count as experts' references too
-        by_scenario.setdefault(s.doc["scenario"], []).append(_as_row(s.doc))
-    refs = {sc: cohort.expert_reference(_dedupe(rows)) for sc, rows in by_scenario.items()}
+    refs = {sc: cohort.expert_reference(rows) for sc, rows in by_scenario.items()}
     rjobs = [ReportJob(s.job, s.doc, stage / session_folder(s.doc), images,
                        refs.get(s.doc["scenario"]) or None) for s in summary.scored]
     errors = parallel(report_job, rjobs, jobs, tick)
-    records = []
-    for s, _rj, err in zip(summary.scored, rjobs, errors, strict=True):
+    for s, err in zip(summary.scored, errors, strict=True):
         if err:
             summary.skipped.append((s.job.log, err))
             continue
-        records.append({"doc": s.doc, "skill_group": s.doc.get("skill_group", ""),
-                        "log_path": str(Path(s.job.stored_as or s.job.log).resolve()),
-                        "report_path": str((out / session_folder(s.doc) / "report.html")
-                                           .resolve())})
+        summary.records.append({
+            "doc": s.doc, "skill_group": s.doc.get("skill_group", ""),
+            "log_path": str(Path(s.job.stored_as or s.job.log).resolve()),
+            "report_path": str((out / session_folder(s.doc) / "report.html").resolve())})
     summary.scored = [s for s, e in zip(summary.scored, errors, strict=True) if not e]
-    summary.added, summary.updated = store.save(records)
-    rows = store.sessions()
+    rows = merge_rows(stored, as_rows(summary.records))
     write_cohort_report(rows, stage, skipped=summary.skipped, db_url=store.url,
                         **(cohort_options or {}))
     write_csv(rows, stage / "sessions.csv")
@@ -261,20 +274,43 @@ def assess(jobs_in: list[Job], stage: Path, out: Path, store, *, images: bool = 
     return summary
 
 
-def _as_row(doc: dict) -> dict:
-    return {"run_id": doc["run_id"], "log_sha256": doc["log_sha256"],
-            "skill_group": doc.get("skill_group", ""),
-            "metrics": {k: m["value"] for k, m in doc["metrics"].items()}}
+def store_results(summary: Summary, store) -> Summary:
+    """Store the run's rows (one transaction), after its files are in their final place.
+
+    A run id that another writer stored with other content in the meantime is added to
+    ``summary.skipped``.
+    """
+    saved = store.save(summary.records)
+    summary.added, summary.updated = saved.added, saved.updated
+    logs = {rec["doc"]["run_id"]: rec["log_path"] for rec in summary.records}
+    summary.skipped += [(Path(logs[run_id]), _conflict(run_id)) for run_id in saved.conflicts]
+    return summary
 
 
-def _dedupe(rows: list[dict]) -> list[dict]:
-    seen, out = set(), []
-    for r in rows:
-        key = (r["run_id"], r["log_sha256"])
-        if key not in seen:
-            seen.add(key)
-            out.append(r)
-    return out
+def _one_per_attempt(scored: list[Scored], known: dict[str, str],
+                     summary: Summary) -> list[Scored]:
+    """One scored log per run id: copies (same content) are listed in ``summary.copies``,
+    another content than the stored one, or than the first in this run, is skipped."""
+    first: dict[str, Scored] = {}
+    for s in scored:
+        run_id, content = s.doc["run_id"], s.doc["content_sha256"]
+        if known.get(run_id) and known[run_id] != content:
+            summary.skipped.append((s.job.log, _conflict(run_id)))
+        elif run_id not in first:
+            first[run_id] = s
+        elif first[run_id].doc["content_sha256"] == content:
+            summary.copies.append((s.job.log, first[run_id].job.log))
+        else:
+            summary.skipped.append((s.job.log, f"run id {run_id!r} is also the run id of "
+                                    f"{first[run_id].job.log}, with other content: one of "
+                                    "them was edited; assess the original alone"))
+    return list(first.values())
+
+
+def _conflict(run_id: str) -> str:
+    return (f"the results database already holds run id {run_id!r} with other content: the "
+            "log was edited after it was stored, or another recording reuses its run id; "
+            "not stored")
 
 
 def _keep_old_reports(out: Path, stage: Path) -> None:

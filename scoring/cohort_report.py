@@ -13,6 +13,7 @@ from scoring import cohort
 from scoring.report import document as d
 from scoring.report.glossary import lower_is_better
 from scoring.rubric import fmt
+from scoring.store.url import shown as shown_url
 
 GROUP_ORDER = ("novice", "learner", "intermediate", "expert")
 GROUP_COLOURS = {"novice": "#c62828", "learner": "#1565c0", "intermediate": "#ef6c00",
@@ -275,7 +276,7 @@ def cohort_document(rows: list[dict], *, skipped=(), db_url: str = "",
         ("Trainees", ", ".join(f"{n} {g}" for g, n in groups.items()) or "none"),
         ("Scenarios", ", ".join(scenarios) or "none"),
         ("Dates", f"{dates[0][:10]} to {dates[-1][:10]}" if dates else "-"),
-        ("Database", _safe_url(db_url)),
+        ("Database", shown_url(db_url)),
     ])
     sections = [d.Section("", [facts])]
     for sc in scenarios:
@@ -289,16 +290,6 @@ def cohort_document(rows: list[dict], *, skipped=(), db_url: str = "",
                       footer="jointsim cohort report")
 
 
-def _safe_url(url: str) -> str:
-    """The database URL without any password."""
-    try:
-        from sqlalchemy.engine import make_url
-
-        return make_url(url).render_as_string(hide_password=True)
-    except Exception:  # noqa: BLE001
-        return url
-
-
 def write_cohort_report(rows, folder: Path, *, stem: str = "cohort_report", **options):
     from scoring.report import write_document
 
@@ -310,12 +301,25 @@ CSV_COLUMNS = ("trainee", "skill_group", "scenario", "started_utc", "run_id", "p
                "log_path")
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value):
+    """``value`` safe to open in a spreadsheet: text starting like a formula (``=``, ``+``,
+    ``-``, ``@``, tab, carriage return) gets a leading ``'`` so it shows as text (OWASP's
+    advice against CSV injection). Numbers are written as they are."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def write_csv(rows, path: Path) -> Path:
     """One line per session with its metrics, for spreadsheets."""
     keys = sorted({k for r in rows for k in r["metrics"]})
     with open(path, "w", newline="", encoding="utf-8") as f:
         w = csv.writer(f)
-        w.writerow([*CSV_COLUMNS, *keys])
+        w.writerow([csv_cell(c) for c in (*CSV_COLUMNS, *keys)])
         for r in rows:
-            w.writerow([r[c] for c in CSV_COLUMNS] + [r["metrics"].get(k, "") for k in keys])
+            w.writerow([csv_cell(r[c]) for c in CSV_COLUMNS]
+                       + [csv_cell(r["metrics"].get(k, "")) for k in keys])
     return path

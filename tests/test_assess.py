@@ -93,26 +93,6 @@ def test_assess_skips_bad_logs_scores_the_rest_and_reruns_idempotently(recording
     assert (out / "sessions.csv").read_text().count("\n") == 5
 
 
-def test_database_round_trip_keeps_documents_and_updates_in_place(tmp_path):
-    store = Store(f"sqlite:///{tmp_path / 'db.sqlite'}")
-    doc = {"run_id": "r1", "log_sha256": "a" * 64, "trainee": "T", "scenario": "s",
-           "scenario_title": "S", "modality": "ultrasound", "date": "2026-01-02T03:04:05+00:00",
-           "passed": True, "score": 81.5, "pass_score": 70.0, "hard_fails": [],
-           "replay_verified": True, "seed": 3, "simulator_version": "x",
-           "metrics": {"tip_to_target_mm": {"value": 1.25}, "time_to_target_s": {"value": None}}}
-    assert store.save([{"doc": doc, "skill_group": "expert"}]) == (1, 0)
-    doc2 = {**doc, "score": 60.0, "passed": False}
-    assert store.save([{"doc": doc2, "skill_group": "expert"}]) == (0, 1)
-    assert store.save([{"doc": {**doc, "log_sha256": "b" * 64}}]) == (1, 0)
-    rows = store.sessions()
-    assert len(rows) == 2
-    first = next(r for r in rows if r["log_sha256"] == "a" * 64)
-    assert first["score"] == 60.0 and first["passed"] is False
-    assert first["metrics"] == {"tip_to_target_mm": 1.25, "time_to_target_s": None}
-    assert json.loads(first["score_json"])["score"] == 60.0
-    assert store.count() == (2, 4)
-
-
 def test_bad_database_url_is_a_clear_error(recordings, tmp_path, capsys):
     folder, _ = recordings
     assert main(["assess", str(folder), "--out", str(tmp_path / "o"),

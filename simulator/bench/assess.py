@@ -65,7 +65,7 @@ def _cohort_part(store, folder: Path) -> float:
 
 
 def run(progress) -> list[dict]:
-    from scoring.assess import Job, assess, parallel, score_job
+    from scoring.assess import Job, assess, parallel, score_job, store_results
     from scoring.report import write_session_report
     from scoring.report.session import analyse
     from scoring.store import Store
@@ -104,7 +104,8 @@ def run(progress) -> list[dict]:
         stage = tmp / "stage"
         stage.mkdir()
         t = time.perf_counter()
-        summary = assess(jobs, stage, tmp / "out", store, images=False, jobs=WORKERS)
+        summary = store_results(assess(jobs, stage, tmp / "out", store, images=False,
+                                       jobs=WORKERS), store)
         t_assess = time.perf_counter() - t
         assert not summary.skipped, summary.skipped
         # the cohort part (read back, cohort report, CSV) is paid once per run, not per

@@ -24,7 +24,7 @@ from simulator.errors import InputError
 def _need_report_extra() -> None:
     from importlib.util import find_spec
 
-    missing = [m for m in ("matplotlib", "jinja2", "reportlab", "sqlalchemy")
+    missing = [m for m in ("matplotlib", "jinja2", "reportlab", "sqlalchemy", "alembic")
                if find_spec(m) is None]
     if missing:
         raise InputError(f"reports need {', '.join(missing)}: install them with "
@@ -63,8 +63,8 @@ def assess(
     out: Path = typer.Option(..., "--out", help="Output folder: session reports, cohort "
                              "report, CSV and (by default) the results database."),
     db: str | None = typer.Option(None, "--db", help="Results database: a SQLAlchemy URL "
-                                  "(postgresql://...) or a SQLite file path "
-                                  "(default: OUT/results.sqlite)."),
+                                  "(postgresql://user@host/db, with jointsim[postgresql]) or "
+                                  "a SQLite file path (default: OUT/results.sqlite)."),
     images: bool = typer.Option(True, "--images/--no-images", help="Key frames and plots in "
                                 "the session reports."),
     jobs: int = typer.Option(0, "--jobs", help="Worker processes (0: one per CPU core)."),
@@ -99,9 +99,17 @@ def assess(
     when given) are stored."""
     _need_report_extra()
     from scoring import cohort
-    from scoring.assess import LOG_STATUS_FILE, Job, default_jobs, find_logs, read_groups
+    from scoring.assess import (
+        LOG_STATUS_FILE,
+        Job,
+        default_jobs,
+        find_logs,
+        read_groups,
+        store_results,
+    )
     from scoring.assess import assess as run_assess
-    from scoring.store import Store, database_url
+    from scoring.staging import output_lock
+    from scoring.store import Store, check_url, database_url
     from simulator.integrity import trusted_keys
 
     keys = trusted_keys(trust)
@@ -122,27 +130,45 @@ def assess(
         gone = f" (not found: {', '.join(str(p) for p, _ in missing)})" if missing else ""
         raise InputError(f"no session logs found{gone}: give log files or folders holding "
                          "*.jsonl files, or --simulate-cohort N", field="RECORDINGS")
-    if simulate_cohort:
-        _check_fresh(out, db)
-    store = Store(database_url(db, out))
-    with staged_dir(out) as stage:
-        if simulate_cohort:
-            job_list = _simulate(simulate_cohort, scenario, seed, stage, out, jobs)
-        else:
-            job_list = [Job(p, group=group_of.get(_trainee(p), "")) for p in logs]
-        job_list = [replace(j, scenarios=scenarios, trusted=keys) for j in job_list]
-        bar = progress_bar(2 * len(job_list), "assess", "step")
-        summary = run_assess(job_list, stage, out, store, images=images, jobs=jobs, bar=bar,
-                             extra_skipped=missing,
-                             cohort_options={"design": design, "criterion": criterion})
-        bar.close()
-    store.close()
-    sessions, _ = store.count()
+    if out.exists() and not out.is_dir():
+        raise InputError("is a file; --out needs a folder (new or from an earlier assess)",
+                         path=out, field="--out")
+    url = database_url(db, out)
+    if db:
+        check_url(url)  # before any folder is made
+    with output_lock(out, say) as stale:
+        if stale:
+            say(f"removed {len(stale)} unfinished output folder(s) of an interrupted run")
+        if not db:
+            out.mkdir(parents=True, exist_ok=True)
+        store = Store(url)
+        try:
+            if simulate_cohort:
+                _check_fresh(store, db)
+            with staged_dir(out) as stage:
+                if simulate_cohort:
+                    job_list = _simulate(simulate_cohort, scenario, seed, stage, out, jobs)
+                else:
+                    job_list = [Job(p, group=group_of.get(_trainee(p), "")) for p in logs]
+                job_list = [replace(j, scenarios=scenarios, trusted=keys) for j in job_list]
+                bar = progress_bar(2 * len(job_list), "assess", "step")
+                summary = run_assess(job_list, stage, out, store, images=images, jobs=jobs,
+                                     bar=bar, extra_skipped=missing,
+                                     cohort_options={"design": design, "criterion": criterion})
+                bar.close()
+            store_results(summary, store)  # files are in place: now the rows
+            sessions, _ = store.count()
+        finally:
+            store.close()
     print(f"assessed {len(summary.scored)} session(s) in {summary.seconds:.1f} s: "
           f"{summary.added} added, {summary.updated} updated; {sessions} in the database")
     counts = Counter(why.split(":", 1)[0] for _, why in summary.statuses)
     print("log status: " + ", ".join(f"{n} {name}" for name, n in sorted(counts.items()))
           + f" (each log: {out / LOG_STATUS_FILE})")
+    if summary.copies:
+        print(f"{len(summary.copies)} log(s) counted once, being copies of another:")
+        for copy, kept in summary.copies:
+            print(f"  {copy}: same attempt as {kept}")
     if summary.skipped:
         print(f"skipped {len(summary.skipped)} log(s):")
         for path, why in summary.skipped:
@@ -163,13 +189,11 @@ def _trainee(log: Path) -> str:
         return ""
 
 
-def _check_fresh(out: Path, db: str | None) -> None:
-    from scoring.store import DEFAULT_DB_NAME
-
-    if db is None and (out / DEFAULT_DB_NAME).exists():
-        raise InputError("this folder already holds an assessment database; a simulated "
-                         "cohort records new sessions, so give it a new --out folder",
-                         path=out / DEFAULT_DB_NAME, field="--out")
+def _check_fresh(store, db: str | None) -> None:
+    if db is None and store.count()[0]:
+        raise InputError("this folder already holds assessed sessions; a simulated cohort "
+                         "records new sessions, so give it a new --out folder",
+                         path=Path(store.engine.url.database), field="--out")
 
 
 def _simulate(n: int, scenario: str, seed: int, stage: Path, out: Path, jobs: int):
