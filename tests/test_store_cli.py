@@ -4,7 +4,6 @@ simulated cohort re-runs cleanly, and unusable ``--db`` values are one clear lin
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
@@ -13,6 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
+from log_edits import rechain, records
 from phantoms import record
 from store_backends import BACKENDS, store_url
 
@@ -29,6 +29,12 @@ def url(request, tmp_path):
 
 
 @pytest.fixture(scope="module")
+def pinned(block_scenario) -> list[str]:
+    """The assessor's copy of the block scenario (logs never choose their own)."""
+    return ["--scenarios", str(block_scenario.parent)]
+
+
+@pytest.fixture(scope="module")
 def logs(block_scenario, tmp_path_factory):
     folder = tmp_path_factory.mktemp("logs")
     return [record(block_scenario, folder, policy, seed, name)
@@ -36,27 +42,28 @@ def logs(block_scenario, tmp_path_factory):
                                        ("expert", 3, "Expert A"))]
 
 
-def test_copies_are_one_attempt_and_an_edited_copy_is_a_conflict(logs, url, tmp_path, capsys):
+def test_copies_are_one_attempt_and_an_edited_copy_is_a_conflict(logs, pinned, url, tmp_path,
+                                                                 capsys):
     folder = tmp_path / "in"
     folder.mkdir()
     copy = folder / "copy.jsonl"
-    copy.write_text(logs[0].read_text().replace("\n", "\n\n"))  # blank line after each
+    copy.write_bytes(logs[0].read_bytes())  # the same attempt filed twice
     args = [str(logs[0]), str(copy), "--out", str(tmp_path / "o"), "--db", url, "--no-images",
-            "--jobs", "1"]
+            "--jobs", "1", *pinned]
     assert main(["assess", *args]) == 0
     printed = capsys.readouterr().out
     assert "1 added, 0 updated; 1 in the database" in printed
     assert "counted once" in printed and "copy.jsonl" in printed
     assert main(["assess", *args]) == 0  # idempotent
     assert "0 added, 1 updated; 1 in the database" in capsys.readouterr().out
-    # the same run id with other content (the trainee renamed in the header): not stored
-    lines = logs[0].read_text().splitlines(keepends=True)
-    header = json.loads(lines[0])
-    header["trainee"] = "Someone Else"
+    # the same run id with other content (the trainee renamed in the header and the chain
+    # recomputed, so the log itself is consistent but unsigned): not stored
+    recs = records(logs[0])
+    recs[0]["trainee"] = "Someone Else"
     edited = folder / "edited.jsonl"
-    edited.write_text(json.dumps(header) + "\n" + "".join(lines[1:]))
+    edited.write_text(rechain(recs))
     assert main(["assess", str(edited), "--out", str(tmp_path / "o2"), "--db", url,
-                 "--no-images", "--jobs", "1"]) == 1
+                 "--no-images", "--jobs", "1", *pinned]) == 1
     printed = capsys.readouterr().out
     assert "edited.jsonl" in printed and "with other content" in printed
     store = Store(url)
@@ -66,8 +73,8 @@ def test_copies_are_one_attempt_and_an_edited_copy_is_a_conflict(logs, url, tmp_
     store.close()
 
 
-def test_rows_are_committed_only_when_their_files_are_in_place(logs, tmp_path, monkeypatch,
-                                                               capsys):
+def test_rows_are_committed_only_when_their_files_are_in_place(logs, pinned, tmp_path,
+                                                               monkeypatch, capsys):
     seen = []
     save = Store.save
 
@@ -81,15 +88,15 @@ def test_rows_are_committed_only_when_their_files_are_in_place(logs, tmp_path, m
     monkeypatch.setattr(Store, "save", checked_save)
     out = tmp_path / "o"
     assert main(["assess", *map(str, logs[:2]), "--out", str(out), "--no-images",
-                 "--jobs", "1"]) == 0
+                 "--jobs", "1", *pinned]) == 0
     assert len(seen) == 2 and "2 added" in capsys.readouterr().out
     assert not list(tmp_path.glob(".o.*.partial"))
 
 
-def test_two_assess_runs_write_one_store_at_once(logs, tmp_path):
+def test_two_assess_runs_write_one_store_at_once(logs, pinned, tmp_path):
     url = f"sqlite:///{tmp_path / 'results.sqlite'}"  # test_store races both backends
     runs = [subprocess.Popen([*CLI, "assess", *map(str, part), "--out", str(tmp_path / name),
-                              "--db", url, "--no-images", "--jobs", "1"],
+                              "--db", url, "--no-images", "--jobs", "1", *pinned],
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
             for name, part in (("a", logs[:2]), ("b", logs[1:]))]
     for run in runs:
