@@ -14,12 +14,12 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from simulator.anatomy.manifest import format_validation_error
 from simulator.errors import InputError
 from simulator.variety import PatientSpec
+from simulator.yamlfile import read_yaml
 
 SCHEMA_VERSION = 1
 
@@ -279,12 +279,9 @@ def parse_scenario(path: str | Path) -> tuple[Scenario | None, list[tuple[str, s
     if not path.is_file():
         return None, [("(file)", "file not found")]
     try:
-        data = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}" if mark else "(file)"
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        return None, [(where, f"not valid YAML: {problem}")]
+        data = read_yaml(path)
+    except InputError as exc:
+        return None, [(exc.field or "(file)", exc.message)]
     if not isinstance(data, dict):
         return None, [("(top level)", "expected a mapping of scenario fields")]
     try:

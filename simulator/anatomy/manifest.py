@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from simulator.errors import InputError
 from simulator.tissues import TISSUE_KEYS
+from simulator.yamlfile import read_yaml
 
 MANIFEST_NAME = "manifest.yaml"
 MESH_SUFFIXES = (".ply", ".stl", ".obj", ".vtk", ".vtp", ".off", ".glb")
@@ -152,11 +153,7 @@ def read_manifest(folder: str | Path) -> Manifest:
     if not path.is_file():
         raise InputError(f"no {MANIFEST_NAME} here; a mesh set is a folder with a manifest",
                          path=folder)
-    try:
-        data = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as exc:
-        raise InputError(f"not valid YAML ({exc.__class__.__name__}: "
-                         f"{str(exc).splitlines()[0]})", path=path) from None
+    data = read_yaml(path)
     if not isinstance(data, dict):
         raise InputError("expected a mapping of manifest fields", path=path)
     try:
