@@ -394,7 +394,8 @@ def _entry_zone_out_of_reach(scenario: Scenario, manifest) -> list[tuple[str, st
     gap_mm = float(np.linalg.norm(centre - marks[scenario.targets[0].landmark])) - zone.radius_mm
     if gap_mm <= needle:
         return []
+    units = " (or check the units of the model's manifest)" if manifest.units == "m" else ""
     return [("entry_zone", f"the nearest point of the entry zone is {gap_mm:.0f} mm from the "
              f"target landmark {scenario.targets[0].landmark!r}, beyond the {needle:g} mm "
              "needle; move the zone (landmark, offset_mm) toward the target or use a longer "
-             "needle")]
+             f"needle{units}")]

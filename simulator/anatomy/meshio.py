@@ -135,7 +135,7 @@ def _check_extent(manifest: Manifest, vertices: list[np.ndarray], manifest_path:
     extent_mm = float((hi - lo).max())
     if extent_mm > MAX_EXTENT_MM:
         hint = (" (the meshes look like millimetres: set units: mm)"
-                if manifest.units == "m" and extent_mm / 1000.0 > MAX_EXTENT_MM else "")
+                if manifest.units == "m" and extent_mm / 1000.0 <= MAX_EXTENT_MM else "")
         raise InputError(f"the model spans {extent_mm:,.0f} mm, more than the "
                          f"{MAX_EXTENT_MM:g} mm a joint model may{hint}; check units and "
                          "the mesh files", path=manifest_path, field="units")
