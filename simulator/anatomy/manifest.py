@@ -160,7 +160,7 @@ def format_validation_error(error: ValidationError) -> list[tuple[str, str]]:
     for item, loc in zip(items, locs, strict=True):
         if any(len(other) > len(loc) and other[:len(loc)] == loc for other in locs):
             continue
-        where = ".".join(str(p) for p in loc) or "(top level)"
+        where = ".".join(_loc_part(p) for p in loc) or "(top level)"
         message = item["msg"]
         if item["type"] == "extra_forbidden":
             message = "unknown field; remove it or check its spelling"
@@ -168,6 +168,14 @@ def format_validation_error(error: ValidationError) -> list[tuple[str, str]]:
             message = message[len("Value error, "):]
         problems.append((where, message))
     return problems
+
+
+def _loc_part(part) -> str:
+    """A field path element as written, or quoted when it is not a plain name (an unknown key
+    with spaces or line breaks in it must not break the one-line message)."""
+    text = str(part)
+    return text if text.isprintable() and text and not any(c in text for c in " .:") else (
+        repr(text))
 
 
 def read_manifest(folder: str | Path) -> Manifest:
