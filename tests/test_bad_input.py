@@ -299,3 +299,22 @@ def test_validate_cli_names_the_manifest(block):
     assert result.returncode == 1 and result.stdout.strip() == (
         f"{scenario}: anatomy.model: {manifest}: landmarks.target.1: Input should be a finite "
         "number")
+
+
+# -- 6. a damaged label cache is rebuilt, not blamed on the log ------------------------------------
+
+@pytest.mark.parametrize("damage", ["zero_file", "zero_data"])
+def test_damaged_label_cache_is_detected_and_rebuilt(block, tmp_path, monkeypatch, damage):
+    import numpy as np
+
+    from simulator.anatomy.model import Anatomy
+
+    monkeypatch.setenv("JOINTSIM_CACHE", str(tmp_path / "cache"))
+    _, folder = block
+    built = np.array(Anatomy.load(folder, voxel_mm=2.0).labels)
+    cached, = (tmp_path / "cache" / "labels").glob("*.npy")
+    raw = cached.read_bytes()
+    keep = 0 if damage == "zero_file" else len(raw) - built.size  # header intact
+    cached.write_bytes(raw[:keep] + bytes(len(raw) - keep))
+    again = Anatomy.load(folder, voxel_mm=2.0).labels
+    assert np.array_equal(again, built) and again.any()
