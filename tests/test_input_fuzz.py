@@ -11,6 +11,7 @@ The default run is small; the full run of the issue's "1,000 cases per input kin
 """
 
 import copy
+import math
 import os
 import signal
 import subprocess
@@ -126,6 +127,14 @@ def text_mutation(draw, texts):
     return draw(st.binary(max_size=2000))
 
 
+def _non_finite(node) -> bool:
+    if isinstance(node, float):
+        return not math.isfinite(node)
+    if isinstance(node, dict):
+        return any(_non_finite(k) or _non_finite(v) for k, v in node.items())
+    return isinstance(node, list) and any(_non_finite(v) for v in node)
+
+
 def _check_scenario(path: Path) -> None:
     with time_limit(CASE_LIMIT_S):
         _, problems = parse_scenario(path)
@@ -158,6 +167,8 @@ def test_scenario_value_mutations(work, content):
     path = work / "scenario_tree.yaml"
     path.write_bytes(content)
     _check_scenario(path)
+    if _non_finite(yaml.safe_load(content)):  # no field of a scenario may be NaN or infinite
+        assert parse_scenario(path)[1]
 
 
 @FUZZ
