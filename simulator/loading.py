@@ -9,6 +9,7 @@ import numpy as np
 
 from simulator.anatomy.library import model_folder
 from simulator.anatomy.manifest import read_manifest
+from simulator.anatomy.meshio import landmarks_ras_mm
 from simulator.anatomy.model import Anatomy
 from simulator.anatomy.patient import PatientParams
 from simulator.bounds import MAX_SEED
@@ -46,12 +47,7 @@ def resolve_anatomy_folder(scenario: Scenario, path: str | Path | None, seed: in
 
 def needle_roi(scenario: Scenario, folder: Path) -> tuple[np.ndarray, np.ndarray]:
     """Box the needle tip can reach: the target +- needle length (+ margin)."""
-    manifest = read_manifest(folder)
-    target = np.asarray(manifest.landmarks[scenario.targets[0].landmark], float)
-    if manifest.units == "m":
-        target = target * 1000.0
-    if manifest.coordinate_system == "LPS":
-        target = target * (-1.0, -1.0, 1.0)
+    target = landmarks_ras_mm(read_manifest(folder))[scenario.targets[0].landmark]
     reach = scenario.needle.length_mm + REACH_MARGIN_MM
     return target - reach, target + reach
 
