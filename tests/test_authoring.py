@@ -58,3 +58,13 @@ def test_validate_deep_reports_a_needle_shorter_than_the_target_depth(tmp_path, 
     out = capsys.readouterr().out.splitlines()
     assert len(out) == 1 and out[0].startswith(f"{path}: needle.length_mm: the target")
     assert "21 mm needle; use a needle longer than" in out[0]
+
+
+def test_validate_deep_reports_a_time_limit_the_expert_cannot_meet(tmp_path, capsys):
+    data = yaml.safe_load((REPO / "scenarios" / "hip_anterior_us.yaml").read_text())
+    data["limits"]["time_s"] = 60  # the schema's minimum; the scripted expert needs longer
+    path = tmp_path / "rushed.yaml"
+    path.write_text(yaml.safe_dump(data))
+    assert main(["validate", "--deep", str(path)]) == 1
+    assert f"{path}: limits.time_s: the scripted expert did not finish within 60 s" in (
+        capsys.readouterr().out)
