@@ -67,8 +67,11 @@ def write_variants(scenario_file: Path, folder: Path, final_folder: Path) -> lis
     the copies still find it.
     """
     from simulator.anatomy.generators import GENERATORS
+    from simulator.scenario import load_scenario
+    from simulator.yamlfile import read_yaml
 
-    data = yaml.safe_load(scenario_file.read_text(encoding="utf-8"))
+    load_scenario(scenario_file)  # the copies must mean what the file means (no duplicate keys)
+    data = read_yaml(scenario_file)
     model = data.get("anatomy", {}).get("model", "hip")
     if model not in GENERATORS:
         data["anatomy"]["model"] = str((scenario_file.parent / model).resolve())

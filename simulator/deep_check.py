@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from simulator.errors import InputError
+from simulator.scenario import problem_from
 
 
 @dataclass
@@ -30,8 +31,14 @@ def deep_check(path: str | Path, progress=None) -> DeepResult:
     try:
         world = load_world(path, progress=progress)
     except InputError as exc:
-        return DeepResult([(exc.field or "anatomy", str(exc))], "")
+        return DeepResult([problem_from(exc, path, "anatomy")], "")
     sc = world.scenario
+    depth_mm = target_depth_mm(world)
+    if depth_mm is not None and depth_mm >= sc.needle.length_mm:
+        return DeepResult([("needle.length_mm", f"the target landmark lies {depth_mm:.0f} mm "
+                            "beneath the skin at its shallowest, out of reach of a "
+                            f"{sc.needle.length_mm:g} mm needle; use a needle longer than "
+                            f"{depth_mm:.0f} mm")], "")
     fluoro_only = sc.uses_fluoroscopy and not sc.uses_ultrasound
     beam = None
     if fluoro_only:
@@ -55,6 +62,10 @@ def deep_check(path: str | Path, progress=None) -> DeepResult:
                max_ticks=int(sc.limits.time_s / world.dt_s) + 5)
     doc = scorer.report()
     problems = []
+    took_s = doc["metrics"].get("total_time_s", {}).get("value")
+    if took_s is not None and took_s >= sc.limits.time_s - world.dt_s:
+        problems.append(("limits.time_s", f"the scripted expert did not finish within "
+                         f"{sc.limits.time_s:g} s; allow more time"))
     if not doc["passed"]:
         reasons = "; ".join([h["reason"] for h in doc["hard_fails"]] or doc["weaknesses"][:2])
         problems.append(("rubric", f"the scripted expert cannot pass this case (score "
@@ -64,3 +75,15 @@ def deep_check(path: str | Path, progress=None) -> DeepResult:
                f"path {plan.length_mm:.0f} mm at {plan.angle_to_skin_deg:.0f} deg to the skin; "
                f"closest danger {name} {closest:.1f} mm")
     return DeepResult(problems, summary)
+
+
+def target_depth_mm(world) -> float | None:
+    """Shortest distance from the primary target landmark to the skin surface (None for a
+    model without a skin structure)."""
+    from simulator.anatomy.manifest import Role
+
+    skins = [s.name for s in world.anatomy.structures if s.role == Role.skin]
+    if not skins:
+        return None
+    target = world.landmark(world.scenario.targets[0].landmark)
+    return float(min(world.anatomy.distance_to(name, target[None])[0] for name in skins))

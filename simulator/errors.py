@@ -28,4 +28,6 @@ class InputError(Exception):
 
     def __str__(self) -> str:
         parts = [p for p in (self.path, self.field) if p]
-        return ": ".join([*parts, self.message])
+        text = ": ".join([*parts, self.message])
+        # one line whatever the file held: line breaks from names or values are shown escaped
+        return text.replace("\r", "\\r").replace("\n", "\\n")

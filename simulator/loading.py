@@ -9,8 +9,11 @@ import numpy as np
 
 from simulator.anatomy.library import model_folder
 from simulator.anatomy.manifest import read_manifest
+from simulator.anatomy.meshio import landmarks_ras_mm
 from simulator.anatomy.model import Anatomy
 from simulator.anatomy.patient import PatientParams
+from simulator.bounds import MAX_SEED
+from simulator.errors import InputError
 from simulator.paths import scenario_path
 from simulator.scenario import Scenario, anatomy_folder, load_scenario
 from simulator.world import World, make_world
@@ -33,17 +36,18 @@ def resolve_anatomy_folder(scenario: Scenario, path: str | Path | None, seed: in
         return prepare(folder, progress)
     spec = scenario.anatomy
     anatomy_seed = seed if spec.seed == "session" else spec.seed
-    return model_folder(spec.model, session_patient(scenario, seed), anatomy_seed, progress)
+    patient = session_patient(scenario, seed)
+    try:
+        return model_folder(spec.model, patient, anatomy_seed, progress)
+    except ValueError as exc:  # the generator's own checks refused this variation
+        raise InputError(f"the {spec.model!r} generator cannot build anatomy seed "
+                         f"{anatomy_seed} for patient {patient.key()} ({exc}); choose another "
+                         "seed", path=path, field="anatomy.seed") from None
 
 
 def needle_roi(scenario: Scenario, folder: Path) -> tuple[np.ndarray, np.ndarray]:
     """Box the needle tip can reach: the target +- needle length (+ margin)."""
-    manifest = read_manifest(folder)
-    target = np.asarray(manifest.landmarks[scenario.targets[0].landmark], float)
-    if manifest.units == "m":
-        target = target * 1000.0
-    if manifest.coordinate_system == "LPS":
-        target = target * (-1.0, -1.0, 1.0)
+    target = landmarks_ras_mm(read_manifest(folder))[scenario.targets[0].landmark]
     reach = scenario.needle.length_mm + REACH_MARGIN_MM
     return target - reach, target + reach
 
@@ -64,6 +68,9 @@ def load_world(path: str | Path, *, seed: int = 0, progress=None) -> World:
 def world_for(scenario: Scenario, path: str | Path | None, *, seed: int = 0,
               progress=None) -> World:
     """Bind an already loaded scenario to the anatomy of session ``seed``."""
+    if not 0 <= seed <= MAX_SEED:
+        raise InputError(f"session seed {seed} is outside 0 to {MAX_SEED}; use a seed in "
+                         "that range", field="seed")
     folder = resolve_anatomy_folder(scenario, path, seed, progress)
     lo, hi = needle_roi(scenario, folder)
     roi = tuple(np.round(np.r_[lo, hi], 3))

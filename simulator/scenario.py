@@ -14,18 +14,24 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Literal
 
-import yaml
+import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from simulator.anatomy.manifest import format_validation_error
+from simulator.anatomy.meshio import landmarks_ras_mm
+from simulator.bounds import MAX_SEED, OFFSET_LIMIT_MM, MetricValue, OffsetMm, Seed
 from simulator.errors import InputError
 from simulator.variety import PatientSpec
+from simulator.yamlfile import read_yaml
 
 SCHEMA_VERSION = 1
+MAX_ID_CHARS = 64      # ids name files and folders; file systems allow 255 bytes per name
+MIN_TIME_S = 60.0      # the fastest expert hip injection takes 47 s (clinical.md, 1.1)
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True,
+                              allow_inf_nan=False)
 
 
 class Step(StrEnum):
@@ -47,16 +53,18 @@ class AnatomySpec(_Model):
     patient: PatientSpec = Field(default_factory=PatientSpec,
                                  description="The patient the model is generated for; any "
                                  "field may be a distribution drawn from the session seed.")
-    seed: int | Literal["session"] = Field(
-        0, description="Anatomical variation seed of the generated model, or 'session' to "
-        "take the session seed (a different anatomy every attempt).")
+    seed: Seed | Literal["session"] = Field(
+        0, description=f"Anatomical variation seed of the generated model (0 to {MAX_SEED}), "
+        "or 'session' to take the session seed (a different anatomy every attempt).")
 
-    @field_validator("seed")
+    @field_validator("seed", mode="before")
     @classmethod
-    def _seed_positive(cls, value):
-        if isinstance(value, int) and value < 0:
-            raise ValueError("seed must be >= 0 or 'session'")
-        return value
+    def _seed_in_range(cls, value):
+        """One message for both forms (the union would report each alternative)."""
+        if value == "session" or (isinstance(value, int) and not isinstance(value, bool)
+                                  and 0 <= value <= MAX_SEED):
+            return value
+        raise ValueError(f"seed must be a whole number from 0 to {MAX_SEED}, or 'session'")
 
 
 class NeedleSpec(_Model):
@@ -101,9 +109,9 @@ class CArmSpec(_Model):
 
 class Placement(_Model):
     landmark: str = Field(description="Anatomy landmark the pose is relative to.")
-    offset_mm: tuple[float, float, float] = Field((0.0, 0.0, 0.0), description="Offset from "
-                                                  "the landmark in mm: x lateral (toward the "
-                                                  "injected side), y anterior, z superior.")
+    offset_mm: tuple[OffsetMm, OffsetMm, OffsetMm] = Field(
+        (0.0, 0.0, 0.0), description="Offset from the landmark in mm: x lateral (toward the "
+        f"injected side), y anterior, z superior; each within +-{OFFSET_LIMIT_MM:g} mm.")
 
 
 SURFACES = {"anterior": (0.0, 1.0, 0.0), "posterior": (0.0, -1.0, 0.0),
@@ -155,8 +163,10 @@ class Danger(_Model):
 
 
 class Limits(_Model):
-    time_s: float = Field(900.0, gt=10.0, le=7200.0, description="The attempt ends after "
-                          "this much simulated time.")
+    time_s: float = Field(900.0, ge=MIN_TIME_S, le=7200.0, description="The attempt ends "
+                          "after this much simulated time; at least "
+                          f"{MIN_TIME_S:g} s, since an expert's ultrasound-guided hip "
+                          "injection takes 47-187 s from first scan to injection (mean 112 s).")
     fluoro_time_s: float = Field(300.0, gt=0.0, le=3600.0, description="Fluoroscopy time "
                                  "after which the C-arm refuses further exposure (5-min alarm).")
 
@@ -170,9 +180,9 @@ class Procedure(_Model):
 class Criterion(_Model):
     metric: str = Field(description="Metric key (see 'jointsim metrics').")
     weight: float = Field(gt=0.0, le=100.0, description="Share of the 0-100 score.")
-    best: float = Field(description="Value that earns full marks (expert benchmark).")
-    worst: float = Field(description="Value that earns no marks; between best and worst "
-                         "marks fall linearly.")
+    best: MetricValue = Field(description="Value that earns full marks (expert benchmark).")
+    worst: MetricValue = Field(description="Value that earns no marks; between best and worst "
+                               "marks fall linearly.")
 
     @model_validator(mode="after")
     def _distinct(self):
@@ -183,8 +193,8 @@ class Criterion(_Model):
 
 class HardFail(_Model):
     metric: str = Field(description="Metric key.")
-    max: float | None = Field(None, description="Fail if the value is above this.")
-    min: float | None = Field(None, description="Fail if the value is below this.")
+    max: MetricValue | None = Field(None, description="Fail if the value is above this.")
+    min: MetricValue | None = Field(None, description="Fail if the value is below this.")
     reason: str = Field(description="Plain-language reason shown to the trainee.")
 
     @model_validator(mode="after")
@@ -210,7 +220,9 @@ class Scenario(_Model):
     """One training case: anatomy, equipment, start, targets, dangers, limits and rubric."""
 
     schema_version: Literal[1] = Field(SCHEMA_VERSION, description="Scenario format version.")
-    id: str = Field(description="Short unique id (snake_case).", pattern=r"^[a-z][a-z0-9_]*$")
+    id: str = Field(description=f"Short unique id (snake_case, at most {MAX_ID_CHARS} "
+                    "characters); it names the output files.", pattern=r"^[a-z][a-z0-9_]*$",
+                    max_length=MAX_ID_CHARS)
     title: str = Field(description="Title shown to trainees.")
     instructions: str = Field("", description="What the trainee is asked to do.")
     modes: tuple[Literal["learning", "assessment"], ...] = Field(
@@ -279,12 +291,9 @@ def parse_scenario(path: str | Path) -> tuple[Scenario | None, list[tuple[str, s
     if not path.is_file():
         return None, [("(file)", "file not found")]
     try:
-        data = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}" if mark else "(file)"
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        return None, [(where, f"not valid YAML: {problem}")]
+        data = read_yaml(path)
+    except InputError as exc:
+        return None, [(exc.field or "(file)", exc.message)]
     if not isinstance(data, dict):
         return None, [("(top level)", "expected a mapping of scenario fields")]
     try:
@@ -301,6 +310,14 @@ def load_scenario(path: str | Path) -> Scenario:
         field, message = problems[0]
         raise InputError(message, path=path, field=field)
     return scenario
+
+
+def problem_from(error: InputError, path: str | Path, field: str) -> tuple[str, str]:
+    """``(field, message)`` for a problem found while using scenario ``path``: an error in
+    another file (a manifest, a mesh) keeps that file's name and field in the message."""
+    if error.path is None or Path(error.path) == Path(path):
+        return error.field or field, error.message
+    return field, str(error)
 
 
 def anatomy_folder(scenario: Scenario, scenario_path: str | Path | None) -> Path | None:
@@ -322,7 +339,7 @@ def _reference_problems(scenario: Scenario, path: Path) -> list[tuple[str, str]]
     try:
         manifest = reference_manifest(scenario.anatomy.model, anatomy_folder(scenario, path))
     except InputError as exc:
-        return [("anatomy.model", exc.message)]
+        return [problem_from(exc, path, "anatomy.model")]
     names = {s.name for s in manifest.structures}
     marks = set(manifest.landmarks)
 
@@ -345,6 +362,9 @@ def _reference_problems(scenario: Scenario, path: Path) -> list[tuple[str, str]]
         place = getattr(scenario, key)
         if place is not None:
             landmark(f"{key}.landmark", place.landmark)
+    problems += _target_is_danger(scenario)
+    if not problems:
+        problems += _entry_zone_out_of_reach(scenario, manifest)
     for kind, items in (("criteria", scenario.rubric.criteria),
                         ("hard_fails", scenario.rubric.hard_fails)):
         for n, item in enumerate(items):
@@ -352,3 +372,30 @@ def _reference_problems(scenario: Scenario, path: Path) -> list[tuple[str, str]]
                 problems.append((f"rubric.{kind}.{n}.metric", f"unknown metric "
                                  f"{item.metric!r}; valid: {', '.join(sorted(METRICS))}"))
     return problems
+
+
+def _target_is_danger(scenario: Scenario) -> list[tuple[str, str]]:
+    """A structure the needle must reach cannot also be one it must not touch."""
+    targets = {t.structure: n for n, t in enumerate(scenario.targets)}
+    return [(f"dangers.{n}.structure", f"{d.structure!r} is also targets.{targets[d.structure]}; "
+             "a structure cannot be both a target and a danger; remove one of them")
+            for n, d in enumerate(scenario.dangers) if d.structure in targets]
+
+
+def _entry_zone_out_of_reach(scenario: Scenario, manifest) -> list[tuple[str, str]]:
+    """Whether any point of the entry zone lies within a needle's length of the target.
+
+    Uses the reference model's landmarks, so it holds for every patient of the case up to the
+    few millimetres patient variety moves them.
+    """
+    marks = landmarks_ras_mm(manifest)
+    zone, needle = scenario.entry_zone, scenario.needle.length_mm
+    centre = marks[zone.landmark] + np.asarray(zone.offset_mm)
+    gap_mm = float(np.linalg.norm(centre - marks[scenario.targets[0].landmark])) - zone.radius_mm
+    if gap_mm <= needle:
+        return []
+    units = " (or check the units of the model's manifest)" if manifest.units == "m" else ""
+    return [("entry_zone", f"the nearest point of the entry zone is {gap_mm:.0f} mm from the "
+             f"target landmark {scenario.targets[0].landmark!r}, beyond the {needle:g} mm "
+             "needle; move the zone (landmark, offset_mm) toward the target or use a longer "
+             f"needle{units}")]

@@ -13,21 +13,28 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from simulator.anatomy.patient import PatientParams
+from simulator.bounds import bounded
 
 ROUNDING = {"bmi": 0.5, "effusion_mm": 0.5}
+MAX_CHOICES = 100
+DrawValue = bounded(-1000.0, 1000.0)   # patient fields are BMI, mm and grades: all far smaller
+Weight = bounded(0.0, 1e6)
 
 
 class Draw(BaseModel):
     """A distribution for one patient field: exactly one of choice, uniform or normal."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     choice: tuple[str | float, ...] | None = Field(None, description="Pick one of these "
-                                                   "values (with optional weights).")
-    weights: tuple[float, ...] | None = Field(None, description="Relative weights for choice.")
-    uniform: tuple[float, float] | None = Field(None, description="Uniform between [low, high].")
-    normal: tuple[float, float] | None = Field(None, description="Normal [mean, sd], clipped "
-                                               "to the field's allowed range.")
+                                                   "values (with optional weights).",
+                                                   min_length=1, max_length=MAX_CHOICES)
+    weights: tuple[Weight, ...] | None = Field(None, description="Relative weights for choice "
+                                               "(zero or more, not all zero).")
+    uniform: tuple[DrawValue, DrawValue] | None = Field(None, description="Uniform between "
+                                                        "[low, high].")
+    normal: tuple[DrawValue, DrawValue] | None = Field(None, description="Normal [mean, sd], "
+                                                       "clipped to the field's allowed range.")
 
     @model_validator(mode="after")
     def _exactly_one(self):
@@ -37,6 +44,8 @@ class Draw(BaseModel):
         if self.weights is not None and (self.choice is None
                                          or len(self.weights) != len(self.choice)):
             raise ValueError("'weights' needs a 'choice' of the same length")
+        if self.weights is not None and sum(self.weights) <= 0:
+            raise ValueError("'weights' must not all be zero")
         if self.uniform is not None and self.uniform[0] > self.uniform[1]:
             raise ValueError("uniform needs [low, high] with low <= high")
         if self.normal is not None and self.normal[1] < 0:
@@ -59,7 +68,7 @@ def _doc(name: str) -> str:
 class PatientSpec(BaseModel):
     """The patient of a scenario: each field a value or a distribution (see Draw)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     sex: Literal["female", "male"] | Draw = Field("female", description=_doc("sex"))
     bmi: float | Draw = Field(27.0, description=_doc("bmi"))

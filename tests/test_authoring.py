@@ -38,10 +38,33 @@ def test_scenario_guide_is_up_to_date():
 
 def test_validate_deep_reports_an_unreachable_target(tmp_path, capsys):
     data = yaml.safe_load((REPO / "scenarios" / "hip_anterior_us.yaml").read_text())
-    data["needle"]["length_mm"] = 38.0  # too short to reach the hip
-    path = tmp_path / "short.yaml"
+    data["needle"]["length_mm"] = 60.0  # longer than the target is deep, too short for an
+    path = tmp_path / "short.yaml"       # in-plane path at 25-50 degrees to the skin
     path.write_text(yaml.safe_dump(data))
     Scenario.model_validate(data)
     assert main(["validate", "--deep", str(path)]) == 1
     out = capsys.readouterr().out
-    assert "targets.0: no straight path" in out and "38 mm needle" in out
+    assert "targets.0: no straight path" in out and "60 mm needle" in out
+
+
+def test_validate_deep_reports_a_needle_shorter_than_the_target_depth(tmp_path, capsys):
+    data = yaml.safe_load((REPO / "scenarios" / "hip_anterior_us.yaml").read_text())
+    data["needle"]["length_mm"] = 21.0
+    path = tmp_path / "short.yaml"
+    path.write_text(yaml.safe_dump(data))
+    assert main(["validate", str(path)]) == 0  # plain validate cannot see the depth
+    capsys.readouterr()
+    assert main(["validate", "--deep", str(path)]) == 1
+    out = capsys.readouterr().out.splitlines()
+    assert len(out) == 1 and out[0].startswith(f"{path}: needle.length_mm: the target")
+    assert "21 mm needle; use a needle longer than" in out[0]
+
+
+def test_validate_deep_reports_a_time_limit_the_expert_cannot_meet(tmp_path, capsys):
+    data = yaml.safe_load((REPO / "scenarios" / "hip_anterior_us.yaml").read_text())
+    data["limits"]["time_s"] = 60  # the schema's minimum; the scripted expert needs longer
+    path = tmp_path / "rushed.yaml"
+    path.write_text(yaml.safe_dump(data))
+    assert main(["validate", "--deep", str(path)]) == 1
+    assert f"{path}: limits.time_s: the scripted expert did not finish within 60 s" in (
+        capsys.readouterr().out)

@@ -7,9 +7,13 @@ from pathlib import Path
 import numpy as np
 
 from simulator.anatomy.manifest import Manifest
+from simulator.bounds import COORDINATE_LIMIT
 from simulator.errors import InputError
 
 _LPS_TO_RAS = np.array([-1.0, -1.0, 1.0])
+MAX_EXTENT_MM = 1500.0    # a joint model spans well under this; a whole adult is ~1800 mm tall
+LANDMARK_MARGIN_MM = 50.0  # landmarks lie in or just outside (skin marks) the model
+MIN_VOLUME_MM3 = 1e-3
 
 
 def _read_with_pyvista(path: Path):
@@ -61,6 +65,12 @@ def read_mesh(path: str | Path, *, lps: bool = False, metres: bool = False):
     if len(mesh.faces) == 0:
         raise InputError("mesh has no triangles; re-export the structure as a closed surface",
                          path=path)
+    if not np.isfinite(mesh.vertices).all():
+        raise InputError("mesh has vertices with NaN or infinite coordinates; re-export it",
+                         path=path)
+    if np.abs(mesh.vertices).max() > COORDINATE_LIMIT:
+        raise InputError(f"mesh has coordinates beyond {COORDINATE_LIMIT:g} units; check the "
+                         "export's units and origin", path=path)
     if not mesh.is_watertight:
         _, counts = np.unique(mesh.edges_sorted, axis=0, return_counts=True)
         problem = (f"{int((counts == 1).sum())} open edges" if (counts == 1).any()
@@ -76,6 +86,9 @@ def read_mesh(path: str | Path, *, lps: bool = False, metres: bool = False):
     faces = np.asarray(mesh.faces, np.int64)
     if mesh.volume < 0:
         faces = faces[:, ::-1].copy()
+    if abs(mesh.volume) * (1e9 if metres else 1.0) < MIN_VOLUME_MM3:
+        raise InputError("mesh encloses no volume (a flat or collapsed, zero-area surface); "
+                         "export the structure as a closed solid", path=path)
     return vertices, faces
 
 
@@ -97,11 +110,41 @@ def read_mesh_set(folder: str | Path, manifest: Manifest) -> list[tuple]:
     """Every structure of ``manifest`` read from ``folder`` as RAS millimetres, in manifest
     order: ``(entry, vertices, faces, path)``."""
     frame = _frame(manifest)
+    folder = Path(folder)
+    manifest_path = folder / "manifest.yaml"
     out = []
-    for entry in manifest.structures:
-        path = Path(folder) / entry.file
+    for n, entry in enumerate(manifest.structures):
+        path = folder / entry.file
+        if not path.resolve().is_relative_to(folder.resolve()):
+            raise InputError(f"{entry.file!r} resolves outside the manifest's folder (through "
+                             "a link); put the mesh file in the folder", path=manifest_path,
+                             field=f"structures.{n}.file")
         out.append((entry, *read_mesh(path, **frame), path))
+    _check_extent(manifest, [m[1] for m in out], manifest_path)
     return out
+
+
+def _check_extent(manifest: Manifest, vertices: list[np.ndarray], manifest_path: Path) -> None:
+    """Refuse a model too large to be a joint (usually the wrong ``units``) and landmarks
+    outside it, before anything is voxelised.
+
+    ``vertices`` are the structures' ``(n, 3)`` RAS-mm vertex arrays.
+    """
+    every = np.concatenate(vertices)
+    lo, hi = every.min(0), every.max(0)
+    extent_mm = float((hi - lo).max())
+    if extent_mm > MAX_EXTENT_MM:
+        hint = (" (the meshes look like millimetres: set units: mm)"
+                if manifest.units == "m" and extent_mm / 1000.0 <= MAX_EXTENT_MM else "")
+        raise InputError(f"the model spans {extent_mm:,.0f} mm, more than the "
+                         f"{MAX_EXTENT_MM:g} mm a joint model may{hint}; check units and "
+                         "the mesh files", path=manifest_path, field="units")
+    for name, point in landmarks_ras_mm(manifest).items():
+        if np.any(point < lo - LANDMARK_MARGIN_MM) or np.any(point > hi + LANDMARK_MARGIN_MM):
+            raise InputError(f"landmark lies more than {LANDMARK_MARGIN_MM:g} mm outside the "
+                             "model's meshes; check its coordinates and the manifest's units "
+                             "and coordinate_system", path=manifest_path,
+                             field=f"landmarks.{name}")
 
 
 def landmarks_ras_mm(manifest: Manifest) -> dict[str, np.ndarray]:

@@ -257,25 +257,18 @@ class Anatomy:
 
 def _cached_labels(content: str, grid: Grid, structures, progress) -> np.ndarray:
     """Label volume with interface flags, from the disk cache or built and stored there."""
-    key = cache.digest(content, grid.origin_mm, grid.spacing_mm, grid.shape, "labels-v1")
+    key = cache.digest(content, grid.origin_mm, grid.spacing_mm, grid.shape, "labels-v2")
     path = cache.cache_dir() / "labels" / f"{key}.npy"
-    if path.is_file():
-        try:
-            labels = np.load(path, mmap_mode="r")
-            if labels.shape == grid.shape and labels.dtype == np.uint8:
-                return labels
-        except (OSError, ValueError):
-            pass  # a damaged cache entry is rebuilt below
+    labels = cache.load_checked(path, grid.shape, np.uint8)
+    if labels is not None:
+        return labels
     if progress:
         progress(f"building {grid.shape[0]}x{grid.shape[1]}x{grid.shape[2]} label volume "
                  f"at {grid.spacing_mm:.2f} mm")
     labels = voxelize(grid, [(s.vertices, s.faces) for s in structures],
                       [s.entry.priority for s in structures])
     labels |= _interface_flags(labels)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(f".{np.random.default_rng().integers(1 << 30)}.tmp.npy")
-    np.save(tmp, labels)
-    tmp.replace(path)
+    cache.save_checked(path, labels)
     return labels
 
 

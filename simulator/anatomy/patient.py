@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 class PatientParams(BaseModel):
     """The patient a generated model represents. Deterministic with the seed."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     sex: Literal["female", "male"] = Field("female", description="Biological sex: sets bone "
                                            "size and fat distribution.")

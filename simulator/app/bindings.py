@@ -12,9 +12,8 @@ import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-
 from simulator.errors import InputError
+from simulator.yamlfile import read_yaml
 
 DEFAULT_PATH = Path(__file__).with_name("default_bindings.yaml")
 
@@ -171,13 +170,7 @@ def _read(path: Path) -> dict:
     if not path.is_file():
         raise InputError("bindings file not found; give the path of a YAML file like "
                          f"{DEFAULT_PATH.name}", path=path)
-    try:
-        data = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise InputError(f"not valid YAML: {problem}", path=path,
-                         field=f"line {mark.line + 1}" if mark else None) from None
+    data = read_yaml(path)
     if data is None:
         return {}
     if not isinstance(data, dict):

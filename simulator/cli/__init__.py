@@ -47,18 +47,30 @@ def main(argv: list[str] | None = None) -> int:
     except (typer.Abort, KeyboardInterrupt):
         print("jointsim: interrupted", file=sys.stderr)
         return 130
-    except Exception as exc:  # click usage errors and genuine bugs
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            return exc.exit_code
+    except typer.TyperException as exc:  # usage errors: unknown option, bad or missing value
+        _usage_error(exc)
+        return exc.exit_code
+    except Exception as exc:  # genuine bugs
         if os.environ.get("JOINTSIM_DEBUG"):
             raise
         print(f"jointsim: internal error: {exc.__class__.__name__}: {exc} "
               "(set JOINTSIM_DEBUG=1 for a traceback and report it)", file=sys.stderr)
         return 3
     return rv if isinstance(rv, int) else 0
+
+
+def _usage_error(exc: typer.TyperException) -> None:
+    """One line naming the command, the problem, its usage and where help is."""
+    message = exc.format_message().strip()
+    if not message:  # the command was given no arguments: typer has printed its help
+        return
+    ctx = getattr(exc, "ctx", None)
+    if ctx is None:
+        print(f"jointsim: error: {message}", file=sys.stderr)
+        return
+    usage = ctx.get_usage().strip().removeprefix("Usage: ")
+    print(f"{ctx.command_path}: error: {message} (usage: {usage}; see "
+          f"'{ctx.command_path} --help')", file=sys.stderr)
 
 
 def run() -> None:
