@@ -3,8 +3,9 @@
 The renderer draws the tip's bevel echo with ``needle.tip_echo``. Around it the image shows
 the speckle of the tissue the tip is in (nominal RMS ``SPECKLE_LEVEL * scatter_amplitude``:
 ``speckle.row_scale`` normalises every tissue so; anechoic fluid shows only receiver noise) and
-the echo of any interface within the axial pulse of the tip (``|Z2 - Z1| / (Z2 + Z1)`` at
-normal incidence: a tip resting on bone is lost in the bone line). Both are attenuated alike on
+the echo of any interface within the pulse around the tip (axially, and half a beam width to
+either side, where the lateral PSF blooms it over the tip), drawn as ``lines`` draws it: a tip
+resting on bone is lost in the bone line. Both are attenuated alike on
 the way to the tip, so their ratio is what a person sees, and it needs no rendering: replay and
 scoring use it.
 
@@ -55,10 +56,18 @@ def tip_contrast_db(world: World, probe: Probe, probe_from_world: np.ndarray,
     j = min(int(depth_mm / geom.dz_mm), geom.n_samples - 1)
     echo = tip_echo(float(depth_mm), float(tip_probe[1]), *geom.elevation_args(),
                     float(geom.lateral_fwhm_mm[j]), float(geom.line_spacing_mm[j]))
-    beam_world = np.linalg.solve(probe_from_world[:3, :3], _beam_direction(preset, tip_probe))
+    world_from_probe_rot = np.linalg.inv(probe_from_world[:3, :3])
+    beam_probe = _beam_direction(preset, tip_probe)
+    beam_world = world_from_probe_rot @ beam_probe
+    # the lateral PSF blooms an echo on the neighbouring lines over the tip too
+    across_world = world_from_probe_rot @ np.array([beam_probe[2], 0.0, -beam_probe[0]])
+    tip = np.asarray(needle.tip_mm, float)
+    half_width_mm = 0.5 * float(geom.lateral_fwhm_mm[j])
+    interfaces = max(_interface_echo(world, tip + s * half_width_mm * across_world, beam_world,
+                                     geom.axial_fwhm_mm + MERGE_MARGIN_MM)
+                     for s in (-1.0, 0.0, 1.0))
     background = max(_speckle(world.tissue(needle.tip_label) if needle.tip_label else None),
-                     _interface_echo(world, np.asarray(needle.tip_mm, float), beam_world,
-                                     geom.axial_fwhm_mm + MERGE_MARGIN_MM), P.NOISE_RMS)
+                     interfaces, P.NOISE_RMS)
     if echo <= 0.0:
         return -math.inf
     return 20.0 * math.log10(echo / background)
