@@ -100,12 +100,21 @@ def evaluate(rubric: Rubric, values: dict, labels: dict, units: dict,
 def _strengths(criteria: list[CriterionResult]) -> list[str]:
     good = sorted((c for c in criteria if c.fraction >= EXPERT_LEVEL and c.value is not None),
                   key=lambda c: -c.weight * c.fraction)
-    return [f"{c.label}: {fmt(c.value, c.unit)}, at expert level "
+    # "at expert level" only for values at or better than the benchmark itself
+    return [f"{c.label}: {fmt(c.value, c.unit)}, "
+            f"{'at' if c.fraction >= 1.0 else 'close to'} expert level "
             f"(benchmark {fmt(c.best, c.unit)})" for c in good[:TOP_N]]
 
 
 def _weaknesses(criteria: list[CriterionResult]) -> list[str]:
     poor = sorted((c for c in criteria if c.fraction < NEEDS_WORK),
                   key=lambda c: -c.weight * (1.0 - c.fraction))
-    return [f"{c.label}: {fmt(c.value, c.unit)}; aim for {fmt(c.best, c.unit)}"
+    return [f"{c.label}: {fmt(c.value, c.unit)}, {_shortfall(c)}; aim for {fmt(c.best, c.unit)}"
             for c in poor[:TOP_N]]
+
+
+def _shortfall(c: CriterionResult) -> str:
+    """How far below the benchmark: past the unacceptable line, or needing work."""
+    if c.fraction <= 0.0:
+        return f"unacceptable (the limit is {fmt(c.worst, c.unit)})"
+    return "needs work"

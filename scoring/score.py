@@ -6,6 +6,7 @@ import json
 import math
 from pathlib import Path
 
+from scoring.clinical_rules import effective_rubric
 from scoring.metrics import METRIC_CLASSES
 from scoring.metrics.procedure import StepsMissing
 from scoring.rubric import evaluate, fmt
@@ -54,7 +55,7 @@ class Scorer:
             for sub in m.sub_values():
                 labels[f"{m.key}.{sub}"] = f"{m.label}: {sub.replace('_', ' ')}"
                 units[f"{m.key}.{sub}"] = m.unit
-        rubric = self.world.scenario.rubric
+        rubric = effective_rubric(self.world.scenario)
         result = evaluate(rubric, values, labels, units, steps)
         benchmarks = {c.metric: (c.best, c.worst) for c in rubric.criteria}
         metrics = {}

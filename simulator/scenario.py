@@ -174,7 +174,11 @@ class Limits(_Model):
 class Procedure(_Model):
     steps: tuple[Step, ...] = Field(tuple(Step), description="Expected steps, in order.")
     require_aspiration: bool = Field(True, description="Aspirate before injecting (rules out "
-                                     "intravascular injection).")
+                                     "intravascular injection). When true, injecting without "
+                                     "aspirating at that needle position fails the attempt.")
+    min_dose_share: float = Field(0.8, ge=0.1, le=1.0, description="Share of the prescribed "
+                                  "(therapeutic) volume that must be injected; less fails the "
+                                  "attempt (an under-dosed injection does not treat the joint).")
 
 
 class Criterion(_Model):

@@ -61,7 +61,9 @@ def test_tip_in_beam_share_follows_probe_alignment(block_world):
             s.step(Action(advance_mm_s=10.0))
         return scorer.values()["tip_in_beam_share"]
 
-    assert run(0.0) > 0.95   # sagittal plane contains the needle
+    # sagittal plane contains the needle: in view but where the tip crosses the skin, fat
+    # and muscle interfaces, whose echoes swallow it for about a millimetre each
+    assert run(0.0) > 0.85
     assert run(90.0) < 0.2   # transverse plane crosses it
 
 

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from scoring.metrics import accuracy, attempts, efficiency, imaging, procedure, safety
+from scoring.metrics import (
+    accuracy,
+    attempts,
+    conduct,
+    efficiency,
+    imaging,
+    procedure,
+    safety,
+)
 from scoring.metrics.base import Metric
 
 METRIC_CLASSES: tuple[type[Metric], ...] = (
@@ -35,6 +43,9 @@ METRIC_CLASSES: tuple[type[Metric], ...] = (
     imaging.AirKerma,
     procedure.StepsOutOfOrder,
     procedure.StepsMissing,
+    conduct.TimeOutBeforePuncture,
+    conduct.NerveContacts,
+    conduct.PrescribedDoseShare,
 )
 
 METRICS: dict[str, type[Metric]] = {cls.key: cls for cls in METRIC_CLASSES}

@@ -99,3 +99,11 @@ class EventCount(Metric):
 
 def count_events(events, kind: str) -> int:
     return sum(1 for e in events if e.kind == kind)
+
+
+def withdrawing(prev: SimState, state: SimState) -> bool:
+    """True while the needle is being pulled back along its track.
+
+    A structure re-entered on the way out is the same track, not a new contact.
+    """
+    return state.needle.depth_mm < prev.needle.depth_mm

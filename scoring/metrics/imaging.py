@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import numpy as np
-
 from scoring.metrics.base import Metric
-from simulator.geometry import apply, invert
+from simulator.geometry import invert
+from simulator.imaging.ultrasound.tip_visibility import tip_visible
 from simulator.probe import world_from_probe
-from simulator.transducer import PRESETS, in_beam
 
 
 class TipInBeamShare(Metric):
-    """Share of needle advancement (in tissue) made with the tip inside the ultrasound beam.
+    """Share of needle advancement (in tissue) made with the tip visible in the image.
 
-    Geometric: the tip lies within the image (sector and depth) and within half the slice
-    thickness of the image plane.
+    From the image's physics, not geometry: the tip's echo at that pose must stand clear of
+    the speckle around it (``tip_visibility.tip_visible``, the renderer's own tip echo). A tip
+    merely inside the slab, too far off the plane for its echo to show, is not in view.
     """
 
     key = "tip_in_beam_share"
@@ -28,13 +27,13 @@ class TipInBeamShare(Metric):
         super().__init__(world)
         self._seen = 0.0
         self._total = 0.0
-        self._preset = PRESETS[world.scenario.probe.preset] if world.scenario.probe else None
+        self._ultrasound = world.scenario.probe is not None
         self._probe = None
         self._probe_from_world = None
 
     def update(self, prev, state, action, events):
         a, b = prev.needle, state.needle
-        if self._preset is None or not (a.in_skin and b.in_skin):
+        if not self._ultrasound or not (a.in_skin and b.in_skin):
             return
         advanced = b.depth_mm - a.depth_mm
         if advanced <= 0.0:
@@ -43,12 +42,11 @@ class TipInBeamShare(Metric):
         if state.probe is not self._probe:  # the probe object only changes when it moves
             self._probe = state.probe
             self._probe_from_world = invert(world_from_probe(self.world, state.probe))
-        tip_probe = apply(self._probe_from_world, np.asarray(b.tip_mm))
-        if in_beam(self._preset, state.probe.depth_mm, tip_probe)[0]:
+        if tip_visible(self.world, state.probe, self._probe_from_world, b):
             self._seen += advanced
 
     def value(self):
-        if self._preset is None:
+        if not self._ultrasound:
             return None
         return self._seen / self._total if self._total > 0 else 0.0
 
@@ -63,7 +61,7 @@ class BlindAdvance(TipInBeamShare):
     lower_is_better = True
 
     def value(self):
-        return None if self._preset is None else self.blind_mm()
+        return self.blind_mm() if self._ultrasound else None
 
 
 class _Dose(Metric):

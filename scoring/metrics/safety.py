@@ -6,14 +6,15 @@ import math
 
 import numpy as np
 
-from scoring.metrics.base import DepositMetric, Metric
+from scoring.metrics.base import DepositMetric, Metric, withdrawing
 from simulator import events as ev
 
 PATH_SAMPLE_MM = 1.0
 
 
 class DangerContacts(Metric):
-    """Times the tip entered a danger structure (artery, vein, nerve or scenario danger)."""
+    """Times the tip entered a danger structure (artery, vein, nerve or scenario danger) on
+    the way in; leaving through the same track is not a second contact."""
 
     key = "danger_contacts"
     label = "Danger-structure contacts"
@@ -25,6 +26,8 @@ class DangerContacts(Metric):
         self._by = {name: 0 for name, _ in world.danger.values()}
 
     def update(self, prev, state, action, events):
+        if withdrawing(prev, state):
+            return
         for e in events:
             if e.kind == ev.DANGER_CONTACT:
                 self._by[e.data["structure"]] = self._by.get(e.data["structure"], 0) + 1
@@ -49,6 +52,8 @@ class HardFailContacts(Metric):
         self._n = 0
 
     def update(self, prev, state, action, events):
+        if withdrawing(prev, state):
+            return
         for e in events:
             if e.kind == ev.DANGER_CONTACT and e.data["severity"] == "hard_fail":
                 self._n += 1

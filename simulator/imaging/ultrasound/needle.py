@@ -197,10 +197,22 @@ def _tip(rf, t, e, nd, curved, radius, lat0, step, dz, d_max, w0, zf, zr, gap, a
     lf, jf, dw, lat = _locate(p, curved, radius, lat0, step, dz, d_max, n_lines, n, gap)
     if lf < 0.0:
         return
-    w = w0 * math.sqrt(1.0 + ((dw - zf) / zr) ** 2)
-    u = p[1] / w
-    ew = math.exp(-8.0 * math.log(2.0) * u * u)
     jn = min(int(jf + 0.5), n - 1)
     i = int(lf + 0.5)
-    lines_per_beam = 1.064 * lat_fwhm[jn] / spacing[jn]
-    _splat(rf, lf, jf, P.NEEDLE_TIP_ECHO * ew * max(lines_per_beam, 1.0) * att[i, jn], sigma)
+    echo = tip_echo(dw, p[1], w0, zf, zr, lat_fwhm[jn], spacing[jn])
+    _splat(rf, lf, jf, echo * att[i, jn], sigma)
+
+
+@numba.njit(cache=True, inline="always")
+def tip_echo(depth_mm, elevation_mm, w0, zf, zr, lateral_fwhm_mm, line_spacing_mm):
+    """Unattenuated amplitude of the tip's bevel echo at ``depth_mm`` and ``elevation_mm``
+    off the image plane (probe frame), for the envelope after the lateral PSF.
+
+    The one place this is computed: the renderer draws it and the tip-visibility metric
+    (``tip_visibility``) compares it with the speckle around the tip.
+    """
+    w = w0 * math.sqrt(1.0 + ((depth_mm - zf) / zr) ** 2)
+    u = elevation_mm / w
+    ew = math.exp(-8.0 * math.log(2.0) * u * u)
+    lines_per_beam = 1.064 * lateral_fwhm_mm / line_spacing_mm
+    return P.NEEDLE_TIP_ECHO * ew * max(lines_per_beam, 1.0)
