@@ -288,6 +288,25 @@ def test_nan_and_flat_meshes_are_refused_naming_the_file(tmp_path):
     assert caught.value.path == str(flat)
 
 
+def test_a_mesh_passing_through_itself_is_refused_naming_the_file(tmp_path):
+    """Watertight and consistently wound, so every earlier check passed: two overlapping
+    shells in one file, and a sphere with a cap pushed through its far side."""
+    from simulator.anatomy.custom import _manifold
+
+    sphere = trimesh.creation.icosphere(3, 10.0)
+    clean = _ascii_ply(tmp_path / "clean.ply", sphere.vertices.tolist(), sphere.faces.tolist())
+    _manifold(*read_mesh(clean), clean)
+    pair = trimesh.util.concatenate([sphere, sphere.copy().apply_translation([8, 0, 0])])
+    folded = sphere.vertices.copy()
+    folded[folded[:, 0] > 7, 0] -= 25.0
+    for name, vertices, faces in (("pair", pair.vertices, pair.faces),
+                                  ("folded", folded, sphere.faces)):
+        path = _ascii_ply(tmp_path / f"{name}.ply", vertices.tolist(), faces.tolist())
+        with pytest.raises(InputError, match="passes through itself") as caught:
+            _manifold(*read_mesh(path), path)
+        assert caught.value.path == str(path)
+
+
 def test_validate_cli_names_the_manifest(block):
     scenario, folder = block
     manifest = _edit_manifest(folder, lambda m: m["landmarks"].update(target=[0, float("inf"), 0]))

@@ -17,6 +17,7 @@ from simulator.anatomy import cache
 from simulator.anatomy.generated import GeneratedModel, GeneratedStructure, write_mesh_set
 from simulator.anatomy.manifest import read_manifest
 from simulator.anatomy.meshio import landmarks_ras_mm, read_mesh_set
+from simulator.anatomy.winding import overlapping_faces
 from simulator.errors import InputError
 
 OVERLAP_MM3 = 1.0
@@ -29,6 +30,12 @@ def _manifold(vertices, faces, path) -> mf.Manifold:
     if solid.status() != mf.Error.NoError:
         raise InputError(f"mesh is not a valid closed solid ({solid.status().name}); check it "
                          "for self-intersections and export it again", path=path)
+    overlaps = overlapping_faces(vertices, faces)
+    if overlaps:
+        raise InputError(f"mesh passes through itself ({overlaps} sampled triangles lie inside "
+                         "another part of the same surface); separate or merge the parts "
+                         "(e.g. MeshLab 'Remove self-intersecting faces' then 'Close holes', or "
+                         "Slicer 'Segment editor' and export again)", path=path)
     return solid
 
 
