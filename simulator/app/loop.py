@@ -10,10 +10,12 @@ changes the state; pausing means not stepping.
 
 from __future__ import annotations
 
+import getpass
 import os
 import secrets
 import sys
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import pygame
@@ -27,9 +29,17 @@ from simulator.app.hud import Hud, HudInfo
 from simulator.app.imaging import ImagingView, depth_ticks, gray_surface
 from simulator.app.profile import FrameStats
 from simulator.app.results import DEFAULT_RESULTS, LOG_NAME, attempt_folder, save_score
-from simulator.app.screens import draw_banner, draw_controls, draw_end, footer, key_label
+from simulator.app.screens import (
+    draw_banner,
+    draw_controls,
+    draw_end,
+    draw_scoring,
+    footer,
+    key_label,
+)
 from simulator.app.trainee import Trainee
 from simulator.errors import InputError
+from simulator.scenario import Step
 from simulator.session import Session
 from simulator.viz.scene3d import View, default_camera
 from simulator.viz.worker import SceneWorker
@@ -57,7 +67,7 @@ class App:
         self.scenario_path = str(scenario_path)
         self.mode = mode
         self.learning = mode == "learning"
-        self.trainee_name = trainee
+        self.trainee_name = trainee or default_trainee()
         self.results = Path(results)
         self.bindings = bindings or load_bindings()
         self.first_seed = seed
@@ -97,15 +107,23 @@ class App:
         self.folder: Path | None = None
         self.doc: dict | None = None
         self.paused_by = "pause"
+        # scoring runs here, one job at a time, so the window never waits for it; the first
+        # job builds the danger distance map the closest-approach metric needs (seconds of
+        # work) while the trainee prepares, so the score screen comes at once
+        self._scoring = ThreadPoolExecutor(1, thread_name_prefix="scoring")
+        self._prepared = self._scoring.submit(_prepare_scoring, world)
+        self._pending_score: Future | None = None
+        self._scored_session: Session | None = None
+        self.scoring_since = 0.0
+        self.score_wait_s: float | None = None   # last action -> score screen, seconds
         self._ticks_key = None
         self._ticks: list[tuple[float, int]] = []
         self.new_attempt()
 
     # -- attempts ---------------------------------------------------------------------------
     def new_attempt(self) -> None:
-        """Start a fresh attempt (saving the current one first)."""
-        if self.session is not None and self.session.log is not None:
-            self.finish_attempt("restarted")
+        """Start a fresh attempt (the current one is saved as abandoned, in the background)."""
+        self.finish_attempt("restarted", wait=False)
         self.attempt += 1
         seed = self.first_seed if (self.attempt == 1 and self.first_seed is not None) \
             else secrets.randbelow(2**31)
@@ -122,21 +140,43 @@ class App:
         self.exposure_state = None
         self.accumulator = 0.0
         self.doc = None
+        self._pending_score = None
         self.screen_mode = "playing"
         self.wall_start = time.perf_counter()
 
-    def finish_attempt(self, reason: str) -> dict | None:
-        """Write the score, close the log; returns the score document (or ``None``)."""
+    def wait_for_scores(self) -> None:
+        """Block until every attempt handed to the scoring thread is saved."""
+        self._scoring.submit(lambda: None).result()
+
+    def attempt_status(self) -> str:
+        """``"completed"`` once the procedure was finished (or the clock ran out),
+        ``"abandoned"`` when the trainee restarted, ended early or closed the window."""
+        state, sc = self.state, self.world.scenario
+        finished = Step.completion.value in state.steps_done
+        timed_out = state.tick * self.world.dt_s >= sc.limits.time_s - 1e-9
+        return "completed" if finished or timed_out else "abandoned"
+
+    def finish_attempt(self, reason: str, *, wait: bool = True) -> Future | None:
+        """Score the attempt and close its log on the scoring thread; returns the job
+        (its result is the score document, or ``None``). ``wait``: block until done."""
         s = self.session
-        if s is None or s.log is None:
-            return self.doc
-        doc = save_score(self.scorer, self.folder, reason=reason)
-        summary = {"reason": reason}
-        if doc is not None:
-            summary.update(score=doc["score"], passed=doc["passed"])
-        s.close(summary)
-        self.doc = doc
-        return doc
+        if s is None or s.log is None or s is self._scored_session:
+            return None  # nothing to save, or already being saved
+        self._scored_session = s
+        scorer, folder, status = self.scorer, self.folder, self.attempt_status()
+
+        def job() -> dict | None:
+            doc = save_score(scorer, folder, reason=reason, status=status)
+            summary = {"reason": reason, "status": status}
+            if doc is not None:
+                summary.update(score=doc["score"], passed=doc["passed"])
+            s.close(summary)
+            return doc
+
+        future = self._scoring.submit(job)
+        if wait:
+            self.doc = future.result()
+        return future
 
     @property
     def state(self):
@@ -153,6 +193,8 @@ class App:
             return False
         if self.screen_mode == "playing":
             self._simulate(elapsed_s)
+        elif self.screen_mode == "scoring":
+            self._collect_score()
         stats.lap("simulate")
         self._draw(stats)
         pygame.display.flip()
@@ -174,8 +216,24 @@ class App:
             if state.ended:
                 break
         if session.ended:
-            self.finish_attempt("ended")
-            self.screen_mode = "ended"
+            self._pending_score = self.finish_attempt("ended", wait=False)
+            self.screen_mode = "scoring"
+            self.scoring_since = time.perf_counter()
+
+    def _scoring_stage(self) -> str:
+        if not self._prepared.done():
+            return "Building the map of the danger structures (once per session)"
+        return "Adding up the metrics"
+
+    def _collect_score(self) -> None:
+        """The background score is ready: show it."""
+        job = self._pending_score
+        if job is None or not job.done():
+            return
+        self.doc = job.result()
+        self._pending_score = None
+        self.screen_mode = "ended"
+        self.score_wait_s = time.perf_counter() - self.scoring_since
 
     # -- events -----------------------------------------------------------------------------
     def _event(self, event) -> None:
@@ -208,6 +266,10 @@ class App:
         mode = self.screen_mode
         if name == "screenshot":
             self.screenshot()
+            return
+        if mode == "scoring":
+            if name == "quit":
+                self.quit_requested = True
             return
         if mode == "ended":
             if name in ("pause", "restart"):
@@ -298,9 +360,12 @@ class App:
             draw_controls(surf, self.text, b, title,
                           footer(b, ("pause", "resume"), ("restart", "restart"),
                                  ("end_attempt", "end and score"), ("quit", "quit")))
+        elif self.screen_mode == "scoring":
+            draw_scoring(surf, self.text, time.perf_counter() - self.scoring_since,
+                         self._scoring_stage())
         elif self.screen_mode == "ended":
             b = self.bindings
-            draw_end(surf, self.text, self.doc, self.folder,
+            draw_end(surf, self.text, self.doc, self.folder, self.trainee_name,
                      footer(b, ("restart", "new attempt"), ("quit", "quit")))
         stats.lap("hud")
 
@@ -367,11 +432,27 @@ class App:
 
     def close(self, reason: str = "closed") -> None:
         """Save the current attempt (log end record and score) and release everything."""
-        if self.session is not None and self.session.log is not None:
-            self.finish_attempt(reason)
+        self.finish_attempt(reason)
+        self._scoring.shutdown(wait=True)  # every attempt's score written
         self.scene.close()
         self.imaging.close()
         pygame.display.quit()
+
+
+def default_trainee() -> str:
+    """The name recorded when none is given: the operating-system user's."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no user database entry (some containers)
+        return "trainee"
+
+
+def _prepare_scoring(world) -> None:
+    """Build what scoring an attempt needs that does not depend on the attempt."""
+    from simulator.danger_map import danger_distance_field
+
+    if world.danger:
+        danger_distance_field(world)
 
 
 def headless_env() -> None:

@@ -174,20 +174,45 @@ def draw_controls(surf: pygame.Surface, text: Text, bindings, title: str,
     text.draw(surf, footer, (w // 2, h - 28), 21, TEXT, True, "midtop")
 
 
-def draw_end(surf: pygame.Surface, text: Text, doc: dict | None, folder, keys: str) -> None:
+def draw_scoring(surf: pygame.Surface, text: Text, waited_s: float, stage: str) -> None:
+    """The attempt is over and its score is being computed (on the scoring thread)."""
+    _dim(surf, 200)
+    w, h = surf.get_size()
+    cx = w // 2
+    text.draw(surf, "Scoring...", (cx, h // 2 - 70), 48, TEXT, True, "midtop")
+    text.draw(surf, f"{stage}  ({waited_s:.0f} s)", (cx, h // 2 - 10), 24, DIM,
+              anchor="midtop")
+    track = pygame.Rect(cx - 200, h // 2 + 30, 400, 10)
+    pygame.draw.rect(surf, (45, 49, 58), track)
+    # an indeterminate bar: a block sweeping along the track while the work goes on
+    x = track.x + int((waited_s * 0.6 % 1.0) * (track.width - 80))
+    pygame.draw.rect(surf, ACCENT, pygame.Rect(x, track.y, 80, track.height))
+
+
+def draw_end(surf: pygame.Surface, text: Text, doc: dict | None, folder, trainee: str,
+             keys: str) -> None:
     _dim(surf, 230)
     w, h = surf.get_size()
     cx = w // 2
+    text.draw(surf, f"Trainee: {trainee}", (20, 16), 20, DIM)
     if doc is None:
         text.draw(surf, "Attempt ended", (cx, 120), 44, TEXT, True, "midtop")
         text.draw(surf, "The score could not be computed; the log is saved.", (cx, 190), 24,
                   DIM, anchor="midtop")
     else:
         passed = doc["passed"]
-        colour = LEVEL_COLOURS["good"] if passed else LEVEL_COLOURS["danger"]
-        text.draw(surf, "PASS" if passed else "FAIL", (cx, 60), 72, colour, True, "midtop")
-        text.draw(surf, f"Score {doc['score']:.0f} / 100   (pass mark "
-                  f"{doc['pass_score']:.0f})", (cx, 130), 32, TEXT, True, "midtop")
+        abandoned = doc.get("status") == "abandoned"
+        colour = LEVEL_COLOURS["warn"] if abandoned else \
+            LEVEL_COLOURS["good"] if passed else LEVEL_COLOURS["danger"]
+        headline = "ABANDONED" if abandoned else "PASS" if passed else "FAIL"
+        text.draw(surf, headline, (cx, 60), 72, colour, True, "midtop")
+        if abandoned:
+            text.draw(surf, "Ended before the procedure was finished: recorded as abandoned, "
+                      "not as a fail. The figures so far:", (cx, 130), 24, TEXT, True,
+                      "midtop")
+        else:
+            text.draw(surf, f"Score {doc['score']:.0f} / 100   (pass mark "
+                      f"{doc['pass_score']:.0f})", (cx, 130), 32, TEXT, True, "midtop")
         shown = []
         for key in SUMMARY_METRICS:
             m = doc.get("metrics", {}).get(key)
@@ -198,27 +223,33 @@ def draw_end(surf: pygame.Surface, text: Text, doc: dict | None, folder, keys: s
             text.draw(surf, line, (cx, y), 20, DIM, anchor="midtop")
             y += 22
         y += 6
-        for hf in doc.get("hard_fails", []):
-            text.draw(surf, f"Hard fail: {hf['reason']}", (cx, y), 22, colour,
-                      anchor="midtop")
-            y += 26
-        y += 10
-        left, right = 80, cx + 20
-        text.draw(surf, "Strengths", (left, y), 24, LEVEL_COLOURS["good"], True)
-        text.draw(surf, "To work on", (right, y), 24, LEVEL_COLOURS["warn"], True)
-        y0 = y + 32
-        for x, items in ((left, doc.get("strengths", [])[:3]),
-                         (right, [s for s in doc.get("weaknesses", [])
-                                  if not s.startswith("Hard fail")][:3])):
-            y = y0
-            for item in items or ["nothing to report"]:
-                for k, line in enumerate(text.wrap(item, cx - 110, 21)):
-                    text.draw(surf, ("- " if k == 0 else "  ") + line, (x, y), 21, TEXT)
-                    y += 22
-                y += 6
+        if not abandoned:  # what an unfinished attempt did not reach would read as faults
+            _verdict(surf, text, doc, colour, y)
     if folder is not None:
         text.draw(surf, f"Saved: {folder}", (cx, h - 80), 19, DIM, anchor="midtop")
     text.draw(surf, keys, (cx, h - 48), 24, TEXT, True, "midtop")
+
+
+def _verdict(surf: pygame.Surface, text: Text, doc: dict, colour, y: int) -> None:
+    """Hard fails, strengths and what to work on, from ``y`` down."""
+    cx = surf.get_width() // 2
+    for hf in doc.get("hard_fails", []):
+        text.draw(surf, f"Hard fail: {hf['reason']}", (cx, y), 22, colour, anchor="midtop")
+        y += 26
+    y += 10
+    left, right = 80, cx + 20
+    text.draw(surf, "Strengths", (left, y), 24, LEVEL_COLOURS["good"], True)
+    text.draw(surf, "To work on", (right, y), 24, LEVEL_COLOURS["warn"], True)
+    y0 = y + 32
+    for x, items in ((left, doc.get("strengths", [])[:3]),
+                     (right, [s for s in doc.get("weaknesses", [])
+                              if not s.startswith("Hard fail")][:3])):
+        y = y0
+        for item in items or ["nothing to report"]:
+            for k, line in enumerate(text.wrap(item, cx - 110, 21)):
+                text.draw(surf, ("- " if k == 0 else "  ") + line, (x, y), 21, TEXT)
+                y += 22
+            y += 6
 
 
 def draw_banner(surf: pygame.Surface, text: Text, rect: pygame.Rect, message: str) -> None:
