@@ -34,6 +34,7 @@ from simulator.app.screens import (
     draw_controls,
     draw_end,
     draw_scoring,
+    draw_task,
     footer,
     key_label,
 )
@@ -47,7 +48,8 @@ from simulator.viz.worker import SceneWorker
 SWITCH_INTERVAL_S = 0.001
 MAX_FRAME_S = 0.1        # a longer stall slows the simulation rather than jumping it
 ORBIT_DEG_PER_PX = 0.4
-MENU = ("pause", "restart", "end_attempt", "quit", "help", "screenshot")
+MENU = ("pause", "restart", "end_attempt", "quit", "help", "instructions", "screenshot")
+OVERLAYS = ("pause", "help", "instructions")   # commands that pause and show a screen
 
 
 class App:
@@ -278,7 +280,7 @@ class App:
                 self.quit_requested = True
             return
         if mode == "paused":
-            if name in ("pause", "help"):
+            if name in OVERLAYS:
                 self._resume()
             elif name == "restart":
                 self.new_attempt()
@@ -288,7 +290,7 @@ class App:
             elif name == "quit":
                 self.quit_requested = True
             return
-        if name in ("pause", "help"):
+        if name in OVERLAYS:
             self.screen_mode = "paused"
             self.paused_by = name
             self.controls.release_all()
@@ -356,10 +358,13 @@ class App:
         self.hud.draw_prompts(surf, state, self.feedback, now)
         if self.screen_mode == "paused":
             b = self.bindings
-            title = "Controls" if self.paused_by == "help" else "Paused"
-            draw_controls(surf, self.text, b, title,
-                          footer(b, ("pause", "resume"), ("restart", "restart"),
-                                 ("end_attempt", "end and score"), ("quit", "quit")))
+            keys = footer(b, ("pause", "resume"), ("restart", "restart"),
+                          ("end_attempt", "end and score"), ("quit", "quit"))
+            if self.paused_by == "instructions":
+                draw_task(surf, self.text, self.world.scenario, keys)
+            else:
+                title = "Controls" if self.paused_by == "help" else "Paused"
+                draw_controls(surf, self.text, b, title, keys)
         elif self.screen_mode == "scoring":
             draw_scoring(surf, self.text, time.perf_counter() - self.scoring_since,
                          self._scoring_stage())

@@ -22,13 +22,14 @@ GROUPS = (
                "fluoro_live", "collimate_in", "collimate_out", "low_dose")),
     ("Procedure", ("next_step", "step_positioning", "step_skin_prep", "step_time_out",
                    "step_imaging", "step_completion")),
-    ("Views and app", ("switch_tool", "switch_view", "overlays", "help", "pause", "restart",
-                       "end_attempt", "screenshot", "quit")),
+    ("Views and app", ("switch_tool", "switch_view", "overlays", "instructions", "help",
+                       "pause", "restart", "end_attempt", "screenshot", "quit")),
 )
 AXIS_TEXT = {
     "aim_yaw": "aim left / right", "aim_pitch": "aim tip down / up",
     "advance": "advance", "retract": "pull back", "twist": "turn the bevel",
-    "entry_forward": "move the entry point back / forward (before puncture)",
+    "entry_forward": "move the entry point back / forward (fluoroscopy: down / up on the "
+                     "image; before puncture)",
     "entry_sideways": "move the entry point left / right (before puncture)",
     "inject": "inject while held",
     "probe_along": "slide along the probe's long axis", "probe_across": "slide across (sweep)",
@@ -172,6 +173,18 @@ def draw_controls(surf: pygame.Surface, text: Text, bindings, title: str,
     text.draw(surf, "Mouse: drag on the 3D view to orbit the camera, wheel to zoom.   "
               "Keys in yellow, gamepad in blue.", (w // 2, h - 50), 19, DIM, anchor="midtop")
     text.draw(surf, footer, (w // 2, h - 28), 21, TEXT, True, "midtop")
+
+
+def draw_task(surf: pygame.Surface, text: Text, scenario, keys: str) -> None:
+    """The scenario's instructions in full, wrapped to the window."""
+    _dim(surf, 238)
+    w, h = surf.get_size()
+    text.draw(surf, scenario.title, (w // 2, 24), 30, TEXT, True, "midtop")
+    y = 80
+    for line in text.wrap(scenario.instructions or "No instructions.", w - 200, 26):
+        text.draw(surf, line, (100, y), 26, TEXT)
+        y += 30
+    text.draw(surf, keys, (w // 2, h - 28), 21, TEXT, True, "midtop")
 
 
 def draw_scoring(surf: pygame.Surface, text: Text, waited_s: float, stage: str) -> None:

@@ -22,6 +22,7 @@ from simulator.probe import probe_axes
 from simulator.procedure import MANUAL_STEPS
 from simulator.scenario import Step
 from simulator.state import NOOP, Action, SimState
+from simulator.step import _slide_entry
 from simulator.transducer import PRESETS
 from simulator.world import World
 
@@ -241,7 +242,7 @@ class Trainee:
             f["twist_rad_s"] = twist
         slide = (rate("entry_forward"), rate("entry_sideways"))
         if any(slide) and state.needle.entry_mm is not None and not state.needle.in_skin:
-            f["entry_slide_mm_s"] = slide
+            f["entry_slide_mm_s"] = self._entry_slide(state, *slide)
         inject = max(0.0, c.axis("inject")) * b.axes["inject"].rate if "inject" in b.axes \
             else 0.0
         if inject:
@@ -280,6 +281,24 @@ class Trainee:
         move = pitch * u_up + yaw * u_side
         a, b = perpendicular_basis(d)
         return float(move @ a), float(move @ b)
+
+    def _entry_slide(self, state: SimState, up: float, right: float) -> tuple[float, float]:
+        """The entry slide ``(forward, sideways)`` that moves the entry point ``up`` and
+        ``right`` as seen in the fluoroscopy image (ultrasound: along and across the needle,
+        unchanged). The step slides in the skin's frame of the needle's direction, which
+        has no meaning down the beam; its two axes are measured with the step's own slide."""
+        if self.view != "fluoroscopy" or state.carm is None:
+            return up, right
+        screen_up, screen_right = self._screen_axes(state)
+        wanted = up * screen_up + right * screen_right
+        n, start = state.needle, np.asarray(state.needle.entry_mm)
+        axes = np.array([np.asarray(_slide_entry(self.world, n, unit_slide, []).entry_mm)
+                         - start for unit_slide in ((1.0, 0.0), (0.0, 1.0))])  # (2, 3) mm
+        if np.linalg.matrix_rank(axes, tol=0.5) < 2:  # at the edge of the entry zone
+            return up, right
+        forward, sideways = np.linalg.lstsq(axes.T, wanted, rcond=None)[0]
+        scale = math.hypot(up, right) / max(math.hypot(forward, sideways), 1e-9)
+        return float(forward * scale), float(sideways * scale)
 
     def _screen_axes(self, state: SimState) -> tuple[np.ndarray, np.ndarray]:
         """World directions of "up" and "right" for aiming, from the imaging on screen."""
