@@ -25,8 +25,10 @@ from simulator.app.bindings import Bindings, load_bindings
 from simulator.app.controls import Controls
 from simulator.app.draw import BG, DIM, TEXT, Layout, Text
 from simulator.app.feedback import Feedback
+from simulator.app.guidance import imaging_refusal
 from simulator.app.hud import Hud, HudInfo
 from simulator.app.imaging import ImagingView, depth_ticks, gray_surface
+from simulator.app.overlay import ImagingOverlay
 from simulator.app.profile import FrameStats
 from simulator.app.results import DEFAULT_RESULTS, LOG_NAME, attempt_folder, save_score
 from simulator.app.screens import (
@@ -95,6 +97,7 @@ class App:
         self.controls = Controls(self.bindings, notify=self._notify)
         self.hud = Hud(world, self.text, self.layout, self.bindings, learning=self.learning)
         self.imaging = ImagingView(world, 0, self.layout.imaging.size, live_fps=live_fps)
+        self.overlay = ImagingOverlay(world, self.text, self.bindings, learning=self.learning)
         self.scene = SceneWorker(world, self.layout.scene.size, allow_overlays=self.learning,
                                  max_fps=scene_fps)
         self.camera = default_camera(world)
@@ -137,7 +140,8 @@ class App:
                                trainee=self.trainee_name, run_id=run_id, mode=self.mode,
                                scenario_path=self.scenario_path,
                                observers=[self.scorer, self.feedback])
-        self.trainee = Trainee(self.world, self.controls)
+        self.trainee = Trainee(self.world, self.controls,
+                               imaging_check=self._imaging_refusal if self.learning else None)
         self.imaging.reset(seed)
         self.exposure_state = None
         self.accumulator = 0.0
@@ -306,6 +310,10 @@ class App:
                                   self.state.tick * self.world.dt_s)
                 self.trainee.prompt = None
 
+    def _imaging_refusal(self, state) -> str | None:
+        """Learning mode: why "imaging set up" cannot be confirmed yet (``None``: it can)."""
+        return imaging_refusal(self.world, state, self.imaging.frames.get(self.trainee.view))
+
     def _resume(self) -> None:
         self.screen_mode = "playing"
         self.accumulator = 0.0
@@ -378,17 +386,23 @@ class App:
         surf, rect = self.screen, self.layout.imaging
         pygame.draw.rect(surf, (0, 0, 0), rect)
         image = self.imaging.surfaces.get(view)
+        self.overlay.lines = []
         if image is not None:
             where = image.get_rect(center=rect.center)
             surf.blit(image, where)
             frame = self.imaging.frames.get(view)
             if view == "ultrasound" and frame is not None:
                 self._depth_scale(frame, where)
+                self.overlay.ultrasound(surf, frame, where, self.state)
+            elif frame is not None:
+                self.overlay.fluoroscopy(surf, frame, where,
+                                         self.imaging.shown_states[view], self.state)
         label = "ULTRASOUND" if view == "ultrasound" else "FLUOROSCOPY"
         state = self.state
         if view == "fluoroscopy" and state.carm is not None:
             label += "  LIVE" if state.carm.beam_on else "  last image hold"
         self.text.draw(surf, label, (rect.x + 8, rect.y + 6), 20, TEXT, True)
+        self.overlay.draw_lines(surf, rect)
         if image is None:
             message = f"No image yet: {key_label(self.bindings, 'shot')} takes a spot image" \
                 if view == "fluoroscopy" else "Starting the scanner..."

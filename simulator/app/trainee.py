@@ -55,8 +55,10 @@ def rad(deg_s: float) -> float:
 class Trainee:
     """Turns controls into actions; knows which tool (probe / C-arm) the sticks move."""
 
-    def __init__(self, world: World, controls):
+    def __init__(self, world: World, controls, imaging_check=None):
         self.world = world
+        # learning mode: imaging_check(state) -> why "imaging set up" is refused, or None
+        self.imaging_check = imaging_check
         self.controls = controls
         sc = world.scenario
         self.tool = "probe" if sc.uses_ultrasound else "carm"
@@ -124,6 +126,11 @@ class Trainee:
         return True
 
     def _mark(self, step: Step, state: SimState) -> None:
+        if step is Step.imaging_setup and self.imaging_check is not None:
+            refused = self.imaging_check(state)
+            if refused:
+                self.prompt = refused
+                return
         self._pending["mark"] = step.value
         if step is Step.completion:
             if state.needle.in_skin:

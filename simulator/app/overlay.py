@@ -1,0 +1,232 @@
+"""Marks drawn over the imaging view.
+
+Learning mode (the supervising clinician's pointer): the target ring, the target and danger
+structures outlined, where an out-of-plane target lies and which way to slide, the needle's
+path before it enters the skin, and a short guidance text at the foot of the image.
+
+Both modes: a needle seen down the fluoroscopy beam drawn as its hub's ring (a bull's-eye),
+as the metal hub shows on a real image; the renderer's shaft is then a 1-2 pixel dot.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pygame
+
+from simulator.app import guidance
+from simulator.app.draw import TEXT, Text
+from simulator.app.screens import pretty_key
+
+TARGET = (80, 235, 120)
+DANGER = (255, 70, 60)
+PATH = (255, 215, 80)
+OUT_OF_PLANE = (255, 190, 70)
+BULLSEYE_PX = 12.0      # shaft shorter than this on screen: the needle is seen down the beam
+PATH_POINTS = 40
+
+
+def _dashed(surf, colour, points) -> None:
+    """A dashed polyline through ``points`` (n, 2) screen pixels: every other segment."""
+    pts = np.asarray(points, float)
+    for k in range(0, len(pts) - 1, 2):
+        a, b = pts[k], pts[k + 1]
+        if np.all(np.isfinite(a)) and np.all(np.isfinite(b)):
+            pygame.draw.line(surf, colour, a, b, 2)
+
+
+def _ring(surf, colour, centre, radius: float, dashed: bool = False) -> None:
+    c = (int(centre[0]), int(centre[1]))
+    r = max(int(radius), 6)
+    if dashed:
+        for k in range(0, 16, 2):
+            a0, a1 = k * math.pi / 8, (k + 1) * math.pi / 8
+            pygame.draw.arc(surf, colour, (c[0] - r, c[1] - r, 2 * r, 2 * r), a0, a1, 2)
+    else:
+        pygame.draw.circle(surf, colour, c, r, 2)
+    for dx, dy in ((1, 0), (-1, 0), (0, 1), (0, -1)):  # crosshair ticks outside the ring
+        pygame.draw.line(surf, colour, (c[0] + dx * (r + 3), c[1] + dy * (r + 3)),
+                         (c[0] + dx * (r + 9), c[1] + dy * (r + 9)), 2)
+
+
+def _edge_arrow(surf, colour, rect: pygame.Rect, point) -> None:
+    """An arrow on the edge of ``rect`` pointing at ``point`` outside it."""
+    centre = np.array(rect.center, float)
+    d = np.asarray(point, float) - centre
+    if not np.any(d):
+        return
+    scale = min((rect.width / 2 - 24) / max(abs(d[0]), 1e-9),
+                (rect.height / 2 - 24) / max(abs(d[1]), 1e-9))
+    tip = centre + d * scale
+    u = d / np.linalg.norm(d)
+    n = np.array([-u[1], u[0]])
+    pygame.draw.polygon(surf, colour, [tip, tip - 18 * u + 9 * n, tip - 18 * u - 9 * n])
+    pygame.draw.line(surf, colour, tip - 16 * u, tip - 40 * u, 3)
+
+
+def _outline(mask: np.ndarray) -> np.ndarray:
+    """Boundary pixels of a boolean mask ``(rows, cols)``."""
+    inner = mask.copy()
+    inner[1:, :] &= mask[:-1, :]
+    inner[:-1, :] &= mask[1:, :]
+    inner[:, 1:] &= mask[:, :-1]
+    inner[:, :-1] &= mask[:, 1:]
+    return mask & ~inner
+
+
+class ImagingOverlay:
+    """Draws the marks for one world; caches the outlines of the last probe pose."""
+
+    def __init__(self, world, text: Text, bindings, *, learning: bool):
+        self.world = world
+        self.text = text
+        self.learning = learning
+        sc = world.scenario
+        self.target_label = world.anatomy.structure(sc.targets[0].structure).index
+        self.tolerance_mm = sc.targets[0].tolerance_mm
+        self.danger_labels = np.array(sorted(world.danger), dtype=np.int64)
+        across = bindings.axes.get("probe_across")
+        self.slide_keys = (pretty_key(across.minus[0]) if across and across.minus else "?",
+                           pretty_key(across.plus[0]) if across and across.plus else "?")
+        self._outline_key = None
+        self._outline_surface: pygame.Surface | None = None
+        self.lines: list[tuple[str, tuple]] = []   # the guidance text of the last draw
+
+    # -- ultrasound -------------------------------------------------------------------------
+    def ultrasound(self, surf, frame, where: pygame.Rect, state) -> None:
+        """Marks over the ultrasound image ``frame`` blitted at ``where``."""
+        self.lines = []
+        if not self.learning or state.probe is None:
+            return
+        w = self.world
+        scale = where.width / frame.image.shape[1]
+
+        def screen(px):
+            return np.asarray(where.topleft, float) + np.asarray(px, float) * scale
+
+        surf.blit(self._outlines(frame, where.size), where.topleft)
+        target = w.target_point
+        off = guidance.plane_offset(w, frame.probe, target)
+        inside, px = guidance.in_image(frame, target)
+        radius = self.tolerance_mm / frame.pixel_mm * scale
+        if inside:
+            _ring(surf, TARGET if off.in_plane else OUT_OF_PLANE, screen(px), radius,
+                  dashed=not off.in_plane)
+        else:
+            _edge_arrow(surf, OUT_OF_PLANE, where, screen(px))
+        key = self.slide_keys[1 if off.slide_key_plus else 0]
+        if off.in_plane and inside:
+            self.lines.append((f"Target (green ring): in the scan plane, "
+                               f"{self._depth(frame, target):.0f} mm deep", TARGET))
+        elif off.in_plane:
+            self.lines.append(("Target in the plane but outside the image: follow the arrow "
+                               "(slide along the probe, or change the depth)", OUT_OF_PLANE))
+        else:
+            self.lines.append((f"Target {off.words} of the scan plane: slide the probe that "
+                               f"way ({key})", OUT_OF_PLANE))
+        n = state.needle
+        if n.entry_mm is not None and not n.in_skin:
+            path = [np.asarray(n.entry_mm) + np.asarray(n.direction) * t for t in
+                    np.linspace(0.0, w.scenario.needle.length_mm, PATH_POINTS)]
+            _dashed(surf, PATH, [screen(p) for p in frame.pixel_of(np.array(path))])
+            self.lines.append(("Dashed line: the needle's path if advanced from here", PATH))
+        elif n.in_skin:
+            tip = guidance.plane_offset(w, frame.probe, n.tip_mm)
+            to_target = guidance.image_offset_words(
+                frame.pixel_mm, frame.pixel_of(np.asarray(n.tip_mm))[0], px)
+            where_tip = tip.words if tip.words == "in the plane" else \
+                f"{tip.words} of the plane"
+            self.lines.append((f"Tip {where_tip}; the target is {to_target} from the tip",
+                               TEXT if tip.in_plane else OUT_OF_PLANE))
+
+    def _depth(self, frame, point) -> float:
+        probe_from_world = np.linalg.inv(frame.world_from_probe)
+        local = probe_from_world[:3, :3] @ np.asarray(point) + probe_from_world[:3, 3]
+        return float(local[2])
+
+    def _outlines(self, frame, size) -> pygame.Surface:
+        """Target (green) and danger (red) structures outlined in the image plane."""
+        key = (frame.probe, frame.image.shape, tuple(size))
+        if key == self._outline_key and self._outline_surface is not None:
+            return self._outline_surface
+        from simulator.imaging.ultrasound.scanconvert import scan_conversion
+
+        sc = scan_conversion(frame.geometry, frame.image.shape)
+        ok = sc.line >= 0
+        n_lines, n_samples = frame.label.shape
+        li = np.clip(np.rint(sc.line).astype(np.int64), 0, n_lines - 1)
+        si = np.clip(np.rint(sc.sample).astype(np.int64), 0, n_samples - 1)
+        labels = np.where(ok, frame.label[li, si], 0)
+        rgba = np.zeros((*labels.shape, 4), np.uint8)
+        for mask, colour in ((np.isin(labels, self.danger_labels), DANGER),
+                             (labels == self.target_label, TARGET)):
+            edge = _outline(mask)
+            rgba[edge] = (*colour, 255)
+        surface = pygame.image.frombuffer(rgba.tobytes(), (labels.shape[1], labels.shape[0]),
+                                          "RGBA").convert_alpha()
+        if surface.get_size() != tuple(size):
+            surface = pygame.transform.scale(surface, size)
+        self._outline_key, self._outline_surface = key, surface
+        return surface
+
+    # -- fluoroscopy ------------------------------------------------------------------------
+    def fluoroscopy(self, surf, frame, where: pygame.Rect, shown_state, state) -> None:
+        """Marks over the fluoroscopy image ``frame`` (exposed for ``shown_state``)."""
+        self.lines = []
+        proj = frame.projection
+        scale = where.width / frame.image.shape[1]
+
+        def screen(points):
+            return np.asarray(where.topleft, float) + proj.project(np.asarray(points)) * scale
+
+        n = shown_state.needle
+        if n.entry_mm is not None:  # down the beam: the hub's ring around the shaft
+            tip = np.asarray(n.tip_mm)
+            hub = tip - np.asarray(n.direction) * self.world.scenario.needle.length_mm
+            ends = screen(np.array([tip, hub]))
+            if np.linalg.norm(ends[0] - ends[1]) < BULLSEYE_PX:
+                c = (int(ends[1][0]), int(ends[1][1]))
+                pygame.draw.circle(surf, (250, 250, 250), c, 11, 2)
+                pygame.draw.circle(surf, (10, 10, 10), c, 8, 3)
+                pygame.draw.circle(surf, (10, 10, 10), (int(ends[0][0]), int(ends[0][1])), 2)
+        if not self.learning:
+            return
+        target = np.asarray(self.world.target_point, float)
+        t_px = screen(target[None])[0]
+        mm_per_px = proj.pixel_mm / proj.magnification_at_isocentre / scale
+        if where.collidepoint(t_px):
+            _ring(surf, TARGET, t_px, self.tolerance_mm / mm_per_px)
+            self.lines.append(("Target (green ring), as projected on this image", TARGET))
+        else:
+            _edge_arrow(surf, OUT_OF_PLANE, where, t_px)
+            self.lines.append(("Target outside the image: follow the arrow (move the C-arm "
+                               "or the table, then take an image)", OUT_OF_PLANE))
+        live = state.needle
+        if live.entry_mm is not None and not live.in_skin:
+            path = [np.asarray(live.entry_mm) + np.asarray(live.direction) * t for t in
+                    np.linspace(0.0, self.world.scenario.needle.length_mm, PATH_POINTS)]
+            _dashed(surf, PATH, screen(np.array(path)))
+            self.lines.append(("Dashed line: the needle's path if advanced from here", PATH))
+        elif n.in_skin:
+            words = guidance.fluoro_offset_words(screen(np.asarray(n.tip_mm)[None])[0], t_px,
+                                                 mm_per_px)
+            self.lines.append((f"On this image the target is {words} from the tip "
+                               "(depth along the beam needs another view)", TEXT))
+
+    # -- the text ---------------------------------------------------------------------------
+    def draw_lines(self, surf, rect: pygame.Rect) -> None:
+        """The guidance text at the foot of the imaging panel, over a dark band."""
+        if not self.lines:
+            return
+        size, step = 19, 20
+        wrapped = [(line, colour) for text, colour in self.lines
+                   for line in self.text.wrap(text, rect.width - 20, size)]
+        band = pygame.Rect(rect.x, rect.bottom - 8 - step * len(wrapped), rect.width,
+                           8 + step * len(wrapped))
+        shade = pygame.Surface(band.size, pygame.SRCALPHA)
+        shade.fill((0, 0, 0, 170))
+        surf.blit(shade, band.topleft)
+        for k, (line, colour) in enumerate(wrapped):
+            self.text.draw(surf, line, (rect.x + 10, band.y + 4 + k * step), size, colour)
+
