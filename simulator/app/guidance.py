@@ -105,7 +105,7 @@ def imaging_refusal(world, state, frame) -> str | None:
     if state.probe is not None and world.scenario.uses_ultrasound:
         off = plane_offset(world, state.probe, target)
         if not off.in_plane:
-            return f"Not yet: the target is {off.words} of the scan plane; bring it into " \
+            return f"Not yet: the target is {off.words} from the scan plane; bring it into " \
                    "the image first"
         if frame is None:
             return "Not yet: wait for the image"

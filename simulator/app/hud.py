@@ -34,8 +34,8 @@ STEP_HINTS = {  # what to do next and why; {command}: its key, {target}, {volume
                             "fluoroscopy": "Place the needle ({place_needle}), line it up "
                                            "with the target on the image and advance "
                                            "({advance}), checking with images ({shot})"},
-    Step.aspiration: "Tip in the {target}: aspirate ({aspirate}) before injecting, so you "
-                     "know the tip is not in a vessel",
+    Step.aspiration: "Advance the tip into the {target} (the target), then aspirate "
+                     "({aspirate}) before injecting, so you know the tip is not in a vessel",
     Step.injection: "Inject the {volume} mL (hold {inject}) and watch the fluid spread in "
                     "the joint: stop if you feel high resistance",
     Step.completion: "Needle out and dressing on, then confirm: this ends the attempt",

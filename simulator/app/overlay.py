@@ -23,6 +23,8 @@ TARGET = (80, 235, 120)
 DANGER = (255, 70, 60)
 PATH = (255, 215, 80)
 OUT_OF_PLANE = (255, 190, 70)
+TIP = (90, 220, 255)
+TIP_MARK_MM = 6.0       # the tip is ringed while this close to the scan plane
 BULLSEYE_PX = 12.0      # shaft shorter than this on screen: the needle is seen down the beam
 PATH_POINTS = 40
 
@@ -123,7 +125,7 @@ class ImagingOverlay:
             self.lines.append(("Target in the plane but outside the image: follow the arrow "
                                "(slide along the probe, or change the depth)", OUT_OF_PLANE))
         else:
-            self.lines.append((f"Target {off.words} of the scan plane: slide the probe that "
+            self.lines.append((f"Target {off.words} from the scan plane: slide the probe that "
                                f"way ({key})", OUT_OF_PLANE))
         n = state.needle
         if n.entry_mm is not None and not n.in_skin:
@@ -133,10 +135,12 @@ class ImagingOverlay:
             self.lines.append(("Dashed line: the needle's path if advanced from here", PATH))
         elif n.in_skin:
             tip = guidance.plane_offset(w, frame.probe, n.tip_mm)
-            to_target = guidance.image_offset_words(
-                frame.pixel_mm, frame.pixel_of(np.asarray(n.tip_mm))[0], px)
+            tip_px = frame.pixel_of(np.asarray(n.tip_mm))[0]
+            if abs(tip.distance_mm) <= TIP_MARK_MM:  # where the tip is (the ring stays on it)
+                pygame.draw.circle(surf, TIP, screen(tip_px), 5, 2)
+            to_target = guidance.image_offset_words(frame.pixel_mm, tip_px, px)
             where_tip = tip.words if tip.words == "in the plane" else \
-                f"{tip.words} of the plane"
+                f"{tip.words} from the plane"
             self.lines.append((f"Tip {where_tip}; the target is {to_target} from the tip",
                                TEXT if tip.in_plane else OUT_OF_PLANE))
 

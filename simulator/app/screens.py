@@ -134,41 +134,38 @@ def _dim(surf: pygame.Surface, alpha: int = 215) -> None:
     surf.blit(shade, (0, 0))
 
 
-def _clip(text: Text, value: str, width: int, size: int) -> str:
-    font = text.font(size)
-    if font.size(value)[0] <= width:
-        return value
-    while value and font.size(value + "...")[0] > width:
-        value = value[:-1]
-    return value.rstrip() + "..."
-
-
 def draw_controls(surf: pygame.Surface, text: Text, bindings, title: str,
                   footer: str) -> None:
+    """Every binding in two columns, labels wrapped (never cut); the font shrinks if the
+    window is too small for it."""
     _dim(surf, 238)
     w, h = surf.get_size()
     text.draw(surf, title, (w // 2, 10), 30, TEXT, True, "midtop")
     groups = controls_rows(bindings)
-    total = sum(len(rows) + 2 for _, rows in groups)
-    columns, count = [[], []], 0
-    for group, rows in groups:
-        columns[0 if count < total / 2 else 1].append((group, rows))
-        count += len(rows) + 2
     col_w = (w - 60) // 2
-    size, step = 17, 16
-    for k, column in enumerate(columns):
-        x, y = 30 + k * (col_w + 20), 46
-        what_w, keys_w = int(col_w * 0.5), int(col_w * 0.2)
+    what_w, keys_w = int(col_w * 0.56), int(col_w * 0.15)
+    top, bottom = 46, h - 56
+    for size in (17, 16, 15, 14, 13):
+        step = size - 1
+        laid = [(group, [(text.wrap(what, what_w - 8, size), keys, pads)
+                         for what, keys, pads in rows]) for group, rows in groups]
+        heights = [20 + 10 + step * sum(len(lines) for lines, _, _ in rows)
+                   for _, rows in laid]
+        split = min(range(1, len(laid)), key=lambda k: max(sum(heights[:k]),
+                                                            sum(heights[k:])))
+        if max(sum(heights[:split]), sum(heights[split:])) <= bottom - top:
+            break
+    for k, column in enumerate((laid[:split], laid[split:])):
+        x, y = 30 + k * (col_w + 20), top
         for group, rows in column:
             text.draw(surf, group, (x, y), 20, ACCENT, True)
             y += 20
-            for what, keys, pads in rows:
-                text.draw(surf, _clip(text, what, what_w - 8, size), (x, y), size, TEXT)
-                text.draw(surf, _clip(text, keys, keys_w - 8, size), (x + what_w, y), size,
-                          (255, 220, 150))
-                text.draw(surf, _clip(text, pads, col_w - what_w - keys_w, size),
-                          (x + what_w + keys_w, y), size, (150, 210, 255))
-                y += step
+            for lines, keys, pads in rows:
+                text.draw(surf, keys, (x + what_w, y), size, (255, 220, 150))
+                text.draw(surf, pads, (x + what_w + keys_w, y), size, (150, 210, 255))
+                for line in lines:
+                    text.draw(surf, line, (x, y), size, TEXT)
+                    y += step
             y += 10
     text.draw(surf, "Mouse: drag on the 3D view to orbit the camera, wheel to zoom.   "
               "Keys in yellow, gamepad in blue.", (w // 2, h - 50), 19, DIM, anchor="midtop")
