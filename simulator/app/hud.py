@@ -217,39 +217,43 @@ class Hud:
             hint += f" ({key_label(self.bindings, 'next_step')})"
         return hint
 
-    def draw_prompts(self, surf: pygame.Surface, state, feedback, now_s: float) -> None:
+    def draw_prompts(self, surf: pygame.Surface, state, feedback,
+                     now_s: float) -> list[tuple[str, pygame.Rect]]:
         """Next step's coaching, then the newest prompts, then as much of the task as fits
-        (the whole task is one key away)."""
+        (the whole task is one key away). Returns the lines drawn and their rectangles."""
         r = self.layout.prompts
         panel(surf, r, (20, 23, 28))
         t, width, x = self.text, r.width - 24, r.x + 12
-        y, bottom = r.y + 6, r.bottom - 4
+        y, bottom, drawn = r.y + 6, r.bottom - 4, []
+
+        def line(text: str, size: int, colour) -> None:
+            nonlocal y
+            drawn.append((text, t.draw(surf, text, (x, y), size, colour)))
+            y += size
+
         step = self.next_step(state)
         if step is not None:
             if step not in self._hints:
                 self._hints[step] = t.wrap(f"Next: {self._hint(step)}", width, 20)
-            for line in self._hints[step]:
-                t.draw(surf, line, (x, y), 20, ACCENT)
-                y += 20
+            for text in self._hints[step]:
+                line(text, 20, ACCENT)
         y += 2
         for p in feedback.current(now_s)[-2:]:
-            for line in t.wrap(p.text, width, 20):
-                t.draw(surf, line, (x, y), 20, LEVEL_COLOURS.get(p.level, TEXT))
-                y += 20
+            for text in t.wrap(p.text, width, 20):
+                line(text, 20, LEVEL_COLOURS.get(p.level, TEXT))
         instructions = self.world.scenario.instructions
         if not instructions:
-            return
+            return drawn
         if self._instructions is None:
             self._instructions = t.wrap("Task: " + instructions, width, 18)
+        task = self._instructions
         room = (bottom - y) // 18
-        lines = self._instructions
-        if room < len(lines):
+        if room < len(task):
             more = f"  ({key_label(self.bindings, 'instructions')}: the whole task)"
-            lines = lines[:max(room, 1) - 1] + [_fit(t, lines[max(room, 1) - 1], more, width)] \
-                if room >= 1 else []
-        for line in lines:
-            t.draw(surf, line, (x, y), 18, DIM)
-            y += 18
+            task = task[:room - 1] + [_fit(t, task[room - 1], more, width)] if room else []
+        for text in task:
+            line(text, 18, DIM)
+        return drawn
 
 
 def _fit(text: Text, line: str, suffix: str, width: int) -> str:

@@ -135,9 +135,9 @@ def _dim(surf: pygame.Surface, alpha: int = 215) -> None:
 
 
 def draw_controls(surf: pygame.Surface, text: Text, bindings, title: str,
-                  footer: str) -> None:
+                  footer: str) -> list[tuple[str, pygame.Rect]]:
     """Every binding in two columns, labels wrapped (never cut); the font shrinks if the
-    window is too small for it."""
+    window is too small for it. Returns each row's label and the rectangle it took."""
     _dim(surf, 238)
     w, h = surf.get_size()
     text.draw(surf, title, (w // 2, 10), 30, TEXT, True, "midtop")
@@ -155,33 +155,40 @@ def draw_controls(surf: pygame.Surface, text: Text, bindings, title: str,
                                                             sum(heights[k:])))
         if max(sum(heights[:split]), sum(heights[split:])) <= bottom - top:
             break
+    drawn = []
     for k, column in enumerate((laid[:split], laid[split:])):
         x, y = 30 + k * (col_w + 20), top
         for group, rows in column:
             text.draw(surf, group, (x, y), 20, ACCENT, True)
             y += 20
             for lines, keys, pads in rows:
-                text.draw(surf, keys, (x + what_w, y), size, (255, 220, 150))
-                text.draw(surf, pads, (x + what_w + keys_w, y), size, (150, 210, 255))
+                row = text.draw(surf, keys, (x + what_w, y), size, (255, 220, 150))
+                row = row.union(text.draw(surf, pads, (x + what_w + keys_w, y), size,
+                                          (150, 210, 255)))
                 for line in lines:
-                    text.draw(surf, line, (x, y), size, TEXT)
+                    row = row.union(text.draw(surf, line, (x, y), size, TEXT))
                     y += step
+                drawn.append((" ".join(lines), row))
             y += 10
     text.draw(surf, "Mouse: drag on the 3D view to orbit the camera, wheel to zoom.   "
               "Keys in yellow, gamepad in blue.", (w // 2, h - 50), 19, DIM, anchor="midtop")
     text.draw(surf, footer, (w // 2, h - 28), 21, TEXT, True, "midtop")
+    return drawn
 
 
-def draw_task(surf: pygame.Surface, text: Text, scenario, keys: str) -> None:
-    """The scenario's instructions in full, wrapped to the window."""
+def draw_task(surf: pygame.Surface, text: Text, scenario,
+              keys: str) -> list[tuple[str, pygame.Rect]]:
+    """The scenario's instructions in full, wrapped to the window; returns the lines drawn
+    and their rectangles."""
     _dim(surf, 238)
     w, h = surf.get_size()
     text.draw(surf, scenario.title, (w // 2, 24), 30, TEXT, True, "midtop")
-    y = 80
+    y, drawn = 80, []
     for line in text.wrap(scenario.instructions or "No instructions.", w - 200, 26):
-        text.draw(surf, line, (100, y), 26, TEXT)
+        drawn.append((line, text.draw(surf, line, (100, y), 26, TEXT)))
         y += 30
     text.draw(surf, keys, (w // 2, h - 28), 21, TEXT, True, "midtop")
+    return drawn
 
 
 def draw_scoring(surf: pygame.Surface, text: Text, waited_s: float, stage: str) -> None:
