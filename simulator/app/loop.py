@@ -14,6 +14,7 @@ import getpass
 import os
 import secrets
 import sys
+import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
@@ -284,7 +285,9 @@ class App:
                 self.quit_requested = True
             return
         if mode == "paused":
-            if name in OVERLAYS:
+            if name in OVERLAYS and name not in ("pause", self.paused_by):
+                self.paused_by = name   # from one screen to another
+            elif name in OVERLAYS:
                 self._resume()
             elif name == "restart":
                 self.new_attempt()
@@ -466,12 +469,19 @@ def default_trainee() -> str:
         return "trainee"
 
 
-def _prepare_scoring(world) -> None:
-    """Build what scoring an attempt needs that does not depend on the attempt."""
+def _prepare_scoring(world) -> float:
+    """Build what scoring an attempt needs that does not depend on the attempt; returns the
+    seconds it took."""
     from simulator.danger_map import danger_distance_field
 
+    try:  # this thread only (Linux): the window and the imaging views come first
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
+    except (AttributeError, OSError):
+        pass
+    start = time.perf_counter()
     if world.danger:
         danger_distance_field(world)
+    return time.perf_counter() - start
 
 
 def headless_env() -> None:
