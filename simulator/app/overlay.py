@@ -22,6 +22,7 @@ from simulator.app.screens import pretty_key
 TARGET = (80, 235, 120)
 DANGER = (255, 70, 60)
 PATH = (255, 215, 80)
+PATH_OFF = (120, 105, 60)
 OUT_OF_PLANE = (255, 190, 70)
 TIP = (90, 220, 255)
 TIP_MARK_MM = 6.0       # the tip is ringed while this close to the scan plane
@@ -129,10 +130,18 @@ class ImagingOverlay:
                                f"way ({key})", OUT_OF_PLANE))
         n = state.needle
         if n.entry_mm is not None and not n.in_skin:
-            path = [np.asarray(n.entry_mm) + np.asarray(n.direction) * t for t in
-                    np.linspace(0.0, w.scenario.needle.length_mm, PATH_POINTS)]
-            _dashed(surf, PATH, [screen(p) for p in frame.pixel_of(np.array(path))])
-            self.lines.append(("Dashed line: the needle's path if advanced from here", PATH))
+            path = np.array([np.asarray(n.entry_mm) + np.asarray(n.direction) * t for t in
+                             np.linspace(0.0, w.scenario.needle.length_mm, PATH_POINTS)])
+            # the part of the path outside the slice is drawn dim: it will not show
+            probe_from_world = np.linalg.inv(frame.world_from_probe)
+            elevation_mm = path @ probe_from_world[1, :3] + probe_from_world[1, 3]
+            near = np.abs(elevation_mm) <= guidance.IN_PLANE_MM
+            points = [screen(p) for p in frame.pixel_of(path)]
+            _dashed(surf, PATH_OFF, points)
+            _dashed(surf, PATH, [p if ok else (np.nan, np.nan)
+                                 for p, ok in zip(points, near, strict=True)])
+            self.lines.append(("Dashed line: the needle's path if advanced from here"
+                               + ("" if near.all() else " (dim: outside the scan plane)"), PATH))
         elif n.in_skin:
             tip = guidance.plane_offset(w, frame.probe, n.tip_mm)
             tip_px = frame.pixel_of(np.asarray(n.tip_mm))[0]
