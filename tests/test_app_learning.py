@@ -253,6 +253,11 @@ def test_task_coaching_and_controls_fit_the_window(hip_us_world):
         assert shown.startswith("Next: ") and "Task: " in shown
     injection = hud._hint(sc.procedure.steps[6])
     assert "5 mL" in injection and "anterior recess" in hud._hint(sc.procedure.steps[3])
+    # injected only part of the dose: the coaching says so rather than "needle out"
+    part = replace(state, steps_done=tuple(s.value for s in sc.procedure.steps[:7]),
+                   injected_ml=(1.0,))
+    lines = hud.draw_prompts(surf, part, Feedback(hip_us_world, learning=True), 0.0)
+    assert lines[0][0].startswith("Next: Inject the rest of the 5 mL"), lines[0]
     # F1: every label whole, inside the window, clear of the footer and of each other
     rows = draw_controls(surf, text, bindings, "Controls", "footer")
     from simulator.app.screens import controls_rows

@@ -40,6 +40,11 @@ STEP_HINTS = {  # what to do next and why; {command}: its key, {target}, {volume
                     "the joint: stop if you feel high resistance",
     Step.completion: "Needle out and dressing on, then confirm: this ends the attempt",
 }
+DOSE_HINTS = {  # after a first injection (e.g. contrast) while the drug is still due
+    "switch": "Now the drug: pick up its syringe ({next_syringe}) and inject the {volume} mL "
+              "(hold {inject}) before the needle comes out",
+    "rest": "Inject the rest of the {volume} mL (hold {inject}) before the needle comes out",
+}
 COMMAND_OF_STEP = {step: command for command, step in STEP_COMMANDS.items()}
 
 
@@ -77,7 +82,7 @@ class Hud:
         self.learning = learning
         self._angle_key = None
         self._angle = math.nan
-        self._hints: dict[Step, str] = {}   # the prompt line's text per step (fixed bindings)
+        self._hints: dict[tuple, list[str]] = {}   # coaching lines per (step, dose due)
         self._instructions: list[str] | None = None   # the scenario's task, wrapped once
 
     # -- readouts ---------------------------------------------------------------------------
@@ -197,8 +202,18 @@ class Hud:
                    step is current)
             y += 21
 
-    def _hint(self, step: Step) -> str:
-        hint = STEP_HINTS[step]
+    def dose_due(self, state) -> str | None:
+        """After the first injection, while a therapeutic syringe is not yet (nearly) given:
+        ``"switch"`` (it is not the one in hand) or ``"rest"``; else ``None``."""
+        if Step.injection.value not in state.steps_done or not state.injected_ml:
+            return None
+        for k, s in enumerate(self.world.scenario.syringes):
+            if s.contents == "therapeutic" and state.injected_ml[k] < 0.9 * s.volume_ml:
+                return "rest" if k == state.syringe else "switch"
+        return None
+
+    def _hint(self, step: Step, due: str | None = None) -> str:
+        hint = DOSE_HINTS[due] if due else STEP_HINTS[step]
         sc = self.world.scenario
         if isinstance(hint, dict):
             view = "ultrasound" if sc.uses_ultrasound else "fluoroscopy"
@@ -213,7 +228,7 @@ class Hud:
                    "outline the joint; then the next syringe ({next_syringe}): " \
                    + hint[0].lower() + hint[1:]
         hint = hint.format_map(keys)
-        if step in MANUAL_STEPS:
+        if step in MANUAL_STEPS and not due:
             hint += f" ({key_label(self.bindings, 'next_step')})"
         return hint
 
@@ -231,11 +246,11 @@ class Hud:
             drawn.append((text, t.draw(surf, text, (x, y), size, colour)))
             y += size
 
-        step = self.next_step(state)
+        step, due = self.next_step(state), self.dose_due(state)
         if step is not None:
-            if step not in self._hints:
-                self._hints[step] = t.wrap(f"Next: {self._hint(step)}", width, 20)
-            for text in self._hints[step]:
+            if (step, due) not in self._hints:
+                self._hints[step, due] = t.wrap(f"Next: {self._hint(step, due)}", width, 20)
+            for text in self._hints[step, due]:
                 line(text, 20, ACCENT)
         y += 2
         for p in feedback.current(now_s)[-2:]:

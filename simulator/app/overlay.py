@@ -26,7 +26,7 @@ PATH_OFF = (120, 105, 60)
 OUT_OF_PLANE = (255, 190, 70)
 TIP = (90, 220, 255)
 TIP_MARK_MM = 6.0       # the tip is ringed while this close to the scan plane
-BULLSEYE_PX = 12.0      # shaft shorter than this on screen: the needle is seen down the beam
+BULLSEYE_DEG = 15.0     # needle within this of its ray: seen down the beam, hub and shaft drawn
 PATH_POINTS = 40
 
 
@@ -197,12 +197,14 @@ class ImagingOverlay:
         if n.entry_mm is not None:  # down the beam: the hub's ring around the shaft
             tip = np.asarray(n.tip_mm)
             hub = tip - np.asarray(n.direction) * self.world.scenario.needle.length_mm
-            ends = screen(np.array([tip, hub]))
-            if np.linalg.norm(ends[0] - ends[1]) < BULLSEYE_PX:
+            ray = hub - np.asarray(proj.source_mm)
+            cos = abs(float(np.asarray(n.direction) @ ray / np.linalg.norm(ray)))
+            if cos > math.cos(math.radians(BULLSEYE_DEG)):
+                ends = screen(np.array([tip, hub]))
                 c = (int(ends[1][0]), int(ends[1][1]))
+                pygame.draw.line(surf, (10, 10, 10), ends[0], ends[1], 3)
                 pygame.draw.circle(surf, (250, 250, 250), c, 11, 2)
                 pygame.draw.circle(surf, (10, 10, 10), c, 8, 3)
-                pygame.draw.circle(surf, (10, 10, 10), (int(ends[0][0]), int(ends[0][1])), 2)
         if not self.learning:
             return
         target = np.asarray(self.world.target_point, float)
