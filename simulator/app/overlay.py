@@ -94,6 +94,8 @@ class ImagingOverlay:
                            pretty_key(across.plus[0]) if across and across.plus else "?")
         self._outline_key = None
         self._outline_surface: pygame.Surface | None = None
+        self._shadow_key = None
+        self._shadow_surface: pygame.Surface | None = None
         self.lines: list[tuple[str, tuple]] = []   # the guidance text of the last draw
 
     # -- ultrasound -------------------------------------------------------------------------
@@ -207,12 +209,14 @@ class ImagingOverlay:
                 pygame.draw.circle(surf, (10, 10, 10), c, 8, 3)
         if not self.learning:
             return
+        surf.blit(self._danger_shadows(frame, where.size, scale), where.topleft)
         target = np.asarray(self.world.target_point, float)
         t_px = screen(target[None])[0]
         mm_per_px = proj.pixel_mm / proj.magnification_at_isocentre / scale
         if where.collidepoint(t_px):
             _ring(surf, TARGET, t_px, self.tolerance_mm / mm_per_px)
-            self.lines.append(("Target (green ring), as projected on this image", TARGET))
+            self.lines.append(("Target (green ring) and danger structures (red), as "
+                               "projected on this image", TARGET))
         else:
             _edge_arrow(surf, OUT_OF_PLANE, where, t_px)
             self.lines.append(("Target outside the image: follow the arrow (move the C-arm "
@@ -228,6 +232,31 @@ class ImagingOverlay:
                                                  mm_per_px)
             self.lines.append((f"On this image the target is {words} from the tip "
                                "(depth along the beam needs another view)", TEXT))
+
+    def _danger_shadows(self, frame, size, scale: float) -> pygame.Surface:
+        """The danger structures' outlines as projected on a fluoroscopy image (their
+        triangles filled into silhouettes, inside the exposed field): what the image does
+        not show."""
+        proj = frame.projection
+        key = (proj.key(), tuple(size))
+        if key == self._shadow_key and self._shadow_surface is not None:
+            return self._shadow_surface
+        w, h = size
+        canvas = pygame.Surface((w, h), depth=8)
+        for label in self.danger_labels:
+            s = self.world.anatomy.structures[label - 1]
+            px = proj.project(s.vertices) * scale
+            for tri in px[s.faces]:
+                pygame.draw.polygon(canvas, 1, tri)
+        mask = pygame.surfarray.array2d(canvas).T > 0
+        rows = np.minimum((np.arange(h) / scale).astype(np.int64), frame.exposed.shape[0] - 1)
+        cols = np.minimum((np.arange(w) / scale).astype(np.int64), frame.exposed.shape[1] - 1)
+        exposed = frame.exposed[rows[:, None], cols[None, :]]
+        rgba = np.zeros((h, w, 4), np.uint8)
+        rgba[_outline(mask) & exposed] = (*DANGER, 255)
+        surface = pygame.image.frombuffer(rgba.tobytes(), (w, h), "RGBA").convert_alpha()
+        self._shadow_key, self._shadow_surface = key, surface
+        return surface
 
     # -- the text ---------------------------------------------------------------------------
     def draw_lines(self, surf, rect: pygame.Rect) -> None:
