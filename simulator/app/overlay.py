@@ -28,6 +28,7 @@ TIP = (90, 220, 255)
 TIP_MARK_MM = 6.0       # the tip is ringed while this close to the scan plane
 BULLSEYE_DEG = 15.0     # needle within this of its ray: seen down the beam, hub and shaft drawn
 PATH_POINTS = 40
+OUTLINE_STEP = 2        # ultrasound outlines are traced at half the image's resolution
 
 
 def _dashed(surf, colour, points) -> None:
@@ -89,6 +90,12 @@ class ImagingOverlay:
         self.target_label = world.anatomy.structure(sc.targets[0].structure).index
         self.tolerance_mm = sc.targets[0].tolerance_mm
         self.danger_labels = np.array(sorted(world.danger), dtype=np.int64)
+        # label -> 0 (nothing to mark), 1 (danger), 2 (target)
+        self._lut = np.zeros(256, np.uint8)
+        self._lut[self.danger_labels] = 1
+        self._lut[self.target_label] = 2
+        self._gather_key = None
+        self._gather_index: np.ndarray | None = None
         across = bindings.axes.get("probe_across")
         self.slide_keys = (pretty_key(across.minus[0]) if across and across.minus else "?",
                            pretty_key(across.plus[0]) if across and across.plus else "?")
@@ -160,26 +167,36 @@ class ImagingOverlay:
         local = probe_from_world[:3, :3] @ np.asarray(point) + probe_from_world[:3, 3]
         return float(local[2])
 
+    def _gather(self, frame) -> np.ndarray:
+        """``(rows, cols)`` index into the frame's flattened ``label`` of every
+        ``OUTLINE_STEP``-th image pixel (nearest sample; outside the sector: -1). Cached per
+        scan geometry and image size."""
+        key = (frame.geometry, frame.image.shape)
+        if key != self._gather_key:
+            from simulator.imaging.ultrasound.scanconvert import scan_conversion
+
+            sc = scan_conversion(frame.geometry, frame.image.shape)
+            n_lines, n_samples = frame.label.shape
+            li = np.clip(np.rint(sc.line).astype(np.int64), 0, n_lines - 1)
+            si = np.clip(np.rint(sc.sample).astype(np.int64), 0, n_samples - 1)
+            index = np.where(sc.line >= 0, li * n_samples + si, -1).astype(np.int32)
+            self._gather_index = np.ascontiguousarray(index[::OUTLINE_STEP, ::OUTLINE_STEP])
+            self._gather_key = key
+        return self._gather_index
+
     def _outlines(self, frame, size) -> pygame.Surface:
         """Target (green) and danger (red) structures outlined in the image plane."""
         key = (frame.probe, frame.image.shape, tuple(size))
         if key == self._outline_key and self._outline_surface is not None:
             return self._outline_surface
-        from simulator.imaging.ultrasound.scanconvert import scan_conversion
-
-        sc = scan_conversion(frame.geometry, frame.image.shape)
-        ok = sc.line >= 0
-        n_lines, n_samples = frame.label.shape
-        li = np.clip(np.rint(sc.line).astype(np.int64), 0, n_lines - 1)
-        si = np.clip(np.rint(sc.sample).astype(np.int64), 0, n_samples - 1)
-        labels = np.where(ok, frame.label[li, si], 0)
-        rgba = np.zeros((*labels.shape, 4), np.uint8)
-        for mask, colour in ((np.isin(labels, self.danger_labels), DANGER),
-                             (labels == self.target_label, TARGET)):
-            edge = _outline(mask)
-            rgba[edge] = (*colour, 255)
-        surface = pygame.image.frombuffer(rgba.tobytes(), (labels.shape[1], labels.shape[0]),
-                                          "RGBA").convert_alpha()
+        index = self._gather(frame)
+        # (rows, cols): 0 nothing (or outside the sector), 1 danger, 2 target
+        labels = self._lut[frame.label.ravel().take(index, mode="clip")] * (index >= 0)
+        edges = np.where(_outline(labels > 0) | _outline(labels == 2), labels, 0)
+        surface = pygame.image.frombuffer(np.ascontiguousarray(edges).tobytes(),
+                                          (labels.shape[1], labels.shape[0]), "P")
+        surface.set_palette([(0, 0, 0), DANGER, TARGET] + [(0, 0, 0)] * 253)
+        surface.set_colorkey(0)
         if surface.get_size() != tuple(size):
             surface = pygame.transform.scale(surface, size)
         self._outline_key, self._outline_surface = key, surface
