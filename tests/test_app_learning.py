@@ -258,6 +258,9 @@ def test_task_coaching_and_controls_fit_the_window(hip_us_world):
                    injected_ml=(1.0,))
     lines = hud.draw_prompts(surf, part, Feedback(hip_us_world, learning=True), 0.0)
     assert lines[0][0].startswith("Next: Inject the rest of the 5 mL"), lines[0]
+    # assessment mode names the step, no coaching
+    bare = Hud(hip_us_world, text, Layout(size), bindings, learning=False)
+    assert bare._hint(sc.procedure.steps[3]) == "Imaging set up (Enter)"
     # F1: every label whole, inside the window, clear of the footer and of each other
     rows = draw_controls(surf, text, bindings, "Controls", "footer")
     from simulator.app.screens import controls_rows

@@ -213,6 +213,10 @@ class Hud:
         return None
 
     def _hint(self, step: Step, due: str | None = None) -> str:
+        """The coaching for ``step`` (learning mode); assessment mode names the step only."""
+        if not self.learning:
+            key = f" ({key_label(self.bindings, 'next_step')})" if step in MANUAL_STEPS else ""
+            return STEP_LABELS[step] + key
         hint = DOSE_HINTS[due] if due else STEP_HINTS[step]
         sc = self.world.scenario
         if isinstance(hint, dict):
@@ -243,10 +247,12 @@ class Hud:
 
         def line(text: str, size: int, colour) -> None:
             nonlocal y
-            drawn.append((text, t.draw(surf, text, (x, y), size, colour)))
+            if y + size <= bottom:  # never into the panel below
+                drawn.append((text, t.draw(surf, text, (x, y), size, colour)))
             y += size
 
-        step, due = self.next_step(state), self.dose_due(state)
+        step = self.next_step(state)
+        due = self.dose_due(state) if self.learning else None
         if step is not None:
             if (step, due) not in self._hints:
                 self._hints[step, due] = t.wrap(f"Next: {self._hint(step, due)}", width, 20)
@@ -262,7 +268,7 @@ class Hud:
         if self._instructions is None:
             self._instructions = t.wrap("Task: " + instructions, width, 18)
         task = self._instructions
-        room = (bottom - y) // 18
+        room = max(0, (bottom - y) // 18)
         if room < len(task):
             more = f"  ({key_label(self.bindings, 'instructions')}: the whole task)"
             task = task[:room - 1] + [_fit(t, task[room - 1], more, width)] if room else []
