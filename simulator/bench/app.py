@@ -11,7 +11,8 @@
   worker prepared the view while the C-arm rested), and right after a C-arm move;
 - the wait from the last action of an attempt (F10) to the score screen (target <= 1 s),
   the longest window frame meanwhile (the window shows "Scoring..." and never freezes),
-  and the one-off scoring preparation the app does in the background at start-up.
+  and the one-off scoring preparation the app does in the background from start-up (an
+  attempt ended before it is done waits for the rest of it).
 """
 
 from __future__ import annotations
@@ -167,16 +168,23 @@ def _ultrasound(progress, pygame, world, path, results) -> list[dict]:
         figure("app input-to-image latency, median, in window frames",
                float(np.median(latencies)), "window frames"),
         figure("app input-to-image latency, median", float(np.median(latencies_ms)), "ms"),
-        figure("app last action (F10) to score screen", end_s, "s", "<= 1"),
+        figure("app last action (F10) to score screen (after the start-up preparation)",
+               end_s, "s", "<= 1"),
         figure("app longest window frame while scoring", 1000 * end_worst_s, "ms"),
-        figure("app scoring preparation at start-up (background, once a session)",
+        figure("app scoring preparation from start-up (background; an F10 sooner waits)",
                prepare_s, "s"),
     ]
 
 
 def _end_of_attempt(progress, pygame, app, clock) -> tuple[float, float]:
-    """Seconds from the F10 key to the score screen, and the longest frame meanwhile."""
+    """Seconds from the F10 key to the score screen, and the longest frame meanwhile.
+
+    The key comes once the app's start-up preparation for scoring is done (the window
+    runs on meanwhile), as in any attempt longer than that preparation: an F10 sooner
+    waits for it, showing "Scoring..." (the preparation's own time is its own figure)."""
     progress("app: from the last action (F10) to the score screen")
+    while not app._prepared.done():
+        clock.frame()
     _key(pygame, pygame.K_F10)
     start = time.perf_counter()
     worst = 0.0
