@@ -133,9 +133,9 @@ TARGET_RGB = (80, 235, 120)
 PATH_RGB = (255, 215, 80)
 
 
-def _count(app, rgb) -> int:
-    """Pixels of exactly ``rgb`` in the imaging panel of the window."""
-    lay = app.layout.imaging
+def _count(app, rgb, panel: str = "imaging") -> int:
+    """Pixels of exactly ``rgb`` in a panel of the window (imaging view or 3D view)."""
+    lay = getattr(app.layout, panel)
     pixels = pygame.surfarray.pixels3d(app.screen)[lay.left:lay.right, lay.top:lay.bottom]
     return int(np.all(pixels == np.array(rgb, np.uint8), axis=2).sum())
 
@@ -145,10 +145,11 @@ def test_target_marker_and_needle_path_only_in_learning_mode(make_app, block_wor
                                                              block_scenario, mode):
     app = make_app(block_world, block_scenario, mode=mode)
     d = Driver(app)
-    d.settle(lambda: "ultrasound" in app.imaging.surfaces)
+    d.settle(lambda: "ultrasound" in app.imaging.surfaces and app.scene.latest())
     d.frames(1)
     learning = mode == "learning"
     assert (_count(app, TARGET_RGB) > 40) is learning  # the ring and the outline
+    assert (_count(app, TARGET_RGB, "scene") > 40) is learning  # ringed in the 3D view
     assert bool(app.overlay.lines) is learning
     d.tap(pygame.K_n)  # needle on the skin: its path is drawn until it goes in
     d.settle(lambda: app.imaging.shown_ticks.get("ultrasound", -1) >= app.state.tick - 1)

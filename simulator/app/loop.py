@@ -29,7 +29,7 @@ from simulator.app.feedback import Feedback
 from simulator.app.guidance import imaging_refusal
 from simulator.app.hud import Hud, HudInfo
 from simulator.app.imaging import ImagingView, depth_ticks, gray_surface
-from simulator.app.overlay import ImagingOverlay
+from simulator.app.overlay import ImagingOverlay, scene_target
 from simulator.app.profile import FrameStats
 from simulator.app.results import DEFAULT_RESULTS, LOG_NAME, attempt_folder, save_score
 from simulator.app.screens import (
@@ -353,6 +353,9 @@ class App:
             self._scene_surface = surface
         if self._scene_surface is not None:
             surf.blit(self._scene_surface, lay.scene.topleft)
+            target_at = self.scene.target_at
+            if self.overlays and target_at is not None:
+                scene_target(surf, self.text, lay.scene, target_at)
         else:
             message = "3D view failed: see the console" if self.scene.error else \
                 "Preparing the 3D view..."

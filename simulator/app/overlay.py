@@ -79,6 +79,18 @@ def _outline(mask: np.ndarray) -> np.ndarray:
     return mask & ~inner
 
 
+def scene_target(surf, text: Text, rect: pygame.Rect, at: tuple[float, float]) -> None:
+    """Ring the target on the 3D view (``at``: fractions of its width and height), on top
+    of whatever hides it there."""
+    centre = (rect.x + at[0] * rect.width, rect.y + at[1] * rect.height)
+    if rect.collidepoint(centre):
+        _ring(surf, TARGET, centre, 7)
+        label = text.render("target", 18, TARGET)
+        box = label.get_rect(bottomleft=(centre[0] + 14, centre[1] - 12)).inflate(6, 2)
+        pygame.draw.rect(surf, (10, 12, 16), box)
+        surf.blit(label, label.get_rect(center=box.center))
+
+
 class ImagingOverlay:
     """Draws the marks for one world; caches the outlines of the last probe pose."""
 

@@ -188,13 +188,14 @@ class Scene3D:
         self._overlay_actors.append(actor)
 
     def _add_target_marker(self) -> None:
-        """The ideal tip position: a bright sphere the size of the target's tolerance."""
+        """The ideal tip position: a sphere the size of the target's tolerance (inside the
+        target structure, so the app also rings it on top: :meth:`target_on_image`)."""
         import pyvista as pv
 
         w = self.world
         marker = pv.Sphere(radius=max(w.scenario.targets[0].tolerance_mm, 2.0),
                            center=tuple(np.asarray(w.target_point, float)))
-        actor = self.plotter.add_mesh(marker, color=(0.2, 1.0, 0.4), name="target_marker")
+        actor = self.plotter.add_mesh(marker, color=(0.7, 1.0, 0.2), name="target_marker")
         actor.SetVisibility(False)
         self._overlay_actors.append(actor)
 
@@ -358,6 +359,18 @@ class Scene3D:
         self.update(view)
         self.plotter.render()
         return self.plotter.screenshot(return_img=True)
+
+    def target_on_image(self) -> tuple[float, float] | None:
+        """Where the target lies on the last rendered image, as fractions ``(x, y)`` of its
+        width and height from the top left; ``None`` if it is behind the camera."""
+        r = self.plotter.renderer
+        r.SetWorldPoint(*np.asarray(self.world.target_point, float), 1.0)
+        r.WorldToDisplay()
+        x, y, z = r.GetDisplayPoint()
+        if not 0.0 <= z <= 1.0:
+            return None
+        w, h = self.size
+        return x / w, 1.0 - y / h
 
     def close(self) -> None:
         self.plotter.close()
