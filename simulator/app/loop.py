@@ -10,13 +10,11 @@ changes the state; pausing means not stepping.
 
 from __future__ import annotations
 
-import getpass
 import os
 import secrets
 import sys
-import threading
 import time
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from pathlib import Path
 
 import pygame
@@ -28,10 +26,11 @@ from simulator.app.draw import BG, DIM, TEXT, Layout, Text
 from simulator.app.feedback import Feedback
 from simulator.app.guidance import imaging_refusal
 from simulator.app.hud import Hud, HudInfo
-from simulator.app.imaging import ImagingView, depth_ticks, gray_surface
+from simulator.app.imaging import ImagingView, gray_surface
 from simulator.app.overlay import ImagingOverlay, scene_target
 from simulator.app.profile import FrameStats
-from simulator.app.results import DEFAULT_RESULTS, LOG_NAME, attempt_folder, save_score
+from simulator.app.results import DEFAULT_RESULTS, LOG_NAME, attempt_folder
+from simulator.app.scoring_thread import ScoringThread, attempt_status, default_trainee
 from simulator.app.screens import (
     draw_banner,
     draw_controls,
@@ -43,7 +42,6 @@ from simulator.app.screens import (
 )
 from simulator.app.trainee import Trainee
 from simulator.errors import InputError
-from simulator.scenario import Step
 from simulator.session import Session
 from simulator.viz.scene3d import View, default_camera
 from simulator.viz.worker import SceneWorker
@@ -113,17 +111,11 @@ class App:
         self.folder: Path | None = None
         self.doc: dict | None = None
         self.paused_by = "pause"
-        # scoring runs here, one job at a time, so the window never waits for it; the first
-        # job builds the danger distance map the closest-approach metric needs (seconds of
-        # work) while the trainee prepares, so the score screen comes at once
-        self._scoring = ThreadPoolExecutor(1, thread_name_prefix="scoring")
-        self._prepared = self._scoring.submit(_prepare_scoring, world)
+        self.scoring = ScoringThread(world)   # the window never waits for a score
         self._pending_score: Future | None = None
         self._scored_session: Session | None = None
         self.scoring_since = 0.0
         self.score_wait_s: float | None = None   # last action -> score screen, seconds
-        self._ticks_key = None
-        self._ticks: list[tuple[float, int]] = []
         self.new_attempt()
 
     # -- attempts ---------------------------------------------------------------------------
@@ -153,15 +145,7 @@ class App:
 
     def wait_for_scores(self) -> None:
         """Block until every attempt handed to the scoring thread is saved."""
-        self._scoring.submit(lambda: None).result()
-
-    def attempt_status(self) -> str:
-        """``"completed"`` once the procedure was finished (or the clock ran out),
-        ``"abandoned"`` when the trainee restarted, ended early or closed the window."""
-        state, sc = self.state, self.world.scenario
-        finished = Step.completion.value in state.steps_done
-        timed_out = state.tick * self.world.dt_s >= sc.limits.time_s - 1e-9
-        return "completed" if finished or timed_out else "abandoned"
+        self.scoring.wait()
 
     def finish_attempt(self, reason: str, *, wait: bool = True) -> Future | None:
         """Score the attempt and close its log on the scoring thread; returns the job
@@ -170,17 +154,8 @@ class App:
         if s is None or s.log is None or s is self._scored_session:
             return None  # nothing to save, or already being saved
         self._scored_session = s
-        scorer, folder, status = self.scorer, self.folder, self.attempt_status()
-
-        def job() -> dict | None:
-            doc = save_score(scorer, folder, reason=reason, status=status)
-            summary = {"reason": reason, "status": status}
-            if doc is not None:
-                summary.update(score=doc["score"], passed=doc["passed"])
-            s.close(summary)
-            return doc
-
-        future = self._scoring.submit(job)
+        future = self.scoring.save(s, self.scorer, self.folder, reason=reason,
+                                   status=attempt_status(self.world, s.state))
         if wait:
             self.doc = future.result()
         return future
@@ -226,11 +201,6 @@ class App:
             self._pending_score = self.finish_attempt("ended", wait=False)
             self.screen_mode = "scoring"
             self.scoring_since = time.perf_counter()
-
-    def _scoring_stage(self) -> str:
-        if not self._prepared.done():
-            return "Building the map of the danger structures (once per session)"
-        return "Adding up the metrics"
 
     def _collect_score(self) -> None:
         """The background score is ready: show it."""
@@ -381,7 +351,7 @@ class App:
                 draw_controls(surf, self.text, b, title, keys)
         elif self.screen_mode == "scoring":
             draw_scoring(surf, self.text, time.perf_counter() - self.scoring_since,
-                         self._scoring_stage())
+                         self.scoring.stage())
         elif self.screen_mode == "ended":
             b = self.bindings
             draw_end(surf, self.text, self.doc, self.folder, self.trainee_name,
@@ -398,7 +368,7 @@ class App:
             surf.blit(image, where)
             frame = self.imaging.frames.get(view)
             if view == "ultrasound" and frame is not None:
-                self._depth_scale(frame, where)
+                self.overlay.depth_scale(surf, frame, where)
                 self.overlay.ultrasound(surf, frame, where, self.state)
             elif frame is not None:
                 self.overlay.fluoroscopy(surf, frame, where,
@@ -414,24 +384,6 @@ class App:
                 if view == "fluoroscopy" else "Starting the scanner..."
             draw_banner(surf, self.text, pygame.Rect(rect.x, rect.centery - 30, rect.width, 60),
                         message)
-
-    def _depth_scale(self, frame, where: pygame.Rect) -> None:
-        """Centimetre ticks down the right edge of the ultrasound image."""
-        key = (frame.probe, frame.image.shape)
-        if self._ticks_key != key:
-            self._ticks = depth_ticks(frame)
-            self._ticks_key = key
-        scale = where.height / frame.image.shape[0]
-        x = where.right - 6
-        for row, cm in self._ticks:
-            y = where.top + row * scale
-            if not where.top <= y <= where.bottom:
-                continue
-            pygame.draw.line(self.screen, (200, 200, 200), (x - (8 if cm % 5 == 0 else 4), y),
-                             (x, y), 1)
-            if cm and cm % 2 == 0:
-                self.text.draw(self.screen, f"{cm}", (x - 11, y), 16, (200, 200, 200),
-                               anchor="midright")
 
     # -- the real-time loop -----------------------------------------------------------------
     def run(self, max_seconds: float | None = None) -> int:
@@ -458,33 +410,10 @@ class App:
     def close(self, reason: str = "closed") -> None:
         """Save the current attempt (log end record and score) and release everything."""
         self.finish_attempt(reason)
-        self._scoring.shutdown(wait=True)  # every attempt's score written
+        self.scoring.close()  # every attempt's score written
         self.scene.close()
         self.imaging.close()
         pygame.display.quit()
-
-
-def default_trainee() -> str:
-    """The name recorded when none is given: the operating-system user's."""
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):  # no user database entry (some containers)
-        return "trainee"
-
-
-def _prepare_scoring(world) -> float:
-    """Build what scoring an attempt needs that does not depend on the attempt; returns the
-    seconds it took."""
-    from simulator.danger_map import danger_distance_field
-
-    try:  # this thread only (Linux): the window and the imaging views come first
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
-    except (AttributeError, OSError):
-        pass
-    start = time.perf_counter()
-    if world.danger:
-        danger_distance_field(world)
-    return time.perf_counter() - start
 
 
 def headless_env() -> None:

@@ -1,11 +1,12 @@
-"""Marks drawn over the imaging view.
+"""Marks drawn over the imaging view (and the target's ring on the 3D view).
 
 Learning mode (the supervising clinician's pointer): the target ring, the target and danger
 structures outlined, where an out-of-plane target lies and which way to slide, the needle's
 path before it enters the skin, and a short guidance text at the foot of the image.
 
-Both modes: a needle seen down the fluoroscopy beam drawn as its hub's ring (a bull's-eye),
-as the metal hub shows on a real image; the renderer's shaft is then a 1-2 pixel dot.
+Both modes: the ultrasound depth scale, and a needle seen down the fluoroscopy beam drawn
+with its hub's ring (a bull's-eye), as the metal hub shows on a real image; the renderer's
+shaft is then a 1-2 pixel dot.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import pygame
 
 from simulator.app import guidance
 from simulator.app.draw import TEXT, Text
+from simulator.app.imaging import depth_ticks
 from simulator.app.screens import pretty_key
 
 TARGET = (80, 235, 120)
@@ -113,11 +115,31 @@ class ImagingOverlay:
                            pretty_key(across.plus[0]) if across and across.plus else "?")
         self._outline_key = None
         self._outline_surface: pygame.Surface | None = None
+        self._ticks_key = None
+        self._ticks: list[tuple[float, int]] = []   # (image row, cm) of the depth scale
         self._shadow_key = None
         self._shadow_surface: pygame.Surface | None = None
         self.lines: list[tuple[str, tuple]] = []   # the guidance text of the last draw
 
     # -- ultrasound -------------------------------------------------------------------------
+    def depth_scale(self, surf, frame, where: pygame.Rect) -> None:
+        """Centimetre ticks down the right edge of the ultrasound image (both modes)."""
+        key = (frame.probe, frame.image.shape)
+        if self._ticks_key != key:
+            self._ticks = depth_ticks(frame)
+            self._ticks_key = key
+        scale = where.height / frame.image.shape[0]
+        x = where.right - 6
+        for row, cm in self._ticks:
+            y = where.top + row * scale
+            if not where.top <= y <= where.bottom:
+                continue
+            pygame.draw.line(surf, (200, 200, 200), (x - (8 if cm % 5 == 0 else 4), y),
+                             (x, y), 1)
+            if cm and cm % 2 == 0:
+                self.text.draw(surf, f"{cm}", (x - 11, y), 16, (200, 200, 200),
+                               anchor="midright")
+
     def ultrasound(self, surf, frame, where: pygame.Rect, state) -> None:
         """Marks over the ultrasound image ``frame`` blitted at ``where``."""
         self.lines = []

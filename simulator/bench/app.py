@@ -141,7 +141,7 @@ def _ultrasound(progress, pygame, world, path, results) -> list[dict]:
             latencies_img.append(app.imaging.serial - serial)
             latencies_ms.append(1000 * (time.perf_counter() - t_key))
         end_s, end_worst_s = _end_of_attempt(progress, pygame, app, clock)
-        prepare_s = app._prepared.result()
+        prepare_s = app.scoring.prepared.result()
     finally:
         app.close("benchmark over")
     return [
@@ -183,7 +183,7 @@ def _end_of_attempt(progress, pygame, app, clock) -> tuple[float, float]:
     runs on meanwhile), as in any attempt longer than that preparation: an F10 sooner
     waits for it, showing "Scoring..." (the preparation's own time is its own figure)."""
     progress("app: from the last action (F10) to the score screen")
-    while not app._prepared.done():
+    while not app.scoring.prepared.done():
         clock.frame()
     _key(pygame, pygame.K_F10)
     start = time.perf_counter()
