@@ -67,8 +67,7 @@ def test_keyboard_injection_under_fluoroscopy(make_app, fluoro_world, fluoro_sce
     d.frames(2)
     window_checks(app, tmp_path / "fluoro_window.png")
     d.tap(pygame.K_5)  # needle out, dressing: ends the attempt
-    d.frames(3)
-    assert app.screen_mode == "ended"
+    d.until(lambda: app.screen_mode == "ended", 3000)  # scored in the background
     log, score = attempt_files(app)
     assert score["metrics"]["skin_punctures"]["value"] == 1
     assert score["metrics"]["fluoro_shots"]["value"] == 2
@@ -143,8 +142,7 @@ def test_gamepad_injection_under_ultrasound_with_hot_plug(make_app, block_world,
     d.button(pad, 6)  # Back: the next step is completion
     d.frames(1)
     d.button(pad, 6, False)
-    d.frames(3)
-    assert app.screen_mode == "ended"
+    d.until(lambda: app.screen_mode == "ended", 3000)  # scored in the background
     log, score = attempt_files(app)
     assert score["metrics"]["skin_punctures"]["value"] == 1
     assert cli(["replay", str(log), "--verify", "--scenarios", str(block_scenario.parent)]) == 0
@@ -161,6 +159,7 @@ def test_restart_and_closed_window_leave_complete_attempts(make_app, fluoro_worl
     first = app.folder
     d.tap(pygame.K_F5)
     assert app.attempt == 2 and app.folder != first
+    app.wait_for_scores()  # the restarted attempt is saved in the background
     old = read_log(first / LOG_NAME)
     assert old.end["reason"] == "restarted"
     assert json.loads((first / SCORE_NAME).read_text())["ended"] == "restarted"

@@ -62,6 +62,7 @@ COMMANDS = {
     "step_imaging": "checklist: imaging set up",
     "step_completion": "checklist: needle out, dressing on (ends the attempt)",
     "overlays": "show / hide anatomy in the 3D view (learning mode)",
+    "instructions": "show the task (the scenario's instructions) in full",
     "help": "show the controls",
     "pause": "pause / resume (score screen: new attempt)",
     "restart": "start the attempt again",

@@ -21,6 +21,7 @@ class Layout:
     """Panel rectangles for a window size (designed for 1280 x 720)."""
 
     size: tuple[int, int]
+    prompts_height: int = 150   # coaching, prompts and the task: room for 7 lines
 
     @property
     def top(self) -> pygame.Rect:
@@ -29,12 +30,12 @@ class Layout:
     @property
     def imaging(self) -> pygame.Rect:
         w, h = self.size
-        return pygame.Rect(0, 34, w // 2, h - 34 - 96)
+        return pygame.Rect(0, 34, w // 2, h - 34 - self.prompts_height)
 
     @property
     def prompts(self) -> pygame.Rect:
         w, h = self.size
-        return pygame.Rect(0, h - 96, w // 2, 96)
+        return pygame.Rect(0, h - self.prompts_height, w // 2, self.prompts_height)
 
     @property
     def scene(self) -> pygame.Rect:

@@ -16,18 +16,34 @@ from simulator.probe import probe_axes
 from simulator.procedure import MANUAL_STEPS
 from simulator.scenario import Step
 
-STEP_HINTS = {  # {command} is replaced by its key in the bindings in use
-    Step.patient_positioning: "Position the patient",
-    Step.skin_prep: "Antiseptic skin prep and sterile drape",
-    Step.time_out: "Time-out: patient, side, consent, allergies",
-    Step.imaging_setup: {"ultrasound": "Find the target with the probe (arrows), set the depth "
+STEP_HINTS = {  # what to do next and why; {command}: its key, {target}, {volume}, {drug}
+    Step.patient_positioning: "Position the patient for the approach and the image, so you "
+                              "can see the screen and reach the site",
+    Step.skin_prep: "Antiseptic skin prep and a sterile drape over the entry site: the "
+                    "needle must only cross prepared skin",
+    Step.time_out: "Time-out: confirm patient, side, site, drug ({drug}) and allergies "
+                   "before anything breaks the skin",
+    Step.imaging_setup: {"ultrasound": "Bring the target ({target}) into the scan plane: "
+                                       "slide (arrows), rotate ({probe_rotate}), set the depth "
                                        "({depth_up} / {depth_down}), then confirm",
-                         "fluoroscopy": "Centre the C-arm on the target (arrows) and take an "
-                                        "image ({shot}), then confirm"},
-    Step.needle_placement: "Place the needle ({place_needle}), aim and advance ({advance})",
-    Step.aspiration: "Advance to the target, then aspirate ({aspirate}) before injecting",
-    Step.injection: "Inject (hold {inject}) and watch the spread",
-    Step.completion: "Needle out and dressing on, then confirm",
+                         "fluoroscopy": "Centre the C-arm on the target ({target}) (arrows) "
+                                        "and take an image ({shot}), then confirm"},
+    Step.needle_placement: {"ultrasound": "Place the needle ({place_needle}) and advance "
+                                          "({advance}) toward the {target}, keeping the whole "
+                                          "shaft and the tip in the image (aim: W/A/S/D)",
+                            "fluoroscopy": "Place the needle ({place_needle}), line it up "
+                                           "with the target on the image and advance "
+                                           "({advance}), checking with images ({shot})"},
+    Step.aspiration: "Advance the tip into the {target} (the target), then aspirate "
+                     "({aspirate}) before injecting, so you know the tip is not in a vessel",
+    Step.injection: "Inject the {volume} mL (hold {inject}) and watch the fluid spread in "
+                    "the joint: stop if you feel high resistance",
+    Step.completion: "Needle out and dressing on, then confirm: this ends the attempt",
+}
+DOSE_HINTS = {  # after a first injection (e.g. contrast) while the drug is still due
+    "switch": "Now the drug: pick up its syringe ({next_syringe}) and inject the {volume} mL "
+              "(hold {inject}) before the needle comes out",
+    "rest": "Inject the rest of the {volume} mL (hold {inject}) before the needle comes out",
 }
 COMMAND_OF_STEP = {step: command for command, step in STEP_COMMANDS.items()}
 
@@ -66,7 +82,7 @@ class Hud:
         self.learning = learning
         self._angle_key = None
         self._angle = math.nan
-        self._hints: dict[Step, str] = {}   # the prompt line's text per step (fixed bindings)
+        self._hints: dict[tuple, list[str]] = {}   # coaching lines per (step, dose due)
         self._instructions: list[str] | None = None   # the scenario's task, wrapped once
 
     # -- readouts ---------------------------------------------------------------------------
@@ -186,33 +202,84 @@ class Hud:
                    step is current)
             y += 21
 
-    def _hint(self, step: Step) -> str:
-        hint = STEP_HINTS[step]
+    def dose_due(self, state) -> str | None:
+        """After the first injection, while a therapeutic syringe is not yet (nearly) given:
+        ``"switch"`` (it is not the one in hand) or ``"rest"``; else ``None``."""
+        if Step.injection.value not in state.steps_done or not state.injected_ml:
+            return None
+        for k, s in enumerate(self.world.scenario.syringes):
+            if s.contents == "therapeutic" and state.injected_ml[k] < 0.9 * s.volume_ml:
+                return "rest" if k == state.syringe else "switch"
+        return None
+
+    def _hint(self, step: Step, due: str | None = None) -> str:
+        """The coaching for ``step`` (learning mode); assessment mode names the step only."""
+        if not self.learning:
+            key = f" ({key_label(self.bindings, 'next_step')})" if step in MANUAL_STEPS else ""
+            return STEP_LABELS[step] + key
+        hint = DOSE_HINTS[due] if due else STEP_HINTS[step]
+        sc = self.world.scenario
         if isinstance(hint, dict):
-            view = "ultrasound" if self.world.scenario.uses_ultrasound else "fluoroscopy"
+            view = "ultrasound" if sc.uses_ultrasound else "fluoroscopy"
             hint = hint[view]
-        hint = hint.format_map(_Keys(self.bindings))
-        if step in MANUAL_STEPS:
+        drugs = [s for s in sc.syringes if s.contents == "therapeutic"] or list(sc.syringes)
+        keys = _Keys(self.bindings)
+        keys.update(target=sc.targets[0].structure.replace("_", " "),
+                    volume=f"{sum(s.volume_ml for s in drugs):g}",
+                    drug=drugs[0].drug or drugs[0].name)
+        if step is Step.injection and any(s.contents == "contrast" for s in sc.syringes):
+            hint = "Inject a little contrast (hold {inject}) and take an image to see it " \
+                   "outline the joint; then the next syringe ({next_syringe}): " \
+                   + hint[0].lower() + hint[1:]
+        hint = hint.format_map(keys)
+        if step in MANUAL_STEPS and not due:
             hint += f" ({key_label(self.bindings, 'next_step')})"
         return hint
 
-    def draw_prompts(self, surf: pygame.Surface, state, feedback, now_s: float) -> None:
+    def draw_prompts(self, surf: pygame.Surface, state, feedback,
+                     now_s: float) -> list[tuple[str, pygame.Rect]]:
+        """Next step's coaching, then the newest prompts, then as much of the task as fits
+        (the whole task is one key away). Returns the lines drawn and their rectangles."""
         r = self.layout.prompts
         panel(surf, r, (20, 23, 28))
-        t = self.text
+        t, width, x = self.text, r.width - 24, r.x + 12
+        y, bottom, drawn = r.y + 6, r.bottom - 4, []
+
+        def line(text: str, size: int, colour) -> None:
+            nonlocal y
+            if y + size <= bottom:  # never into the panel below
+                drawn.append((text, t.draw(surf, text, (x, y), size, colour)))
+            y += size
+
         step = self.next_step(state)
+        due = self.dose_due(state) if self.learning else None
         if step is not None:
-            if step not in self._hints:
-                self._hints[step] = self._hint(step)
-            t.draw(surf, f"Next: {self._hints[step]}", (r.x + 12, r.y + 8), 20, ACCENT)
-        y = r.y + 32
-        lines = [(p.text, p.level) for p in feedback.current(now_s)]
+            if (step, due) not in self._hints:
+                self._hints[step, due] = t.wrap(f"Next: {self._hint(step, due)}", width, 20)
+            for text in self._hints[step, due]:
+                line(text, 20, ACCENT)
+        y += 2
+        for p in feedback.current(now_s)[-2:]:
+            for text in t.wrap(p.text, width, 20):
+                line(text, 20, LEVEL_COLOURS.get(p.level, TEXT))
         instructions = self.world.scenario.instructions
-        if not lines and instructions:  # nothing new: the task itself
-            if self._instructions is None:
-                self._instructions = t.wrap(instructions, r.width - 24, 18)[:3]
-            for k, line in enumerate(self._instructions):
-                t.draw(surf, line, (r.x + 12, y + k * 19), 18, DIM)
-        for text, level in lines[-3:]:
-            t.draw(surf, text, (r.x + 12, y), 20, LEVEL_COLOURS.get(level, TEXT))
-            y += 20
+        if not instructions:
+            return drawn
+        if self._instructions is None:
+            self._instructions = t.wrap("Task: " + instructions, width, 18)
+        task = self._instructions
+        room = max(0, (bottom - y) // 18)
+        if room < len(task):
+            more = f"  ({key_label(self.bindings, 'instructions')}: the whole task)"
+            task = task[:room - 1] + [_fit(t, task[room - 1], more, width)] if room else []
+        for text in task:
+            line(text, 18, DIM)
+        return drawn
+
+
+def _fit(text: Text, line: str, suffix: str, width: int) -> str:
+    """``line`` cut (with "...") so that ``suffix`` fits after it in ``width`` pixels."""
+    font = text.font(18)
+    while line and font.size(line + "..." + suffix)[0] > width:
+        line = line[:-1]
+    return line.rstrip() + "..." + suffix

@@ -102,6 +102,7 @@ class ImagingView:
         self.prepared = 0                         # fluoroscopy views prepared between shots
         self.probe_moving = False                # the last ultrasound frame was a moving one
         self.shown_ticks: dict[str, int] = {}   # tick of the state behind each shown image
+        self.shown_states: dict[str, object] = {}   # and that state
         self.serial = 0
         self.error: BaseException | None = None
         self._lock = threading.Lock()
@@ -131,6 +132,7 @@ class ImagingView:
         self.surfaces.clear()
         self.frames.clear()
         self.shown_ticks.clear()
+        self.shown_states.clear()
 
     def submit(self, state, exposure_state=None, *, visible: str | None = None) -> None:
         """The newest state (and the state of the latest fluoroscopy exposure)."""
@@ -151,14 +153,15 @@ class ImagingView:
         """Turn finished frames into surfaces; True if a new image is ready to show."""
         with self._lock:
             done, self._done = self._done, {}
-        for modality, (frame, state_tick) in done.items():
+        for modality, (frame, state) in done.items():
             surf = gray_surface(frame.image)
             size = fit(surf.get_size(), self.box)
             if size != surf.get_size():
                 surf = pygame.transform.scale(surf, size)
             self.surfaces[modality] = surf
             self.frames[modality] = frame
-            self.shown_ticks[modality] = state_tick
+            self.shown_ticks[modality] = state.tick
+            self.shown_states[modality] = state
             self.serial += 1
         if self.error is not None:
             raise RuntimeError("the imaging renderer failed") from self.error
@@ -230,7 +233,7 @@ class ImagingView:
         with self._lock:
             if generation != self._generation:
                 return  # rendered for an attempt that is over
-            self._done[modality] = (frame, state.tick)
+            self._done[modality] = (frame, state)
             for times in (self.render_times[modality], self.detail_times[detail]):
                 times.append(elapsed)
                 if len(times) > 4000:

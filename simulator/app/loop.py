@@ -14,6 +14,7 @@ import os
 import secrets
 import sys
 import time
+from concurrent.futures import Future
 from pathlib import Path
 
 import pygame
@@ -23,11 +24,22 @@ from simulator.app.bindings import Bindings, load_bindings
 from simulator.app.controls import Controls
 from simulator.app.draw import BG, DIM, TEXT, Layout, Text
 from simulator.app.feedback import Feedback
+from simulator.app.guidance import imaging_refusal
 from simulator.app.hud import Hud, HudInfo
-from simulator.app.imaging import ImagingView, depth_ticks, gray_surface
+from simulator.app.imaging import ImagingView, gray_surface
+from simulator.app.overlay import ImagingOverlay, scene_target
 from simulator.app.profile import FrameStats
-from simulator.app.results import DEFAULT_RESULTS, LOG_NAME, attempt_folder, save_score
-from simulator.app.screens import draw_banner, draw_controls, draw_end, footer, key_label
+from simulator.app.results import DEFAULT_RESULTS, LOG_NAME, attempt_folder
+from simulator.app.scoring_thread import ScoringThread, attempt_status, default_trainee
+from simulator.app.screens import (
+    draw_banner,
+    draw_controls,
+    draw_end,
+    draw_scoring,
+    draw_task,
+    footer,
+    key_label,
+)
 from simulator.app.trainee import Trainee
 from simulator.errors import InputError
 from simulator.session import Session
@@ -37,7 +49,8 @@ from simulator.viz.worker import SceneWorker
 SWITCH_INTERVAL_S = 0.001
 MAX_FRAME_S = 0.1        # a longer stall slows the simulation rather than jumping it
 ORBIT_DEG_PER_PX = 0.4
-MENU = ("pause", "restart", "end_attempt", "quit", "help", "screenshot")
+MENU = ("pause", "restart", "end_attempt", "quit", "help", "instructions", "screenshot")
+OVERLAYS = ("pause", "help", "instructions")   # commands that pause and show a screen
 
 
 class App:
@@ -57,7 +70,7 @@ class App:
         self.scenario_path = str(scenario_path)
         self.mode = mode
         self.learning = mode == "learning"
-        self.trainee_name = trainee
+        self.trainee_name = trainee or default_trainee()
         self.results = Path(results)
         self.bindings = bindings or load_bindings()
         self.first_seed = seed
@@ -83,6 +96,7 @@ class App:
         self.controls = Controls(self.bindings, notify=self._notify)
         self.hud = Hud(world, self.text, self.layout, self.bindings, learning=self.learning)
         self.imaging = ImagingView(world, 0, self.layout.imaging.size, live_fps=live_fps)
+        self.overlay = ImagingOverlay(world, self.text, self.bindings, learning=self.learning)
         self.scene = SceneWorker(world, self.layout.scene.size, allow_overlays=self.learning,
                                  max_fps=scene_fps)
         self.camera = default_camera(world)
@@ -97,15 +111,17 @@ class App:
         self.folder: Path | None = None
         self.doc: dict | None = None
         self.paused_by = "pause"
-        self._ticks_key = None
-        self._ticks: list[tuple[float, int]] = []
+        self.scoring = ScoringThread(world)   # the window never waits for a score
+        self._pending_score: Future | None = None
+        self._scored_session: Session | None = None
+        self.scoring_since = 0.0
+        self.score_wait_s: float | None = None   # last action -> score screen, seconds
         self.new_attempt()
 
     # -- attempts ---------------------------------------------------------------------------
     def new_attempt(self) -> None:
-        """Start a fresh attempt (saving the current one first)."""
-        if self.session is not None and self.session.log is not None:
-            self.finish_attempt("restarted")
+        """Start a fresh attempt (the current one is saved as abandoned, in the background)."""
+        self.finish_attempt("restarted", wait=False)
         self.attempt += 1
         seed = self.first_seed if (self.attempt == 1 and self.first_seed is not None) \
             else secrets.randbelow(2**31)
@@ -117,26 +133,32 @@ class App:
                                trainee=self.trainee_name, run_id=run_id, mode=self.mode,
                                scenario_path=self.scenario_path,
                                observers=[self.scorer, self.feedback])
-        self.trainee = Trainee(self.world, self.controls)
+        self.trainee = Trainee(self.world, self.controls,
+                               imaging_check=self._imaging_refusal if self.learning else None)
         self.imaging.reset(seed)
         self.exposure_state = None
         self.accumulator = 0.0
         self.doc = None
+        self._pending_score = None
         self.screen_mode = "playing"
         self.wall_start = time.perf_counter()
 
-    def finish_attempt(self, reason: str) -> dict | None:
-        """Write the score, close the log; returns the score document (or ``None``)."""
+    def wait_for_scores(self) -> None:
+        """Block until every attempt handed to the scoring thread is saved."""
+        self.scoring.wait()
+
+    def finish_attempt(self, reason: str, *, wait: bool = True) -> Future | None:
+        """Score the attempt and close its log on the scoring thread; returns the job
+        (its result is the score document, or ``None``). ``wait``: block until done."""
         s = self.session
-        if s is None or s.log is None:
-            return self.doc
-        doc = save_score(self.scorer, self.folder, reason=reason)
-        summary = {"reason": reason}
-        if doc is not None:
-            summary.update(score=doc["score"], passed=doc["passed"])
-        s.close(summary)
-        self.doc = doc
-        return doc
+        if s is None or s.log is None or s is self._scored_session:
+            return None  # nothing to save, or already being saved
+        self._scored_session = s
+        future = self.scoring.save(s, self.scorer, self.folder, reason=reason,
+                                   status=attempt_status(self.world, s.state))
+        if wait:
+            self.doc = future.result()
+        return future
 
     @property
     def state(self):
@@ -153,6 +175,8 @@ class App:
             return False
         if self.screen_mode == "playing":
             self._simulate(elapsed_s)
+        elif self.screen_mode == "scoring":
+            self._collect_score()
         stats.lap("simulate")
         self._draw(stats)
         pygame.display.flip()
@@ -174,8 +198,19 @@ class App:
             if state.ended:
                 break
         if session.ended:
-            self.finish_attempt("ended")
-            self.screen_mode = "ended"
+            self._pending_score = self.finish_attempt("ended", wait=False)
+            self.screen_mode = "scoring"
+            self.scoring_since = time.perf_counter()
+
+    def _collect_score(self) -> None:
+        """The background score is ready: show it."""
+        job = self._pending_score
+        if job is None or not job.done():
+            return
+        self.doc = job.result()
+        self._pending_score = None
+        self.screen_mode = "ended"
+        self.score_wait_s = time.perf_counter() - self.scoring_since
 
     # -- events -----------------------------------------------------------------------------
     def _event(self, event) -> None:
@@ -209,6 +244,10 @@ class App:
         if name == "screenshot":
             self.screenshot()
             return
+        if mode == "scoring":
+            if name == "quit":
+                self.quit_requested = True
+            return
         if mode == "ended":
             if name in ("pause", "restart"):
                 self.new_attempt()
@@ -216,7 +255,9 @@ class App:
                 self.quit_requested = True
             return
         if mode == "paused":
-            if name in ("pause", "help"):
+            if name in OVERLAYS and name not in ("pause", self.paused_by):
+                self.paused_by = name   # from one screen to another
+            elif name in OVERLAYS:
                 self._resume()
             elif name == "restart":
                 self.new_attempt()
@@ -226,7 +267,7 @@ class App:
             elif name == "quit":
                 self.quit_requested = True
             return
-        if name in ("pause", "help"):
+        if name in OVERLAYS:
             self.screen_mode = "paused"
             self.paused_by = name
             self.controls.release_all()
@@ -241,6 +282,10 @@ class App:
                 self.feedback.say(self.trainee.prompt, "warn",
                                   self.state.tick * self.world.dt_s)
                 self.trainee.prompt = None
+
+    def _imaging_refusal(self, state) -> str | None:
+        """Learning mode: why "imaging set up" cannot be confirmed yet (``None``: it can)."""
+        return imaging_refusal(self.world, state, self.imaging.frames.get(self.trainee.view))
 
     def _resume(self) -> None:
         self.screen_mode = "playing"
@@ -278,6 +323,9 @@ class App:
             self._scene_surface = surface
         if self._scene_surface is not None:
             surf.blit(self._scene_surface, lay.scene.topleft)
+            target_at = self.scene.target_at
+            if self.overlays and target_at is not None:
+                scene_target(surf, self.text, lay.scene, target_at)
         else:
             message = "3D view failed: see the console" if self.scene.error else \
                 "Preparing the 3D view..."
@@ -294,13 +342,19 @@ class App:
         self.hud.draw_prompts(surf, state, self.feedback, now)
         if self.screen_mode == "paused":
             b = self.bindings
-            title = "Controls" if self.paused_by == "help" else "Paused"
-            draw_controls(surf, self.text, b, title,
-                          footer(b, ("pause", "resume"), ("restart", "restart"),
-                                 ("end_attempt", "end and score"), ("quit", "quit")))
+            keys = footer(b, ("pause", "resume"), ("restart", "restart"),
+                          ("end_attempt", "end and score"), ("quit", "quit"))
+            if self.paused_by == "instructions":
+                draw_task(surf, self.text, self.world.scenario, keys)
+            else:
+                title = "Controls" if self.paused_by == "help" else "Paused"
+                draw_controls(surf, self.text, b, title, keys)
+        elif self.screen_mode == "scoring":
+            draw_scoring(surf, self.text, time.perf_counter() - self.scoring_since,
+                         self.scoring.stage())
         elif self.screen_mode == "ended":
             b = self.bindings
-            draw_end(surf, self.text, self.doc, self.folder,
+            draw_end(surf, self.text, self.doc, self.folder, self.trainee_name,
                      footer(b, ("restart", "new attempt"), ("quit", "quit")))
         stats.lap("hud")
 
@@ -308,40 +362,28 @@ class App:
         surf, rect = self.screen, self.layout.imaging
         pygame.draw.rect(surf, (0, 0, 0), rect)
         image = self.imaging.surfaces.get(view)
+        self.overlay.lines = []
         if image is not None:
             where = image.get_rect(center=rect.center)
             surf.blit(image, where)
             frame = self.imaging.frames.get(view)
             if view == "ultrasound" and frame is not None:
-                self._depth_scale(frame, where)
+                self.overlay.depth_scale(surf, frame, where)
+                self.overlay.ultrasound(surf, frame, where, self.state)
+            elif frame is not None:
+                self.overlay.fluoroscopy(surf, frame, where,
+                                         self.imaging.shown_states[view], self.state)
         label = "ULTRASOUND" if view == "ultrasound" else "FLUOROSCOPY"
         state = self.state
         if view == "fluoroscopy" and state.carm is not None:
             label += "  LIVE" if state.carm.beam_on else "  last image hold"
         self.text.draw(surf, label, (rect.x + 8, rect.y + 6), 20, TEXT, True)
+        self.overlay.draw_lines(surf, rect)
         if image is None:
             message = f"No image yet: {key_label(self.bindings, 'shot')} takes a spot image" \
                 if view == "fluoroscopy" else "Starting the scanner..."
             draw_banner(surf, self.text, pygame.Rect(rect.x, rect.centery - 30, rect.width, 60),
                         message)
-
-    def _depth_scale(self, frame, where: pygame.Rect) -> None:
-        """Centimetre ticks down the right edge of the ultrasound image."""
-        key = (frame.probe, frame.image.shape)
-        if self._ticks_key != key:
-            self._ticks = depth_ticks(frame)
-            self._ticks_key = key
-        scale = where.height / frame.image.shape[0]
-        x = where.right - 6
-        for row, cm in self._ticks:
-            y = where.top + row * scale
-            if not where.top <= y <= where.bottom:
-                continue
-            pygame.draw.line(self.screen, (200, 200, 200), (x - (8 if cm % 5 == 0 else 4), y),
-                             (x, y), 1)
-            if cm and cm % 2 == 0:
-                self.text.draw(self.screen, f"{cm}", (x - 11, y), 16, (200, 200, 200),
-                               anchor="midright")
 
     # -- the real-time loop -----------------------------------------------------------------
     def run(self, max_seconds: float | None = None) -> int:
@@ -367,8 +409,8 @@ class App:
 
     def close(self, reason: str = "closed") -> None:
         """Save the current attempt (log end record and score) and release everything."""
-        if self.session is not None and self.session.log is not None:
-            self.finish_attempt(reason)
+        self.finish_attempt(reason)
+        self.scoring.close()  # every attempt's score written
         self.scene.close()
         self.imaging.close()
         pygame.display.quit()

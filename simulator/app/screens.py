@@ -22,13 +22,14 @@ GROUPS = (
                "fluoro_live", "collimate_in", "collimate_out", "low_dose")),
     ("Procedure", ("next_step", "step_positioning", "step_skin_prep", "step_time_out",
                    "step_imaging", "step_completion")),
-    ("Views and app", ("switch_tool", "switch_view", "overlays", "help", "pause", "restart",
-                       "end_attempt", "screenshot", "quit")),
+    ("Views and app", ("switch_tool", "switch_view", "overlays", "instructions", "help",
+                       "pause", "restart", "end_attempt", "screenshot", "quit")),
 )
 AXIS_TEXT = {
     "aim_yaw": "aim left / right", "aim_pitch": "aim tip down / up",
     "advance": "advance", "retract": "pull back", "twist": "turn the bevel",
-    "entry_forward": "move the entry point back / forward (before puncture)",
+    "entry_forward": "move the entry point back / forward (fluoroscopy: down / up on the "
+                     "image; before puncture)",
     "entry_sideways": "move the entry point left / right (before puncture)",
     "inject": "inject while held",
     "probe_along": "slide along the probe's long axis", "probe_across": "slide across (sweep)",
@@ -133,61 +134,102 @@ def _dim(surf: pygame.Surface, alpha: int = 215) -> None:
     surf.blit(shade, (0, 0))
 
 
-def _clip(text: Text, value: str, width: int, size: int) -> str:
-    font = text.font(size)
-    if font.size(value)[0] <= width:
-        return value
-    while value and font.size(value + "...")[0] > width:
-        value = value[:-1]
-    return value.rstrip() + "..."
-
-
 def draw_controls(surf: pygame.Surface, text: Text, bindings, title: str,
-                  footer: str) -> None:
+                  footer: str) -> list[tuple[str, pygame.Rect]]:
+    """Every binding in two columns, labels wrapped (never cut); the font shrinks if the
+    window is too small for it. Returns each row's label and the rectangle it took."""
     _dim(surf, 238)
     w, h = surf.get_size()
     text.draw(surf, title, (w // 2, 10), 30, TEXT, True, "midtop")
     groups = controls_rows(bindings)
-    total = sum(len(rows) + 2 for _, rows in groups)
-    columns, count = [[], []], 0
-    for group, rows in groups:
-        columns[0 if count < total / 2 else 1].append((group, rows))
-        count += len(rows) + 2
     col_w = (w - 60) // 2
-    size, step = 17, 16
-    for k, column in enumerate(columns):
-        x, y = 30 + k * (col_w + 20), 46
-        what_w, keys_w = int(col_w * 0.5), int(col_w * 0.2)
+    what_w, keys_w = int(col_w * 0.56), int(col_w * 0.15)
+    top, bottom = 46, h - 56
+    for size in (17, 16, 15, 14, 13):
+        step = size - 1
+        laid = [(group, [(text.wrap(what, what_w - 8, size), keys, pads)
+                         for what, keys, pads in rows]) for group, rows in groups]
+        heights = [20 + 10 + step * sum(len(lines) for lines, _, _ in rows)
+                   for _, rows in laid]
+        split = min(range(1, len(laid)), key=lambda k: max(sum(heights[:k]),
+                                                            sum(heights[k:])))
+        if max(sum(heights[:split]), sum(heights[split:])) <= bottom - top:
+            break
+    drawn = []
+    for k, column in enumerate((laid[:split], laid[split:])):
+        x, y = 30 + k * (col_w + 20), top
         for group, rows in column:
             text.draw(surf, group, (x, y), 20, ACCENT, True)
             y += 20
-            for what, keys, pads in rows:
-                text.draw(surf, _clip(text, what, what_w - 8, size), (x, y), size, TEXT)
-                text.draw(surf, _clip(text, keys, keys_w - 8, size), (x + what_w, y), size,
-                          (255, 220, 150))
-                text.draw(surf, _clip(text, pads, col_w - what_w - keys_w, size),
-                          (x + what_w + keys_w, y), size, (150, 210, 255))
-                y += step
+            for lines, keys, pads in rows:
+                row = text.draw(surf, keys, (x + what_w, y), size, (255, 220, 150))
+                row = row.union(text.draw(surf, pads, (x + what_w + keys_w, y), size,
+                                          (150, 210, 255)))
+                for line in lines:
+                    row = row.union(text.draw(surf, line, (x, y), size, TEXT))
+                    y += step
+                drawn.append((" ".join(lines), row))
             y += 10
     text.draw(surf, "Mouse: drag on the 3D view to orbit the camera, wheel to zoom.   "
               "Keys in yellow, gamepad in blue.", (w // 2, h - 50), 19, DIM, anchor="midtop")
     text.draw(surf, footer, (w // 2, h - 28), 21, TEXT, True, "midtop")
+    return drawn
 
 
-def draw_end(surf: pygame.Surface, text: Text, doc: dict | None, folder, keys: str) -> None:
+def draw_task(surf: pygame.Surface, text: Text, scenario,
+              keys: str) -> list[tuple[str, pygame.Rect]]:
+    """The scenario's instructions in full, wrapped to the window; returns the lines drawn
+    and their rectangles."""
+    _dim(surf, 238)
+    w, h = surf.get_size()
+    text.draw(surf, scenario.title, (w // 2, 24), 30, TEXT, True, "midtop")
+    y, drawn = 80, []
+    for line in text.wrap(scenario.instructions or "No instructions.", w - 200, 26):
+        drawn.append((line, text.draw(surf, line, (100, y), 26, TEXT)))
+        y += 30
+    text.draw(surf, keys, (w // 2, h - 28), 21, TEXT, True, "midtop")
+    return drawn
+
+
+def draw_scoring(surf: pygame.Surface, text: Text, waited_s: float, stage: str) -> None:
+    """The attempt is over and its score is being computed (on the scoring thread)."""
+    _dim(surf, 200)
+    w, h = surf.get_size()
+    cx = w // 2
+    text.draw(surf, "Scoring...", (cx, h // 2 - 70), 48, TEXT, True, "midtop")
+    text.draw(surf, f"{stage}  ({waited_s:.0f} s)", (cx, h // 2 - 10), 24, DIM,
+              anchor="midtop")
+    track = pygame.Rect(cx - 200, h // 2 + 30, 400, 10)
+    pygame.draw.rect(surf, (45, 49, 58), track)
+    # an indeterminate bar: a block sweeping along the track while the work goes on
+    x = track.x + int((waited_s * 0.6 % 1.0) * (track.width - 80))
+    pygame.draw.rect(surf, ACCENT, pygame.Rect(x, track.y, 80, track.height))
+
+
+def draw_end(surf: pygame.Surface, text: Text, doc: dict | None, folder, trainee: str,
+             keys: str) -> None:
     _dim(surf, 230)
     w, h = surf.get_size()
     cx = w // 2
+    text.draw(surf, f"Trainee: {trainee}", (20, 16), 20, DIM)
     if doc is None:
         text.draw(surf, "Attempt ended", (cx, 120), 44, TEXT, True, "midtop")
         text.draw(surf, "The score could not be computed; the log is saved.", (cx, 190), 24,
                   DIM, anchor="midtop")
     else:
         passed = doc["passed"]
-        colour = LEVEL_COLOURS["good"] if passed else LEVEL_COLOURS["danger"]
-        text.draw(surf, "PASS" if passed else "FAIL", (cx, 60), 72, colour, True, "midtop")
-        text.draw(surf, f"Score {doc['score']:.0f} / 100   (pass mark "
-                  f"{doc['pass_score']:.0f})", (cx, 130), 32, TEXT, True, "midtop")
+        abandoned = doc.get("status") == "abandoned"
+        colour = LEVEL_COLOURS["warn"] if abandoned else \
+            LEVEL_COLOURS["good"] if passed else LEVEL_COLOURS["danger"]
+        headline = "ABANDONED" if abandoned else "PASS" if passed else "FAIL"
+        text.draw(surf, headline, (cx, 60), 72, colour, True, "midtop")
+        if abandoned:
+            text.draw(surf, "Ended before the procedure was finished: recorded as abandoned, "
+                      "not as a fail. The figures so far:", (cx, 130), 24, TEXT, True,
+                      "midtop")
+        else:
+            text.draw(surf, f"Score {doc['score']:.0f} / 100   (pass mark "
+                      f"{doc['pass_score']:.0f})", (cx, 130), 32, TEXT, True, "midtop")
         shown = []
         for key in SUMMARY_METRICS:
             m = doc.get("metrics", {}).get(key)
@@ -198,27 +240,33 @@ def draw_end(surf: pygame.Surface, text: Text, doc: dict | None, folder, keys: s
             text.draw(surf, line, (cx, y), 20, DIM, anchor="midtop")
             y += 22
         y += 6
-        for hf in doc.get("hard_fails", []):
-            text.draw(surf, f"Hard fail: {hf['reason']}", (cx, y), 22, colour,
-                      anchor="midtop")
-            y += 26
-        y += 10
-        left, right = 80, cx + 20
-        text.draw(surf, "Strengths", (left, y), 24, LEVEL_COLOURS["good"], True)
-        text.draw(surf, "To work on", (right, y), 24, LEVEL_COLOURS["warn"], True)
-        y0 = y + 32
-        for x, items in ((left, doc.get("strengths", [])[:3]),
-                         (right, [s for s in doc.get("weaknesses", [])
-                                  if not s.startswith("Hard fail")][:3])):
-            y = y0
-            for item in items or ["nothing to report"]:
-                for k, line in enumerate(text.wrap(item, cx - 110, 21)):
-                    text.draw(surf, ("- " if k == 0 else "  ") + line, (x, y), 21, TEXT)
-                    y += 22
-                y += 6
+        if not abandoned:  # what an unfinished attempt did not reach would read as faults
+            _verdict(surf, text, doc, colour, y)
     if folder is not None:
         text.draw(surf, f"Saved: {folder}", (cx, h - 80), 19, DIM, anchor="midtop")
     text.draw(surf, keys, (cx, h - 48), 24, TEXT, True, "midtop")
+
+
+def _verdict(surf: pygame.Surface, text: Text, doc: dict, colour, y: int) -> None:
+    """Hard fails, strengths and what to work on, from ``y`` down."""
+    cx = surf.get_width() // 2
+    for hf in doc.get("hard_fails", []):
+        text.draw(surf, f"Hard fail: {hf['reason']}", (cx, y), 22, colour, anchor="midtop")
+        y += 26
+    y += 10
+    left, right = 80, cx + 20
+    text.draw(surf, "Strengths", (left, y), 24, LEVEL_COLOURS["good"], True)
+    text.draw(surf, "To work on", (right, y), 24, LEVEL_COLOURS["warn"], True)
+    y0 = y + 32
+    for x, items in ((left, doc.get("strengths", [])[:3]),
+                     (right, [s for s in doc.get("weaknesses", [])
+                              if not s.startswith("Hard fail")][:3])):
+        y = y0
+        for item in items or ["nothing to report"]:
+            for k, line in enumerate(text.wrap(item, cx - 110, 21)):
+                text.draw(surf, ("- " if k == 0 else "  ") + line, (x, y), 21, TEXT)
+                y += 22
+            y += 6
 
 
 def draw_banner(surf: pygame.Surface, text: Text, rect: pygame.Rect, message: str) -> None:

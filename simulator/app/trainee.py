@@ -22,6 +22,7 @@ from simulator.probe import probe_axes
 from simulator.procedure import MANUAL_STEPS
 from simulator.scenario import Step
 from simulator.state import NOOP, Action, SimState
+from simulator.step import _slide_entry
 from simulator.transducer import PRESETS
 from simulator.world import World
 
@@ -54,8 +55,10 @@ def rad(deg_s: float) -> float:
 class Trainee:
     """Turns controls into actions; knows which tool (probe / C-arm) the sticks move."""
 
-    def __init__(self, world: World, controls):
+    def __init__(self, world: World, controls, imaging_check=None):
         self.world = world
+        # learning mode: imaging_check(state) -> why "imaging set up" is refused, or None
+        self.imaging_check = imaging_check
         self.controls = controls
         sc = world.scenario
         self.tool = "probe" if sc.uses_ultrasound else "carm"
@@ -123,6 +126,11 @@ class Trainee:
         return True
 
     def _mark(self, step: Step, state: SimState) -> None:
+        if step is Step.imaging_setup and self.imaging_check is not None:
+            refused = self.imaging_check(state)
+            if refused:
+                self.prompt = refused
+                return
         self._pending["mark"] = step.value
         if step is Step.completion:
             if state.needle.in_skin:
@@ -241,7 +249,7 @@ class Trainee:
             f["twist_rad_s"] = twist
         slide = (rate("entry_forward"), rate("entry_sideways"))
         if any(slide) and state.needle.entry_mm is not None and not state.needle.in_skin:
-            f["entry_slide_mm_s"] = slide
+            f["entry_slide_mm_s"] = self._entry_slide(state, *slide)
         inject = max(0.0, c.axis("inject")) * b.axes["inject"].rate if "inject" in b.axes \
             else 0.0
         if inject:
@@ -280,6 +288,24 @@ class Trainee:
         move = pitch * u_up + yaw * u_side
         a, b = perpendicular_basis(d)
         return float(move @ a), float(move @ b)
+
+    def _entry_slide(self, state: SimState, up: float, right: float) -> tuple[float, float]:
+        """The entry slide ``(forward, sideways)`` that moves the entry point ``up`` and
+        ``right`` as seen in the fluoroscopy image (ultrasound: along and across the needle,
+        unchanged). The step slides in the skin's frame of the needle's direction, which
+        has no meaning down the beam; its two axes are measured with the step's own slide."""
+        if self.view != "fluoroscopy" or state.carm is None:
+            return up, right
+        screen_up, screen_right = self._screen_axes(state)
+        wanted = up * screen_up + right * screen_right
+        n, start = state.needle, np.asarray(state.needle.entry_mm)
+        axes = np.array([np.asarray(_slide_entry(self.world, n, unit_slide, []).entry_mm)
+                         - start for unit_slide in ((1.0, 0.0), (0.0, 1.0))])  # (2, 3) mm
+        if np.linalg.matrix_rank(axes, tol=0.5) < 2:  # at the edge of the entry zone
+            return up, right
+        forward, sideways = np.linalg.lstsq(axes.T, wanted, rcond=None)[0]
+        scale = math.hypot(up, right) / max(math.hypot(forward, sideways), 1e-9)
+        return float(forward * scale), float(sideways * scale)
 
     def _screen_axes(self, state: SimState) -> tuple[np.ndarray, np.ndarray]:
         """World directions of "up" and "right" for aiming, from the imaging on screen."""

@@ -161,6 +161,7 @@ class Scene3D:
                 self._overlay_actors.append(actor)
         if self.allow_overlays:
             self._add_entry_zone()
+            self._add_target_marker()
         self._add_probe()
         self._add_needle()
         self._add_carm()
@@ -183,6 +184,18 @@ class Scene3D:
                        c_res=96)
         actor = self.plotter.add_mesh(ring, color=(0.3, 0.9, 0.5), opacity=0.8,
                                       name="entry_zone")
+        actor.SetVisibility(False)
+        self._overlay_actors.append(actor)
+
+    def _add_target_marker(self) -> None:
+        """The ideal tip position: a sphere the size of the target's tolerance (inside the
+        target structure, so the app also rings it on top: :meth:`target_on_image`)."""
+        import pyvista as pv
+
+        w = self.world
+        marker = pv.Sphere(radius=max(w.scenario.targets[0].tolerance_mm, 2.0),
+                           center=tuple(np.asarray(w.target_point, float)))
+        actor = self.plotter.add_mesh(marker, color=(0.7, 1.0, 0.2), name="target_marker")
         actor.SetVisibility(False)
         self._overlay_actors.append(actor)
 
@@ -226,6 +239,10 @@ class Scene3D:
         self._actors["hub"] = self.plotter.add_mesh(hub, color=(0.95, 0.75, 0.1), name="hub")
         tip = pv.Sphere(radius=2.0, center=(0, 0, 0))
         self._actors["tip"] = self.plotter.add_mesh(tip, color=(1.0, 0.3, 0.2), name="tip")
+        if self.allow_overlays:  # learning mode, before the puncture: where it would go
+            path = pv.Line((0.0, 0.0, 0.0), (0.0, 0.0, length), resolution=1)
+            self._actors["path"] = self.plotter.add_mesh(path, color=(1.0, 0.85, 0.3),
+                                                         line_width=3, name="path")
 
     def _add_carm(self) -> None:
         import pyvista as pv
@@ -291,7 +308,7 @@ class Scene3D:
             self._place("us_plane", m if overlays else None)
         n = s.needle
         if n.entry_mm is None:
-            for name in ("needle", "hub", "tip"):
+            for name in ("needle", "hub", "tip", "path"):
                 self._place(name, None)
         else:
             d = np.asarray(n.direction, float)
@@ -302,6 +319,7 @@ class Scene3D:
             self._place("needle", m)
             self._place("hub", m)
             self._place("tip", frame(tip, a, b, d) if overlays else None)
+            self._place("path", frame(tip, a, b, d) if overlays and not n.in_skin else None)
             if overlays:  # the tip takes the colour of the tissue it is in
                 label = n.tip_label
                 color = _color(w.anatomy.structures[label - 1].entry.color) if label \
@@ -341,6 +359,18 @@ class Scene3D:
         self.update(view)
         self.plotter.render()
         return self.plotter.screenshot(return_img=True)
+
+    def target_on_image(self) -> tuple[float, float] | None:
+        """Where the target lies on the last rendered image, as fractions ``(x, y)`` of its
+        width and height from the top left; ``None`` if it is behind the camera."""
+        r = self.plotter.renderer
+        r.SetWorldPoint(*np.asarray(self.world.target_point, float), 1.0)
+        r.WorldToDisplay()
+        x, y, z = r.GetDisplayPoint()
+        if not 0.0 <= z <= 1.0:
+            return None
+        w, h = self.size
+        return x / w, 1.0 - y / h
 
     def close(self) -> None:
         self.plotter.close()

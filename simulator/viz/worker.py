@@ -44,6 +44,7 @@ class SceneWorker:
         self._stop = False
         self.error: BaseException | None = None
         self.render_times: list[float] = []
+        self.target_at: tuple[float, float] | None = None   # on the latest image, overlays on
         self.ready = threading.Event()
         self._thread = threading.Thread(target=self._run, name="scene3d", daemon=True)
         self._thread.start()
@@ -132,8 +133,11 @@ class SceneWorker:
                 drawn = view
                 if self.adaptive:
                     self._adapt(scene, elapsed)
+                target = scene.target_on_image() if view.overlays and self.allow_overlays \
+                    else None
                 with self._lock:
                     self._image = np.ascontiguousarray(image)
+                    self.target_at = target
                     self._serial += 1
                     self.render_times.append(elapsed)
                     if len(self.render_times) > 2000:

@@ -1,0 +1,327 @@
+"""Marks drawn over the imaging view (and the target's ring on the 3D view).
+
+Learning mode (the supervising clinician's pointer): the target ring, the target and danger
+structures outlined, where an out-of-plane target lies and which way to slide, the needle's
+path before it enters the skin, and a short guidance text at the foot of the image.
+
+Both modes: the ultrasound depth scale, and a needle seen down the fluoroscopy beam drawn
+with its hub's ring (a bull's-eye), as the metal hub shows on a real image; the renderer's
+shaft is then a 1-2 pixel dot.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pygame
+
+from simulator.app import guidance
+from simulator.app.draw import TEXT, Text
+from simulator.app.imaging import depth_ticks
+from simulator.app.screens import pretty_key
+
+TARGET = (80, 235, 120)
+DANGER = (255, 70, 60)
+PATH = (255, 215, 80)
+PATH_OFF = (120, 105, 60)
+OUT_OF_PLANE = (255, 190, 70)
+TIP = (90, 220, 255)
+TIP_MARK_MM = 6.0       # the tip is ringed while this close to the scan plane
+BULLSEYE_DEG = 15.0     # needle within this of its ray: seen down the beam, hub and shaft drawn
+PATH_POINTS = 40
+OUTLINE_STEP = 2        # ultrasound outlines are traced at half the image's resolution
+
+
+def _dashed(surf, colour, points) -> None:
+    """A dashed polyline through ``points`` (n, 2) screen pixels: every other segment."""
+    pts = np.asarray(points, float)
+    for k in range(0, len(pts) - 1, 2):
+        a, b = pts[k], pts[k + 1]
+        if np.all(np.isfinite(a)) and np.all(np.isfinite(b)):
+            pygame.draw.line(surf, colour, a, b, 2)
+
+
+def _ring(surf, colour, centre, radius: float, dashed: bool = False) -> None:
+    c = (int(centre[0]), int(centre[1]))
+    r = max(int(radius), 6)
+    if dashed:
+        for k in range(0, 16, 2):
+            a0, a1 = k * math.pi / 8, (k + 1) * math.pi / 8
+            pygame.draw.arc(surf, colour, (c[0] - r, c[1] - r, 2 * r, 2 * r), a0, a1, 2)
+    else:
+        pygame.draw.circle(surf, colour, c, r, 2)
+    for dx, dy in ((1, 0), (-1, 0), (0, 1), (0, -1)):  # crosshair ticks outside the ring
+        pygame.draw.line(surf, colour, (c[0] + dx * (r + 3), c[1] + dy * (r + 3)),
+                         (c[0] + dx * (r + 9), c[1] + dy * (r + 9)), 2)
+
+
+def _edge_arrow(surf, colour, rect: pygame.Rect, point) -> None:
+    """An arrow on the edge of ``rect`` pointing at ``point`` outside it."""
+    centre = np.array(rect.center, float)
+    d = np.asarray(point, float) - centre
+    if not np.any(d):
+        return
+    scale = min((rect.width / 2 - 24) / max(abs(d[0]), 1e-9),
+                (rect.height / 2 - 24) / max(abs(d[1]), 1e-9))
+    tip = centre + d * scale
+    u = d / np.linalg.norm(d)
+    n = np.array([-u[1], u[0]])
+    pygame.draw.polygon(surf, colour, [tip, tip - 18 * u + 9 * n, tip - 18 * u - 9 * n])
+    pygame.draw.line(surf, colour, tip - 16 * u, tip - 40 * u, 3)
+
+
+def _outline(mask: np.ndarray) -> np.ndarray:
+    """Boundary pixels of a boolean mask ``(rows, cols)``."""
+    inner = mask.copy()
+    inner[1:, :] &= mask[:-1, :]
+    inner[:-1, :] &= mask[1:, :]
+    inner[:, 1:] &= mask[:, :-1]
+    inner[:, :-1] &= mask[:, 1:]
+    return mask & ~inner
+
+
+def scene_target(surf, text: Text, rect: pygame.Rect, at: tuple[float, float]) -> None:
+    """Ring the target on the 3D view (``at``: fractions of its width and height), on top
+    of whatever hides it there."""
+    centre = (rect.x + at[0] * rect.width, rect.y + at[1] * rect.height)
+    if rect.collidepoint(centre):
+        _ring(surf, TARGET, centre, 7)
+        label = text.render("target", 18, TARGET)
+        box = label.get_rect(bottomleft=(centre[0] + 14, centre[1] - 12)).inflate(6, 2)
+        pygame.draw.rect(surf, (10, 12, 16), box)
+        surf.blit(label, label.get_rect(center=box.center))
+
+
+class ImagingOverlay:
+    """Draws the marks for one world; caches the outlines of the last probe pose."""
+
+    def __init__(self, world, text: Text, bindings, *, learning: bool):
+        self.world = world
+        self.text = text
+        self.learning = learning
+        sc = world.scenario
+        self.target_label = world.anatomy.structure(sc.targets[0].structure).index
+        self.tolerance_mm = sc.targets[0].tolerance_mm
+        self.danger_labels = np.array(sorted(world.danger), dtype=np.int64)
+        # label -> 0 (nothing to mark), 1 (danger), 2 (target)
+        self._lut = np.zeros(256, np.uint8)
+        self._lut[self.danger_labels] = 1
+        self._lut[self.target_label] = 2
+        self._gather_key = None
+        self._gather_index: np.ndarray | None = None
+        across = bindings.axes.get("probe_across")
+        self.slide_keys = (pretty_key(across.minus[0]) if across and across.minus else "?",
+                           pretty_key(across.plus[0]) if across and across.plus else "?")
+        self._outline_key = None
+        self._outline_surface: pygame.Surface | None = None
+        self._ticks_key = None
+        self._ticks: list[tuple[float, int]] = []   # (image row, cm) of the depth scale
+        self._shadow_key = None
+        self._shadow_surface: pygame.Surface | None = None
+        self.lines: list[tuple[str, tuple]] = []   # the guidance text of the last draw
+
+    # -- ultrasound -------------------------------------------------------------------------
+    def depth_scale(self, surf, frame, where: pygame.Rect) -> None:
+        """Centimetre ticks down the right edge of the ultrasound image (both modes)."""
+        key = (frame.probe, frame.image.shape)
+        if self._ticks_key != key:
+            self._ticks = depth_ticks(frame)
+            self._ticks_key = key
+        scale = where.height / frame.image.shape[0]
+        x = where.right - 6
+        for row, cm in self._ticks:
+            y = where.top + row * scale
+            if not where.top <= y <= where.bottom:
+                continue
+            pygame.draw.line(surf, (200, 200, 200), (x - (8 if cm % 5 == 0 else 4), y),
+                             (x, y), 1)
+            if cm and cm % 2 == 0:
+                self.text.draw(surf, f"{cm}", (x - 11, y), 16, (200, 200, 200),
+                               anchor="midright")
+
+    def ultrasound(self, surf, frame, where: pygame.Rect, state) -> None:
+        """Marks over the ultrasound image ``frame`` blitted at ``where``."""
+        self.lines = []
+        if not self.learning or state.probe is None:
+            return
+        w = self.world
+        scale = where.width / frame.image.shape[1]
+
+        def screen(px):
+            return np.asarray(where.topleft, float) + np.asarray(px, float) * scale
+
+        surf.blit(self._outlines(frame, where.size), where.topleft)
+        target = w.target_point
+        off = guidance.plane_offset(w, frame.probe, target)
+        inside, px = guidance.in_image(frame, target)
+        radius = self.tolerance_mm / frame.pixel_mm * scale
+        if inside:
+            _ring(surf, TARGET if off.in_plane else OUT_OF_PLANE, screen(px), radius,
+                  dashed=not off.in_plane)
+        else:
+            _edge_arrow(surf, OUT_OF_PLANE, where, screen(px))
+        key = self.slide_keys[1 if off.slide_key_plus else 0]
+        if off.in_plane and inside:
+            self.lines.append((f"Target (green ring): in the scan plane, "
+                               f"{self._depth(frame, target):.0f} mm deep", TARGET))
+        elif off.in_plane:
+            self.lines.append(("Target in the plane but outside the image: follow the arrow "
+                               "(slide along the probe, or change the depth)", OUT_OF_PLANE))
+        else:
+            self.lines.append((f"Target {off.words} from the scan plane: slide the probe that "
+                               f"way ({key})", OUT_OF_PLANE))
+        n = state.needle
+        if n.entry_mm is not None and not n.in_skin:
+            path = np.array([np.asarray(n.entry_mm) + np.asarray(n.direction) * t for t in
+                             np.linspace(0.0, w.scenario.needle.length_mm, PATH_POINTS)])
+            # the part of the path outside the slice is drawn dim: it will not show
+            probe_from_world = np.linalg.inv(frame.world_from_probe)
+            elevation_mm = path @ probe_from_world[1, :3] + probe_from_world[1, 3]
+            near = np.abs(elevation_mm) <= guidance.IN_PLANE_MM
+            points = [screen(p) for p in frame.pixel_of(path)]
+            _dashed(surf, PATH_OFF, points)
+            _dashed(surf, PATH, [p if ok else (np.nan, np.nan)
+                                 for p, ok in zip(points, near, strict=True)])
+            self.lines.append(("Dashed line: the needle's path if advanced from here"
+                               + ("" if near.all() else " (dim: outside the scan plane)"), PATH))
+        elif n.in_skin:
+            tip = guidance.plane_offset(w, frame.probe, n.tip_mm)
+            tip_px = frame.pixel_of(np.asarray(n.tip_mm))[0]
+            if abs(tip.distance_mm) <= TIP_MARK_MM:  # where the tip is (the ring stays on it)
+                pygame.draw.circle(surf, TIP, screen(tip_px), 5, 2)
+            to_target = guidance.image_offset_words(frame.pixel_mm, tip_px, px)
+            where_tip = tip.words if tip.words == "in the plane" else \
+                f"{tip.words} from the plane"
+            self.lines.append((f"Tip {where_tip}; the target is {to_target} from the tip",
+                               TEXT if tip.in_plane else OUT_OF_PLANE))
+
+    def _depth(self, frame, point) -> float:
+        probe_from_world = np.linalg.inv(frame.world_from_probe)
+        local = probe_from_world[:3, :3] @ np.asarray(point) + probe_from_world[:3, 3]
+        return float(local[2])
+
+    def _gather(self, frame) -> np.ndarray:
+        """``(rows, cols)`` index into the frame's flattened ``label`` of every
+        ``OUTLINE_STEP``-th image pixel (nearest sample; outside the sector: -1). Cached per
+        scan geometry and image size."""
+        key = (frame.geometry, frame.image.shape)
+        if key != self._gather_key:
+            from simulator.imaging.ultrasound.scanconvert import scan_conversion
+
+            sc = scan_conversion(frame.geometry, frame.image.shape)
+            n_lines, n_samples = frame.label.shape
+            li = np.clip(np.rint(sc.line).astype(np.int64), 0, n_lines - 1)
+            si = np.clip(np.rint(sc.sample).astype(np.int64), 0, n_samples - 1)
+            index = np.where(sc.line >= 0, li * n_samples + si, -1).astype(np.int32)
+            self._gather_index = np.ascontiguousarray(index[::OUTLINE_STEP, ::OUTLINE_STEP])
+            self._gather_key = key
+        return self._gather_index
+
+    def _outlines(self, frame, size) -> pygame.Surface:
+        """Target (green) and danger (red) structures outlined in the image plane."""
+        key = (frame.probe, frame.image.shape, tuple(size))
+        if key == self._outline_key and self._outline_surface is not None:
+            return self._outline_surface
+        index = self._gather(frame)
+        # (rows, cols): 0 nothing (or outside the sector), 1 danger, 2 target
+        labels = self._lut[frame.label.ravel().take(index, mode="clip")] * (index >= 0)
+        edges = np.where(_outline(labels > 0) | _outline(labels == 2), labels, 0)
+        surface = pygame.image.frombuffer(np.ascontiguousarray(edges).tobytes(),
+                                          (labels.shape[1], labels.shape[0]), "P")
+        surface.set_palette([(0, 0, 0), DANGER, TARGET] + [(0, 0, 0)] * 253)
+        surface.set_colorkey(0)
+        if surface.get_size() != tuple(size):
+            surface = pygame.transform.scale(surface, size)
+        self._outline_key, self._outline_surface = key, surface
+        return surface
+
+    # -- fluoroscopy ------------------------------------------------------------------------
+    def fluoroscopy(self, surf, frame, where: pygame.Rect, shown_state, state) -> None:
+        """Marks over the fluoroscopy image ``frame`` (exposed for ``shown_state``)."""
+        self.lines = []
+        proj = frame.projection
+        scale = where.width / frame.image.shape[1]
+
+        def screen(points):
+            return np.asarray(where.topleft, float) + proj.project(np.asarray(points)) * scale
+
+        n = shown_state.needle
+        if n.entry_mm is not None:  # down the beam: the hub's ring around the shaft
+            tip = np.asarray(n.tip_mm)
+            hub = tip - np.asarray(n.direction) * self.world.scenario.needle.length_mm
+            ray = hub - np.asarray(proj.source_mm)
+            cos = abs(float(np.asarray(n.direction) @ ray / np.linalg.norm(ray)))
+            if cos > math.cos(math.radians(BULLSEYE_DEG)):
+                ends = screen(np.array([tip, hub]))
+                c = (int(ends[1][0]), int(ends[1][1]))
+                pygame.draw.line(surf, (10, 10, 10), ends[0], ends[1], 3)
+                pygame.draw.circle(surf, (250, 250, 250), c, 11, 2)
+                pygame.draw.circle(surf, (10, 10, 10), c, 8, 3)
+        if not self.learning:
+            return
+        surf.blit(self._danger_shadows(frame, where.size, scale), where.topleft)
+        target = np.asarray(self.world.target_point, float)
+        t_px = screen(target[None])[0]
+        mm_per_px = proj.pixel_mm / proj.magnification_at_isocentre / scale
+        if where.collidepoint(t_px):
+            _ring(surf, TARGET, t_px, self.tolerance_mm / mm_per_px)
+            self.lines.append(("Target (green ring) and danger structures (red), as "
+                               "projected on this image", TARGET))
+        else:
+            _edge_arrow(surf, OUT_OF_PLANE, where, t_px)
+            self.lines.append(("Target outside the image: follow the arrow (move the C-arm "
+                               "or the table, then take an image)", OUT_OF_PLANE))
+        live = state.needle
+        if live.entry_mm is not None and not live.in_skin:
+            path = [np.asarray(live.entry_mm) + np.asarray(live.direction) * t for t in
+                    np.linspace(0.0, self.world.scenario.needle.length_mm, PATH_POINTS)]
+            _dashed(surf, PATH, screen(np.array(path)))
+            self.lines.append(("Dashed line: the needle's path if advanced from here", PATH))
+        elif n.in_skin:
+            words = guidance.fluoro_offset_words(screen(np.asarray(n.tip_mm)[None])[0], t_px,
+                                                 mm_per_px)
+            self.lines.append((f"On this image the target is {words} from the tip "
+                               "(depth along the beam needs another view)", TEXT))
+
+    def _danger_shadows(self, frame, size, scale: float) -> pygame.Surface:
+        """The danger structures' outlines as projected on a fluoroscopy image (their
+        triangles filled into silhouettes, inside the exposed field): what the image does
+        not show."""
+        proj = frame.projection
+        key = (proj.key(), tuple(size))
+        if key == self._shadow_key and self._shadow_surface is not None:
+            return self._shadow_surface
+        w, h = size
+        canvas = pygame.Surface((w, h), depth=8)
+        for label in self.danger_labels:
+            s = self.world.anatomy.structures[label - 1]
+            px = proj.project(s.vertices) * scale
+            for tri in px[s.faces]:
+                pygame.draw.polygon(canvas, 1, tri)
+        mask = pygame.surfarray.array2d(canvas).T > 0
+        rows = np.minimum((np.arange(h) / scale).astype(np.int64), frame.exposed.shape[0] - 1)
+        cols = np.minimum((np.arange(w) / scale).astype(np.int64), frame.exposed.shape[1] - 1)
+        exposed = frame.exposed[rows[:, None], cols[None, :]]
+        rgba = np.zeros((h, w, 4), np.uint8)
+        rgba[_outline(mask) & exposed] = (*DANGER, 255)
+        surface = pygame.image.frombuffer(rgba.tobytes(), (w, h), "RGBA").convert_alpha()
+        self._shadow_key, self._shadow_surface = key, surface
+        return surface
+
+    # -- the text ---------------------------------------------------------------------------
+    def draw_lines(self, surf, rect: pygame.Rect) -> None:
+        """The guidance text at the foot of the imaging panel, over a dark band."""
+        if not self.lines:
+            return
+        size, step = 19, 20
+        wrapped = [(line, colour) for text, colour in self.lines
+                   for line in self.text.wrap(text, rect.width - 20, size)]
+        band = pygame.Rect(rect.x, rect.bottom - 8 - step * len(wrapped), rect.width,
+                           8 + step * len(wrapped))
+        shade = pygame.Surface(band.size, pygame.SRCALPHA)
+        shade.fill((0, 0, 0, 170))
+        surf.blit(shade, band.topleft)
+        for k, (line, colour) in enumerate(wrapped):
+            self.text.draw(surf, line, (rect.x + 10, band.y + 4 + k * step), size, colour)
+

@@ -1,0 +1,86 @@
+"""Scoring attempts off the window's thread, so the window never freezes at the end of an
+attempt (or on a restart), and the status an attempt is saved with.
+
+One worker scores one attempt at a time. Its first job, at start-up, builds what scoring
+needs that does not depend on the attempt (the danger structures' distance map behind the
+closest-approach metric: seconds of work), while the trainee prepares; an attempt ended
+before that is done waits for it, with "Scoring..." on screen.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import threading
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+
+from simulator.app.results import save_score
+from simulator.scenario import Step
+
+PREPARE_NICE = 10   # the preparation yields to the window and the imaging views
+
+
+def default_trainee() -> str:
+    """The name recorded when none is given: the operating-system user's."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no user database entry (some containers)
+        return "trainee"
+
+
+def attempt_status(world, state) -> str:
+    """``"completed"`` once the procedure was finished (or the clock ran out),
+    ``"abandoned"`` when the trainee restarted, ended early or closed the window."""
+    finished = Step.completion.value in state.steps_done
+    timed_out = state.tick * world.dt_s >= world.scenario.limits.time_s - 1e-9
+    return "completed" if finished or timed_out else "abandoned"
+
+
+def _prepare(world) -> float:
+    """Build what scoring any attempt of ``world`` needs; returns the seconds it took."""
+    from simulator.danger_map import danger_distance_field
+
+    try:  # this thread only (Linux)
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), PREPARE_NICE)
+    except (AttributeError, OSError):
+        pass
+    start = time.perf_counter()
+    if world.danger:
+        danger_distance_field(world)
+    return time.perf_counter() - start
+
+
+class ScoringThread:
+    """The worker. ``prepared``: the start-up job (its result: seconds it took)."""
+
+    def __init__(self, world):
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="scoring")
+        self.prepared: Future = self._pool.submit(_prepare, world)
+
+    def stage(self) -> str:
+        """What the worker is doing, for the "Scoring..." screen."""
+        if not self.prepared.done():
+            return "Building the map of the danger structures (once per session)"
+        return "Adding up the metrics"
+
+    def save(self, session, scorer, folder, *, reason: str, status: str) -> Future:
+        """Write the attempt's ``score.json`` and close its log (end record: reason, status,
+        score); the job's result is the score document, or ``None``."""
+
+        def job() -> dict | None:
+            doc = save_score(scorer, folder, reason=reason, status=status)
+            summary = {"reason": reason, "status": status}
+            if doc is not None:
+                summary.update(score=doc["score"], passed=doc["passed"])
+            session.close(summary)
+            return doc
+
+        return self._pool.submit(job)
+
+    def wait(self) -> None:
+        """Block until every job handed over so far is done."""
+        self._pool.submit(lambda: None).result()
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True)
