@@ -244,7 +244,7 @@ def assess(jobs_in: list[Job], stage: Path, out: Path, store, *, images: bool = 
     this_run = as_rows([{"doc": s.doc, "skill_group": s.doc.get("skill_group", "")}
                         for s in summary.scored])
     by_scenario: dict[str, list[dict]] = {}
-    for row in merge_rows(stored, this_run):
+    for row in cohort.split_abandoned(merge_rows(stored, this_run))[0]:
         by_scenario.setdefault(row["scenario"], []).append(row)
     refs = {sc: cohort.expert_reference(rows) for sc, rows in by_scenario.items()}
     rjobs = [ReportJob(s.job, s.doc, stage / session_folder(s.doc), images,

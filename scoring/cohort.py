@@ -39,6 +39,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from simulator.errors import InputError
+from simulator.log import ABANDONED, COMPLETED
 
 EXPERT, NOVICE = "expert", "novice"
 ALPHA_TEST, LARGE_EFFECT = 0.05, 0.5
@@ -185,6 +186,14 @@ def cusum(outcomes: list[bool], design: CusumDesign) -> CusumTrace:
 
 
 # -- trainees -----------------------------------------------------------------------------------
+def split_abandoned(sessions: list[dict]) -> tuple[list[dict], list[dict]]:
+    """``(completed, abandoned)``: attempts restarted or ended before the procedure was
+    finished are kept for the record but are neither passes nor failures, so they stay out of
+    pass rates, learning curves, CUSUM, group comparisons and expert references."""
+    done = [s for s in sessions if s.get("status", COMPLETED) != ABANDONED]
+    return done, [s for s in sessions if s.get("status", COMPLETED) == ABANDONED]
+
+
 @dataclass
 class Trainee:
     name: str

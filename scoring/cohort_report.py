@@ -266,13 +266,15 @@ def cohort_document(rows: list[dict], *, skipped=(), db_url: str = "",
                     images: bool = True) -> d.Document:
     design = design or cohort.CusumDesign()
     criterion = criterion or cohort.Criterion("passed")
+    rows, abandoned = cohort.split_abandoned(rows)
     scenarios = sorted({r["scenario"] for r in rows})
     dates = sorted(r["started_utc"] for r in rows if r["started_utc"])
     groups = {}
     for t in cohort.trainees(rows):
         groups[t.group or "unassigned"] = groups.get(t.group or "unassigned", 0) + 1
     facts = d.Facts([
-        ("Sessions", f"{len(rows)} assessed, {sum(r['passed'] for r in rows)} passed"),
+        ("Sessions", f"{len(rows)} assessed, {sum(r['passed'] for r in rows)} passed"
+                     + (f"; {len(abandoned)} abandoned, not counted" if abandoned else "")),
         ("Trainees", ", ".join(f"{n} {g}" for g, n in groups.items()) or "none"),
         ("Scenarios", ", ".join(scenarios) or "none"),
         ("Dates", f"{dates[0][:10]} to {dates[-1][:10]}" if dates else "-"),
@@ -282,6 +284,13 @@ def cohort_document(rows: list[dict], *, skipped=(), db_url: str = "",
     for sc in scenarios:
         sections += _scenario_sections([r for r in rows if r["scenario"] == sc], design,
                                        criterion, images)
+    if abandoned:
+        sections.append(d.Section("Abandoned attempts (restarted or ended early)", [d.Table(
+            ["Trainee", "Scenario", "Started", "Score so far"],
+            [[r["trainee"], r["scenario"], r["started_utc"], f"{r['score']:.1f}"]
+             for r in abandoned], [d.NEUTRAL] * len(abandoned), [2.0, 2.0, 1.5, 1.0],
+            kind="abandoned"), d.Text("Kept for the record; not counted as passes or fails "
+                                      "above.", note=True)]))
     if skipped:
         sections.append(d.Section("Logs that could not be assessed", [d.Table(
             ["Log", "Why"], [[str(p), why] for p, why in skipped], [d.POOR] * len(skipped),
@@ -296,8 +305,8 @@ def write_cohort_report(rows, folder: Path, *, stem: str = "cohort_report", **op
     return write_document(cohort_document(rows, **options), Path(folder), stem)
 
 
-CSV_COLUMNS = ("trainee", "skill_group", "scenario", "started_utc", "run_id", "passed",
-               "score", "pass_score", "hard_fails", "verified", "seed", "report_path",
+CSV_COLUMNS = ("trainee", "skill_group", "scenario", "started_utc", "run_id", "status",
+               "passed", "score", "pass_score", "hard_fails", "verified", "seed", "report_path",
                "log_path")
 
 

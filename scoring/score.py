@@ -12,6 +12,7 @@ from scoring.metrics.procedure import StepsMissing
 from scoring.rubric import evaluate, fmt
 from simulator import __version__
 from simulator.integrity import log_status
+from simulator.log import attempt_status
 from simulator.replay import open_log, replay
 from simulator.world import World
 
@@ -148,6 +149,7 @@ def score_log(log_path: str | Path, scenario: str | Path | None = None,
     doc = scorer.report(header=log.header)
     doc["replay_verified"] = result.mismatch is None
     doc["log_truncated"] = log.truncated
+    doc["status"] = attempt_status(log.end)
     status = log_status(log, result, trusted, claimed_score_problem(log.end, doc))
     return add_status(doc, status, log), result
 

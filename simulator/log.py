@@ -38,6 +38,19 @@ LEGACY_FORMATS = (1,)   # read and replayed, but carry no chain: never verified 
 # Bumped whenever step() changes behaviour: logs only replay under the mechanics they were
 # recorded with.
 MECHANICS_VERSION = 1
+# An attempt's status in its end record: the procedure finished (or the clock ran out), or the
+# trainee restarted, ended early or closed the window (kept, but not a failure).
+COMPLETED, ABANDONED = "completed", "abandoned"
+
+
+def attempt_status(end: dict | None) -> str:
+    """The status an end record gives its attempt (``COMPLETED`` when it says none, as logs
+    written before abandoned attempts were told apart)."""
+    status = (end or {}).get("status", COMPLETED)
+    if status not in (COMPLETED, ABANDONED):
+        raise InputError(f"the end record's status is {status!r}; it must be {COMPLETED!r} or "
+                         f"{ABANDONED!r}", field="end.status")
+    return status
 CHAIN_START = "jointsim-log-2"   # the "previous hash" of the header line
 # Loose bound on ticks before the scenario is known (2 h at the smallest time step, 2 ms);
 # replay then holds a log to its scenario's own time limit.

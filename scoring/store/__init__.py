@@ -23,6 +23,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from simulator.errors import InputError
+from simulator.log import COMPLETED
 
 from .url import DEFAULT_DB_NAME, check_url, database_url, shown
 
@@ -157,7 +158,7 @@ def as_rows(records: list[dict], now: str | None = None) -> list[dict]:
             "seed": int(doc.get("seed", 0)), "log_path": str(rec.get("log_path", "")),
             "report_path": str(rec.get("report_path", "")),
             "simulator_version": doc.get("simulator_version", ""), "assessed_utc": now,
-            "score_json": json.dumps(doc),
+            "score_json": json.dumps(doc), "status": doc.get("status", COMPLETED),
             "metrics": {k: m["value"] for k, m in doc["metrics"].items()},
         })
     return out

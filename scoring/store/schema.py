@@ -4,7 +4,8 @@ schema; ``scoring/store/migrations`` creates and upgrades them in a database).
 ``sessions``: one row per attempt, unique by ``run_id``; ``content_sha256`` is the digest of
 the log's parsed records (:func:`scoring.store.content.log_content_sha256`), so a copy of a
 log is the same attempt and an edited log under the same run id is a conflict.
-``log_sha256`` (the file's bytes) is kept for reference only.
+``log_sha256`` (the file's bytes) is kept for reference only. ``status`` is 'completed' or
+'abandoned' (restarted or ended before the procedure was finished).
 ``metrics``: the score document's metric values long-form (session, key, value).
 """
 
@@ -48,6 +49,7 @@ SESSIONS = Table(
     Column("assessed_utc", String(40), nullable=False),
     Column("score_json", Text, nullable=False),
     Column("content_sha256", String(64), nullable=False, server_default=""),
+    Column("status", String(16), nullable=False, server_default="completed"),
     UniqueConstraint("run_id", name="uq_session_run"),
 )
 

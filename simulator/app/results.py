@@ -15,6 +15,8 @@ import json
 import uuid
 from pathlib import Path
 
+from simulator.log import COMPLETED
+
 LOG_NAME = "session.jsonl"
 SCORE_NAME = "score.json"
 DEFAULT_RESULTS = Path("results")
@@ -30,7 +32,7 @@ def attempt_folder(results: str | Path, scenario_id: str, run_id: str | None = N
     return folder, run_id
 
 
-def save_score(scorer, folder: Path, *, reason: str, status: str = "completed") -> dict | None:
+def save_score(scorer, folder: Path, *, reason: str, status: str = COMPLETED) -> dict | None:
     """Write ``score.json`` for the attempt logged in ``folder``; ``None`` if that fails.
 
     The score is taken from the live scorer (it saw every tick the log holds). ``status``

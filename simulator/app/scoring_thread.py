@@ -16,6 +16,7 @@ import time
 from concurrent.futures import Future, ThreadPoolExecutor
 
 from simulator.app.results import save_score
+from simulator.log import ABANDONED, COMPLETED
 from simulator.scenario import Step
 
 PREPARE_NICE = 10   # the preparation yields to the window and the imaging views
@@ -34,7 +35,7 @@ def attempt_status(world, state) -> str:
     ``"abandoned"`` when the trainee restarted, ended early or closed the window."""
     finished = Step.completion.value in state.steps_done
     timed_out = state.tick * world.dt_s >= world.scenario.limits.time_s - 1e-9
-    return "completed" if finished or timed_out else "abandoned"
+    return COMPLETED if finished or timed_out else ABANDONED
 
 
 def _prepare(world) -> float:

@@ -10,6 +10,7 @@ import pygame
 
 from simulator.app.bindings import AXES, COMMANDS, key_name
 from simulator.app.draw import ACCENT, DIM, LEVEL_COLOURS, TEXT, Text
+from simulator.log import ABANDONED
 
 GROUPS = (
     ("Needle", ("aim_yaw", "aim_pitch", "advance", "retract", "twist", "flip_bevel",
@@ -218,7 +219,7 @@ def draw_end(surf: pygame.Surface, text: Text, doc: dict | None, folder, trainee
                   DIM, anchor="midtop")
     else:
         passed = doc["passed"]
-        abandoned = doc.get("status") == "abandoned"
+        abandoned = doc.get("status") == ABANDONED
         colour = LEVEL_COLOURS["warn"] if abandoned else \
             LEVEL_COLOURS["good"] if passed else LEVEL_COLOURS["danger"]
         headline = "ABANDONED" if abandoned else "PASS" if passed else "FAIL"

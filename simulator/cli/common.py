@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from simulator.errors import InputError
+from simulator.log import ABANDONED
 
 DEFAULT_SCENARIO = "hip_anterior_us"   # the scenario commands use when none is given
 
@@ -25,7 +26,11 @@ def not_replayed(log: Path, tick: int) -> InputError:
 
 
 def verdict(doc: dict) -> str:
-    """First line of a score summary: scenario, PASS / FAIL, score and pass mark."""
+    """First line of a score summary: scenario, PASS / FAIL (or ABANDONED), score and pass
+    mark."""
+    if doc.get("status") == ABANDONED:
+        return (f"{doc['scenario']}: ABANDONED (ended before the procedure was finished; not "
+                f"a pass or a fail)  score so far {doc['score']:.1f} / 100")
     return (f"{doc['scenario']}: {'PASS' if doc['passed'] else 'FAIL'}  score "
             f"{doc['score']:.1f} / 100 (pass mark {doc['pass_score']:.0f})")
 
