@@ -6,7 +6,7 @@ other encodings) and asserts that the loader either accepts it or raises ``Input
 one line naming the file, within a per-case time limit (a hang fails the case).
 
 The default run is small; the full run of the issue's "1,000 cases per input kind" is
-``JOINTSIM_FUZZ_EXAMPLES=1000 pytest tests/test_input_fuzz.py -n 0 -p no:randomly
+``JOINTSIM_FUZZ_CASES=1000 pytest tests/test_input_fuzz.py -n 0 -p no:randomly
 --hypothesis-show-statistics`` (four scenario and two manifest properties).
 """
 
@@ -29,7 +29,7 @@ from simulator.anatomy.manifest import read_manifest
 from simulator.errors import InputError
 from simulator.scenario import load_scenario, parse_scenario
 
-EXAMPLES = int(os.environ.get("JOINTSIM_FUZZ_EXAMPLES", "40"))
+EXAMPLES = int(os.environ.get("JOINTSIM_FUZZ_CASES", "40"))
 CASE_LIMIT_S = 30   # generous: a case takes milliseconds; only a hang reaches it
 FUZZ = settings(max_examples=EXAMPLES, deadline=None, database=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
