@@ -13,14 +13,13 @@ The default run is small; the full run of the issue's "1,000 cases per input kin
 import copy
 import math
 import os
-import signal
 import subprocess
 import sys
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 import yaml
+from case_limit import time_limit
 from conftest import REPO, SCENARIOS
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -45,25 +44,6 @@ HOSTILE = st.one_of(
     st.lists(st.one_of(st.floats(), st.integers(), st.text(max_size=5)), max_size=5),
     st.dictionaries(st.text(max_size=8), st.integers(), max_size=3),
 )
-
-
-class CaseTimeout(Exception):
-    pass
-
-
-@contextmanager
-def time_limit(seconds: float):
-    """Fail the case (instead of hanging the suite) if it runs longer than ``seconds``."""
-    def expire(signum, frame):
-        raise CaseTimeout(f"case still running after {seconds} s")
-
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 def _paths(node, prefix=()):

@@ -12,13 +12,12 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import tempfile
 from collections import Counter
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from case_limit import time_limit
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from log_edits import as_text, danger_session, rechain, records
@@ -36,24 +35,6 @@ FAST_CASES = int(os.environ.get("JOINTSIM_FUZZ_CASES", "0")) or 150
 HOSTILE = [float("nan"), float("inf"), float("-inf"), 1e308, -1e308, -5, -1, 0, 10**12,
            2_000_000_000, 1e10, 2**63, 0.5, True, None, "x", "a" * 300, "../x\n", [], {},
            [1.0], {"a": 1}]
-
-
-class Hang(Exception):
-    pass
-
-
-@contextmanager
-def time_bound(seconds: float):
-    def fire(signum, frame):
-        raise Hang(f"a case ran over {seconds} s")
-
-    old = signal.signal(signal.SIGALRM, fire)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, old)
 
 
 @pytest.fixture(scope="module")
@@ -139,7 +120,7 @@ def check(corpus, name: str, mutated: bytes, rechained: bool) -> None:
     if mutated == corpus[name]:
         return
     try:
-        with time_bound(CASE_SECONDS):
+        with time_limit(CASE_SECONDS):
             doc, _ = score_log(path, scenarios=corpus["scenarios"], trusted=corpus["trusted"])
     except InputError as exc:
         assert str(path) in str(exc), str(exc)

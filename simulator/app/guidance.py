@@ -77,21 +77,20 @@ def in_image(frame, point_mm) -> tuple[bool, np.ndarray]:
 
 def image_offset_words(frame_pixel_mm: float, tip_px, target_px) -> str:
     """Tip-to-target in image terms: "8 mm deeper, 5 mm to the left" (pixels -> mm)."""
-    d = (np.asarray(target_px, float) - np.asarray(tip_px, float)) * frame_pixel_mm
-    parts = []
-    if abs(d[1]) >= SAY_IN_PLANE_MM:
-        parts.append(f"{abs(d[1]):.0f} mm {'deeper' if d[1] > 0 else 'shallower'}")
-    if abs(d[0]) >= SAY_IN_PLANE_MM:
-        parts.append(f"{abs(d[0]):.0f} mm to the {'right' if d[0] > 0 else 'left'}")
-    return ", ".join(parts) or "on it"
+    return _offset_words(tip_px, target_px, frame_pixel_mm, ("deeper", "shallower"))
 
 
 def fluoro_offset_words(tip_px, target_px, mm_per_px: float) -> str:
     """Tip-to-target on the fluoroscopy image: "4 mm up, 2 mm to the left" (at the target)."""
+    return _offset_words(tip_px, target_px, mm_per_px, ("down", "up"))
+
+
+def _offset_words(tip_px, target_px, mm_per_px: float, down_up: tuple[str, str]) -> str:
+    """``(col, row)`` pixels to words: rows first (``down_up`` for +/-), then left/right."""
     d = (np.asarray(target_px, float) - np.asarray(tip_px, float)) * mm_per_px
     parts = []
     if abs(d[1]) >= SAY_IN_PLANE_MM:
-        parts.append(f"{abs(d[1]):.0f} mm {'down' if d[1] > 0 else 'up'}")
+        parts.append(f"{abs(d[1]):.0f} mm {down_up[0] if d[1] > 0 else down_up[1]}")
     if abs(d[0]) >= SAY_IN_PLANE_MM:
         parts.append(f"{abs(d[0]):.0f} mm to the {'right' if d[0] > 0 else 'left'}")
     return ", ".join(parts) or "on it"
