@@ -3,6 +3,7 @@ cohort reports)."""
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from pathlib import Path
 
 import typer
@@ -66,6 +67,10 @@ def assess(
     images: bool = typer.Option(True, "--images/--no-images", help="Key frames and plots in "
                                 "the session reports."),
     jobs: int = typer.Option(0, "--jobs", help="Worker processes (0: one per CPU core)."),
+    scheduler: str | None = typer.Option(None, "--scheduler", help="Score on a Dask cluster: "
+                                         "'local' starts one here (--jobs workers), "
+                                         "tcp://HOST:8786 uses a running scheduler (its "
+                                         "workers need jointsim and these paths)."),
     groups: Path | None = typer.Option(None, "--groups", help="CSV 'trainee,group' giving "
                                        "each trainee's skill group (novice, expert ...)."),
     simulate_cohort: int = typer.Option(0, "--simulate-cohort", metavar="N", help="Record N "
@@ -105,14 +110,15 @@ def assess(
                          "*.jsonl files, or --simulate-cohort N", field="RECORDINGS")
     if simulate_cohort:
         _check_fresh(out, db)
+    pool = _pool(scheduler, jobs)  # connects now: a bad --scheduler fails before any output
     store = Store(database_url(db, out))
-    with staged_dir(out) as stage:
+    with pool as pool, staged_dir(out) as stage:
         if simulate_cohort:
             job_list = _simulate(simulate_cohort, scenario, seed, stage, out, jobs)
         else:
             job_list = [Job(p, group=group_of.get(_trainee(p), "")) for p in logs]
         bar = progress_bar(2 * len(job_list), "assess", "step")
-        summary = run_assess(job_list, stage, out, store, images=images, jobs=jobs, bar=bar,
+        summary = run_assess(job_list, stage, out, store, images=images, jobs=pool, bar=bar,
                              extra_skipped=missing,
                              cohort_options={"design": design, "criterion": criterion})
         bar.close()
@@ -128,6 +134,18 @@ def assess(
     print(f"  session reports: {out / 'sessions'}")
     print(f"  table: {out / 'sessions.csv'}")
     return 1 if summary.skipped else 0
+
+
+def _pool(scheduler: str | None, jobs: int):
+    """What runs the scoring, as a context manager: ``jobs`` local processes, or a Dask
+    cluster (connected now, closed on exit)."""
+    if scheduler is None:
+        return nullcontext(jobs)
+    from scoring.cluster import DaskPool
+
+    pool = DaskPool(scheduler, jobs)
+    say(f"assessing on the {pool}")
+    return pool
 
 
 def _trainee(log: Path) -> str:
