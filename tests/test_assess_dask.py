@@ -1,5 +1,6 @@
-"""Assessment on Dask: a real LocalCluster of 2 worker processes scores every log exactly once,
-the same as the process pool, also when a worker process dies in the middle of the run."""
+"""Assessment on Dask: a real cluster of 2 worker processes (reached by its tcp:// address, or
+started by --scheduler local) scores every log exactly once, the same as the process pool,
+also when a worker process dies in the middle of the run."""
 
 from __future__ import annotations
 
@@ -58,11 +59,16 @@ def test_batches_cover_every_item_once_in_order(n_items, n_workers):
 
 
 @pytest.mark.slow
-def test_local_cluster_scores_like_the_process_pool(recordings, tmp_path, capsys):
+def test_a_running_cluster_scores_like_the_process_pool(recordings, tmp_path, capsys):
+    from distributed import LocalCluster
+
     folder, logs = recordings
     dask_out, pool_out = tmp_path / "dask", tmp_path / "pool"
-    assert main(["assess", str(folder), "--out", str(dask_out), "--no-images",
-                 "--scheduler", "local", "--jobs", "2"]) == 0
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                      dashboard_address=None) as cluster:
+        assert cluster.scheduler_address.startswith("tcp://")
+        assert main(["assess", str(folder), "--out", str(dask_out), "--no-images",
+                     "--scheduler", cluster.scheduler_address]) == 0
     printed = capsys.readouterr()
     assert "6 added, 0 updated" in printed.out and "Dask cluster" in printed.err
     assert main(["assess", str(folder), "--out", str(pool_out), "--no-images",
@@ -94,9 +100,10 @@ def test_a_worker_killed_mid_run_loses_and_duplicates_nothing(recordings, tmp_pa
     assert {r["run_id"] for r in rows} == _run_ids(logs)
 
 
-def test_unreadable_scheduler_address_is_one_clear_line(recordings, tmp_path, capsys):
-    folder, _ = recordings
-    assert main(["assess", str(folder), "--out", str(tmp_path / "run"), "--no-images",
+def test_unreadable_scheduler_address_is_one_clear_line(tmp_path, capsys):
+    log = tmp_path / "session.jsonl"  # never read: the address is checked first
+    log.write_text("{}\n")
+    assert main(["assess", str(log), "--out", str(tmp_path / "run"), "--no-images",
                  "--scheduler", "my-cluster"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "--scheduler" in err and "tcp://HOST:8786" in err
