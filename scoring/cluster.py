@@ -3,9 +3,11 @@
 The driver splits the items into batches, submits one task per batch and collects results as
 batches complete; only the driver touches the results database. A worker that dies mid-batch
 (killed, out of memory) is replaced by its nanny and the scheduler runs the lost batch again,
-so every item yields exactly one result. Workers import ``scoring`` and read logs, scenarios
-and the output folder by path: on a remote cluster they need jointsim installed and those
-paths on a shared filesystem; ``--scheduler local`` starts the workers on this machine.
+so every item yields exactly one result (a batch that keeps killing workers, by default 3
+times, stops the run with Dask's KilledWorker error). Workers import ``scoring`` and read
+logs, scenarios and the output folder by path: on a remote cluster they need jointsim
+installed and those paths on a shared filesystem; ``--scheduler local`` starts the workers
+on this machine.
 """
 
 from __future__ import annotations
