@@ -18,8 +18,12 @@ from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from simulator.errors import InputError
+
+if TYPE_CHECKING:
+    from scoring.cluster import DaskPool
 
 SESSIONS_DIR = "sessions"
 LOG_STATUS_FILE = "log_status.txt"   # every assessed log's status, one line each
@@ -179,8 +183,13 @@ def report_job(rj: ReportJob) -> str:
         return f"report could not be written ({exc.__class__.__name__}: {exc})"
 
 
-def parallel(fn: Callable, items: list, jobs: int, progress: Callable | None = None) -> list:
-    """``[fn(item) for item in items]`` across ``jobs`` processes, in order."""
+def parallel(fn: Callable, items: list, jobs: int | DaskPool,
+             progress: Callable | None = None) -> list:
+    """``[fn(item) for item in items]`` across ``jobs`` processes, in order; ``jobs`` may
+    instead be a :class:`scoring.cluster.DaskPool`, which runs batches on its cluster.
+    ``progress(k)`` is called as ``k`` more items are done."""
+    if not isinstance(jobs, int):
+        return jobs.map(fn, items, progress)
     out = [None] * len(items)
     if jobs <= 1 or len(items) <= 1:
         for i, item in enumerate(items):

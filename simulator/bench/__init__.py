@@ -11,6 +11,7 @@ SUITES = {
     "fluoro": "simulator.bench.fluoro",
     "app": "simulator.bench.app",
     "assess": "simulator.bench.assess",
+    "startup": "simulator.bench.startup",
 }
 
 

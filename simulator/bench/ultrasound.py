@@ -10,16 +10,11 @@
   while scanning): at full detail, and at the low detail the app shows while the probe moves
   (``detail="moving"``, a coarser scatterer lattice); then the full-detail frame the app
   renders once the probe rests.
-- Cold start: the first frame in a fresh process with an empty numba cache (compile), and
-  with the compiled code on disk.
 """
 
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
-import tempfile
 import time
 
 import numpy as np
@@ -29,29 +24,6 @@ from simulator.bench.core import figure
 SCENARIO = "hip_anterior_us"
 N_FRAMES = 300
 N_PROBE_FRAMES = 60
-
-_FIRST_FRAME = """
-import time
-t0 = time.perf_counter()
-from simulator.loading import load_world
-from simulator.step import initial_state
-world = load_world({scenario!r})
-state = initial_state(world)
-t1 = time.perf_counter()
-from simulator.imaging.ultrasound import render_ultrasound
-render_ultrasound(world, state)
-print(time.perf_counter() - t1)
-"""
-
-
-def _first_frame_s(numba_cache: str | None) -> float:
-    env = dict(os.environ)
-    if numba_cache is not None:
-        env["NUMBA_CACHE_DIR"] = numba_cache
-    out = subprocess.run([sys.executable, "-c", _FIRST_FRAME.format(scenario=SCENARIO)],
-                         env=env, capture_output=True, text=True, check=True)
-    return float(out.stdout.strip().splitlines()[-1])
-
 
 def expert_states(world, seed: int = 0):
     """States of an expert session from needle placement to the end of the injection."""
@@ -95,12 +67,6 @@ def run(progress) -> list[dict]:
 
     out = [figure("load average (1 min) at the start: other work on the machine",
                   os.getloadavg()[0], "", "~0 for clean timings")]
-    progress("ultrasound: first frame in a fresh process, empty numba cache (compiling)")
-    with tempfile.TemporaryDirectory() as d:
-        cold = _first_frame_s(d)
-    warm = _first_frame_s(None)
-    out += [figure("ultrasound first frame, cold (numba compile)", cold, "s"),
-            figure("ultrasound first frame, compiled code cached", warm, "s")]
 
     world = load_world(SCENARIO, progress=progress)
     progress("ultrasound: expert session (needle placement to end of injection)")

@@ -4,6 +4,7 @@ cohort reports)."""
 from __future__ import annotations
 
 from collections import Counter
+from contextlib import nullcontext
 from dataclasses import replace
 from pathlib import Path
 
@@ -68,6 +69,10 @@ def assess(
     images: bool = typer.Option(True, "--images/--no-images", help="Key frames and plots in "
                                 "the session reports."),
     jobs: int = typer.Option(0, "--jobs", help="Worker processes (0: one per CPU core)."),
+    scheduler: str | None = typer.Option(None, "--scheduler", help="Score on a Dask cluster: "
+                                         "'local' starts one here (--jobs workers), "
+                                         "tcp://HOST:8786 uses a running scheduler (its "
+                                         "workers need jointsim and these paths)."),
     groups: Path | None = typer.Option(None, "--groups", help="CSV 'trainee,group' giving "
                                        "each trainee's skill group (novice, expert ...)."),
     simulate_cohort: int = typer.Option(0, "--simulate-cohort", metavar="N", help="Record N "
@@ -136,7 +141,8 @@ def assess(
     url = database_url(db, out)
     if db:
         check_url(url)  # before any folder is made
-    with output_lock(out, say) as stale:
+    pool = _pool(scheduler, jobs)  # connects now: a bad --scheduler fails before any output
+    with pool as pool, output_lock(out, say) as stale:
         if stale:
             say(f"removed {len(stale)} unfinished output folder(s) of an interrupted run")
         if not db:
@@ -152,7 +158,7 @@ def assess(
                     job_list = [Job(p, group=group_of.get(_trainee(p), "")) for p in logs]
                 job_list = [replace(j, scenarios=scenarios, trusted=keys) for j in job_list]
                 bar = progress_bar(2 * len(job_list), "assess", "step")
-                summary = run_assess(job_list, stage, out, store, images=images, jobs=jobs,
+                summary = run_assess(job_list, stage, out, store, images=images, jobs=pool,
                                      bar=bar, extra_skipped=missing,
                                      cohort_options={"design": design, "criterion": criterion})
                 bar.close()
@@ -177,6 +183,18 @@ def assess(
     print(f"  session reports: {out / 'sessions'}")
     print(f"  table: {out / 'sessions.csv'}")
     return 1 if summary.skipped else 0
+
+
+def _pool(scheduler: str | None, jobs: int):
+    """What runs the scoring, as a context manager: ``jobs`` local processes, or a Dask
+    cluster (connected now, closed on exit)."""
+    if scheduler is None:
+        return nullcontext(jobs)
+    from scoring.cluster import DaskPool
+
+    pool = DaskPool(scheduler, jobs)
+    say(f"assessing on the {pool}")
+    return pool
 
 
 def _trainee(log: Path) -> str:

@@ -1,0 +1,43 @@
+"""Start-up waits: a step that takes long says what it is doing; a quick one prints nothing."""
+
+from __future__ import annotations
+
+import threading
+
+from simulator.slow_wait import noted_if_slow, prepare_renderers
+
+
+def test_a_long_wait_gets_its_line_once_and_a_quick_step_none():
+    said = []
+    heard = threading.Event()
+
+    def progress(message):
+        said.append(message)
+        heard.set()
+
+    with noted_if_slow("loading the renderer", progress, after_s=0.01):
+        assert heard.wait(30)  # the block outlasts after_s: the line comes while it runs
+    with noted_if_slow("quick step", progress, after_s=60.0):
+        pass
+    assert said == ["loading the renderer"]
+    with noted_if_slow("nobody listens", None, after_s=0.0):
+        pass
+
+
+def test_renderers_are_prepared_for_each_modality_the_scenario_uses(hip_fluoro_world,
+                                                                   block_world, monkeypatch):
+    import simulator.imaging.fluoro
+    import simulator.imaging.ultrasound
+
+    rendered = []
+    for module, name in ((simulator.imaging.ultrasound, "render_ultrasound"),
+                         (simulator.imaging.fluoro, "render_fluoro")):
+        real = getattr(module, name)
+        monkeypatch.setattr(module, name,
+                            lambda world, state, real=real, name=name: (rendered.append(name),
+                                                                        real(world, state)))
+    prepare_renderers(block_world, None)
+    assert rendered == ["render_ultrasound"]
+    rendered.clear()
+    prepare_renderers(hip_fluoro_world, None)
+    assert rendered == ["render_fluoro"]
