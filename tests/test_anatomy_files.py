@@ -1,6 +1,9 @@
 """Mesh sets on disk: broken meshes and manifests fail with one clear message."""
 
+import os
 import shutil
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -59,3 +62,31 @@ def test_label_volume_is_cached_on_disk(block_copy, monkeypatch, tmp_path):
     second = Anatomy.load(block_copy)
     assert np.array_equal(np.asarray(first.labels), np.asarray(second.labels))
     assert isinstance(second.labels, np.memmap)
+
+
+def _load_in_fresh_process(folder, cache) -> tuple[bool, str]:
+    """(trimesh imported?, digest of every vertex and face) of loading ``folder`` in a new
+    process with the jointsim cache at ``cache``."""
+    code = ("import hashlib, sys\n"
+            "from simulator.anatomy.model import Anatomy\n"
+            f"a = Anatomy.load({str(folder)!r})\n"
+            "h = hashlib.sha256()\n"
+            "for s in a.structures: h.update(s.vertices.tobytes()); h.update(s.faces.tobytes())\n"
+            "print('trimesh' in sys.modules, h.hexdigest())\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env={**os.environ, "JOINTSIM_CACHE": str(cache)}, check=True)
+    imported, digest = out.stdout.split()
+    return imported == "True", digest
+
+
+def test_a_second_start_reads_the_checked_meshes_from_the_cache(block_copy, tmp_path):
+    """A second load skips parsing and checking the mesh files (and importing trimesh, most of
+    a second start) and gets the same meshes; a damaged cache entry is read again."""
+    cache = tmp_path / "cache"
+    imported, first = _load_in_fresh_process(block_copy, cache)
+    assert imported
+    assert _load_in_fresh_process(block_copy, cache) == (False, first)
+    (stored,) = (cache / "anatomy").glob("meshes-*.npz")
+    stored.write_bytes(b"\0" * stored.stat().st_size)
+    assert _load_in_fresh_process(block_copy, cache) == (True, first)
+    assert _load_in_fresh_process(block_copy, cache) == (False, first)

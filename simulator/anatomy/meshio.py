@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +16,9 @@ _LPS_TO_RAS = np.array([-1.0, -1.0, 1.0])
 MAX_EXTENT_MM = 1500.0    # a joint model spans well under this; a whole adult is ~1800 mm tall
 LANDMARK_MARGIN_MM = 50.0  # landmarks lie in or just outside (skin marks) the model
 MIN_VOLUME_MM3 = 1e-3
+# Bump when read_mesh's checks change, so meshes cached by older checks are read again.
+MESH_CACHE_VERSION = 1
+MISSING_MESH = "mesh file not found; check the 'file' entry in the manifest"
 
 
 def _read_with_pyvista(path: Path):
@@ -46,8 +51,7 @@ def read_mesh(path: str | Path, *, lps: bool = False, metres: bool = False):
 
     path = Path(path)
     if not path.is_file():
-        raise InputError("mesh file not found; check the 'file' entry in the manifest",
-                         path=path)
+        raise InputError(MISSING_MESH, path=path)
     try:
         if path.suffix.lower() in (".vtk", ".vtp"):
             vertices, faces = _read_with_pyvista(path)
@@ -106,22 +110,56 @@ def _frame(manifest: Manifest) -> dict:
     return {"lps": manifest.coordinate_system == "LPS", "metres": manifest.units == "m"}
 
 
-def read_mesh_set(folder: str | Path, manifest: Manifest) -> list[tuple]:
-    """Every structure of ``manifest`` read from ``folder`` as RAS millimetres, in manifest
-    order: ``(entry, vertices, faces, path)``."""
-    frame = _frame(manifest)
+def mesh_paths(folder: str | Path, manifest: Manifest) -> list[Path]:
+    """The mesh file of every structure, in manifest order, each inside ``folder``."""
     folder = Path(folder)
-    manifest_path = folder / "manifest.yaml"
     out = []
     for n, entry in enumerate(manifest.structures):
         path = folder / entry.file
         if not path.resolve().is_relative_to(folder.resolve()):
             raise InputError(f"{entry.file!r} resolves outside the manifest's folder (through "
-                             "a link); put the mesh file in the folder", path=manifest_path,
-                             field=f"structures.{n}.file")
-        out.append((entry, *read_mesh(path, **frame), path))
-    _check_extent(manifest, [m[1] for m in out], manifest_path)
+                             "a link); put the mesh file in the folder",
+                             path=folder / "manifest.yaml", field=f"structures.{n}.file")
+        if not path.is_file():
+            raise InputError(MISSING_MESH, path=path)
+        out.append(path)
     return out
+
+
+def read_mesh_set(folder: str | Path, manifest: Manifest) -> list[tuple]:
+    """Every structure of ``manifest`` read from ``folder`` as RAS millimetres, in manifest
+    order: ``(entry, vertices, faces, path)``."""
+    frame = _frame(manifest)
+    paths = mesh_paths(folder, manifest)
+    out = [(entry, *read_mesh(path, **frame), path)
+           for entry, path in zip(manifest.structures, paths, strict=True)]
+    _check_extent(manifest, [m[1] for m in out], Path(folder) / "manifest.yaml")
+    return out
+
+
+def read_mesh_set_cached(folder: str | Path, manifest: Manifest,
+                         content: str) -> list[tuple]:
+    """``read_mesh_set``, from the jointsim cache when the same files were read and checked
+    before (``content``: a digest of the manifest and every mesh file's bytes). A hit skips
+    parsing and checking the files, and importing trimesh, which is most of a second start."""
+    from simulator.anatomy import cache
+
+    stored = cache.cache_dir() / "anatomy" / f"meshes-{MESH_CACHE_VERSION}-{content}.npz"
+    paths = mesh_paths(folder, manifest)
+    try:
+        with np.load(stored) as arrays:
+            return [(entry, arrays[f"v{n}"], arrays[f"f{n}"], path)
+                    for n, (entry, path) in enumerate(zip(manifest.structures, paths,
+                                                          strict=True))]
+    except (OSError, KeyError, ValueError, EOFError, zipfile.BadZipFile):  # not cached, damaged
+        pass
+    meshes = read_mesh_set(folder, manifest)
+    stored.parent.mkdir(parents=True, exist_ok=True)
+    tmp = stored.with_name(f"{stored.stem}.{os.getpid()}.tmp.npz")
+    np.savez(tmp, **{f"v{n}": m[1] for n, m in enumerate(meshes)},
+             **{f"f{n}": m[2] for n, m in enumerate(meshes)})
+    tmp.replace(stored)
+    return meshes
 
 
 def _check_extent(manifest: Manifest, vertices: list[np.ndarray], manifest_path: Path) -> None:

@@ -18,7 +18,7 @@ import numpy as np
 
 from simulator.anatomy import cache
 from simulator.anatomy.manifest import Manifest, Role, StructureEntry, read_manifest
-from simulator.anatomy.meshio import landmarks_ras_mm, read_mesh_set
+from simulator.anatomy.meshio import landmarks_ras_mm, mesh_paths, read_mesh_set_cached
 from simulator.anatomy.raycast import TriangleGrid
 from simulator.anatomy.voxelize import Grid, voxelize
 from simulator.errors import InputError
@@ -111,11 +111,11 @@ class Anatomy:
         if len(manifest.structures) > MAX_STRUCTURES:
             raise InputError(f"at most {MAX_STRUCTURES} structures are supported",
                              path=folder / "manifest.yaml", field="structures")
-        meshes = read_mesh_set(folder, manifest)
+        content = cache.digest(manifest.model_dump(mode="json"),
+                               cache.file_digest(mesh_paths(folder, manifest)))
+        meshes = read_mesh_set_cached(folder, manifest, content)
         structures = [Structure(n + 1, entry, tissue(entry.tissue), vertices, faces)
                       for n, (entry, vertices, faces, _) in enumerate(meshes)]
-        content = cache.digest(manifest.model_dump(mode="json"),
-                               cache.file_digest([path for *_, path in meshes]))
         all_v = np.concatenate([s.vertices for s in structures])
         lo, hi = all_v.min(0), all_v.max(0)
         if roi_mm is not None:

@@ -49,9 +49,11 @@ def run(
     from simulator.app.profile import format_report
     from simulator.loading import load_world
     from simulator.paths import scenario_path
+    from simulator.slow_wait import prepare_renderers
 
     path = scenario_path(scenario)
     world = load_world(path, progress=say)
+    prepare_renderers(world, say)  # a first start compiles them: say so rather than freeze
     say(f"{world.scenario.title} - {mode} mode. F1 shows the controls; attempts are saved "
         f"in {results}/{world.scenario.id}/")
     window = App(world, scenario_path=path.resolve(), mode=mode, trainee=trainee,
