@@ -22,10 +22,12 @@ KILL_MARKER = "JOINTSIM_TEST_KILL_MARKER"
 
 @pytest.fixture(scope="module")
 def recordings(block_scenario, tmp_path_factory):
+    """The logs' folder, the logs, and the assessor's scenario option (logs never choose
+    their own scenario)."""
     folder = tmp_path_factory.mktemp("recordings")
     logs = [record(block_scenario, folder, "expert", s, "Expert A") for s in (1, 2, 3)]
     logs += [record(block_scenario, folder, "novice", s, "Novice B") for s in (4, 5, 6)]
-    return folder, logs
+    return folder, logs, ["--scenarios", str(block_scenario.parent)]
 
 
 def _stored(out: Path) -> list[dict]:
@@ -62,17 +64,17 @@ def test_batches_cover_every_item_once_in_order(n_items, n_workers):
 def test_a_running_cluster_scores_like_the_process_pool(recordings, tmp_path, capsys):
     from distributed import LocalCluster
 
-    folder, logs = recordings
+    folder, logs, pinned = recordings
     dask_out, pool_out = tmp_path / "dask", tmp_path / "pool"
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                       dashboard_address=None) as cluster:
         assert cluster.scheduler_address.startswith("tcp://")
         assert main(["assess", str(folder), "--out", str(dask_out), "--no-images",
-                     "--scheduler", cluster.scheduler_address]) == 0
+                     "--scheduler", cluster.scheduler_address, *pinned]) == 0
     printed = capsys.readouterr()
     assert "6 added, 0 updated" in printed.out and "Dask cluster" in printed.err
     assert main(["assess", str(folder), "--out", str(pool_out), "--no-images",
-                 "--jobs", "1"]) == 0
+                 "--jobs", "1", *pinned]) == 0
     dask_rows = {r["run_id"]: r for r in _stored(dask_out)}
     pool_rows = {r["run_id"]: r for r in _stored(pool_out)}
     assert set(dask_rows) == _run_ids(logs)
@@ -86,13 +88,13 @@ def test_a_running_cluster_scores_like_the_process_pool(recordings, tmp_path, ca
 @pytest.mark.slow
 def test_a_worker_killed_mid_run_loses_and_duplicates_nothing(recordings, tmp_path,
                                                               monkeypatch, capsys):
-    folder, logs = recordings
+    folder, logs, pinned = recordings
     marker = tmp_path / "killed"
     monkeypatch.setenv(KILL_MARKER, str(marker))  # before the cluster's workers start
     monkeypatch.setattr(scoring.assess, "score_job", _score_or_die_once)
     out = tmp_path / "run"
     assert main(["assess", str(folder), "--out", str(out), "--no-images",
-                 "--scheduler", "local", "--jobs", "2"]) == 0
+                 "--scheduler", "local", "--jobs", "2", *pinned]) == 0
     assert marker.exists()  # a worker did die
     assert "6 added, 0 updated" in capsys.readouterr().out
     rows = _stored(out)
