@@ -35,8 +35,9 @@ HIP = Joint("hip", hip.build, draw_hip_params, patients={
     "trochanteric_bursa",
 }), landmarks=frozenset({
     "femoral_head_center", "femoral_neck_base", "target_anterior_recess",
-    "target_lateral_head_neck", "greater_trochanter_tip", "lesser_trochanter", "asis", "aiis",
-    "pubic_tubercle", "femoral_artery_at_head", "femoral_nerve_at_head", "lfcn_at_asis",
+    "target_lateral_head_neck", "femoral_head_neck_junction", "greater_trochanter_tip",
+    "lesser_trochanter", "asis", "aiis", "pubic_tubercle", "ischial_tuberosity", "teardrop",
+    "femoral_artery_at_head", "femoral_nerve_at_head", "lfcn_at_asis",
     "target_trochanteric_bursa", "lateral_skin_over_trochanter",
 }), roles={
     "joint_cavity": ("anterior_recess",), "bursa": ("trochanteric_bursa",),

@@ -6,7 +6,7 @@ placed from clinical relations rather than fixed coordinates: the artery over th
 of the head and ``artery_to_target_mm`` medial to the injection target, the vein medial to it,
 the nerve lateral on the iliopsoas (NAVEL), the lateral circumflex artery crossing the
 oblique-sagittal plane along the neck just distal-lateral of the target, and the lateral
-femoral cutaneous nerve just deep to the fat, medial to the ASIS.
+femoral cutaneous nerve medial to the ASIS about 6 mm under the skin.
 """
 
 from __future__ import annotations
@@ -15,11 +15,11 @@ from dataclasses import dataclass
 
 import manifold3d as mf
 import numpy as np
+from scipy.interpolate import RectBivariateSpline
 
 from simulator.anatomy.generators import primitives as pr
 from simulator.anatomy.generators.body import FatProfile, Outline
-from simulator.anatomy.generators.hip_bones import wing_point
-from simulator.anatomy.generators.hip_frame import REFERENCE_HALF_WIDTH_MM, HipFrame
+from simulator.anatomy.generators.hip_frame import HipFrame
 from simulator.anatomy.generators.hip_joint import Capsule
 
 # Muscle-envelope sections of the reference female (head centre at x = 85), rows of
@@ -42,6 +42,10 @@ _OUTLINE_MM = np.array([
 
 
 MAX_FAT_BEND_MM = 75.0
+# LFCN about 6 mm (5-7) under the skin near the ASIS on ultrasound (clinical.md s.1.2, normal
+# BMI): skin + this fraction of the anterior fat puts it there at BMI 27 [U: deeper with BMI]
+LFCN_FAT_FRACTION = 0.33
+REFERENCE_HALF_WIDTH_MM = 85.0  # the reference outline's head centre x
 
 
 @dataclass(frozen=True)
@@ -75,9 +79,11 @@ class TrochanterFatProfile(FatProfile):
                 - (self.lateral_mm - self.trochanter_mm) * lateral ** self.focus)
 
 
-def hip_outline(f: HipFrame) -> Outline:
-    """The reference outline scaled to this patient: positions medial to the head centre
-    scale with the half-width, lateral ones and all y, z with the bone scale."""
+def hip_outline(f: HipFrame, bone_points: np.ndarray, clearance_mm: float = 8.0) -> Outline:
+    """The reference outline scaled to this patient (positions medial to the head centre
+    scale with the half-width, lateral ones and all y, z with the bone scale), then each
+    section's quadrants grown until the real bones' points ``(n, 3)`` within 20 mm of its
+    height lie ``clearance_mm`` inside it."""
     p = f.params
     k, s = p.half_width_mm / REFERENCE_HALF_WIDTH_MM, p.bone_scale
     hw_ref = REFERENCE_HALF_WIDTH_MM
@@ -94,6 +100,20 @@ def hip_outline(f: HipFrame) -> Outline:
     out[:, 3] = mx(ref[:, 1] + ref[:, 3]) - cx
     out[:, 4] = cx - mx(ref[:, 1] - ref[:, 4])
     out[:, 5:7] = ref[:, 5:7] * s
+    for row in out:
+        near = bone_points[np.abs(bone_points[:, 2] - row[0]) < 20.0]
+        dx, dy = near[:, 0] - row[1], near[:, 1] - row[2]
+        for side_col, sx in ((3, dx >= 0), (4, dx < 0)):
+            for front_col, n_col, sy in ((5, 7, dy >= 0), (6, 8, dy < 0)):
+                sel = sx & sy
+                if not sel.any():
+                    continue
+                n = row[n_col]
+                q = ((np.abs(dx[sel]) + clearance_mm) / row[side_col]) ** n \
+                    + ((np.abs(dy[sel]) + clearance_mm) / row[front_col]) ** n
+                grow = max(float(q.max()), 1.0) ** (1.0 / n)
+                row[side_col] *= grow
+                row[front_col] *= grow
     return Outline(out)
 
 
@@ -121,9 +141,10 @@ def iliopsoas_belly(f: HipFrame, cap: Capsule) -> Belly:
 
 
 def muscles(f: HipFrame, outline: Outline, cap: Capsule, belly: Belly,
-            femur_pts: dict, pelvis_pts: dict, gmed_end) -> dict[str, mf.Manifold]:
+            femur_pts: dict, pelvis_pts: dict, gmed_end,
+            ilium: mf.Manifold) -> dict[str, mf.Manifold]:
     """Shapes of the named hip muscles; the gluteus medius belly ends at ``gmed_end`` (3,), on
-    its tendon above the lateral facet."""
+    its tendon above the lateral facet; the gluteals lie on the outer face of ``ilium``."""
     sc = f.params.bone_scale
     H = f.head_center
     ref = f.pelvis_map
@@ -167,12 +188,14 @@ def muscles(f: HipFrame, outline: Outline, cap: Capsule, belly: Belly,
     gt_front = femur_pts["gt_front"]
     lateral = np.array([1.0, 0.0, 0.0])
     up = np.array([0.0, 0.0, 1.0])
-    minimus = pr.tube(np.array([wing_point(f, 0.3, 0.55, 5 * sc), wing_point(f, 0.25, 0.2, 6 * sc),
+    minimus = pr.tube(np.array([wing_point(f, ilium, 0.3, 0.55, 5 * sc),
+                                wing_point(f, ilium, 0.25, 0.2, 6 * sc),
                                 gt_front + (2 * lateral + 2 * up) * sc]),
                       np.array([28.0, 22.0, 10.0]) * sc, np.array([5.0, 5.0, 4.0]) * sc,
                       np.array([wing_normal(f, 0.3, 0.55), wing_normal(f, 0.25, 0.2),
                                 lateral + y]), step_mm=5.0, ring_points=16, what="gluteus minimus")
-    medius = pr.tube(np.array([wing_point(f, 0.5, 0.72, 13 * sc), wing_point(f, 0.4, 0.3, 16 * sc),
+    medius = pr.tube(np.array([wing_point(f, ilium, 0.5, 0.72, 13 * sc),
+                               wing_point(f, ilium, 0.4, 0.3, 16 * sc),
                                np.asarray(gmed_end, float)]),
                      np.array([42.0, 32.0, 14.0]) * sc, np.array([11.0, 11.0, 6.0]) * sc,
                      np.array([wing_normal(f, 0.5, 0.72), wing_normal(f, 0.4, 0.3), lateral]),
@@ -190,16 +213,52 @@ def muscles(f: HipFrame, outline: Outline, cap: Capsule, belly: Belly,
             "gluteus_maximus": maximus}
 
 
+# Iliac wing mid-surface control grid of the reference pelvis (RAS mm): columns run from the
+# anterior border (ASIS-AIIS) to the posterior border (PSIS, sciatic notch), rows from the
+# acetabular roof (v = 0) to the crest (v = 1). Mapped onto the patient by ``pelvis_map``, it
+# only says where on the real wing a gluteal muscle attaches.
+_WING_MM = np.array([
+    [(96, 24, 30), (106, 38, 52), (118, 45, 70)],
+    [(90, 2, 32), (101, 10, 66), (131, 10, 100)],
+    [(74, -28, 32), (82, -36, 72), (106, -42, 112)],
+    [(58, -56, 40), (48, -78, 62), (42, -98, 80)],
+], float)
+
+
+def _wing_mid(f: HipFrame, u, v) -> np.ndarray:
+    """Mapped mid-surface points ``(len(u), len(v), 3)`` at parameters ``u``, ``v``."""
+    control = f.pelvis_map(_WING_MM)
+    uk, vk = np.linspace(0, 1, 4), np.linspace(0, 1, 3)
+    return np.stack([RectBivariateSpline(uk, vk, control[..., c], kx=3, ky=2)(u, v)
+                     for c in range(3)], -1)
+
+
 def wing_normal(f: HipFrame, u: float, v: float) -> np.ndarray:
-    """Outward (lateral) unit normal ``(3,)`` of the iliac wing at ``(u, v)``."""
-    d = wing_point(f, u, v, 1.0) - wing_point(f, u, v, 0.0)
-    return d / np.linalg.norm(d)
+    """Outward (lateral) unit normal ``(3,)`` of the mapped wing at ``(u, v)``."""
+    mid = _wing_mid(f, np.array([u - 0.01, u, u + 0.01]), np.array([v - 0.01, v, v + 0.01]))
+    normal = np.cross(mid[2, 1] - mid[0, 1], mid[1, 2] - mid[1, 0])
+    normal /= np.linalg.norm(normal)
+    return normal if normal[0] >= 0 else -normal
+
+
+def wing_point(f: HipFrame, ilium: mf.Manifold, u: float, v: float,
+               above_mm: float) -> np.ndarray:
+    """Point ``(3,)`` ``above_mm`` outside the real wing's outer (gluteal) face at ``(u, v)``:
+    a ray from 40 mm out along the normal finds the face; where it misses the bone (beyond
+    the real wing's edge) the point lies off the mapped mid-surface instead."""
+    mid = _wing_mid(f, np.array([u]), np.array([v]))[0, 0]
+    n = wing_normal(f, u, v)
+    hits = ilium.ray_cast((mid + 40.0 * n).tolist(), (mid - 20.0 * n).tolist())
+    base = np.asarray(hits[0].position, float) if hits else mid
+    return base + above_mm * n
 
 
 def neurovascular(f: HipFrame, outline: Outline, cap: Capsule, belly: Belly, femur_pts: dict,
-                  pelvis_pts: dict, target) -> tuple[dict[str, mf.Manifold], dict]:
-    """Femoral artery (with profunda), vein, nerve, lateral circumflex artery and LFCN;
-    returns the shapes and the landmarks on them."""
+                  pelvis_pts: dict, target,
+                  fat: FatProfile) -> tuple[dict[str, mf.Manifold], dict]:
+    """Femoral artery (with profunda), vein, nerve, lateral circumflex artery and LFCN (which
+    comes out of the pelvis medial to the ASIS into the subcutaneous fat of ``fat``'s
+    profile); returns the shapes and the landmarks on them."""
     p = f.params
     sc = p.bone_scale
     H, R = f.head_center, f.head_radius
@@ -251,11 +310,20 @@ def neurovascular(f: HipFrame, outline: Outline, cap: Capsule, belly: Belly, fem
     asis = pelvis_pts["asis"]
     x_l = asis[0] - p.lfcn_medial_to_asis_mm
     r_l = 1.25
+    lfcn_depth = p.skin_mm + LFCN_FAT_FRACTION * p.fat_anterior_mm  # centre under the skin
 
-    lfcn_at_asis = outline.point_below(x_l, asis[2] - 10 * sc, r_l + 0.4)
-    below = outline.path_below([(x_l, asis[2] - 10 * sc), (x_l + 3 * sc, asis[2] - 50 * sc),
-                                (x_l + 9 * sc, -40 * sc), (x_l + 14 * sc, -130 * sc),
-                                (x_l + 16 * sc, -240 * sc)], r_l + 0.4, step_mm=20.0)
+    def under_fascia(x_mm, z_mm):
+        """Depth (mm) below the envelope that puts the nerve ``lfcn_depth`` under the skin
+        (negative: out in the fat)."""
+        q = outline.point_below(x_mm, z_mm, 0.0)
+        fat_mm = float(fat.thickness(outline.normal(*q)[None, :2])[0])
+        return lfcn_depth - p.skin_mm - fat_mm
+
+    z_asis = asis[2] - 10 * sc
+    lfcn_at_asis = outline.point_below(x_l, z_asis, under_fascia(x_l, z_asis))
+    xz = [(x_l, z_asis), (x_l + 3 * sc, asis[2] - 50 * sc), (x_l + 9 * sc, -40 * sc),
+          (x_l + 14 * sc, -130 * sc), (x_l + 16 * sc, -240 * sc)]
+    below = outline.path_below(xz, [under_fascia(x, z) for x, z in xz], step_mm=20.0)
     lfcn_pts = np.concatenate([[f.pelvis_map((104, 16, 118)),
                                 asis + np.array([4.0 - p.lfcn_medial_to_asis_mm, -10.0, 4.0])],
                                below])
