@@ -27,7 +27,8 @@ HIP = Joint("hip", hip.build, draw_hip_params, patients={
     "kl4_effusion": PatientParams(oa_grade=4, effusion_mm=6.0),
 }, names=frozenset({
     "skin", "subcutaneous_fat", "deep_tissue", "iliopsoas", "sartorius", "rectus_femoris",
-    "gluteus_minimus", "gluteus_medius", "gluteus_maximus", "iliofemoral_ligament",
+    "gluteus_minimus", "gluteus_medius", "gluteus_maximus", "tensor_fasciae_latae",
+    "pectineus", "obturator_externus", "iliofemoral_ligament",
     "joint_capsule", "anterior_recess", "synovial_cavity", "femoral_head_cartilage",
     "acetabular_cartilage", "labrum", "femur", "femur_marrow", "pelvis", "pelvis_marrow",
     "femoral_artery", "femoral_vein", "femoral_nerve", "lateral_femoral_cutaneous_nerve",

@@ -1,12 +1,14 @@
-"""Procedural hip model for image-guided hip injections (ultrasound and fluoroscopy).
+"""Hip model for image-guided hip injections (ultrasound and fluoroscopy) on real anatomy.
 
 ``build(patient, seed)`` draws the dimensions (``hip_params``), places the real Visible
-Human femur and hip bone of the patient's sex and side (``hip_real``), measures the axes on
-them (``hip_frame``), builds overlapping shapes for every soft-tissue structure from those
-landmarks (``hip_joint``, ``hip_soft``, ``hip_trochanter`` for the tendon, bursa and iliotibial
-band over the greater trochanter, body layers from ``body``), resolves them by priority into
-pairwise-disjoint closed surfaces (``assembly``) and mirrors the right-side model for a left
-hip. World frame: patient RAS mm, the injected femoral head centre near (+-half_width, 0, 0).
+Human femur, hip bone and hip muscles of the patient's sex and side (``hip_real``),
+measures the axes on the bones (``hip_frame``), builds overlapping shapes for the rest of
+the soft tissue from those landmarks (``hip_joint`` for cartilage, labrum, capsule and
+recess, ``hip_soft`` for the vessels, nerves and the body outline around the real bones,
+``hip_trochanter`` for the tendon, bursa and iliotibial band over the greater trochanter,
+body layers from ``body``), resolves them by priority into pairwise-disjoint
+closed surfaces (``assembly``) and mirrors the right-side model for a left hip. World frame:
+patient RAS mm, the injected femoral head centre near (+-half_width, 0, 0).
 
 Another joint follows the same pattern: a ``<joint>_params`` module for the numbers, a frame
 for its axes, modules that return shapes, and a ``build`` that lists ``Part``s.
@@ -14,6 +16,7 @@ for its axes, modules that return shapes, and a ``build`` that lists ``Part``s.
 
 from __future__ import annotations
 
+import manifold3d as mf
 import numpy as np
 
 from simulator.anatomy.generated import GeneratedModel
@@ -32,7 +35,6 @@ from simulator.anatomy.generators.hip_soft import (
     TrochanterFatProfile,
     hip_outline,
     iliopsoas_belly,
-    muscles,
     neurovascular,
 )
 from simulator.anatomy.generators.hip_trochanter import (
@@ -79,6 +81,9 @@ STRUCTURES = {
     "gluteus_minimus": ("muscle", "soft_tissue", "#9b4a3a", 57),
     "gluteus_medius": ("muscle", "soft_tissue", "#b35846", 56),
     "gluteus_maximus": ("muscle", "soft_tissue", "#a4443a", 55),
+    "tensor_fasciae_latae": ("muscle", "soft_tissue", "#b8533d", 54),
+    "pectineus": ("muscle", "soft_tissue", "#94402f", 53),
+    "obturator_externus": ("muscle", "soft_tissue", "#7f3a2e", 52),
     **LAYER_STRUCTURES,
 }
 
@@ -117,9 +122,7 @@ def build(patient: PatientParams, seed: int) -> GeneratedModel:
     shapes = {"femur_marrow": femur_marrow, "femur": femur_outer,
               "pelvis_marrow": pelvis_marrow, "pelvis": pelvis_outer,
               **cartilage_and_labrum(f), **spaces, "iliofemoral_ligament": ligament,
-              **muscles(f, outline, cap, belly, fpts, ppts,
-                        gmed_end=tendon_top + 3.0 * troch.normals[0, mid_phi],
-                        ilium=pelvis_outer)}
+              **_real_muscles(hip, place)}
     vessels, vessel_marks = neurovascular(f, outline, cap, belly, fpts, ppts, target, fat)
     shapes.update(vessels)
     gt_tip = fpts["greater_trochanter_tip"]
@@ -153,6 +156,25 @@ def build(patient: PatientParams, seed: int) -> GeneratedModel:
         **vessel_marks,
     }
     return assemble_patient("hip", GENERATOR_VERSION, patient, seed, regions, landmarks)
+
+
+MUSCLE_PARTS = {  # model structure: the real muscles it is made of
+    "sartorius": ("sartorius",), "rectus_femoris": ("rectus_femoris",),
+    "iliopsoas": ("iliacus", "psoas"), "gluteus_minimus": ("gluteus_minimus",),
+    "gluteus_medius": ("gluteus_medius",), "gluteus_maximus": ("gluteus_maximus",),
+    "tensor_fasciae_latae": ("tensor_fasciae_latae",), "pectineus": ("pectineus",),
+    "obturator_externus": ("obturator_externus",),
+}
+
+
+def _real_muscles(hip, place: Placement) -> dict[str, mf.Manifold]:
+    """The real muscles moved with the pelvis (iliacus and psoas united as the iliopsoas)."""
+    out = {}
+    for name, parts in MUSCLE_PARTS.items():
+        solids = [pr.to_manifold(Placement.apply(place.pelvis, hip.muscles[m][0]),
+                                 hip.muscles[m][1], m) for m in parts]
+        out[name] = pr.union(solids)
+    return out
 
 
 def _femur_points(hip, place: Placement, femur_outer) -> dict[str, np.ndarray]:

@@ -1,9 +1,10 @@
 """The real bones of one hip patient, placed in the model frame, and their measured landmarks.
 
-The Visible Human body of the patient's sex gives the femur and hip bone of the patient's
-side (``simulator.anatomy.real``); a left side is mirrored into the right-side frame the
-generator builds in (the assembly mirrors the finished model back, so a left patient has the
-real left bones). Placement, all rigid or uniform:
+The Visible Human body of the patient's sex gives the femur, hip bone and hip muscles of the
+patient's side (``simulator.anatomy.real``; the muscles move with the pelvis); a left side
+is mirrored into the right-side frame the generator builds in (the assembly mirrors the
+finished model back, so a left patient has the real left side). Placement, all rigid or
+uniform:
 
 - the pelvis is translated so the femoral head centre lies at ``(half_width, 0, 0)``, where
   ``half_width`` is the measured distance from the midline (2 mm medial of the symphyseal
@@ -26,7 +27,7 @@ import manifold3d as mf
 import numpy as np
 
 from simulator.anatomy.generators import primitives as pr
-from simulator.anatomy.real.bones import RealBone, real_bone
+from simulator.anatomy.real.bones import RealBone, real_bone, real_muscles
 from simulator.anatomy.real.landmarks import (
     FemurLandmarks,
     PelvisLandmarks,
@@ -45,6 +46,7 @@ class RealHip:
     pelvis: RealBone
     femur_marks: FemurLandmarks
     pelvis_marks: PelvisLandmarks
+    muscles: dict  # name: (vertices (n, 3), faces (m, 3)), registered to the pelvis
 
     @property
     def half_width_mm(self) -> float:
@@ -67,12 +69,15 @@ class RealHip:
 def real_hip(sex: str, side: str) -> RealHip:
     """The measured real hip of the body of ``sex``, ``side`` (right-side frame)."""
     femur, pelvis = real_bone(sex, side, "femur"), real_bone(sex, side, "hip_bone")
+    muscles = real_muscles(sex, side)
     if side == "left":
         femur, pelvis = femur.mirrored(), pelvis.mirrored()
+        flip = np.array([-1.0, 1.0, 1.0])
+        muscles = {n: (v * flip, f[:, ::-1].copy()) for n, (v, f) in muscles.items()}
     fm = femur_landmarks(femur.outer_vertices, femur.outer_faces)
     pm = pelvis_landmarks(pelvis.outer_vertices, pelvis.outer_faces, fm.head_centre,
                           fm.head_radius_mm)
-    return RealHip(femur, pelvis, fm, pm)
+    return RealHip(femur, pelvis, fm, pm, muscles)
 
 
 @dataclass(frozen=True)

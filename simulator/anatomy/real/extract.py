@@ -12,7 +12,7 @@ and its cancellous core (``core_vertices``, ``core_faces``), both closed and wat
 - ``hip_bone``: the side's ilium, ischium and pubis (closed compact-bone surfaces in the
   source) merged into one solid.
 - ``femur``: the whole femur from the knee file of that side. Its surface has 133 broken
-  faces (holes at the condyles); ``pymeshfix`` closes them (see ``_repair``).
+  faces (holes at the condyles); ``pymeshfix`` closes them (see ``repair``).
 
 The source meshes are outer surfaces only (their "spongy bone" meshes are open patches lying
 on the compact surface; the compact meshes themselves are cortical shells, hollow where the
@@ -81,7 +81,7 @@ def read_glb(path: Path) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     return out
 
 
-def _repair(vertices: np.ndarray, faces: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def repair(vertices: np.ndarray, faces: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Close the femur's holes. pymeshfix (the maintained binding of MeshFix) fills holes and
     removes the non-manifold faces in one pass on a surface that is already almost closed;
     a voxel remesh would resample the whole bone (and blur the cortex edges the fluoroscopy
@@ -161,7 +161,7 @@ def extract_body(hra: Path, body: str, side: str) -> dict[str, dict[str, np.ndar
     knee = read_glb(hra / f"{body}_Knee_{s}.glb")
     hip_parts = [pelvis[f"{body}_{part}_compact_bone_{s}"]
                  for part in ("ilium", "ischium", "pubis")]
-    femur = _repair(*knee[f"{body}_femur_{s}"])
+    femur = repair(*knee[f"{body}_femur_{s}"])
     top = femur[0][femur[0][:, 2] > femur[0][:, 2].max() - 30.0]
     head_centre, _ = fit_sphere(top[np.abs(top[:, 0]) > np.abs(top[:, 0]).max() - 45.0])
     out = {}
