@@ -94,9 +94,14 @@ class World:
         return None
 
     def skin_near(self, point_mm, normal_hint) -> SkinHit | None:
-        """Project a point onto the skin along the (approximate) outward normal."""
+        """Project a point onto the skin along the (approximate) outward normal. The search
+        starts 60 mm out, or 10 mm beyond the outermost surface along the normal when the
+        point lies deeper than that (a landmark deep in the body), so it starts outside."""
         n = unit(normal_hint)
-        return self.skin_along(np.asarray(point_mm, float) + n * 60.0, -n, 200.0)
+        point = np.asarray(point_mm, float)
+        t, _ = self.anatomy.triangles.segment_hits(point, point + n * 400.0)
+        reach = max(60.0, float(t.max()) + 10.0) if len(t) else 60.0
+        return self.skin_along(point + n * reach, -n, reach + 140.0)
 
     def _smooth_normal(self, tri: int, point) -> np.ndarray:
         owner = int(self.anatomy.triangles.owner[tri])

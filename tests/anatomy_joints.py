@@ -27,7 +27,8 @@ HIP = Joint("hip", hip.build, draw_hip_params, patients={
     "kl4_effusion": PatientParams(oa_grade=4, effusion_mm=6.0),
 }, names=frozenset({
     "skin", "subcutaneous_fat", "deep_tissue", "iliopsoas", "sartorius", "rectus_femoris",
-    "gluteus_minimus", "gluteus_medius", "gluteus_maximus", "iliofemoral_ligament",
+    "gluteus_minimus", "gluteus_medius", "gluteus_maximus", "tensor_fasciae_latae",
+    "pectineus", "obturator_externus", "iliofemoral_ligament",
     "joint_capsule", "anterior_recess", "synovial_cavity", "femoral_head_cartilage",
     "acetabular_cartilage", "labrum", "femur", "femur_marrow", "pelvis", "pelvis_marrow",
     "femoral_artery", "femoral_vein", "femoral_nerve", "lateral_femoral_cutaneous_nerve",
@@ -35,8 +36,9 @@ HIP = Joint("hip", hip.build, draw_hip_params, patients={
     "trochanteric_bursa",
 }), landmarks=frozenset({
     "femoral_head_center", "femoral_neck_base", "target_anterior_recess",
-    "target_lateral_head_neck", "greater_trochanter_tip", "lesser_trochanter", "asis", "aiis",
-    "pubic_tubercle", "femoral_artery_at_head", "femoral_nerve_at_head", "lfcn_at_asis",
+    "target_lateral_head_neck", "femoral_head_neck_junction", "greater_trochanter_tip",
+    "lesser_trochanter", "asis", "aiis", "pubic_tubercle", "ischial_tuberosity", "teardrop",
+    "femoral_artery_at_head", "femoral_nerve_at_head", "lfcn_at_asis",
     "target_trochanteric_bursa", "lateral_skin_over_trochanter",
 }), roles={
     "joint_cavity": ("anterior_recess",), "bursa": ("trochanteric_bursa",),

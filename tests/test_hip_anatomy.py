@@ -1,6 +1,8 @@
 """Generated hip anatomy: closed disjoint surfaces that measure up to the clinical numbers.
 
-Bones, cartilage, soft tissue over the front of the joint, the anterior recess and the femoral
+The bones are the real Visible Human femur and hip bone (both bodies are built: "default" is
+the female, "male" the male; "left" the female's own left side). Bones, cartilage, soft
+tissue over the front of the joint, the anterior recess and the femoral
 neurovascular bundle; the lateral layers over the greater trochanter are tested in
 test_hip_trochanter.py and the checks every generator's mesh set passes in
 test_anatomy_mesh_sets.py. Every check measures the built meshes (rays, sections,
@@ -16,8 +18,6 @@ import trimesh
 from anatomy_joints import HIP
 from anatomy_probe import Model, assert_tiles_the_body, joint_fixtures
 from scipy.spatial import cKDTree
-
-from simulator.anatomy.generators.hip_params import JOINT_SPACE_BY_KL_MM
 
 models, hip = joint_fixtures(HIP)
 
@@ -53,15 +53,13 @@ def _head_fit(m: Model):
 
 
 def test_head_diameter_matches_sex(models):
-    diameters = {}
-    for key in ("default", "male"):
+    """clinical.md s.4: men 49.2 +- 3.8 mm, women 45.3 +- 3.5 mm (radiographs, so a little
+    magnified): within two SD for each body."""
+    for key, (lo, hi) in (("default", (38.3, 52.3)), ("male", (41.6, 56.8))):
         centre, radius = _head_fit(models[key])
-        assert np.linalg.norm(centre - models[key].mark["femoral_head_center"]) < 0.5
-        assert 2 * radius == pytest.approx(models[key].params.head_diameter_mm, abs=0.6)
-        diameters[key] = 2 * radius
-    assert 41.0 < diameters["default"] < 50.0
-    assert 45.0 < diameters["male"] < 54.0
-    assert diameters["male"] - diameters["default"] > 2.0
+        assert np.linalg.norm(centre - models[key].mark["femoral_head_center"]) < 1.0
+        assert 2 * radius == pytest.approx(models[key].params.head_diameter_mm, abs=1.0)
+        assert lo < 2 * radius < hi, key
 
 
 def _shaft_axis(m: Model) -> np.ndarray:
@@ -73,6 +71,8 @@ def _shaft_axis(m: Model) -> np.ndarray:
 
 
 def _neck_axis(m: Model) -> np.ndarray:
+    """From the centre of the neck (mean centroid of sections 3 and 9 mm below the head)
+    through the head centre, the usual definition of the neck axis."""
     head = m.mark["femoral_head_center"]
     guess = head - m.mark["femoral_neck_base"]
     guess /= np.linalg.norm(guess)
@@ -81,7 +81,7 @@ def _neck_axis(m: Model) -> np.ndarray:
          if np.linalg.norm(c - (head - (r + 3) * guess)) < 8][0]
     b = [c for c in m.section_centroids("femur", head - (r + 9) * guess, guess)
          if np.linalg.norm(c - (head - (r + 9) * guess)) < 8][0]
-    d = a - b
+    d = head - 0.5 * (a + b)
     return d / np.linalg.norm(d)
 
 
@@ -91,13 +91,14 @@ def test_neck_shaft_angle_and_version(models, key):
     shaft, neck = _shaft_axis(m), _neck_axis(m)
     nsa = np.degrees(np.arccos(neck @ shaft))
     assert nsa == pytest.approx(m.params.neck_shaft_deg, abs=3.0)
-    assert 120.0 < nsa < 136.0
+    assert 115.0 < nsa < 136.0  # CT median 122 (IQR 118-126), series 129-133
     # version in the plane perpendicular to the shaft: anteversion minus internal rotation
     flat = neck - (neck @ shaft) * shaft
     version = np.degrees(np.arcsin(flat[1] / np.linalg.norm(flat)))
     expected = m.params.femoral_anteversion_deg - m.params.internal_rotation_deg
-    assert version == pytest.approx(expected, abs=3.0)
+    assert version == pytest.approx(expected, abs=4.0)
     assert abs(version) < 12.0  # the neck is nearly coronal in the fluoroscopic position
+    assert 5.0 < m.params.femoral_anteversion_deg < 25.0  # CT median 14 (F 16, M 12)
 
 
 def test_acetabulum_orientation_and_depth(models):
@@ -115,7 +116,8 @@ def test_acetabulum_orientation_and_depth(models):
         # socket depth from the rim plane, along the axis, to the bone at the fossa floor
         rim = labrum[np.argsort(centred @ normal)[: len(labrum) // 3]].mean(0)
         deepest = m.hits("pelvis", rim, -normal)[0]
-        assert 22.0 < deepest < 30.0
+        assert 18.0 < deepest < 32.0
+        assert 35.0 < inclination < 55.0 and 10.0 < version < 28.0  # clinical 39-45, 18
 
 
 def _joint_space(m: Model) -> float:
@@ -126,12 +128,19 @@ def _joint_space(m: Model) -> float:
 
 
 def test_joint_space_narrows_with_oa_grade(models):
+    """The real joint space is grade 0 (normal 4.19 +- 0.92, range 2-7 mm); later grades
+    move the femur into the socket by the space they lose. The cartilage fills the space
+    from the real (not quite spherical) head to the socket, so the roof's width follows the
+    drawn value within the head's asphericity."""
     keys = ("default", "bmi22_kl2", "kl4_effusion")
     widths = [_joint_space(models[k]) for k in keys]
-    for width, grade, key in zip(widths, (0, 2, 4), keys, strict=True):
-        assert width == pytest.approx(models[key].params.joint_space_mm, abs=0.15)
-        assert width == pytest.approx(JOINT_SPACE_BY_KL_MM[grade], rel=0.15)
-    assert widths[0] > widths[1] > widths[2] > 0.3
+    assert 2.0 < widths[0] < 7.0
+    for width, key in zip(widths, keys, strict=True):
+        assert width == pytest.approx(models[key].params.joint_space_mm, abs=1.5), key
+    lost = [models[k].params.narrowing_mm for k in keys]
+    assert lost[0] == 0.0 and lost[2] > lost[1] > 0.5
+    assert widths[0] - widths[1] == pytest.approx(lost[1], abs=0.6)
+    assert widths[0] > widths[1] > widths[2] > 0.2
 
 
 def test_cortex_is_thin_at_the_head_and_thick_in_the_shaft(hip):
@@ -147,14 +156,16 @@ def test_bony_landmarks_lie_on_their_bones(hip):
         surface = trimesh.sample.sample_surface(hip.mesh[name], 200_000, seed=1)[0]
         return np.min(np.linalg.norm(surface - point, axis=1)) < tol
 
-    for key in ("asis", "aiis", "pubic_tubercle"):
+    for key in ("asis", "aiis", "pubic_tubercle", "ischial_tuberosity", "teardrop"):
         assert near("pelvis", hip.mark[key], 1.5), key
-    for key in ("greater_trochanter_tip", "lesser_trochanter"):
+    for key in ("greater_trochanter_tip", "lesser_trochanter", "femoral_head_neck_junction"):
         assert near("femur", hip.mark[key], 1.5), key
     assert hip.contains("femur_marrow", hip.mark["femoral_head_center"])
     assert hip.contains("femur_marrow", hip.mark["femoral_neck_base"])
     gt = hip.mark["greater_trochanter_tip"] - hip.mark["femoral_head_center"]
-    assert abs(gt[2]) < 12.0 and gt[0] > 30.0  # lateral, tip about level with the head centre
+    assert abs(gt[2]) < 20.0 and gt[0] > 30.0  # lateral, tip about level with the head centre
+    teardrop = hip.mark["teardrop"] - hip.mark["femoral_head_center"]
+    assert teardrop[0] < -hip.params.head_radius_mm and -30.0 < teardrop[2] < 0.0
 
 
 def test_bones_lie_inside_the_muscle_envelope(models):
@@ -298,9 +309,10 @@ def test_circumflex_artery_crosses_the_neck_plane_near_the_target(hip):
     assert offset[1] > 3.0  # superficial to the capsule
 
 
-def test_lfcn_medial_to_asis_under_the_fat(hip):
+def test_lfcn_medial_to_asis_about_6mm_under_the_skin(hip):
+    """clinical.md s.1.2: 10-25 mm medial of the ASIS and about 6 mm (5-7) deep to the skin
+    on ultrasound at normal BMI (the default patient, BMI 27)."""
     point = hip.mark["lfcn_at_asis"]
     assert hip.contains("lateral_femoral_cutaneous_nerve", point)
     assert 10.0 < hip.mark["asis"][0] - point[0] < 30.0
-    depth_to_fat = hip.hits("subcutaneous_fat", point, [0.0, 1.0, 0.0])[0]
-    assert depth_to_fat < 5.0
+    assert 5.0 < hip.hits("skin", point, [0.0, 1.0, 0.0])[-1] < 7.0

@@ -48,7 +48,7 @@ def test_bursa_lies_between_tendon_and_itb_on_the_lateral_facet(models, key):
     p = m.params
     for name, expected in (("gluteus_medius_tendon", p.gmed_tendon_mm),
                            ("trochanteric_bursa", p.bursa_mm), ("iliotibial_band", p.itb_mm)):
-        assert at[name][1] - at[name][0] == pytest.approx(expected, abs=0.25), name
+        assert at[name][1] - at[name][0] == pytest.approx(expected, abs=0.5), name  # real facet
     assert m.contains("trochanteric_bursa", m.mark["target_trochanteric_bursa"])
     # the facet is on the lateral face of the greater trochanter, below its tip
     facet = origin + at["femur"][0] * out

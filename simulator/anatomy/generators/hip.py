@@ -1,11 +1,14 @@
-"""Procedural hip model for image-guided hip injections (ultrasound and fluoroscopy).
+"""Hip model for image-guided hip injections (ultrasound and fluoroscopy) on real anatomy.
 
-``build(patient, seed)`` draws the dimensions (``hip_params``), derives the axes
-(``hip_frame``), builds overlapping primitive shapes for every structure (``hip_bones``,
-``hip_joint``, ``hip_soft``, ``hip_trochanter`` for the tendon, bursa and iliotibial band over
-the greater trochanter, body layers from ``body``), resolves them by priority into
-pairwise-disjoint closed surfaces (``assembly``) and mirrors the right-side model for a left
-hip. World frame: patient RAS mm, the injected femoral head centre at (+-half_width, 0, 0).
+``build(patient, seed)`` draws the dimensions (``hip_params``), places the real Visible
+Human femur, hip bone and hip muscles of the patient's sex and side (``hip_real``),
+measures the axes on the bones (``hip_frame``), builds overlapping shapes for the rest of
+the soft tissue from those landmarks (``hip_joint`` for cartilage, labrum, capsule and
+recess, ``hip_soft`` for the vessels, nerves and the body outline around the real bones,
+``hip_trochanter`` for the tendon, bursa and iliotibial band over the greater trochanter,
+body layers from ``body``), resolves them by priority into pairwise-disjoint
+closed surfaces (``assembly``) and mirrors the right-side model for a left hip. World frame:
+patient RAS mm, the injected femoral head centre near (+-half_width, 0, 0).
 
 Another joint follows the same pattern: a ``<joint>_params`` module for the numbers, a frame
 for its axes, modules that return shapes, and a ``build`` that lists ``Part``s.
@@ -13,13 +16,13 @@ for its axes, modules that return shapes, and a ``build`` that lists ``Part``s.
 
 from __future__ import annotations
 
+import manifold3d as mf
 import numpy as np
 
 from simulator.anatomy.generated import GeneratedModel
 from simulator.anatomy.generators import primitives as pr
 from simulator.anatomy.generators.assembly import assemble_patient, resolve, table_parts
 from simulator.anatomy.generators.body import LAYER_STRUCTURES, BodyLayers, build_layers
-from simulator.anatomy.generators.hip_bones import femur, femur_axes, pelvis
 from simulator.anatomy.generators.hip_frame import hip_frame
 from simulator.anatomy.generators.hip_joint import (
     cartilage_and_labrum,
@@ -27,11 +30,11 @@ from simulator.anatomy.generators.hip_joint import (
     joint_spaces,
 )
 from simulator.anatomy.generators.hip_params import draw_hip_params
+from simulator.anatomy.generators.hip_real import Placement, placed_bone, placement, real_hip
 from simulator.anatomy.generators.hip_soft import (
     TrochanterFatProfile,
     hip_outline,
     iliopsoas_belly,
-    muscles,
     neurovascular,
 )
 from simulator.anatomy.generators.hip_trochanter import (
@@ -46,10 +49,10 @@ from simulator.anatomy.generators.hip_trochanter import (
 )
 from simulator.anatomy.patient import PatientParams
 
-GENERATOR_VERSION = 2  # 2: iliotibial band, gluteus medius tendon, trochanteric bursa
+GENERATOR_VERSION = 3  # 2: trochanteric layers; 3: real Visible Human bones
 MEDIAL_CUT_MM = -40.0  # the body crosses the midline to here, so AP images have no cut edge
 
-# name: (tissue, role, colour, priority). Higher priority wins where primitive shapes overlap:
+# name: (tissue, role, colour, priority). Higher priority wins where shapes overlap:
 # bone > cartilage > joint spaces > capsule > ligament > vessels > nerves > peritrochanteric
 # layers (tendon > bursa > iliotibial band) > muscles > filler.
 STRUCTURES = {
@@ -78,6 +81,9 @@ STRUCTURES = {
     "gluteus_minimus": ("muscle", "soft_tissue", "#9b4a3a", 57),
     "gluteus_medius": ("muscle", "soft_tissue", "#b35846", 56),
     "gluteus_maximus": ("muscle", "soft_tissue", "#a4443a", 55),
+    "tensor_fasciae_latae": ("muscle", "soft_tissue", "#b8533d", 54),
+    "pectineus": ("muscle", "soft_tissue", "#94402f", 53),
+    "obturator_externus": ("muscle", "soft_tissue", "#7f3a2e", 52),
     **LAYER_STRUCTURES,
 }
 
@@ -85,16 +91,24 @@ STRUCTURES = {
 def build(patient: PatientParams, seed: int) -> GeneratedModel:
     """Generate the hip model for ``patient`` (pure and deterministic in its arguments)."""
     p = draw_hip_params(patient, seed)
-    f = hip_frame(p)
+    hip = real_hip(patient.sex, patient.side)
+    place = placement(hip, p.size, p.internal_rotation_deg, p.narrowing_mm)
+    femur_outer, femur_marrow = placed_bone(hip.femur, place.femur, "femur")
+    pelvis_outer, pelvis_marrow = placed_bone(hip.pelvis, place.pelvis, "hip bone")
+    f = hip_frame(p, hip, place, femur_outer)
+    fpts = _femur_points(hip, place, femur_outer)
+    ppts = {name: Placement.apply(place.pelvis, getattr(hip.pelvis_marks, name))
+            for name in ("asis", "aiis", "pubic_tubercle", "ischial_tuberosity", "teardrop")}
+    up = -f.shaft_dir
+    troch = trochanter_surface(femur_outer, fpts["gt_centre"], up)
     sc = p.bone_scale
-    thigh_bone = femur(f, -200.0 * sc)
-    up = femur_axes(f)[0]
-    troch = trochanter_surface(thigh_bone.outer, thigh_bone.points["gt_centre"], up)
-    outline = hip_outline(f)
-    layers, dip = _body_layers(p, outline, troch)
-    hip_bone = pelvis(f)
+    bone_points = np.concatenate([Placement.apply(place.femur, hip.femur.outer_vertices),
+                                  Placement.apply(place.pelvis, hip.pelvis.outer_vertices)])
+    outline = hip_outline(f, bone_points)
+    layers, dip, fat = _body_layers(p, outline, troch)
     spaces, cap = joint_spaces(f)
-    ligament, ligament_fibre = iliofemoral_ligament(f, cap, hip_bone.points["aiis_center"])
+    ligament, ligament_fibre = iliofemoral_ligament(f, cap, ppts["aiis"] - 6.0 * sc
+                                                    * np.array([0.0, 1.0, 0.0]))
 
     s_t = cap.s_target
     target = f.neck_point(s_t, 0.0, 0.5 * cap.gap(s_t, 0.0))
@@ -105,15 +119,13 @@ def build(patient: PatientParams, seed: int) -> GeneratedModel:
     belly = iliopsoas_belly(f, cap)
     mid_phi = troch.index(0.0, 0.0)[1]
     tendon_top = troch.points[0, mid_phi]  # where the gluteus medius belly becomes tendon
-    shapes = {"femur_marrow": thigh_bone.marrow, "femur": thigh_bone.outer,
-              "pelvis_marrow": hip_bone.marrow, "pelvis": hip_bone.outer,
+    shapes = {"femur_marrow": femur_marrow, "femur": femur_outer,
+              "pelvis_marrow": pelvis_marrow, "pelvis": pelvis_outer,
               **cartilage_and_labrum(f), **spaces, "iliofemoral_ligament": ligament,
-              **muscles(f, outline, cap, belly, thigh_bone.points, hip_bone.points,
-                        gmed_end=tendon_top + 3.0 * troch.normals[0, mid_phi])}
-    vessels, vessel_marks = neurovascular(f, outline, cap, belly, thigh_bone.points,
-                                          hip_bone.points, target)
+              **_real_muscles(hip, place)}
+    vessels, vessel_marks = neurovascular(f, outline, cap, belly, fpts, ppts, target, fat)
     shapes.update(vessels)
-    gt_tip = thigh_bone.points["greater_trochanter_tip"]
+    gt_tip = fpts["greater_trochanter_tip"]
     shapes.update({
         "gluteus_medius_tendon": gmed_tendon(troch, p),
         "trochanteric_bursa": trochanteric_bursa(troch, p),
@@ -126,7 +138,7 @@ def build(patient: PatientParams, seed: int) -> GeneratedModel:
               "gluteus_medius_tendon": tuple(float(c) for c in (tendon_top - troch.facet_point)
                                              / np.linalg.norm(tendon_top - troch.facet_point))}
     parts = table_parts(STRUCTURES, shapes, fibres, envelope=layers.envelope,
-                        unconfined=LAYER_STRUCTURES)
+                        unconfined={*LAYER_STRUCTURES, "lateral_femoral_cutaneous_nerve"})
     regions = resolve(parts, layers.body)
 
     landmarks = {
@@ -134,12 +146,10 @@ def build(patient: PatientParams, seed: int) -> GeneratedModel:
         "femoral_neck_base": f.neck_base,
         "target_anterior_recess": target,
         "target_lateral_head_neck": lateral_target,
-        "greater_trochanter_tip": thigh_bone.points["greater_trochanter_tip"],
-        "lesser_trochanter": thigh_bone.points["lesser_trochanter"],
-        "asis": hip_bone.points["asis"],
-        "aiis": hip_bone.points["aiis"],
-        "pubic_tubercle": hip_bone.points["pubic_tubercle"],
-        "ischial_tuberosity": hip_bone.points["ischial_tuberosity"],
+        "femoral_head_neck_junction": fpts["head_neck_junction"],
+        "greater_trochanter_tip": gt_tip,
+        "lesser_trochanter": fpts["lesser_trochanter"],
+        **ppts,
         "target_trochanteric_bursa": bursa_target(troch, p),
         "lateral_skin_over_trochanter": pr.surface_point(
             layers.body, bursa_target(troch, p), troch.facet_normal, reach_mm=150.0),
@@ -148,7 +158,48 @@ def build(patient: PatientParams, seed: int) -> GeneratedModel:
     return assemble_patient("hip", GENERATOR_VERSION, patient, seed, regions, landmarks)
 
 
-def _body_layers(p, outline, troch) -> tuple[BodyLayers, FasciaDip]:
+MUSCLE_PARTS = {  # model structure: the real muscles it is made of
+    "sartorius": ("sartorius",), "rectus_femoris": ("rectus_femoris",),
+    "iliopsoas": ("iliacus", "psoas"), "gluteus_minimus": ("gluteus_minimus",),
+    "gluteus_medius": ("gluteus_medius",), "gluteus_maximus": ("gluteus_maximus",),
+    "tensor_fasciae_latae": ("tensor_fasciae_latae",), "pectineus": ("pectineus",),
+    "obturator_externus": ("obturator_externus",),
+}
+
+
+def _real_muscles(hip, place: Placement) -> dict[str, mf.Manifold]:
+    """The real muscles moved with the pelvis (iliacus and psoas united as the iliopsoas)."""
+    out = {}
+    for name, parts in MUSCLE_PARTS.items():
+        solids = [pr.to_manifold(Placement.apply(place.pelvis, hip.muscles[m][0]),
+                                 hip.muscles[m][1], m) for m in parts]
+        out[name] = pr.union(solids)
+    return out
+
+
+def _femur_points(hip, place: Placement, femur_outer) -> dict[str, np.ndarray]:
+    """Placed femoral landmarks and the soft tissue's attachment helpers: ``gt_centre``
+    inside the greater trochanter (15 mm medial of its lateral facet, the most lateral point
+    10-40 mm below its tip), ``gt_front`` on its anterior face, ``lt_center`` 5 mm inside
+    the lesser trochanter."""
+    fm = hip.femur_marks
+    v = Placement.apply(place.femur, hip.femur.outer_vertices)
+    tip = Placement.apply(place.femur, fm.greater_trochanter_tip)
+    band = v[(v[:, 2] < tip[2] - 10.0) & (v[:, 2] > tip[2] - 40.0)]
+    facet = band[np.argmax(band[:, 0])]
+    centre = facet - np.array([15.0, 0.0, 0.0])
+    lt = Placement.apply(place.femur, fm.lesser_trochanter)
+    shaft = Placement.apply(place.femur, fm.shaft_point)
+    inward = lt - shaft
+    inward[2] = 0.0
+    return {"greater_trochanter_tip": tip, "lesser_trochanter": lt,
+            "head_neck_junction": Placement.apply(place.femur, fm.head_neck_junction),
+            "gt_centre": centre,
+            "gt_front": pr.surface_point(femur_outer, centre, (0.0, 1.0, 0.0), 60.0),
+            "lt_center": lt - 5.0 * inward / np.linalg.norm(inward)}
+
+
+def _body_layers(p, outline, troch) -> tuple[BodyLayers, FasciaDip, TrochanterFatProfile]:
     """Skin, fat and muscle envelope. The fat thins straight over the trochanter to give the
     soft-tissue depth there, and the deep fascia follows the trochanter so that tendon,
     bursa and ITB fill the space between it and the bone."""
@@ -157,8 +208,10 @@ def _body_layers(p, outline, troch) -> tuple[BodyLayers, FasciaDip]:
     fat_trochanter = max(3.0 + max(-dip.depth_mm, 0.0),
                          p.trochanter_depth_mm - p.skin_mm - clearance)
     sc = p.bone_scale
+    fat = TrochanterFatProfile(p.fat_lateral_mm, p.fat_anterior_mm, p.fat_medial_mm,
+                               p.fat_posterior_mm, trochanter_mm=fat_trochanter)
     layers = build_layers(
-        outline, TrochanterFatProfile(p.fat_lateral_mm, p.fat_anterior_mm, p.fat_medial_mm,
-                                      p.fat_posterior_mm, trochanter_mm=fat_trochanter),
+        outline, fat,
         skin_mm=p.skin_mm, z_lo_mm=-200.0 * sc, z_hi_mm=125.0 * sc, x_min_mm=MEDIAL_CUT_MM)
-    return BodyLayers(layers.body, layers.fat_outer, dip.apply(layers.envelope), outline), dip
+    return (BodyLayers(layers.body, layers.fat_outer, dip.apply(layers.envelope), outline), dip,
+            fat)

@@ -1,23 +1,28 @@
-"""Hip geometry without meshes: axes, radii and reference points of one right hip.
+"""Hip geometry without meshes: the axes, radii and reference points of one right hip,
+measured on its placed real bones (``hip_real``).
 
-World frame: patient RAS in mm, femoral head centre at ``(half_width, 0, 0)`` (right side;
-the assembly mirrors for the left). The femur is built in its own anatomical pose (posterior
-condylar axis coronal) and then turned about the vertical through the head centre by the
-limb's internal rotation, which takes the neck close to the coronal plane as in fluoroscopic
-positioning. Pelvic reference points are for a female pelvis with half-width 85 mm; they are
-scaled by ``half_width / 85`` in x and by ``bone_scale`` in y and z.
+World frame: patient RAS in mm, femoral head centre near ``(half_width, 0, 0)`` (right side;
+the assembly mirrors for the left). The neck is described by its measured surface: the
+distance from the neck axis to the femur's surface on a grid of axial positions and angles
+about the axis, so the capsule and the recess are laid on the real neck. Soft tissue that is
+placed by coordinates of a reference female pelvis (``PELVIS_POINTS_MM``, femoral head centre
+at (85, 0, 0)) goes through the affine map that takes the reference landmarks onto the
+measured ones (``pelvis_map``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
+import manifold3d as mf
 import numpy as np
+from scipy.interpolate import RegularGridInterpolator
 
 from simulator.anatomy.generators.hip_params import HipParams
-from simulator.anatomy.generators.primitives import rotation, unit
-
-REFERENCE_HALF_WIDTH_MM = 85.0
+from simulator.anatomy.generators.hip_real import Placement, RealHip
+from simulator.anatomy.generators.primitives import unit
+from simulator.anatomy.raycast import TriangleGrid
 
 # Right hemipelvis of the reference female, RAS mm, femoral head centre at (85, 0, 0).
 PELVIS_POINTS_MM = {
@@ -35,11 +40,17 @@ PELVIS_POINTS_MM = {
     "symphysis_bottom": (4.0, 30.0, -58.0),
     "iliopectineal_eminence": (66.0, 30.0, 8.0),
 }
+REFERENCE_HEAD_MM = (85.0, 0.0, 0.0)
+# reference points matched to measured landmarks for the affine map
+_MATCHED = ("asis", "aiis", "pubic_tubercle", "ischial_tuberosity")
+NECK_STEP_MM = 1.0
+NECK_ANGLES = 36
+NECK_ANGLE_GRID = np.linspace(0.0, 2 * np.pi, NECK_ANGLES + 1)
 
 
 @dataclass(frozen=True)
 class HipFrame:
-    """Axes and sizes derived from ``HipParams`` (all world RAS mm, right side).
+    """Axes and sizes of one placed real hip (all world RAS mm, right side).
 
     Attributes
     ----------
@@ -49,13 +60,20 @@ class HipFrame:
     neck_superior, neck_anterior : (3,) float
         Unit vectors perpendicular to ``neck_axis`` (toward +z and +y).
     neck_base : (3,) float
-        Centre of the neck where it meets the intertrochanteric region.
+        Neck axis point ``neck_base_distance`` from the head centre.
     shaft_point, shaft_dir : (3,) float
-        Where the neck axis meets the shaft axis, and the distal shaft direction.
-    femur_from_local : (3, 3) float
-        Rotation from the femur's anatomical pose (internal rotation applied).
+        A shaft axis point 100 mm below the head and the distal shaft direction.
     acetabular_axis : (3,) float
-        Unit normal of the acetabular opening, pointing out of the socket.
+        Unit normal of the acetabular rim plane, pointing out of the socket.
+    rim_height : float
+        Rim plane offset (mm) along ``acetabular_axis`` from the head centre.
+    neck_s : (k,) float
+        Axial positions (mm from the head centre along ``neck_axis``, decreasing).
+    neck_rho : (k, NECK_ANGLES + 1) float
+        Distance from the axis to the femur surface at ``neck_s`` and angles
+        ``0 .. 2 pi`` (0 = anterior, pi/2 = superior; last column repeats the first).
+    pelvis_affine : (3, 4) float
+        Map from reference-pelvis coordinates to the world.
     """
 
     params: HipParams
@@ -63,11 +81,13 @@ class HipFrame:
     neck_axis: np.ndarray
     neck_superior: np.ndarray
     neck_anterior: np.ndarray
-    neck_base: np.ndarray
     shaft_point: np.ndarray
     shaft_dir: np.ndarray
-    femur_from_local: np.ndarray
     acetabular_axis: np.ndarray
+    rim_height: float
+    neck_s: np.ndarray
+    neck_rho: np.ndarray
+    pelvis_affine: np.ndarray
 
     @property
     def head_radius(self) -> float:
@@ -80,99 +100,108 @@ class HipFrame:
 
     @property
     def socket_radius(self) -> float:
-        """Radius of the bony acetabular socket."""
+        """Radius of the acetabular cartilage's outer sphere (on the bony socket)."""
         return self.head_radius + self.params.joint_space_mm
-
-    @property
-    def rim_height(self) -> float:
-        """Rim plane offset along ``acetabular_axis`` from the head centre (socket depth =
-        socket radius + rim height)."""
-        return max(0.3, self.params.acetabular_depth_mm - self.socket_radius)
 
     @property
     def neck_base_distance(self) -> float:
         return self.head_radius + self.params.neck_length_mm
 
-    def neck_radii(self, s_mm):
-        """Semi-axes (superior-inferior, anterior-posterior) ``(..., 2)`` of the elliptical neck
-        section at ``s_mm`` along ``neck_axis`` from the head centre (negative toward the
-        base): a waist just below the head flaring quadratically toward the trochanters."""
-        s = np.asarray(s_mm, float)
-        scale = self.params.bone_scale
-        waist_si = 0.345 * self.params.head_diameter_mm
-        waist_ap = 0.85 * waist_si
-        s_waist = -(self.head_radius + 2.0 * scale)
-        s_base = -self.neck_base_distance
-        flare = np.clip((s_waist - s) / (s_waist - s_base), 0.0, None) ** 2
-        return np.stack([waist_si * (1 + 0.45 * flare), waist_ap * (1 + 0.15 * flare)], -1)
+    @property
+    def neck_base(self) -> np.ndarray:
+        return self.head_center - self.neck_base_distance * self.neck_axis
+
+    @cached_property
+    def _rho_table(self) -> RegularGridInterpolator:
+        return RegularGridInterpolator((-self.neck_s, NECK_ANGLE_GRID), self.neck_rho,
+                                       bounds_error=False, fill_value=None)
+
+    def _rho(self, s_mm, angle_rad) -> np.ndarray:
+        s, ang = np.broadcast_arrays(np.asarray(s_mm, float), np.asarray(angle_rad, float))
+        q = np.stack([-s, np.mod(ang, 2 * np.pi)], -1)
+        return self._rho_table(q.reshape(-1, 2)).reshape(s.shape)
+
+    def neck_direction(self, angle_rad) -> np.ndarray:
+        ang = np.asarray(angle_rad, float)[..., None]
+        return np.cos(ang) * self.neck_anterior + np.sin(ang) * self.neck_superior
 
     def neck_point(self, s_mm, angle_rad, offset_mm=0.0):
-        """Point ``(..., 3)`` on the neck surface (plus ``offset_mm`` along the section
-        normal) at axial position ``s_mm`` and angle about the axis (0 = anterior,
+        """Point ``(..., 3)`` on the real neck surface (plus ``offset_mm`` outward from the
+        axis) at axial position ``s_mm`` and angle about the axis (0 = anterior,
         pi/2 = superior)."""
         s, ang, off = np.broadcast_arrays(np.asarray(s_mm, float),
                                           np.asarray(angle_rad, float),
                                           np.asarray(offset_mm, float))
-        radii = self.neck_radii(s)
-        a, b = radii[..., 0], radii[..., 1]
-        c, sn = np.cos(ang), np.sin(ang)
-        # ellipse point and its outward normal in (anterior, superior) coordinates
-        px, py = b * c, a * sn
-        nx, ny = c / b, sn / a
-        norm = np.hypot(nx, ny)
-        px, py = px + off * nx / norm, py + off * ny / norm
+        rho = self._rho(s, ang) + off
         return (self.head_center + s[..., None] * self.neck_axis
-                + px[..., None] * self.neck_anterior + py[..., None] * self.neck_superior)
+                + rho[..., None] * self.neck_direction(ang))
 
-    def head_neck_junction_s(self, angle_rad: float) -> float:
-        """Axial position where the neck surface meets the head sphere at ``angle_rad``."""
-        a, b = self.neck_radii(-self.head_radius)
-        r = 1.0 / np.hypot(np.cos(angle_rad) / b, np.sin(angle_rad) / a)
-        return -float(np.sqrt(self.head_radius**2 - r**2))
+    @cached_property
+    def _junction_table(self) -> np.ndarray:
+        s = self.neck_s[self.neck_s <= -0.4 * self.head_radius]
+        out = []
+        for k in range(NECK_ANGLES + 1):
+            r = np.hypot(s, self.neck_rho[self.neck_s <= -0.4 * self.head_radius, k])
+            off = np.nonzero(np.abs(r - self.head_radius) > 1.0)[0]
+            out.append(s[off[0]] if len(off) else s[-1])
+        return np.array(out)
 
-    def femur_point(self, local_mm) -> np.ndarray:
-        """World position of points ``(..., 3)`` given in the femur's anatomical pose relative
-        to the head centre."""
-        return self.head_center + np.asarray(local_mm, float) @ self.femur_from_local.T
+    def head_neck_junction_s(self, angle_rad):
+        """Axial position where the surface, followed from the head toward the base, leaves
+        the head sphere by 1 mm at ``angle_rad`` (array-friendly)."""
+        ang = np.mod(np.asarray(angle_rad, float), 2 * np.pi)
+        out = np.interp(ang, NECK_ANGLE_GRID, self._junction_table)
+        return float(out) if out.ndim == 0 else out
 
     def pelvis_point(self, name: str) -> np.ndarray:
-        """World position of a named pelvic reference point (see ``PELVIS_POINTS_MM``)."""
+        """World position of a named reference-pelvis point (see ``PELVIS_POINTS_MM``)."""
         return self.pelvis_map(PELVIS_POINTS_MM[name])
 
     def pelvis_map(self, reference_mm) -> np.ndarray:
         """Map reference-pelvis coordinates ``(..., 3)`` to this patient."""
-        p = self.params
-        k = np.array([p.half_width_mm / REFERENCE_HALF_WIDTH_MM, p.bone_scale, p.bone_scale])
-        return np.asarray(reference_mm, float) * k
+        return Placement.apply(self.pelvis_affine, reference_mm)
 
 
-def hip_frame(params: HipParams) -> HipFrame:
-    """Derive the hip axes and reference positions from drawn parameters."""
-    beta = np.radians(params.shaft_adduction_deg)
-    shaft_local = np.array([-np.sin(beta), 0.0, -np.cos(beta)])
-    theta = np.radians(270.0 - params.shaft_adduction_deg - params.neck_shaft_deg)
-    neck_coronal = np.array([np.cos(theta), 0.0, np.sin(theta)])
-    neck_local = rotation(shaft_local, np.radians(params.femoral_anteversion_deg)) @ neck_coronal
-    if neck_local[1] < 0:  # anteversion turns the head forward
-        neck_local = (rotation(shaft_local, -np.radians(params.femoral_anteversion_deg))
-                      @ neck_coronal)
-    # internal rotation of the right limb turns its front toward the midline (-x)
-    femur_from_local = rotation((0.0, 0.0, 1.0), np.radians(params.internal_rotation_deg))
-    head = np.array([params.half_width_mm, 0.0, 0.0])
-    u = femur_from_local @ neck_local
+def _affine_fit(source: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """Least-squares affine ``(3, 4)`` taking points ``source`` ``(n, 3)`` to ``target``."""
+    a = np.column_stack([source, np.ones(len(source))])
+    return np.linalg.lstsq(a, target, rcond=None)[0].T
+
+
+def hip_frame(params: HipParams, hip: RealHip, place: Placement,
+              femur_outer: mf.Manifold) -> HipFrame:
+    """Measure the placed hip's axes, its neck surface and the reference-pelvis map."""
+    fm, pm = hip.femur_marks, hip.pelvis_marks
+    head = Placement.apply(place.femur, fm.head_centre)
+    u = Placement.rotate(place.femur, fm.neck_axis)
     superior = unit(np.array([0.0, 0.0, 1.0]) - u[2] * u)
     anterior = np.cross(superior, u)
     if anterior[1] < 0:
         anterior = -anterior
-    shaft_dir = femur_from_local @ shaft_local
-    axis_distance = 50.0 * params.bone_scale
-    inclination = np.radians(params.acetabular_inclination_deg)
-    version = np.radians(params.acetabular_anteversion_deg)
-    acetabular = np.array([np.cos(version) * np.sin(inclination), np.sin(version),
-                           -np.cos(version) * np.cos(inclination)])
+    axis = pm.acetabular_axis
+    rim = Placement.apply(place.pelvis, pm.acetabular_rim)
+    rim_height = float(np.mean((rim - head) @ axis))
+
+    neck_s = np.arange(0.3 * params.head_radius_mm,
+                       -(params.head_radius_mm + params.neck_length_mm + 8.0), -NECK_STEP_MM)
+    angles = NECK_ANGLE_GRID
+    mesh = femur_outer.to_mesh64()
+    grid = TriangleGrid.build([(np.asarray(mesh.vert_properties)[:, :3],
+                                np.asarray(mesh.tri_verts, np.int64))])
+    ss, aa = np.meshgrid(neck_s, angles, indexing="ij")
+    starts = head + ss[..., None] * u
+    dirs = np.cos(aa)[..., None] * anterior + np.sin(aa)[..., None] * superior
+    t, _ = grid.first_hits(starts.reshape(-1, 3), dirs.reshape(-1, 3), 80.0)
+    if not np.all(np.isfinite(t)):
+        raise ValueError("hip frame: a neck ray misses the femur")
+    rho = t.reshape(ss.shape)
+
+    reference = np.array([PELVIS_POINTS_MM[n] for n in _MATCHED] + [REFERENCE_HEAD_MM])
+    measured = np.array([getattr(pm, n) for n in _MATCHED] + [fm.head_centre])
     return HipFrame(
         params=params, head_center=head, neck_axis=u, neck_superior=superior,
         neck_anterior=anterior,
-        neck_base=head - (params.head_radius_mm + params.neck_length_mm) * u,
-        shaft_point=head - axis_distance * u, shaft_dir=shaft_dir,
-        femur_from_local=femur_from_local, acetabular_axis=acetabular)
+        shaft_point=Placement.apply(place.femur, fm.shaft_point),
+        shaft_dir=-Placement.rotate(place.femur, fm.shaft_axis), acetabular_axis=axis,
+        rim_height=rim_height, neck_s=neck_s, neck_rho=rho,
+        pelvis_affine=_affine_fit(reference, Placement.apply(place.pelvis, measured)))

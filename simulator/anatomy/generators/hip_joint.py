@@ -16,12 +16,12 @@ import manifold3d as mf
 import numpy as np
 
 from simulator.anatomy.generators import primitives as pr
-from simulator.anatomy.generators.hip_bones import FINE_MM
 from simulator.anatomy.generators.hip_frame import HipFrame
 
 CARTILAGE_EDGE_DEG = 120.0   # head cartilage ends this far from the pole (neck axis)
 RECESS_HALF_ANGLE_DEG = 50.0  # anterior recess wedge about the neck axis
 CAPSULE_RING_POINTS = 72
+FINE_MM = 1.5  # edge length of the spheres at the head and socket
 
 
 @dataclass(frozen=True)
@@ -84,9 +84,7 @@ class Capsule:
         soft = hi + k * np.log(np.exp((rho_neck - hi) / k) + np.exp((rho_head - hi) / k))
         # distal of the junction the neck alone sets the gap, so the recess depth measured
         # across the neck is exactly the gap there; over the head both surfaces count
-        a, b = f.neck_radii(-f.head_radius)
-        r_junction = 1.0 / np.hypot(np.cos(ang) / b, np.sin(ang) / a)
-        s_junction = -np.sqrt(f.head_radius**2 - r_junction**2)
+        s_junction = f.head_neck_junction_s(ang)
         w = pr.smoothstep((s - s_junction + 2.5) / 3.0)
         rho = (1.0 - w) * rho_neck + w * soft
         direction = radial / rho_neck[..., None]

@@ -4,13 +4,17 @@
 ``numpy.random.default_rng(seed)`` stream drawn in a fixed order (independent of the patient),
 so the same seed gives the same *relative* variation for every patient and both sides.
 
+The bones are real (``hip_real``): head diameter, neck-shaft angle, femoral and acetabular
+version and inclination, the pelvis's half-width and the joint space are *measured* on the
+Visible Human bones of the patient's sex and side, then scaled by the patient's body size
+(a seeded factor, 1 +- 3 % per SD [U]: PatientParams has no height).
+
 Reference values (``/work/shared/clinical.md`` section 4; [U] = design choice):
 
-- Femoral head diameter 45.3 mm (F) / 49.2 mm (M); neck-shaft angle 128 deg (clinical
-  122-133); femoral anteversion 12 deg; limb in 10-15 deg internal rotation (section 2).
-- Acetabular inclination 38.8 deg, anteversion 18 deg, depth 25 mm; labrum 3.8 x 7 mm.
-- Joint space (femoral + acetabular cartilage) by Kellgren-Lawrence grade 0-4:
-  4.2, 3.5, 2.5, 1.5, 0.6 mm (normal 4.19 +- 0.92; OA minimum 2.4 +- 0.9).
+- Limb in 10-15 deg internal rotation (section 2); labrum 3.8 x 7 mm.
+- Joint space (femoral + acetabular cartilage) by Kellgren-Lawrence grade 0-4 keeps the
+  fractions 4.2, 3.5, 2.5, 1.5, 0.6 / 4.2 of the body's measured joint space (normal
+  4.19 +- 0.92 mm; OA minimum 2.4 +- 0.9).
 - Anterior recess 1.5 mm + effusion; capsule 2-4 mm (thicker toward the head).
 - Subcutaneous fat over the anterior hip [U]: female 4 + 0.9 (BMI - 18) mm, male
   3 + 0.7 (BMI - 18) mm (>= 2.5 mm): about 12 / 9 mm at BMI 27, matching the derived
@@ -37,12 +41,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from simulator.anatomy.generators.hip_real import real_hip
 from simulator.anatomy.generators.variation import bmi_fat_mm, standard_draws
 from simulator.anatomy.patient import PatientParams
 
 JOINT_SPACE_BY_KL_MM = (4.2, 3.5, 2.5, 1.5, 0.6)
-FEMALE_HEAD_DIAMETER_MM = 45.3
-MALE_HEAD_DIAMETER_MM = 49.2
+FEMALE_HEAD_DIAMETER_MM = 45.3  # the reference the soft tissue's sizes scale from
 
 
 @dataclass(frozen=True)
@@ -51,17 +55,17 @@ class HipParams:
 
     side: str
     sex: str
-    half_width_mm: float          # midline to femoral head centre
-    bone_scale: float             # pelvis/femur size relative to the reference female
-    head_diameter_mm: float
-    neck_length_mm: float         # head surface to neck base along the neck axis
-    neck_shaft_deg: float
-    femoral_anteversion_deg: float
+    size: float                   # body size: the real bones' scale
+    half_width_mm: float          # midline to femoral head centre (measured x size)
+    bone_scale: float             # soft-tissue scale: head diameter / the reference female's
+    head_diameter_mm: float       # measured x size
+    neck_length_mm: float         # head surface to the capsule's distal insertion (front)
+    neck_shaft_deg: float         # measured
+    femoral_anteversion_deg: float  # measured
     internal_rotation_deg: float
-    shaft_adduction_deg: float    # femoral shaft tilt from vertical in the coronal plane
-    acetabular_inclination_deg: float
-    acetabular_anteversion_deg: float
-    acetabular_depth_mm: float
+    acetabular_inclination_deg: float  # measured
+    acetabular_anteversion_deg: float  # measured
+    narrowing_mm: float           # joint space lost to osteoarthritis
     femoral_cartilage_mm: float
     acetabular_cartilage_mm: float
     labrum_thickness_mm: float
@@ -106,9 +110,11 @@ def draw_hip_params(patient: PatientParams, seed: int) -> HipParams:
     """Draw the dimensions of one hip for ``patient`` from ``seed`` (pure)."""
     z = standard_draws(seed, 20)  # fixed order: one slot per quantity
     female = patient.sex == "female"
-    head_ref = FEMALE_HEAD_DIAMETER_MM if female else MALE_HEAD_DIAMETER_MM
-    head_d = head_ref * (1.0 + 0.025 * z[0])
-    joint_space = JOINT_SPACE_BY_KL_MM[patient.oa_grade] * (1.0 + 0.05 * z[7])
+    hip = real_hip(patient.sex, patient.side)
+    size = 1.0 + 0.03 * z[0]
+    head_d = 2.0 * hip.femur_marks.head_radius_mm * size
+    real_space = hip.joint_space_mm * size
+    joint_space = real_space * JOINT_SPACE_BY_KL_MM[patient.oa_grade] / JOINT_SPACE_BY_KL_MM[0]
     fat_ant = bmi_fat_mm(patient.sex, patient.bmi, female=(4.0, 0.9), male=(3.0, 0.7),
                          floor_mm=2.5) * (1.0 + 0.05 * z[8])
     fat_lat = fat_ant * (2.68 if female else 1.97) * (1.0 + 0.03 * z[9])
@@ -118,17 +124,17 @@ def draw_hip_params(patient: PatientParams, seed: int) -> HipParams:
     return HipParams(
         side=patient.side,
         sex=patient.sex,
-        half_width_mm=(85.0 if female else 90.0) * (1.0 + 0.015 * z[1]),
+        size=size,
+        half_width_mm=hip.half_width_mm * size,
         bone_scale=head_d / FEMALE_HEAD_DIAMETER_MM,
         head_diameter_mm=head_d,
         neck_length_mm=(18.0 if female else 21.0) * (1.0 + 0.03 * z[2]),
-        neck_shaft_deg=float(np.clip(128.0 + 2.5 * z[3], 122.0, 133.0)),
-        femoral_anteversion_deg=12.0 + 3.0 * z[4],
+        neck_shaft_deg=hip.femur_marks.neck_shaft_angle_deg,
+        femoral_anteversion_deg=hip.femur_marks.anteversion_deg,
         internal_rotation_deg=float(np.clip(12.5 + 1.25 * z[5], 10.0, 15.0)),
-        shaft_adduction_deg=7.0 + 0.75 * z[6],
-        acetabular_inclination_deg=38.8 + 2.0 * z[10],
-        acetabular_anteversion_deg=18.0 + 3.0 * z[11],
-        acetabular_depth_mm=25.0 * head_d / FEMALE_HEAD_DIAMETER_MM * (1.0 + 0.02 * z[12]),
+        acetabular_inclination_deg=hip.pelvis_marks.inclination_deg,
+        acetabular_anteversion_deg=hip.pelvis_marks.anteversion_deg,
+        narrowing_mm=real_space - joint_space,
         femoral_cartilage_mm=0.5 * joint_space,
         acetabular_cartilage_mm=0.5 * joint_space,
         labrum_thickness_mm=3.8,

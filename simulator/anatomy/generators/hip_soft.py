@@ -1,12 +1,13 @@
-"""Body outline, muscles, vessels and nerves of a right hip.
+"""Body outline, vessels and nerves of a right hip (the muscles are the real Visible Human
+ones, ``hip_real``; the iliopsoas's section in front of the head, ``iliopsoas_belly``,
+only guides the vessels).
 
-Muscles are swept elliptical tubes between their bony attachments; where they overlap each
-other, bone or the joint, overlap resolution trims them by priority. The femoral bundle is
+The femoral bundle is
 placed from clinical relations rather than fixed coordinates: the artery over the medial third
 of the head and ``artery_to_target_mm`` medial to the injection target, the vein medial to it,
 the nerve lateral on the iliopsoas (NAVEL), the lateral circumflex artery crossing the
 oblique-sagittal plane along the neck just distal-lateral of the target, and the lateral
-femoral cutaneous nerve just deep to the fat, medial to the ASIS.
+femoral cutaneous nerve medial to the ASIS about 6 mm under the skin.
 """
 
 from __future__ import annotations
@@ -18,8 +19,7 @@ import numpy as np
 
 from simulator.anatomy.generators import primitives as pr
 from simulator.anatomy.generators.body import FatProfile, Outline
-from simulator.anatomy.generators.hip_bones import wing_point
-from simulator.anatomy.generators.hip_frame import REFERENCE_HALF_WIDTH_MM, HipFrame
+from simulator.anatomy.generators.hip_frame import HipFrame
 from simulator.anatomy.generators.hip_joint import Capsule
 
 # Muscle-envelope sections of the reference female (head centre at x = 85), rows of
@@ -42,6 +42,10 @@ _OUTLINE_MM = np.array([
 
 
 MAX_FAT_BEND_MM = 75.0
+# LFCN about 6 mm (5-7) under the skin near the ASIS on ultrasound (clinical.md s.1.2, normal
+# BMI): skin + this fraction of the anterior fat puts it there at BMI 27 [U: deeper with BMI]
+LFCN_FAT_FRACTION = 0.33
+REFERENCE_HALF_WIDTH_MM = 85.0  # the reference outline's head centre x
 
 
 @dataclass(frozen=True)
@@ -75,9 +79,14 @@ class TrochanterFatProfile(FatProfile):
                 - (self.lateral_mm - self.trochanter_mm) * lateral ** self.focus)
 
 
-def hip_outline(f: HipFrame) -> Outline:
-    """The reference outline scaled to this patient: positions medial to the head centre
-    scale with the half-width, lateral ones and all y, z with the bone scale."""
+def hip_outline(f: HipFrame, bone_points: np.ndarray) -> Outline:
+    """The reference outline scaled to this patient (positions medial to the head centre
+    scale with the half-width, lateral ones and all y, z with the bone scale), then each
+    section's quadrants grown until the real bones' points ``(n, 3)`` within 20 mm of its
+    height lie 8 mm inside it. (Grown around the real muscles too, the lateral envelope would
+    stand off the greater trochanter where the cadaver's gluteals bulge, and the clinical
+    depth over the trochanter would have to be made up with fat: the muscles are clipped to
+    this envelope instead.)"""
     p = f.params
     k, s = p.half_width_mm / REFERENCE_HALF_WIDTH_MM, p.bone_scale
     hw_ref = REFERENCE_HALF_WIDTH_MM
@@ -94,7 +103,26 @@ def hip_outline(f: HipFrame) -> Outline:
     out[:, 3] = mx(ref[:, 1] + ref[:, 3]) - cx
     out[:, 4] = cx - mx(ref[:, 1] - ref[:, 4])
     out[:, 5:7] = ref[:, 5:7] * s
+    for row in out:
+        _grow_section(row, bone_points[np.abs(bone_points[:, 2] - row[0]) < 20.0], 8.0)
     return Outline(out)
+
+
+def _grow_section(row: np.ndarray, points: np.ndarray, clearance_mm: float) -> None:
+    """Scale the quadrants of the section ``row`` (``body.SECTION_FIELDS``) in place until
+    ``points`` ``(n, 3)`` lie ``clearance_mm`` inside it."""
+    dx, dy = points[:, 0] - row[1], points[:, 1] - row[2]
+    for side_col, sx in ((3, dx >= 0), (4, dx < 0)):
+        for front_col, n_col, sy in ((5, 7, dy >= 0), (6, 8, dy < 0)):
+            sel = sx & sy
+            if not sel.any():
+                continue
+            n = row[n_col]
+            q = ((np.abs(dx[sel]) + clearance_mm) / row[side_col]) ** n \
+                + ((np.abs(dy[sel]) + clearance_mm) / row[front_col]) ** n
+            grow = max(float(q.max()), 1.0) ** (1.0 / n)
+            row[side_col] *= grow
+            row[front_col] *= grow
 
 
 @dataclass(frozen=True)
@@ -120,86 +148,12 @@ def iliopsoas_belly(f: HipFrame, cap: Capsule) -> Belly:
     return Belly(center, 20.0 * sc, half_t)
 
 
-def muscles(f: HipFrame, outline: Outline, cap: Capsule, belly: Belly,
-            femur_pts: dict, pelvis_pts: dict, gmed_end) -> dict[str, mf.Manifold]:
-    """Shapes of the named hip muscles; the gluteus medius belly ends at ``gmed_end`` (3,), on
-    its tendon above the lateral facet."""
-    sc = f.params.bone_scale
-    H = f.head_center
-    ref = f.pelvis_map
-    y = np.array([0.0, 1.0, 0.0])
-    asis, aiis = pelvis_pts["asis"], pelvis_pts["aiis"]
-    c = belly.center
-    psoas = pr.tube(np.array([ref((48, -18, 160)), ref((56, -4, 95)), ref((66, 16, 48)),
-                              c + np.array([-6, -4, 26]) * sc]), 15.0 * sc, step_mm=6.0,
-                    ring_points=16, what="psoas")
-    iliacus = pr.tube(np.array([ref((104, 14, 112)), ref((97, 22, 72)),
-                                c + np.array([4, -4, 28]) * sc]),
-                      np.array([24.0, 22.0, 18.0]) * sc, np.array([9.0, 10.0, 9.0]) * sc,
-                      np.array([-0.6, 0.6, 0.2]), step_mm=6.0, ring_points=16, what="iliacus")
-    common = pr.tube(np.array([c + np.array([0, -4, 30]) * sc, c,
-                               c + np.array([0, -8, -30]) * sc,
-                               c + np.array([-4, -26, -55]) * sc, femur_pts["lt_center"]]),
-                     np.array([20.0, 20.0, 14.0, 9.0, 6.0]) * sc,
-                     np.array([9.0, 9.0, 8.0, 6.0, 5.0]) * sc, y, step_mm=4.0, ring_points=24,
-                     what="iliopsoas")
-
-    sart_xz = [(asis[0] - 2 * sc, asis[2] - 8 * sc), (asis[0] - 7 * sc, 25 * sc),
-               (asis[0] - 17 * sc, -25 * sc), (H[0] - 5 * sc, -90 * sc),
-               (H[0] - 32 * sc, -160 * sc), (H[0] - 48 * sc, -235 * sc)]
-    sart_path = outline.path_below(sart_xz, 8.0 * sc, step_mm=20.0)  # 3 mm under the fascia
-    sart_path[0] = asis - np.array([0.0, 3.0, 3.0]) * sc
-    sart_hint = np.array([outline.normal(*pt) for pt in sart_path])
-    half_w = np.interp(sart_path[:, 2], [-300, -90 * sc, 25 * sc, asis[2] - 8 * sc, 300],
-                       [16, 18, 14, 8, 8]) * sc
-    half_t = np.interp(sart_path[:, 2], [-300, 25 * sc, asis[2] - 8 * sc, 300],
-                       [5, 5, 3, 3]) * sc
-    sartorius = pr.tube(sart_path, half_w, half_t, sart_hint, step_mm=6.0, ring_points=18,
-                        what="sartorius")
-
-    rect_path = np.array([aiis - np.array([0, 3, 2]) * sc, H + np.array([15, 34, 8]) * sc,
-                          H + np.array([17, 38, -25]) * sc, H + np.array([18, 40, -75]) * sc,
-                          H + np.array([15, 36, -150]) * sc, H + np.array([12, 33, -240]) * sc])
-    rectus = pr.tube(rect_path, np.array([5.0, 7.0, 14.0, 20.0, 19.0, 16.0]) * sc,
-                     np.array([4.0, 5.0, 9.0, 13.0, 12.0, 10.0]) * sc, y, step_mm=6.0,
-                     ring_points=20, what="rectus femoris")
-
-    gt_front = femur_pts["gt_front"]
-    lateral = np.array([1.0, 0.0, 0.0])
-    up = np.array([0.0, 0.0, 1.0])
-    minimus = pr.tube(np.array([wing_point(f, 0.3, 0.55, 5 * sc), wing_point(f, 0.25, 0.2, 6 * sc),
-                                gt_front + (2 * lateral + 2 * up) * sc]),
-                      np.array([28.0, 22.0, 10.0]) * sc, np.array([5.0, 5.0, 4.0]) * sc,
-                      np.array([wing_normal(f, 0.3, 0.55), wing_normal(f, 0.25, 0.2),
-                                lateral + y]), step_mm=5.0, ring_points=16, what="gluteus minimus")
-    medius = pr.tube(np.array([wing_point(f, 0.5, 0.72, 13 * sc), wing_point(f, 0.4, 0.3, 16 * sc),
-                               np.asarray(gmed_end, float)]),
-                     np.array([42.0, 32.0, 14.0]) * sc, np.array([11.0, 11.0, 6.0]) * sc,
-                     np.array([wing_normal(f, 0.5, 0.72), wing_normal(f, 0.4, 0.3), lateral]),
-                     step_mm=5.0, ring_points=16, what="gluteus medius")
-    max_xz = [(50 * sc, 75 * sc), (H[0] - 5 * sc, 15 * sc), (H[0] + 25 * sc, -40 * sc),
-              (H[0] + 48 * sc, -95 * sc)]
-    max_path = outline.path_below(max_xz, 19.0 * sc, step_mm=25.0, anterior=False)
-    z_keys = [-300, -95 * sc, -40 * sc, 15 * sc, 75 * sc, 300]
-    maximus = pr.tube(max_path, np.interp(max_path[:, 2], z_keys, [24, 24, 50, 60, 45, 45]) * sc,
-                      np.interp(max_path[:, 2], z_keys, [9, 9, 16, 20, 14, 14]) * sc,
-                      np.array([outline.normal(*pt) for pt in max_path]), step_mm=5.0,
-                      ring_points=24, what="gluteus maximus")
-    return {"iliopsoas": pr.union([psoas, iliacus, common]), "sartorius": sartorius,
-            "rectus_femoris": rectus, "gluteus_minimus": minimus, "gluteus_medius": medius,
-            "gluteus_maximus": maximus}
-
-
-def wing_normal(f: HipFrame, u: float, v: float) -> np.ndarray:
-    """Outward (lateral) unit normal ``(3,)`` of the iliac wing at ``(u, v)``."""
-    d = wing_point(f, u, v, 1.0) - wing_point(f, u, v, 0.0)
-    return d / np.linalg.norm(d)
-
-
 def neurovascular(f: HipFrame, outline: Outline, cap: Capsule, belly: Belly, femur_pts: dict,
-                  pelvis_pts: dict, target) -> tuple[dict[str, mf.Manifold], dict]:
-    """Femoral artery (with profunda), vein, nerve, lateral circumflex artery and LFCN;
-    returns the shapes and the landmarks on them."""
+                  pelvis_pts: dict, target,
+                  fat: FatProfile) -> tuple[dict[str, mf.Manifold], dict]:
+    """Femoral artery (with profunda), vein, nerve, lateral circumflex artery and LFCN (which
+    comes out of the pelvis medial to the ASIS into the subcutaneous fat of ``fat``'s
+    profile); returns the shapes and the landmarks on them."""
     p = f.params
     sc = p.bone_scale
     H, R = f.head_center, f.head_radius
@@ -251,11 +205,20 @@ def neurovascular(f: HipFrame, outline: Outline, cap: Capsule, belly: Belly, fem
     asis = pelvis_pts["asis"]
     x_l = asis[0] - p.lfcn_medial_to_asis_mm
     r_l = 1.25
+    lfcn_depth = p.skin_mm + LFCN_FAT_FRACTION * p.fat_anterior_mm  # centre under the skin
 
-    lfcn_at_asis = outline.point_below(x_l, asis[2] - 10 * sc, r_l + 0.4)
-    below = outline.path_below([(x_l, asis[2] - 10 * sc), (x_l + 3 * sc, asis[2] - 50 * sc),
-                                (x_l + 9 * sc, -40 * sc), (x_l + 14 * sc, -130 * sc),
-                                (x_l + 16 * sc, -240 * sc)], r_l + 0.4, step_mm=20.0)
+    def under_fascia(x_mm, z_mm):
+        """Depth (mm) below the envelope that puts the nerve ``lfcn_depth`` under the skin
+        (negative: out in the fat)."""
+        q = outline.point_below(x_mm, z_mm, 0.0)
+        fat_mm = float(fat.thickness(outline.normal(*q)[None, :2])[0])
+        return lfcn_depth - p.skin_mm - fat_mm
+
+    z_asis = asis[2] - 10 * sc
+    lfcn_at_asis = outline.point_below(x_l, z_asis, under_fascia(x_l, z_asis))
+    xz = [(x_l, z_asis), (x_l + 3 * sc, asis[2] - 50 * sc), (x_l + 9 * sc, -40 * sc),
+          (x_l + 14 * sc, -130 * sc), (x_l + 16 * sc, -240 * sc)]
+    below = outline.path_below(xz, [under_fascia(x, z) for x, z in xz], step_mm=20.0)
     lfcn_pts = np.concatenate([[f.pelvis_map((104, 16, 118)),
                                 asis + np.array([4.0 - p.lfcn_medial_to_asis_mm, -10.0, 4.0])],
                                below])

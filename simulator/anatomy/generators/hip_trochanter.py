@@ -104,7 +104,9 @@ def trochanter_surface(femur_outer: mf.Manifold, centre, up) -> TrochanterSurfac
         if not hits:
             raise ValueError("trochanter surface: a ray from the trochanter misses the femur")
         radius[idx] = float(np.linalg.norm(np.asarray(hits[0].position) - centre))
-    radius = gaussian_filter(radius, sigma=0.8, mode="nearest")
+    # smooth enough (about 8 degrees) that sheets laid on the real, bumpy trochanter do not
+    # fold over themselves in its hollows
+    radius = gaussian_filter(radius, sigma=2.0, mode="nearest")
     points = centre + radius[..., None] * dirs
     normals = np.cross(np.gradient(points, axis=0), np.gradient(points, axis=1))
     normals /= np.linalg.norm(normals, axis=2, keepdims=True)
