@@ -47,10 +47,11 @@ def test_the_score_screen_follows_the_last_action_without_freezing(make_app, blo
     d.key(pygame.K_F10)
     d.frames(1)
     scoring = 0
+    give_up = time.monotonic() + 300.0  # a hang, not a slow machine (no timing is asserted)
     while app.screen_mode == "scoring":  # the window goes on, saying so, while it scores
         d.frames(1)
         scoring += 1
-        assert scoring < 5000, "no score screen"
+        assert time.monotonic() < give_up, "no score screen"
     assert scoring >= 2 and app.screen_mode == "ended"
     assert app.doc is not None and app.doc["metrics"]["closest_danger_mm"]["value"] > 0
 
