@@ -59,13 +59,15 @@ def tip_contrast_db(world: World, probe: Probe, probe_from_world: np.ndarray,
     world_from_probe_rot = np.linalg.inv(probe_from_world[:3, :3])
     beam_probe = _beam_direction(preset, tip_probe)
     beam_world = world_from_probe_rot @ beam_probe
-    # the lateral PSF blooms an echo on the neighbouring lines over the tip too
     across_world = world_from_probe_rot @ np.array([beam_probe[2], 0.0, -beam_probe[0]])
     tip = np.asarray(needle.tip_mm, float)
     half_width_mm = 0.5 * float(geom.lateral_fwhm_mm[j])
-    interfaces = max(_interface_echo(world, tip + s * half_width_mm * across_world, beam_world,
-                                     geom.axial_fwhm_mm + MERGE_MARGIN_MM)
-                     for s in (-1.0, 0.0, 1.0))
+    reach_mm = geom.axial_fwhm_mm + MERGE_MARGIN_MM
+    along = np.linspace(-reach_mm, reach_mm, INTERFACE_SAMPLES)
+    # the lateral PSF blooms an echo on the neighbouring lines over the tip too
+    lines = (tip + np.array([-1.0, 0.0, 1.0])[:, None, None] * half_width_mm * across_world
+             + along[None, :, None] * beam_world)
+    interfaces = _interface_echo(world, lines, beam_world)
     background = max(_speckle(world.tissue(needle.tip_label) if needle.tip_label else None),
                      interfaces, P.NOISE_RMS)
     if echo <= 0.0:
@@ -75,9 +77,22 @@ def tip_contrast_db(world: World, probe: Probe, probe_from_world: np.ndarray,
 
 def tip_visible(world: World, probe: Probe, probe_from_world: np.ndarray,
                 needle: Needle) -> bool:
-    """True when the tip's echo stands ``TIP_CLEAR_DB`` clear of the speckle around it."""
+    """True when the tip's echo stands ``TIP_CLEAR_DB`` clear of the speckle around it.
+
+    The last answer is kept for the same (world, probe, needle) objects: the scorer asks once
+    per metric that needs it on the same tick (states are immutable, so identity is enough).
+    """
+    global _last
+    key, seen = _last
+    if key is not None and key[0] is world and key[1] is probe and key[2] is needle:
+        return seen
     contrast = tip_contrast_db(world, probe, probe_from_world, needle)
-    return contrast is not None and contrast >= TIP_CLEAR_DB
+    seen = contrast is not None and contrast >= TIP_CLEAR_DB
+    _last = ((world, probe, needle), seen)
+    return seen
+
+
+_last: tuple = (None, False)
 
 
 def _beam_direction(preset, tip_probe: np.ndarray) -> np.ndarray:
@@ -95,22 +110,21 @@ def _speckle(tissue) -> float:
     return P.SPECKLE_LEVEL * tissue.acoustic.scatter_amplitude
 
 
-def _interface_echo(world: World, tip_mm: np.ndarray, beam: np.ndarray,
-                    reach_mm: float) -> float:
-    """Strongest interface echo within ``reach_mm`` of the tip along the beam, drawn as the
-    renderer draws it (``lines``): ``|r| * lobe(angle to the surface normal)``, the normal
-    taken from the label volume around the interface."""
-    points = tip_mm + np.linspace(-reach_mm, reach_mm, INTERFACE_SAMPLES)[:, None] * beam
-    labels = [world.anatomy.label_at(p) for p in points]
+def _interface_echo(world: World, lines_mm: np.ndarray, beam: np.ndarray) -> float:
+    """Strongest interface echo on sample lines along the beam around the tip ``(L, S, 3)``,
+    drawn as the renderer draws it (``lines``): ``|r| * lobe(angle to the surface normal)``.
+
+    Labels and normals come from the label volume (voxel accuracy, no exact ray casts: this
+    runs on every advancing tick of a replay)."""
+    n_lines, n_samples, _ = lines_mm.shape
+    labels = world.anatomy.volume_labels_at(lines_mm.reshape(-1, 3)).reshape(n_lines, n_samples)
+    a, b = labels[:, :-1], labels[:, 1:]
     best = 0.0
-    for k in range(len(labels) - 1):
-        a, b = labels[k], labels[k + 1]
-        if a == b or not a or not b:
-            continue
-        za = world.tissue(a).acoustic.impedance_mrayl
-        zb = world.tissue(b).acoustic.impedance_mrayl
+    for i, k in np.argwhere((a != b) & (a > 0) & (b > 0)):
+        za = world.tissue(int(a[i, k])).acoustic.impedance_mrayl
+        zb = world.tissue(int(b[i, k])).acoustic.impedance_mrayl
         r = max(abs(zb - za) / (za + zb), P.FASCIA_REFLECTION)
-        normal = _label_normal(world, 0.5 * (points[k] + points[k + 1]), b)
+        normal = _label_normal(world, 0.5 * (lines_mm[i, k] + lines_mm[i, k + 1]), int(b[i, k]))
         cos_in = abs(float(normal @ beam)) if normal is not None else 1.0
         theta = math.acos(min(cos_in, 1.0))
         lobe = P.DIFFUSE_FRACTION + (1.0 - P.DIFFUSE_FRACTION) * math.exp(
@@ -122,12 +136,8 @@ def _interface_echo(world: World, tip_mm: np.ndarray, beam: np.ndarray,
 def _label_normal(world: World, point_mm: np.ndarray, label: int) -> np.ndarray | None:
     """Unit normal of structure ``label``'s surface near ``point_mm`` ``(3,)``: the gradient
     of its occupancy over a voxel-and-a-half either side (``None`` where it is flat)."""
-    step_mm = 0.75
-    grad = np.zeros(3)
-    for axis in range(3):
-        offset = np.zeros(3)
-        offset[axis] = step_mm
-        grad[axis] = (float(world.anatomy.label_at(point_mm + offset) == label)
-                      - float(world.anatomy.label_at(point_mm - offset) == label))
+    offsets = 0.75 * np.vstack([np.eye(3), -np.eye(3)])
+    inside = world.anatomy.volume_labels_at(point_mm + offsets) == label
+    grad = inside[:3].astype(float) - inside[3:].astype(float)
     norm = float(np.linalg.norm(grad))
     return grad / norm if norm > 0.0 else None
