@@ -136,6 +136,16 @@ def add_status(doc: dict, status, log) -> dict:
     return doc
 
 
+def replay_facts(doc: dict, log, result) -> dict:
+    """What a replay says about the attempt, added to its score document: verified, where it
+    first differed, cut short, and the attempt's status (completed or abandoned)."""
+    doc["replay_verified"] = result.mismatch is None
+    doc["replay_mismatch_tick"] = None if result.mismatch is None else result.mismatch.tick
+    doc["log_truncated"] = log.truncated
+    doc["status"] = attempt_status(log.end)
+    return doc
+
+
 def score_log(log_path: str | Path, scenario: str | Path | None = None,
               progress=None, *, scenarios: str | Path | None = None,
               trusted: frozenset[bytes] = frozenset()) -> tuple[dict, object]:
@@ -146,10 +156,7 @@ def score_log(log_path: str | Path, scenario: str | Path | None = None,
     log, world, _ = open_log(log_path, scenario, scenarios=scenarios)
     scorer = Scorer(world)
     result = replay(log, world, observers=[scorer], progress=progress)
-    doc = scorer.report(header=log.header)
-    doc["replay_verified"] = result.mismatch is None
-    doc["log_truncated"] = log.truncated
-    doc["status"] = attempt_status(log.end)
+    doc = replay_facts(scorer.report(header=log.header), log, result)
     status = log_status(log, result, trusted, claimed_score_problem(log.end, doc))
     return add_status(doc, status, log), result
 

@@ -12,8 +12,8 @@ from scoring.report import document as d
 from scoring.report.glossary import metric_help, step_name
 from scoring.report.timeline import Timeline
 from scoring.rubric import EXPERT_LEVEL, NEEDS_WORK, fmt, fraction
-from scoring.score import Scorer
-from simulator.log import ABANDONED, LogData, attempt_status
+from scoring.score import Scorer, replay_facts
+from simulator.log import ABANDONED, LogData
 from simulator.replay import ReplayResult, open_log, replay
 from simulator.world import World
 
@@ -45,11 +45,7 @@ def analyse(log_path: str | Path, scenario: str | Path | None = None, *,
     scorer = Scorer(world)
     tl = Timeline(world) if timeline else None
     result = replay(log, world, observers=[scorer, tl] if tl else [scorer])
-    doc = scorer.report(header=log.header)
-    doc["replay_verified"] = result.mismatch is None
-    doc["replay_mismatch_tick"] = None if result.mismatch is None else result.mismatch.tick
-    doc["log_truncated"] = log.truncated
-    doc["status"] = attempt_status(log.end)
+    doc = replay_facts(scorer.report(header=log.header), log, result)
     doc["log_sha256"] = file_sha256(log_path)
     doc["log_file"] = Path(log_path).name
     doc["seed"] = int(log.header.get("seed", 0))
