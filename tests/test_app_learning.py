@@ -18,6 +18,7 @@ pytest.register_assert_rewrite("app_driver")
 
 from app_driver import Driver, attempt_files, prep_steps, pygame  # noqa: E402
 
+from simulator.app import overlay  # noqa: E402
 from simulator.app.results import SCORE_NAME  # noqa: E402
 
 pytest_plugins = ["app_driver"]
@@ -104,34 +105,30 @@ def test_fluoroscopy_keys_move_the_needle_the_named_way_in_the_image(make_app, f
         return projection.project(np.asarray(app.state.needle.tip_mm))[0]
 
     # (key, which pixel, expected move: +x = right on the image, +y = down)
-    for key, where, axis, sign in ((pygame.K_l, entry_px, 0, +1), (pygame.K_j, entry_px, 0, -1),
-                                   (pygame.K_i, entry_px, 1, -1), (pygame.K_k, entry_px, 1, +1)):
-        before = where()
-        d.key(key)
-        d.frames(20)
-        d.key(key, False)
-        d.frames(1)
-        move = where() - before
-        assert sign * move[axis] > 3.0 * abs(move[1 - axis]) and sign * move[axis] > 2.0, \
-            (pygame.key.name(key), move)
+    def moves_as_named(keys, where, frames, ratio, least):
+        """Each key moves ``where()`` along its axis the named way, hardly across it."""
+        for key, axis, sign in keys:
+            before = where()
+            d.key(key)
+            d.frames(frames)
+            d.key(key, False)
+            d.frames(1)
+            move = where() - before
+            assert sign * move[axis] > ratio * abs(move[1 - axis]) and sign * move[axis] > least, \
+                (pygame.key.name(key), move)
+
+    # (key, image axis, expected sign: +x = right on the image, +y = down)
+    moves_as_named(((pygame.K_l, 0, +1), (pygame.K_j, 0, -1), (pygame.K_i, 1, -1),
+                    (pygame.K_k, 1, +1)), entry_px, 20, 3.0, 2.0)
     d.key(pygame.K_SPACE)  # into the skin, then aim: the tip moves as named
     d.until(lambda: app.state.needle.depth_mm > 15.0, 600)
     d.key(pygame.K_SPACE, False)
-    for key, axis, sign in ((pygame.K_d, 0, +1), (pygame.K_a, 0, -1), (pygame.K_w, 1, -1),
-                            (pygame.K_s, 1, +1)):
-        before = tip_px()
-        d.key(key)
-        d.frames(30)
-        d.key(key, False)
-        d.frames(1)
-        move = tip_px() - before
-        assert sign * move[axis] > 2.0 * abs(move[1 - axis]) and sign * move[axis] > 1.0, \
-            (pygame.key.name(key), move)
+    moves_as_named(((pygame.K_d, 0, +1), (pygame.K_a, 0, -1), (pygame.K_w, 1, -1),
+                    (pygame.K_s, 1, +1)), tip_px, 30, 2.0, 1.0)
 
 
 # -- the target on screen (learning mode only) -------------------------------------------
-TARGET_RGB = (80, 235, 120)
-PATH_RGB = (255, 215, 80)
+TARGET_RGB, PATH_RGB = overlay.TARGET, overlay.PATH  # the colours the trainee sees
 
 
 def _count(app, rgb, panel: str = "imaging") -> int:
