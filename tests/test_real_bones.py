@@ -29,10 +29,12 @@ def marks(request):
     return sex, f, p
 
 
-@pytest.mark.parametrize("bone", ["femur", "hip_bone"])
+@pytest.mark.parametrize(("side", "bone"), [("right", "femur"), ("right", "hip_bone"),
+                                            ("left", "patella"), ("right", "tibia"),
+                                            ("left", "fibula"), (None, "sacrum")])
 @pytest.mark.parametrize("sex", ["male", "female"])
-def test_bones_are_closed_with_a_core_under_the_cortex(sex, bone):
-    b = real_bone(sex, "right", bone)
+def test_bones_are_closed_with_a_core_under_the_cortex(sex, side, bone):
+    b = real_bone(sex, side, bone)
     outer = to_manifold(b.outer_vertices, b.outer_faces, bone)
     core = to_manifold(b.core_vertices, b.core_faces, bone)
     assert outer.volume() > 1.2 * core.volume() > 0.0
@@ -41,8 +43,13 @@ def test_bones_are_closed_with_a_core_under_the_cortex(sex, bone):
     # notches, where the simplified surfaces come within a voxel of each other)
     surface = trimesh.Trimesh(b.outer_vertices, b.outer_faces)
     depth = trimesh.proximity.closest_point(surface, b.core_vertices[::5])[1]
-    assert np.percentile(depth, 1.0) > 0.5
-    assert np.median(depth) > 1.2
+    if bone in ("tibia", "fibula"):
+        # at the thin ends (fibular head, malleoli, the tibial rims) up to 2.5 % of the core
+        # comes within half a millimetre of the surface
+        assert np.mean(depth < 0.5) < 0.03
+    else:
+        assert np.percentile(depth, 1.0) > 0.5
+    assert np.median(depth) > (0.8 if bone in ("fibula", "sacrum") else 1.2)
 
 
 def test_head_diameter_by_sex(marks):

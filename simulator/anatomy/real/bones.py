@@ -2,7 +2,8 @@
 
 Each file ``<body>_<side>_<bone>.npz`` holds a closed outer surface and its closed cancellous
 core in RAS mm, in the Visible Human body's own frame (``extract`` writes them). Bodies:
-``VH_M`` (male) and ``VH_F`` (female); bones: ``hip_bone``, ``femur``. Each
+``VH_M`` (male) and ``VH_F`` (female); bones: ``hip_bone``, ``femur``, ``patella``, ``tibia``,
+``fibula``; the midline ``sacrum`` has no side (``<body>_sacrum.npz``). Each
 ``<body>_<side>_muscles.npz`` holds the hip muscles of that side registered to those bones
 (``register`` writes them).
 """
@@ -67,9 +68,11 @@ def _checked(path: Path, arrays: dict, vkey: str, fkey: str) -> tuple[np.ndarray
 
 
 @cache
-def real_bone(sex: str, side: str, bone: str) -> RealBone:
-    """The ``bone`` of the Visible Human body of ``sex`` on ``side`` (file frame)."""
-    path = sources_folder() / f"{BODY_BY_SEX[sex]}_{side}_{bone}.npz"
+def real_bone(sex: str, side: str | None, bone: str) -> RealBone:
+    """The ``bone`` of the Visible Human body of ``sex`` on ``side`` (file frame); ``side``
+    is None for the midline sacrum."""
+    stem = BODY_BY_SEX[sex] if side is None else f"{BODY_BY_SEX[sex]}_{side}"
+    path = sources_folder() / f"{stem}_{bone}.npz"
     arrays = _load(path, bone)
     outer = _checked(path, arrays, "outer_vertices", "outer_faces")
     core = _checked(path, arrays, "core_vertices", "core_faces")

@@ -13,6 +13,10 @@ and its cancellous core (``core_vertices``, ``core_faces``), both closed and wat
   source) merged into one solid.
 - ``femur``: the whole femur from the knee file of that side. Its surface has 133 broken
   faces (holes at the condyles); ``pymeshfix`` closes them (see ``repair``).
+- ``patella``, ``tibia``, ``fibula``: from the knee file of that side (closed in the source);
+  the tibia and fibula run down to the malleoli, so the knee and the ankle models share them.
+
+and once per body ``<body>_sacrum.npz`` (the sacrum of the pelvis file, closed in the source).
 
 The source meshes are outer surfaces only (their "spongy bone" meshes are open patches lying
 on the compact surface; the compact meshes themselves are cortical shells, hollow where the
@@ -21,7 +25,10 @@ depth under the outer surface exceeds the local cortical thickness, contoured by
 cubes (scikit-image). Thicknesses ([U], the values the primitive bones used; clinical.md
 gives none):
 1.4 mm over the pelvis; femur 1.5 mm at the head, 2 mm at the neck and trochanters, 4.5 mm
-in the diaphysis (from 110 mm below the head centre), back to 1.5 mm at the condyles.
+in the diaphysis (from 110 mm below the head centre), back to 1.5 mm at the condyles;
+patella 1.5 mm; tibia 1.2 mm under the plateau, 4.5 mm in the diaphysis, 1.5 mm at the
+plafond and malleolus; fibula 1.0 mm at its head and malleolus, 2 mm in the shaft (a thin
+bone: a thicker cortex leaves no core); sacrum 1.0 mm.
 
 The outer surfaces are simplified within 0.4 mm (the hip's 2-6 MHz curvilinear probe
 resolves about 0.5 mm axially, so finer detail is invisible to it, and the booleans and
@@ -55,9 +62,18 @@ CORE_TOLERANCE_MM = 0.3
 # and the half-voxel contouring error cannot bring it onto the outer surface
 CORE_MARGIN_MM = 0.2
 PELVIS_CORTEX_MM = 1.4
+PATELLA_CORTEX_MM = 1.5
+SACRUM_CORTEX_MM = 1.0
 # femur cortex (mm) by height below the femoral head centre (mm)
 FEMUR_CORTEX_MM = ((-40.0, 1.5), (0.0, 1.5), (40.0, 2.0), (70.0, 2.0), (110.0, 4.5),
                    (320.0, 4.5), (380.0, 1.5), (600.0, 1.5))
+# tibia and fibula cortex (mm) by the share of the bone's length below its top: (share, mm)
+TIBIA_CORTEX = ((0.0, 1.2), (0.1, 1.2), (0.25, 4.5), (0.8, 4.5), (0.93, 1.5), (1.0, 1.5))
+# the core is clipped this far inside the outer surface; the hip bones were made with 0.6 mm,
+# the thin bones (fibula, tibial rims, patella and sacrum edges) need more, since the two
+# simplifications (0.4 + 0.3 mm) otherwise let their core touch the surface
+THIN_CLIP_MM = 0.9
+FIBULA_CORTEX = ((0.0, 1.0), (0.1, 1.0), (0.25, 2.0), (0.8, 2.0), (0.9, 1.0), (1.0, 1.0))
 
 
 def ras_mm_from_hra(points_m: np.ndarray) -> np.ndarray:
@@ -116,7 +132,8 @@ def _contour(field: np.ndarray, origin: np.ndarray, tolerance_mm: float,
     return mf.Manifold.compose(pieces)
 
 
-def solids(surfaces, cortex_mm, what: str) -> tuple[mf.Manifold, mf.Manifold]:
+def solids(surfaces, cortex_mm, what: str,
+           clip_mm: float = 0.6) -> tuple[mf.Manifold, mf.Manifold]:
     """Outer solid and cancellous core of a bone given as closed ``surfaces`` (list of
     (vertices, faces)); ``cortex_mm(points (n, 3)) -> (n,)`` is the cortical thickness.
 
@@ -140,8 +157,8 @@ def solids(surfaces, cortex_mm, what: str) -> tuple[mf.Manifold, mf.Manifold]:
     depth = gaussian_filter(depth, 0.7)
     core = _contour(depth - cortex - CORE_MARGIN_MM, origin, CORE_TOLERANCE_MM, f"{what} core")
     # where the surface bends sharply (notches, the femur's filled holes) the simplified core
-    # can still reach the surface: clip it to the solid 0.6 mm inside the surface
-    inset = _contour(depth - 0.6, origin, CORE_TOLERANCE_MM, f"{what} inset")
+    # can still reach the surface: clip it to the solid ``clip_mm`` inside the surface
+    inset = _contour(depth - clip_mm, origin, CORE_TOLERANCE_MM, f"{what} inset")
     return outer, core ^ inset ^ outer
 
 
@@ -154,8 +171,32 @@ def femur_cortex(head_centre: np.ndarray):
     return cortex
 
 
+def long_bone_cortex(vertices: np.ndarray, profile):
+    """Cortex by the share of the bone's superior-inferior length below its top, from
+    ``profile`` ((share, mm), ...)."""
+    top, bottom = vertices[:, 2].max(), vertices[:, 2].min()
+    share, thick = np.array(profile).T
+
+    def cortex(points):
+        return np.interp((top - points[:, 2]) / (top - bottom), share, thick)
+
+    return cortex
+
+
+def constant_cortex(mm: float):
+    return lambda points: np.full(len(points), mm)
+
+
+def _bone_arrays(surfaces, cortex, what: str, clip_mm: float = 0.6) -> dict[str, np.ndarray]:
+    outer, core = solids(surfaces, cortex, what, clip_mm)
+    ov, of = _arrays(outer)
+    cv, cf = _arrays(core)
+    return {"outer_vertices": ov, "outer_faces": of, "core_vertices": cv, "core_faces": cf}
+
+
 def extract_body(hra: Path, body: str, side: str) -> dict[str, dict[str, np.ndarray]]:
-    """Outer and core arrays of ``hip_bone`` and ``femur`` of one body side."""
+    """Outer and core arrays of ``hip_bone``, ``femur``, ``patella``, ``tibia`` and ``fibula``
+    of one body side."""
     s = SIDES[side]
     pelvis = read_glb(hra / f"{body}_Pelvis.glb")
     knee = read_glb(hra / f"{body}_Knee_{s}.glb")
@@ -164,27 +205,37 @@ def extract_body(hra: Path, body: str, side: str) -> dict[str, dict[str, np.ndar
     femur = repair(*knee[f"{body}_femur_{s}"])
     top = femur[0][femur[0][:, 2] > femur[0][:, 2].max() - 30.0]
     head_centre, _ = fit_sphere(top[np.abs(top[:, 0]) > np.abs(top[:, 0]).max() - 45.0])
-    out = {}
-    for name, surfaces, cortex in (
-            ("hip_bone", hip_parts, lambda p: np.full(len(p), PELVIS_CORTEX_MM)),
-            ("femur", [femur], femur_cortex(head_centre))):
-        outer, core = solids(surfaces, cortex, f"{body} {side} {name}")
-        ov, of = _arrays(outer)
-        cv, cf = _arrays(core)
-        out[name] = {"outer_vertices": ov, "outer_faces": of, "core_vertices": cv,
-                     "core_faces": cf}
-    return out
+    tibia, fibula = knee[f"{body}_tibia_{s}"], knee[f"{body}_fibula_{s}"]
+    return {name: _bone_arrays(surfaces, cortex, f"{body} {side} {name}", clip)
+            for name, surfaces, cortex, clip in (
+                ("hip_bone", hip_parts, constant_cortex(PELVIS_CORTEX_MM), 0.6),
+                ("femur", [femur], femur_cortex(head_centre), 0.6),
+                ("patella", [knee[f"{body}_patella_{s}"]], constant_cortex(PATELLA_CORTEX_MM),
+                 THIN_CLIP_MM),
+                ("tibia", [tibia], long_bone_cortex(tibia[0], TIBIA_CORTEX), THIN_CLIP_MM),
+                ("fibula", [fibula], long_bone_cortex(fibula[0], FIBULA_CORTEX), THIN_CLIP_MM))}
+
+
+def extract_sacrum(hra: Path, body: str) -> dict[str, np.ndarray]:
+    """Outer and core arrays of the sacrum of one body (a midline bone: no side)."""
+    pelvis = read_glb(hra / f"{body}_Pelvis.glb")
+    return _bone_arrays([pelvis[f"{body}_sacrum"]], constant_cortex(SACRUM_CORTEX_MM),
+                        f"{body} sacrum", THIN_CLIP_MM)
+
+
+def _save(path: Path, arrays: dict[str, np.ndarray]) -> None:
+    np.savez_compressed(path, **arrays)
+    print(path, len(arrays["outer_faces"]), len(arrays["core_faces"]))
 
 
 def main(argv: list[str]) -> None:
     source, target = Path(argv[0]), Path(argv[1])
     target.mkdir(parents=True, exist_ok=True)
     for body in BODIES:
+        _save(target / f"{body}_sacrum.npz", extract_sacrum(source / "hra", body))
         for side in SIDES:
             for bone, arrays in extract_body(source / "hra", body, side).items():
-                path = target / f"{body}_{side}_{bone}.npz"
-                np.savez_compressed(path, **arrays)
-                print(path, len(arrays["outer_faces"]), len(arrays["core_faces"]))
+                _save(target / f"{body}_{side}_{bone}.npz", arrays)
 
 
 if __name__ == "__main__":

@@ -59,7 +59,8 @@ FEMORAL_CARTILAGE = ("Cartilage_FemurHead",)
 ACETABULAR_CARTILAGE = ("Cartilage_PelvisAcetabulum",)
 
 
-def _denver(folder: Path, body: str, side: str, stems) -> tuple[np.ndarray, np.ndarray] | None:
+def denver_surface(folder: Path, body: str, side: str,
+                   stems) -> tuple[np.ndarray, np.ndarray] | None:
     """A Denver surface in RAS mm (its own origin), or None if the body lacks it."""
     for stem in stems:
         path = folder / body / f"{body}_{side.capitalize()}_{stem}.npz"
@@ -72,7 +73,7 @@ def _denver(folder: Path, body: str, side: str, stems) -> tuple[np.ndarray, np.n
     return None
 
 
-def _rigid(source: np.ndarray, target_v: np.ndarray, target_f: np.ndarray) -> np.ndarray:
+def rigid_icp(source: np.ndarray, target_v: np.ndarray, target_f: np.ndarray) -> np.ndarray:
     """4x4 rigid ICP of points ``source`` onto the surface ``target``, from the centroid
     offset."""
     import trimesh
@@ -84,7 +85,7 @@ def _rigid(source: np.ndarray, target_v: np.ndarray, target_f: np.ndarray) -> np
     return matrix
 
 
-def _apply(matrix: np.ndarray, v: np.ndarray) -> np.ndarray:
+def apply_rigid(matrix: np.ndarray, v: np.ndarray) -> np.ndarray:
     return v @ matrix[:3, :3].T + matrix[:3, 3]
 
 
@@ -109,32 +110,32 @@ def register_body(sources: Path, body: str) -> dict[str, dict[str, np.ndarray]]:
     denver = sources / "denver-vh"
     dbody = DENVER[body]
     sacrum_v, sacrum_f = read_glb(sources / "hra" / f"{body}_Pelvis.glb")[f"{body}_sacrum"]
-    den_sacrum = _denver(denver, dbody, "left", ("Bone_Sacrum",))
-    to_hra = _rigid(den_sacrum[0], sacrum_v, sacrum_f)
+    den_sacrum = denver_surface(denver, dbody, "left", ("Bone_Sacrum",))
+    to_hra = rigid_icp(den_sacrum[0], sacrum_v, sacrum_f)
     centres = _head_and_socket(body)
 
     def anchored(src_side: str, v: np.ndarray) -> np.ndarray:
         """``v`` (registered by the sacrum) moved so the side's acetabular cartilage is
         centred on the HRA socket (its head cartilage on the head, if it lacks that)."""
         head, socket = centres[src_side]
-        found = _denver(denver, dbody, src_side, ACETABULAR_CARTILAGE)
+        found = denver_surface(denver, dbody, src_side, ACETABULAR_CARTILAGE)
         goal = socket
         if found is None:
-            found, goal = _denver(denver, dbody, src_side, FEMORAL_CARTILAGE), head
-        centre, _ = fit_sphere(_apply(to_hra, found[0]))
+            found, goal = denver_surface(denver, dbody, src_side, FEMORAL_CARTILAGE), head
+        centre, _ = fit_sphere(apply_rigid(to_hra, found[0]))
         return v + (goal - centre)
 
     def placed(side: str, stems):
         """The surface of ``side`` in the HRA frame; the other side's, mirrored through the
         midline onto this side's head, when the body lacks it."""
         other = "left" if side == "right" else "right"
-        found = _denver(denver, dbody, side, stems)
+        found = denver_surface(denver, dbody, side, stems)
         if found is not None:
-            return anchored(side, _apply(to_hra, found[0])), found[1]
-        found = _denver(denver, dbody, other, stems)
+            return anchored(side, apply_rigid(to_hra, found[0])), found[1]
+        found = denver_surface(denver, dbody, other, stems)
         if found is None:
             raise ValueError(f"{dbody}: no {stems[0]} on either side")
-        v = anchored(other, _apply(to_hra, found[0]))
+        v = anchored(other, apply_rigid(to_hra, found[0]))
         flip = np.array([-1.0, 1.0, 1.0])
         shift = np.array([2.0 * centres["midline"], 0.0, 0.0])
         v = v * flip + shift
