@@ -32,9 +32,9 @@ def projection(*, size=256, detector_mm=100.0, sid=1000.0, sic=600.0, iso=(0.0, 
 
 def lengths(scene: MeshScene, pr: Projection, method: str | None = None):
     """Clamped per-channel path lengths ``(channels, n, n)`` and line integrals ``(n, n)``."""
-    out = path_lengths(scene.vertices, scene.faces, scene.owner, scene.chan_plus,
-                       scene.chan_minus, scene.rank, scene.chan, scene.n_channels, pr,
-                       method or scene.method)
+    method = method or scene.method
+    out = path_lengths(scene.vertices, *scene.pass_arrays(method), scene.rank, scene.chan,
+                       scene.n_channels, pr, method)
     line = np.empty(out.shape[1:], np.float32)
     finish(out, scene.mu_per_mm, scene.max_chord_mm, line)
     return out, line

@@ -112,9 +112,8 @@ def anatomy_view(scene: MeshScene, projection: Projection, *,
     view = _VIEWS.get(key)
     if view is not None and view.scene is scene:
         return view
-    lengths = path_lengths(scene.vertices, scene.faces, scene.owner, scene.chan_plus,
-                           scene.chan_minus, scene.rank, scene.chan, scene.n_channels,
-                           projection, method)
+    lengths = path_lengths(scene.vertices, *scene.pass_arrays(method), scene.rank,
+                           scene.chan, scene.n_channels, projection, method)
     line = np.empty(lengths.shape[1:], np.float32)
     finish(lengths, scene.mu_per_mm, scene.max_chord_mm, line)
     view = AnatomyView(scene, projection, lengths, line)

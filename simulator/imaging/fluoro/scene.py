@@ -21,6 +21,7 @@ import numba
 import numpy as np
 
 from simulator.anatomy.raycast import TriangleGrid, _walk
+from simulator.imaging.fluoro.interfaces import merge_interfaces
 from simulator.tissues import tissue
 
 SAMPLES_PER_STRUCTURE = 400
@@ -60,6 +61,9 @@ class MeshScene:
         Identity for caches.
     max_chord_mm : float
         Diagonal of the scene's bounding box: no ray can be longer inside it.
+    linear : tuple
+        ``(faces (k, 3), owner (k,), chan_plus, chan_minus)`` for the linear pass, shared
+        interfaces drawn once (:mod:`interfaces`); the plain arrays in sweep mode.
     """
 
     vertices: np.ndarray
@@ -76,6 +80,13 @@ class MeshScene:
     method: str
     digest: str
     max_chord_mm: float
+    linear: tuple
+
+    def pass_arrays(self, method: str) -> tuple:
+        """``(faces, owner, chan_plus, chan_minus)`` for a pass of ``method``."""
+        if method == "linear":
+            return self.linear
+        return self.faces, self.owner, self.chan_plus, self.chan_minus
 
     @property
     def n_channels(self) -> int:
@@ -118,8 +129,11 @@ class MeshScene:
                 if plus != minus:
                     chan_plus[k], chan_minus[k] = plus, minus
         diagonal = float(np.linalg.norm(vertices.max(0) - vertices.min(0)))
+        linear = (merge_interfaces(vertices, faces, owner, chan_plus, chan_minus) if ok
+                  else (faces, owner, chan_plus, chan_minus))
         return cls(vertices, faces, owner, names, materials, mu, chan, rank, parent,
-                   chan_plus, chan_minus, "linear" if ok else "sweep", digest, diagonal)
+                   chan_plus, chan_minus, "linear" if ok else "sweep", digest, diagonal,
+                   linear)
 
     @classmethod
     def from_anatomy(cls, anatomy) -> MeshScene:
