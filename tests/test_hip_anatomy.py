@@ -143,6 +143,29 @@ def test_joint_space_narrows_with_oa_grade(models):
     assert widths[0] > widths[1] > widths[2] > 0.2
 
 
+def _proud_of(m: Model, reference: Model, bone: str, near, radius_mm: float) -> float:
+    """Farthest any surface point of ``bone`` within ``radius_mm`` of ``near`` stands outside
+    the same bone of ``reference`` (aligned on the femoral head centre)."""
+    shift = reference.mark["femoral_head_center"] - m.mark["femoral_head_center"]
+    v = m.by_name[bone].vertices + shift
+    v = v[np.linalg.norm(v - (near + shift), axis=1) < radius_mm]
+    ref = trimesh.Trimesh(reference.by_name[bone].vertices, reference.by_name[bone].faces)
+    depth = trimesh.proximity.signed_distance(ref, v)  # positive inside the reference
+    return float(max(-depth.min(), 0.0))
+
+
+def test_osteophytes_only_from_grade_3(models):
+    """KL grade 4 grows large osteophytes (4.5 mm proud) round the head-neck junction and on
+    the superolateral acetabular rim; grades 0 and 2 have none (the narrowing moves the
+    femur, the alignment on the head centre takes that out)."""
+    kl0, kl2, kl4 = models["default"], models["bmi22_kl2"], models["kl4_effusion"]
+    junction = kl4.mark["femoral_head_neck_junction"]
+    assert 3.5 < _proud_of(kl4, kl0, "femur", junction, 20.0) < 6.0
+    assert _proud_of(kl2, kl0, "femur", kl2.mark["femoral_head_neck_junction"], 20.0) < 0.8
+    head = kl4.mark["femoral_head_center"]
+    assert 3.0 < _proud_of(kl4, kl0, "pelvis", head, 45.0) < 7.0
+
+
 def test_cortex_is_thin_at_the_head_and_thick_in_the_shaft(hip):
     centre = hip.mark["femoral_head_center"]
     up = np.array([0.0, 0.0, 1.0])

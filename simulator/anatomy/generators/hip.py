@@ -29,6 +29,7 @@ from simulator.anatomy.generators.hip_joint import (
     iliofemoral_ligament,
     joint_spaces,
 )
+from simulator.anatomy.generators.hip_osteophytes import acetabular_lip, femoral_collar
 from simulator.anatomy.generators.hip_params import draw_hip_params
 from simulator.anatomy.generators.hip_real import Placement, placed_bone, placement, real_hip
 from simulator.anatomy.generators.hip_soft import (
@@ -49,7 +50,7 @@ from simulator.anatomy.generators.hip_trochanter import (
 )
 from simulator.anatomy.patient import PatientParams
 
-GENERATOR_VERSION = 3  # 2: trochanteric layers; 3: real Visible Human bones
+GENERATOR_VERSION = 4  # 2: trochanteric layers; 3: real Visible Human bones; 4: osteophytes
 MEDIAL_CUT_MM = -40.0  # the body crosses the midline to here, so AP images have no cut edge
 
 # name: (tissue, role, colour, priority). Higher priority wins where shapes overlap:
@@ -97,6 +98,9 @@ def build(patient: PatientParams, seed: int) -> GeneratedModel:
     pelvis_outer, pelvis_marrow = placed_bone(hip.pelvis, place.pelvis, "hip bone")
     f = hip_frame(p, hip, place, femur_outer)
     fpts = _femur_points(hip, place, femur_outer)
+    rim = Placement.apply(place.pelvis, hip.pelvis_marks.acetabular_rim)
+    femur_outer = _with(femur_outer, femoral_collar(f, patient.oa_grade))
+    pelvis_outer = _with(pelvis_outer, acetabular_lip(f, rim, patient.oa_grade))
     ppts = {name: Placement.apply(place.pelvis, getattr(hip.pelvis_marks, name))
             for name in ("asis", "aiis", "pubic_tubercle", "ischial_tuberosity", "teardrop")}
     up = -f.shaft_dir
@@ -165,6 +169,11 @@ MUSCLE_PARTS = {  # model structure: the real muscles it is made of
     "tensor_fasciae_latae": ("tensor_fasciae_latae",), "pectineus": ("pectineus",),
     "obturator_externus": ("obturator_externus",),
 }
+
+
+def _with(bone: mf.Manifold, growth: mf.Manifold | None) -> mf.Manifold:
+    """``bone`` with an osteophyte unioned on (unchanged without one)."""
+    return bone if growth is None else bone + growth
 
 
 def _real_muscles(hip, place: Placement) -> dict[str, mf.Manifold]:

@@ -1,0 +1,65 @@
+"""Osteophytes of an osteoarthritic hip (Kellgren-Lawrence grade 3 and 4).
+
+Grade 3 means moderate multiple osteophytes, grade 4 large ones (the KL definitions). On the
+real bones they are drawn where hip radiographs and ultrasound show them first:
+
+- a femoral collar along the head-neck junction, from inferomedial round the front to
+  superolateral (it thickens the anterior head-neck contour the long-axis view shows and the
+  medial and lateral head edges of the AP radiograph);
+- an acetabular lip on the superolateral rim, over the roof (the AP radiograph's lateral
+  acetabular osteophyte).
+
+Each is a beaded ridge of overlapping spheres centred on the bone surface (osteophytes are
+lumpy, and a swept tube folds where the junction's line turns sharply), so it stands
+``OSTEOPHYTE_MM`` proud of it; it is solid bone, unioned to the femur or hip bone. Sizes [U]:
+the sources give the grades in words only.
+"""
+
+from __future__ import annotations
+
+import manifold3d as mf
+import numpy as np
+
+from simulator.anatomy.generators import primitives as pr
+from simulator.anatomy.generators.hip_frame import HipFrame
+
+OSTEOPHYTE_MM = {3: 2.5, 4: 4.5}  # height above the bone surface by KL grade
+# neck angles (0 anterior, pi/2 superior) of the femoral collar: inferomedial to superolateral
+COLLAR_DEG = (-100.0, 150.0)
+RIM_SHARE = 0.35  # the most superolateral share of the acetabular rim points carries the lip
+
+
+def femoral_collar(f: HipFrame, grade: int) -> mf.Manifold | None:
+    """The head-neck junction ridge of ``grade`` (None below grade 3)."""
+    height = OSTEOPHYTE_MM.get(grade)
+    if height is None:
+        return None
+    angles = np.radians(np.linspace(*COLLAR_DEG, 60))
+    s = f.head_neck_junction_s(angles) - 0.5 * height
+    return _beads(f.neck_point(s, angles, 0.0), height)
+
+
+def acetabular_lip(f: HipFrame, rim_mm: np.ndarray, grade: int) -> mf.Manifold | None:
+    """The superolateral rim ridge of ``grade`` (None below grade 3); ``rim_mm`` ``(k, 3)``
+    are the placed rim points in order round the socket."""
+    height = OSTEOPHYTE_MM.get(grade)
+    if height is None:
+        return None
+    rim = np.asarray(rim_mm, float)
+    out_dir = pr.unit(rim.mean(0) - f.head_center)
+    score = (rim - f.head_center) @ pr.unit(np.array([1.0, 0.0, 1.0]))
+    keep = score >= np.quantile(score, 1.0 - RIM_SHARE)
+    # the kept points are one arc of the closed rim: start after the largest gap in order
+    idx = np.flatnonzero(keep)
+    gaps = np.diff(np.concatenate([idx, idx[:1] + len(rim)]))
+    idx = np.roll(idx, -int(np.argmax(gaps)) - 1)
+    return _beads(rim[idx] + 0.3 * height * out_dir, height)
+
+
+def _beads(path_mm: np.ndarray, radius_mm: float) -> mf.Manifold:
+    """Spheres of ``radius_mm`` every 0.6 radius along the polyline ``path_mm`` ``(k, 3)``."""
+    step = np.linalg.norm(np.diff(path_mm, axis=0), axis=1)
+    arc = np.concatenate([[0.0], np.cumsum(step)])
+    at = np.arange(0.0, arc[-1] + 1e-9, 0.6 * radius_mm)
+    centres = np.stack([np.interp(at, arc, path_mm[:, k]) for k in range(3)], 1)
+    return pr.union([pr.sphere(c, radius_mm, 1.0) for c in centres])
