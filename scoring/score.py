@@ -4,6 +4,7 @@ makes the :class:`scoring.scored.ScoredSession` every consumer reads."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 from scoring.clinical_rules import effective_rubric
@@ -109,7 +110,7 @@ class Scorer:
                        simulator_version=__version__, seed=int(header.get("seed", 0)),
                        patient=self.world.patient.key(), modality=str(sc.modality))
         return ScoredSession(
-            identity=Identity(**{**who.__dict__, **identity}),
+            identity=replace(who, **identity),
             verification=verification or Verification(),
             passed=result.passed, score=result.score, pass_score=rubric.pass_score,
             metrics=metrics, criteria=result.criteria, steps=self._steps(result.criteria),

@@ -25,7 +25,6 @@ HEADLINE_METRICS = ("tip_to_target_mm", "tip_in_beam_share", "skin_punctures", "
 MAX_ABS_VALUE = 1e12   # any number a score document holds is within this
 
 
-
 @dataclass(frozen=True)
 class MetricResult:
     """One metric's value, with its benchmark and unacceptable value when the rubric scores
@@ -293,8 +292,12 @@ class _Reader:
             for n, s in enumerate(self.get(data, "steps", list, "", [])))
         moments = tuple(self.record(KeyMoment, k, f"key_moments.{n}.")
                         for n, k in enumerate(self.get(data, "key_moments", list, "", [])))
+        identity = self.record(Identity, data, "")
+        for key, value in identity.patient.items():  # words in reports: text or numbers
+            if not isinstance(value, str):
+                self.get(identity.patient, key, float, "patient.")
         return ScoredSession(
-            identity=self.record(Identity, data, ""),
+            identity=identity,
             verification=self.record(Verification, data, ""),
             passed=self.get(data, "passed", bool, ""),
             score=self.get(data, "score", float, ""),

@@ -153,3 +153,33 @@ def test_assess_replays_each_log_once_even_with_images(one_log, block_scenario, 
         assert html.count('src="data:image/png;base64,') >= 2
         assert "could not be rendered" not in html
     assert not (out / ".pictures").exists()
+
+
+def test_validate_and_scoring_still_refuse_an_unknown_rubric_metric(block_scenario,
+                                                                     block_world, tmp_path,
+                                                                     capsys):
+    """The check moved from simulator.scenario to scoring.rubric: `jointsim validate` and
+    the Scorer both still name the field."""
+    import dataclasses
+
+    import yaml
+
+    from scoring.score import Scorer
+
+    data = yaml.safe_load(block_scenario.read_text())
+    data["rubric"]["criteria"][0]["metric"] = "tip_to_taget_mm"
+    bad = block_scenario.with_name("bad_rubric.yaml")
+    bad.write_text(yaml.safe_dump(data, sort_keys=False))
+    try:
+        assert main(["validate", str(bad)]) == 1
+    finally:
+        bad.unlink()
+    assert f"{bad}: rubric.criteria.0.metric: unknown metric 'tip_to_taget_mm'" in \
+        capsys.readouterr().out
+    rubric = block_world.scenario.rubric.model_copy(update={"criteria": [
+        block_world.scenario.rubric.criteria[0].model_copy(update={"metric": "nope"})]})
+    world = dataclasses.replace(block_world, scenario=block_world.scenario.model_copy(
+        update={"rubric": rubric}))
+    with pytest.raises(InputError, match="unknown metric 'nope'") as err:
+        Scorer(world)
+    assert err.value.field == "rubric.criteria.0.metric"
