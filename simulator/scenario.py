@@ -48,7 +48,7 @@ class Step(StrEnum):
 
     @property
     def label(self) -> str:
-        """The step's name for people (checklists, reports)."""
+        """The step's name for people (reports, score documents)."""
         return _STEP_LABELS[self]
 
 
