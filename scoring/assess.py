@@ -1,11 +1,12 @@
 """Assessment runs: verify each log by replay, re-score it with the current rubric, write its
 report, store the results, and build the cohort report.
 
-Sessions run in parallel worker processes. Each log is graded with the assessor's copy of
-its scenario (``Job.scenarios``, default the shipped ones) and gets a status
-(``simulator.integrity``): a tampered, incomplete or legacy log, an unsigned or untrusted
-one when trusted keys are given, or one that cannot be read or fails in any other way, is
-listed and skipped; the others are still scored.
+Sessions run in parallel worker processes. Each log is replayed once: that one replay
+scores and verifies it and, with images, renders its report's pictures. Each log is graded
+with the assessor's copy of its scenario (``Job.scenarios``, default the shipped ones) and
+gets a status (``simulator.integrity``): a tampered, incomplete or legacy log, an unsigned
+or untrusted one when trusted keys are given, or one that cannot be read or fails in any
+other way, is listed and skipped; the others are still scored.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import shutil
 import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -24,8 +25,10 @@ from simulator.errors import InputError
 
 if TYPE_CHECKING:
     from scoring.cluster import DaskPool
+    from scoring.scored import ScoredSession
 
 SESSIONS_DIR = "sessions"
+PICTURES_DIR = ".pictures"   # in the stage: report pictures between scoring and writing
 LOG_STATUS_FILE = "log_status.txt"   # every assessed log's status, one line each
 
 
@@ -41,18 +44,22 @@ class Job:
     stored_as: Path | None = None  # where the log will live once the output is in place
     scenarios: Path | None = None
     trusted: frozenset[bytes] = frozenset()
+    pictures: Path | None = None  # a folder: render the report's pictures into it
 
 
 @dataclass
 class Scored:
     """``status``: the log's ``simulator.integrity`` status (``rejected``: unreadable, or
-    refused before replay)."""
+    refused before replay). ``pictures``: the file holding the report's pictures, rendered
+    from the replay that scored the log (``picture_error`` if they could not be)."""
 
     job: Job
-    doc: dict | None = None
+    scored: ScoredSession | None = None
     error: str = ""
     seconds: float = 0.0
     status: str = ""
+    pictures: Path | None = None
+    picture_error: str = ""
 
 
 @dataclass
@@ -109,13 +116,13 @@ def read_groups(path: Path | None) -> dict[str, str]:
 
 # -- the work a process does ----------------------------------------------------------------
 def score_job(job: Job) -> Scored:
-    """Replay and re-score one log (no pictures). Never raises: errors are returned."""
+    """Replay one log once: re-score and verify it and, when ``job.pictures`` names a
+    folder, render its report's pictures there. Never raises: errors are returned."""
     from dataclasses import replace
 
     from scoring.report.session import analyse
-    from scoring.score import add_status, claimed_score_problem
     from scoring.store.content import log_content_sha256
-    from simulator.integrity import TAMPERED, log_status
+    from simulator.integrity import TAMPERED, LogStatus
     from simulator.log import TamperedLog, read_log
     from simulator.replay import assessor_scenario
 
@@ -126,25 +133,47 @@ def score_job(job: Job) -> Scored:
                       seconds=time.perf_counter() - t)
 
     try:
-        if job.scenario is None:  # pin the assessor's copy, for the report worker too
+        if job.scenario is None:  # pin the assessor's copy of the scenario
             _, spath = assessor_scenario(read_log(job.log), scenarios=job.scenarios)
             job = replace(job, scenario=spath)
-        analysis = analyse(job.log, job.scenario, timeline=False)
-        doc = analysis.doc
-        claims = claimed_score_problem(analysis.log.end, doc)
-        status = log_status(analysis.log, analysis.result, job.trusted, claims)
-        add_status(doc, status, analysis.log)
+        analysis = analyse(job.log, job.scenario, timeline=job.pictures is not None,
+                           trusted=job.trusted)
+        check = analysis.scored.verification
+        status = LogStatus(check.log_status, check.log_status_detail, check.log_signer)
         if not status.accepted(require_trust=bool(job.trusted)):
             return failed(status.status, status.detail)
-        doc["skill_group"] = job.group or _group_of(analysis)
-        doc["content_sha256"] = log_content_sha256(job.log)
-        return Scored(job, doc, seconds=time.perf_counter() - t, status=status.status)
+        content = log_content_sha256(job.log)
+        scored = analysis.scored.with_identity(
+            skill_group=job.group or _group_of(analysis), content_sha256=content)
+        out = Scored(job, scored, status=status.status)
+        if job.pictures is not None:
+            out.pictures, out.picture_error = _render_pictures(analysis, job.pictures, content)
+        out.seconds = time.perf_counter() - t
+        return out
     except TamperedLog as exc:
         return failed(TAMPERED, str(exc).replace(f"{job.log}: ", "", 1))
     except InputError as exc:
         return failed("rejected", str(exc).replace(f"{job.log}: ", "", 1))
     except Exception as exc:  # noqa: BLE001 - one bad log must not stop the run
         return failed("rejected", f"could not be assessed ({exc.__class__.__name__}: {exc})")
+
+
+def _render_pictures(analysis, folder: Path, content: str) -> tuple[Path | None, str]:
+    """Render a report's pictures from ``analysis`` into a file in ``folder`` (kept out of
+    the workers' results, which travel back to the driver); ``(file, "")`` or
+    ``(None, why not)``."""
+    import pickle
+
+    from scoring.report import session_pictures
+
+    try:
+        path = folder / f"{content}.pickle"
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_bytes(pickle.dumps(session_pictures(analysis)))
+        tmp.replace(path)
+        return path, ""
+    except Exception as exc:  # noqa: BLE001 - listed as a report problem, not fatal
+        return None, f"report pictures could not be drawn ({exc.__class__.__name__}: {exc})"
 
 
 def _group_of(analysis) -> str:
@@ -154,29 +183,27 @@ def _group_of(analysis) -> str:
 
 @dataclass
 class ReportJob:
-    job: Job
-    doc: dict
+    scored: ScoredSession
     folder: Path
-    images: bool
     reference: dict | None
+    pictures: Path | None = None   # from score_job; None: a report without images
+    picture_error: str = ""
 
 
 def report_job(rj: ReportJob) -> str:
-    """Write one session's report; returns an error message or ''."""
-    from scoring.report import write_document, write_session_report
-    from scoring.report.session import analyse, session_document
-    from scoring.score import write_score
+    """Write one session's report (no replay: the pictures were drawn when it was scored);
+    returns an error message or ''."""
+    import pickle
 
+    from scoring.report import write_session_report
+
+    if rj.picture_error:
+        return rj.picture_error
     try:
         if rj.folder.exists():  # earlier report carried over as hard links: unlink, not edit
             shutil.rmtree(rj.folder)
-        if rj.images:
-            analysis = analyse(rj.job.log, rj.job.scenario, timeline=True)
-            analysis.doc.update(skill_group=rj.doc.get("skill_group", ""))
-            write_session_report(analysis, rj.folder, images=True, reference=rj.reference)
-        else:
-            write_score(rj.doc, rj.folder / "score.json")
-            write_document(session_document(rj.doc, reference=rj.reference), rj.folder)
+        pictures = None if rj.pictures is None else pickle.loads(rj.pictures.read_bytes())
+        write_session_report(rj.scored, rj.folder, reference=rj.reference, pictures=pictures)
         return ""
     except Exception as exc:  # noqa: BLE001 - report problems are listed, not fatal
         shutil.rmtree(rj.folder, ignore_errors=True)
@@ -214,8 +241,8 @@ def slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", text).strip("_") or "trainee"
 
 
-def session_folder(doc: dict) -> Path:
-    return Path(SESSIONS_DIR) / slug(doc["trainee"]) / slug(doc["run_id"])
+def session_folder(scored: ScoredSession) -> Path:
+    return Path(SESSIONS_DIR) / slug(scored.identity.trainee) / slug(scored.identity.run_id)
 
 
 # -- the run --------------------------------------------------------------------------------
@@ -237,36 +264,41 @@ def assess(jobs_in: list[Job], stage: Path, out: Path, store, *, images: bool = 
     t0 = time.perf_counter()
     summary = Summary(skipped=list(extra_skipped))
     tick = bar.update if bar is not None else None
+    pictures = stage / PICTURES_DIR if images else None
+    if pictures is not None:
+        pictures.mkdir(exist_ok=True)
     scored = []
-    for s in parallel(score_job, jobs_in, jobs, tick):
-        if s.doc is None:
+    for s in parallel(score_job, [replace(j, pictures=pictures) for j in jobs_in], jobs, tick):
+        if s.scored is None:
             summary.skipped.append((s.job.log, s.error))
             summary.statuses.append((s.job.log, s.error))
         else:
             scored.append(s)
             summary.statuses.append((s.job.log, f"{s.status}: "
-                                     f"{s.doc['log_status_detail']}"))
-    summary.scored = _one_per_attempt(scored, store.known([s.doc["run_id"] for s in scored]),
-                                      summary)
+                                     f"{s.scored.verification.log_status_detail}"))
+    summary.scored = _one_per_attempt(
+        scored, store.known([s.scored.identity.run_id for s in scored]), summary)
     _keep_old_reports(out, stage)
     stored = store.sessions()  # with this run's sessions, the experts' references
-    this_run = as_rows([{"doc": s.doc, "skill_group": s.doc.get("skill_group", "")}
-                        for s in summary.scored])
+    this_run = as_rows([{"scored": s.scored} for s in summary.scored])
     by_scenario: dict[str, list[dict]] = {}
     for row in cohort.split_abandoned(merge_rows(stored, this_run))[0]:
         by_scenario.setdefault(row["scenario"], []).append(row)
     refs = {sc: cohort.expert_reference(rows) for sc, rows in by_scenario.items()}
-    rjobs = [ReportJob(s.job, s.doc, stage / session_folder(s.doc), images,
-                       refs.get(s.doc["scenario"]) or None) for s in summary.scored]
+    rjobs = [ReportJob(s.scored, stage / session_folder(s.scored),
+                       refs.get(s.scored.identity.scenario) or None, s.pictures,
+                       s.picture_error) for s in summary.scored]
     errors = parallel(report_job, rjobs, jobs, tick)
+    if pictures is not None:
+        shutil.rmtree(pictures, ignore_errors=True)
     for s, err in zip(summary.scored, errors, strict=True):
         if err:
             summary.skipped.append((s.job.log, err))
             continue
         summary.records.append({
-            "doc": s.doc, "skill_group": s.doc.get("skill_group", ""),
+            "scored": s.scored,
             "log_path": str(Path(s.job.stored_as or s.job.log).resolve()),
-            "report_path": str((out / session_folder(s.doc) / "report.html").resolve())})
+            "report_path": str((out / session_folder(s.scored) / "report.html").resolve())})
     summary.scored = [s for s, e in zip(summary.scored, errors, strict=True) if not e]
     rows = merge_rows(stored, as_rows(summary.records))
     write_cohort_report(rows, stage, skipped=summary.skipped, db_url=store.url,
@@ -291,7 +323,7 @@ def store_results(summary: Summary, store) -> Summary:
     """
     saved = store.save(summary.records)
     summary.added, summary.updated = saved.added, saved.updated
-    logs = {rec["doc"]["run_id"]: rec["log_path"] for rec in summary.records}
+    logs = {rec["scored"].identity.run_id: rec["log_path"] for rec in summary.records}
     summary.skipped += [(Path(logs[run_id]), _conflict(run_id)) for run_id in saved.conflicts]
     return summary
 
@@ -302,12 +334,12 @@ def _one_per_attempt(scored: list[Scored], known: dict[str, str],
     another content than the stored one, or than the first in this run, is skipped."""
     first: dict[str, Scored] = {}
     for s in scored:
-        run_id, content = s.doc["run_id"], s.doc["content_sha256"]
+        run_id, content = s.scored.identity.run_id, s.scored.identity.content_sha256
         if known.get(run_id) and known[run_id] != content:
             summary.skipped.append((s.job.log, _conflict(run_id)))
         elif run_id not in first:
             first[run_id] = s
-        elif first[run_id].doc["content_sha256"] == content:
+        elif first[run_id].scored.identity.content_sha256 == content:
             summary.copies.append((s.job.log, first[run_id].job.log))
         else:
             summary.skipped.append((s.job.log, f"run id {run_id!r} is also the run id of "

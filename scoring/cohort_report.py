@@ -10,10 +10,11 @@ from pathlib import Path
 import numpy as np
 
 from scoring import cohort
+from scoring.metrics import lower_is_better
 from scoring.report import document as d
-from scoring.report.glossary import lower_is_better
-from scoring.rubric import fmt
+from scoring.scored import ScoredSession
 from scoring.store.url import shown as shown_url
+from scoring.verdicts import fmt
 
 GROUP_ORDER = ("novice", "learner", "intermediate", "expert")
 GROUP_COLOURS = {"novice": "#c62828", "learner": "#1565c0", "intermediate": "#ef6c00",
@@ -30,8 +31,9 @@ def _colour(group: str) -> str:
     return GROUP_COLOURS.get(group, OTHER_COLOUR)
 
 
-def _doc_of(row) -> dict:
-    return json.loads(row["score_json"])
+def scored_of(row) -> ScoredSession:
+    """A stored row's score (the store keeps its JSON; any readable format)."""
+    return ScoredSession.from_dict(json.loads(row["score_json"]))
 
 
 # -- figures ------------------------------------------------------------------------------
@@ -164,11 +166,11 @@ def _wrap(text: str, width: int) -> str:
 
 # -- the document ----------------------------------------------------------------------------
 def _scenario_sections(rows, design, criterion, images: bool) -> list[d.Section]:
-    doc0 = _doc_of(rows[-1])
-    title = doc0["scenario_title"]
-    labels = {k: m["label"] for k, m in doc0["metrics"].items()}
-    units = {k: m["unit"] for k, m in doc0["metrics"].items()}
-    scored = [c["metric"] for c in doc0["criteria"]]
+    last = scored_of(rows[-1])
+    title = last.identity.scenario_title
+    labels = {m.key: m.label for m in last.metrics}
+    units = {m.key: m.unit for m in last.metrics}
+    scored = [c.metric for c in last.criteria]
     people = cohort.trainees(rows)
     traces = []
     for t in people:

@@ -60,18 +60,18 @@ def deep_check(path: str | Path, progress=None) -> DeepResult:
     session = Session(world, observers=[scorer])
     run_policy(session, make_policy("expert", world, 0),
                max_ticks=int(sc.limits.time_s / world.dt_s) + 5)
-    doc = scorer.report()
+    scored = scorer.scored()
     problems = []
-    took_s = doc["metrics"].get("total_time_s", {}).get("value")
+    took_s = scored.value("total_time_s")
     if took_s is not None and took_s >= sc.limits.time_s - world.dt_s:
         problems.append(("limits.time_s", f"the scripted expert did not finish within "
                          f"{sc.limits.time_s:g} s; allow more time"))
-    if not doc["passed"]:
-        reasons = "; ".join([h["reason"] for h in doc["hard_fails"]] or doc["weaknesses"][:2])
+    if not scored.passed:
+        reasons = "; ".join([h.reason for h in scored.hard_fails] or scored.weaknesses[:2])
         problems.append(("rubric", f"the scripted expert cannot pass this case (score "
-                         f"{doc['score']:.1f}, {reasons}); check the target, entry zone and "
+                         f"{scored.score:.1f}, {reasons}); check the target, entry zone and "
                          "rubric thresholds"))
-    summary = (f"expert score {doc['score']:.1f}/100 ({'pass' if doc['passed'] else 'FAIL'}); "
+    summary = (f"expert score {scored.score:.1f}/100 ({'pass' if scored.passed else 'FAIL'}); "
                f"path {plan.length_mm:.0f} mm at {plan.angle_to_skin_deg:.0f} deg to the skin; "
                f"closest danger {name} {closest:.1f} mm")
     return DeepResult(problems, summary)

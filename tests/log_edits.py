@@ -55,6 +55,6 @@ def danger_session(world, path: Path, signer=None) -> Path:
     for _ in range(30):
         session.step(Action(probe_tilt_rad_s=0.1) if _ % 10 == 0 else NOOP)
     session.step(Action(end=True))
-    doc = scorer.report()
-    session.close({"reason": "ended", "score": doc["score"], "passed": doc["passed"]})
+    scored = scorer.scored()
+    session.close({"reason": "ended", "score": scored.score, "passed": scored.passed})
     return Path(path)

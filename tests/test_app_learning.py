@@ -54,7 +54,7 @@ def test_the_score_screen_follows_the_last_action_without_freezing(make_app, blo
         scoring += 1
         assert time.monotonic() < give_up, "no score screen"
     assert scoring >= 2 and app.screen_mode == "ended"
-    assert app.doc is not None and app.doc["metrics"]["closest_danger_mm"]["value"] > 0
+    assert app.doc is not None and app.doc.value("closest_danger_mm") > 0
 
 
 def test_restart_and_early_end_are_abandoned_not_failed(make_app, block_world,
@@ -74,7 +74,7 @@ def test_restart_and_early_end_are_abandoned_not_failed(make_app, block_world,
     _, score = attempt_files(app)
     assert score["status"] == "abandoned"
     app.screenshot(app.folder / "end.png")
-    assert app.doc["status"] == "abandoned"
+    assert app.doc.status == "abandoned"
 
 
 def test_q_quits_and_y_takes_the_next_syringe(make_app, block_world, block_scenario):

@@ -28,20 +28,21 @@ class BlindHalfDose(ScriptPolicy):
         yield Action(end=True)
 
 
-def _score(world, policy) -> dict:
+def _score(world, policy):
     session = Session(world, seed=1)
     scorer = Scorer(world)
     session.observers.append(scorer)
     run_policy(session, policy)
-    return scorer.report()
+    return scorer.scored()
 
 
 def test_blind_no_time_out_half_dose_attempt_fails(hip_us_world):
-    doc = _score(hip_us_world, BlindHalfDose(hip_us_world, seed=1))
-    failed = {h["metric"] for h in doc["hard_fails"]}
-    assert not doc["passed"]
+    scored = _score(hip_us_world, BlindHalfDose(hip_us_world, seed=1))
+    failed = {h.metric for h in scored.hard_fails}
+    assert not scored.passed
     assert {"time_out_before_puncture", "prescribed_dose_share", "tip_in_beam_share"} <= failed
-    assert doc["metrics"]["prescribed_dose_share"]["value"] == pytest.approx(0.5)
+    assert scored.value("prescribed_dose_share") == pytest.approx(0.5)
+    assert scored.metric("prescribed_dose_share").verdict == "hard fail"
 
 
 def test_every_scenario_carries_the_standard_hard_fails(hip_us_world, hip_fluoro_world):
@@ -69,9 +70,9 @@ def test_through_a_nerve_and_back_is_one_nerve_contact_and_fails(block_world):
     for _ in range(300):  # and back out along the same track
         session.step(Action(advance_mm_s=-10.0))
     session.step(Action(end=True))
-    doc = scorer.report()
-    assert doc["metrics"]["nerve_contacts"]["value"] == 1.0
-    assert "nerve_contacts" in {h["metric"] for h in doc["hard_fails"]}
+    scored = scorer.scored()
+    assert scored.value("nerve_contacts") == 1.0
+    assert "nerve_contacts" in {h.metric for h in scored.hard_fails}
 
 
 def test_expert_level_is_said_only_at_the_benchmark():
@@ -82,5 +83,5 @@ def test_expert_level_is_said_only_at_the_benchmark():
                               {"metric": "b", "weight": 1, "best": 0, "worst": 10}])
     result = evaluate(rubric, {"a": 0.85, "b": 12.0}, {"a": "A", "b": "B"},
                       {"a": "fraction", "b": "count"}, {})
-    assert result.strengths == ["A: 85%, close to expert level (benchmark 90%)"]
-    assert result.weaknesses == ["B: 12, unacceptable (the limit is 10); aim for 0"]
+    assert result.strengths == ("A: 85%, close to expert level (benchmark 90%)",)
+    assert result.weaknesses == ("B: 12, unacceptable (the limit is 10); aim for 0",)

@@ -83,9 +83,9 @@ def test_expert_completes_a_custom_anatomy_case(custom_scenario):
     scorer = Scorer(world)
     session = Session(world, observers=[scorer])
     run_policy(session, make_policy("expert", world, 0), max_ticks=20000)
-    doc = scorer.report()
-    assert doc["passed"], doc["weaknesses"]
-    assert doc["metrics"]["intra_articular_fraction"]["value"] == 1.0
+    scored = scorer.scored()
+    assert scored.passed, scored.weaknesses
+    assert scored.value("intra_articular_fraction") == 1.0
 
 
 def test_mislabelled_mesh_is_reported(custom_scenario, tmp_path):

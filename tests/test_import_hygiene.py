@@ -17,3 +17,17 @@ def test_core_imports_no_display_libraries():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)
     assert out.stdout.strip() == ""
+
+
+def test_scenario_validation_does_not_import_scoring():
+    """scoring imports simulator.scenario (rubrics); the reverse would be a cycle. The rubric's
+    metric names are checked by scoring.rubric, so reading a scenario never loads scoring."""
+    code = ("import sys\n"
+            "from simulator.paths import scenario_path\n"
+            "from simulator.scenario import parse_scenario\n"
+            "scenario, problems = parse_scenario(scenario_path('hip_anterior_us'))\n"
+            "assert scenario is not None and not problems, problems\n"
+            "print(' '.join(m for m in sys.modules if m.split('.')[0] == 'scoring'))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.strip() == ""

@@ -121,12 +121,12 @@ def check(corpus, name: str, mutated: bytes, rechained: bool) -> None:
         return
     try:
         with time_limit(CASE_SECONDS):
-            doc, _ = score_log(path, scenarios=corpus["scenarios"], trusted=corpus["trusted"])
+            scored, _ = score_log(path, scenarios=corpus["scenarios"], trusted=corpus["trusted"])
     except InputError as exc:
         assert str(path) in str(exc), str(exc)
         OUTCOMES["refused"] += 1
         return
-    status = doc["log_status"]
+    status = scored.verification.log_status
     OUTCOMES[status] += 1
     assert status != TRUSTED, "a mutated log verified as signed by the site"
     if not rechained:

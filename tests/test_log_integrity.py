@@ -48,8 +48,8 @@ def pin(block_scenario):
 def status_of(path, block_scenario, keys=None):
     """The status ``assess`` and ``score`` would give ``path`` (InputError if refused)."""
     trusted = trusted_keys([keys["site"][1]]) if keys else frozenset()
-    doc, _ = score_log(path, scenarios=block_scenario.parent, trusted=trusted)
-    return doc
+    scored, _ = score_log(path, scenarios=block_scenario.parent, trusted=trusted)
+    return scored.verification
 
 
 def test_signed_log_verifies_under_trust_and_not_under_another_key(signed, keys, pin,
@@ -85,12 +85,12 @@ def test_added_lines_with_a_recomputed_chain_fail_the_seal(signed, keys, block_s
     edited = recs[:at] + tilts + recs[at:]
     edited[at + 2:at + 2] = [{"t": contact + 7, "a": {}}]  # back to holding still
     resealed = write(tmp_path / "resealed.jsonl", rechain(edited, keep_sig=True))
-    doc = status_of(resealed, block_scenario)
-    assert doc["log_status"] == "tampered" and "signature" in doc["log_status_detail"]
+    check = status_of(resealed, block_scenario)
+    assert check.log_status == "tampered" and "signature" in check.log_status_detail
     # without the seal it is consistent, but unsigned: refused under --trust
     unsigned = write(tmp_path / "unsigned.jsonl", rechain(edited))
-    assert status_of(unsigned, block_scenario)["log_status"] == "unsigned"
-    assert status_of(unsigned, block_scenario, keys)["log_status"] == "unsigned"
+    assert status_of(unsigned, block_scenario).log_status == "unsigned"
+    assert status_of(unsigned, block_scenario, keys).log_status == "unsigned"
     assert main(["score", str(unsigned), "--scenarios", str(block_scenario.parent), "--trust",
                  str(keys["site"][1]), "--out", str(tmp_path / "s.json")]) == 1
 
@@ -109,8 +109,8 @@ def test_end_record_moved_before_the_danger_contact_is_refused(signed, block_sce
         read_log(write(tmp_path / "moved2.jsonl", rechain(moved, keep_sig=True)))
     # cut there and re-chained: the claimed score no longer matches, nor the seal
     cut = write(tmp_path / "cut.jsonl", rechain(recs[:contact] + [end], keep_sig=True))
-    doc = status_of(cut, block_scenario)
-    assert doc["log_status"] == "tampered" and "claims" in doc["log_status_detail"]
+    check = status_of(cut, block_scenario)
+    assert check.log_status == "tampered" and "claims" in check.log_status_detail
 
 
 @pytest.mark.parametrize("line, field, value", [
@@ -129,12 +129,12 @@ def test_edited_header_or_summary_fields_are_tampering(signed, keys, block_scena
     with pytest.raises(TamperedLog, match=f"line {len(recs) if line else 1}:"):
         read_log(write(tmp_path / "plain.jsonl", as_text(recs)))
     rechained = write(tmp_path / "rechained.jsonl", rechain(recs, keep_sig=True))
-    doc = status_of(rechained, block_scenario, keys)
-    assert doc["log_status"] == "tampered"
+    check = status_of(rechained, block_scenario, keys)
+    assert check.log_status == "tampered"
     # even unsigned, an edited end summary differs from the re-score
     if field.startswith("end."):
         bare = write(tmp_path / "bare.jsonl", rechain(recs))
-        assert status_of(bare, block_scenario)["log_status"] == "tampered"
+        assert status_of(bare, block_scenario).log_status == "tampered"
         assert main(["replay", str(bare), "--verify", *pin]) == 1
         assert "NOT VERIFIED (tampered)" in capsys.readouterr().out
 

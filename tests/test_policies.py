@@ -20,16 +20,16 @@ def _scores(path, policy, seeds=SEEDS):
         session = Session(world, observers=[scorer])
         run_policy(session, make_policy(policy, world, seed),
                    max_ticks=int(world.scenario.limits.time_s / world.dt_s) + 5)
-        results.append(scorer.report())
+        results.append(scorer.scored())
     return results
 
 
 @pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: p.stem)
 def test_expert_passes_the_first_seed(path):
     """The default run's guard; the 20-seed sweep below is the full check."""
-    [doc] = _scores(path, "expert", seeds=[0])
-    assert doc["passed"], [h["reason"] for h in doc["hard_fails"]]
-    assert doc["score"] >= 85.0
+    [scored] = _scores(path, "expert", seeds=[0])
+    assert scored.passed, [h.reason for h in scored.hard_fails]
+    assert scored.score >= 85.0
 
 
 @pytest.mark.slow

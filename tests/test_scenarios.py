@@ -9,6 +9,7 @@ import pytest
 import yaml
 from conftest import SCENARIOS
 
+from scoring.rubric import rubric_problems
 from simulator.cli import main
 from simulator.scenario import parse_scenario
 
@@ -58,7 +59,9 @@ def test_each_authoring_error_names_field_and_fix(tmp_path, field, value, report
     _mutate(data, field, value)
     path = tmp_path / "case.yaml"
     path.write_text(yaml.safe_dump(data))
-    _, problems = parse_scenario(path)
+    scenario, problems = parse_scenario(path)
+    if scenario is not None:  # what `jointsim validate` adds: the scorer's metric names
+        problems += rubric_problems(scenario)
     assert problems, "the mutation should be reported"
     where, message = problems[0]
     assert where == reported and words in message

@@ -72,10 +72,11 @@ def test_score_document_has_required_fields(block_world):
     scorer = Scorer(block_world)
     s.observers.append(scorer)
     s.step(Action(end=True))
-    doc = scorer.report()
-    assert set(doc) >= {"passed", "score", "hard_fails", "metrics", "strengths",
-                        "weaknesses", "steps", "criteria"}
+    doc = scorer.scored().to_dict()
+    assert set(doc) >= {"format", "passed", "score", "hard_fails", "metrics", "strengths",
+                        "weaknesses", "steps", "criteria", "key_moments", "status"}
     assert doc["metrics"]["skin_punctures"] == {
         "value": 0.0, "unit": "count", "label": "Skin punctures", "display": "0",
-        "expert_benchmark": 1.0, "unacceptable": 4.0}
-    assert [st["step"] for st in doc["steps"]][0] == "patient_positioning"
+        "verdict": "at expert level", "expert_benchmark": 1.0, "unacceptable": 4.0}
+    assert doc["steps"][0]["step"] == "patient_positioning"
+    assert doc["steps"][0]["label"] == "Patient positioning"

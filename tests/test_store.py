@@ -14,6 +14,7 @@ from store_backends import BACKENDS, store_url
 from store_v1_schema import ddl
 
 from scoring.cohort_report import write_csv
+from scoring.scored import ScoredSession
 from scoring.store import Store
 from scoring.store.content import log_content_sha256
 from scoring.store.migrate import head
@@ -25,27 +26,35 @@ def url(request, tmp_path):
         yield u
 
 
-def doc(run_id: str, content: str = "c", score: float = 81.5, trainee: str = "T") -> dict:
-    return {"run_id": run_id, "log_sha256": "f" * 64, "content_sha256": content * 64,
-            "trainee": trainee, "scenario": "s", "scenario_title": "S",
-            "modality": "ultrasound", "date": "2026-01-02T03:04:05+00:00",
-            "passed": score >= 70, "score": score, "pass_score": 70.0, "hard_fails": [],
-            "replay_verified": True, "seed": 3, "simulator_version": "x",
-            "metrics": {"tip_to_target_mm": {"value": 1.25},
-                        "time_to_target_s": {"value": None}}}
+def doc(run_id: str, content: str = "c", score: float = 81.5, trainee: str = "T",
+        skill_group: str = "", log_sha256: str = "f" * 64) -> dict:
+    """A score document (``score.json``) as an assessment would store it."""
+    return {"format": 2, "run_id": run_id, "log_sha256": log_sha256,
+            "content_sha256": content * 64, "trainee": trainee, "skill_group": skill_group,
+            "scenario": "s", "scenario_title": "S", "modality": "ultrasound",
+            "date": "2026-01-02T03:04:05+00:00", "passed": score >= 70, "score": score,
+            "pass_score": 70.0, "hard_fails": [], "criteria": [], "replay_verified": True,
+            "seed": 3, "simulator_version": "x",
+            "metrics": {"tip_to_target_mm": {"value": 1.25, "unit": "mm", "label": "Tip",
+                                             "display": "1.25 mm"},
+                        "time_to_target_s": {"value": None, "unit": "s", "label": "Time",
+                                             "display": "not reached"}}}
+
+
+def rec(data: dict) -> dict:
+    return {"scored": ScoredSession.from_dict(data)}
 
 
 def test_one_row_per_attempt_updates_in_place_and_reports_conflicts(url):
     store = Store(url)
-    saved = store.save([{"doc": doc("r1"), "skill_group": "expert"}])
+    saved = store.save([rec(doc("r1", skill_group="expert"))])
     assert (saved.added, saved.updated, saved.conflicts) == (1, 0, [])
     # the same attempt again (a copy of its log, or a re-score): updated, never a second row
-    saved = store.save([{"doc": {**doc("r1", score=60.0), "log_sha256": "e" * 64},
-                         "skill_group": "expert"}])
+    saved = store.save([rec(doc("r1", score=60.0, skill_group="expert",
+                                log_sha256="e" * 64))])
     assert (saved.added, saved.updated, saved.conflicts) == (0, 1, [])
     # other content under the same run id (an edited log): a conflict, the row stays
-    saved = store.save([{"doc": doc("r1", content="d", score=99.0)},
-                        {"doc": doc("r2", trainee="U")}])
+    saved = store.save([rec(doc("r1", content="d", score=99.0)), rec(doc("r2", trainee="U"))])
     assert (saved.added, saved.updated, saved.conflicts) == (1, 0, ["r1"])
     rows = {r["run_id"]: r for r in store.sessions()}
     assert sorted(rows) == ["r1", "r2"]
@@ -80,14 +89,16 @@ def test_log_digest_ignores_layout_but_not_values(tmp_path):
 
 WRITER = """
 import json, sys
+from scoring.scored import ScoredSession
 from scoring.store import Store
 url, first, last, step = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
-doc = json.loads(sys.argv[5])
+scored = ScoredSession.from_dict(json.loads(sys.argv[5]))
 store = Store(url)
 added = updated = 0
 ids = list(range(first, last))[::step]
 for start in range(0, len(ids), 10):
-    saved = store.save([{"doc": {**doc, "run_id": f"r{i:03d}"}} for i in ids[start:start + 10]])
+    saved = store.save([{"scored": scored.with_identity(run_id=f"r{i:03d}")}
+                        for i in ids[start:start + 10]])
     assert not saved.conflicts, saved.conflicts
     added += saved.added
     updated += saved.updated
@@ -142,7 +153,7 @@ def test_a_store_made_by_jointsim_0_1_is_upgraded_in_place(url, tmp_path):
     assert rows["r1"]["content_sha256"] == log_content_sha256(log)
     assert rows["r2"]["content_sha256"] == ""  # log gone: filled when next assessed
     # now unique by run id: the upgraded store takes attempts like a new one
-    saved = store.save([{"doc": doc("r2", score=55.0)}, {"doc": doc("r3")}])
+    saved = store.save([rec(doc("r2", score=55.0)), rec(doc("r3"))])
     assert (saved.added, saved.updated, saved.conflicts) == (1, 1, [])
     with store.engine.connect() as conn:
         assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == head()
@@ -170,7 +181,7 @@ def test_downgrading_to_the_first_schema_gives_back_its_tables(url):
     from scoring.store.migrate import _config
 
     store = Store(url)
-    store.save([{"doc": doc("r1")}])
+    store.save([rec(doc("r1"))])
     setup = _engine(check_url(url), foreign_keys=False)  # as Store runs migrations
     with setup.begin() as conn:
         command.downgrade(_config(conn), "0001")

@@ -82,7 +82,7 @@ def test_rows_are_committed_only_when_their_files_are_in_place(logs, pinned, tmp
         for rec in records:
             for key in ("report_path", "log_path"):
                 assert Path(rec[key]).is_file() and ".partial" not in rec[key], rec[key]
-            seen.append(rec["doc"]["run_id"])
+            seen.append(rec["scored"].identity.run_id)
         return save(self, records)
 
     monkeypatch.setattr(Store, "save", checked_save)

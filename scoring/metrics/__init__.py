@@ -50,4 +50,22 @@ METRIC_CLASSES: tuple[type[Metric], ...] = (
 
 METRICS: dict[str, type[Metric]] = {cls.key: cls for cls in METRIC_CLASSES}
 
-__all__ = ["METRICS", "METRIC_CLASSES", "Metric"]
+
+
+def metric_help(key: str) -> str:
+    """What metric ``key`` means (``Metric.help``); a named part (``danger_contacts.artery``)
+    takes its parent's, said to be for that part only."""
+    base, _, part = key.partition(".")
+    cls = METRICS.get(base)
+    text = "" if cls is None else cls.help
+    if part and text:
+        return f"Counted for the {part.replace('_', ' ')} only. {text}"
+    return text
+
+
+def lower_is_better(key: str) -> bool:
+    cls = METRICS.get(key.split(".")[0])
+    return True if cls is None else cls.lower_is_better
+
+
+__all__ = ["METRICS", "METRIC_CLASSES", "Metric", "lower_is_better", "metric_help"]

@@ -21,6 +21,8 @@ class TipToTarget(Metric):
 
     key = "tip_to_target_mm"
     label = "Tip-to-target distance"
+    help = ("How far the needle tip was from the planned target point when the injection "
+            "started (or at the end, if there was no injection).")
     unit = "mm"
     step = "needle_placement"
 
@@ -48,6 +50,7 @@ class InsideTargetAtInjection(Metric):
 
     key = "inside_target_at_injection"
     label = "Tip inside the target at injection"
+    help = "Whether the tip was inside the joint target when the injection began."
     unit = "yes/no"
     step = "injection"
     lower_is_better = False
@@ -72,6 +75,7 @@ class IntraArticularFraction(DepositMetric):
 
     key = "intra_articular_fraction"
     label = "Injectate delivered into the joint"
+    help = "Share of the injected volume that ended up inside the joint."
     unit = "fraction"
     lower_is_better = False
 
@@ -101,6 +105,7 @@ class TargetFraction(DepositMetric):
 class InjectedVolume(DepositMetric):
     key = "injected_ml"
     label = "Volume injected"
+    help = "Total volume pushed from the syringes."
     unit = "mL"
     lower_is_better = False
 

@@ -15,6 +15,7 @@ class _EventCount(EventCount):
 class SkinPunctures(_EventCount):
     key = "skin_punctures"
     label = "Skin punctures"
+    help = "How many times the needle went through the skin. Ideally once."
     unit = "count"
     kind = ev.SKIN_PUNCTURE
 
@@ -22,6 +23,7 @@ class SkinPunctures(_EventCount):
 class Redirections(_EventCount):
     key = "redirections"
     label = "Needle redirections"
+    help = "Times the needle was pulled back and steered in a new direction."
     unit = "count"
     kind = ev.REDIRECT
 
@@ -29,6 +31,8 @@ class Redirections(_EventCount):
 class BoneContacts(_EventCount):
     key = "bone_contacts"
     label = "Bone contacts"
+    help = ("Times the tip struck bone. Gentle contact at the target is expected; repeated "
+            "contact means searching.")
     unit = "count"
     kind = ev.BONE_CONTACT
 
@@ -38,6 +42,8 @@ class NeedlePasses(Metric):
 
     key = "needle_passes"
     label = "Needle passes"
+    help = ("Forward passes of the needle: each skin puncture and each re-advance after pulling "
+            "back at least 5 mm.")
     unit = "count"
     step = "needle_placement"
 

@@ -22,6 +22,8 @@ class Metric(ABC):
         Identifier used by rubrics (``tip_to_target_mm``).
     label : str
         Plain-language name for people.
+    help : str
+        One or two sentences saying what it measures and how to read it (report tables).
     unit : str
     step : str
         Procedure step the metric belongs to, for per-step results.
@@ -35,6 +37,7 @@ class Metric(ABC):
 
     key = ""
     label = ""
+    help = ""
     unit = ""
     step = ""
     lower_is_better = True

@@ -14,6 +14,7 @@ from simulator.geometry import cross
 class TotalTime(Metric):
     key = "total_time_s"
     label = "Total procedure time"
+    help = "From the start of the session to its end, including preparation."
     unit = "s"
     step = "completion"
     every_tick = True
@@ -34,6 +35,7 @@ class TimeToTarget(Metric):
 
     key = "time_to_target_s"
     label = "Time from skin puncture to target"
+    help = "From the first skin puncture to the tip first reaching the target."
     unit = "s"
     step = "needle_placement"
 
@@ -60,6 +62,7 @@ class TimeInTissue(Metric):
 
     key = "time_in_tissue_s"
     label = "Time with the needle in tissue"
+    help = "How long the needle tip was under the skin."
     unit = "s"
     step = "needle_placement"
     every_tick = True
@@ -81,6 +84,8 @@ class PathInTissue(Metric):
 
     key = "path_in_tissue_mm"
     label = "Needle tip path in tissue"
+    help = ("Length of the path the tip travelled inside tissue; probing and re-insertions make "
+            "it longer.")
     unit = "mm"
     step = "needle_placement"
 
@@ -107,6 +112,8 @@ class TissueDamage(Metric):
 
     key = "tissue_damage_mm2"
     label = "Tissue damage (area swept by the shaft)"
+    help = ("Area swept sideways by the needle shaft inside tissue; grows with levering and "
+            "windscreen-wiper movements.")
     unit = "mm2"
     step = "needle_placement"
 

@@ -18,6 +18,8 @@ class TipInBeamShare(Metric):
 
     key = "tip_in_beam_share"
     label = "Advancement with the needle tip in view"
+    help = ("Share of needle advancement made with the tip visible in the ultrasound image. "
+            "Advancing without seeing the tip is the commonest novice error.")
     unit = "fraction"
     step = "needle_placement"
     lower_is_better = False
@@ -57,6 +59,7 @@ class TipInBeamShare(Metric):
 class BlindAdvance(TipInBeamShare):
     key = "blind_advance_mm"
     label = "Needle advanced with the tip out of view"
+    help = "Distance the needle was advanced with its tip outside the ultrasound image."
     unit = "mm"
     lower_is_better = True
 
@@ -85,6 +88,7 @@ class _Dose(Metric):
 class FluoroTime(_Dose):
     key = "fluoro_time_s"
     label = "Fluoroscopy time"
+    help = "Total time the X-ray beam was on (pulsed fluoroscopy)."
     unit = "s"
     field = "fluoro_time_s"
 
@@ -92,6 +96,7 @@ class FluoroTime(_Dose):
 class FluoroShots(_Dose):
     key = "fluoro_shots"
     label = "Fluoroscopy spot images"
+    help = "Single spot X-ray images taken."
     unit = "count"
     field = "spots"
 
@@ -99,6 +104,7 @@ class FluoroShots(_Dose):
 class FluoroFrames(_Dose):
     key = "fluoro_frames"
     label = "Fluoroscopy frames"
+    help = "X-ray frames acquired in total (fluoroscopy and spot images)."
     unit = "count"
     field = "frames"
 
@@ -106,6 +112,7 @@ class FluoroFrames(_Dose):
 class DoseAreaProduct(_Dose):
     key = "kap_ugym2"
     label = "Dose-area product (KAP)"
+    help = "Kerma-area product: the patient's radiation dose times the exposed area."
     unit = "uGy.m2"
     field = "kap_ugym2"
 
@@ -113,5 +120,6 @@ class DoseAreaProduct(_Dose):
 class AirKerma(_Dose):
     key = "kerma_mgy"
     label = "Reference air kerma"
+    help = "Radiation dose at the reference point (entrance skin dose indicator)."
     unit = "mGy"
     field = "kerma_mgy"

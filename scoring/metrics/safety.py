@@ -18,6 +18,8 @@ class DangerContacts(Metric):
 
     key = "danger_contacts"
     label = "Danger-structure contacts"
+    help = ("Times the tip entered an artery, vein, nerve or other structure the scenario marks "
+            "as dangerous.")
     unit = "count"
     step = "needle_placement"
 
@@ -44,6 +46,8 @@ class HardFailContacts(Metric):
 
     key = "hard_fail_contacts"
     label = "Contacts with critical structures"
+    help = ("Contacts with structures the scenario marks as critical (any contact fails the "
+            "attempt).")
     unit = "count"
     step = "needle_placement"
 
@@ -73,12 +77,14 @@ class _InjectedInto(DepositMetric):
 class IntravascularInjection(_InjectedInto):
     key = "intravascular_injection_ml"
     label = "Volume injected into a blood vessel"
+    help = "Volume injected with the tip inside a blood vessel."
     compartments = ("intravascular",)
 
 
 class IntraneuralInjection(_InjectedInto):
     key = "intraneural_injection_ml"
     label = "Volume injected into a nerve"
+    help = "Volume injected with the tip inside a nerve."
     compartments = ("intraneural",)
 
 
@@ -87,6 +93,8 @@ class AspiratedBeforeInjection(Metric):
 
     key = "aspirated_before_injection"
     label = "Aspirated before injecting"
+    help = ("Whether the trainee aspirated (pulled back on the syringe) at the injection site "
+            "before injecting.")
     unit = "yes/no"
     step = "aspiration"
     lower_is_better = False
@@ -114,6 +122,7 @@ class ClosestDanger(Metric):
 
     key = "closest_danger_mm"
     label = "Closest approach to a danger structure"
+    help = "Closest the needle tip came to any danger structure."
     unit = "mm"
     step = "needle_placement"
     lower_is_better = False

@@ -104,16 +104,17 @@ def _faces_in_box(vertices, faces, lo, hi, rng) -> np.ndarray:
     return np.clip(tri, lo, hi)  # flatten what sticks out onto the box (mplot3d cannot clip)
 
 
-def path3d_png(timeline: Timeline, world: World) -> bytes:
+def path3d_png(timeline: Timeline, world: World, key_states: dict) -> bytes:
     """The tip's path (coloured by time), the final needle shaft, skin entry points and the
-    target, among the bones, joint and danger structures near the path."""
+    target, among the bones, joint and danger structures near the path. ``key_states``:
+    ``Scorer.key_states``, event kind -> (moment, state just after it)."""
     plt = pyplot()
     from mpl_toolkits.mplot3d.art3d import Poly3DCollection
 
     tips = timeline.tip_mm
     tips = tips[~np.isnan(tips[:, 0])]
     target = np.asarray(world.target_point, float)
-    shown = _shown_needle(timeline)
+    shown = _shown_needle(timeline, key_states)
     entries = [np.asarray(e["entry_mm"], float) for _, k, e in timeline.events
                if k == "skin_puncture" and "entry_mm" in e]
     pts = np.vstack([target[None], *(tips[None] if len(tips) else []), *[e[None] for e in entries]])
@@ -170,13 +171,13 @@ def path3d_png(timeline: Timeline, world: World) -> bytes:
     return png_bytes(fig)
 
 
-def _shown_needle(timeline: Timeline):
+def _shown_needle(timeline: Timeline, key_states: dict):
     """The needle to draw as a shaft: at injection, else at the target, else at the end."""
     for kind, when in (("injection_started", "at injection"),
                        ("target_reached", "at first target contact")):
-        key = timeline.key_frames.get(kind)
-        if key is not None and key.state.needle.in_skin:
-            return key.state.needle, when
+        _, state = key_states.get(kind, (None, None))
+        if state is not None and state.needle.in_skin:
+            return state.needle, when
     final = timeline.final_state
     if final is not None and final.needle.in_skin:
         return final.needle, "at the end"

@@ -14,7 +14,8 @@ from importlib.util import find_spec
 
 import numpy as np
 
-from scoring.report.timeline import KeyFrame
+from scoring.scored import KeyMoment
+from simulator.state import SimState
 from simulator.world import World
 
 RENDERERS = {
@@ -25,15 +26,15 @@ RENDERERS = {
 
 @dataclass
 class RenderedFrame:
-    key: KeyFrame
+    key: KeyMoment
     modality: str
     png: bytes
     where: str = ""  # where the needle tip was, in words
 
 
-def tip_words(world: World, key: KeyFrame) -> str:
+def tip_words(world: World, state: SimState) -> str:
     """'tip in the anterior recess, 1.8 mm from the target'."""
-    n = key.state.needle
+    n = state.needle
     if not n.in_skin or n.tip_mm is None:
         return "needle outside the body"
     place = "outside the body" if not n.tip_label else \
@@ -77,8 +78,10 @@ def to_png(image) -> bytes:
     return buf.getvalue()
 
 
-def render_key_frames(world: World, seed: int, frames: list[KeyFrame]) -> list[RenderedFrame]:
-    """Render every key frame with every imaging modality the scenario uses.
+def render_key_frames(world: World, seed: int,
+                      frames: list[tuple[KeyMoment, SimState]]) -> list[RenderedFrame]:
+    """Render every key frame, ``(moment, state just after it)`` from the replay that scored
+    the log (``Scorer.key_frames``), with every imaging modality the scenario uses.
 
     The state the fluoroscopy renderer sees is the state at the key moment; when the beam
     was off then, the frame shows what a spot image would have shown.
@@ -88,7 +91,8 @@ def render_key_frames(world: World, seed: int, frames: list[KeyFrame]) -> list[R
         render = renderer(modality)
         if render is None:
             continue
-        for key in frames:
-            frame = render(world, key.state, seed=seed, tick=key.state.tick)
-            out.append(RenderedFrame(key, modality, to_png(frame.image), tip_words(world, key)))
+        for moment, state in frames:
+            frame = render(world, state, seed=seed, tick=state.tick)
+            out.append(RenderedFrame(moment, modality, to_png(frame.image),
+                                     tip_words(world, state)))
     return out

@@ -1,58 +1,46 @@
 """One session's report: replay the log once (scoring it and collecting the timeline), then
-turn the score document and the pictures into a ``Document``."""
+turn the scored session and the pictures into a ``Document``."""
 
 from __future__ import annotations
 
 import datetime as _dt
-import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from scoring.report import document as d
-from scoring.report.glossary import metric_help, step_name
 from scoring.report.timeline import Timeline
-from scoring.rubric import EXPERT_LEVEL, NEEDS_WORK, fmt, fraction
-from scoring.score import Scorer, replay_facts
-from simulator.log import ABANDONED, LogData
+from scoring.score import Scorer, replayed
+from scoring.scored import ScoredSession
+from scoring.verdicts import HARD_FAIL, NOT_SCORED, fmt
+from simulator.log import LogData
 from simulator.replay import ReplayResult, open_log, replay
 from simulator.world import World
 
 
 @dataclass
 class Analysis:
-    """A replayed, re-scored log: the score document and what the pictures are drawn from."""
+    """A replayed, re-scored log: the scored session and what the pictures are drawn from
+    (the scorer's key states and the timeline, both from that one replay)."""
 
-    doc: dict
+    scored: ScoredSession
     log: LogData
     world: World
     result: ReplayResult
+    scorer: Scorer
     timeline: Timeline | None = None
-    extras: dict = field(default_factory=dict)
-
-
-def file_sha256(path: str | Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def analyse(log_path: str | Path, scenario: str | Path | None = None, *,
-            timeline: bool = True) -> Analysis:
-    """Replay ``log_path`` with a Scorer (and a Timeline) attached; verify it on the way."""
-    log, world, _ = open_log(log_path, scenario)
+            timeline: bool = True, scenarios: str | Path | None = None,
+            trusted: frozenset[bytes] = frozenset()) -> Analysis:
+    """Replay ``log_path`` once with a Scorer (and a Timeline) attached: score, verify and
+    collect what the pictures need."""
+    log, world, _ = open_log(log_path, scenario, scenarios=scenarios)
     scorer = Scorer(world)
     tl = Timeline(world) if timeline else None
     result = replay(log, world, observers=[scorer, tl] if tl else [scorer])
-    doc = replay_facts(scorer.report(header=log.header), log, result)
-    doc["log_sha256"] = file_sha256(log_path)
-    doc["log_file"] = Path(log_path).name
-    doc["seed"] = int(log.header.get("seed", 0))
-    doc["patient"] = world.patient.key()
-    doc["modality"] = str(world.scenario.modality)
-    doc["policy"] = (log.end or {}).get("policy", "")
-    return Analysis(doc, log, world, result, tl)
+    return Analysis(replayed(scorer, log, result, log_path, trusted), log, world, result,
+                    scorer, tl)
 
 
 # -- words ----------------------------------------------------------------------------------
@@ -75,10 +63,10 @@ def date_words(iso: str) -> str:
     return when.strftime("%d %b %Y, %H:%M UTC")
 
 
-def verdict_reasons(doc: dict) -> list[str]:
+def verdict_reasons(scored: ScoredSession) -> list[str]:
     """Why the attempt passed or failed, hard fails first."""
-    hard = [f"Hard fail: {h['reason']}" for h in doc["hard_fails"]]
-    score, mark = doc["score"], doc["pass_score"]
+    hard = [f"Hard fail: {h.reason}" for h in scored.hard_fails]
+    score, mark = scored.score, scored.pass_score
     if score < mark:
         return [*hard, f"Score {score:.1f} is below the pass mark of {mark:.0f}."] + (
             [] if hard else ["No hard fail (no safety-critical error)."])
@@ -88,49 +76,35 @@ def verdict_reasons(doc: dict) -> list[str]:
     return [f"No hard fail, and the score {score:.1f} reaches the pass mark of {mark:.0f}."]
 
 
-def _rating(c: dict) -> tuple[str, str]:
-    f = fraction(c["value"], c["best"], c["worst"])
-    if f >= EXPERT_LEVEL:
-        return "expert level", d.GOOD
-    if f >= NEEDS_WORK:
-        return "acceptable", d.FAIR
-    return "needs work", d.POOR
+TONES = {HARD_FAIL: d.POOR, "unacceptable": d.POOR, "needs work": d.POOR,
+         "acceptable": d.FAIR, "close to expert level": d.GOOD, "at expert level": d.GOOD,
+         NOT_SCORED: d.NEUTRAL}
 
 
-def metrics_table(doc: dict, reference: dict | None = None) -> d.Table:
-    """Every measure: plain name (with what it means), value, benchmark, rating.
+def metrics_table(scored: ScoredSession, reference: dict | None = None) -> d.Table:
+    """Every measure: plain name (with what it means), value, benchmark, verdict.
 
     ``reference`` (optional) maps metric keys to an expert cohort's ``(q1, median, q3, n)``.
     """
-    criteria = {c["metric"]: c for c in doc["criteria"]}
-    hard = {h["metric"] for h in doc["hard_fails"]}
-    metrics = doc["metrics"]
-    order = [k for k in criteria if k in metrics]
-    order += [k for k in metrics if k not in criteria
-              and ("." not in k or (metrics[k]["value"] or 0) > 0)]
+    graded = {c.metric for c in scored.criteria}
+    order = [m for c in scored.criteria if (m := scored.metric(c.metric)) is not None]
+    order += [m for m in scored.metrics if m.key not in graded
+              and ("." not in m.key or (m.value or 0) > 0)]
     columns = ["Measure", "Result", "Expert benchmark", "Unacceptable at", "Rating"]
     if reference:
         columns.insert(3, "Experts in this cohort")
     rows, tones, notes = [], [], []
-    for key in order:
-        m = metrics[key]
-        c = criteria.get(key)
-        if key in hard:
-            rating, tone = "HARD FAIL", d.POOR
-        elif c is not None:
-            rating, tone = _rating(c)
-        else:
-            rating, tone = "not scored", d.NEUTRAL
-        best = fmt(m["expert_benchmark"], m["unit"]) if "expert_benchmark" in m else "-"
-        worst = fmt(m["unacceptable"], m["unit"]) if "unacceptable" in m else "-"
-        row = [m["label"], m["display"], best, worst, rating]
+    for m in order:
+        best = "-" if m.expert_benchmark is None else fmt(m.expert_benchmark, m.unit)
+        worst = "-" if m.unacceptable is None else fmt(m.unacceptable, m.unit)
+        row = [m.label, m.display, best, worst,
+               m.verdict.upper() if m.verdict == HARD_FAIL else m.verdict]
         if reference:
-            ref = reference.get(key)
-            row.insert(3, _reference_words(ref, m["unit"]))
+            row.insert(3, _reference_words(reference.get(m.key), m.unit))
         rows.append(row)
-        tones.append(tone)
-        notes.append(metric_help(key))
-    widths = [3.2, 1.1, 1.3, 1.3, 1.1] if not reference else [3.0, 1.0, 1.1, 2.0, 1.1, 1.0]
+        tones.append(TONES.get(m.verdict, d.NEUTRAL))
+        notes.append(m.help)
+    widths = [3.2, 1.1, 1.3, 1.3, 1.3] if not reference else [3.0, 1.0, 1.1, 2.0, 1.1, 1.2]
     return d.Table(columns, rows, tones, widths, kind="metrics", notes=notes)
 
 
@@ -143,39 +117,41 @@ def _reference_words(ref, unit: str) -> str:
     return f"{med}{spread} ({ref[3]} attempts)"
 
 
-def steps_table(doc: dict) -> d.Table:
-    labels = {c["metric"]: c["label"] for c in doc["criteria"]}
+def steps_table(scored: ScoredSession) -> d.Table:
+    labels = {c.metric: c.label for c in scored.criteria}
     rows, tones = [], []
-    for st in doc["steps"]:
-        score = "-" if st["score"] is None else f"{st['score']:.0f}%"
-        measures = ", ".join(labels.get(k, k) for k in st["criteria"]) or "-"
-        rows.append([step_name(st["step"]), "yes" if st["done"] else "NOT DONE", score,
-                     measures])
-        if not st["done"]:
+    for st in scored.steps:
+        score = "-" if st.score is None else f"{st.score:.0f}%"
+        measures = ", ".join(labels.get(k, k) for k in st.criteria) or "-"
+        rows.append([st.label, "yes" if st.done else "NOT DONE", score, measures])
+        if not st.done:
             tones.append(d.POOR)
-        elif st["score"] is None:
+        elif st.score is None:
             tones.append(d.NEUTRAL)
         else:
-            tones.append(d.GOOD if st["score"] >= 80 else d.FAIR if st["score"] >= 50
-                         else d.POOR)
+            tones.append(d.GOOD if st.score >= 80 else d.FAIR if st.score >= 50 else d.POOR)
     return d.Table(["Procedure step", "Done", "Marks earned", "Measures scored in this step"],
                    rows, tones, [2.2, 0.9, 1.0, 4.0], kind="steps")
 
 
-def facts(doc: dict) -> d.Facts:
-    verified = ("yes: replaying the log reproduces every recorded event"
-                if doc.get("replay_verified", True) else
-                f"NO: the replay differs from the recording at tick "
-                f"{doc.get('replay_mismatch_tick')}; the log was edited or recorded by "
-                "another simulator version")
-    pairs = [("Trainee", doc["trainee"] or "not named"),
-             ("Scenario", doc["scenario_title"]),
-             ("Date", date_words(doc["date"])),
-             ("Patient", patient_words(doc.get("patient", {}))),
-             ("Mode", doc["mode"] or "-"),
-             ("Session", f"run {doc['run_id']}, log {doc.get('log_file', '')}"),
+def facts(scored: ScoredSession) -> d.Facts:
+    who, check = scored.identity, scored.verification
+    if check.replay_verified is None:
+        verified = "not replayed: scored live, as the attempt ran"
+    elif check.replay_verified:
+        verified = "yes: replaying the log reproduces every recorded event"
+    else:
+        verified = (f"NO: the replay differs from the recording at tick "
+                    f"{check.replay_mismatch_tick}; the log was edited or recorded by another "
+                    "simulator version")
+    pairs = [("Trainee", who.trainee or "not named"),
+             ("Scenario", who.scenario_title),
+             ("Date", date_words(who.date)),
+             ("Patient", patient_words(who.patient)),
+             ("Mode", who.mode or "-"),
+             ("Session", f"run {who.run_id}, log {who.log_file}"),
              ("Log verified", verified)]
-    if doc.get("log_truncated"):
+    if check.log_truncated:
         pairs.append(("Note", "the log was cut off (crash or power loss); scored up to its "
                               "last complete record"))
     return d.Facts(pairs)
@@ -190,28 +166,27 @@ SCORING_NOTE = (
     "'unacceptable' at or past the unacceptable value.")
 
 
-def session_document(doc: dict, *, timeline_png: bytes | None = None,
+def session_document(scored: ScoredSession, *, timeline_png: bytes | None = None,
                      path_png: bytes | None = None, frames=(), frames_note: str = "",
                      reference: dict | None = None) -> d.Document:
     """The session report as a Document (pictures optional: ``--no-images`` leaves them out)."""
-    if doc.get("status") == ABANDONED:
-        head = d.Section("", [facts(doc), d.Verdict(
+    if scored.abandoned:
+        head = d.Section("", [facts(scored), d.Verdict(
             False, f"ABANDONED - ended before the procedure was finished (score so far "
-            f"{doc['score']:.1f} / 100)", ["Restarted or ended early: kept for the record, "
+            f"{scored.score:.1f} / 100)", ["Restarted or ended early: kept for the record, "
                                            "not counted as a pass or a fail."])])
     else:
-        verdict = "PASS" if doc["passed"] else "FAIL"
-        head = d.Section("", [facts(doc), d.Verdict(
-            doc["passed"], f"{verdict} - score {doc['score']:.1f} / 100 "
-            f"(pass mark {doc['pass_score']:.0f})", verdict_reasons(doc))])
+        head = d.Section("", [facts(scored), d.Verdict(
+            scored.passed, f"{scored.headline} - score {scored.score:.1f} / 100 "
+            f"(pass mark {scored.pass_score:.0f})", verdict_reasons(scored))])
     feedback = d.Section("Feedback", [
         d.Text("Strengths (top three)"),
-        d.Bullets(doc["strengths"], d.GOOD, "No measure reached expert level."),
+        d.Bullets(list(scored.strengths), d.GOOD, "No measure reached expert level."),
         d.Text("To work on (top three, safety first)"),
-        d.Bullets(doc["weaknesses"], d.POOR, "Nothing below the acceptable level."),
+        d.Bullets(list(scored.weaknesses), d.POOR, "Nothing below the acceptable level."),
     ])
-    sections = [head, feedback, d.Section("Procedure steps", [steps_table(doc)]),
-                d.Section("All measures", [metrics_table(doc, reference),
+    sections = [head, feedback, d.Section("Procedure steps", [steps_table(scored)]),
+                d.Section("All measures", [metrics_table(scored, reference),
                                            d.Text(SCORING_NOTE, note=True)])]
     pictures = []
     if frames:
@@ -231,7 +206,7 @@ def session_document(doc: dict, *, timeline_png: bytes | None = None,
             blocks.append(d.Figure(path_png, "The path of the needle tip among the bones, the "
                                    "joint and the danger structures near it.", width=0.85))
         sections.append(d.Section("Needle path", blocks))
-    return d.Document(f"Session report: {doc['trainee'] or 'trainee'}",
-                      doc["scenario_title"], sections,
-                      footer=f"jointsim {doc['simulator_version']} - scenario {doc['scenario']}"
-                             f" - run {doc['run_id']}")
+    who = scored.identity
+    return d.Document(f"Session report: {who.trainee or 'trainee'}", who.scenario_title,
+                      sections, footer=f"jointsim {who.simulator_version} - scenario "
+                                       f"{who.scenario} - run {who.run_id}")

@@ -1,12 +1,10 @@
-"""What a report needs from a replay besides the metrics: the tip's path and tissue over time,
-and the states at the key moments (skin puncture, first target contact, injection).
+"""What a report needs from a replay besides the score: the tip's path and tissue over time
+(the states at the key moments are the Scorer's, ``Scorer.key_frames``).
 
 ``Timeline`` is a Session observer, so it rides along the same replay that scores the log.
 """
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 import numpy as np
 
@@ -14,12 +12,6 @@ from simulator import events as ev
 from simulator.state import SimState
 from simulator.world import World
 
-# Key moments, in report order: (event kind, title for people).
-KEY_MOMENTS = (
-    (ev.SKIN_PUNCTURE, "Skin puncture"),
-    (ev.TARGET_REACHED, "First target contact"),
-    (ev.INJECTION_STARTED, "Injection"),
-)
 # Events marked on the timeline plot, with a short label.
 MARKED_EVENTS = {
     ev.SKIN_PUNCTURE: "skin puncture",
@@ -31,17 +23,6 @@ MARKED_EVENTS = {
     ev.ASPIRATION: "aspiration",
     ev.INJECTION_STARTED: "injection",
 }
-
-
-@dataclass(frozen=True)
-class KeyFrame:
-    """The state just after a key event happened."""
-
-    kind: str
-    title: str
-    tick: int
-    time_s: float
-    state: SimState
 
 
 class Timeline:
@@ -58,9 +39,7 @@ class Timeline:
         self._label: list[int] = []
         self._tip: list[tuple] = []
         self.events: list[tuple[int, str, dict]] = []
-        self.key_frames: dict[str, KeyFrame] = {}
         self.final_state: SimState | None = None
-        self._titles = dict(KEY_MOMENTS)
 
     def __call__(self, prev: SimState, state: SimState, action, events) -> None:
         self.final_state = state
@@ -73,9 +52,6 @@ class Timeline:
         for e in events:
             if e.kind in MARKED_EVENTS:
                 self.events.append((prev.tick, e.kind, e.data))
-            if e.kind in self._titles and e.kind not in self.key_frames:
-                self.key_frames[e.kind] = KeyFrame(e.kind, self._titles[e.kind], prev.tick,
-                                                   prev.tick * self.world.dt_s, state)
 
     # -- results ----------------------------------------------------------------------------
     @property
@@ -97,6 +73,3 @@ class Timeline:
     def tip_mm(self) -> np.ndarray:
         """``(n, 3)`` tip positions (NaN rows while out of the skin)."""
         return np.asarray(self._tip, float).reshape(-1, 3)
-
-    def ordered_key_frames(self) -> list[KeyFrame]:
-        return [self.key_frames[k] for k, _ in KEY_MOMENTS if k in self.key_frames]

@@ -23,7 +23,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from simulator.errors import InputError
-from simulator.log import COMPLETED
 
 from .url import DEFAULT_DB_NAME, check_url, database_url, shown
 
@@ -91,8 +90,9 @@ class Store:
     def save(self, records: list[dict]) -> Saved:
         """Insert or update attempts in one transaction.
 
-        Each record: the score document ``doc`` (with ``run_id`` and ``content_sha256``)
-        plus ``skill_group``, ``log_path`` and ``report_path``. A run id stored with other
+        Each record: ``scored``, a :class:`scoring.scored.ScoredSession` (its identity
+        holds the run id, content digest and skill group), plus ``log_path`` and
+        ``report_path``. A run id stored with other
         content is left as it is and listed in ``Saved.conflicts``; within ``records`` the
         first of a run id wins.
         """
@@ -146,20 +146,21 @@ def as_rows(records: list[dict], now: str | None = None) -> list[dict]:
     now = now or _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
     out = []
     for rec in records:
-        doc = rec["doc"]
+        scored = rec["scored"]
+        who, check = scored.identity, scored.verification
         out.append({
-            "run_id": doc["run_id"], "log_sha256": doc["log_sha256"],
-            "content_sha256": doc["content_sha256"], "trainee": doc["trainee"],
-            "skill_group": rec.get("skill_group", ""), "scenario": doc["scenario"],
-            "scenario_title": doc["scenario_title"], "modality": doc.get("modality", ""),
-            "started_utc": doc["date"], "passed": bool(doc["passed"]),
-            "score": float(doc["score"]), "pass_score": float(doc["pass_score"]),
-            "hard_fails": len(doc["hard_fails"]), "verified": bool(doc.get("replay_verified")),
-            "seed": int(doc.get("seed", 0)), "log_path": str(rec.get("log_path", "")),
+            "run_id": who.run_id, "log_sha256": who.log_sha256,
+            "content_sha256": who.content_sha256, "trainee": who.trainee,
+            "skill_group": who.skill_group, "scenario": who.scenario,
+            "scenario_title": who.scenario_title, "modality": who.modality,
+            "started_utc": who.date, "passed": scored.passed,
+            "score": float(scored.score), "pass_score": float(scored.pass_score),
+            "hard_fails": len(scored.hard_fails), "verified": bool(check.replay_verified),
+            "seed": who.seed, "log_path": str(rec.get("log_path", "")),
             "report_path": str(rec.get("report_path", "")),
-            "simulator_version": doc.get("simulator_version", ""), "assessed_utc": now,
-            "score_json": json.dumps(doc), "status": doc.get("status", COMPLETED),
-            "metrics": {k: m["value"] for k, m in doc["metrics"].items()},
+            "simulator_version": who.simulator_version, "assessed_utc": now,
+            "score_json": json.dumps(scored.to_dict()), "status": scored.status,
+            "metrics": scored.values(),
         })
     return out
 

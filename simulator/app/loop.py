@@ -20,6 +20,7 @@ from pathlib import Path
 import pygame
 
 from scoring.score import Scorer
+from scoring.scored import ScoredSession
 from simulator.app.bindings import Bindings, load_bindings
 from simulator.app.controls import Controls
 from simulator.app.draw import BG, DIM, TEXT, Layout, Text
@@ -109,7 +110,7 @@ class App:
         self.attempt = 0
         self.session: Session | None = None
         self.folder: Path | None = None
-        self.doc: dict | None = None
+        self.doc: ScoredSession | None = None
         self.paused_by = "pause"
         self.scoring = ScoringThread(world)   # the window never waits for a score
         self._pending_score: Future | None = None

@@ -32,12 +32,13 @@ def attempt_folder(results: str | Path, scenario_id: str, run_id: str | None = N
     return folder, run_id
 
 
-def save_score(scorer, folder: Path, *, reason: str, status: str = COMPLETED) -> dict | None:
-    """Write ``score.json`` for the attempt logged in ``folder``; ``None`` if that fails.
+def save_score(scorer, folder: Path, *, reason: str, status: str = COMPLETED):
+    """Score the attempt logged in ``folder`` from the live scorer (it saw every tick the
+    log holds) and write its ``score.json``; returns the ``ScoredSession``, or ``None`` if
+    that fails.
 
-    The score is taken from the live scorer (it saw every tick the log holds). ``status``
-    is ``"completed"`` or ``"abandoned"`` (restarted, ended early or closed before the
-    procedure was finished): an abandoned attempt's score is kept for the record, but it
+    ``status`` is ``"completed"`` or ``"abandoned"`` (restarted, ended early or closed before
+    the procedure was finished): an abandoned attempt's score is kept for the record, but it
     is not a failure.
     """
     from scoring.score import write_score
@@ -45,10 +46,8 @@ def save_score(scorer, folder: Path, *, reason: str, status: str = COMPLETED) ->
     log = folder / LOG_NAME
     try:
         header = json.loads(log.open().readline())
-        doc = scorer.report(header=header)
-        doc["ended"] = reason
-        doc["status"] = status
-        write_score(doc, folder / SCORE_NAME)
+        scored = scorer.scored(header, status=status, ended=reason, log_file=LOG_NAME)
+        write_score(scored, folder / SCORE_NAME)
     except Exception:  # noqa: BLE001 - never lose the log over a scoring problem
         return None
-    return doc
+    return scored

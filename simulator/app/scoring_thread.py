@@ -67,15 +67,15 @@ class ScoringThread:
 
     def save(self, session, scorer, folder, *, reason: str, status: str) -> Future:
         """Write the attempt's ``score.json`` and close its log (end record: reason, status,
-        score); the job's result is the score document, or ``None``."""
+        score); the job's result is the ``ScoredSession``, or ``None``."""
 
-        def job() -> dict | None:
-            doc = save_score(scorer, folder, reason=reason, status=status)
+        def job():
+            scored = save_score(scorer, folder, reason=reason, status=status)
             summary = {"reason": reason, "status": status}
-            if doc is not None:
-                summary.update(score=doc["score"], passed=doc["passed"])
+            if scored is not None:
+                summary.update(score=scored.score, passed=scored.passed)
             session.close(summary)
-            return doc
+            return scored
 
         return self._pool.submit(job)
 

@@ -10,7 +10,6 @@ import pygame
 
 from simulator.app.bindings import AXES, COMMANDS, key_name
 from simulator.app.draw import ACCENT, DIM, LEVEL_COLOURS, TEXT, Text
-from simulator.log import ABANDONED
 
 GROUPS = (
     ("Needle", ("aim_yaw", "aim_pitch", "advance", "retract", "twist", "flip_bevel",
@@ -103,10 +102,6 @@ def controls_markdown(bindings) -> str:
     lines.append("| **Mouse** | | |")
     lines.append("| orbit the 3D camera / zoom | drag on the 3D view / wheel | - |")
     return "\n".join(lines) + "\n"
-
-
-SUMMARY_METRICS = ("total_time_s", "tip_to_target_mm", "skin_punctures", "needle_passes",
-                   "bone_contacts", "danger_contacts", "fluoro_time_s", "kap_ugym2")
 
 
 def key_label(bindings, command: str) -> str:
@@ -207,67 +202,70 @@ def draw_scoring(surf: pygame.Surface, text: Text, waited_s: float, stage: str) 
     pygame.draw.rect(surf, ACCENT, pygame.Rect(x, track.y, 80, track.height))
 
 
-def draw_end(surf: pygame.Surface, text: Text, doc: dict | None, folder, trainee: str,
-             keys: str) -> None:
+def draw_end(surf: pygame.Surface, text: Text, scored, folder, trainee: str,
+             keys: str) -> list[str]:
+    """The end-of-attempt screen for a ``ScoredSession`` (``None``: it could not be scored);
+    returns the lines of text it drew."""
     _dim(surf, 230)
     w, h = surf.get_size()
     cx = w // 2
-    text.draw(surf, f"Trainee: {trainee}", (20, 16), 20, DIM)
-    if doc is None:
-        text.draw(surf, "Attempt ended", (cx, 120), 44, TEXT, True, "midtop")
-        text.draw(surf, "The score could not be computed; the log is saved.", (cx, 190), 24,
-                  DIM, anchor="midtop")
+    drawn = []
+
+    def line(words, pos, size, colour, bold=False, anchor="topleft"):
+        drawn.append(words)
+        text.draw(surf, words, pos, size, colour, bold, anchor)
+
+    line(f"Trainee: {trainee}", (20, 16), 20, DIM)
+    if scored is None:
+        line("Attempt ended", (cx, 120), 44, TEXT, True, "midtop")
+        line("The score could not be computed; the log is saved.", (cx, 190), 24, DIM,
+             anchor="midtop")
     else:
-        passed = doc["passed"]
-        abandoned = doc.get("status") == ABANDONED
-        colour = LEVEL_COLOURS["warn"] if abandoned else \
-            LEVEL_COLOURS["good"] if passed else LEVEL_COLOURS["danger"]
-        headline = "ABANDONED" if abandoned else "PASS" if passed else "FAIL"
-        text.draw(surf, headline, (cx, 60), 72, colour, True, "midtop")
-        if abandoned:
-            text.draw(surf, "Ended before the procedure was finished: recorded as abandoned, "
-                      "not as a fail. The figures so far:", (cx, 130), 24, TEXT, True,
-                      "midtop")
+        colour = LEVEL_COLOURS["warn"] if scored.abandoned else \
+            LEVEL_COLOURS["good"] if scored.passed else LEVEL_COLOURS["danger"]
+        line(scored.headline, (cx, 60), 72, colour, True, "midtop")
+        if scored.abandoned:
+            line("Ended before the procedure was finished: recorded as abandoned, not as a "
+                 "fail. The figures so far:", (cx, 130), 24, TEXT, True, "midtop")
         else:
-            text.draw(surf, f"Score {doc['score']:.0f} / 100   (pass mark "
-                      f"{doc['pass_score']:.0f})", (cx, 130), 32, TEXT, True, "midtop")
-        shown = []
-        for key in SUMMARY_METRICS:
-            m = doc.get("metrics", {}).get(key)
-            if m and m.get("value") is not None:
-                shown.append(f"{m['label']}: {m['display']}")
+            line(f"Score {scored.score:.0f} / 100   (pass mark {scored.pass_score:.0f})",
+                 (cx, 130), 32, TEXT, True, "midtop")
         y = 172
-        for line in text.wrap("   |   ".join(shown), w - 160, 20):
-            text.draw(surf, line, (cx, y), 20, DIM, anchor="midtop")
+        for words in text.wrap("   |   ".join(scored.summary()), w - 160, 20):
+            line(words, (cx, y), 20, DIM, anchor="midtop")
             y += 22
         y += 6
-        if not abandoned:  # what an unfinished attempt did not reach would read as faults
-            _verdict(surf, text, doc, colour, y)
+        if not scored.abandoned:  # what an unfinished attempt did not reach would read as faults
+            drawn += _verdict(surf, text, scored, colour, y)
     if folder is not None:
-        text.draw(surf, f"Saved: {folder}", (cx, h - 80), 19, DIM, anchor="midtop")
-    text.draw(surf, keys, (cx, h - 48), 24, TEXT, True, "midtop")
+        line(f"Saved: {folder}", (cx, h - 80), 19, DIM, anchor="midtop")
+    line(keys, (cx, h - 48), 24, TEXT, True, "midtop")
+    return drawn
 
 
-def _verdict(surf: pygame.Surface, text: Text, doc: dict, colour, y: int) -> None:
-    """Hard fails, strengths and what to work on, from ``y`` down."""
+def _verdict(surf: pygame.Surface, text: Text, scored, colour, y: int) -> list[str]:
+    """Hard fails, strengths and what to work on, from ``y`` down; returns the lines."""
     cx = surf.get_width() // 2
-    for hf in doc.get("hard_fails", []):
-        text.draw(surf, f"Hard fail: {hf['reason']}", (cx, y), 22, colour, anchor="midtop")
+    drawn = []
+    for hf in scored.hard_fails:
+        drawn.append(f"Hard fail: {hf.reason}")
+        text.draw(surf, drawn[-1], (cx, y), 22, colour, anchor="midtop")
         y += 26
     y += 10
     left, right = 80, cx + 20
     text.draw(surf, "Strengths", (left, y), 24, LEVEL_COLOURS["good"], True)
     text.draw(surf, "To work on", (right, y), 24, LEVEL_COLOURS["warn"], True)
     y0 = y + 32
-    for x, items in ((left, doc.get("strengths", [])[:3]),
-                     (right, [s for s in doc.get("weaknesses", [])
-                              if not s.startswith("Hard fail")][:3])):
+    for x, items in ((left, scored.strengths[:3]),
+                     (right, [s for s in scored.weaknesses if not s.startswith("Hard fail")][:3])):
         y = y0
         for item in items or ["nothing to report"]:
-            for k, line in enumerate(text.wrap(item, cx - 110, 21)):
-                text.draw(surf, ("- " if k == 0 else "  ") + line, (x, y), 21, TEXT)
+            for k, words in enumerate(text.wrap(item, cx - 110, 21)):
+                drawn.append(("- " if k == 0 else "  ") + words)
+                text.draw(surf, drawn[-1], (x, y), 21, TEXT)
                 y += 22
             y += 6
+    return drawn
 
 
 def draw_banner(surf: pygame.Surface, text: Text, rect: pygame.Rect, message: str) -> None:

@@ -66,7 +66,7 @@ def _cohort_part(store, folder: Path) -> float:
 
 def run(progress) -> list[dict]:
     from scoring.assess import Job, assess, parallel, score_job, store_results
-    from scoring.report import write_session_report
+    from scoring.report import session_pictures, write_session_report
     from scoring.report.session import analyse
     from scoring.store import Store
     from simulator.paths import scenario_path
@@ -83,7 +83,7 @@ def run(progress) -> list[dict]:
         t = time.perf_counter()
         scored = parallel(score_job, jobs, WORKERS)
         t_score = time.perf_counter() - t
-        assert all(s.doc is not None for s in scored), [s.error for s in scored]
+        assert all(s.scored is not None for s in scored), [s.error for s in scored]
         out.append(figure(f"{SESSION_S / 60:.0f}-minute sessions re-scored per minute "
                           f"({WORKERS} cores)", 60.0 * BATCH / t_score, "sessions/min"))
 
@@ -93,8 +93,8 @@ def run(progress) -> list[dict]:
         t = time.perf_counter()
         scored = parallel(score_job, policy_jobs, WORKERS)
         t_policy = time.perf_counter() - t
-        assert all(s.doc is not None for s in scored), [s.error for s in scored]
-        minutes = sum(s.doc["metrics"]["total_time_s"]["value"] for s in scored) / BATCH / 60
+        assert all(s.scored is not None for s in scored), [s.error for s in scored]
+        minutes = sum(s.scored.value("total_time_s") for s in scored) / BATCH / 60
         out.append(figure(f"policy sessions (about {minutes:.1f} min each) re-scored per "
                           f"minute ({WORKERS} cores)", 60.0 * BATCH / t_policy,
                           "sessions/min"))
@@ -112,10 +112,9 @@ def run(progress) -> list[dict]:
         # session: measure it for this batch and for 1,000 stored sessions
         t_fixed_batch = _cohort_part(store, tmp / "c1")
         progress("cohort report over 1,000 stored sessions")
-        docs = [s.doc for s in summary.scored]
-        records = [{"doc": {**docs[k % len(docs)], "run_id": f"copy-{k}"},
-                    "skill_group": docs[k % len(docs)].get("skill_group", "")}
-                   for k in range(1000 - len(docs))]
+        done = [s.scored for s in summary.scored]
+        records = [{"scored": done[k % len(done)].with_identity(run_id=f"copy-{k}")}
+                   for k in range(1000 - len(done))]
         t = time.perf_counter()
         store.save(records)
         t_save = time.perf_counter() - t
@@ -133,13 +132,14 @@ def run(progress) -> list[dict]:
         log = policy_jobs[1].log
         t = time.perf_counter()
         analysis = analyse(log)
-        write_session_report(analysis, tmp / "report", images=True)
+        write_session_report(analysis.scored, tmp / "report",
+                             pictures=session_pictures(analysis))
         t_report = time.perf_counter() - t
         out.append(figure("session report with images (replay + key frames + plots + "
                           "HTML + PDF)", t_report, "s"))
         t = time.perf_counter()
         analysis = analyse(log, timeline=False)
-        write_session_report(analysis, tmp / "report_plain", images=False)
+        write_session_report(analysis.scored, tmp / "report_plain")
         out.append(figure("session report without images", time.perf_counter() - t, "s"))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

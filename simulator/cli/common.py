@@ -9,7 +9,6 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from simulator.errors import InputError
-from simulator.log import ABANDONED
 
 DEFAULT_SCENARIO = "hip_anterior_us"   # the scenario commands use when none is given
 
@@ -25,14 +24,15 @@ def not_replayed(log: Path, tick: int) -> InputError:
                       "it was edited or recorded by different mechanics", path=log)
 
 
-def verdict(doc: dict) -> str:
-    """First line of a score summary: scenario, PASS / FAIL (or ABANDONED), score and pass
-    mark."""
-    if doc.get("status") == ABANDONED:
-        return (f"{doc['scenario']}: ABANDONED (ended before the procedure was finished; not "
-                f"a pass or a fail)  score so far {doc['score']:.1f} / 100")
-    return (f"{doc['scenario']}: {'PASS' if doc['passed'] else 'FAIL'}  score "
-            f"{doc['score']:.1f} / 100 (pass mark {doc['pass_score']:.0f})")
+def verdict(scored) -> str:
+    """First line of a score summary (a ``ScoredSession``): scenario, PASS / FAIL (or
+    ABANDONED), score and pass mark."""
+    sid = scored.identity.scenario
+    if scored.abandoned:
+        return (f"{sid}: ABANDONED (ended before the procedure was finished; not a pass or a "
+                f"fail)  score so far {scored.score:.1f} / 100")
+    return (f"{sid}: {scored.headline}  score {scored.score:.1f} / 100 (pass mark "
+            f"{scored.pass_score:.0f})")
 
 
 def progress_bar(total: int, desc: str, unit: str = "tick"):

@@ -47,61 +47,67 @@ def demo(
     world = load_world(path, seed=seed, progress=say)
     scorer = Scorer(world)
     with staged_dir(out) as stage:
-        session = Session(world, log_path=stage / "session.jsonl",
-                          trainee=trainee or policy, mode="assessment",
+        log = stage / "session.jsonl"
+        session = Session(world, log_path=log, trainee=trainee or policy, mode="assessment",
                           scenario_path=path.resolve(), observers=[scorer], signer=signer)
         actor = make_policy(policy, world, seed)
         say(f"running the {policy} policy on {world.scenario.id} (seed {seed})")
         run_policy(session, actor, max_ticks=int(world.scenario.limits.time_s / world.dt_s) + 5)
-        session.close({"policy": policy})
-        header = json.loads((stage / "session.jsonl").open().readline())
-        doc = scorer.report(header=header)
-        write_score(doc, stage / "score.json")
-        written = _report(stage, path, say) if report else []
-    _print_summary(doc, out / "session.jsonl", out / "score.json")
+        header = json.loads(log.open().readline())
+        scored = scorer.scored(header, policy=policy, log_file=log.name)
+        # the end record claims the live score: a replay that scores otherwise flags the log
+        session.close({"policy": policy, "score": scored.score, "passed": scored.passed})
+        written = []
+        if report:  # the report's score comes from replaying the log, as an assessor's would
+            scored, written = _report(stage, path, say)
+        write_score(scored, stage / "score.json")
+    _print_summary(scored, out / "session.jsonl", out / "score.json")
     for name in written:
         print(f"  {out / name}")
 
 
-def _report(stage: Path, scenario: Path, progress) -> list[str]:
-    """Session report and key frames for the demo (skipped with a note without the extra)."""
+def _report(stage: Path, scenario: Path, progress) -> tuple:
+    """Replay the demo's log once: its ``ScoredSession``, and its session report and key
+    frames (without the report extra: the score only, with a note)."""
     from importlib.util import find_spec
 
-    if any(find_spec(m) is None for m in ("matplotlib", "reportlab")):
-        progress("report skipped: install jointsim[report] for the HTML/PDF report")
-        return []
-    from scoring.report import session_pictures, write_session_report
     from scoring.report.session import analyse
+
+    pictured = all(find_spec(m) is not None for m in ("matplotlib", "reportlab"))
+    analysis = analyse(stage / "session.jsonl", scenario, timeline=pictured)
+    if not pictured:
+        progress("report skipped: install jointsim[report] for the HTML/PDF report")
+        return analysis.scored, []
+    from scoring.report import session_pictures, write_session_report
     from simulator.slow_wait import noted_if_slow
 
     progress("writing the session report and key frames")
-    analysis = analyse(stage / "session.jsonl", scenario)
     with noted_if_slow("rendering the key frames (a first start compiles the renderers: up "
                        "to a minute)", progress):
         pictures = session_pictures(analysis)
-    write_session_report(analysis, stage, pictures=pictures)
+    write_session_report(analysis.scored, stage, pictures=pictures)
     names = ["report.html", "report.pdf"]
     for frame in pictures.get("frames", []):
         name = f"keyframe_{frame.key.kind}_{frame.modality}.png"
         (stage / name).write_bytes(frame.png)
         names.append(name)
-    return names
+    return analysis.scored, names
 
 
-def _print_summary(doc: dict, log: Path, score_file: Path) -> None:
-    if doc.get("log_status") not in (None, *COMPLETE):
-        print(f"{doc['log_status'].upper()} LOG: {doc['log_status_detail']}; the score "
-              "below is not a complete assessment record")
-    print(verdict(doc))
-    for h in doc["hard_fails"]:
-        print(f"  hard fail: {h['reason']}")
-    for key in ("tip_to_target_mm", "skin_punctures", "needle_passes", "danger_contacts",
-                "tip_in_beam_share", "fluoro_time_s", "kap_ugym2", "total_time_s"):
-        m = doc["metrics"].get(key)
-        if m and m["value"] is not None:
-            print(f"  {m['label']}: {m['display']}")
-    if doc.get("log_status"):
-        print(f"  log status: {doc['log_status']}: {doc['log_status_detail']}")
+def _print_summary(scored, log: Path, score_file: Path) -> None:
+    """What ``demo`` and ``score`` print: the verdict, hard fails, the headline figures
+    (those of the end screen) and where the files are."""
+    check = scored.verification
+    if check.log_status and check.log_status not in COMPLETE:
+        print(f"{check.log_status.upper()} LOG: {check.log_status_detail}; the score below "
+              "is not a complete assessment record")
+    print(verdict(scored))
+    for h in scored.hard_fails:
+        print(f"  hard fail: {h.reason}")
+    for line in scored.summary():
+        print(f"  {line}")
+    if check.log_status:
+        print(f"  log status: {check.log_status}: {check.log_status_detail}")
     print(f"  log: {log}\n  score: {score_file}")
 
 
@@ -112,11 +118,14 @@ def validate(
                               "is reachable and report the expert's best score."),
 ) -> int:
     """Check scenario files; print FILE: field.path: message per problem; exit 1 on any."""
+    from scoring.rubric import rubric_problems
     from simulator.scenario import parse_scenario
 
     bad = 0
     for path in files:
-        _, problems = parse_scenario(path)
+        scenario, problems = parse_scenario(path)
+        if scenario is not None:
+            problems += rubric_problems(scenario)
         summary = ""
         if deep and not problems:
             from simulator.deep_check import deep_check
@@ -161,8 +170,8 @@ def replay(
 ) -> int:
     """Re-run a recorded session through the simulator; with --verify also re-score it and
     check the end record's claims (ticks, score, passed)."""
-    from scoring.score import Scorer, claimed_score_problem
-    from simulator.integrity import log_status, trusted_keys
+    from scoring.score import Scorer, replayed
+    from simulator.integrity import LogStatus, log_status, trusted_keys
     from simulator.replay import open_log
     from simulator.replay import replay as run_replay
 
@@ -180,9 +189,11 @@ def replay(
               f"  recorded: {[e.to_json() for e in m.recorded]}\n"
               f"  replayed: {[e.to_json() for e in m.replayed]}")
         return 1
-    claims = claimed_score_problem(data.end, scorer.report(header=data.header)) if verify \
-        else ""
-    status = log_status(data, result if verify else None, keys, claims)
+    if verify:  # the re-score checks the end record's claims (score, passed)
+        check = replayed(scorer, data, result, trusted=keys).verification
+        status = LogStatus(check.log_status, check.log_status_detail, check.log_signer)
+    else:
+        status = log_status(data, None, keys, "")
     print(f"{log}: replayed {result.ticks} ticks"
           f"{'; events identical' if verify else ''}; {status}")
     if verify and not status.accepted(require_trust=bool(keys)):
@@ -208,13 +219,14 @@ def score(
     from simulator.log import TamperedLog
 
     keys = trusted_keys(trust)
-    doc, result = score_log(log, scenario, scenarios=scenarios, trusted=keys)
+    scored, result = score_log(log, scenario, scenarios=scenarios, trusted=keys)
+    check = scored.verification
     if result.mismatch is not None:
         raise not_replayed(log, result.mismatch.tick)
-    if doc["log_status"] == TAMPERED:
-        raise TamperedLog(doc["log_status_detail"], path=log)
+    if check.log_status == TAMPERED:
+        raise TamperedLog(check.log_status_detail, path=log)
     target = out or Path(log).with_name("score.json")
-    write_score(doc, target)
-    _print_summary(doc, Path(log), target)
-    status = LogStatus(doc["log_status"], doc["log_status_detail"])
+    write_score(scored, target)
+    _print_summary(scored, Path(log), target)
+    status = LogStatus(check.log_status, check.log_status_detail)
     return 0 if status.accepted(require_trust=bool(keys)) else 1

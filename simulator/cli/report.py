@@ -19,6 +19,7 @@ from simulator.cli.common import (
     staged_dir,
     verdict,
 )
+from simulator.cli.core import SCENARIOS_HELP
 from simulator.errors import InputError
 
 
@@ -37,22 +38,25 @@ def report(
     log: Path = typer.Argument(..., help="Session log (JSON Lines)."),
     out: Path = typer.Option(..., "--out", help="Folder for report.html, report.pdf and "
                              "score.json."),
-    scenario: str | None = typer.Option(None, help="Scenario file, if not where the log says."),
+    scenario: str | None = typer.Option(None, help="The assessor's scenario file for this "
+                                        "log (instead of looking it up in --scenarios)."),
+    scenarios: Path | None = typer.Option(None, "--scenarios", help=SCENARIOS_HELP),
     images: bool = typer.Option(True, "--images/--no-images", help="Key frames, timeline and "
                                 "3D path (slower)."),
 ) -> None:
     """Replay, verify and re-score a session log and write its report (HTML, PDF, JSON)."""
     _need_report_extra()
-    from scoring.report import write_session_report
+    from scoring.report import session_pictures, write_session_report
     from scoring.report.session import analyse
 
-    analysis = analyse(log, scenario, timeline=images)
-    doc = analysis.doc
-    if not doc["replay_verified"]:
-        raise not_replayed(log, doc["replay_mismatch_tick"])
+    analysis = analyse(log, scenario, timeline=images, scenarios=scenarios)
+    scored = analysis.scored
+    if not scored.verification.replay_verified:
+        raise not_replayed(log, scored.verification.replay_mismatch_tick)
     with staged_dir(out) as stage:
-        write_session_report(analysis, stage, images=images)
-    print(verdict(doc))
+        write_session_report(scored, stage,
+                             pictures=session_pictures(analysis) if images else None)
+    print(verdict(scored))
     for name in ("report.html", "report.pdf", "score.json"):
         print(f"  {out / name}")
 
