@@ -300,9 +300,9 @@ def _walk(world: World, geom: ScanGeometry, hits, gap, ff, touched=None,
     water = TISSUES["injectate"].acoustic
     return lines.walk_lines(hits, gap, geom.depth_mm, geom.dz_mm, geom.frequency_mhz,
                             subplane_weights(), table.impedance_mrayl, table.alpha_db_cm_mhz,
-                            table.tissue_id, ff, water.impedance_mrayl,
+                            table.tissue_id, table.diffuse, ff, water.impedance_mrayl,
                             water.attenuation_db_cm_mhz, display.pulse_sigma(geom),
-                            touched, base)
+                            geom.elevation_args(), touched, base)
 
 
 def _freeze(*arrays) -> None:
