@@ -10,7 +10,8 @@ Pipeline (Buerger-style convolution ray tracing, on 2 CPU cores):
    pose and the injectate; the scatterers, attenuated at their own depth, summed over the
    sub-surfaces and spread by the axial pulse, plus the echoes, are the "static" buffer,
    cached;
-3. per frame: the needle's shadow, echoes and comet tail (``needle``), the lateral PSF,
+3. per frame: the needle's shadow, echoes and comet tail (``needle``), the microbubble
+   swirl at the tip while injecting (``bubbles``), the lateral PSF,
    envelope with receiver noise from ``(seed, tick)``, gain/TGC/log compression
    (``display``) and scan conversion (``scanconvert``).
 
@@ -34,7 +35,15 @@ from functools import lru_cache
 import numpy as np
 
 from simulator.geometry import invert
-from simulator.imaging.ultrasound import display, lines, needle, scanconvert, slicing, speckle
+from simulator.imaging.ultrasound import (
+    bubbles,
+    display,
+    lines,
+    needle,
+    scanconvert,
+    slicing,
+    speckle,
+)
 from simulator.imaging.ultrasound import params as P
 from simulator.imaging.ultrasound.injectate import fluid_fraction
 from simulator.imaging.ultrasound.scan import ScanGeometry, scan_geometry, subplane_weights
@@ -177,8 +186,8 @@ def render_ultrasound(world: World, state: SimState, *, seed: int = 0, tick: int
     geom = scan_geometry(preset, float(probe.depth_mm), float(probe.frequency_mhz),
                          float(probe.focus_mm))
     key = pose_key(probe)
-    static = _static(world, preset, key, injectate_field(world, state), int(seed),
-                     DETAIL_COARSEN[detail])
+    field = injectate_field(world, state)
+    static = _static(world, preset, key, field, int(seed), DETAIL_COARSEN[detail])
     wfp = _world_from_probe(world, key)
     rf = static.rf.copy()
     n = state.needle
@@ -186,6 +195,9 @@ def render_ultrasound(world: World, state: SimState, *, seed: int = 0, tick: int
         needle.add_needle(rf, geom, invert(wfp), n.entry_mm, n.direction, n.depth_mm,
                           world.scenario.needle.gauge, static.maps.gap_mm,
                           static.attenuation, display.pulse_sigma(geom))
+    if state.injecting and n.in_skin:
+        bubbles.add_bubbles(rf, geom, invert(wfp), field, n.tip_mm, int(seed), tick,
+                            static.maps.gap_mm, static.attenuation, display.pulse_sigma(geom))
     rf = display.convolve_lateral(rf, display.kernels(geom))
     env = display.envelope(rf, seed, tick)
     gain = display.gain_curve_db(geom, probe.gain_db, probe.tgc_db)
