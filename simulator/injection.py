@@ -87,8 +87,12 @@ def deposit(state: SimState, world: World, volume_ml: float,
     if deposits and state.injecting:
         last = deposits[-1]
         moved = sum((a - b) ** 2 for a, b in zip(last.position_mm, tip, strict=True)) ** 0.5
-        if (last.syringe == state.syringe and last.structure == needle.tip_label
-                and moved < NEW_DEPOSIT_AFTER_MM):
+        # label 0 inside the skin is a sub-millimetre gap between two structures' meshes
+        # (capsule and recess do not share a surface), not a place the fluid goes: the
+        # open bolus keeps growing where it was instead of flipping to "outside"
+        same_place = last.structure == needle.tip_label or (needle.in_skin
+                                                             and not needle.tip_label)
+        if last.syringe == state.syringe and same_place and moved < NEW_DEPOSIT_AFTER_MM:
             grown = replace(last, volume_ml=last.volume_ml + volume_ml,
                             peak_pressure_kpa=max(last.peak_pressure_kpa, pressure))
             return (*deposits[:-1], grown)

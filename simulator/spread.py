@@ -6,11 +6,17 @@ order of geodesic distance, until the flooded volume equals the volume injected
 
 - intra-articular: contrast flows away from the tip through the whole connected joint cavity
   (recesses, the synovial layer round head and neck), so even a small volume outlines the
-  joint, thinly (volume / cavity volume) and fully near the tip; beyond the cavity's capacity
-  it pushes into the capsule (distension);
+  joint, thinly (volume / cavity volume) and fully near the tip. The cavity of a joint
+  without effusion is a potential space already drawn as synovial fluid, so what shows on
+  ultrasound is the distension: the same volume pushes the capsule out, taking the capsule
+  next to the cavity nearest the tip (through the cavity) first - the recess widens under
+  the lifted capsule, in contact with the bone;
 - soft tissue: a blob stretched along the muscle's long axis and drawn along fascial planes
   (interfaces with other structures), so contrast forms linear streaks;
-- tendon, capsule wall, nerve: a tight blob confined to that structure (high pressure);
+- capsule wall: the dense wall holds little (it balloons a few mm round the tip); the rest
+  dissects out into the soft tissue over the capsule and tracks along its planes, never into
+  the cavity - a collection superficial to an intact capsule line, not a widened recess;
+- tendon, nerve: a tight blob confined to that structure (high pressure);
 - intravascular: carried down the vessel and washed out within seconds.
 
 The flood order per deposit is computed once (Dijkstra on a 1 mm grid around the tip) and
@@ -39,6 +45,7 @@ WASHOUT_S = 2.0
 VESSEL_SPREAD_FACTOR = 3.0       # blood flow carries contrast further than its own volume
 INTERFACE_COST = 0.45            # spreading along a fascial plane is easier
 DISTENSION_COST = 6.0            # pushing the capsule out costs more than filling the cavity
+WALL_COST = 4.0                  # dissecting within a dense capsule wall, against the plane
 CONTRAST_MG_ML = 300.0           # iohexol 300 (fluoroscopy.md s.3)
 
 
@@ -94,14 +101,17 @@ def _field(world: World, deposits: tuple[Deposit, ...], washout_ds: tuple[int, .
         voxel_ml = grid.spacing_mm ** 3 / 1000.0
         volume = deposit.volume_ml * (VESSEL_SPREAD_FACTOR
                                       if deposit.compartment == "intravascular" else 1.0)
-        n = min(len(flat_sorted), max(1, int(round(volume / voxel_ml))))
-        fraction = np.ones(n, np.float32)
+        n = max(1, int(round(volume / voxel_ml)))
+        fraction = np.ones(min(n, len(flat_sorted)), np.float32)
         flat = flat_sorted[:n]
-        if n_cavity and n < n_cavity:
-            # a joint: thinly through the whole connected cavity, fully near the tip
-            flat = flat_sorted[:n_cavity]
-            fraction = np.full(n_cavity, volume / (n_cavity * voxel_ml), np.float32)
-            fraction[:n] = 1.0
+        if n_cavity:
+            # a joint: thinly through the whole connected cavity, fully near the tip, and
+            # the capsule distended by the same volume
+            inside = np.full(n_cavity, min(1.0, volume / (n_cavity * voxel_ml)), np.float32)
+            inside[:n] = 1.0
+            wall = flat_sorted[n_cavity:n_cavity + n]
+            flat = np.concatenate([flat_sorted[:n_cavity], wall])
+            fraction = np.concatenate([inside, np.ones(len(wall), np.float32)])
         syringe = world.scenario.syringes[deposit.syringe]
         iodine = CONTRAST_MG_ML if syringe.contents == "contrast" else 0.0
         if deposit.compartment == "intravascular":
@@ -146,6 +156,13 @@ def _flood_order(world: World, position_mm, compartment: str, structure: int):
         capsule = role_map == Role.capsule
         cost = np.where(cavity, 1.0, np.where(capsule, DISTENSION_COST, np.inf))
         stretch = np.zeros(3)
+    elif compartment == "capsule_wall":
+        wall = labels == structure
+        outside = role_map == Role.soft_tissue
+        plane = outside & _near(wall)   # the layer over the capsule's outer surface
+        cost = np.where(wall, WALL_COST,
+                        np.where(outside, np.where(plane, INTERFACE_COST, 1.0), np.inf))
+        stretch = np.zeros(3)
     else:
         region = labels == structure
         interface = region & _touches_other(labels, structure)
@@ -165,9 +182,14 @@ def _flood_order(world: World, position_mm, compartment: str, structure: int):
 
 
 def _touches_other(labels, structure) -> np.ndarray:
+    return _near((labels != structure) & (labels > 0))
+
+
+def _near(mask) -> np.ndarray:
+    """Voxels within 2 voxels of ``mask`` (same shape, bool)."""
     from scipy.ndimage import binary_dilation
 
-    return binary_dilation((labels != structure) & (labels > 0), iterations=2)
+    return binary_dilation(mask, iterations=2)
 
 
 def _long_axis(anatomy, structure: int) -> np.ndarray:

@@ -76,8 +76,9 @@ def test_bone_line_where_the_anatomy_is_with_shadow(placed):
         assert envelope_db(below) - envelope_db(above) <= -25.0, i  # acoustic shadow
         contrast.append(envelope_db(col[jp]) - envelope_db(above))
     assert len(contrast) >= 5, "the expert's view should show the femoral head/neck"
-    # the bone line stands out of the soft tissue (capsule, ligament, muscle) over it
-    assert np.median(contrast) >= 10.0, contrast
+    # R6 on the anatomy: the bone line stands >= 20 dB out of the soft tissue (capsule,
+    # ligament, muscle) over it where it faces the probe (was 18 dB with 5 fixed slices)
+    assert np.median(contrast) >= 20.0, contrast
 
 
 def test_capsule_and_recess_are_in_the_slice(placed):

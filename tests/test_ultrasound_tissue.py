@@ -61,6 +61,25 @@ def test_bone_echo_falls_with_incidence_angle():
     assert ratios[0] - ratios[2] >= 10.0, ratios
 
 
+def test_bone_sloping_across_the_slab_is_one_continuous_line():
+    """R6/R11: a bone surface tilted 35 deg in elevation is seen by the whole slab over
+    about 2 mm of depth. The beam integrates it smoothly: one line (a single run within
+    6 dB of its peak), not one copy per slicing sub-surface, still well above the speckle."""
+    world = phantom_world("bone_elevation", "linear")
+    f = render_ultrasound(world, state_with(probe_on_top(frequency=FREQ, depth=60.0,
+                                                         focus=FOCUS)))
+    g = f.geometry
+    prof = envelope_db(f.envelope[g.n_lines // 4:3 * g.n_lines // 4].mean(0))
+    near = _rows(g, 26.0, 34.0)
+    j = near.start + int(np.argmax(prof[near]))
+    assert abs(g.depth_mm[j] - 30.0) <= 2.0
+    window = prof[_rows(g, g.depth_mm[j] - 3.0, g.depth_mm[j] + 3.0)]
+    runs = np.count_nonzero(np.diff((window >= prof[j] - 6.0).astype(int)) == 1)
+    assert runs + int(window[0] >= prof[j] - 6.0) == 1, np.round(window - prof[j])
+    fat = prof[_rows(g, 20.0, 26.0)].mean()
+    assert prof[j] - fat >= 10.0
+
+
 def test_bone_casts_a_shadow_without_far_side_echo():
     """R7: 2-20 mm below the surface the shadow is <= -25 dB against the muscle beside it
     at the same depth; the bone's far side (70 mm) gives no echo above the shadow."""

@@ -50,6 +50,14 @@ PHANTOMS = {
     # cortical bone under the left half of the image (world z < 0), top at 30 mm depth
     "bone": lambda: _model("bone", [("bone", "cortical_bone", "bone",
                                      box([-100, -70, -100], [100, -30, 0]))]),
+    # a bone block tilted 35 deg about the image's lateral axis (its surface slopes across
+    # the slab, in elevation), surface at 30 mm depth under the image centre; refined to
+    # ~2 mm triangles like the anatomy's meshes; under fat
+    "bone_elevation": lambda: _model("bone_elevation", [(
+        "bone", "cortical_bone", "bone",
+        box([-20, -50, -40], [20, -30, 40]).refine(20).translate([0, 30, 0])
+        .rotate([0, 0, 35]).translate([0, -30, 0]))],
+        background="subcutaneous_fat"),  # muscle would take the hole's shape for septa
     # 12 mm synovial fluid cylinder along the elevation axis at 35 mm depth
     "fluid": lambda: _model("fluid", [("cyst", "synovial_fluid", "joint_cavity",
                                        cylinder("x", [0, -35, 0], 6.0, 200, 96))]),

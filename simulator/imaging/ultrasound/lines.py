@@ -7,9 +7,16 @@ structure at each sample. Walking down the line accumulates
   dB/cm/MHz) leaves a shadow with no echo from its far side [R4, R7];
 - the transmission loss ``1 - r^2`` of every interface crossed;
 - interface echoes ``|r| * lobe(angle)`` with ``r = (Z2 - Z1) / (Z2 + Z1)``, a Gaussian
-  specular lobe about the smooth surface normal plus a diffuse part [R5, R6]; a faint
-  fascial echo where two structures of the same tissue meet; total reflection where the
-  line leaves the body into air;
+  specular lobe about the smooth surface normal plus a diffuse part, larger for rough
+  surfaces such as bone (``params.ROUGH_SURFACES``) [R5, R6]; a faint fascial echo where two
+  structures of the same tissue meet; total reflection where the line leaves the body into
+  air;
+- the elevation beam integrated across its thickness: each sub-surface stands for a strip
+  ``du * W`` of the slab, over which a surface sloping in elevation lies at depths spread by
+  ``slope * du * W``; its echo is spread evenly over them (the pulse convolved with a box,
+  amplitude area kept), so the K strips join into one continuous echo: an oblique bone
+  shows one line, thicker and dimmer the steeper it cuts the slab, instead of K stacked
+  copies [R6, R11];
 - injected fluid (fraction ``ff`` of each sample) turns tissue anechoic, attenuates like
   water and echoes weakly at its boundary.
 
@@ -73,11 +80,16 @@ def contact_gaps(hits: Hits) -> np.ndarray:
 
 def walk_lines(hits: Hits, gap: np.ndarray, depth_mm: np.ndarray, dz_mm: float,
                frequency_mhz: float, weights: np.ndarray, impedance: np.ndarray,
-               alpha: np.ndarray, tissue_id: np.ndarray,
+               alpha: np.ndarray, tissue_id: np.ndarray, diffuse: np.ndarray,
                fluid: np.ndarray | None, water_z: float, water_alpha: float,
-               pulse_sigma: float, lines: tuple[int, int] | None = None,
+               pulse_sigma: float, elevation: tuple[float, float, float],
+               lines: tuple[int, int] | None = None,
                base: LineMaps | None = None) -> LineMaps:
     """Tissue maps for all sub-surfaces and lines.
+
+    ``diffuse`` ``(n_labels,)`` is each label's rough-surface echo fraction; ``elevation``
+    the slice-thickness profile ``(w0, z_focus, z_rayleigh)`` (``ScanGeometry.
+    elevation_args``).
 
     ``fluid`` is ``(K, n_lines, n_samples)`` injectate fraction or ``None``. Echoes are
     written already shaped by the axial pulse (``pulse_sigma`` samples). With ``lines =
@@ -98,11 +110,13 @@ def walk_lines(hits: Hits, gap: np.ndarray, depth_mm: np.ndarray, dz_mm: float,
     ff = fluid if fluid is not None else np.zeros((0, 0, 0), np.float32)
     # a few lines (an injection under a still probe): one thread, no barrier to wait at
     walk = _walk if last - first >= PARALLEL_LINES else _walk_serial
-    walk(hits.depth_mm, hits.label, hits.entering, hits.cos, hits.count, gap, depth_mm,
-          dz_mm, frequency_mhz, weights, impedance, alpha, tissue_id, ff, water_z,
+    u = np.asarray(P.SUBPLANE_U, float)
+    strip = np.asarray((float(u[1] - u[0]), *elevation), float)  # du, w0, zf, zr
+    walk(hits.depth_mm, hits.label, hits.entering, hits.cos, hits.slope, hits.count, gap,
+          depth_mm, dz_mm, frequency_mhz, weights, impedance, alpha, tissue_id, ff, water_z,
           water_alpha, P.CONTACT_DEPTH_MM, P.GAP_MERGE_MM,
-          P.FASCIA_REFLECTION, P.DIFFUSE_FRACTION, P.SPECULAR_SIGMA_RAD, -ABOVE_FACE_MM,
-          pulse_sigma, first, last, label, att, echoes)
+          P.FASCIA_REFLECTION, diffuse, P.SPECULAR_SIGMA_RAD, -ABOVE_FACE_MM,
+          pulse_sigma, strip, first, last, label, att, echoes)
     return LineMaps(label, att, echoes, gap)
 
 
@@ -134,28 +148,49 @@ def splat_pulse(row, pos, value, sigma):
         row[j] += value * math.exp(-d * d * inv)
 
 
+@numba.njit(cache=True, inline="always")
+def splat_slab(row, pos, value, sigma, width):
+    """Add the echo of a surface seen over ``width`` samples of depth centred on ``pos``:
+    the pulse (peak ``value`` when ``width`` is 0) convolved with a box of that width,
+    keeping the amplitude area, so neighbouring strips join without seams."""
+    if width < 0.5 * sigma:
+        splat_pulse(row, pos, value, sigma)
+        return
+    n = row.shape[0]
+    half = 0.5 * width
+    reach = int(half + 3.0 * sigma) + 1
+    c = int(math.floor(pos + 0.5))
+    inv = 1.0 / (math.sqrt(2.0) * sigma)
+    scale = value * sigma * math.sqrt(0.5 * math.pi) / width
+    for j in range(max(c - reach, 0), min(c + reach + 1, n)):
+        d = j - pos
+        row[j] += scale * (math.erf((d + half) * inv) - math.erf((d - half) * inv))
+
+
 @numba.njit(cache=True, parallel=True, nogil=True)
-def _walk(hd, hl, he, hc, count, gap, depth, dz, f_mhz, wk, z, alpha, tid, ff, z_w, alpha_w,
-          dc, merge, fascia, diffuse, sigma, d_top, sigma_ax, first, last, label, att, echoes):
+def _walk(hd, hl, he, hc, hs, count, gap, depth, dz, f_mhz, wk, z, alpha, tid, ff, z_w,
+          alpha_w, dc, merge, fascia, diffuse, sigma, d_top, sigma_ax, strip, first, last,
+          label, att, echoes):
     for i in numba.prange(first, last + 1):
-        _walk_line(i, hd, hl, he, hc, count, gap, depth, dz, f_mhz, wk, z, alpha, tid, ff, z_w,
-                   alpha_w, dc, merge, fascia, diffuse, sigma, d_top, sigma_ax, label, att,
-                   echoes)
+        _walk_line(i, hd, hl, he, hc, hs, count, gap, depth, dz, f_mhz, wk, z, alpha, tid, ff,
+                   z_w, alpha_w, dc, merge, fascia, diffuse, sigma, d_top, sigma_ax, strip,
+                   label, att, echoes)
 
 
 @numba.njit(cache=True, nogil=True)
-def _walk_serial(hd, hl, he, hc, count, gap, depth, dz, f_mhz, wk, z, alpha, tid, ff, z_w,
-                 alpha_w, dc, merge, fascia, diffuse, sigma, d_top, sigma_ax, first, last, label,
-                 att, echoes):
+def _walk_serial(hd, hl, he, hc, hs, count, gap, depth, dz, f_mhz, wk, z, alpha, tid, ff,
+                 z_w, alpha_w, dc, merge, fascia, diffuse, sigma, d_top, sigma_ax, strip, first,
+                 last, label, att, echoes):
     for i in range(first, last + 1):
-        _walk_line(i, hd, hl, he, hc, count, gap, depth, dz, f_mhz, wk, z, alpha, tid, ff, z_w,
-                   alpha_w, dc, merge, fascia, diffuse, sigma, d_top, sigma_ax, label, att,
-                   echoes)
+        _walk_line(i, hd, hl, he, hc, hs, count, gap, depth, dz, f_mhz, wk, z, alpha, tid, ff,
+                   z_w, alpha_w, dc, merge, fascia, diffuse, sigma, d_top, sigma_ax, strip,
+                   label, att, echoes)
 
 
 @numba.njit(cache=True, nogil=True)
-def _walk_line(i, hd, hl, he, hc, count, gap, depth, dz, f_mhz, wk, z, alpha, tid, ff, z_w,
-               alpha_w, dc, merge, fascia, diffuse, sigma, d_top, sigma_ax, label, att, echoes):
+def _walk_line(i, hd, hl, he, hc, hs, count, gap, depth, dz, f_mhz, wk, z, alpha, tid, ff,
+               z_w, alpha_w, dc, merge, fascia, diffuse, sigma, d_top, sigma_ax, strip, label,
+               att, echoes):
     k_n = count.shape[0]
     n = depth.shape[0]
     has_ff = ff.shape[0] > 0
@@ -186,15 +221,18 @@ def _walk_line(i, hd, hl, he, hc, count, gap, depth, dz, f_mhz, wk, z, alpha, ti
                     break
                 new = cur
                 c_in = 1.0
+                s_el = 0.0
                 h2 = h
                 while h2 < nh and hd[k, i, h2] <= dh + 1e-4:
                     lab = hl[k, i, h2]
                     if he[k, i, h2]:
                         new = lab
                         c_in = hc[k, i, h2]
+                        s_el = hs[k, i, h2]
                     elif lab == new:
                         new = 0
                         c_in = hc[k, i, h2]
+                        s_el = hs[k, i, h2]
                     h2 += 1
                 if (new == 0 and cur != 0 and h2 < nh and he[k, i, h2]
                         and hd[k, i, h2] - dh < merge):
@@ -211,9 +249,14 @@ def _walk_line(i, hd, hl, he, hc, count, gap, depth, dz, f_mhz, wk, z, alpha, ti
                         r = fascia
                 if de >= d_top and de >= 0.0:
                     theta = math.acos(min(max(c_in, 0.0), 1.0))
-                    lobe = diffuse + (1.0 - diffuse) * math.exp(-(theta / sigma) ** 2)
+                    rough = max(diffuse[cur], diffuse[new])
+                    lobe = rough + (1.0 - rough) * math.exp(-(theta / sigma) ** 2)
                     amp_e = r * lobe * wk[k] * trans * lin
-                    splat_pulse(echoes[i], de / dz - 0.5, amp_e, sigma_ax)
+                    # the strip of the slab this sub-surface stands for sees the surface
+                    # over s_el * du * W(depth) of depth
+                    w_el = strip[1] * math.sqrt(1.0 + ((dh - strip[2]) / strip[3]) ** 2)
+                    splat_slab(echoes[i], de / dz - 0.5, amp_e, sigma_ax,
+                               s_el * strip[0] * w_el / dz)
                 trans *= 1.0 - r * r
                 if new != 0:
                     inside = True

@@ -85,7 +85,7 @@ def add_needle(rf: np.ndarray, geom: ScanGeometry, probe_from_world: np.ndarray,
 
 
 @numba.njit(cache=True, inline="always")
-def _locate(p, curved, radius, lat0, step, dz, d_max, n_lines, n, gap):
+def locate_point(p, curved, radius, lat0, step, dz, d_max, n_lines, n, gap):
     """(line float, sample float, world depth) of a probe point, or line < 0 if outside."""
     if curved:
         zc = p[2] + radius
@@ -107,7 +107,7 @@ def _locate(p, curved, radius, lat0, step, dz, d_max, n_lines, n, gap):
 
 
 @numba.njit(cache=True, inline="always")
-def _splat(rf, lf, jf, value, sigma):
+def splat_point(rf, lf, jf, value, sigma):
     """Echo shaped by the axial pulse at fractional (line, sample), split over two lines."""
     n_lines = rf.shape[0]
     i0 = int(math.floor(lf))
@@ -132,7 +132,7 @@ def _shaft(rf, t0, t1, e, nd, curved, radius, lat0, step, dz, d_max, w0, zf, zr,
             break
         for a in range(3):
             p[a] = e[a] + t * nd[a]
-        lf, jf, dw, lat = _locate(p, curved, radius, lat0, step, dz, d_max, n_lines, n, gap)
+        lf, jf, dw, lat = locate_point(p, curved, radius, lat0, step, dz, d_max, n_lines, n, gap)
         if lf < 0.0:
             continue
         w = w0 * math.sqrt(1.0 + ((dw - zf) / zr) ** 2)
@@ -161,17 +161,17 @@ def _shaft(rf, t0, t1, e, nd, curved, radius, lat0, step, dz, d_max, w0, zf, zr,
                     shadow[ii] += block * (fi if di else 1.0 - fi)
                     start[ii] = min(start[ii], jf)
             continue
-        base = d_el / ds * min(1.0, P.NEEDLE_CONVEX_GAIN * od / w2) * ew
+        base = d_el / ds * min(1.0, P.NEEDLE_CONVEX_GAIN * od / w2) * ew * P.NEEDLE_ECHO_SCALE
         d_rx = min(aperture, dw / 0.7)
         theta_c = 0.5 * math.atan(d_rx / (2.0 * max(dw, 1.0)))
         # the mirror part counts the element's extent across the beam, so an oblique shaft
         # does not pile up on a line; the rough part does not
         spec = 2.0 ** (-((theta / theta_c) ** 2)) * across
         a_att = att[i, jn]
-        _splat(rf, lf, jf, (r * spec + P.NEEDLE_DIFFUSE) * base * a_att, sigma)
+        splat_point(rf, lf, jf, (r * spec + P.NEEDLE_DIFFUSE) * base * a_att, sigma)
         amp = r * spec * base * a_att * (1.0 - r * r) * spec
         for k in range(1, P.NEEDLE_REVERBS + 1):
-            _splat(rf, lf, jf + k * reverb_bins, amp, sigma)
+            splat_point(rf, lf, jf + k * reverb_bins, amp, sigma)
             amp *= r * P.NEEDLE_REVERB_LOSS
 
 
@@ -194,13 +194,13 @@ def _tip(rf, t, e, nd, curved, radius, lat0, step, dz, d_max, w0, zf, zr, gap, a
     p = np.empty(3)
     for a in range(3):
         p[a] = e[a] + t * nd[a]
-    lf, jf, dw, lat = _locate(p, curved, radius, lat0, step, dz, d_max, n_lines, n, gap)
+    lf, jf, dw, lat = locate_point(p, curved, radius, lat0, step, dz, d_max, n_lines, n, gap)
     if lf < 0.0:
         return
     jn = min(int(jf + 0.5), n - 1)
     i = int(lf + 0.5)
     echo = tip_echo(dw, p[1], w0, zf, zr, lat_fwhm[jn], spacing[jn])
-    _splat(rf, lf, jf, echo * att[i, jn], sigma)
+    splat_point(rf, lf, jf, echo * att[i, jn], sigma)
 
 
 @numba.njit(cache=True, inline="always")
@@ -215,4 +215,4 @@ def tip_echo(depth_mm, elevation_mm, w0, zf, zr, lateral_fwhm_mm, line_spacing_m
     u = elevation_mm / w
     ew = math.exp(-8.0 * math.log(2.0) * u * u)
     lines_per_beam = 1.064 * lateral_fwhm_mm / line_spacing_mm
-    return P.NEEDLE_TIP_ECHO * ew * max(lines_per_beam, 1.0)
+    return P.NEEDLE_TIP_ECHO * P.NEEDLE_ECHO_SCALE * ew * max(lines_per_beam, 1.0)

@@ -21,7 +21,7 @@ N_LINES = 256                  # scanlines per frame
 N_SAMPLES = 512                # samples per scanline
 IMAGE_SHAPE = (576, 768)       # scan-converted display (rows, cols), >= 512 x 512
 DYNAMIC_RANGE_DB = 60.0        # log compression window [R14: 50-70 dB]
-DISPLAY_OFFSET_DB = 6.0        # puts compensated muscle speckle near mid-grey at 0 dB gain
+DISPLAY_OFFSET_DB = 10.4       # puts compensated muscle speckle near mid-grey at 0 dB gain
 
 # Elevation: sub-planes at these offsets (in units of the local slice thickness FWHM) slice
 # the meshes; scatterers and the needle use the continuous profile. The slice thickness of
@@ -37,11 +37,20 @@ RX_F_NUMBER = 3.0              # dynamic receive f-number (C5-2 ~1 mm, L12-5 ~0.
 ACTIVE_APERTURE_FRACTION = 0.5  # part of the array used for one line
 
 # Echo levels, as amplitudes relative to a perfect specular reflector at normal incidence.
-SPECKLE_LEVEL = 0.02           # RMS speckle amplitude of muscle (scatter amplitude 1):
-#                                soft-tissue interfaces (R -16..-27 dB) then sit 5-15 dB
-#                                above the speckle and bone (-5 dB) about 28 dB above [R5, R6]
+SPECKLE_LEVEL = 0.012          # RMS speckle amplitude of muscle (scatter amplitude 1):
+#                                soft-tissue interfaces (R -16..-27 dB) then sit 11-22 dB
+#                                above the speckle and bone (-5 dB) about 33 dB above, which
+#                                leaves >= 20 dB on the anatomy after the specular lobe, the
+#                                elevation blur of curved bone and the extra attenuation of
+#                                the last few mm above it [R5, R6, measured on the hip].
 SPECULAR_SIGMA_RAD = math.radians(30.0)   # Gaussian specular lobe of smooth interfaces (PLUS)
 DIFFUSE_FRACTION = 0.1                    # rough-surface part that ignores the angle
+# Bone surfaces are rough at the wavelength scale (periosteum, cortical pores): they echo
+# brightly over a wide range of angles, so a curved femoral head shows as one bright line,
+# not a bright cap with dim flanks; at most 0.3, or the line would not fall >= 10 dB by 60
+# deg [R6; design]. Tissue key -> diffuse fraction (replaces DIFFUSE_FRACTION for
+# interfaces with that tissue).
+ROUGH_SURFACES = {"cortical_bone": 0.25, "cancellous_bone": 0.25}
 FASCIA_REFLECTION = 0.035      # faint echo where two structures of the same tissue meet
 SCATTERERS_PER_CELL = 7.0      # scatterers per resolution cell: sets the lattice spacing at
 #                                the smallest cell and thins the lattice where cells are big
@@ -69,6 +78,11 @@ MAX_CONTACT_GAP_MM = 15.0      # beyond this the line is out of contact (air, bl
 BASELINE_TGC_DB_CM_MHZ = 1.6
 
 # Needle [R9, R10]
+# The needle's echoes were tuned against muscle speckle of 0.02 (R9, and the tip-visibility
+# threshold the scoring's "tip in view" was calibrated on); when the speckle level fell for
+# R6 the needle kept its contrast to the tissue, so what a trainee sees of the needle - and
+# the score - did not change [design].
+NEEDLE_ECHO_SCALE = SPECKLE_LEVEL / 0.02
 STEEL_IMPEDANCE_MRAYL = 7.9 * 5.74
 NEEDLE_CONVEX_GAIN = 3.0       # echo of a cylinder across a beam of width w: ~ 3 * OD / w
 NEEDLE_DIFFUSE = 0.06          # shaft roughness echo left at steep angles (amplitude)
@@ -93,6 +107,7 @@ class LabelTable:
     fibre : (n_labels, 3) float64   unit fibre direction (zeros: isotropic)
     tissue_id : int64               index of the tissue (same id = same tissue)
     fluid : bool
+    diffuse : float64               diffuse (angle-independent) share of its interface echoes
     septa : float64                 strength of the fibre-septa texture (elongated muscles)
     septa_axes : (n_labels, 2, 3)   two unit vectors across the muscle's fibres
     """
@@ -105,6 +120,7 @@ class LabelTable:
     fibre: np.ndarray
     tissue_id: np.ndarray
     fluid: np.ndarray
+    diffuse: np.ndarray
     septa: np.ndarray
     septa_axes: np.ndarray
 
@@ -124,6 +140,7 @@ def label_table(world: World) -> LabelTable:
     fibre = np.zeros((n, 3))
     tid = np.full(n, -1, np.int64)
     fluid = np.zeros(n, bool)
+    diffuse = np.full(n, DIFFUSE_FRACTION)
     septa = np.zeros(n)
     septa_axes = np.zeros((n, 2, 3))
     z[0], alpha[0] = water.impedance_mrayl, water.attenuation_db_cm_mhz
@@ -136,6 +153,7 @@ def label_table(world: World) -> LabelTable:
         amp[s.index] = a.scatter_amplitude
         tid[s.index] = keys.index(s.tissue.key)
         fluid[s.index] = s.tissue.fluid
+        diffuse[s.index] = ROUGH_SURFACES.get(s.tissue.key, DIFFUSE_FRACTION)
         if a.anisotropy_exponent > 0 and s.entry.fibre_direction is not None:
             f = np.asarray(s.entry.fibre_direction, float)
             fibre[s.index] = f / np.linalg.norm(f)
@@ -145,7 +163,7 @@ def label_table(world: World) -> LabelTable:
             if axes is not None:
                 septa[s.index] = SEPTA_TISSUES[s.tissue.key]
                 septa_axes[s.index] = axes
-    return LabelTable(z, alpha, mu0, amp, aniso, fibre, tid, fluid, septa, septa_axes)
+    return LabelTable(z, alpha, mu0, amp, aniso, fibre, tid, fluid, diffuse, septa, septa_axes)
 
 
 def _elongation(vertices: np.ndarray) -> np.ndarray | None:

@@ -10,7 +10,8 @@ Pipeline (Buerger-style convolution ray tracing, on 2 CPU cores):
    pose and the injectate; the scatterers, attenuated at their own depth, summed over the
    sub-surfaces and spread by the axial pulse, plus the echoes, are the "static" buffer,
    cached;
-3. per frame: the needle's shadow, echoes and comet tail (``needle``), the lateral PSF,
+3. per frame: the needle's shadow, echoes and comet tail (``needle``), the microbubble
+   swirl at the tip while injecting (``bubbles``), the lateral PSF,
    envelope with receiver noise from ``(seed, tick)``, gain/TGC/log compression
    (``display``) and scan conversion (``scanconvert``).
 
@@ -34,7 +35,15 @@ from functools import lru_cache
 import numpy as np
 
 from simulator.geometry import invert
-from simulator.imaging.ultrasound import display, lines, needle, scanconvert, slicing, speckle
+from simulator.imaging.ultrasound import (
+    bubbles,
+    display,
+    lines,
+    needle,
+    scanconvert,
+    slicing,
+    speckle,
+)
 from simulator.imaging.ultrasound import params as P
 from simulator.imaging.ultrasound.injectate import fluid_fraction
 from simulator.imaging.ultrasound.scan import ScanGeometry, scan_geometry, subplane_weights
@@ -177,8 +186,8 @@ def render_ultrasound(world: World, state: SimState, *, seed: int = 0, tick: int
     geom = scan_geometry(preset, float(probe.depth_mm), float(probe.frequency_mhz),
                          float(probe.focus_mm))
     key = pose_key(probe)
-    static = _static(world, preset, key, injectate_field(world, state), int(seed),
-                     DETAIL_COARSEN[detail])
+    field = injectate_field(world, state)
+    static = _static(world, preset, key, field, int(seed), DETAIL_COARSEN[detail])
     wfp = _world_from_probe(world, key)
     rf = static.rf.copy()
     n = state.needle
@@ -186,6 +195,9 @@ def render_ultrasound(world: World, state: SimState, *, seed: int = 0, tick: int
         needle.add_needle(rf, geom, invert(wfp), n.entry_mm, n.direction, n.depth_mm,
                           world.scenario.needle.gauge, static.maps.gap_mm,
                           static.attenuation, display.pulse_sigma(geom))
+    if state.injecting and n.in_skin:
+        bubbles.add_bubbles(rf, geom, invert(wfp), field, n.tip_mm, int(seed), tick,
+                            static.maps.gap_mm, static.attenuation, display.pulse_sigma(geom))
     rf = display.convolve_lateral(rf, display.kernels(geom))
     env = display.envelope(rf, seed, tick)
     gain = display.gain_curve_db(geom, probe.gain_db, probe.tgc_db)
@@ -244,7 +256,7 @@ def _pose(world: World, preset: str, key: tuple, seed: int, coarsen: int,
     k = display.kernels(geom)
     scale = speckle.row_scale(geom, k.axial_power, k.lateral_power, coarsen)
     raw = speckle.speckle_rf(geom, maps, pfw, table.scatter_density,
-                             _amplitudes(table, geom, wfp), scale, seed, table.septa,
+                             _amplitudes(table, geom, wfp, hits), scale, seed, table.septa,
                              table.septa_axes, coarsen)
     _freeze(raw, gap, maps.label, maps.attenuation, maps.echoes)
     pose = _Pose(world, geom, hits, gap, raw, maps if touched is None else None)
@@ -300,9 +312,9 @@ def _walk(world: World, geom: ScanGeometry, hits, gap, ff, touched=None,
     water = TISSUES["injectate"].acoustic
     return lines.walk_lines(hits, gap, geom.depth_mm, geom.dz_mm, geom.frequency_mhz,
                             subplane_weights(), table.impedance_mrayl, table.alpha_db_cm_mhz,
-                            table.tissue_id, ff, water.impedance_mrayl,
+                            table.tissue_id, table.diffuse, ff, water.impedance_mrayl,
                             water.attenuation_db_cm_mhz, display.pulse_sigma(geom),
-                            touched, base)
+                            geom.elevation_args(), touched, base)
 
 
 def _freeze(*arrays) -> None:
@@ -313,17 +325,39 @@ def _freeze(*arrays) -> None:
 ANISOTROPY_FLOOR = 10 ** (-30 / 20)
 
 
-def _amplitudes(table, geom: ScanGeometry, wfp: np.ndarray) -> np.ndarray:
+def _amplitudes(table, geom: ScanGeometry, wfp: np.ndarray, hits: slicing.Hits) -> np.ndarray:
     """Scatter amplitude per label and line ``(n_labels, n_lines)``: tissue amplitude,
-    normalised for its scatterer density, times fibre anisotropy along each line."""
+    normalised for its scatterer density, times fibre anisotropy along each line.
+
+    The fibres of a tendon, ligament or capsule lie in its sheet, following its course: on
+    a line that enters the sheet at incidence ``theta`` to its surface normal the angle
+    between beam and fibres is at least ``90 deg - theta``, whatever the structure's overall
+    fibre direction says (a curved cuff tendon under a probe square to it is bright)."""
     mu0 = table.scatter_density
     base = np.where(mu0 > 0, table.scatter_amplitude / np.sqrt(np.maximum(mu0, 0.02)), 0.0)
     u_world = geom.line_directions() @ wfp[:3, :3].T          # (n_lines, 3)
     cos_f = np.abs(table.fibre @ u_world.T)                    # (n_labels, n_lines)
-    aniso = np.power(np.clip(1.0 - cos_f ** 2, 0.0, 1.0), table.anisotropy[:, None] / 2.0)
+    sin2_in = _sin2_incidence(hits, len(base))                 # (n_labels, n_lines)
+    cos2 = np.minimum(cos_f ** 2, sin2_in)
+    aniso = np.power(np.clip(1.0 - cos2, 0.0, 1.0), table.anisotropy[:, None] / 2.0)
     # fibrillar tissue never goes fully dark: tendon's peak-to-nadir is ~36 dB (Hoffmeister)
     aniso = np.maximum(aniso, np.where(table.anisotropy[:, None] > 0, ANISOTROPY_FLOOR, 0.0))
     return base[:, None] * aniso
+
+
+def _sin2_incidence(hits: slicing.Hits, n_labels: int) -> np.ndarray:
+    """``sin^2`` of the incidence angle where each line first enters each label on the
+    central sub-surface ``(n_labels, n_lines)`` (1 where it does not enter it)."""
+    k = hits.count.shape[0] // 2
+    n_lines, max_hits = hits.count.shape[1], hits.label.shape[2]
+    valid = hits.entering[k] & (np.arange(max_hits)[None, :] < hits.count[k][:, None])
+    line, m = np.nonzero(valid)                                # line-major, shallow first
+    lab = hits.label[k][line, m]
+    out = np.ones((n_labels, n_lines))
+    key, first = np.unique(lab.astype(np.int64) * n_lines + line, return_index=True)
+    c = hits.cos[k][line[first], m[first]]
+    out[key // n_lines, key % n_lines] = 1.0 - c * c
+    return out
 
 
 __all__ = ["UltrasoundFrame", "render_ultrasound"]

@@ -5,7 +5,9 @@ The beam is a slab, not a plane. It is sampled by ``K`` sub-surfaces ``y = u_k *
 focus. Every triangle of every structure is cut by each sub-surface into a 2-D segment in
 the probe's (x, z) plane, and each segment is intersected with the scanlines it spans. The
 result per (sub-surface, line) is the sorted list of surface crossings: depth, structure,
-entering or leaving, and the cosine between the beam and the smooth surface normal.
+entering or leaving, the cosine between the beam and the smooth surface normal, and how
+steeply the surface's depth changes across the slab (its elevation slope), with which the
+line walk spreads each sub-surface's echo over the depths its strip of the slab sees.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from simulator.world import World
 MAX_HITS = 96          # crossings kept per (sub-surface, line)
 ABOVE_FACE_MM = 25.0   # crossings this far above the face still count (skin entry, contact)
 CHUNK = 16             # triangles per culling chunk (neighbours in space: Morton order)
+MAX_SLOPE = 10.0       # a surface this steep across the slab spreads its echo very wide
 
 
 @dataclass(frozen=True, eq=False)
@@ -100,6 +103,8 @@ class Hits:
     label : (K, n_lines, MAX_HITS) int32        structure crossed
     entering : (K, n_lines, MAX_HITS) bool      True where the line enters the structure
     cos : (K, n_lines, MAX_HITS) float64        |cos| between beam and smooth normal
+    slope : (K, n_lines, MAX_HITS) float64      |d depth / d elevation| of the surface
+                                                (mm per mm, capped at ``MAX_SLOPE``)
     count : (K, n_lines) int64
     """
 
@@ -107,6 +112,7 @@ class Hits:
     label: np.ndarray
     entering: np.ndarray
     cos: np.ndarray
+    slope: np.ndarray
     count: np.ndarray
 
 
@@ -148,12 +154,13 @@ def slice_scene(mesh: MeshArrays, probe_from_world: np.ndarray, geom: ScanGeomet
     label = np.empty((k_n, n_lines, MAX_HITS), np.int32)
     entering = np.empty((k_n, n_lines, MAX_HITS), np.bool_)
     cos = np.empty((k_n, n_lines, MAX_HITS))
+    slope = np.empty((k_n, n_lines, MAX_HITS))
     count = np.zeros((k_n, n_lines), np.int64)
     _segments_to_hits(seg_k, seg_lab, seg_geo, geom.curved, geom.radius_mm,
                       float(geom.line_lateral[0]), geom.line_step, n_lines, -ABOVE_FACE_MM,
-                      geom.max_depth_mm + 2.0, depth, label, entering, cos, count)
-    _sort_hits(depth, label, entering, cos, count)
-    return Hits(depth, label, entering, cos, count)
+                      geom.max_depth_mm + 2.0, depth, label, entering, cos, slope, count)
+    _sort_hits(depth, label, entering, cos, slope, count)
+    return Hits(depth, label, entering, cos, slope, count)
 
 
 _SCRATCH = threading.local()
@@ -306,7 +313,7 @@ def _write_segments(faces, cand, labels, crease, vp, vn, vw, u, counts, starts, 
 
 @numba.njit(cache=True, nogil=True)
 def _segments_to_hits(seg_k, seg_lab, seg_geo, curved, radius, lat0, step, n_lines, d_lo,
-                      d_hi, depth, label, entering, cos, count):
+                      d_hi, depth, label, entering, cos, slope, count):
     for s in range(seg_k.shape[0]):
         k = seg_k[s]
         x1, z1, x2, z2 = seg_geo[s, 0], seg_geo[s, 1], seg_geo[s, 2], seg_geo[s, 3]
@@ -343,6 +350,9 @@ def _segments_to_hits(seg_k, seg_lab, seg_geo, curved, radius, lat0, step, n_lin
             nz = seg_geo[s, 6] + t * (seg_geo[s, 9] - seg_geo[s, 6])
             nn = math.sqrt(nx * nx + ny * ny + nz * nz)
             c = abs(nx * ux + nz * uz) / nn if nn > 0.0 else 1.0
+            # along the line the surface satisfies n.u dd + n_y dy = 0
+            n_u = abs(nx * ux + nz * uz)
+            sl = abs(ny) / n_u if n_u * MAX_SLOPE > abs(ny) else MAX_SLOPE
             m = count[k, i]
             if m >= depth.shape[2]:
                 continue
@@ -350,11 +360,12 @@ def _segments_to_hits(seg_k, seg_lab, seg_geo, curved, radius, lat0, step, n_lin
             label[k, i, m] = seg_lab[s]
             entering[k, i, m] = seg_geo[s, 10] * ux + seg_geo[s, 12] * uz < 0.0
             cos[k, i, m] = min(c, 1.0)
+            slope[k, i, m] = sl
             count[k, i] = m + 1
 
 
 @numba.njit(cache=True, nogil=True)
-def _sort_hits(depth, label, entering, cos, count):
+def _sort_hits(depth, label, entering, cos, slope, count):
     k_n, n_lines = count.shape
     for kl in range(k_n * n_lines):
         k = kl // n_lines
@@ -362,6 +373,7 @@ def _sort_hits(depth, label, entering, cos, count):
         n = count[k, i]
         for a in range(1, n):
             d, lab, ent, c = depth[k, i, a], label[k, i, a], entering[k, i, a], cos[k, i, a]
+            sl = slope[k, i, a]
             b = a - 1
             # ties: leaving before entering, so shared interfaces read "leave A, enter B"
             while b >= 0 and (depth[k, i, b] > d or (depth[k, i, b] == d and entering[k, i, b]
@@ -370,8 +382,10 @@ def _sort_hits(depth, label, entering, cos, count):
                 label[k, i, b + 1] = label[k, i, b]
                 entering[k, i, b + 1] = entering[k, i, b]
                 cos[k, i, b + 1] = cos[k, i, b]
+                slope[k, i, b + 1] = slope[k, i, b]
                 b -= 1
             depth[k, i, b + 1] = d
             label[k, i, b + 1] = lab
             entering[k, i, b + 1] = ent
             cos[k, i, b + 1] = c
+            slope[k, i, b + 1] = sl

@@ -121,14 +121,15 @@ def _interface_echo(world: World, lines_mm: np.ndarray, beam: np.ndarray) -> flo
     a, b = labels[:, :-1], labels[:, 1:]
     best = 0.0
     for i, k in np.argwhere((a != b) & (a > 0) & (b > 0)):
-        za = world.tissue(int(a[i, k])).acoustic.impedance_mrayl
-        zb = world.tissue(int(b[i, k])).acoustic.impedance_mrayl
+        ta, tb = world.tissue(int(a[i, k])), world.tissue(int(b[i, k]))
+        za, zb = ta.acoustic.impedance_mrayl, tb.acoustic.impedance_mrayl
         r = max(abs(zb - za) / (za + zb), P.FASCIA_REFLECTION)
+        rough = max(P.ROUGH_SURFACES.get(ta.key, P.DIFFUSE_FRACTION),
+                    P.ROUGH_SURFACES.get(tb.key, P.DIFFUSE_FRACTION))
         normal = _label_normal(world, 0.5 * (lines_mm[i, k] + lines_mm[i, k + 1]), int(b[i, k]))
         cos_in = abs(float(normal @ beam)) if normal is not None else 1.0
         theta = math.acos(min(cos_in, 1.0))
-        lobe = P.DIFFUSE_FRACTION + (1.0 - P.DIFFUSE_FRACTION) * math.exp(
-            -(theta / P.SPECULAR_SIGMA_RAD) ** 2)
+        lobe = rough + (1.0 - rough) * math.exp(-(theta / P.SPECULAR_SIGMA_RAD) ** 2)
         best = max(best, r * lobe)
     return best
 
