@@ -12,7 +12,7 @@ import hashlib
 import json
 from enum import StrEnum
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -181,6 +181,30 @@ class Procedure(_Model):
                                   "attempt (an under-dosed injection does not treat the joint).")
 
 
+AllergyName = Annotated[str, Field(min_length=2, max_length=40)]
+
+
+class SiteCheck(_Model):
+    """What the time-out checks, and the asepsis the case asks for."""
+
+    patient: str = Field("", max_length=80, description="The patient's name and date of "
+                         "birth as on the request and the wristband, shown at the time-out.")
+    allergies: tuple[AllergyName, ...] = Field(
+        (), max_length=10, description="The patient's allergies (at most 10), shown at the "
+        "time-out. An allergy whose text appears in a syringe's name or drug label is an "
+        "allergy to that syringe: the time-out must report it, and injecting that syringe "
+        "fails the attempt. The side to inject is anatomy.patient.side.")
+    prep_radius_mm: float = Field(50.0, ge=20.0, le=150.0, description="Radius of the "
+                                  "antiseptic prep around the point the trainee preps; a skin "
+                                  "puncture outside every prepped area is an asepsis breach "
+                                  "(a hard fail).")
+
+    def allergens(self, syringes) -> tuple[int, ...]:
+        """Indices of the ``syringes`` holding something the patient is allergic to."""
+        return tuple(k for k, s in enumerate(syringes)
+                     if any(a.lower() in f"{s.name} {s.drug}".lower() for a in self.allergies))
+
+
 class Criterion(_Model):
     metric: str = Field(description="Metric key (see 'jointsim metrics').")
     weight: float = Field(gt=0.0, le=100.0, description="Share of the 0-100 score.")
@@ -252,6 +276,8 @@ class Scenario(_Model):
     dangers: tuple[Danger, ...] = Field((), description="Structures not to touch.")
     limits: Limits = Field(default_factory=Limits, description="Time and dose limits.")
     procedure: Procedure = Field(default_factory=Procedure, description="Procedure flow.")
+    site_check: SiteCheck = Field(default_factory=SiteCheck, description="Patient details "
+                                  "for the time-out, and the skin prep's size.")
     rubric: Rubric = Field(description="How metrics become a score and pass/fail.")
     sim: Sim = Field(default_factory=Sim, description="Simulation settings.")
 
