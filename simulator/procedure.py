@@ -45,6 +45,17 @@ def mark(world: World, state: SimState, step: str) -> tuple[SimState, list]:
 ACT_FIELDS = ("choose_side", "prep_skin", "cover_probe", "time_out", "local_anaesthetic")
 
 
+def completed_steps(state: SimState) -> frozenset[str]:
+    """Steps done and still standing: a skin prep left behind by a change of side, or a
+    time-out that found something wrong, is to be done again."""
+    done = set(state.steps_done)
+    if not state.prepped_mm:
+        done.discard(Step.skin_prep.value)
+    if state.time_out_problems != ():
+        done.discard(Step.time_out.value)
+    return frozenset(done)
+
+
 def requested_side(world: World) -> str:
     """The side the request names: the side the patient's anatomy is modelled on."""
     return world.patient.side

@@ -189,6 +189,8 @@ class SiteCheck(_Model):
 
     patient: str = Field("", max_length=80, description="The patient's name and date of "
                          "birth as on the request and the wristband, shown at the time-out.")
+    site: str = Field("", max_length=40, description="The site as the request names it "
+                      "(e.g. 'hip joint'); default: the target structure.")
     allergies: tuple[AllergyName, ...] = Field(
         (), max_length=10, description="The patient's allergies (at most 10), shown at the "
         "time-out. An allergy whose text appears in a syringe's name or drug label is an "
