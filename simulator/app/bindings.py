@@ -74,6 +74,8 @@ COMMANDS = {
     "pause": "pause / resume (score screen: new attempt)",
     "restart": "start the attempt again",
     "end_attempt": "end the attempt now and see the score",
+    "debrief": "score screen (learning mode): replay the attempt's key moments, mistakes "
+               "marked (Up / Down to choose)",
     "screenshot": "save a screenshot of the window",
     "quit": "quit (pause and score screens)",
 }

@@ -25,7 +25,8 @@ GROUPS = (
                    "cover_probe", "step_time_out", "time_out_allergy", "local_anaesthetic",
                    "step_imaging", "step_completion")),
     ("Views and app", ("switch_tool", "switch_view", "overlays", "instructions", "help",
-                       "pause", "restart", "end_attempt", "screenshot", "quit")),
+                       "pause", "restart", "end_attempt", "debrief", "screenshot",
+                       "quit")),
 )
 AXIS_TEXT = {
     "aim_yaw": "aim left / right", "aim_pitch": "aim tip down / up",
