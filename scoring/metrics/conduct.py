@@ -6,6 +6,8 @@ These feed the hard fails every scenario carries (``scoring.clinical_rules``).
 
 from __future__ import annotations
 
+from abc import abstractmethod
+
 import numpy as np
 
 from scoring.metrics.base import DepositMetric, Metric, withdrawing
@@ -107,8 +109,9 @@ class _InjectedWhile(Metric):
         super().__init__(world)
         self._ml = 0.0
 
-    def counts(self, state) -> bool:  # pragma: no cover - overridden
-        raise NotImplementedError
+    @abstractmethod
+    def counts(self, state) -> bool:
+        """Whether injecting now counts."""
 
     def update(self, prev, state, action, events):
         given = state.injected_ml[state.syringe] - prev.injected_ml[state.syringe]

@@ -111,8 +111,9 @@ class _Collector:
 
     def _injection(self, d: dict, state: SimState) -> list[tuple[str, bool]]:
         w = self.world
-        where = _pretty(d["compartment"])
-        out = [(f"Injection of {_pretty(d['contents'])} into the {where} space",
+        where = _pretty(d["compartment"]).replace("intra articular", "intra-articular")
+        name = w.scenario.syringes[d["syringe"]].name
+        out = [(f"Injection ({name}) into the {where} space",
                 d["compartment"] != self.target_compartment)]
         if w.scenario.procedure.require_aspiration and not self._aspirated:
             out.append(("Injected without aspirating first", True))

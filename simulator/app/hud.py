@@ -213,8 +213,8 @@ class Hud:
         row("Asepsis", ", ".join(asepsis), good if done else warn if self.learning else TEXT)
         if state.time_out_problems:
             if self.learning:
-                row("Time-out", state.time_out_problems[0].split(":")[0] + ": see prompt",
-                    LEVEL_COLOURS["danger"])
+                wrong = ", ".join(p.split(":")[0] for p in state.time_out_problems)
+                row("Time-out", f"{wrong} wrong: do it again", LEVEL_COLOURS["danger"])
 
     def _checklist(self, surf, state, r: pygame.Rect) -> None:
         t = self.text
