@@ -168,6 +168,8 @@ class DebriefScreen:
         mistakes = sum(m.mistake for m, _ in self.moments)
         t.draw(surf, f"Debrief: {len(self.moments)} key moments, {mistakes} mistakes "
                "(red)", (20, 14), 26, TEXT, True)
+        t.draw(surf, "Up / Down: the moment to replay", (width - 20, 22), 18, DIM,
+               anchor="midright")
         x, y = 20, 56
         for n, (m, _) in enumerate(self.moments):
             if y > height - 150:
