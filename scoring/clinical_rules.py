@@ -1,6 +1,8 @@
 """The hard fails every scenario carries, whatever its own rubric says.
 
-From ``clinical.md`` §5.5: no time-out before the skin puncture; any nerve contact or
+From ``clinical.md`` §5.5: no correct time-out before the skin puncture; an asepsis breach
+(a puncture outside the prepped skin, or with an uncovered probe); injecting the wrong side or
+a drug the patient is allergic to; any nerve contact or
 intraneural injection; any injection into a vessel; injecting without aspiration where the
 scenario requires it; injecting less than the scenario's share of the prescribed dose; and,
 under ultrasound, advancing blind past the rubric's "unacceptable" line. A scenario's own hard
@@ -25,12 +27,18 @@ def standard_hard_fails(scenario: Scenario) -> tuple[HardFail, ...]:
                  reason="The needle touched a nerve (risk of numbness or weakness)"),
         HardFail(metric="intraneural_injection_ml", max=0, reason="Injected into a nerve"),
         HardFail(metric="intravascular_injection_ml", max=0, reason="Injected into a blood vessel"),
+        HardFail(metric="sterility_breaches", max=0,
+                 reason="Asepsis breach: the needle entered skin that was not prepped, or "
+                        "with the probe uncovered"),
+        HardFail(metric="wrong_side_injection_ml", max=0, reason="Injected the wrong side"),
+        HardFail(metric="allergen_injection_ml", max=0,
+                 reason="Injected a drug the patient is allergic to"),
     ]
     procedure = scenario.procedure
     if Step.time_out in procedure.steps:
         rules.append(HardFail(metric="time_out_before_puncture", min=1,
-                              reason="No time-out (patient, side, site, drug, allergies) "
-                                     "before the skin puncture"))
+                              reason="No correct time-out (patient, side, site, drug, "
+                                     "allergies) before the skin puncture"))
     if procedure.require_aspiration:
         rules.append(HardFail(metric="aspirated_before_injection", min=1,
                               reason="Did not aspirate before injecting"))

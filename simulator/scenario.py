@@ -12,7 +12,7 @@ import hashlib
 import json
 from enum import StrEnum
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -198,6 +198,55 @@ class Procedure(_Model):
                                   "attempt (an under-dosed injection does not treat the joint).")
 
 
+AllergyName = Annotated[str, Field(min_length=2, max_length=40)]
+
+
+class SiteCheck(_Model):
+    """What the time-out checks, and the asepsis the case asks for."""
+
+    patient: str = Field("", max_length=80, description="The patient's name and date of "
+                         "birth as on the request and the wristband, shown at the time-out.")
+    site: str = Field("", max_length=40, description="The site as the request names it "
+                      "(e.g. 'hip joint'); default: the target structure.")
+    allergies: tuple[AllergyName, ...] = Field(
+        (), max_length=10, description="The patient's allergies (at most 10), shown at the "
+        "time-out. An allergy whose text appears in a syringe's name or drug label is an "
+        "allergy to that syringe: the time-out must report it, and injecting that syringe "
+        "fails the attempt. The side to inject is anatomy.patient.side.")
+    prep_radius_mm: float = Field(50.0, ge=20.0, le=150.0, description="Radius of the "
+                                  "antiseptic prep around the point the trainee preps; a skin "
+                                  "puncture outside every prepped area is an asepsis breach "
+                                  "(a hard fail).")
+
+    def allergens(self, syringes) -> tuple[int, ...]:
+        """Indices of the ``syringes`` holding something the patient is allergic to."""
+        return tuple(k for k, s in enumerate(syringes)
+                     if any(a.lower() in f"{s.name} {s.drug}".lower() for a in self.allergies))
+
+
+class ViewLandmark(_Model):
+    structure: str = Field(description="Structure that must show in the standard view.")
+    min_width_share: float = Field(0.0, ge=0.0, le=1.0, description="Least share of the "
+                                   "image's width it must span (e.g. 0.5 for a bone seen in "
+                                   "long axis, running across the image); 0: just visible.")
+
+
+class StandardView(_Model):
+    """The ultrasound view the approach starts from, graded live in learning mode from the
+    structures in the image."""
+
+    name: str = Field(min_length=3, max_length=60, description="Name shown to the trainee, "
+                      "e.g. 'head-neck junction in long axis'.")
+    landmarks: tuple[ViewLandmark, ...] = Field((), max_length=6, description="Structures "
+                                                "(at most 6) the view shows besides the "
+                                                "target.")
+    how: str = Field("", max_length=160, description="How to find the view, said when a "
+                     "landmark is missing (e.g. 'rotate the probe along the femoral neck').")
+    target_centred: bool = Field(True, description="The target must sit in the image's "
+                                 "middle third (false where the approach keeps it to one "
+                                 "side).")
+
+
 class Criterion(_Model):
     metric: str = Field(description="Metric key (see 'jointsim metrics').")
     weight: float = Field(gt=0.0, le=100.0, description="Share of the 0-100 score.")
@@ -269,6 +318,11 @@ class Scenario(_Model):
     dangers: tuple[Danger, ...] = Field((), description="Structures not to touch.")
     limits: Limits = Field(default_factory=Limits, description="Time and dose limits.")
     procedure: Procedure = Field(default_factory=Procedure, description="Procedure flow.")
+    site_check: SiteCheck = Field(default_factory=SiteCheck, description="Patient details "
+                                  "for the time-out, and the skin prep's size.")
+    standard_view: StandardView | None = Field(None, description="The ultrasound view to "
+                                               "find before the needle (learning mode grades "
+                                               "it); ultrasound cases only.")
     rubric: Rubric = Field(description="How metrics become a score and pass/fail.")
     sim: Sim = Field(default_factory=Sim, description="Simulation settings.")
 
@@ -280,6 +334,9 @@ class Scenario(_Model):
             raise ValueError("ultrasound cases need 'probe' and 'probe_start'")
         if fl and (self.carm is None or self.carm_start is None):
             raise ValueError("fluoroscopy cases need 'carm' and 'carm_start'")
+        if self.standard_view is not None and not us:
+            raise ValueError("'standard_view' grades an ultrasound view: remove it from a "
+                             "fluoroscopy case")
         return self
 
     @property
@@ -379,6 +436,9 @@ def _reference_problems(scenario: Scenario, path: Path) -> list[tuple[str, str]]
         landmark(f"targets.{n}.landmark", t.landmark)
     for n, d in enumerate(scenario.dangers):
         structure(f"dangers.{n}.structure", d.structure)
+    for n, mark in enumerate(scenario.standard_view.landmarks if scenario.standard_view
+                             else ()):
+        structure(f"standard_view.landmarks.{n}.structure", mark.structure)
     for key in ("probe_start", "carm_start", "entry_zone"):
         place = getattr(scenario, key)
         if place is not None:

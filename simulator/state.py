@@ -141,7 +141,15 @@ class Deposit:
 
 @dataclass(frozen=True, slots=True)
 class SimState:
-    """Everything that changes between ticks."""
+    """Everything that changes between ticks.
+
+    The procedure's acts (``simulator.procedure``): ``side`` is the side of the patient the
+    trainee works at ("left" / "right"; ``None``: the requested side, as the room was set
+    up); ``prepped_mm`` the centres of the antiseptic preps; ``probe_covered`` the sterile
+    probe cover; ``anaesthetised_mm`` skin points given local anaesthetic;
+    ``time_out_problems`` what the last time-out got wrong (``()``: all correct, ``None``:
+    no time-out yet).
+    """
 
     tick: int
     needle: Needle
@@ -157,13 +165,22 @@ class SimState:
     retracted_mm: float = 0.0
     target_reached: bool = False
     ended: bool = False
+    side: str | None = None
+    prepped_mm: tuple[Vec3, ...] = ()
+    probe_covered: bool = False
+    anaesthetised_mm: tuple[Vec3, ...] = ()
+    time_out_problems: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class Action:
     """What the trainee (or a policy) does during one tick.
 
-    Continuous fields are rates held for the tick; the others happen once.
+    Continuous fields are rates held for the tick; the others happen once. The procedure's
+    acts: ``choose_side`` go to that side of the patient ("left" / "right");
+    ``prep_skin`` antiseptic prep around this skin point (RAS mm); ``cover_probe`` put the
+    sterile cover on the probe; ``time_out`` (side confirmed, "the patient is allergic to a
+    drug on the tray"); ``local_anaesthetic`` a skin wheal where the needle rests.
     """
 
     advance_mm_s: float = 0.0
@@ -187,6 +204,11 @@ class Action:
     flip_bevel: bool = False
     select_syringe: int | None = None
     mark: str | None = None
+    choose_side: str | None = None
+    prep_skin: Vec3 | None = None
+    cover_probe: bool = False
+    time_out: tuple[str, bool] | None = None
+    local_anaesthetic: bool = False
     end: bool = False
 
     def to_json(self) -> dict:
@@ -219,10 +241,11 @@ NOOP = Action()
 MAX_ACTION_VALUE = 1e6
 _MAX_SETTINGS = 32
 _MAX_TEXT = 200
+SIDES = ("left", "right")
 
 # The JSON shape of each Action field: "f" number, "b" bool, "i" int, "s" text, "d" a
-# direction (three numbers, not all zero), a tuple of shapes (a list of that length),
-# ("?", shape) (null or shape), ("*", shape) (a short list).
+# direction (three numbers, not all zero), "side" one of SIDES, a tuple of shapes (a list
+# of that length), ("?", shape) (null or shape), ("*", shape) (a short list).
 _V3 = ("f", "f", "f")
 _ACTION_SHAPES = {
     "advance_mm_s": "f", "steer_rad_s": ("f", "f"), "twist_rad_s": "f",
@@ -232,6 +255,8 @@ _ACTION_SHAPES = {
     "place_probe": ("?", (_V3, "d", "f", "f")), "probe_settings": ("*", ("s", "f")),
     "carm_settings": ("*", ("s", "f")), "withdraw": "b", "aspirate": "b", "shot": "b",
     "flip_bevel": "b", "select_syringe": ("?", "i"), "mark": ("?", "s"), "end": "b",
+    "choose_side": ("?", "side"), "prep_skin": ("?", _V3), "cover_probe": "b",
+    "time_out": ("?", ("side", "b")), "local_anaesthetic": "b",
 }
 
 
@@ -255,6 +280,10 @@ def _parse(value, shape, name: str):
     if shape == "s":
         if not isinstance(value, str) or len(value) > _MAX_TEXT:
             raise ValueError(f"{name} must be text of at most {_MAX_TEXT} characters")
+        return value
+    if shape == "side":
+        if value not in SIDES:
+            raise ValueError(f"{name} must be one of {', '.join(SIDES)}")
         return value
     if shape == "d":
         direction = _parse(value, _V3, name)

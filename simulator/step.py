@@ -64,6 +64,9 @@ def step(world: World, state: SimState, action: Action) -> tuple[SimState, tuple
     if action.mark:
         state, e = procedure.mark(world, state, action.mark)
         out += e
+    if any(getattr(action, f) for f in procedure.ACT_FIELDS):
+        state, e = procedure.act(world, state, action)
+        out += e
     if action.select_syringe is not None and action.select_syringe != state.syringe:
         if 0 <= action.select_syringe < len(world.scenario.syringes):
             state = _close_bolus(state, out)

@@ -80,3 +80,10 @@ def test_score_document_has_required_fields(block_world):
         "verdict": "at expert level", "expert_benchmark": 1.0, "unacceptable": 4.0}
     assert doc["steps"][0]["step"] == "patient_positioning"
     assert doc["steps"][0]["label"] == "Patient positioning"
+
+
+def test_every_metric_explains_itself():
+    """The report and the end screen show each metric's help under its name."""
+    from scoring.metrics import METRICS
+
+    assert [key for key, cls in METRICS.items() if len(cls.help) < 20] == []

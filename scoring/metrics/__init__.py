@@ -44,6 +44,10 @@ METRIC_CLASSES: tuple[type[Metric], ...] = (
     procedure.StepsOutOfOrder,
     procedure.StepsMissing,
     conduct.TimeOutBeforePuncture,
+    conduct.SterilityBreaches,
+    conduct.LocalAnaestheticAtEntry,
+    conduct.WrongSideInjection,
+    conduct.AllergenInjection,
     conduct.NerveContacts,
     conduct.PrescribedDoseShare,
 )

@@ -88,6 +88,7 @@ class TargetFraction(DepositMetric):
     intra-articular target, the bursa for a bursal one."""
 
     key = "target_fraction"
+    help = "Share of the injected volume that ended up in the target structure itself."
     label = "Injectate delivered into the target space"
     unit = "fraction"
     lower_is_better = False

@@ -8,6 +8,7 @@ from simulator import events as ev
 
 class StepsOutOfOrder(EventCount):
     key = "steps_out_of_order"
+    help = "Procedure steps begun before the steps that should come first."
     label = "Steps begun before earlier steps were done"
     unit = "count"
     step = "completion"
@@ -16,6 +17,7 @@ class StepsOutOfOrder(EventCount):
 
 class StepsMissing(Metric):
     key = "steps_missing"
+    help = "Procedure steps (for example the time-out) that were never done."
     label = "Expected steps never done"
     unit = "count"
     step = "completion"

@@ -57,8 +57,15 @@ COMMANDS = {
     "switch_view": "show the ultrasound or the fluoroscopy image",
     "next_step": "confirm the next checklist step",
     "step_positioning": "checklist: patient positioned",
-    "step_skin_prep": "checklist: antiseptic skin prep and drape",
-    "step_time_out": "checklist: time-out / site check",
+    "step_skin_prep": "skin prep and drape round where the needle will enter (beside the "
+                      "probe, under the beam)",
+    "step_time_out": "time-out: confirm patient, the side you are at, site and drug, "
+                     "no allergy to them",
+    "time_out_allergy": "time-out, reporting that the patient is allergic to a drug on the "
+                        "tray (do not inject it)",
+    "cover_probe": "sterile cover on the probe (ultrasound)",
+    "local_anaesthetic": "local anaesthetic to the skin where the needle rests",
+    "switch_side": "go to the patient's other side (before the needle is in)",
     "step_imaging": "checklist: imaging set up",
     "step_completion": "checklist: needle out, dressing on (ends the attempt)",
     "overlays": "show / hide anatomy in the 3D view (learning mode)",
@@ -67,6 +74,8 @@ COMMANDS = {
     "pause": "pause / resume (score screen: new attempt)",
     "restart": "start the attempt again",
     "end_attempt": "end the attempt now and see the score",
+    "debrief": "score screen (learning mode): replay the attempt's key moments, mistakes "
+               "marked (Up / Down to choose)",
     "screenshot": "save a screenshot of the window",
     "quit": "quit (pause and score screens)",
 }

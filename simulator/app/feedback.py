@@ -14,6 +14,7 @@ from simulator.app.trainee import STEP_LABELS
 from simulator.scenario import Step
 
 PROMPT_SECONDS = 4.0
+ACT_STEPS = (Step.skin_prep.value, Step.time_out.value)
 
 INFO, GOOD, WARN, DANGER = "info", "good", "warn", "danger"
 
@@ -106,7 +107,7 @@ class Feedback:
             say(f"Fluoroscopy refused: {d.get('reason', '')}", WARN, now)
         elif k == ev.WITHDRAW:
             say("Needle out of the skin", INFO, now)
-        elif k == ev.STEP_MARKED:
+        elif k == ev.STEP_MARKED and d["step"] not in ACT_STEPS:  # acts speak for themselves
             say(f"Done: {STEP_LABELS.get(Step(d['step']), d['step'])}", GOOD, now)
         elif k == ev.STEP_OUT_OF_ORDER and learning:
             missing = ", ".join(STEP_LABELS.get(Step(m), m) for m in d.get("missing", []))
@@ -115,3 +116,22 @@ class Feedback:
             say(f"Syringe: {d.get('name', '')}", INFO, now)
         elif k == ev.PROBE_PLACED:
             say("Probe placed", INFO, now)
+        elif k == ev.SIDE_CHOSEN:
+            say(f"You are now at the patient's {d['side']} side: prep again", INFO, now)
+        elif k == ev.SKIN_PREPPED:
+            say(f"Skin prepped and draped, {d['radius_mm']:g} mm round the entry site",
+                GOOD, now)
+        elif k == ev.PROBE_COVERED:
+            say("Sterile cover on the probe", GOOD, now)
+        elif k == ev.TIME_OUT:
+            if not learning:   # the assessor notes what was missed; nobody speaks up
+                say("Time-out done", INFO, now)
+            elif d["problems"]:
+                for problem in d["problems"]:
+                    say(f"Time-out: {problem}", DANGER, now, 8.0)
+            else:
+                say("Time-out: patient, side, site, drug and allergies confirmed", GOOD, now)
+        elif k == ev.LOCAL_ANAESTHETIC:
+            say("Local anaesthetic raised a skin wheal at the entry", GOOD, now)
+        elif k == ev.ACT_REFUSED:
+            say(f"Not done: {d['reason']}", WARN, now)

@@ -125,3 +125,83 @@ def imaging_refusal(world, state, frame) -> str | None:
             return "Not yet: the target is not in the last image; centre the C-arm on it " \
                    "and take a new image"
     return None
+
+
+# -- the standard view ----------------------------------------------------------------------
+MIDDLE_THIRD = (1.0 / 3.0, 2.0 / 3.0)   # of the image's width, where the target should sit
+
+
+@dataclass(frozen=True)
+class ViewCheck:
+    """One thing the standard view needs: met or not, and what to change if not."""
+
+    ok: bool
+    advice: str
+
+
+@dataclass(frozen=True)
+class ViewQuality:
+    """How good the ultrasound view on screen is for the scenario's standard view."""
+
+    name: str
+    checks: tuple[ViewCheck, ...]
+
+    @property
+    def met(self) -> int:
+        return sum(c.ok for c in self.checks)
+
+    @property
+    def grade(self) -> str:
+        """"good" (all met), "fair" (at least half) or "poor"."""
+        if self.met == len(self.checks):
+            return "good"
+        return "fair" if 2 * self.met >= len(self.checks) else "poor"
+
+    @property
+    def advice(self) -> str:
+        """The first thing to change, or what to do once the view is good."""
+        return next((c.advice for c in self.checks if not c.ok),
+                    "hold the probe still and plan the needle's path")
+
+
+def view_quality(world, frame) -> ViewQuality:
+    """Grade ``frame`` (an ultrasound frame) against the scenario's standard view from the
+    structures its pixels show (``frame.label``, (n_lines, n_samples): what a trainee sees),
+    never from positions hidden in the 3D anatomy: the target in the image, each landmark in
+    the image across at least its share of the width, and (unless the view says otherwise)
+    the target in the image's middle third."""
+    spec = world.scenario.standard_view
+    lines = frame.label.shape[0]
+
+    def across(structure: str) -> np.ndarray:
+        """(n_lines,) bool: the image columns (beam lines) the structure shows in."""
+        return (frame.label == world.anatomy.structure(structure).index).any(axis=1)
+
+    target = world.scenario.targets[0].structure
+    shown = across(target)
+    pretty = target.replace("_", " ")
+    if shown.any():
+        checks = [ViewCheck(True, "")]
+        middle = float(np.flatnonzero(shown).mean() + 0.5) / lines
+        side = "left" if middle < MIDDLE_THIRD[0] else "right"
+        centred = ViewCheck(MIDDLE_THIRD[0] <= middle <= MIDDLE_THIRD[1],
+                            f"the {pretty} sits in the {side} third: slide the probe along "
+                            "its length to bring it to the middle")
+    else:
+        off = plane_offset(world, frame.probe, world.target_point)
+        where = f"it is {off.words} from the plane: slide that way" if not off.in_plane \
+            else "it is beside the image: slide along the probe or change the depth"
+        checks = [ViewCheck(False, f"the {pretty} is not in the image: {where}")]
+        centred = ViewCheck(False, "")
+    for mark in spec.landmarks if spec else ():
+        share = float(across(mark.structure).mean())
+        name = mark.structure.replace("_", " ")
+        if share == 0.0:
+            advice = f"no {name} in the image" + (f": {spec.how}" if spec.how else "")
+        else:
+            advice = f"the {name} crosses only {share:.0%} of the image: rotate the probe " \
+                     "until it runs across the image (long axis)"
+        checks.append(ViewCheck(share > 0.0 and share >= mark.min_width_share, advice))
+    if spec is None or spec.target_centred:
+        checks.append(centred)  # last: centre the view once it shows the right structures
+    return ViewQuality(spec.name if spec else f"the {pretty} in view", tuple(checks))

@@ -13,16 +13,22 @@ from simulator.app.draw import ACCENT, DIM, LEVEL_COLOURS, TEXT, Layout, Text, b
 from simulator.app.screens import key_label, pretty_key
 from simulator.app.trainee import STEP_COMMANDS, STEP_LABELS
 from simulator.probe import probe_axes
-from simulator.procedure import MANUAL_STEPS
+from simulator.procedure import MANUAL_STEPS, completed_steps, requested_side, working_side
 from simulator.scenario import Step
 
 STEP_HINTS = {  # what to do next and why; {command}: its key, {target}, {volume}, {drug}
     Step.patient_positioning: "Position the patient for the approach and the image, so you "
                               "can see the screen and reach the site",
-    Step.skin_prep: "Antiseptic skin prep and a sterile drape over the entry site: the "
-                    "needle must only cross prepared skin",
-    Step.time_out: "Time-out: confirm patient, side, site, drug ({drug}) and allergies "
-                   "before anything breaks the skin",
+    Step.skin_prep: {"ultrasound": "Scan to find the site, then prep the skin where the "
+                                   "needle will enter ({step_skin_prep}: {radius} mm round the "
+                                   "probe's end) and cover the probe ({cover_probe}): the "
+                                   "needle may only cross prepped skin",
+                     "fluoroscopy": "Centre the beam on the site, then prep the skin under it "
+                                    "({step_skin_prep}: {radius} mm round the beam centre): "
+                                    "the needle may only cross prepped skin"},
+    Step.time_out: "Time-out: check the Request rows against the patient and where you stand. "
+                   "All correct: {step_time_out}. Allergic to the drug ({drug}): "
+                   "{time_out_allergy}. Wrong side: {switch_side}, then prep again",
     Step.imaging_setup: {"ultrasound": "Bring the target ({target}) into the scan plane: "
                                        "slide (arrows), rotate ({probe_rotate}), set the depth "
                                        "({depth_up} / {depth_down}), then confirm",
@@ -102,7 +108,7 @@ class Hud:
         return self._angle
 
     def next_step(self, state) -> Step | None:
-        done = set(state.steps_done)
+        done = completed_steps(state)
         for step in self.world.scenario.procedure.steps:
             if step.value not in done:
                 return step
@@ -160,6 +166,7 @@ class Hud:
         row("Attempts", f"{feedback.punctures} punctures, {feedback.passes} passes")
         row("Contacts", f"{feedback.bone_contacts} bone, {feedback.danger_contacts} danger",
             LEVEL_COLOURS["danger"] if feedback.danger_contacts else TEXT)
+        self._site_rows(state, row)
         if state.carm is not None:
             d = state.dose
             row("Fluoro", f"{d.fluoro_time_s:5.1f} s, {d.spots} shots"
@@ -185,12 +192,36 @@ class Hud:
                     (120, 200, 255) if abs(off_mm) < 2.0 else LEVEL_COLOURS["warn"])
         self._checklist(surf, state, r)
 
+    def _site_rows(self, state, row) -> None:
+        """The request the time-out checks (patient, side, site, allergies), where the
+        trainee stands and the asepsis done; learning mode colours what is amiss."""
+        w, check = self.world, self.world.scenario.site_check
+        warn, good = LEVEL_COLOURS["warn"], (110, 220, 130)
+        site = check.site or w.scenario.targets[0].structure.replace("_", " ")
+        row("Request", f"{requested_side(w).upper()} {site}"[:30])
+        if check.patient:
+            row("Patient", check.patient[:30])
+        row("Allergies", ", ".join(check.allergies)[:30] or "none known",
+            warn if self.learning and check.allergens(w.scenario.syringes) else TEXT)
+        at = working_side(w, state)
+        row("You are at", f"patient's {at} side",
+            warn if self.learning and at != requested_side(w) else TEXT)
+        asepsis = ["prepped" if state.prepped_mm else "not prepped"]
+        if state.probe is not None:
+            asepsis.append("probe covered" if state.probe_covered else "probe bare")
+        done = state.prepped_mm and (state.probe is None or state.probe_covered)
+        row("Asepsis", ", ".join(asepsis), good if done else warn if self.learning else TEXT)
+        if state.time_out_problems:
+            if self.learning:
+                wrong = ", ".join(p.split(":")[0] for p in state.time_out_problems)
+                row("Time-out", f"{wrong} wrong: do it again", LEVEL_COLOURS["danger"])
+
     def _checklist(self, surf, state, r: pygame.Rect) -> None:
         t = self.text
         x, y = r.x + 330, r.y + 10
         t.draw(surf, "Procedure", (x, y), 20, DIM, True)
         y += 24
-        done = set(state.steps_done)
+        done = completed_steps(state)
         current = self.next_step(state)
         for step in self.world.scenario.procedure.steps:
             mark = "[x]" if step.value in done else "[ ]"
@@ -224,7 +255,8 @@ class Hud:
             hint = hint[view]
         drugs = [s for s in sc.syringes if s.contents == "therapeutic"] or list(sc.syringes)
         keys = _Keys(self.bindings)
-        keys.update(target=sc.targets[0].structure.replace("_", " "),
+        keys.update(radius=f"{sc.site_check.prep_radius_mm:g}",
+                    target=sc.targets[0].structure.replace("_", " "),
                     volume=f"{sum(s.volume_ml for s in drugs):g}",
                     drug=drugs[0].drug or drugs[0].name)
         if step is Step.injection and any(s.contents == "contrast" for s in sc.syringes):

@@ -23,6 +23,7 @@ from scoring.score import Scorer
 from scoring.scored import ScoredSession
 from simulator.app.bindings import Bindings, load_bindings
 from simulator.app.controls import Controls
+from simulator.app.debrief import DebriefScreen
 from simulator.app.draw import BG, DIM, TEXT, Layout, Text
 from simulator.app.feedback import Feedback
 from simulator.app.guidance import imaging_refusal
@@ -50,7 +51,8 @@ from simulator.viz.worker import SceneWorker
 SWITCH_INTERVAL_S = 0.001
 MAX_FRAME_S = 0.1        # a longer stall slows the simulation rather than jumping it
 ORBIT_DEG_PER_PX = 0.4
-MENU = ("pause", "restart", "end_attempt", "quit", "help", "instructions", "screenshot")
+MENU = ("pause", "restart", "end_attempt", "quit", "help", "instructions", "screenshot",
+        "debrief")
 OVERLAYS = ("pause", "help", "instructions")   # commands that pause and show a screen
 
 
@@ -111,6 +113,7 @@ class App:
         self.session: Session | None = None
         self.folder: Path | None = None
         self.doc: ScoredSession | None = None
+        self.debrief: DebriefScreen | None = None
         self.paused_by = "pause"
         self.scoring = ScoringThread(world)   # the window never waits for a score
         self._pending_score: Future | None = None
@@ -223,6 +226,8 @@ class App:
                  pygame.MOUSEWHEEL):
             self._mouse(event)
             return
+        if self.screen_mode == "debrief" and t == pygame.KEYDOWN and self.debrief.key(event.key):
+            return
         for command in self.controls.handle(event):
             self.command(command)
 
@@ -251,6 +256,18 @@ class App:
             return
         if mode == "ended":
             if name in ("pause", "restart"):
+                self.new_attempt()
+            elif name == "quit":
+                self.quit_requested = True
+            elif name == "debrief" and self.learning:
+                self.debrief = DebriefScreen(self.world, self.folder / LOG_NAME, self.overlay,
+                                             self.text, self.doc)
+                self.screen_mode = "debrief"
+            return
+        if mode == "debrief":
+            if name in ("debrief", "pause"):
+                self.screen_mode = "ended"
+            elif name == "restart":
                 self.new_attempt()
             elif name == "quit":
                 self.quit_requested = True
@@ -355,8 +372,12 @@ class App:
                          self.scoring.stage())
         elif self.screen_mode == "ended":
             b = self.bindings
+            more = (("debrief", "debrief"),) if self.learning else ()
             draw_end(surf, self.text, self.doc, self.folder, self.trainee_name,
-                     footer(b, ("restart", "new attempt"), ("quit", "quit")))
+                     footer(b, ("restart", "new attempt"), *more, ("quit", "quit")))
+        elif self.screen_mode == "debrief":
+            self.debrief.draw(surf, footer(self.bindings, ("debrief", "back to the score"),
+                                           ("restart", "new attempt"), ("quit", "quit")))
         stats.lap("hud")
 
     def _draw_imaging(self, view: str) -> None:

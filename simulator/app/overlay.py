@@ -120,6 +120,8 @@ class ImagingOverlay:
         self._shadow_key = None
         self._shadow_surface: pygame.Surface | None = None
         self.lines: list[tuple[str, tuple]] = []   # the guidance text of the last draw
+        self._view_key = None
+        self._view: tuple[str, tuple] = ("", TEXT)
 
     # -- ultrasound -------------------------------------------------------------------------
     def depth_scale(self, surf, frame, where: pygame.Rect) -> None:
@@ -172,6 +174,8 @@ class ImagingOverlay:
             self.lines.append((f"Target {off.words} from the scan plane: slide the probe that "
                                f"way ({key})", OUT_OF_PLANE))
         n = state.needle
+        if not n.in_skin:  # the view matters while choosing the approach
+            self.lines.append(self._view_line(frame))
         if n.entry_mm is not None and not n.in_skin:
             path = np.array([np.asarray(n.entry_mm) + np.asarray(n.direction) * t for t in
                              np.linspace(0.0, w.scenario.needle.length_mm, PATH_POINTS)])
@@ -195,6 +199,17 @@ class ImagingOverlay:
                 f"{tip.words} from the plane"
             self.lines.append((f"Tip {where_tip}; the target is {to_target} from the tip",
                                TEXT if tip.in_plane else OUT_OF_PLANE))
+
+    def _view_line(self, frame) -> tuple[str, tuple]:
+        """The standard view's grade and the first thing to change (cached per pose)."""
+        key = (frame.probe, frame.tick)
+        if self._view_key != key:
+            q = guidance.view_quality(self.world, frame)
+            colour = {"good": TARGET, "fair": OUT_OF_PLANE}.get(q.grade, DANGER)
+            self._view = (f"View ({q.name}): {q.grade}, {q.met}/{len(q.checks)}: "
+                          f"{q.advice}", colour)
+            self._view_key = key
+        return self._view
 
     def _depth(self, frame, point) -> float:
         probe_from_world = np.linalg.inv(frame.world_from_probe)

@@ -20,10 +20,12 @@ GROUPS = (
                           "frequency_down")),
     ("C-arm", ("carm_orbital", "carm_cranial", "carm_lateral", "carm_superior", "shot",
                "fluoro_live", "collimate_in", "collimate_out", "low_dose")),
-    ("Procedure", ("next_step", "step_positioning", "step_skin_prep", "step_time_out",
+    ("Procedure", ("next_step", "step_positioning", "switch_side", "step_skin_prep",
+                   "cover_probe", "step_time_out", "time_out_allergy", "local_anaesthetic",
                    "step_imaging", "step_completion")),
     ("Views and app", ("switch_tool", "switch_view", "overlays", "instructions", "help",
-                       "pause", "restart", "end_attempt", "screenshot", "quit")),
+                       "pause", "restart", "end_attempt", "debrief", "screenshot",
+                       "quit")),
 )
 AXIS_TEXT = {
     "aim_yaw": "aim left / right", "aim_pitch": "aim tip down / up",

@@ -19,7 +19,7 @@ import numpy as np
 from simulator import carm as carm_model
 from simulator.geometry import perpendicular_basis, unit, vec, wrap_angle
 from simulator.probe import probe_axes
-from simulator.procedure import MANUAL_STEPS
+from simulator.procedure import MANUAL_STEPS, completed_steps, working_side
 from simulator.scenario import Step
 from simulator.state import NOOP, Action, SimState
 from simulator.step import _slide_entry
@@ -119,6 +119,18 @@ class Trainee:
                 self._mark(step, state)
         elif name in STEP_COMMANDS:
             self._mark(STEP_COMMANDS[name], state)
+        elif name == "time_out_allergy":
+            p["time_out"] = (working_side(self.world, state), True)
+        elif name == "cover_probe":
+            if sc.uses_ultrasound:
+                p["cover_probe"] = True
+            else:
+                self.prompt = "No probe in this case: nothing to cover"
+        elif name == "local_anaesthetic":
+            p["local_anaesthetic"] = True
+        elif name == "switch_side":
+            here = working_side(self.world, state)
+            p["choose_side"] = "left" if here == "right" else "right"
         elif name == "end_attempt":
             p["end"] = True
         else:
@@ -126,6 +138,17 @@ class Trainee:
         return True
 
     def _mark(self, step: Step, state: SimState) -> None:
+        """Carry out a checklist step: skin prep and time-out are acts, the rest marks."""
+        if step is Step.skin_prep:
+            point = self.prep_point(state)
+            if point is None:
+                self.prompt = "Nowhere to prep: put the probe or the C-arm over the site first"
+            else:
+                self._pending["prep_skin"] = point
+            return
+        if step is Step.time_out:
+            self._pending["time_out"] = (working_side(self.world, state), False)
+            return
         if step is Step.imaging_setup and self.imaging_check is not None:
             refused = self.imaging_check(state)
             if refused:
@@ -157,13 +180,25 @@ class Trainee:
 
     def next_step(self, state: SimState) -> Step | None:
         """The manual checklist step the trainee would confirm next, if any."""
-        done = set(state.steps_done)
+        done = completed_steps(state)
         for step in self.world.scenario.procedure.steps:
             if step in MANUAL_STEPS and step.value not in done:
                 if step is Step.completion and Step.needle_placement.value not in done:
                     return None
                 return step
         return None
+
+    def prep_point(self, state: SimState):
+        """Skin point to prep around: the needle's entry if it rests on the skin, else where
+        the needle key would put it (beside the probe, or under the beam centre)."""
+        if state.needle.entry_mm is not None:
+            return state.needle.entry_mm
+        placed = self.place_needle(state)
+        if placed is None:
+            return None
+        point, direction = np.asarray(placed[0]), np.asarray(placed[1])
+        hit = self.world.skin_along(point - direction * 150.0, direction, 300.0)
+        return vec(hit.point) if hit is not None else None
 
     # -- the needle convenience key ---------------------------------------------------------
     def place_needle(self, state: SimState):

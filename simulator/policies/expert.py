@@ -9,7 +9,7 @@ import numpy as np
 
 from simulator.geometry import unit
 from simulator.policies.planner import carm_angles_for, in_plane_probe, plan_path
-from simulator.policies.script import PREP_STEPS, ScriptPolicy
+from simulator.policies.script import ScriptPolicy
 from simulator.probe import probe_axes
 from simulator.scenario import Step
 from simulator.state import Action
@@ -23,8 +23,7 @@ class ExpertPolicy(ScriptPolicy):
     def script(self):
         w, rng = self.world, self.rng
         yield from self.wait(rng.uniform(1.0, 3.0))
-        for step in PREP_STEPS:
-            yield from self.mark(step, rng.uniform(3.0, 6.0))
+        yield from self.mark(Step.patient_positioning, rng.uniform(3.0, 6.0))
         if w.scenario.uses_fluoroscopy and not w.scenario.uses_ultrasound:
             yield from self.fluoroscopy()
         else:
@@ -58,8 +57,11 @@ class ExpertPolicy(ScriptPolicy):
         depth = float(np.linalg.norm(plan.target_mm - contact)) + 30.0
         yield Action(probe_settings=(("depth_mm", depth), ("focus_mm", depth - 30.0)))
         yield from self.wait(rng.uniform(5.0, 9.0))  # optimising gain and depth
+        yield from self.prepare(plan.entry_mm, rng.uniform(3.0, 6.0))
         yield from self.mark(Step.imaging_setup, 2.0)
         yield from self.place(plan)
+        yield Action(local_anaesthetic=True)
+        yield from self.wait(rng.uniform(3.0, 5.0))
         # keep the bevel drift inside the image plane, where it stays visible
         long_axis, elevation, beam = probe_axes(w, self.state.probe)
         yield from self.twist_bevel_to(unit(np.cross(elevation, plan.direction)))
@@ -88,8 +90,11 @@ class ExpertPolicy(ScriptPolicy):
             return
         yield from self.align_carm(plan.direction)
         yield Action(carm_settings=(("field_mm", 120.0),))
+        yield from self.prepare(plan.entry_mm, rng.uniform(3.0, 6.0))
         yield from self.mark(Step.imaging_setup, 1.0)
         yield from self.place(plan)
+        yield Action(local_anaesthetic=True)
+        yield from self.wait(rng.uniform(3.0, 5.0))
         yield Action(shot=True)  # bull's-eye check: the hub over the target
         yield from self.wait(2.0)
         result = yield from self.advance_along(plan, rng.uniform(2.5, 4.0),

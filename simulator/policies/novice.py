@@ -10,7 +10,7 @@ import numpy as np
 
 from simulator.geometry import perpendicular_basis, rotate, unit
 from simulator.policies.planner import Plan, in_plane_probe, plan_path
-from simulator.policies.script import PREP_STEPS, ScriptPolicy
+from simulator.policies.script import ScriptPolicy
 from simulator.scenario import Step
 from simulator.state import Action
 
@@ -21,12 +21,7 @@ class NovicePolicy(ScriptPolicy):
     def script(self):
         w, rng = self.world, self.rng
         yield from self.wait(rng.uniform(3.0, 8.0))
-        for step in PREP_STEPS:
-            if step is Step.time_out and rng.random() < 0.35:
-                continue
-            if step is Step.skin_prep and rng.random() < 0.15:
-                continue
-            yield from self.mark(step, rng.uniform(5.0, 12.0))
+        yield from self.mark(Step.patient_positioning, rng.uniform(5.0, 12.0))
         fluoro = w.scenario.uses_fluoroscopy and not w.scenario.uses_ultrasound
         if fluoro:
             yield Action(shot=True)
@@ -43,6 +38,11 @@ class NovicePolicy(ScriptPolicy):
             yield Action(end=True)
             return
         aim = self._noisy(plan, entry_sd_mm=5.0, angle_sd_deg=6.0)
+        # the prep is centred by eye (sometimes forgotten), the cover now and then forgotten,
+        # and the time-out skipped about a third of the time
+        prep = None if rng.random() < 0.15 else rng.normal(0.0, 15.0, 3)
+        yield from self.prepare(plan.entry_mm, rng.uniform(5.0, 12.0), prep_offset_mm=prep,
+                                cover=rng.random() >= 0.1, time_out=rng.random() >= 0.35)
         if not fluoro:
             contact, normal, rotation, tilt = in_plane_probe(w, plan)
             yield from self.wait(rng.uniform(15.0, 30.0))  # long search for the plane

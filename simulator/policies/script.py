@@ -13,11 +13,10 @@ import numpy as np
 from simulator.geometry import perpendicular_basis, vec, wrap_angle
 from simulator.needle import bevel_direction
 from simulator.policies.planner import Plan
+from simulator.procedure import requested_side
 from simulator.scenario import Step
 from simulator.state import NOOP, Action, SimState
 from simulator.world import World
-
-PREP_STEPS = (Step.patient_positioning, Step.skin_prep, Step.time_out)
 
 
 class ScriptPolicy:
@@ -52,6 +51,23 @@ class ScriptPolicy:
     def mark(self, step: Step, pause_s: float):
         yield Action(mark=step.value)
         yield from self.wait(pause_s)
+
+    def prepare(self, entry_mm, pause_s: float, *, prep_offset_mm=(0.0, 0.0, 0.0),
+                cover: bool = True, time_out: bool = True):
+        """The acts before the needle: antiseptic prep around the planned entry (shifted by
+        ``prep_offset_mm``), the sterile probe cover (ultrasound) and the time-out, which
+        states the requested side and reports an allergy to anything on the tray."""
+        sc = self.world.scenario
+        if prep_offset_mm is not None:
+            yield Action(prep_skin=vec(np.asarray(entry_mm) + np.asarray(prep_offset_mm)))
+            yield from self.wait(pause_s)
+        if cover and sc.uses_ultrasound:
+            yield Action(cover_probe=True)
+            yield from self.wait(pause_s)
+        if time_out:
+            allergy = bool(sc.site_check.allergens(sc.syringes))
+            yield Action(time_out=(requested_side(self.world), allergy))
+            yield from self.wait(pause_s)
 
     def twist_bevel_to(self, direction_wanted):
         """Rotate the needle until its bevel (drift) points along ``direction_wanted``."""
