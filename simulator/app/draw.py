@@ -107,3 +107,49 @@ def bar(target: pygame.Surface, rect: pygame.Rect, fraction: float, color) -> No
     filled.width = int(rect.width * max(0.0, min(1.0, fraction)))
     pygame.draw.rect(target, color, filled)
     pygame.draw.rect(target, EDGE, rect, 1)
+
+
+def doppler_legend(target: pygame.Surface, text: Text, frame) -> pygame.Surface:
+    """An ultrasound image surface with the Doppler colour bar, its velocity scale, PRF,
+    wall filter and colour gain (top left, under the view's title; the depth scale is on
+    the right), and "PROBE PRESSED" while the probe is
+    pressed in (bottom left): ``target`` itself, or a colour copy of a grey one.
+    ``frame`` is an ``UltrasoundFrame``."""
+    from simulator.imaging.ultrasound.doppler_colours import power_lut, velocity_lut
+
+    d = frame.doppler
+    if d is None and frame.probe.pressure <= 0.0:
+        return target
+    if target.get_bitsize() == 8:   # a grey palette image: draw in colour on a copy
+        rgb = pygame.Surface(target.get_size(), 0, 24)
+        rgb.blit(target, (0, 0))
+        target = rgb
+    h = target.get_height()
+    if frame.probe.pressure > 0.0:
+        text.draw(target, "PROBE PRESSED", (8, h - 8), 18, LEVEL_COLOURS["warn"], True,
+                  "bottomleft")
+    if d is None:
+        return target
+    bar = pygame.Rect(14, 48, 12, 120)
+    lut = velocity_lut() if d.mode == "colour" else power_lut()
+    for y in range(bar.height):
+        f = 1.0 - y / (bar.height - 1)
+        colour = lut[int(round(f * 255))]
+        if d.mode == "colour" and abs(f - 0.5) < 0.5 / bar.height:
+            colour = (0, 0, 0)
+        pygame.draw.line(target, tuple(int(c) for c in colour), (bar.x, bar.y + y),
+                         (bar.right - 1, bar.y + y))
+    pygame.draw.rect(target, EDGE, bar, 1)
+    x = bar.right + 4
+    if d.mode == "colour":
+        text.draw(target, f"+{d.scale_cm_s:.0f}", (x, bar.y - 2), 16, TEXT)
+        text.draw(target, f"-{d.scale_cm_s:.0f}", (x, bar.bottom - 12), 16, TEXT)
+        text.draw(target, "cm/s", (x, bar.centery - 6), 14, DIM)
+        text.draw(target, "CFM", (bar.centerx, bar.y - 4), 16, TEXT, True, "midbottom")
+    else:
+        text.draw(target, "PDI", (bar.centerx, bar.y - 4), 16, TEXT, True, "midbottom")
+    lines = [f"PRF {d.prf_khz:.1f} kHz", f"WF {d.wall_filter_cm_s:.0f} cm/s",
+             f"CG {d.gain_db:+.0f} dB"]
+    for n, line in enumerate(lines):
+        text.draw(target, line, (8, bar.bottom + 6 + 15 * n), 15, TEXT)
+    return target
