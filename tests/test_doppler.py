@@ -205,3 +205,37 @@ def test_doppler_settings_are_clamped():
                         ("doppler_scale_cm_s", 0.0)))
     assert (p.doppler_mode, p.pressure, p.box_width_mm, p.doppler_scale_cm_s) == \
         (2, 0.0, 80.0, 2.0)
+
+
+def test_app_keys_drive_doppler_and_pressure(tmp_path, monkeypatch, block_world,
+                                             block_scenario):
+    """M cycles the Doppler mode, H pressed is pressure (released: none), 9 moves the box
+    deeper, F8 lowers the scale: each through the logged probe settings."""
+    driver = pytest.importorskip("app_driver")
+    from simulator.app.loop import App
+
+    pygame = driver.pygame
+    monkeypatch.setattr(pygame.joystick, "Joystick", driver.FakeJoystick)
+    app = App(block_world, scenario_path=block_scenario, results=tmp_path / "results", seed=7,
+              scene_fps=60.0)
+    try:
+        d = driver.Driver(app)
+        d.frames(2)
+        before = app.state.probe
+        d.tap(pygame.K_m)
+        d.tap(pygame.K_9)
+        d.tap(pygame.K_F8)
+        p = app.state.probe
+        assert p.doppler_mode == 1
+        assert p.box_depth_mm == pytest.approx(before.box_depth_mm + 3.0)
+        assert p.doppler_scale_cm_s < before.doppler_scale_cm_s
+        d.key(pygame.K_h)
+        d.frames(2)
+        assert app.state.probe.pressure == 1.0
+        d.key(pygame.K_h, False)
+        d.frames(2)
+        assert app.state.probe.pressure == 0.0
+        d.tap(pygame.K_m)
+        assert app.state.probe.doppler_mode == 2
+    finally:
+        app.close("test over")
