@@ -131,6 +131,9 @@ def doppler_legend(target: pygame.Surface, text: Text, frame) -> pygame.Surface:
     if d is None:
         return target
     bar = pygame.Rect(14, 48, 12, 120)
+    shade = pygame.Surface((104, bar.height + 82), pygame.SRCALPHA)
+    shade.fill((0, 0, 0, 150))       # readable over a linear probe's full-width image
+    target.blit(shade, (4, bar.y - 22))
     lut = velocity_lut() if d.mode == "colour" else power_lut()
     for y in range(bar.height):
         f = 1.0 - y / (bar.height - 1)

@@ -48,9 +48,9 @@ ALPHA_DB_CM_MHZ = 0.5           # soft-tissue attenuation (one way) on the Doppl
 POWER_SENSITIVITY_DB = 6.0      # power Doppler's gain over colour (no phase estimate)
 PRIORITY_GREY = 170.0           # colour is written only over grey below this (0..255)
 BLOOM_ONSET_DB = 6.0            # colour gain above which colour spreads beyond the lumen
-BLOOM_MM_PER_DB = 0.3
+BLOOM_MM_PER_DB = 0.12          # (+18 dB: colour 1.4 mm past the wall)
 NOISE_ONSET_DB = 10.0           # colour gain above which noise colours the box
-NOISE_FRACTION_PER_DB = 0.02    # share of box samples coloured by noise per dB above onset
+NOISE_FRACTION_PER_DB = 0.012   # share of box samples coloured by noise per dB above onset
 NOISE_GRAIN = (2, 3)            # noise cells, in lines x samples
 
 
