@@ -184,6 +184,8 @@ def _axial_velocity(lab: np.ndarray, geom: ScanGeometry, vessels, world_from_pro
     toward = -(geom.line_directions()[i0:i0 + lab.shape[0]] @ rot.T)     # (nl, 3) world
     for v in vessels:
         ii, jj = np.nonzero(lab == v.label)
+        keep = (ii + i0 >= v.lines[0]) & (ii + i0 <= v.lines[1])
+        ii, jj = ii[keep], jj[keep]
         if len(ii) == 0:
             continue
         pts = geom.points(ii + i0, geom.depth_mm[jj + j0]) @ rot.T + world_from_probe[:3, 3]

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
+from scipy import ndimage
 
 from simulator.imaging.ultrasound.scan import ScanGeometry
 from simulator.world import World
@@ -37,7 +38,9 @@ PROFILE_POWER = 2.5             # v(r) = v_max (1 - (r/R)^p): 2 is Poiseuille, h
 VEIN_COLLAPSE = 0.9             # lumen ratio of a vein at full pressure: 1 - 0.9
 ARTERY_DISTENSION = 0.06        # arterial diameter swing over the cardiac cycle
 DISTAL = np.array([0.5, 0.5, -1.0]) / math.sqrt(1.5)   # (side, anterior, inferior), RAS
-AXIS_REACH_MM = 12.0            # mesh vertices this far from the section define its axis
+AXIS_REACH_RADII = 2.5         # mesh vertices this many section radii from the section's
+MIN_AXIS_REACH_MM = 4.0        # centroid (at least this far) define its axis
+MIN_SECTION_SAMPLES = 4        # smaller label specks are not vessel sections
 
 
 def peak_systolic_cm_s(radius_mm: float) -> float:
@@ -76,6 +79,8 @@ class Vessel:
     radius_mm : float
     centre_sample : float
         Sample index (depth) of the section's centroid on the frame's line grid.
+    lines : (first, last)
+        The frame lines the section spans.
     """
 
     label: int
@@ -84,6 +89,7 @@ class Vessel:
     flow_dir: np.ndarray
     radius_mm: float
     centre_sample: float
+    lines: tuple[int, int]
 
     def peak_cm_s(self, time_s: float) -> float:
         """Centreline velocity along ``flow_dir`` at ``time_s`` (negative: reversed)."""
@@ -129,36 +135,43 @@ def vessels_in_view(world: World, label: np.ndarray, geom: ScanGeometry,
 
 def _find_vessels(world: World, label: np.ndarray, geom: ScanGeometry,
                   world_from_probe: np.ndarray) -> list[Vessel]:
+    """One ``Vessel`` per section: a structure of paired veins (one mesh, two tubes) cut
+    in short axis gives two, each with its own axis."""
     kinds = vessel_labels(world)
     if not kinds:
         return []
     counts = np.bincount(label.ravel())
     structures = {s.index: s for s in world.anatomy.structures}
+    distal = DISTAL * np.array([world.side_sign, 1.0, 1.0])
     out = []
     for lab in sorted(kinds):
         if lab >= len(counts) or counts[lab] == 0:
             continue
-        lines, samples = np.nonzero(label == lab)
-        pts = geom.points(lines, geom.depth_mm[samples])
-        pts = pts @ world_from_probe[:3, :3].T + world_from_probe[:3, 3]
-        centroid = pts.mean(0)
-        v = structures[lab].vertices
-        near = v[np.linalg.norm(v - centroid, axis=1) <= AXIS_REACH_MM]
-        if len(near) < 12:
-            near = v
-        centre = near.mean(0)
-        _, _, vt = np.linalg.svd(near - centre, full_matrices=False)
-        axis = vt[0]
-        radial = (near - centre) - np.outer((near - centre) @ axis, axis)
-        radius = float(np.median(np.linalg.norm(radial, axis=1)))
-        distal = DISTAL * np.array([world.side_sign, 1.0, 1.0])
-        forward = axis if axis @ distal >= 0.0 else -axis
-        if not kinds[lab]:
-            forward = -forward   # veins return toward the heart
-        # the axis point nearest the section's centroid
-        on_axis = centre + ((centroid - centre) @ axis) * axis
-        out.append(Vessel(lab, kinds[lab], on_axis, forward, max(radius, 0.5),
-                          float(samples.mean())))
+        parts, n_parts = ndimage.label(label == lab)
+        for part in range(1, n_parts + 1):
+            lines, samples = np.nonzero(parts == part)
+            if len(lines) < MIN_SECTION_SAMPLES:
+                continue
+            pts = geom.points(lines, geom.depth_mm[samples])
+            pts = pts @ world_from_probe[:3, :3].T + world_from_probe[:3, 3]
+            centroid = pts.mean(0)
+            area_mm2 = len(lines) * geom.dz_mm * geom.line_spacing_mm[int(samples.mean())]
+            reach = max(AXIS_REACH_RADII * np.sqrt(area_mm2 / np.pi), MIN_AXIS_REACH_MM)
+            v = structures[lab].vertices
+            near = v[np.linalg.norm(v - centroid, axis=1) <= reach]
+            if len(near) < 12:
+                continue   # a sliver at the edge of the mesh: no axis to speak of
+            centre = near.mean(0)
+            axis = np.linalg.svd(near - centre, full_matrices=False)[2][0]
+            radial = (near - centre) - np.outer((near - centre) @ axis, axis)
+            radius = float(np.median(np.linalg.norm(radial, axis=1)))
+            forward = axis if axis @ distal >= 0.0 else -axis
+            if not kinds[lab]:
+                forward = -forward   # veins return toward the heart
+            # the axis point nearest the section's centroid
+            on_axis = centre + ((centroid - centre) @ axis) * axis
+            out.append(Vessel(lab, kinds[lab], on_axis, forward, max(radius, 0.5),
+                              float(samples.mean()), (int(lines.min()), int(lines.max()))))
     return out
 
 
@@ -176,6 +189,8 @@ def squash(label: np.ndarray, grey: np.ndarray, vessels: list[Vessel], time_s: f
     j = np.arange(n, dtype=float)
     for v, ratio in changes:
         mask = label == v.label
+        mask[:v.lines[0]] = False
+        mask[v.lines[1] + 1:] = False
         rows = np.nonzero(mask.any(1))[0]
         if len(rows) == 0:
             continue
