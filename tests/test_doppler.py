@@ -37,29 +37,38 @@ def _structure(world, name):
     return next(s for s in world.anatomy.structures if s.name == name)
 
 
-def _axis(world, name, z_mm):
-    """Centre and unit axis of a vessel near the level ``z_mm`` (PCA of its mesh)."""
-    v = _structure(world, name).vertices
-    near = v[np.abs(v[:, 2] - z_mm) < 8.0]
-    centre = near.mean(0)
-    return centre, np.linalg.svd(near - centre)[2][0]
+def _axis(vertices, centre, reach_mm=8.0):
+    """Centre and unit axis of a vessel near ``centre`` (PCA of its mesh vertices)."""
+    near = vertices[np.linalg.norm(vertices - centre, axis=1) < reach_mm]
+    mid = near.mean(0)
+    return mid, np.linalg.svd(near - mid)[2][0]
+
+
+def _tilt_for(world, probe, axis, off_90_deg):
+    """The fan tilt that puts the beam ``90 - off_90_deg`` degrees from ``axis``."""
+    tilts = np.radians(np.linspace(-40.0, 40.0, 801))
+    cosines = np.array([probe_axes(world, replace(probe, tilt_rad=t))[2] @ axis
+                        for t in tilts])
+    k = int(np.argmin(np.abs(cosines)))
+    return float(tilts[k] + np.sign(np.gradient(cosines)[k]) * math.radians(off_90_deg))
 
 
 def short_axis(world, name, z_mm, off_90_deg, **settings):
     """A state with the probe across the vessel, the beam at ``90 - off_90_deg`` degrees
-    to its axis and the colour box centred on it."""
-    centre, axis = _axis(world, name, z_mm)
+    to its axis where the image plane cuts it, and the colour box centred on it."""
+    v = _structure(world, name).vertices
+    centre, axis = _axis(v, v[np.abs(v[:, 2] - z_mm) < 1.5].mean(0))
     state = initial_state(world)
     state, _ = step(world, state, Action(place_probe=(tuple(centre), (0.0, 1.0, 0.0),
                                                       math.pi / 2, 0.0)))
     probe = state.probe
-    tilts = np.radians(np.linspace(-40.0, 40.0, 801))
-    cosines = np.array([probe_axes(world, replace(probe, tilt_rad=t))[2] @ axis
-                        for t in tilts])
-    perpendicular = tilts[np.argmin(np.abs(cosines))]
-    slope = np.sign(np.gradient(cosines)[np.argmin(np.abs(cosines))])
-    tilt = perpendicular + slope * math.radians(off_90_deg)
-    probe = replace(probe, tilt_rad=float(tilt))
+    for _ in range(3):   # the fanned plane cuts a curving vessel elsewhere: follow it
+        probe = replace(probe, tilt_rad=_tilt_for(world, probe, axis, off_90_deg))
+        normal = probe_axes(world, probe)[1]          # the image plane's normal
+        in_plane = np.abs((v - np.asarray(probe.contact_mm)) @ normal) < 1.0
+        cut = v[in_plane & (np.linalg.norm(v - centre, axis=1) < 15.0)]
+        centre, axis = _axis(v, cut.mean(0))
+    probe = replace(probe, tilt_rad=_tilt_for(world, probe, axis, off_90_deg))
     depth = float((centre - np.asarray(probe.contact_mm)) @ probe_axes(world, probe)[2])
     values = {"doppler_mode": 1, "box_depth_mm": depth, "box_height_mm": 20.0,
               "box_width_mm": 16.0, "depth_mm": max(30.0, depth + 20.0),

@@ -39,7 +39,8 @@ VEIN_COLLAPSE = 0.9             # lumen ratio of a vein at full pressure: 1 - 0.
 ARTERY_DISTENSION = 0.06        # arterial diameter swing over the cardiac cycle
 DISTAL = np.array([0.5, 0.5, -1.0]) / math.sqrt(1.5)   # (side, anterior, inferior), RAS
 AXIS_REACH_RADII = 2.5         # mesh vertices this many section radii from the section's
-MIN_AXIS_REACH_MM = 4.0        # centroid (at least this far) define its axis
+MIN_AXIS_REACH_MM = 4.0        # centroid (at least this far) give a first axis; then the
+AXIS_HALF_LENGTH_MM = 10.0     # vertices of that tube within this far along it refine it
 MIN_SECTION_SAMPLES = 4        # smaller label specks are not vessel sections
 
 
@@ -161,8 +162,15 @@ def _find_vessels(world: World, label: np.ndarray, geom: ScanGeometry,
             near = v[np.linalg.norm(v - centroid, axis=1) <= reach]
             if len(near) < 12:
                 continue   # a sliver at the edge of the mesh: no axis to speak of
-            centre = near.mean(0)
-            axis = np.linalg.svd(near - centre, full_matrices=False)[2][0]
+            centre, axis = _principal_axis(near)
+            for _ in range(2):   # refine along a longer stretch of this tube only
+                rel = v - centroid
+                along = rel @ axis
+                across = np.linalg.norm(rel - np.outer(along, axis), axis=1)
+                tube = v[(np.abs(along) <= AXIS_HALF_LENGTH_MM) & (across <= reach)]
+                if len(tube) >= 12:
+                    centre, axis = _principal_axis(tube)
+                    near = tube
             radial = (near - centre) - np.outer((near - centre) @ axis, axis)
             radius = float(np.median(np.linalg.norm(radial, axis=1)))
             forward = axis if axis @ distal >= 0.0 else -axis
@@ -173,6 +181,12 @@ def _find_vessels(world: World, label: np.ndarray, geom: ScanGeometry,
             out.append(Vessel(lab, kinds[lab], on_axis, forward, max(radius, 0.5),
                               float(samples.mean()), (int(lines.min()), int(lines.max()))))
     return out
+
+
+def _principal_axis(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and unit principal direction of points ``(n, 3)``."""
+    centre = points.mean(0)
+    return centre, np.linalg.svd(points - centre, full_matrices=False)[2][0]
 
 
 def squash(label: np.ndarray, grey: np.ndarray, vessels: list[Vessel], time_s: float,
