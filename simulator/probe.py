@@ -15,6 +15,7 @@ from simulator.world import World
 MAX_SLIDE_MM_S = 40.0
 MAX_TURN_RAD_S = math.radians(60.0)
 MAX_TILT_RAD = math.radians(45.0)
+MIN_BOX_MM, MAX_BOX_MM = 4.0, 80.0   # Doppler colour box size and reach
 
 
 def probe_axes(world: World, probe: Probe) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -74,19 +75,33 @@ SETTING_LIMITS = {
     "gain_db": lambda p: (-30.0, 30.0),
     "frequency_mhz": lambda p: PRESETS[p].band_mhz,
     "focus_mm": lambda p: (5.0, PRESETS[p].depth_range_mm[1]),
+    # probe pressure and the Doppler controls
+    "pressure": lambda p: (0.0, 1.0),
+    "doppler_mode": lambda p: (0, 2),
+    "box_lateral_mm": lambda p: (-MAX_BOX_MM, MAX_BOX_MM),
+    "box_depth_mm": lambda p: (0.0, PRESETS[p].depth_range_mm[1]),
+    "box_width_mm": lambda p: (MIN_BOX_MM, MAX_BOX_MM),
+    "box_height_mm": lambda p: (MIN_BOX_MM, MAX_BOX_MM),
+    "doppler_scale_cm_s": lambda p: (2.0, 150.0),
+    "doppler_gain_db": lambda p: (-20.0, 20.0),
+    "wall_filter_cm_s": lambda p: (0.0, 20.0),
 }
+INTEGER_SETTINGS = frozenset({"doppler_mode"})
 
 
 def apply_settings(probe: Probe, preset: str, settings) -> Probe:
     """Apply ``(name, value)`` scanner settings, clamped to the preset's range.
 
-    Names: depth_mm, gain_db, frequency_mhz, focus_mm, and tgc0_db .. tgc7_db
-    (time-gain compensation bands, shallow to deep, each -20..+20 dB).
+    Names: depth_mm, gain_db, frequency_mhz, focus_mm, tgc0_db .. tgc7_db
+    (time-gain compensation bands, shallow to deep, each -20..+20 dB), pressure and the
+    Doppler controls (``SETTING_LIMITS``; ``doppler_mode`` is rounded to 0, 1 or 2).
     """
     for name, value in settings:
         if name in SETTING_LIMITS:
             lo, hi = SETTING_LIMITS[name](preset)
-            probe = replace(probe, **{name: float(np.clip(value, lo, hi))})
+            value = float(np.clip(value, lo, hi))
+            probe = replace(probe, **{name: int(round(value)) if name in INTEGER_SETTINGS
+                                      else value})
         elif name.startswith("tgc") and name.endswith("_db") and name[3:-3].isdigit():
             band = int(name[3:-3])
             if 0 <= band < len(probe.tgc_db):

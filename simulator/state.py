@@ -71,6 +71,12 @@ class Probe:
         Long axis angle in the skin plane from the head-foot line (positive: upper end medial).
     tilt_rad : float
         Fan tilt of the beam about the long axis.
+    pressure, doppler_mode ... wall_filter_cm_s
+        Probe pressure and the Doppler controls (``simulator.imaging.ultrasound.doppler``):
+        ``pressure`` 0 (resting on the skin) .. 1 (a firm press: veins collapse);
+        ``doppler_mode`` 0 off, 1 colour, 2 power; the colour box's centre (along the
+        array from the image centre, and depth) and size in mm; the velocity scale (the
+        Nyquist velocity, which sets the PRF), colour gain and wall filter.
     """
 
     contact_mm: Vec3
@@ -82,6 +88,16 @@ class Probe:
     frequency_mhz: float = 3.5
     focus_mm: float = 50.0
     tgc_db: tuple[float, ...] = (0.0,) * 8
+    # -- probe pressure and Doppler (issue 12) --
+    pressure: float = 0.0
+    doppler_mode: int = 0
+    box_lateral_mm: float = 0.0
+    box_depth_mm: float = 25.0
+    box_width_mm: float = 25.0
+    box_height_mm: float = 20.0
+    doppler_scale_cm_s: float = 40.0
+    doppler_gain_db: float = 0.0
+    wall_filter_cm_s: float = 3.0
 
 
 @dataclass(frozen=True, slots=True)

@@ -78,8 +78,18 @@ COMMANDS = {
                "marked (Up / Down to choose)",
     "screenshot": "save a screenshot of the window",
     "quit": "quit (pause and score screens)",
+    # ultrasound probe pressure and Doppler
+    "press": "press the probe into the skin while held (veins collapse, arteries do not)",
+    "doppler": "Doppler: off / colour / power",
+    "box_left": "colour box left", "box_right": "colour box right",
+    "box_up": "colour box shallower", "box_down": "colour box deeper",
+    "box_narrower": "colour box narrower", "box_wider": "colour box wider",
+    "box_shorter": "colour box shorter", "box_taller": "colour box taller",
+    "scale_down": "Doppler velocity scale (PRF) down",
+    "scale_up": "Doppler velocity scale (PRF) up",
+    "colour_gain_down": "less colour gain", "colour_gain_up": "more colour gain",
 }
-HELD = frozenset({"fine", "fluoro_live"})
+HELD = frozenset({"fine", "fluoro_live", "press"})
 
 STICKS = ("left_x", "left_y", "right_x", "right_y")
 TRIGGERS = ("left_trigger", "right_trigger")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import pygame
 
@@ -107,3 +108,61 @@ def bar(target: pygame.Surface, rect: pygame.Rect, fraction: float, color) -> No
     filled.width = int(rect.width * max(0.0, min(1.0, fraction)))
     pygame.draw.rect(target, color, filled)
     pygame.draw.rect(target, EDGE, rect, 1)
+
+
+def doppler_legend(target: pygame.Surface, text: Text, frame) -> pygame.Surface:
+    """An ultrasound image surface with the Doppler colour bar, its velocity scale, PRF,
+    wall filter and colour gain (top left, under the view's title; the depth scale is on
+    the right), and "PROBE PRESSED" while the probe is pressed in (bottom left):
+    ``target`` itself, or a colour copy of a grey one. ``frame`` is an
+    ``UltrasoundFrame``."""
+    d = frame.doppler
+    if d is None and frame.probe.pressure <= 0.0:
+        return target
+    if target.get_bitsize() == 8:   # a grey palette image: draw in colour on a copy
+        rgb = pygame.Surface(target.get_size(), 0, 24)
+        rgb.blit(target, (0, 0))
+        target = rgb
+    h = target.get_height()
+    if frame.probe.pressure > 0.0:
+        text.draw(target, "PROBE PRESSED", (8, h - 8), 18, LEVEL_COLOURS["warn"], True,
+                  "bottomleft")
+    if d is None:
+        return target
+    bar = pygame.Rect(14, 48, 12, 120)
+    target.blit(_legend_panel(d.mode, bar.size), (4, bar.y - 22))
+    x = bar.right + 4
+    if d.mode == "colour":
+        text.draw(target, f"+{d.scale_cm_s:.0f}", (x, bar.y - 2), 16, TEXT)
+        text.draw(target, f"-{d.scale_cm_s:.0f}", (x, bar.bottom - 12), 16, TEXT)
+        text.draw(target, "cm/s", (x, bar.centery - 6), 14, DIM)
+        text.draw(target, "CFM", (bar.centerx, bar.y - 4), 16, TEXT, True, "midbottom")
+    else:
+        text.draw(target, "PDI", (bar.centerx, bar.y - 4), 16, TEXT, True, "midbottom")
+    lines = [f"PRF {d.prf_khz:.1f} kHz", f"WF {d.wall_filter_cm_s:.0f} cm/s",
+             f"CG {d.gain_db:+.0f} dB"]
+    for n, line in enumerate(lines):
+        text.draw(target, line, (8, bar.bottom + 6 + 15 * n), 15, TEXT)
+    return target
+
+
+@lru_cache(maxsize=4)
+def _legend_panel(mode: str, bar_size: tuple[int, int]) -> pygame.Surface:
+    """The legend's shaded panel with the colour bar (drawn once per mode): the bar's
+    top-left is at ``(10, 22)``; ``mode`` is ``"colour"`` or ``"power"``."""
+    from simulator.imaging.ultrasound.doppler_colours import power_lut, velocity_lut
+
+    bw, bh = bar_size
+    panel_surf = pygame.Surface((104, bh + 82), pygame.SRCALPHA)
+    panel_surf.fill((0, 0, 0, 150))       # readable over a linear probe's full-width image
+    bar_rect = pygame.Rect(10, 22, bw, bh)
+    lut = velocity_lut() if mode == "colour" else power_lut()
+    for y in range(bh):
+        f = 1.0 - y / (bh - 1)
+        colour = tuple(int(c) for c in lut[int(round(f * 255))])
+        if mode == "colour" and abs(f - 0.5) < 0.5 / bh:
+            colour = (0, 0, 0)   # zero velocity
+        pygame.draw.line(panel_surf, colour + (255,), (bar_rect.x, bar_rect.y + y),
+                         (bar_rect.right - 1, bar_rect.y + y))
+    pygame.draw.rect(panel_surf, EDGE, bar_rect, 1)
+    return panel_surf

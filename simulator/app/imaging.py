@@ -24,6 +24,7 @@ from importlib import import_module
 import numpy as np
 import pygame
 
+from simulator.app.draw import Text, doppler_legend
 from simulator.errors import InputError
 
 RENDERERS = {
@@ -105,6 +106,7 @@ class ImagingView:
         self.shown_states: dict[str, object] = {}   # and that state
         self.serial = 0
         self.error: BaseException | None = None
+        self._text: Text | None = None          # the Doppler legend's (made on first use)
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._stop = False
@@ -154,10 +156,15 @@ class ImagingView:
         with self._lock:
             done, self._done = self._done, {}
         for modality, (frame, state) in done.items():
-            surf = gray_surface(frame.image)
+            doppler = getattr(frame, "doppler", None)   # colour Doppler: the RGB image
+            surf = gray_surface(frame.image if doppler is None else doppler.rgb)
             size = fit(surf.get_size(), self.box)
             if size != surf.get_size():
                 surf = pygame.transform.scale(surf, size)
+            if modality == "ultrasound":
+                if self._text is None:
+                    self._text = Text()
+                surf = doppler_legend(surf, self._text, frame)
             self.surfaces[modality] = surf
             self.frames[modality] = frame
             self.shown_ticks[modality] = state.tick

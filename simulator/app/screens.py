@@ -18,6 +18,10 @@ GROUPS = (
     ("Ultrasound probe", ("probe_along", "probe_across", "probe_rotate", "probe_tilt",
                           "depth_up", "depth_down", "gain_up", "gain_down", "frequency_up",
                           "frequency_down")),
+    ("Doppler and pressure", ("press", "doppler", "box_left", "box_right", "box_up",
+                              "box_down", "box_narrower", "box_wider", "box_shorter",
+                              "box_taller", "scale_down", "scale_up", "colour_gain_down",
+                              "colour_gain_up")),
     ("C-arm", ("carm_orbital", "carm_cranial", "carm_lateral", "carm_superior", "shot",
                "fluoro_live", "collimate_in", "collimate_out", "low_dose")),
     ("Procedure", ("next_step", "step_positioning", "switch_side", "step_skin_prep",
@@ -41,7 +45,8 @@ AXIS_TEXT = {
 }
 PRETTY = {"return": "Enter", "escape": "Esc", "left shift": "Shift", "right shift": "R-Shift",
           "left ctrl": "Ctrl", "page up": "PgUp", "page down": "PgDn", "backspace": "Backspace",
-          "space": "Space", "up": "Up", "down": "Down", "left": "Left", "right": "Right"}
+          "space": "Space", "up": "Up", "down": "Down", "left": "Left", "right": "Right",
+          **{f"[{n}]": f"Keypad {n}" for n in range(10)}}
 PAD_PRETTY = {"left_x": "left stick x", "left_y": "left stick y", "right_x": "right stick x",
               "right_y": "right stick y", "left_trigger": "LT", "right_trigger": "RT",
               "lb": "LB", "rb": "RB", "a": "A", "b": "B", "x": "X", "y": "Y", "back": "Back",

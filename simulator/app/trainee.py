@@ -17,6 +17,7 @@ from dataclasses import replace
 import numpy as np
 
 from simulator import carm as carm_model
+from simulator.app.doppler_keys import DOPPLER_COMMANDS, doppler_settings, pressure_setting
 from simulator.geometry import perpendicular_basis, unit, vec, wrap_angle
 from simulator.probe import probe_axes
 from simulator.procedure import MANUAL_STEPS, completed_steps, working_side
@@ -95,6 +96,10 @@ class Trainee:
                       "frequency_down"):
             if state.probe is not None:
                 self._probe_setting(name, state)
+        elif name in DOPPLER_COMMANDS:
+            if state.probe is not None:
+                p["probe_settings"] = (*p.get("probe_settings", ()),
+                                       *doppler_settings(name, state.probe))
         elif name in ("collimate_in", "collimate_out", "low_dose"):
             if state.carm is not None:
                 c = state.carm
@@ -297,6 +302,8 @@ class Trainee:
                 f["probe_rotate_rad_s"] = r
             if t := rad(rate("probe_tilt")):
                 f["probe_tilt_rad_s"] = t
+            if press := pressure_setting(c.held("press"), state.probe):
+                f["probe_settings"] = press
         if state.carm is not None:
             if self.tool == "carm":
                 turn = (rad(rate("carm_orbital")), rad(rate("carm_cranial")))

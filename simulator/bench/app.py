@@ -1,7 +1,7 @@
 """App figures: the trainer window run headless in real time with synthetic input.
 
 - imaging view frames/s at 1280x720 while the needle advances, and while the probe slides
-  (target >= 30, aim 60);
+  (target >= 30, aim 60), and while the needle advances with colour Doppler on (>= 30);
 - window frames/s (the loop that steps the simulation and draws the HUD);
 - 3D view frames/s with software OpenGL while the camera orbits (target >= 15);
 - input-to-image latency: from the window frame that handles a key press to the first
@@ -93,10 +93,14 @@ def _ultrasound(progress, pygame, world, path, results) -> list[dict]:
         scene0, frames0, t_all = app.scene.frames_rendered, len(app.stats.frames), \
             time.perf_counter()
         details = {}
-        for phase in ("needle", "probe"):
+        for phase in ("needle", "probe", "doppler"):
+            if phase == "doppler":   # colour Doppler on (M), the needle advancing again
+                _key(pygame, pygame.K_m)
+                clock.frame()
+                _key(pygame, pygame.K_m, False)
             imaging0, t0 = app.imaging.serial, time.perf_counter()
             counts0 = {d: len(t) for d, t in app.imaging.detail_times.items()}
-            held = [pygame.K_SPACE, pygame.K_LSHIFT] if phase == "needle" else [pygame.K_UP]
+            held = [pygame.K_UP] if phase == "probe" else [pygame.K_SPACE, pygame.K_LSHIFT]
             for k in held:
                 _key(pygame, k)
             n = 0
@@ -113,6 +117,13 @@ def _ultrasound(progress, pygame, world, path, results) -> list[dict]:
             clock.frame()
             phases[phase] = (app.imaging.serial - imaging0) / (time.perf_counter() - t0)
             details[phase] = {d: t[counts0[d]:] for d, t in app.imaging.detail_times.items()}
+            if phase == "doppler":
+                doppler_ms = _median_ms(details[phase]["full"] + details[phase]["moving"])
+                for _ in range(2):   # M twice more: colour -> power -> off
+                    _key(pygame, pygame.K_m)
+                    clock.frame()
+                    _key(pygame, pygame.K_m, False)
+                    clock.frame()
         wall = time.perf_counter() - t_all
         scene_fps = (app.scene.frames_rendered - scene0) / wall
         window_fps = (len(app.stats.frames) - frames0) / wall
@@ -149,6 +160,9 @@ def _ultrasound(progress, pygame, world, path, results) -> list[dict]:
                phases["needle"], "frames/s", ">= 30, aim 60"),
         figure("app imaging view frames/s (ultrasound, 1280x720, probe sliding)",
                phases["probe"], "frames/s", ">= 30, aim 60"),
+        figure("app imaging view frames/s (ultrasound, colour Doppler on, needle advancing)",
+               phases["doppler"], "frames/s", ">= 30"),
+        figure("app ultrasound render time, colour Doppler on (median)", doppler_ms, "ms"),
         figure("app ultrasound render time (median, on its worker thread)", us_ms, "ms"),
         figure("app ultrasound render time while the probe slides (low detail, median)",
                _median_ms(details["probe"]["moving"]), "ms"),

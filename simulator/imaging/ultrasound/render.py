@@ -45,6 +45,7 @@ from simulator.imaging.ultrasound import (
     speckle,
 )
 from simulator.imaging.ultrasound import params as P
+from simulator.imaging.ultrasound.doppler import DopplerFrame, colour_view, vessel_view
 from simulator.imaging.ultrasound.injectate import fluid_fraction
 from simulator.imaging.ultrasound.scan import ScanGeometry, scan_geometry, subplane_weights
 from simulator.probe import world_from_probe
@@ -83,6 +84,10 @@ class UltrasoundFrame:
     seed, tick : int
     detail : str
         ``"full"``, or ``"moving"`` for the low-detail frame of a moving probe.
+    doppler : DopplerFrame or None
+        The colour / power Doppler view (``image`` as RGB with the colour box), when the
+        probe's Doppler is on. ``label`` and ``grey`` show veins squashed by the probe
+        pressure and arteries pulsing (``vessel_view``).
     """
 
     image: np.ndarray
@@ -98,6 +103,7 @@ class UltrasoundFrame:
     seed: int
     tick: int
     detail: str = "full"
+    doppler: DopplerFrame | None = None
 
     def pixel_of(self, points_mm) -> np.ndarray:
         """``(col, row)`` image coordinates ``(n, 2)`` of world points ``(n, 3)``."""
@@ -202,12 +208,16 @@ def render_ultrasound(world: World, state: SimState, *, seed: int = 0, tick: int
     env = display.envelope(rf, seed, tick)
     gain = display.gain_curve_db(geom, probe.gain_db, probe.tgc_db)
     grey = display.log_compress(env, gain, dynamic_range_db)
+    k_mid = len(P.SUBPLANE_U) // 2
+    time_s = tick * world.dt_s
+    label, grey, vessels = vessel_view(world, probe, geom, static.maps.label[k_mid],
+                                       grey, wfp, time_s)
     sc = scanconvert.scan_conversion(geom, tuple(image_shape))
     image = scanconvert.convert(grey, sc)
-    k_mid = len(P.SUBPLANE_U) // 2
-    return UltrasoundFrame(image, env, grey, static.maps.label[k_mid], sc.pixel_mm,
-                           wfp @ sc.probe_from_image, wfp, geom, gain, probe, int(seed), tick,
-                           detail)
+    colour = colour_view(probe, geom, label, grey, vessels, wfp, sc, image, time_s,
+                         int(seed), tick)
+    return UltrasoundFrame(image, env, grey, label, sc.pixel_mm, wfp @ sc.probe_from_image,
+                           wfp, geom, gain, probe, int(seed), tick, detail, colour)
 
 
 def pose_key(probe: Probe) -> tuple:
