@@ -101,3 +101,22 @@ def test_readme_shows_the_current_controls_table():
     controls = (REPO / "simulator" / "app" / "CONTROLS.md").read_text()
     table = controls[controls.index("| Action |"):].strip()
     assert table in (REPO / "README.md").read_text(), "paste simulator/app/CONTROLS.md's table"
+
+
+def test_no_default_key_does_two_things():
+    """A key may only be shared by a probe control and the C-arm control in its place (the
+    tool in hand decides); any other double use means one of the two never happens."""
+    import yaml
+
+    data = yaml.safe_load((APP / "default_bindings.yaml").read_text())
+    uses: dict[str, list[str]] = {}
+    for name, axis in data["axes"].items():
+        for key in axis.get("minus", []) + axis.get("plus", []):
+            uses.setdefault(str(key), []).append(name)
+    for name, command in data["commands"].items():
+        for key in command.get("keys", []):
+            uses.setdefault(str(key), []).append(name)
+    shared = {key: names for key, names in uses.items() if len(names) > 1}
+    for key, names in shared.items():
+        assert len(names) == 2 and names[0].startswith("probe_") \
+            and names[1].startswith("carm_"), (key, names)

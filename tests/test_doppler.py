@@ -218,7 +218,7 @@ def test_doppler_settings_are_clamped():
 
 def test_app_keys_drive_doppler_and_pressure(tmp_path, monkeypatch, block_world,
                                              block_scenario):
-    """M cycles the Doppler mode, H pressed is pressure (released: none), 9 moves the box
+    """M cycles the Doppler mode, H pressed is pressure (released: none), keypad 2 moves the box
     deeper, F8 lowers the scale: each through the logged probe settings."""
     driver = pytest.importorskip("app_driver")
     from simulator.app.loop import App
@@ -232,7 +232,7 @@ def test_app_keys_drive_doppler_and_pressure(tmp_path, monkeypatch, block_world,
         d.frames(2)
         before = app.state.probe
         d.tap(pygame.K_m)
-        d.tap(pygame.K_9)
+        d.tap(pygame.K_KP2)
         d.tap(pygame.K_F8)
         p = app.state.probe
         assert p.doppler_mode == 1

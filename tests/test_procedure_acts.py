@@ -29,11 +29,11 @@ def _run(world, edit=None, seed=0):
         return edit(action, state) if edit else action
 
     run_policy(session, policy, max_ticks=int(world.scenario.limits.time_s / world.dt_s) + 5)
-    return scorer.report(), scorer.values()
+    return scorer.scored(), scorer.values()
 
 
 def _reasons(doc):
-    return " | ".join(h["reason"] for h in doc["hard_fails"])
+    return " | ".join(h.reason for h in doc.hard_fails)
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +43,7 @@ def expert_run(block_world):
 
 def test_the_expert_does_every_act_and_passes(expert_run):
     doc, values = expert_run
-    assert doc["passed"], _reasons(doc)
+    assert doc.passed, _reasons(doc)
     assert values["sterility_breaches"] == 0
     assert values["time_out_before_puncture"] == 1
     assert values["local_anaesthetic_at_entry"] == 1
@@ -60,13 +60,13 @@ def test_a_puncture_outside_the_prepped_skin_is_an_asepsis_breach(block_world):
 
     doc, values = _run(block_world, prep_elsewhere)
     assert values["sterility_breaches.outside_prep"] >= 1
-    assert not doc["passed"] and "Asepsis breach" in _reasons(doc)
+    assert not doc.passed and "Asepsis breach" in _reasons(doc)
 
 
 def test_an_uncovered_probe_is_an_asepsis_breach(block_world):
     doc, values = _run(block_world, lambda a, s: replace(a, cover_probe=False))
     assert values["sterility_breaches.probe_uncovered"] == 1
-    assert not doc["passed"] and "Asepsis breach" in _reasons(doc)
+    assert not doc.passed and "Asepsis breach" in _reasons(doc)
 
 
 def test_injecting_the_wrong_side_fails_even_after_a_time_out(block_world):
