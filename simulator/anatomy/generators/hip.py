@@ -29,7 +29,7 @@ from simulator.anatomy.generators.hip_joint import (
     iliofemoral_ligament,
     joint_spaces,
 )
-from simulator.anatomy.generators.hip_osteophytes import acetabular_lip, femoral_collar
+from simulator.anatomy.generators.hip_osteophytes import acetabular_lip, femoral_ridges
 from simulator.anatomy.generators.hip_params import draw_hip_params
 from simulator.anatomy.generators.hip_real import Placement, placed_bone, placement, real_hip
 from simulator.anatomy.generators.hip_soft import (
@@ -99,7 +99,7 @@ def build(patient: PatientParams, seed: int) -> GeneratedModel:
     f = hip_frame(p, hip, place, femur_outer)
     fpts = _femur_points(hip, place, femur_outer)
     rim = Placement.apply(place.pelvis, hip.pelvis_marks.acetabular_rim)
-    femur_outer = _with(femur_outer, femoral_collar(f, patient.oa_grade))
+    femur_outer = _with(femur_outer, femoral_ridges(f, patient.oa_grade))
     pelvis_outer = _with(pelvis_outer, acetabular_lip(f, rim, patient.oa_grade))
     ppts = {name: Placement.apply(place.pelvis, getattr(hip.pelvis_marks, name))
             for name in ("asis", "aiis", "pubic_tubercle", "ischial_tuberosity", "teardrop")}

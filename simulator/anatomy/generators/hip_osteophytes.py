@@ -3,9 +3,9 @@
 Grade 3 means moderate multiple osteophytes, grade 4 large ones (the KL definitions). On the
 real bones they are drawn where hip radiographs and ultrasound show them first:
 
-- a femoral collar along the head-neck junction, from inferomedial round the front to
-  superolateral (it thickens the anterior head-neck contour the long-axis view shows and the
-  medial and lateral head edges of the AP radiograph);
+- femoral ridges along the head-neck junction, superolateral and inferomedial (the lateral and
+  medial head edges of the AP radiograph), not over the front of the neck, where the anterior
+  recess the injection aims for lies;
 - an acetabular lip on the superolateral rim, over the roof (the AP radiograph's lateral
   acetabular osteophyte).
 
@@ -24,19 +24,22 @@ from simulator.anatomy.generators import primitives as pr
 from simulator.anatomy.generators.hip_frame import HipFrame
 
 OSTEOPHYTE_MM = {3: 2.5, 4: 4.5}  # height above the bone surface by KL grade
-# neck angles (0 anterior, pi/2 superior) of the femoral collar: inferomedial to superolateral
-COLLAR_DEG = (-100.0, 150.0)
+# neck angles (0 anterior, pi/2 superior) of the femoral ridges: superolateral, inferomedial
+COLLAR_ARCS_DEG = ((60.0, 150.0), (-150.0, -60.0))
 RIM_SHARE = 0.35  # the most superolateral share of the acetabular rim points carries the lip
 
 
-def femoral_collar(f: HipFrame, grade: int) -> mf.Manifold | None:
-    """The head-neck junction ridge of ``grade`` (None below grade 3)."""
+def femoral_ridges(f: HipFrame, grade: int) -> mf.Manifold | None:
+    """The head-neck junction ridges of ``grade`` (None below grade 3)."""
     height = OSTEOPHYTE_MM.get(grade)
     if height is None:
         return None
-    angles = np.radians(np.linspace(*COLLAR_DEG, 60))
-    s = f.head_neck_junction_s(angles) - 0.5 * height
-    return _beads(f.neck_point(s, angles, 0.0), height)
+    ridges = []
+    for arc in COLLAR_ARCS_DEG:
+        angles = np.radians(np.linspace(*arc, 24))
+        s = f.head_neck_junction_s(angles) - 0.5 * height
+        ridges.append(_beads(f.neck_point(s, angles, 0.0), height))
+    return pr.union(ridges)
 
 
 def acetabular_lip(f: HipFrame, rim_mm: np.ndarray, grade: int) -> mf.Manifold | None:
