@@ -228,10 +228,9 @@ def test_real_condyles_sit_on_the_plateau_with_a_joint_space(real_marks):
 def test_registered_tissue_lies_on_the_real_bones(sex, side):
     import trimesh
 
-    from simulator.anatomy.real.bones import real_bone
-    from simulator.anatomy.real.knee_tissue import real_knee_tissue
+    from simulator.anatomy.real.bones import real_bone, real_soft
 
-    tissue = real_knee_tissue(sex, side)
+    tissue = real_soft(sex, side, "knee")
     on = {"femoral_cartilage": "femur", "patellar_cartilage": "patella",
           "tibial_cartilage_lateral": "tibia", "tibial_cartilage_medial": "tibia",
           "menisci": "tibia"}
@@ -245,11 +244,10 @@ def test_registered_tissue_lies_on_the_real_bones(sex, side):
 @pytest.mark.parametrize(("sex", "side"), REAL_KNEES)
 def test_registered_muscles_do_not_cut_into_the_bones(sex, side):
     from simulator.anatomy.generators.primitives import to_manifold
-    from simulator.anatomy.real.bones import real_bone
+    from simulator.anatomy.real.bones import real_bone, real_soft
     from simulator.anatomy.real.knee_import import MUSCLES
-    from simulator.anatomy.real.knee_tissue import real_knee_tissue
 
-    tissue = real_knee_tissue(sex, side)
+    tissue = real_soft(sex, side, "knee")
     bones = [real_bone(sex, side, n) for n in ("femur", "patella", "tibia", "fibula")]
     bone = to_manifold(bones[0].outer_vertices, bones[0].outer_faces, "femur")
     for b in bones[1:]:

@@ -42,7 +42,13 @@ import numpy as np
 
 from simulator.anatomy.generators.primitives import to_manifold
 from simulator.anatomy.real.bones import real_bone
-from simulator.anatomy.real.extract import THIN_CLIP_MM, _arrays, constant_cortex, repair, solids
+from simulator.anatomy.real.extract import (
+    THIN_CLIP_MM,
+    constant_cortex,
+    mesh_arrays,
+    repair,
+    solids,
+)
 from simulator.anatomy.real.register import apply_rigid, denver_surface
 
 DENVER = {"VH_M": "VHM", "VH_F": "VHF"}
@@ -170,7 +176,7 @@ def import_side(folder: Path, body: str, side: str) -> tuple[dict, dict, dict]:
         tarsals.append(_trimesh(v, f))
         outer, core = solids([(v, f)], constant_cortex(TARSAL_CORTEX_MM),
                              f"{dbody} {side} {name}", THIN_CLIP_MM)
-        (ov, of), (cv, cf) = _arrays(outer), _arrays(core)
+        (ov, of), (cv, cf) = mesh_arrays(outer), mesh_arrays(core)
         bones[name] = {"outer_vertices": ov, "outer_faces": of,
                        "core_vertices": cv, "core_faces": cf}
         report[f"{name}_in_leg_bone"] = _inside_share(v[::4], leg)
@@ -184,7 +190,7 @@ def import_side(folder: Path, body: str, side: str) -> tuple[dict, dict, dict]:
         if name in MUSCLES:
             solid = solid.trim_by_plane([0.0, 0.0, -1.0], -(plafond_z + MUSCLE_TOP_MM))
         solid = solid.simplify(MUSCLE_MM if name in MUSCLES else CARTILAGE_MM)
-        sv, sf = _arrays(solid)
+        sv, sf = mesh_arrays(solid)
         soft[f"{name}_vertices"], soft[f"{name}_faces"] = sv, sf
         report[f"{name}_in_bone"] = _inside_share(sv.astype(float), leg + tarsals)
     return bones, soft, report

@@ -15,14 +15,7 @@ from functools import cache
 import numpy as np
 
 from simulator.anatomy.real.ankle_landmarks import AnkleLandmarks, ankle_landmarks
-from simulator.anatomy.real.bones import (
-    BODY_BY_SEX,
-    RealBone,
-    _checked,
-    _load,
-    real_bone,
-    sources_folder,
-)
+from simulator.anatomy.real.bones import RealBone, real_bone, real_soft
 
 BONES = ("tibia", "fibula", "talus", "calcaneus", "navicular")
 
@@ -46,20 +39,11 @@ class RealAnkle:
     marks: AnkleLandmarks
 
 
-def real_ankle_soft(sex: str, side: str) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """The registered ankle cartilage and muscles of the body of ``sex`` on ``side`` (file
-    frame)."""
-    path = sources_folder() / f"{BODY_BY_SEX[sex]}_{side}_ankle_soft.npz"
-    arrays = _load(path, "ankle_soft")
-    names = sorted(k[:-len("_vertices")] for k in arrays if k.endswith("_vertices"))
-    return {n: _checked(path, arrays, f"{n}_vertices", f"{n}_faces") for n in names}
-
-
 @cache
 def real_ankle(sex: str, side: str) -> RealAnkle:
     """The measured real ankle of the body of ``sex``, ``side`` (right-side frame)."""
     bones: dict[str, RealBone] = {b: real_bone(sex, side, b) for b in BONES}
-    soft = real_ankle_soft(sex, side)
+    soft = real_soft(sex, side, "ankle_soft")
     if side == "left":
         flip = np.array([-1.0, 1.0, 1.0])
         bones = {n: b.mirrored() for n, b in bones.items()}
