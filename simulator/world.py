@@ -13,6 +13,7 @@ from simulator.anatomy.manifest import Role
 from simulator.anatomy.model import Anatomy
 from simulator.anatomy.patient import PatientParams
 from simulator.geometry import unit
+from simulator.needle_core import TissueCore
 from simulator.scenario import Scenario
 from simulator.tissues import Tissue
 
@@ -39,6 +40,8 @@ class World:
         offsets read "lateral" whatever the side.
     role_of, tissue_of : tuple indexed by label (index 0 = outside the body)
     danger : dict label -> (name, severity)
+    core : TissueCore
+        The anatomy and tissue mechanics as the compiled needle-tissue kernels read them.
     """
 
     scenario: Scenario
@@ -56,6 +59,7 @@ class World:
     vertex_normals: tuple
     creases: tuple
     tri_offset: np.ndarray
+    core: TissueCore
 
     @property
     def dt_s(self) -> float:
@@ -145,7 +149,8 @@ def make_world(scenario: Scenario, anatomy: Anatomy, patient: PatientParams | No
     world = World(scenario, anatomy, patient, seed, side_sign, role_of, tissue_of, danger,
                   anatomy.structure(target.structure).index,
                   anatomy.landmarks[target.landmark].copy(), target.tolerance_mm,
-                  np.zeros(3), vertex_normals, creases, offsets)
+                  np.zeros(3), vertex_normals, creases, offsets,
+                  TissueCore.of(anatomy, tissue_of))
     zone = scenario.entry_zone
     object.__setattr__(world, "entry_centre", world.landmark(zone.landmark, zone.offset_mm))
     return world
