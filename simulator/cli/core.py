@@ -72,12 +72,11 @@ def _report(stage: Path, scenario: Path, progress) -> list[str]:
         return []
     from scoring.report import session_pictures, write_session_report
     from scoring.report.session import analyse
-    from simulator.slow_wait import noted_if_slow
+    from simulator.slow_wait import COMPILING, noted_if_slow
 
     progress("writing the session report and key frames")
     analysis = analyse(stage / "session.jsonl", scenario)
-    with noted_if_slow("rendering the key frames (a first start compiles the renderers: up "
-                       "to a minute)", progress):
+    with noted_if_slow("rendering the key frames", progress, compiling=COMPILING):
         pictures = session_pictures(analysis)
     write_session_report(analysis, stage, pictures=pictures)
     names = ["report.html", "report.pdf"]
