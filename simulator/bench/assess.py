@@ -13,13 +13,12 @@ between copies except the worker processes' loaded scenario and anatomy).
 from __future__ import annotations
 
 import json
-import resource
 import shutil
 import tempfile
 import time
 from pathlib import Path
 
-from simulator.bench.core import SESSION_S, busy_actions, figure
+from simulator.bench.core import SESSION_S, busy_actions, cpu_of_children_s, figure
 
 SCENARIO = "hip_anterior_us"
 SESSIONS = 1000
@@ -61,13 +60,6 @@ def relabel(source: Path, dest: Path, run_id: str, trainee: str, started_utc: st
         lines.append(canonical({**record, "h": previous}))
     dest.write_bytes(b"\n".join(lines) + b"\n")
     return dest
-
-
-def _cpu_of_children_s() -> float:
-    """CPU seconds used by finished child processes (the assess workers, once their pool
-    is shut down): unlike wall time, barely changed by other work on the machine."""
-    use = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return use.ru_utime + use.ru_stime
 
 
 def _policy_log(path: Path, folder: Path, policy: str = "novice", seed: int = 0) -> Path:
@@ -123,12 +115,12 @@ def run(progress, sessions: int = SESSIONS) -> list[dict]:
         store = Store(f"sqlite:///{tmp / 'results.sqlite'}")
         stage = tmp / "stage"
         stage.mkdir()
-        cpu = _cpu_of_children_s()
+        cpu = cpu_of_children_s()
         t = time.perf_counter()
         summary = store_results(assess(jobs, stage, tmp / "out", store, images=False,
                                        jobs=WORKERS), store)
         t_assess = time.perf_counter() - t
-        cpu = _cpu_of_children_s() - cpu
+        cpu = cpu_of_children_s() - cpu
         assert not summary.skipped, summary.skipped[:3]
         assert len(summary.scored) == sessions and summary.added == sessions
         assert all(s.doc["replay_verified"] for s in summary.scored)
