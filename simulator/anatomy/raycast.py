@@ -45,8 +45,14 @@ class TriangleGrid:
     cell_tris: np.ndarray
 
     @classmethod
-    def build(cls, meshes, cell_mm: float = 6.0) -> TriangleGrid:
-        """Bucket ``meshes`` (sequence of (vertices, faces)) into cells of ``cell_mm``."""
+    def build(cls, meshes, cell_mm: float = 6.0, cache_key: str = "") -> TriangleGrid:
+        """Bucket ``meshes`` (sequence of (vertices, faces)) into cells of ``cell_mm``.
+
+        With ``cache_key`` (a digest of the meshes' content) the cell lists are kept in the
+        anatomy cache, so a later start skips sorting them.
+        """
+        from simulator.anatomy import cache
+
         tris, owners = [], []
         for n, (vertices, faces) in enumerate(meshes):
             t = np.asarray(vertices, float)[np.asarray(faces)]
@@ -61,23 +67,24 @@ class TriangleGrid:
         c_hi = np.clip(np.floor((tri.max(1) - lo) / cell_mm).astype(np.int64), 0, dims - 1)
         span = c_hi - c_lo + 1
         count = span.prod(1)
-        tri_idx = np.repeat(np.arange(len(tri)), count)
-        # position of each (triangle, cell) pair inside its triangle's box
-        local = np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count)
-        sx, sy = span[tri_idx, 0], span[tri_idx, 1]
-        cx = c_lo[tri_idx, 0] + local % sx
-        cy = c_lo[tri_idx, 1] + (local // sx) % sy
-        cz = c_lo[tri_idx, 2] + local // (sx * sy)
-        cell = cx + dims[0] * (cy + dims[1] * cz)
-        order = np.argsort(cell, kind="stable")
-        cell_tris = tri_idx[order].astype(np.int32)
-        cell_start = np.searchsorted(cell[order], np.arange(dims.prod() + 1)).astype(np.int64)
+        path = cache.cache_dir() / "grids" / f"{cache.digest(cache_key, cell_mm, 'v1')}"
+        cell_start = cell_tris = None
+        if cache_key:
+            cell_start = cache.load_checked(path.with_suffix(".start.npy"),
+                                            (int(dims.prod()) + 1,), np.int64)
+            cell_tris = cache.load_checked(path.with_suffix(".tris.npy"), (int(count.sum()),),
+                                           np.int32)
+        if cell_start is None or cell_tris is None:
+            cell_start, cell_tris = _cell_lists(c_lo, span, count, dims)
+            if cache_key:
+                cache.save_checked(path.with_suffix(".start.npy"), cell_start)
+                cache.save_checked(path.with_suffix(".tris.npy"), cell_tris)
         e1 = tri[:, 1] - tri[:, 0]
         e2 = tri[:, 2] - tri[:, 0]
         normal = np.cross(e1, e2)
         normal /= np.maximum(np.linalg.norm(normal, axis=1, keepdims=True), 1e-300)
         return cls(tri[:, 0].copy(), e1, e2, normal, owner, lo, float(cell_mm), dims,
-                   cell_start, cell_tris)
+                   np.array(cell_start), np.array(cell_tris))
 
     def _args(self):
         return (self.origin_mm, self.cell_mm, self.dims, self.cell_start, self.cell_tris,
@@ -152,6 +159,23 @@ class TriangleGrid:
         tri = np.full(len(starts), -1, np.int64)
         _first_many(starts, dirs, float(max_mm), *self._args(), t, tri)
         return t, tri
+
+
+def _cell_lists(c_lo, span, count, dims) -> tuple[np.ndarray, np.ndarray]:
+    """CSR cell lists ``cell_start (cells + 1,) int64, cell_tris (k,) int32`` of triangles
+    whose bounding boxes cover cells ``c_lo .. c_lo + span - 1`` (``(m, 3)`` each)."""
+    tri_idx = np.repeat(np.arange(len(count)), count)
+    # position of each (triangle, cell) pair inside its triangle's box
+    local = np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count)
+    sx, sy = span[tri_idx, 0], span[tri_idx, 1]
+    cx = c_lo[tri_idx, 0] + local % sx
+    cy = c_lo[tri_idx, 1] + (local // sx) % sy
+    cz = c_lo[tri_idx, 2] + local // (sx * sy)
+    cell = cx + dims[0] * (cy + dims[1] * cz)
+    order = np.argsort(cell, kind="stable")
+    cell_tris = tri_idx[order].astype(np.int32)
+    cell_start = np.searchsorted(cell[order], np.arange(dims.prod() + 1)).astype(np.int64)
+    return cell_start, cell_tris
 
 
 @numba.njit(cache=True, inline="always")
