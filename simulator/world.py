@@ -89,12 +89,16 @@ class World:
         """Where a ray from outside the body first meets the skin."""
         origin = np.asarray(origin_mm, float)
         d = unit(direction)
-        t, tri = self.anatomy.triangles.segment_hits(origin, origin + d * max_mm)
-        normals = self.anatomy.triangles.normal[tri]
-        for n in range(len(t)):
-            if normals[n] @ d < 0.0:  # entering the body
-                point = origin + d * t[n]
-                return SkinHit(point, self._smooth_normal(int(tri[n]), point))
+        for until_entering in (True, False):
+            # the hits up to the first entering one decide, unless (grazing) none of them
+            # enters by this ray's own direction: then all hits
+            t, tri = self.anatomy.triangles.segment_hits(origin, origin + d * max_mm,
+                                                         until_entering)
+            normals = self.anatomy.triangles.normal[tri]
+            for n in range(len(t)):
+                if normals[n] @ d < 0.0:  # entering the body
+                    point = origin + d * t[n]
+                    return SkinHit(point, self._smooth_normal(int(tri[n]), point))
         return None
 
     def skin_near(self, point_mm, normal_hint) -> SkinHit | None:

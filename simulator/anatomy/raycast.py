@@ -90,8 +90,10 @@ class TriangleGrid:
         return (self.origin_mm, self.cell_mm, self.dims, self.cell_start, self.cell_tris,
                 self.v0, self.e1, self.e2)
 
-    def segment_hits(self, start_mm, end_mm):
-        """All crossings of the segment ``start -> end``, sorted along it.
+    def segment_hits(self, start_mm, end_mm, until_entering: bool = False):
+        """All crossings of the segment ``start -> end``, sorted along it; with
+        ``until_entering`` only those up to (at least) the first that enters a surface, which
+        saves walking the rest of a long ray once it has entered the body.
 
         Returns
         -------
@@ -109,7 +111,10 @@ class TriangleGrid:
         out_t = np.empty(MAX_HITS)
         out_tri = np.empty(MAX_HITS, np.int64)
         d = delta / length
-        n = _walk(start, d, length, *self._args(), out_t, out_tri)
+        if until_entering:
+            n = _walk(start, d, length, *self._args(), out_t, out_tri, False, self.normal)
+        else:
+            n = _walk(start, d, length, *self._args(), out_t, out_tri)
         order = np.argsort(out_t[:n], kind="stable")
         t, tri = out_t[:n][order], out_tri[:n][order]
         if n > 1:
@@ -205,11 +210,13 @@ def _hit(o, d, v0, e1, e2, f):
 
 @numba.njit(cache=True)
 def _walk(o, d, length, origin, cell, dims, cell_start, cell_tris, v0, e1, e2, out_t, out_tri,
-          first_cell=False):
+          first_cell=False, normal=None):
     """3-D DDA over the cells the segment crosses; returns the number of hits written.
 
     With ``first_cell`` it stops after the first cell that holds a hit, which then holds the
-    nearest hit and any ties with it.
+    nearest hit and any ties with it. With ``normal`` (the triangles' ``(m, 3)`` normals) it
+    stops once it is past the first hit entering a surface (``normal . d < 0``) by more than
+    1e-6 mm, so the hits written are all those up to there.
     """
     # clip the segment to the grid box
     t0 = 0.0
@@ -250,6 +257,8 @@ def _walk(o, d, length, origin, cell, dims, cell_start, cell_tris, v0, e1, e2, o
             t_next[a] = np.inf
             t_delta[a] = np.inf
     n = 0
+    n_checked = 0
+    t_enter = np.inf
     t_cell_lo = t0
     while True:
         t_cell_hi = min(t_next[0], t_next[1], t_next[2], t1)
@@ -267,6 +276,13 @@ def _walk(o, d, length, origin, cell, dims, cell_start, cell_tris, v0, e1, e2, o
                     n += 1
         if first_cell and n > 0:
             return n
+        if normal is not None:
+            for s in range(n_checked, n):
+                if t_enter > out_t[s] and np.dot(normal[out_tri[s]], d) < 0.0:
+                    t_enter = out_t[s]
+            n_checked = n
+            if t_cell_hi > t_enter + 1e-6:
+                return n
         if t_cell_hi >= t1:
             return n
         a = 0
