@@ -16,6 +16,7 @@ from dataclasses import replace
 import numpy as np
 
 from simulator import events as ev
+from simulator import needle_core
 from simulator.anatomy.manifest import Role
 from simulator.events import Event
 from simulator.geometry import perpendicular_basis, unit, vec
@@ -51,11 +52,12 @@ def _enter_events(world: World, label: int, tick_events: list) -> None:
 
 
 def _crossing_events(world: World, crossings, out: list) -> None:
-    for c in crossings:
-        if c.entering:
-            _enter_events(world, c.structure, out)
+    """Events of ``crossings`` as ``TissueCore.crossings`` gives them."""
+    for structure, entering in zip(crossings[1].tolist(), crossings[2].tolist(), strict=True):
+        if entering:
+            _enter_events(world, structure, out)
         else:
-            out.append(Event(ev.STRUCTURE_LEFT, {"structure": world.name(c.structure)}))
+            out.append(Event(ev.STRUCTURE_LEFT, {"structure": world.name(structure)}))
 
 
 def advance(world: World, needle: Needle, distance_mm: float) -> tuple[Needle, list]:
@@ -64,14 +66,12 @@ def advance(world: World, needle: Needle, distance_mm: float) -> tuple[Needle, l
     tip = np.asarray(needle.tip_mm)
     if needle.bone_contact:
         return needle, out
-    bevel = bevel_direction(needle)
-    heading = np.asarray(needle.heading or needle.direction)
     remaining = distance_mm
     tent = needle.tent_mm
     in_skin = needle.in_skin
     if not in_skin:
         # the tip rests on the skin: it tents the skin until it punctures it
-        skin = world.anatomy.label_at(tip + np.asarray(needle.direction) * 0.05)
+        skin = world.core.label_at(tip + np.asarray(needle.direction) * 0.05)
         membrane = max(world.tissue(skin).mechanical.puncture_mm if skin else 0.0,
                        SKIN_PUNCTURE_MM)
         tent += remaining
@@ -82,52 +82,19 @@ def advance(world: World, needle: Needle, distance_mm: float) -> tuple[Needle, l
         out.append(Event(ev.SKIN_PUNCTURE, {"entry_mm": list(vec(needle.entry_mm))}))
         if skin:
             _enter_events(world, skin, out)
-    for _ in range(8):  # at most a few membranes per tick
-        if remaining <= 1e-9:
-            break
-        label = world.anatomy.label_at(tip)
-        scale = world.tissue(label).mechanical.deflection_scale if label else 0.0
-        heading = _bend(heading, np.asarray(needle.direction), bevel,
-                        BEVEL_CURVATURE_PER_MM * scale * remaining)
-        travel = heading
-        crossings = world.anatomy.segment_crossings(tip, tip + travel * remaining)
-        blocker = None
-        for c in crossings:
-            if c.entering and (not world.tissue(c.structure).mechanical.penetrable
-                               or world.tissue(c.structure).mechanical.puncture_mm > 0.0):
-                blocker = c
-                break
-        if blocker is None:
-            _crossing_events(world, crossings, out)
-            tip = tip + travel * remaining
-            break
-        before = [x for x in crossings if x.t_mm < blocker.t_mm - 1e-6]
-        at = [x for x in crossings if abs(x.t_mm - blocker.t_mm) <= 1e-6 and x is not blocker]
-        _crossing_events(world, before, out)
-        tip = tip + travel * max(blocker.t_mm - STOP_GAP_MM, 0.0)
-        remaining -= blocker.t_mm
-        mech = world.tissue(blocker.structure).mechanical
-        if not mech.penetrable:
-            out.append(Event(ev.BONE_CONTACT, {"structure": world.name(blocker.structure)}))
+    heading = np.array(needle.heading or needle.direction, float)
+    tent, events = world.core.advance(tip, heading, needle.direction, bevel_direction(needle),
+                                      remaining, tent, BEVEL_CURVATURE_PER_MM, STOP_GAP_MM,
+                                      math.cos(MAX_HEADING_RAD))
+    for kind, structure in events.tolist():
+        if kind == needle_core.ENTERED:
+            _enter_events(world, structure, out)
+        elif kind == needle_core.LEFT:
+            out.append(Event(ev.STRUCTURE_LEFT, {"structure": world.name(structure)}))
+        else:
+            out.append(Event(ev.BONE_CONTACT, {"structure": world.name(structure)}))
             needle = replace(needle, bone_contact=True)
-            break
-        tent += max(remaining, 0.0)
-        if tent < mech.puncture_mm:
-            break
-        # popped through: the membrane relaxes and the tip carries on inside
-        remaining, tent = tent - mech.puncture_mm, 0.0
-        tip = tip + travel * (2 * STOP_GAP_MM)
-        _crossing_events(world, [x for x in at if not x.entering], out)
-        _enter_events(world, blocker.structure, out)
     return replace(_settle(world, needle, tip, tent, in_skin), heading=vec(heading)), out
-
-
-def _bend(heading, shaft, bevel, angle_rad: float) -> np.ndarray:
-    """Turn ``heading`` toward ``bevel`` by ``angle_rad``, at most MAX_HEADING_RAD off the shaft."""
-    bent = unit(heading + bevel * math.tan(angle_rad))
-    if float(bent @ shaft) < math.cos(MAX_HEADING_RAD):
-        return heading
-    return bent
 
 
 def retract(world: World, needle: Needle, distance_mm: float) -> tuple[Needle, list]:
@@ -142,13 +109,13 @@ def retract(world: World, needle: Needle, distance_mm: float) -> tuple[Needle, l
     tip = np.asarray(needle.tip_mm)
     depth = max(needle.depth_mm - distance_mm, 0.0)
     new_tip = np.asarray(needle.entry_mm) + np.asarray(needle.direction) * depth
-    _crossing_events(world, world.anatomy.segment_crossings(tip, new_tip), out)
+    _crossing_events(world, world.core.crossings(tip, new_tip), out)
     if depth <= 0.0:
         out.append(Event(ev.WITHDRAW))
         return replace(needle, depth_mm=0.0, in_skin=False, tent_mm=0.0, tip_label=0,
                        bone_contact=False, heading=None), out
     return replace(needle, depth_mm=depth, bone_contact=False,
-                   tip_label=world.anatomy.label_at(new_tip)), out
+                   tip_label=world.core.label_at(new_tip)), out
 
 
 def withdraw(world: World, needle: Needle) -> tuple[Needle, list]:
@@ -172,13 +139,13 @@ def steer(world: World, needle: Needle, yaw_rad: float, pitch_rad: float) -> tup
         heading = vec(unit(new_dir + offset))
     tip = np.asarray(needle.tip_mm)
     new_tip = np.asarray(needle.entry_mm) + new_dir * needle.depth_mm
-    crossings = world.anatomy.segment_crossings(tip, new_tip)
-    for c in crossings:
-        if c.entering and not world.tissue(c.structure).mechanical.penetrable:
+    crossings = world.core.crossings(tip, new_tip)
+    for structure, entering in zip(crossings[1].tolist(), crossings[2].tolist(), strict=True):
+        if entering and not world.tissue(structure).mechanical.penetrable:
             return needle, out  # the tip is against bone: it cannot sweep into it
     _crossing_events(world, crossings, out)
     return replace(needle, direction=vec(new_dir), heading=heading, tent_mm=0.0,
-                   bone_contact=False, tip_label=world.anatomy.label_at(new_tip)), out
+                   bone_contact=False, tip_label=world.core.label_at(new_tip)), out
 
 
 def _settle(world: World, needle: Needle, tip, tent: float, in_skin: bool) -> Needle:
@@ -186,7 +153,7 @@ def _settle(world: World, needle: Needle, tip, tent: float, in_skin: bool) -> Ne
     offset = tip - entry
     depth = float(np.linalg.norm(offset))
     direction = vec(offset / depth) if depth > 1e-9 else needle.direction
-    label = world.anatomy.label_at(tip) if in_skin else 0
+    label = world.core.label_at(tip) if in_skin else 0
     return replace(needle, direction=direction, depth_mm=depth, tent_mm=tent, in_skin=in_skin,
                    tip_label=label)
 

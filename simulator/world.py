@@ -13,6 +13,7 @@ from simulator.anatomy.manifest import Role
 from simulator.anatomy.model import Anatomy
 from simulator.anatomy.patient import PatientParams
 from simulator.geometry import unit
+from simulator.needle_core import TissueCore
 from simulator.scenario import Scenario
 from simulator.tissues import Tissue
 
@@ -39,6 +40,8 @@ class World:
         offsets read "lateral" whatever the side.
     role_of, tissue_of : tuple indexed by label (index 0 = outside the body)
     danger : dict label -> (name, severity)
+    core : TissueCore
+        The anatomy and tissue mechanics as the compiled needle-tissue kernels read them.
     """
 
     scenario: Scenario
@@ -56,6 +59,7 @@ class World:
     vertex_normals: tuple
     creases: tuple
     tri_offset: np.ndarray
+    core: TissueCore
 
     @property
     def dt_s(self) -> float:
@@ -85,12 +89,16 @@ class World:
         """Where a ray from outside the body first meets the skin."""
         origin = np.asarray(origin_mm, float)
         d = unit(direction)
-        t, tri = self.anatomy.triangles.segment_hits(origin, origin + d * max_mm)
-        normals = self.anatomy.triangles.normal[tri]
-        for n in range(len(t)):
-            if normals[n] @ d < 0.0:  # entering the body
-                point = origin + d * t[n]
-                return SkinHit(point, self._smooth_normal(int(tri[n]), point))
+        for until_entering in (True, False):
+            # the hits up to the first entering one decide, unless (grazing) none of them
+            # enters by this ray's own direction: then all hits
+            t, tri = self.anatomy.triangles.segment_hits(origin, origin + d * max_mm,
+                                                         until_entering)
+            normals = self.anatomy.triangles.normal[tri]
+            for n in range(len(t)):
+                if normals[n] @ d < 0.0:  # entering the body
+                    point = origin + d * t[n]
+                    return SkinHit(point, self._smooth_normal(int(tri[n]), point))
         return None
 
     def skin_near(self, point_mm, normal_hint) -> SkinHit | None:
@@ -145,7 +153,8 @@ def make_world(scenario: Scenario, anatomy: Anatomy, patient: PatientParams | No
     world = World(scenario, anatomy, patient, seed, side_sign, role_of, tissue_of, danger,
                   anatomy.structure(target.structure).index,
                   anatomy.landmarks[target.landmark].copy(), target.tolerance_mm,
-                  np.zeros(3), vertex_normals, creases, offsets)
+                  np.zeros(3), vertex_normals, creases, offsets,
+                  TissueCore.of(anatomy, tissue_of))
     zone = scenario.entry_zone
     object.__setattr__(world, "entry_centre", world.landmark(zone.landmark, zone.offset_mm))
     return world

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import trimesh
 from anatomy_joints import ANKLE
 from anatomy_probe import Model, assert_depth_grows_with_bmi, assert_tiles_the_body, joint_fixtures
 
@@ -131,3 +132,84 @@ def test_superficial_nerves_and_saphenous_vein_lie_in_the_fat(ankle):
         assert skin < ankle.params.fat_anterior_mm + 4.0, name
         deep = ankle.hits("deep_tissue", point, out)
         assert not np.any(deep < skin), name
+
+
+# -- the real ankle sources (Visible Human: HRA tibia and fibula, registered Denver foot) -----
+
+REAL = [(sex, side) for sex in ("male", "female") for side in ("right", "left")]
+
+
+def _tri(v, f):
+    return trimesh.Trimesh(v, f, process=False)
+
+
+@pytest.mark.parametrize(("sex", "side"), REAL)
+def test_real_foot_bones_are_closed_shells_round_a_core(sex, side):
+    from simulator.anatomy.generators.primitives import to_manifold
+    from simulator.anatomy.real.bones import real_bone
+
+    for name in ("talus", "calcaneus", "navicular"):
+        bone = real_bone(sex, side, name)
+        outer = to_manifold(bone.outer_vertices, bone.outer_faces, name)  # raises if open
+        core = to_manifold(bone.core_vertices, bone.core_faces, f"{name} core")
+        # 1 mm of cortex round the cancellous bone: the core is most of a tarsal's volume
+        assert 0.4 * outer.volume() < core.volume() < 0.95 * outer.volume(), name
+        assert (core - outer).volume() < 1.0, name  # mm3: the core lies inside
+
+
+@pytest.mark.parametrize(("sex", "side"), REAL)
+def test_registered_talus_sits_in_the_real_mortise(sex, side):
+    from simulator.anatomy.real.ankle_real import real_ankle
+
+    ankle = real_ankle(sex, side)
+    m = ankle.marks
+    # tibiotalar bone-to-bone gap at the plafond centre: open, and no wider than a normal
+    # joint (JOINT_SPACE_BY_KL_MM gives 3.0 mm at grade 0; the generator sets it by grade).
+    # The trochlea's sagittal radius over its top (the primitive model drew 20 mm [U]; these
+    # two bodies measure 24-31 mm)
+    assert 0.0 < m.joint_space_mm <= 4.5
+    assert 18.0 <= m.dome_radius_mm <= 33.0
+    # right-side frame: the dome between the malleoli; the lateral malleolus reaches lower
+    assert m.medial_malleolus[0] < m.talar_dome_top[0] < m.lateral_malleolus[0]
+    assert m.lateral_malleolus[2] < m.medial_malleolus[2] < m.talar_dome_top[2]
+    # the anterior lip in front of the dome top, above the joint
+    assert m.anterior_tibial_lip[1] > m.talar_dome_top[1] + 8.0
+    assert m.anterior_tibial_lip[2] > m.talar_dome_top[2]
+    # no foot bone inside the leg bones
+    leg = [_tri(ankle.bones[b].outer_vertices, ankle.bones[b].outer_faces)
+           for b in ("tibia", "fibula")]
+    for name in ("talus", "calcaneus", "navicular"):
+        points = ankle.bones[name].outer_vertices[::5]
+        assert not any(mesh.contains(points).any() for mesh in leg), name
+    # the two cartilages lie on the dome top and the plafond
+    for name, point in (("talar_cartilage", m.talar_dome_top), ("tibial_cartilage", m.plafond)):
+        _, gap, _ = trimesh.proximity.closest_point(_tri(*ankle.soft[name]), [point])
+        assert gap[0] < 1.5, name
+
+
+@pytest.mark.parametrize(("sex", "side"), REAL)
+def test_real_extensors_run_medial_to_lateral_and_stay_out_of_bone(sex, side):
+    from simulator.anatomy.real.ankle_real import real_ankle
+
+    ankle = real_ankle(sex, side)
+    z = ankle.marks.plafond[2] + 70.0  # distal leg, where all three bellies are cut
+    x = {}
+    for name in ("tibialis_anterior", "extensor_hallucis_longus", "extensor_digitorum_longus"):
+        section = _tri(*ankle.soft[name]).section(plane_origin=[0, 0, z],
+                                                  plane_normal=[0, 0, 1])
+        x[name] = max(section.discrete, key=len)[:, 0].mean()
+    # right-side frame (+x lateral): tibialis anterior, EHL, EDL from medial to lateral
+    assert (x["tibialis_anterior"] < x["extensor_hallucis_longus"]
+            < x["extensor_digitorum_longus"]), x
+    leg = [_tri(ankle.bones[b].outer_vertices, ankle.bones[b].outer_faces)
+           for b in ("tibia", "fibula")]
+    for name, (v, _faces) in ankle.soft.items():
+        if name.endswith("cartilage"):
+            continue
+        # deeper than 1 mm inside the tibia or fibula (the worst measured: 12 % of the
+        # female left EHL; the model gives bone precedence where they overlap)
+        points = v[::2]
+        deep = np.zeros(len(points), bool)
+        for mesh in leg:
+            deep |= mesh.nearest.signed_distance(points) > 1.0
+        assert deep.mean() < 0.15, (name, deep.mean())

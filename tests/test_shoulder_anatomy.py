@@ -191,9 +191,43 @@ def test_bursa_between_deltoid_and_supraspinatus(models, key):
     first_deltoid = deltoid[deltoid > 0.5 * (bursa[0] + bursa[1])][0]
     assert first_deltoid == pytest.approx(bursa[1], abs=0.3)
     assert bursa[1] - bursa[0] == pytest.approx(m.params.bursa_mm, abs=0.4)
-    # skin to bursa along the probe's view: scenario range 0.8-2.5 cm
-    skin = m.mark["skin_over_bursa"]
-    assert 8.0 < np.linalg.norm(skin - target) < 30.0
+
+
+def _skin_depth_around(m: Model, point, view, cone_deg: float = 40.0) -> float:
+    """Shortest distance from ``point`` to the outer skin along rays within ``cone_deg`` of
+    ``view``: the depth a probe held flat on the skin there shows."""
+    view = np.asarray(view, float) / np.linalg.norm(view)
+    a = np.cross(view, [0.0, 0.0, 1.0])
+    a /= np.linalg.norm(a)
+    b = np.cross(view, a)
+    best = np.inf
+    for polar in np.radians(np.arange(0.0, cone_deg + 1.0, 5.0)):
+        for azimuth in np.radians(np.arange(0.0, 360.0, 20.0)):
+            d = np.cos(polar) * view + np.sin(polar) * (np.cos(azimuth) * a
+                                                        + np.sin(azimuth) * b)
+            t = m.hits("skin", point, d)
+            if len(t):
+                best = min(best, float(t[-1]))
+    return best
+
+
+def test_sasd_bursa_depth_in_the_clinical_range_and_grows_with_bmi(models):
+    """Skin to the SASD bursa 0.8-2 cm at BMI 20-27 for both sexes (clinical.md s.3.4, a
+    scenario range), deeper with BMI, under a thin lateral deltoid (not 2-3 cm of muscle)."""
+    depth = {}
+    for key in ("thin_kl3", "default", "male", "bmi40_effusion"):
+        m = models[key]
+        target = m.mark["target_subacromial_bursa"]
+        skin = m.mark["skin_over_bursa"]
+        depth[key] = _skin_depth_around(m, target, skin - target)
+        crossed = m.along(skin + 2.0 * (skin - target) / np.linalg.norm(skin - target),
+                          target, ["deltoid", "subacromial_bursa"])
+        deltoid = [t for t, name in crossed if name == "deltoid"]
+        bursa = [t for t, name in crossed if name == "subacromial_bursa"]
+        assert 4.0 < bursa[0] - deltoid[0] < 11.0, (key, crossed)
+    for key in ("thin_kl3", "default", "male"):
+        assert 8.0 <= depth[key] <= 20.0, (key, depth)
+    assert depth["thin_kl3"] < depth["default"] < depth["bmi40_effusion"], depth
 
 
 def test_bursa_runs_under_the_acromion_and_thickens_with_effusion(models):

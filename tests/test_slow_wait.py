@@ -41,3 +41,29 @@ def test_renderers_are_prepared_for_each_modality_the_scenario_uses(hip_fluoro_w
     rendered.clear()
     prepare_renderers(hip_fluoro_world, None)
     assert rendered == ["render_fluoro"]
+
+
+def test_a_wait_says_it_compiles_only_when_numba_compiles():
+    import numba
+
+    said = []
+    heard = threading.Event()
+
+    def progress(message):
+        said.append(message)
+        heard.set()
+
+    @numba.njit(cache=False)
+    def fresh_kernel(x):
+        return x + 1
+
+    with noted_if_slow("preparing", progress, after_s=0.0, compiling="compiling"):
+        assert heard.wait(30)
+        fresh_kernel(1)  # a cache miss after the line was said: a second line says so
+    assert said == ["preparing", "preparing: compiling"]
+    said.clear()
+    heard.clear()
+    with noted_if_slow("preparing again", progress, after_s=0.0, compiling="compiling"):
+        fresh_kernel(2)  # compiled already: nothing to compile
+        assert heard.wait(30)
+    assert said == ["preparing again"]

@@ -82,7 +82,8 @@ class Anatomy:
         self.labels = labels
         self.by_name = {s.name: s for s in structures}
         self.landmarks = landmarks_ras_mm(manifest)
-        self.triangles = TriangleGrid.build([(s.vertices, s.faces) for s in structures])
+        self.triangles = TriangleGrid.build([(s.vertices, s.faces) for s in structures],
+                                            cache_key=content_digest)
         self._origin = np.asarray(grid.origin_mm, float)
         self._h = grid.spacing_mm
         self._shape = grid.shape

@@ -45,8 +45,14 @@ class TriangleGrid:
     cell_tris: np.ndarray
 
     @classmethod
-    def build(cls, meshes, cell_mm: float = 6.0) -> TriangleGrid:
-        """Bucket ``meshes`` (sequence of (vertices, faces)) into cells of ``cell_mm``."""
+    def build(cls, meshes, cell_mm: float = 6.0, cache_key: str = "") -> TriangleGrid:
+        """Bucket ``meshes`` (sequence of (vertices, faces)) into cells of ``cell_mm``.
+
+        With ``cache_key`` (a digest of the meshes' content) the cell lists are kept in the
+        anatomy cache, so a later start skips sorting them.
+        """
+        from simulator.anatomy import cache
+
         tris, owners = [], []
         for n, (vertices, faces) in enumerate(meshes):
             t = np.asarray(vertices, float)[np.asarray(faces)]
@@ -61,30 +67,33 @@ class TriangleGrid:
         c_hi = np.clip(np.floor((tri.max(1) - lo) / cell_mm).astype(np.int64), 0, dims - 1)
         span = c_hi - c_lo + 1
         count = span.prod(1)
-        tri_idx = np.repeat(np.arange(len(tri)), count)
-        # position of each (triangle, cell) pair inside its triangle's box
-        local = np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count)
-        sx, sy = span[tri_idx, 0], span[tri_idx, 1]
-        cx = c_lo[tri_idx, 0] + local % sx
-        cy = c_lo[tri_idx, 1] + (local // sx) % sy
-        cz = c_lo[tri_idx, 2] + local // (sx * sy)
-        cell = cx + dims[0] * (cy + dims[1] * cz)
-        order = np.argsort(cell, kind="stable")
-        cell_tris = tri_idx[order].astype(np.int32)
-        cell_start = np.searchsorted(cell[order], np.arange(dims.prod() + 1)).astype(np.int64)
+        path = cache.cache_dir() / "grids" / f"{cache.digest(cache_key, cell_mm, 'v1')}"
+        cell_start = cell_tris = None
+        if cache_key:
+            cell_start = cache.load_checked(path.with_suffix(".start.npy"),
+                                            (int(dims.prod()) + 1,), np.int64)
+            cell_tris = cache.load_checked(path.with_suffix(".tris.npy"), (int(count.sum()),),
+                                           np.int32)
+        if cell_start is None or cell_tris is None:
+            cell_start, cell_tris = _cell_lists(c_lo, span, count, dims)
+            if cache_key:
+                cache.save_checked(path.with_suffix(".start.npy"), cell_start)
+                cache.save_checked(path.with_suffix(".tris.npy"), cell_tris)
         e1 = tri[:, 1] - tri[:, 0]
         e2 = tri[:, 2] - tri[:, 0]
         normal = np.cross(e1, e2)
         normal /= np.maximum(np.linalg.norm(normal, axis=1, keepdims=True), 1e-300)
         return cls(tri[:, 0].copy(), e1, e2, normal, owner, lo, float(cell_mm), dims,
-                   cell_start, cell_tris)
+                   np.array(cell_start), np.array(cell_tris))
 
     def _args(self):
         return (self.origin_mm, self.cell_mm, self.dims, self.cell_start, self.cell_tris,
                 self.v0, self.e1, self.e2)
 
-    def segment_hits(self, start_mm, end_mm):
-        """All crossings of the segment ``start -> end``, sorted along it.
+    def segment_hits(self, start_mm, end_mm, until_entering: bool = False):
+        """All crossings of the segment ``start -> end``, sorted along it; with
+        ``until_entering`` only those up to (at least) the first that enters a surface, which
+        saves walking the rest of a long ray once it has entered the body.
 
         Returns
         -------
@@ -102,7 +111,10 @@ class TriangleGrid:
         out_t = np.empty(MAX_HITS)
         out_tri = np.empty(MAX_HITS, np.int64)
         d = delta / length
-        n = _walk(start, d, length, *self._args(), out_t, out_tri)
+        if until_entering:
+            n = _walk(start, d, length, *self._args(), out_t, out_tri, False, self.normal)
+        else:
+            n = _walk(start, d, length, *self._args(), out_t, out_tri)
         order = np.argsort(out_t[:n], kind="stable")
         t, tri = out_t[:n][order], out_tri[:n][order]
         if n > 1:
@@ -154,6 +166,23 @@ class TriangleGrid:
         return t, tri
 
 
+def _cell_lists(c_lo, span, count, dims) -> tuple[np.ndarray, np.ndarray]:
+    """CSR cell lists ``cell_start (cells + 1,) int64, cell_tris (k,) int32`` of triangles
+    whose bounding boxes cover cells ``c_lo .. c_lo + span - 1`` (``(m, 3)`` each)."""
+    tri_idx = np.repeat(np.arange(len(count)), count)
+    # position of each (triangle, cell) pair inside its triangle's box
+    local = np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count)
+    sx, sy = span[tri_idx, 0], span[tri_idx, 1]
+    cx = c_lo[tri_idx, 0] + local % sx
+    cy = c_lo[tri_idx, 1] + (local // sx) % sy
+    cz = c_lo[tri_idx, 2] + local // (sx * sy)
+    cell = cx + dims[0] * (cy + dims[1] * cz)
+    order = np.argsort(cell, kind="stable")
+    cell_tris = tri_idx[order].astype(np.int32)
+    cell_start = np.searchsorted(cell[order], np.arange(dims.prod() + 1)).astype(np.int64)
+    return cell_start, cell_tris
+
+
 @numba.njit(cache=True, inline="always")
 def _hit(o, d, v0, e1, e2, f):
     # Moeller-Trumbore; returns t or -1
@@ -181,11 +210,13 @@ def _hit(o, d, v0, e1, e2, f):
 
 @numba.njit(cache=True)
 def _walk(o, d, length, origin, cell, dims, cell_start, cell_tris, v0, e1, e2, out_t, out_tri,
-          first_cell=False):
+          first_cell=False, normal=None):
     """3-D DDA over the cells the segment crosses; returns the number of hits written.
 
     With ``first_cell`` it stops after the first cell that holds a hit, which then holds the
-    nearest hit and any ties with it.
+    nearest hit and any ties with it. With ``normal`` (the triangles' ``(m, 3)`` normals) it
+    stops once it is past the first hit entering a surface (``normal . d < 0``) by more than
+    1e-6 mm, so the hits written are all those up to there.
     """
     # clip the segment to the grid box
     t0 = 0.0
@@ -226,6 +257,8 @@ def _walk(o, d, length, origin, cell, dims, cell_start, cell_tris, v0, e1, e2, o
             t_next[a] = np.inf
             t_delta[a] = np.inf
     n = 0
+    n_checked = 0
+    t_enter = np.inf
     t_cell_lo = t0
     while True:
         t_cell_hi = min(t_next[0], t_next[1], t_next[2], t1)
@@ -243,6 +276,13 @@ def _walk(o, d, length, origin, cell, dims, cell_start, cell_tris, v0, e1, e2, o
                     n += 1
         if first_cell and n > 0:
             return n
+        if normal is not None:
+            for s in range(n_checked, n):
+                if t_enter > out_t[s] and np.dot(normal[out_tri[s]], d) < 0.0:
+                    t_enter = out_t[s]
+            n_checked = n
+            if t_cell_hi > t_enter + 1e-6:
+                return n
         if t_cell_hi >= t1:
             return n
         a = 0

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from importlib import import_module
 
-# Each entry: module with ``run(progress) -> list[Figure]``.
+# Each entry: module with ``run(progress) -> list[Figure]``; the assess suite also takes
+# ``sessions`` (how many to assess, default 1,000).
 SUITES = {
     "core": "simulator.bench.core",
     "ultrasound": "simulator.bench.ultrasound",
@@ -22,8 +23,9 @@ def available() -> list[str]:
     return [name for name, module in SUITES.items() if find_spec(module) is not None]
 
 
-def run_suites(names, progress) -> list[dict]:
+def run_suites(names, progress, assess_sessions: int | None = None) -> list[dict]:
     figures = []
     for name in names:
-        figures += import_module(SUITES[name]).run(progress)
+        options = {"sessions": assess_sessions} if name == "assess" and assess_sessions else {}
+        figures += import_module(SUITES[name]).run(progress, **options)
     return figures

@@ -20,6 +20,15 @@ def figure(name: str, value: float, unit: str, target: str = "") -> dict:
     return {"name": name, "value": round(float(value), 4), "unit": unit, "target": target}
 
 
+def cpu_of_children_s() -> float:
+    """CPU seconds used by finished child processes (all their threads, to their exit):
+    unlike wall time, barely changed by other work on the machine."""
+    import resource
+
+    use = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return use.ru_utime + use.ru_stime
+
+
 def busy_actions(world, seconds: float, seed: int = 0) -> list[Action]:
     """A busy session: needle placed, then ten minutes of advancing, pulling back, steering
     and probe moves in random bursts (every tick does some work)."""

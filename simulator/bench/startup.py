@@ -17,13 +17,12 @@ from __future__ import annotations
 
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
 import time
 
-from simulator.bench.core import figure
+from simulator.bench.core import cpu_of_children_s, figure
 
 SCENARIO = "hip_anterior_us"
 
@@ -65,22 +64,17 @@ print(json.dumps({{"shown_at": shown}}))
 """
 
 
-def _cpu_of_children_s() -> float:
-    use = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return use.ru_utime + use.ru_stime
-
-
 def _launch(script: str, numba_cache: str) -> tuple[float, dict]:
     """Seconds from launching ``python -c script`` to the image it reports (``shown_at``,
     wall clock), and its JSON output plus ``cpu_s``, the CPU time the whole process used
     (all threads, to its exit; unlike wall time, barely changed by other work on the
     machine)."""
     env = dict(os.environ, NUMBA_CACHE_DIR=numba_cache)
-    cpu = _cpu_of_children_s()
+    cpu = cpu_of_children_s()
     launched = time.time()
     out = subprocess.run([sys.executable, "-c", script.format(scenario=SCENARIO)], env=env,
                          capture_output=True, text=True, timeout=600)
-    cpu = _cpu_of_children_s() - cpu
+    cpu = cpu_of_children_s() - cpu
     if out.returncode != 0:
         raise RuntimeError(f"start-up run failed: {out.stderr.strip().splitlines()[-1:]}")
     parts = json.loads(out.stdout.strip().splitlines()[-1])

@@ -15,6 +15,9 @@ from simulator.cli.common import say
 def bench(
     json_out: Path | None = typer.Option(None, "--json", help="Also write the figures here."),
     suite: list[str] = typer.Option([], help="Only these suites (default: all)."),
+    assess_sessions: int | None = typer.Option(
+        None, "--assess-sessions", min=1, max=100_000,
+        help="Sessions the assess suite measures (default 1,000; fewer for a quick look)."),
 ) -> None:
     """Measure and print speed figures on this machine."""
     import platform
@@ -28,7 +31,7 @@ def bench(
 
         raise InputError(f"unknown suite(s) {', '.join(unknown)}; valid: {', '.join(SUITES)}",
                          field="--suite")
-    figures = run_suites(names, say)
+    figures = run_suites(names, say, assess_sessions)
     width = max(len(f["name"]) for f in figures)
     for f in figures:
         target = f"   (target {f['target']})" if f["target"] else ""

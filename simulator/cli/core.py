@@ -72,18 +72,16 @@ def _report(stage: Path, scenario: Path, progress) -> tuple:
     from importlib.util import find_spec
 
     from scoring.report.session import analyse
-
     pictured = all(find_spec(m) is not None for m in ("matplotlib", "reportlab"))
     analysis = analyse(stage / "session.jsonl", scenario, timeline=pictured)
     if not pictured:
         progress("report skipped: install jointsim[report] for the HTML/PDF report")
         return analysis.scored, []
     from scoring.report import session_pictures, write_session_report
-    from simulator.slow_wait import noted_if_slow
+    from simulator.slow_wait import COMPILING, noted_if_slow
 
     progress("writing the session report and key frames")
-    with noted_if_slow("rendering the key frames (a first start compiles the renderers: up "
-                       "to a minute)", progress):
+    with noted_if_slow("rendering the key frames", progress, compiling=COMPILING):
         pictures = session_pictures(analysis)
     write_session_report(analysis.scored, stage, pictures=pictures)
     names = ["report.html", "report.pdf"]

@@ -80,12 +80,6 @@ def build(patient: PatientParams, seed: int) -> GeneratedModel:
     sc = f.sc
     joint = Joint(f)
     target = joint.target()
-    outline = shoulder_outline(f, joint, target)
-    layers = build_layers(
-        outline, FatProfile(p.fat_lateral_mm, p.fat_anterior_mm, p.fat_anterior_mm,
-                            p.fat_posterior_mm),
-        skin_mm=p.skin_mm, z_lo_mm=f.H[2] - 160.0 * sc, z_hi_mm=f.H[2] + 75.0,
-        x_min_mm=f.H[0] - 130.0 * sc)
     arm = humerus(f, f.H[2] - 160.0 * sc)
     blade = scapula(f)
     collar = clavicle(f, blade.points["ac_facet"], f.H[0] - 130.0 * sc)
@@ -97,6 +91,12 @@ def build(patient: PatientParams, seed: int) -> GeneratedModel:
     under = union([arm.outer, shapes["joint_capsule"], *cuff.values()])
     sac, bursa_target, bursa_view = bursa(f, under)
     shapes["subacromial_bursa"] = sac
+    outline = shoulder_outline(f, target, bursa_target, bursa_view)
+    layers = build_layers(
+        outline, FatProfile(p.fat_lateral_mm, p.fat_anterior_mm, p.fat_anterior_mm,
+                            p.fat_posterior_mm),
+        skin_mm=p.skin_mm, z_lo_mm=f.H[2] - 160.0 * sc, z_hi_mm=f.H[2] + 75.0,
+        x_min_mm=f.H[0] - 130.0 * sc)
     nerves, nerve_marks = neurovascular(f, joint, outline, blade.outer, arm.outer)
     shapes.update(nerves)
     shapes.update(cuff_muscles(f, joint))

@@ -20,7 +20,8 @@ from simulator.anatomy.generators.body import Outline
 from simulator.anatomy.generators.shoulder_frame import ShoulderFrame
 from simulator.anatomy.generators.shoulder_joint import Joint
 
-LATERAL_DELTOID_MM = 8.0     # lateral deltoid over the bursa [U]; skin to bursa ~ 1-2 cm
+LATERAL_DELTOID_MM = 9.0     # lateral deltoid over the bursa along the probe's view [U]; with
+                             # skin and fat the bursa lies 0.8-2 cm deep (clinical.md s.3.4)
 
 
 def _solve_exponent(ratio_x: float, ratio_y: float) -> float:
@@ -35,20 +36,49 @@ def _solve_exponent(ratio_x: float, ratio_y: float) -> float:
     return 0.5 * (lo + hi)
 
 
-def shoulder_outline(f: ShoulderFrame, joint: Joint, target) -> Outline:
+def _exit_distance(outline: Outline, start, direction, reach_mm: float = 80.0,
+                  step_mm: float = 0.1) -> float:
+    """Distance (mm) from ``start`` ``(3,)`` inside the envelope along the unit ``direction``
+    to where the ray leaves it (``reach_mm`` if it does not)."""
+    t = np.arange(0.0, reach_mm, step_mm)
+    pts = np.asarray(start, float) + t[:, None] * np.asarray(direction, float)
+    cx, cy, lat, med, ant, post, n_ant, n_post = outline.params(pts[:, 2]).T
+    dx, dy = pts[:, 0] - cx, pts[:, 1] - cy
+    n = np.where(dy >= 0, n_ant, n_post)
+    inside = (np.abs(dx / np.where(dx >= 0, lat, med)) ** n
+              + np.abs(dy / np.where(dy >= 0, ant, post)) ** n) <= 1.0
+    out = np.nonzero(~inside)[0]
+    return float(t[out[0]]) if len(out) else reach_mm
+
+
+def shoulder_outline(f: ShoulderFrame, target, bursa_target, bursa_view) -> Outline:
     """Muscle envelope sections; the posterior surface passes the drawn deltoid and
-    infraspinatus thickness behind the posterior capsule at the target."""
+    infraspinatus thickness behind the posterior capsule at ``target``, the lateral surface
+    ``LATERAL_DELTOID_MM`` beyond the bursa at ``bursa_target`` along the probe's
+    ``bursa_view`` (unit vector)."""
+    want = 0.5 * f.params.bursa_mm + LATERAL_DELTOID_MM
+    lo, hi = f.R_h, f.R_h + 60.0   # lateral edge (mm beyond the head centre, x scale)
+    for _ in range(30):
+        mid = 0.5 * (lo + hi)
+        if _exit_distance(_outline(f, target, mid), bursa_target, bursa_view) > want:
+            hi = mid
+        else:
+            lo = mid
+    return _outline(f, target, 0.5 * (lo + hi))
+
+
+def _outline(f: ShoulderFrame, target, lateral_edge: float) -> Outline:
     p = f.params
     sc = f.sc
     hw = f.H[0]
     z0 = f.H[2]
     capsule_back = -(f.R_c + p.recess_mm + p.capsule_mm)
     back_at_target = capsule_back - p.infraspinatus_mm - p.deltoid_mm
-    lateral_edge = f.R_h + 11.0 + LATERAL_DELTOID_MM
     # z (above H), lateral x (from hw), anterior y at the shoulder, back y at mid-scapula
     rows = [(-160, 28, 44, -82), (-110, 31, 46, -84), (-70, 36, 48, -86),
             (-35, lateral_edge - 1, 50, -87), (0, lateral_edge, 50, -87),
-            (22, lateral_edge - 3, 48, -85), (38, 31, 44, -80), (48, 19, 38, -74),
+            (22, lateral_edge, 48, -85), (38, 31, 44, -80),
+            (48, 19, 38, -74),
             (58, 2, 30, -66), (75, -25, 20, -55)]
     cx = hw - 120.0 * sc
     sections = []

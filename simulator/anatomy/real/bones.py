@@ -53,7 +53,7 @@ def _load(path: Path, what: str) -> dict[str, np.ndarray]:
                          field=what) from None
 
 
-def _checked(path: Path, arrays: dict, vkey: str, fkey: str) -> tuple[np.ndarray, np.ndarray]:
+def checked_mesh(path: Path, arrays: dict, vkey: str, fkey: str) -> tuple[np.ndarray, np.ndarray]:
     """``(vertices float64, faces int64)`` after checking they are finite millimetres within
     2 m and that the faces index the vertices."""
     if vkey not in arrays or fkey not in arrays:
@@ -74,16 +74,23 @@ def real_bone(sex: str, side: str | None, bone: str) -> RealBone:
     stem = BODY_BY_SEX[sex] if side is None else f"{BODY_BY_SEX[sex]}_{side}"
     path = sources_folder() / f"{stem}_{bone}.npz"
     arrays = _load(path, bone)
-    outer = _checked(path, arrays, "outer_vertices", "outer_faces")
-    core = _checked(path, arrays, "core_vertices", "core_faces")
+    outer = checked_mesh(path, arrays, "outer_vertices", "outer_faces")
+    core = checked_mesh(path, arrays, "core_vertices", "core_faces")
     return RealBone(*outer, *core)
 
 
 @cache
-def real_muscles(sex: str, side: str) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """The registered hip muscles of the body of ``sex`` on ``side`` (file frame):
-    ``{name: (vertices (n, 3) float64, faces (m, 3) int64)}``."""
-    path = sources_folder() / f"{BODY_BY_SEX[sex]}_{side}_muscles.npz"
-    arrays = _load(path, "muscles")
+def real_soft(sex: str, side: str, what: str) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """The registered soft tissue in ``<body>_<side>_<what>.npz`` of the body of ``sex`` on
+    ``side`` (file frame): ``{name: (vertices (n, 3) float64, faces (m, 3) int64)}``.
+    ``what``: ``muscles`` (the hip's, ``register``), ``knee`` (``knee_import``: cartilage,
+    ligaments, muscles, menisci), ``ankle_soft`` (``ankle_import``: cartilage, muscles)."""
+    path = sources_folder() / f"{BODY_BY_SEX[sex]}_{side}_{what}.npz"
+    arrays = _load(path, what)
     names = sorted(k[:-len("_vertices")] for k in arrays if k.endswith("_vertices"))
-    return {n: _checked(path, arrays, f"{n}_vertices", f"{n}_faces") for n in names}
+    return {n: checked_mesh(path, arrays, f"{n}_vertices", f"{n}_faces") for n in names}
+
+
+def real_muscles(sex: str, side: str) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """The registered hip muscles of the body of ``sex`` on ``side`` (file frame)."""
+    return real_soft(sex, side, "muscles")

@@ -110,7 +110,7 @@ def repair(vertices: np.ndarray, faces: np.ndarray) -> tuple[np.ndarray, np.ndar
     return v, f
 
 
-def _arrays(solid: mf.Manifold) -> tuple[np.ndarray, np.ndarray]:
+def mesh_arrays(solid: mf.Manifold) -> tuple[np.ndarray, np.ndarray]:
     mesh = solid.to_mesh()
     return (np.asarray(mesh.vert_properties, np.float32)[:, :3],
             np.asarray(mesh.tri_verts, np.int32))
@@ -189,8 +189,8 @@ def constant_cortex(mm: float):
 
 def _bone_arrays(surfaces, cortex, what: str, clip_mm: float = 0.6) -> dict[str, np.ndarray]:
     outer, core = solids(surfaces, cortex, what, clip_mm)
-    ov, of = _arrays(outer)
-    cv, cf = _arrays(core)
+    ov, of = mesh_arrays(outer)
+    cv, cf = mesh_arrays(core)
     return {"outer_vertices": ov, "outer_faces": of, "core_vertices": cv, "core_faces": cf}
 
 
