@@ -22,21 +22,22 @@ AUTH = "lrs-user:s3cret pass"
 
 @pytest.fixture(scope="module")
 def scored_attempts(block_scenario, tmp_path_factory):
-    """Two scored block-phantom attempts (an expert's and a novice's) and their score.json."""
+    """Two scored block-phantom attempts (an expert's and a novice's): (scored, its
+    score.json, its log)."""
     folder = tmp_path_factory.mktemp("xapi")
     out = []
     for policy, seed, who in (("expert", 3, "Dr Expert"), ("novice", 5, "Dr Novice")):
         log = record(block_scenario, folder, policy, seed, who)
         scored, _ = score_log(log, block_scenario)
         path = write_score(scored, folder / f"{who.replace(' ', '_')}.score.json")
-        out.append((scored, path))
+        out.append((scored, path, log))
     return out
 
 
 def test_every_statement_follows_the_xapi_2_rules_and_says_what_the_score_says(
         scored_attempts):
     config = XapiConfig(mboxes={"Dr Novice": "novice@example.org"})
-    for scored, _ in scored_attempts:
+    for scored, *_ in scored_attempts:
         sts = statements(scored, config)
         for st in sts:
             assert problems(st) == [], st
@@ -143,9 +144,9 @@ def lrs():
 def test_the_command_sends_every_statement_to_the_lrs_once_even_when_run_twice(
         scored_attempts, lrs, capsys):
     args = ["xapi", "--lrs", lrs, "--auth", AUTH]
-    for _, path in scored_attempts:
+    for _, path, _ in scored_attempts:
         args += ["--score", str(path)]
-    expected = sum(len(statements(s, XapiConfig())) for s, _ in scored_attempts)
+    expected = sum(len(statements(s, XapiConfig())) for s, *_ in scored_attempts)
     assert main(args) == 0
     assert len(_LRS.received) == expected
     assert main(args) == 0  # re-sent: the same ids, nothing new stored
@@ -173,7 +174,7 @@ def test_the_file_output_and_the_store_give_the_same_statements(scored_attempts,
 
     db = tmp_path / "results.sqlite"
     store = Store(f"sqlite:///{db}")
-    store.save([{"scored": s, "log_path": "", "report_path": ""} for s, _ in scored_attempts])
+    store.save([{"scored": s, "log_path": "", "report_path": ""} for s, *_ in scored_attempts])
     store.close()
     from_db, from_files = tmp_path / "db.json", tmp_path / "files.json"
     assert main(["xapi", "--db", str(db), "--out", str(from_db)]) == 0
@@ -206,3 +207,14 @@ def test_bad_xapi_input_is_one_line(tmp_path, capsys, scored_attempts):
         err = capsys.readouterr().err.strip()
         assert word in err and "\n" not in err, err
     assert not (tmp_path / "a.json").exists() and not (tmp_path / "none.sqlite").exists()
+
+
+def test_assess_writes_the_runs_statements_when_asked(scored_attempts, block_scenario,
+                                                      tmp_path):
+    scored, _, log = scored_attempts[0]
+    out = tmp_path / "statements.json"
+    assert main(["assess", str(log), "--out", str(tmp_path / "a"),
+                 "--no-images", "--jobs", "1", "--scenarios", str(block_scenario.parent),
+                 "--xapi-out", str(out)]) == 0
+    sent = json.loads(out.read_text())
+    assert [st["id"] for st in sent] == [st["id"] for st in statements(scored, XapiConfig())]

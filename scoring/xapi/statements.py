@@ -98,6 +98,21 @@ def statements(scored: ScoredSession, config: XapiConfig) -> list[dict]:
     return out
 
 
+def checked_statements(scores: list[ScoredSession], config: XapiConfig) -> list[dict]:
+    """Every attempt's statements, each checked against the xAPI 2.0 rules (a statement
+    breaking them is a bug in jointsim: ``RuntimeError``, nothing is written or sent)."""
+    from scoring.xapi.validate import problems
+
+    out = []
+    for scored in scores:
+        for st in statements(scored, config):
+            found = problems(st)
+            if found:
+                raise RuntimeError(f"statement {st['id']} breaks xAPI 2.0: {found[0]}")
+            out.append(st)
+    return out
+
+
 def _statement(scored, config, verb: str, activity: dict, timestamp: str, context: dict,
                result: dict | None) -> dict:
     st = {"id": str(uuid.uuid5(JOINTSIM_NS, f"{scored.identity.run_id}/{verb}/"

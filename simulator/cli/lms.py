@@ -29,21 +29,6 @@ def _config(base_iri: str, home_page: str, actors: Path | None = None):
                       mboxes=read_mboxes(actors))
 
 
-def checked_statements(scores: list, config) -> list[dict]:
-    """Every attempt's statements, each checked against the xAPI 2.0 rules."""
-    from scoring.xapi.statements import statements
-    from scoring.xapi.validate import problems
-
-    out = []
-    for scored in scores:
-        for st in statements(scored, config):
-            found = problems(st)
-            if found:  # a bug in jointsim, not bad input: nothing is written or sent
-                raise RuntimeError(f"statement {st['id']} breaks xAPI 2.0: {found[0]}")
-            out.append(st)
-    return out
-
-
 @app.command()
 def xapi(
     score: list[Path] = typer.Option(None, "--score", help="score.json of an attempt "
@@ -65,6 +50,7 @@ def xapi(
     per procedure step), written to a file or sent to an LRS."""
     from scoring.xapi.lrs import check_lrs, post_statements, write_statements
     from scoring.xapi.sources import scores_from_files, scores_from_store
+    from scoring.xapi.statements import checked_statements
 
     if bool(score) == bool(db):
         raise InputError("give --score FILE (repeatable) or --db URL", field="--score")
