@@ -218,3 +218,25 @@ def test_assess_writes_the_runs_statements_when_asked(scored_attempts, block_sce
                  "--xapi-out", str(out)]) == 0
     sent = json.loads(out.read_text())
     assert [st["id"] for st in sent] == [st["id"] for st in statements(scored, XapiConfig())]
+
+
+def test_an_abandoned_attempt_is_attempted_not_completed_passed_or_failed(scored_attempts):
+    from dataclasses import replace
+
+    from simulator.log import ABANDONED
+
+    scored = replace(scored_attempts[1][0], status=ABANDONED)
+    sts = statements(scored, XapiConfig())
+    assert all(problems(st) == [] for st in sts)
+    attempt = [st for st in sts if st["object"]["id"].endswith("/block_us")]
+    assert [st["verb"]["display"]["en-US"] for st in attempt] == ["attempted"]
+    assert attempt[0]["result"]["completion"] is False
+
+
+def test_statements_go_in_batches(scored_attempts, lrs):
+    from scoring.xapi.lrs import post_statements
+
+    sts = statements(scored_attempts[0][0], XapiConfig())
+    assert post_statements(sts, lrs, AUTH, batch=4) == len(sts)
+    assert _LRS.posts == [4] * (len(sts) // 4) + ([len(sts) % 4] if len(sts) % 4 else [])
+    assert set(_LRS.received) == {st["id"] for st in sts}
