@@ -100,6 +100,9 @@ def assess(
                                           "the file there of its scenario id and must match "
                                           "its checksum (default: the shipped scenarios; "
                                           "the log's own scenario path is never used)."),
+    xapi_out: Path | None = typer.Option(None, "--xapi-out", help="Also write this run's "
+                                         "attempts as xAPI 2.0 statements to this JSON file "
+                                         "(see 'jointsim xapi' to send them to an LRS)."),
 ) -> int:
     """Verify, re-score and report session logs; store results; write the cohort report.
 
@@ -142,6 +145,9 @@ def assess(
     if out.exists() and not out.is_dir():
         raise InputError("is a file; --out needs a folder (new or from an earlier assess)",
                          path=out, field="--out")
+    if xapi_out is not None and xapi_out.is_dir():
+        raise InputError("is a folder; give a file name such as statements.json",
+                         path=xapi_out, field="--xapi-out")
     url = database_url(db, out)
     if db:
         check_url(url)  # before any folder is made
@@ -186,6 +192,13 @@ def assess(
     print(f"  cohort report: {out / 'cohort_report.html'} (and .pdf)")
     print(f"  session reports: {out / 'sessions'}")
     print(f"  table: {out / 'sessions.csv'}")
+    if xapi_out is not None:
+        from scoring.xapi.lrs import write_statements
+        from scoring.xapi.statements import XapiConfig, checked_statements
+
+        statements = checked_statements([s.scored for s in summary.scored], XapiConfig())
+        write_statements(statements, xapi_out)
+        print(f"  xAPI statements: {xapi_out} ({len(statements)})")
     return 1 if summary.skipped else 0
 
 
