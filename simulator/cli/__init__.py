@@ -18,7 +18,8 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_
 
 
 # Command modules; each registers its commands on ``app`` when imported.
-COMMAND_MODULES = ("core", "snapshot", "bench", "run", "report", "scenario_tools", "keys")
+COMMAND_MODULES = ("core", "snapshot", "bench", "run", "report", "scenario_tools", "keys",
+                   "hub")
 
 
 def _register() -> None:
