@@ -30,6 +30,11 @@ ACCOUNTS = Table("hub_accounts", HUB_META,
 SECRET = Table("hub_secret", HUB_META, Column("key", String(128), primary_key=True))
 
 
+def check_role(role: str) -> None:
+    if role not in ROLES:
+        raise InputError(f"role {role!r} is not one of {', '.join(ROLES)}", field="--role")
+
+
 class Accounts:
     """Accounts over an SQLAlchemy ``engine`` (the store's)."""
 
@@ -46,8 +51,7 @@ class Accounts:
         name = name.strip()
         if not name or len(name) > MAX_NAME_CHARS:
             raise InputError(f"give a name of 1 to {MAX_NAME_CHARS} characters", field="NAME")
-        if role not in ROLES:
-            raise InputError(f"role {role!r} is not one of {', '.join(ROLES)}", field="--role")
+        check_role(role)
         if len(password) < MIN_PASSWORD_CHARS:
             raise InputError(f"the password is shorter than {MIN_PASSWORD_CHARS} characters; "
                              "choose a longer one", field="password")

@@ -64,10 +64,17 @@ def adduser(
     role: str = typer.Option(..., "--role", help="educator (sees everyone) or trainee "
                              "(sees only their own records)."),
 ) -> None:
-    """Create (or reset the password of) a dashboard account; asks for the password."""
-    from scoring.hub.accounts import Accounts
+    """Create (or reset the password of) a dashboard account; asks for the password twice
+    (from a pipe: reads it from the first line)."""
+    import sys
 
+    from scoring.hub.accounts import Accounts, check_role
+
+    check_role(role)
     store = _open_store(ctx.obj)
-    password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    if sys.stdin.isatty():
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
     Accounts(store.engine).add(name, role, password)
     print(f"account {name!r} ({role}) saved in {store.url}")
