@@ -114,7 +114,9 @@ def test_a_trainee_sees_only_their_own_records(app, store):
     other = session_id(store, "c0")
     for url in ("/trainee?name=teach", f"/trainee?name={SCRIPT_NAME}", f"/sessions/{other}",
                 f"/sessions/{other}.csv", f"/trainee.csv?name={SCRIPT_NAME}"):
-        assert client.get(url).status_code == 403, url
+        refused = client.get(url)
+        assert refused.status_code == 403, url
+        assert "only their own records" in refused.get_data(as_text=True)
     listed = client.get("/trainees.csv").get_data(as_text=True)
     assert "ann" in listed and "script" not in listed
 

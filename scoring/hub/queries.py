@@ -85,8 +85,9 @@ def by_scenario(rows: list[dict]) -> list[ScenarioGroup]:
     return list(groups.values())
 
 
-# The learning curve's drawing box, in SVG user units.
-CURVE_W, CURVE_H, CURVE_PAD = 520.0, 180.0, 34.0
+# The learning curve's drawing box, in SVG user units (the pass mark's label sits in the
+# right margin, clear of the points).
+CURVE_W, CURVE_H, CURVE_PAD, CURVE_RIGHT = 580.0, 180.0, 34.0, 94.0
 
 
 def learning_curve(completed: list[dict]) -> dict | None:
@@ -96,7 +97,7 @@ def learning_curve(completed: list[dict]) -> dict | None:
     if not completed:
         return None
     n = len(completed)
-    inner_w, inner_h = CURVE_W - 2 * CURVE_PAD, CURVE_H - 2 * CURVE_PAD
+    inner_w, inner_h = CURVE_W - CURVE_PAD - CURVE_RIGHT, CURVE_H - 2 * CURVE_PAD
 
     def x(i: int) -> float:
         return CURVE_PAD + (inner_w * i / (n - 1) if n > 1 else inner_w / 2)
@@ -113,4 +114,4 @@ def learning_curve(completed: list[dict]) -> dict | None:
             "y_ticks": [(round(y(s), 1), s) for s in (0, 50, 100)],
             "x_ticks": [(px, i + 1) for i, (px, _, _, _) in enumerate(points)
                         if n <= 12 or i in (0, n - 1) or (i + 1) % 5 == 0],
-            "left": CURVE_PAD, "right": CURVE_W - CURVE_PAD, "bottom": CURVE_H - CURVE_PAD}
+            "left": CURVE_PAD, "right": CURVE_W - CURVE_RIGHT, "bottom": CURVE_H - CURVE_PAD}

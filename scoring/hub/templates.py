@@ -8,7 +8,8 @@ LAYOUT = """<!DOCTYPE html>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{{ title }} - jointsim hub</title><style>{{ css|safe }}{{ hub_css|safe }}</style>
 </head><body>
-<nav class="hub">{% if user %}<a href="{{ url_for('trainee_list') }}">Trainees</a>
+<nav class="hub">{% if user %}<a href="{{ url_for('trainee_list') }}">{{ "Trainees"
+if user.role == "educator" else "My attempts" }}</a>
 <a href="{{ url_for('scenario_list') }}">Scenario library</a>
 <span class="who">{{ user.name }} ({{ user.role }})</span>
 <form method="post" action="{{ url_for('sign_out') }}"><input type="hidden" name="csrf"
@@ -45,14 +46,14 @@ TRAINEES = """{% extends "layout" %}{% block body %}
 }}">{{ r.trainee or "(no name)" }}</a></td><td>{{ r.skill_group }}</td><td>{{ r.attempts }}</td>
 <td>{{ r.completed }}</td><td>{{ r.passed }}</td><td>{{ r.abandoned }}</td>
 <td>{{ "%.1f"|format(r.best_score) if r.best_score is not none else "-" }}</td>
-<td>{{ r.last_attempt }}</td></tr>{% endfor %}</tbody></table>
+<td>{{ r.last_attempt|when }}</td></tr>{% endfor %}</tbody></table>
 {% endblock %}"""
 
 ATTEMPT_TABLE = """{% macro attempt_table(rows, abandoned) %}<table><thead><tr><th>#</th>
-<th>Started (UTC)</th><th>Result</th><th>Score</th><th>Pass mark</th><th>Hard fails</th>
+<th>Started</th><th>Result</th><th>Score</th><th>Pass mark</th><th>Hard fails</th>
 <th>Replay verified</th></tr></thead><tbody>{% for r in rows %}<tr><td class="first">
 <a href="{{ url_for('session_page', session_id=r.id) }}">{{ loop.index }}</a></td>
-<td>{{ r.started_utc }}</td><td>{% if abandoned %}abandoned{% elif r.passed %}
+<td>{{ r.started_utc|when }}</td><td>{% if abandoned %}abandoned{% elif r.passed %}
 <span class="good">PASS</span>{% else %}<span class="bad">FAIL</span>{% endif %}</td>
 <td>{{ "%.1f"|format(r.score) }}</td><td>{{ "%.0f"|format(r.pass_score) }}</td>
 <td>{{ r.hard_fails }}</td><td>{{ "yes" if r.verified else "NO" }}</td></tr>{% endfor %}
@@ -69,8 +70,8 @@ aria-label="Learning curve: score by attempt">
 y2="{{ ty }}" stroke="#e2e2e2"/><text x="{{ c.left - 6 }}" y="{{ ty + 4 }}" font-size="11"
 text-anchor="end">{{ s }}</text>{% endfor %}
 <line x1="{{ c.left }}" x2="{{ c.right }}" y1="{{ c.pass_y }}" y2="{{ c.pass_y }}"
-stroke="#c62828" stroke-dasharray="5 4"/><text x="{{ c.right }}" y="{{ c.pass_y - 4 }}"
-font-size="11" text-anchor="end" fill="#c62828">pass mark {{ "%.0f"|format(c.pass_score)
+stroke="#c62828" stroke-dasharray="5 4"/><text x="{{ c.right + 6 }}" y="{{ c.pass_y + 4 }}"
+font-size="11" fill="#c62828">pass mark {{ "%.0f"|format(c.pass_score)
 }}</text>
 <polyline points="{{ c.polyline }}" fill="none" stroke="#1f4e79" stroke-width="2"/>
 {% for px, py, s, ok in c.points %}<circle cx="{{ px }}" cy="{{ py }}" r="4"
@@ -104,6 +105,9 @@ SCENARIOS = """{% extends "layout" %}{% block body %}
 <td>{{ r.validation }}</td><td>{{ r.attempts }}</td></tr>{% endfor %}</tbody></table>
 {% endblock %}"""
 
-TEMPLATES = {"layout": LAYOUT, "sign_in": SIGN_IN, "trainees": TRAINEES,
+ERROR = """{% extends "layout" %}{% block body %}<p class="error">{{ message }}</p>
+{% endblock %}"""
+
+TEMPLATES = {"error": ERROR, "layout": LAYOUT, "sign_in": SIGN_IN, "trainees": TRAINEES,
              "attempts": ATTEMPT_TABLE, "trainee": TRAINEE, "session_nav": SESSION_NAV,
              "scenarios": SCENARIOS}

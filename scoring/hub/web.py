@@ -18,16 +18,19 @@ from pathlib import Path
 
 from flask import Flask, Response, abort, redirect, request, send_file, session, url_for
 from jinja2 import DictLoader, StrictUndefined
+from werkzeug.exceptions import HTTPException
 
 from scoring.cohort_report import csv_cell
 from scoring.hub import library, queries
 from scoring.hub.accounts import Accounts
 from scoring.hub.templates import HUB_CSS, TEMPLATES
 from scoring.report.html import CSS, render_html
-from scoring.report.session import session_document
+from scoring.report.session import date_words, session_document
 from scoring.scored import ScoredSession
 
 EDUCATOR = "educator"
+ERRORS = {403: "This page belongs to another trainee: trainees see only their own records.",
+          404: "There is no such trainee, session or page in this results database."}
 
 
 def create_app(store) -> Flask:
@@ -39,6 +42,7 @@ def create_app(store) -> Flask:
     app.jinja_env.loader = DictLoader(TEMPLATES)
     app.jinja_env.autoescape = True
     app.jinja_env.undefined = StrictUndefined
+    app.jinja_env.filters["when"] = date_words
     scenario_files = library.scenario_files()
 
     def page(template: str, title: str, **values) -> str:
@@ -69,6 +73,13 @@ def create_app(store) -> Flask:
             "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
             "form-action 'self'; frame-ancestors 'none'")
         return resp
+
+    @app.errorhandler(HTTPException)
+    def _error(exc: HTTPException):
+        message = ERRORS.get(exc.code, exc.description)
+        if exc.code == 400 and exc.description:
+            message = exc.description
+        return page("error", f"{exc.code} {exc.name}", message=message), exc.code
 
     @app.route("/signin", methods=["GET", "POST"])
     def sign_in():
