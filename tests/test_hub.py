@@ -47,12 +47,16 @@ def score_doc(run_id: str, trainee: str, score: float, *, status: str = "complet
 def store(tmp_path_factory):
     """A store the tests only read: ann's three attempts and one abandoned, and two trainees
     whose names are markup and a spreadsheet formula; an educator and four trainee accounts."""
-    store = Store(f"sqlite:///{tmp_path_factory.mktemp('hub') / 'results.sqlite'}")
+    folder = tmp_path_factory.mktemp("hub")
+    store = Store(f"sqlite:///{folder / 'results.sqlite'}")
+    (folder / "report.html").write_text("<html><body>stored key frames</body></html>")
     docs = [score_doc(f"a{i}", "ann", s, date=f"2026-01-0{i + 1}T10:00:00+00:00")
             for i, s in enumerate((55.0, 68.0, 81.0))]
     docs += [score_doc("b0", "ann", 30.0, status="abandoned"),
              score_doc("c0", SCRIPT_NAME, 75.0), score_doc("d0", FORMULA_NAME, 90.0)]
-    store.save([{"scored": ScoredSession.from_dict(d)} for d in docs])
+    store.save([{"scored": ScoredSession.from_dict(d),
+                 "report_path": folder / "report.html" if d["run_id"] == "a2" else ""}
+                for d in docs])
     accounts = Accounts(store.engine)
     accounts.add("teach", "educator", PASSWORDS["teach"])
     for name in ("ann", SCRIPT_NAME, FORMULA_NAME):
@@ -132,6 +136,18 @@ def test_the_trainee_page_keeps_abandoned_attempts_apart_and_draws_the_curve(app
     assert fills == ["#c62828", "#c62828", "#2e7d32"]  # fail, fail, pass in date order
 
 
+def test_a_session_links_its_stored_report_with_the_key_frames_when_it_is_on_disk(app, store):
+    client = app.test_client()
+    sign_in(client, "ann")
+    with_report, without = session_id(store, "a2"), session_id(store, "a0")
+    page = client.get(f"/sessions/{with_report}").get_data(as_text=True)
+    assert f'href="/sessions/{with_report}/report.html"' in page
+    assert "stored key frames" in client.get(f"/sessions/{with_report}/report.html").get_data(
+        as_text=True)
+    assert "Key frames: not stored" in client.get(f"/sessions/{without}").get_data(as_text=True)
+    assert client.get(f"/sessions/{without}/report.html").status_code == 404
+
+
 def test_what_trainees_wrote_is_escaped_on_every_page(app, store):
     client = app.test_client()
     sign_in(client, "teach")
@@ -178,6 +194,18 @@ def test_adduser_asks_for_the_password_and_refuses_a_bad_role(tmp_path):
                          capture_output=True, text=True, timeout=120)
     assert bad.returncode == 2
     assert bad.stderr.strip().count("\n") == 0 and "--role" in bad.stderr
+
+
+def test_serve_refuses_a_port_in_use_in_one_line(tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        out = subprocess.run([sys.executable, "-m", "simulator.cli", "serve", "--db",
+                              str(tmp_path / "r.sqlite"), "--port", str(port)],
+                             capture_output=True, text=True, timeout=120)
+    assert out.returncode == 2
+    assert out.stderr.strip().count("\n") == 0 and f"127.0.0.1:{port}" in out.stderr
 
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

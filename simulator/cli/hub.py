@@ -52,8 +52,17 @@ def serve(
     from scoring.hub import create_app
 
     store = _open_store(db)
+    try:
+        server = waitress.create_server(create_app(store), host=host, port=port, threads=4)
+    except OSError as exc:
+        raise InputError(f"cannot listen on {host}:{port} ({exc.strerror}); choose another "
+                         "port with --port or address with --host", field="--port") from None
     print(f"jointsim hub on http://{host}:{port}/ over {store.url} (Ctrl+C stops it)")
-    waitress.serve(create_app(store), host=host, port=port, threads=4, _quiet=True)
+    try:
+        server.run()
+    finally:
+        server.close()
+        store.close()
 
 
 @serve_app.command()
