@@ -8,7 +8,8 @@ LAYOUT = """<!DOCTYPE html>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{{ title }} - jointsim hub</title><style>{{ css|safe }}{{ hub_css|safe }}</style>
 </head><body>
-<nav class="hub">{% if user %}<a href="{{ url_for('trainee_list') }}">{{ "Trainees"
+<nav class="hub"><span>jointsim hub</span>{% if user %}
+<a href="{{ url_for('trainee_list') }}">{{ "Trainees"
 if user.role == "educator" else "My attempts" }}</a>
 <a href="{{ url_for('scenario_list') }}">Scenario library</a>
 <span class="who">{{ user.name }} ({{ user.role }})</span>
@@ -25,7 +26,9 @@ nav.hub .who { margin-left: auto; } nav.hub form { margin: 0; }
 a.csv { font-size: 13px; margin-left: 10px; }
 .bad { color: #c62828; font-weight: bold; } .good { color: #2e7d32; font-weight: bold; }
 svg.curve { background: #fafbfc; border: 1px solid #d8d8d8; }
-form.signin { display: grid; gap: 8px; max-width: 320px; }
+form.signin { display: grid; gap: 12px; max-width: 320px; }
+form.signin label { display: grid; gap: 3px; font-weight: bold; color: #555; }
+form.signin input, form.signin button { font-size: 15px; padding: 6px 8px; }
 p.error { color: #c62828; }
 """
 
