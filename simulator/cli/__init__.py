@@ -19,7 +19,7 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_
 
 # Command modules; each registers its commands on ``app`` when imported.
 COMMAND_MODULES = ("core", "snapshot", "bench", "run", "report", "scenario_tools", "keys",
-                   "lms")
+                   "lms", "hub")
 
 
 def _register() -> None:
