@@ -225,11 +225,11 @@ def pose_key(probe: Probe) -> tuple:
     frames with equal keys share the per-pose work; gain and TGC are applied per frame."""
     return (tuple(probe.contact_mm), tuple(probe.normal), float(probe.rotation_rad),
             float(probe.tilt_rad), float(probe.depth_mm), float(probe.frequency_mhz),
-            float(probe.focus_mm))
+            float(probe.focus_mm), float(probe.rock_rad))
 
 
 def _world_from_probe(world: World, key: tuple) -> np.ndarray:
-    return world_from_probe(world, Probe(key[0], key[1], key[2], key[3]))
+    return world_from_probe(world, Probe(key[0], key[1], key[2], key[3], rock_rad=key[7]))
 
 
 _POSES: OrderedDict = OrderedDict()
