@@ -158,7 +158,7 @@ _ROWS = (
        (0.215, "XR muscle (ICRU-44)"),
        (True, 0.0, 0.35, 0.002, 30.0, 1.0, "MECH-O cutting force order")),
     _t("tendon", "Tendon",
-       (1121.0, 1750.0, 1.57, 1.0, 1.8, 12.0, "US-A; US-C connective 1.57; HOFF anisotropy"),
+       (1121.0, 1750.0, 1.57, 1.0, 1.8, 75.0, "US-A; US-C connective 1.57; HOFF anisotropy"),
        (0.220, "XR soft tissue, denser collagen [derived]"),
        (True, 1.5, 1.2, 0.006, 250.0, 1.4, "MECH-A; PRESS high pressure in dense tissue")),
     _t("ligament", "Ligament",
