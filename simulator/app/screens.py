@@ -47,7 +47,6 @@ AXIS_TEXT = {
 PRETTY = {"return": "Enter", "escape": "Esc", "left shift": "Shift", "right shift": "R-Shift",
           "left ctrl": "Ctrl", "page up": "PgUp", "page down": "PgDn", "backspace": "Backspace",
           "space": "Space", "up": "Up", "down": "Down", "left": "Left", "right": "Right",
-          "`": "Backquote", "\\": "Backslash",
           **{f"[{n}]": f"Keypad {n}" for n in range(10)}}
 PAD_PRETTY = {"left_x": "left stick x", "left_y": "left stick y", "right_x": "right stick x",
               "right_y": "right stick y", "left_trigger": "LT", "right_trigger": "RT",
@@ -107,6 +106,7 @@ def controls_markdown(bindings) -> str:
     for group, rows in controls_rows(bindings):
         lines.append(f"| **{group}** | | |")
         for what, keys, pads in rows:
+            keys = keys.replace("\\", "\\\\").replace("`", "\\`")  # literal in Markdown
             lines.append(f"| {what} | {keys} | {pads} |")
     lines.append("| **Mouse** | | |")
     lines.append("| orbit the 3D camera / zoom | drag on the 3D view / wheel | - |")
