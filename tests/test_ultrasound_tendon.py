@@ -3,7 +3,7 @@ ultrasound.md), measured on the anatomical frames.
 
 Brightness is the mean linear echo power (envelope squared, before gain and log
 compression) of the tendon's interior (1 mm in from its boundaries, so the specular
-surface echoes do not count) within 5 mm of one point of the supraspinatus: the same
+surface echoes do not count) within 5 mm of one point of the tendon: the same
 tissue whatever the probe's pose."""
 
 from __future__ import annotations
