@@ -1,4 +1,5 @@
-"""Keeping the ultrasound probe on the skin: placement, sliding, rotation, tilt, settings."""
+"""Keeping the ultrasound probe on the skin: placement, sliding, rotation, tilt, rocking,
+settings."""
 
 from __future__ import annotations
 
@@ -15,11 +16,15 @@ from simulator.world import World
 MAX_SLIDE_MM_S = 40.0
 MAX_TURN_RAD_S = math.radians(60.0)
 MAX_TILT_RAD = math.radians(45.0)
+MAX_ROCK_RAD = math.radians(30.0)   # heel-to-toe: beyond this one end of the face lifts off
 MIN_BOX_MM, MAX_BOX_MM = 4.0, 80.0   # Doppler colour box size and reach
 
 
 def probe_axes(world: World, probe: Probe) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Long axis, elevation axis and beam direction (unit vectors, world frame)."""
+    """Long axis, elevation axis and beam direction (unit vectors, world frame).
+
+    Tilt fans the beam about the long axis; rocking then turns beam and long axis together
+    about the elevation axis (heel-to-toe), so the image plane stays the same plane."""
     n = np.asarray(probe.normal)
     up = np.array([0.0, 0.0, 1.0])
     superior = up - (up @ n) * n
@@ -30,6 +35,9 @@ def probe_axes(world: World, probe: Probe) -> tuple[np.ndarray, np.ndarray, np.n
     long_axis = math.cos(probe.rotation_rad) * superior + math.sin(probe.rotation_rad) * medial
     beam = rotate(-n, long_axis, probe.tilt_rad)
     elevation = cross(beam, long_axis)
+    if probe.rock_rad:
+        long_axis = rotate(long_axis, elevation, probe.rock_rad)
+        beam = rotate(beam, elevation, probe.rock_rad)
     return long_axis, elevation, beam
 
 
@@ -51,8 +59,9 @@ def place_probe(world: World, point_mm, outward, rotation_rad: float, tilt_rad: 
 
 
 def move_probe(world: World, probe: Probe, slide_mm, rotate_rad: float,
-               tilt_rad: float) -> Probe:
-    """Slide along the skin (long axis, elevation), turn and tilt; stays on the skin."""
+               tilt_rad: float, rock_rad: float = 0.0) -> Probe:
+    """Slide along the skin (long axis, elevation), turn, tilt and rock heel-to-toe; stays
+    on the skin."""
     if slide_mm[0] or slide_mm[1]:
         long_axis, elevation, _ = probe_axes(world, probe)
         n = np.asarray(probe.normal)
@@ -67,6 +76,9 @@ def move_probe(world: World, probe: Probe, slide_mm, rotate_rad: float,
         probe = replace(probe, rotation_rad=wrap_angle(probe.rotation_rad + rotate_rad),
                         tilt_rad=float(np.clip(probe.tilt_rad + tilt_rad, -MAX_TILT_RAD,
                                                MAX_TILT_RAD)))
+    if rock_rad:
+        probe = replace(probe, rock_rad=float(np.clip(probe.rock_rad + rock_rad, -MAX_ROCK_RAD,
+                                                      MAX_ROCK_RAD)))
     return probe
 
 

@@ -77,6 +77,9 @@ class Probe:
         ``doppler_mode`` 0 off, 1 colour, 2 power; the colour box's centre (along the
         array from the image centre, and depth) and size in mm; the velocity scale (the
         Nyquist velocity, which sets the PRF), colour gain and wall filter.
+    rock_rad : float
+        Heel-to-toe rocking: the beam turned in the image plane about the elevation axis
+        (positive: toward the long axis's upper end), to bring a tendon square to the beam.
     """
 
     contact_mm: Vec3
@@ -98,6 +101,8 @@ class Probe:
     doppler_scale_cm_s: float = 40.0
     doppler_gain_db: float = 0.0
     wall_filter_cm_s: float = 3.0
+    # -- heel-to-toe rocking (issue 12 item 3); last, so positional construction holds --
+    rock_rad: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,6 +211,7 @@ class Action:
     probe_slide_mm_s: tuple[float, float] = (0.0, 0.0)
     probe_rotate_rad_s: float = 0.0
     probe_tilt_rad_s: float = 0.0
+    probe_rock_rad_s: float = 0.0
     carm_rotate_rad_s: tuple[float, float] = (0.0, 0.0)
     carm_shift_mm_s: tuple[float, float, float] = (0.0, 0.0, 0.0)
     inject_ml_s: float = 0.0
@@ -266,7 +272,8 @@ _V3 = ("f", "f", "f")
 _ACTION_SHAPES = {
     "advance_mm_s": "f", "steer_rad_s": ("f", "f"), "twist_rad_s": "f",
     "entry_slide_mm_s": ("f", "f"), "probe_slide_mm_s": ("f", "f"), "probe_rotate_rad_s": "f",
-    "probe_tilt_rad_s": "f", "carm_rotate_rad_s": ("f", "f"), "carm_shift_mm_s": _V3,
+    "probe_tilt_rad_s": "f", "probe_rock_rad_s": "f", "carm_rotate_rad_s": ("f", "f"),
+    "carm_shift_mm_s": _V3,
     "inject_ml_s": "f", "beam_on": "b", "place_needle": ("?", (_V3, "d")),
     "place_probe": ("?", (_V3, "d", "f", "f")), "probe_settings": ("*", ("s", "f")),
     "carm_settings": ("*", ("s", "f")), "withdraw": "b", "aspirate": "b", "shot": "b",

@@ -110,8 +110,9 @@ def _probe(world: World, state: SimState, action: Action, dt: float, out: list) 
     slide = tuple(clamp(v, probe_model.MAX_SLIDE_MM_S) * dt for v in action.probe_slide_mm_s)
     turn = clamp(action.probe_rotate_rad_s, probe_model.MAX_TURN_RAD_S) * dt
     tilt = clamp(action.probe_tilt_rad_s, probe_model.MAX_TURN_RAD_S) * dt
-    if slide[0] or slide[1] or turn or tilt:
-        p = probe_model.move_probe(world, p, slide, turn, tilt)
+    rock = clamp(action.probe_rock_rad_s, probe_model.MAX_TURN_RAD_S) * dt
+    if slide[0] or slide[1] or turn or tilt or rock:
+        p = probe_model.move_probe(world, p, slide, turn, tilt, rock)
     return replace(state, probe=p) if p is not state.probe else state
 
 

@@ -62,10 +62,11 @@ class Acoustic:
         Mean backscatter amplitude relative to muscle (= 1).
     anisotropy_exponent : float
         Fibrillar tissue echo is scaled by ``|cos(angle to fibre normal)| ** n``; 0 = isotropic.
-        Tendon n = 12 dims a 10 deg tilt by ~1.6 dB and a 30 deg tilt by ~7.5 dB (the renderer
-        floors it at -30 dB: tendon's peak-to-nadir is ~36 dB, Hoffmeister 1995). The R12 rule
-        of thumb in ultrasound.md (10 dB for 10 deg) would need n ~ 75 and blacked out oblique
-        capsule in the hip view, so it is not adopted.
+        Tendon n = 75 dims a 10 deg tilt by 10 dB (R12 of ultrasound.md; the renderer floors
+        it at -30 dB: tendon's peak-to-nadir is ~36 dB, Hoffmeister 1995); the trainee rocks
+        the probe heel-to-toe to bring a darkened tendon back. Ligament (10) and joint capsule
+        (8) stay lower: their fibres interweave in several directions, and at 75 the
+        iliofemoral ligament in the hip standard view fell from 90 to 34 grey.
     """
 
     density_kg_m3: float
@@ -158,7 +159,7 @@ _ROWS = (
        (0.215, "XR muscle (ICRU-44)"),
        (True, 0.0, 0.35, 0.002, 30.0, 1.0, "MECH-O cutting force order")),
     _t("tendon", "Tendon",
-       (1121.0, 1750.0, 1.57, 1.0, 1.8, 12.0, "US-A; US-C connective 1.57; HOFF anisotropy"),
+       (1121.0, 1750.0, 1.57, 1.0, 1.8, 75.0, "US-A; US-C connective 1.57; HOFF anisotropy"),
        (0.220, "XR soft tissue, denser collagen [derived]"),
        (True, 1.5, 1.2, 0.006, 250.0, 1.4, "MECH-A; PRESS high pressure in dense tissue")),
     _t("ligament", "Ligament",

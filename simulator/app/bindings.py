@@ -31,6 +31,7 @@ AXES = {
     "probe_across": ("mm/s", "slide the probe across (sweep the image plane)"),
     "probe_rotate": ("deg/s", "rotate the probe"),
     "probe_tilt": ("deg/s", "tilt (fan) the probe"),
+    "probe_rock": ("deg/s", "rock the probe heel-to-toe (square a tendon to the beam)"),
     "carm_orbital": ("deg/s", "orbit the C-arm (LAO / RAO)"),
     "carm_cranial": ("deg/s", "tilt the C-arm caudal / cranial"),
     "carm_lateral": ("mm/s", "move the table left / right"),

@@ -16,8 +16,8 @@ GROUPS = (
                 "place_needle", "entry_forward", "entry_sideways", "withdraw", "fine")),
     ("Syringe", ("aspirate", "inject", "next_syringe")),
     ("Ultrasound probe", ("probe_along", "probe_across", "probe_rotate", "probe_tilt",
-                          "depth_up", "depth_down", "gain_up", "gain_down", "frequency_up",
-                          "frequency_down")),
+                          "probe_rock", "depth_up", "depth_down", "gain_up", "gain_down",
+                          "frequency_up", "frequency_down")),
     ("Doppler and pressure", ("press", "doppler", "box_left", "box_right", "box_up",
                               "box_down", "box_narrower", "box_wider", "box_shorter",
                               "box_taller", "scale_down", "scale_up", "colour_gain_down",
@@ -40,6 +40,7 @@ AXIS_TEXT = {
     "inject": "inject while held",
     "probe_along": "slide along the probe's long axis", "probe_across": "slide across (sweep)",
     "probe_rotate": "rotate", "probe_tilt": "tilt (fan)",
+    "probe_rock": "rock heel-to-toe (tendons bright again)",
     "carm_orbital": "orbit (LAO / RAO)", "carm_cranial": "caudal / cranial tilt",
     "carm_lateral": "table left / right", "carm_superior": "table foot / head",
 }
@@ -105,6 +106,7 @@ def controls_markdown(bindings) -> str:
     for group, rows in controls_rows(bindings):
         lines.append(f"| **{group}** | | |")
         for what, keys, pads in rows:
+            keys = keys.replace("\\", "\\\\").replace("`", "\\`")  # literal in Markdown
             lines.append(f"| {what} | {keys} | {pads} |")
     lines.append("| **Mouse** | | |")
     lines.append("| orbit the 3D camera / zoom | drag on the 3D view / wheel | - |")

@@ -302,6 +302,8 @@ class Trainee:
                 f["probe_rotate_rad_s"] = r
             if t := rad(rate("probe_tilt")):
                 f["probe_tilt_rad_s"] = t
+            if k := rad(rate("probe_rock")):
+                f["probe_rock_rad_s"] = k
             if press := pressure_setting(c.held("press"), state.probe):
                 f["probe_settings"] = press
         if state.carm is not None:

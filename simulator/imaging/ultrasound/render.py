@@ -225,11 +225,11 @@ def pose_key(probe: Probe) -> tuple:
     frames with equal keys share the per-pose work; gain and TGC are applied per frame."""
     return (tuple(probe.contact_mm), tuple(probe.normal), float(probe.rotation_rad),
             float(probe.tilt_rad), float(probe.depth_mm), float(probe.frequency_mhz),
-            float(probe.focus_mm))
+            float(probe.focus_mm), float(probe.rock_rad))
 
 
 def _world_from_probe(world: World, key: tuple) -> np.ndarray:
-    return world_from_probe(world, Probe(key[0], key[1], key[2], key[3]))
+    return world_from_probe(world, Probe(key[0], key[1], key[2], key[3], rock_rad=key[7]))
 
 
 _POSES: OrderedDict = OrderedDict()
@@ -347,12 +347,36 @@ def _amplitudes(table, geom: ScanGeometry, wfp: np.ndarray, hits: slicing.Hits) 
     base = np.where(mu0 > 0, table.scatter_amplitude / np.sqrt(np.maximum(mu0, 0.02)), 0.0)
     u_world = geom.line_directions() @ wfp[:3, :3].T          # (n_lines, 3)
     cos_f = np.abs(table.fibre @ u_world.T)                    # (n_labels, n_lines)
-    sin2_in = _sin2_incidence(hits, len(base))                 # (n_labels, n_lines)
+    sin2_in = _smooth_across_lines(_sin2_incidence(hits, len(base)), geom,
+                                   table.anisotropy > 0)       # (n_labels, n_lines)
     cos2 = np.minimum(cos_f ** 2, sin2_in)
     aniso = np.power(np.clip(1.0 - cos2, 0.0, 1.0), table.anisotropy[:, None] / 2.0)
     # fibrillar tissue never goes fully dark: tendon's peak-to-nadir is ~36 dB (Hoffmeister)
     aniso = np.maximum(aniso, np.where(table.anisotropy[:, None] > 0, ANISOTROPY_FLOOR, 0.0))
     return base[:, None] * aniso
+
+
+# The meshes are faceted; real tendon sheets are smooth. With the steep tendon exponent a few
+# degrees between neighbouring facets showed as hard-edged bright and dark columns, so the
+# incidence is averaged across the lines that enter the sheet over about this width (sigma).
+SHEET_SMOOTH_MM = 0.75
+
+
+def _smooth_across_lines(sin2: np.ndarray, geom: ScanGeometry, rows: np.ndarray) -> np.ndarray:
+    """``sin2`` ``(n_labels, n_lines)`` (1 where a line does not enter the label) averaged
+    along the lines with a Gaussian of ``SHEET_SMOOTH_MM``, only over the lines that enter
+    the label, for the labels in ``rows`` ``(n_labels,) bool``."""
+    from scipy.ndimage import gaussian_filter1d
+
+    mm_per_line = geom.line_step * (geom.radius_mm + float(geom.depth_mm.mean())
+                                    if geom.curved else 1.0)
+    sigma = SHEET_SMOOTH_MM / mm_per_line
+    out = sin2.copy()
+    entered = sin2[rows] < 1.0
+    weight = gaussian_filter1d(entered.astype(float), sigma, axis=1, mode="constant")
+    total = gaussian_filter1d(np.where(entered, sin2[rows], 0.0), sigma, axis=1, mode="constant")
+    out[rows] = np.where(entered, total / np.maximum(weight, 1e-9), 1.0)
+    return out
 
 
 def _sin2_incidence(hits: slicing.Hits, n_labels: int) -> np.ndarray:

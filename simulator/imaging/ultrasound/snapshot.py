@@ -63,6 +63,7 @@ def describe(world: World, frame: UltrasoundFrame) -> dict:
                  "world_from_probe": np.round(frame.world_from_probe, 6).tolist()},
         "probe": {"contact_mm": list(p.contact_mm), "normal": list(p.normal),
                   "rotation_rad": p.rotation_rad, "tilt_rad": p.tilt_rad,
+                  "rock_rad": p.rock_rad,
                   "depth_mm": p.depth_mm, "frequency_mhz": p.frequency_mhz,
                   "focus_mm": p.focus_mm, "gain_db": p.gain_db, "tgc_db": list(p.tgc_db)},
     }
