@@ -140,8 +140,8 @@ def _t(key, label, ac, xr, me, fluid=False, notes=""):
 # Fluid in the body is not black on a clinical scan: side lobes, clutter and reverberation
 # from the tissue around it leave a floor about 20-30 dB below muscle (ultrasound.md, issue
 # 12). The renderer has no side lobes, so fluids in the body scatter at this amplitude
-# (-25 dB) instead; water outside the body (injectate, a bath) stays anechoic [design].
-FLUID_FLOOR = 0.056
+# (-28 dB) instead; injectate (water) stays anechoic [design].
+FLUID_FLOOR = 0.04
 
 # Columns: acoustic (density, speed, alpha, mu0, amplitude, anisotropy, source),
 # x-ray (mu at 60 keV per cm, source),

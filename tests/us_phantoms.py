@@ -61,9 +61,8 @@ PHANTOMS = {
     # 12 mm synovial fluid cylinder along the elevation axis at 35 mm depth
     "fluid": lambda: _model("fluid", [("cyst", "synovial_fluid", "joint_cavity",
                                        cylinder("x", [0, -35, 0], 6.0, 200, 96))]),
-    # anechoic water bath under 5 mm of muscle: the needle alone (comet tail, PSF); water,
-    # not body fluid, which has a clutter floor (tissues.FLUID_FLOOR)
-    "bath": lambda: _model("bath", [("bath", "injectate", "joint_cavity",
+    # anechoic water bath under 5 mm of muscle: the needle alone (comet tail, PSF)
+    "bath": lambda: _model("bath", [("bath", "synovial_fluid", "joint_cavity",
                                      box([-90, -110, -90], [90, -5, 90]))]),
     # a small bone ball: a known point for the image geometry
     "ball": lambda: _model("ball", [("ball", "cortical_bone", "bone",
