@@ -73,9 +73,9 @@ GAP_MERGE_MM = 1.0             # gaps between structures thinner than this are m
 # smooth noise in the plane across the fibres (a closed network, not blobs), sheets about
 # SEPTA_THICKNESS_MM thick, scatter amplitude raised by (1 + strength) at their middle;
 # subtle enough that a belly keeps speckle statistics (SNR 1.75-2.05) [R1; design].
-SEPTA_TISSUES = {"muscle": 0.8}   # tissue key -> texture strength
-SEPTA_MM = 1.2                    # noise cell across the fibres (fascicle bundles ~2 mm)
-SEPTA_THICKNESS_MM = 0.2          # perimysium sheet thickness (below the PSF: a thin line)
+SEPTA_TISSUES = {"muscle": 1.4}   # tissue key -> texture strength
+SEPTA_MM = 2.0                    # noise cell across the fibres (fascicle bundles ~2 mm)
+SEPTA_THICKNESS_MM = 0.15         # perimysium sheet thickness (below the PSF: a thin line)
 SEPTA_ELONGATION = 1.8            # length / width (singular values) for a "muscle belly"
 # Fat: hypoechoic lobules bounded by thin echogenic fibrous septa (the level set of a 3-D
 # noise: closed walls around lobules ~LOBULE_MM across) [design].
