@@ -138,6 +138,12 @@ def _t(key, label, ac, xr, me, fluid=False, notes=""):
     return Tissue(key, label, Acoustic(*ac), XRay(*xr), Mechanical(*me), fluid, notes)
 
 
+# Fluid in the body is not black on a clinical scan: side lobes, clutter and reverberation
+# from the tissue around it leave a floor about 20-30 dB below muscle (ultrasound.md, issue
+# 12). The renderer has no side lobes, so fluids in the body scatter at this amplitude
+# (-28 dB) instead; injectate (water) stays anechoic [design].
+FLUID_FLOOR = 0.04
+
 # Columns: acoustic (density, speed, alpha, mu0, amplitude, anisotropy, source),
 # x-ray (mu at 60 keV per cm, source),
 # mechanical (penetrable, puncture_mm, cutting N, friction N/mm, pressure kPa, deflection, source).
@@ -171,7 +177,8 @@ _ROWS = (
        (0.220, "XR soft tissue, denser collagen [derived]"),
        (True, 2.0, 1.0, 0.005, 180.0, 1.3, "MECH-O capsule puncture peak; PRESS")),
     _t("synovial_fluid", "Synovial fluid",
-       (1010.0, 1530.0, 0.15, 0.0, 0.0, 0.0, "ultrasound.md 2.1 [unverified]; blood-like alpha"),
+       (1010.0, 1530.0, 0.15, 1.0, FLUID_FLOOR, 0.0,
+        "ultrasound.md 2.1 [unverified]; blood-like alpha; FLUID_FLOOR"),
        (0.208, "XR water scaled to 1.01 g/cm3 [derived]"),
        (True, 0.0, 0.02, 0.0, 8.0, 0.2, "PRESS intra-cavity opening pressure low"),
        fluid=True),
@@ -193,12 +200,12 @@ _ROWS = (
        (0.281, "XR trabecular bone (ICRU-46)"),
        (False, 0.0, 0.0, 0.0, 1000.0, 0.0, "only reachable through cortex")),
     _t("arterial_blood", "Arterial blood",
-       (1060.0, 1570.0, 0.18, 0.0, 0.0, 0.0, "US-C 0.15-0.18; I4H blood"),
+       (1060.0, 1570.0, 0.18, 1.0, FLUID_FLOOR, 0.0, "US-C 0.15-0.18; I4H blood; FLUID_FLOOR"),
        (0.218, "XR blood, 1.06 g/cm3 [derived]"),
        (True, 1.0, 0.3, 0.0, 15.0, 0.3, "MECH-A vessel wall puncture; PRESS"),
        fluid=True),
     _t("venous_blood", "Venous blood",
-       (1060.0, 1570.0, 0.18, 0.0, 0.0, 0.0, "US-C 0.15-0.18; I4H blood"),
+       (1060.0, 1570.0, 0.18, 1.0, FLUID_FLOOR, 0.0, "US-C 0.15-0.18; I4H blood; FLUID_FLOOR"),
        (0.218, "XR blood, 1.06 g/cm3 [derived]"),
        (True, 0.5, 0.3, 0.0, 8.0, 0.3, "MECH-A thin vein wall"),
        fluid=True),

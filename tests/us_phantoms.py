@@ -64,6 +64,10 @@ PHANTOMS = {
     # anechoic water bath under 5 mm of muscle: the needle alone (comet tail, PSF)
     "bath": lambda: _model("bath", [("bath", "synovial_fluid", "joint_cavity",
                                      box([-90, -110, -90], [90, -5, 90]))]),
+    # a muscle belly 30 x 35 x 180 mm, fibres along world z (image lateral at rotation 0:
+    # long axis; rotation 90 deg: short axis), 10-45 mm deep in the background muscle
+    "belly": lambda: _model("belly", [("belly", "muscle", "soft_tissue",
+                                       box([-15, -45, -90], [15, -10, 90]))]),
     # a small bone ball: a known point for the image geometry
     "ball": lambda: _model("ball", [("ball", "cortical_bone", "bone",
                                      sphere([4.0, -32.0, 6.0], 3.0))]),

@@ -50,8 +50,12 @@ DIFFUSE_FRACTION = 0.1                    # rough-surface part that ignores the 
 # not a bright cap with dim flanks; at most 0.3, or the line would not fall >= 10 dB by 60
 # deg [R6; design]. Tissue key -> diffuse fraction (replaces DIFFUSE_FRACTION for
 # interfaces with that tissue).
-ROUGH_SURFACES = {"cortical_bone": 0.25, "cancellous_bone": 0.25}
-FASCIA_REFLECTION = 0.035      # faint echo where two structures of the same tissue meet
+ROUGH_SURFACES = {"cortical_bone": 0.25, "cancellous_bone": 0.25, "muscle": 0.25}
+# Fascia between two muscles (epimysium, a collagen sheet) echoes as a thin bright line: a
+# reflection amplitude about 9 dB over the RMS muscle speckle, so sartorius, rectus femoris
+# and iliopsoas show apart (measured on the hip frame; the sheet is rough, so its echo keeps
+# part of its level off normal incidence: muscle in ROUGH_SURFACES) [design; issue 12].
+FASCIA_REFLECTION = 0.1
 SCATTERERS_PER_CELL = 7.0      # scatterers per resolution cell: sets the lattice spacing at
 #                                the smallest cell and thins the lattice where cells are big
 # Low-detail frames while the probe moves (``render_ultrasound(detail="moving")``): the
@@ -63,11 +67,23 @@ MOVING_LATTICE_STEPS = 3
 NOISE_RMS = 3e-7               # receiver noise (envelope units), changes every frame
 GAP_MERGE_MM = 1.0             # gaps between structures thinner than this are mesh slivers
 
-# Muscle texture: hyperechoic fibro-fatty septa (perimysium) running along the fibres of
-# elongated muscle bellies: lines in a long-axis view, dots in a short-axis one [design].
-SEPTA_TISSUES = {"muscle": 1.0}   # tissue key -> texture strength
-SEPTA_MM = 1.5                    # typical spacing of the septa across the fibres
+# Muscle texture: thin hyperechoic fibro-fatty septa (perimysium) around the fascicles of
+# elongated muscle bellies, running along the fibres: long streaks in a long-axis view, a
+# fine network of dots and short lines in a short-axis one. They are the level set of a
+# smooth noise in the plane across the fibres (a closed network, not blobs), sheets about
+# SEPTA_THICKNESS_MM thick, scatter amplitude raised by (1 + strength) at their middle;
+# subtle enough that a belly keeps speckle statistics (SNR 1.75-2.05) [R1; design].
+SEPTA_TISSUES = {"muscle": 1.4}   # tissue key -> texture strength
+SEPTA_MM = 2.0                    # noise cell across the fibres (fascicle bundles ~2 mm)
+SEPTA_THICKNESS_MM = 0.15         # perimysium sheet thickness (below the PSF: a thin line)
 SEPTA_ELONGATION = 1.8            # length / width (singular values) for a "muscle belly"
+# Fat: hypoechoic lobules bounded by thin echogenic fibrous septa (the level set of a 3-D
+# noise: closed walls around lobules ~LOBULE_MM across) [design].
+LOBULE_TISSUES = {"subcutaneous_fat": 8.0}   # tissue key -> septum strength
+LOBULE_INTERIOR = 0.5             # scatter amplitude inside a lobule (the septa carry the
+#                                   rest: fat keeps about its mean echo level, -6 dB muscle)
+LOBULE_MM = 3.5                   # noise cell of the lobules (lobules ~5-10 mm)
+LOBULE_SEPTUM_MM = 0.4            # fibrous septum thickness
 
 # Contact: tissue under the curved face conforms to it (compressed layer) [design].
 CONTACT_DEPTH_MM = 30.0        # depth over which the contact compression fades out
@@ -110,6 +126,7 @@ class LabelTable:
     diffuse : float64               diffuse (angle-independent) share of its interface echoes
     septa : float64                 strength of the fibre-septa texture (elongated muscles)
     septa_axes : (n_labels, 2, 3)   two unit vectors across the muscle's fibres
+    lobules : float64               strength of the fat-lobule septa texture
     """
 
     impedance_mrayl: np.ndarray
@@ -123,6 +140,7 @@ class LabelTable:
     diffuse: np.ndarray
     septa: np.ndarray
     septa_axes: np.ndarray
+    lobules: np.ndarray
 
 
 @lru_cache(maxsize=8)
@@ -143,6 +161,7 @@ def label_table(world: World) -> LabelTable:
     diffuse = np.full(n, DIFFUSE_FRACTION)
     septa = np.zeros(n)
     septa_axes = np.zeros((n, 2, 3))
+    lobules = np.zeros(n)
     z[0], alpha[0] = water.impedance_mrayl, water.attenuation_db_cm_mhz
     fluid[0] = True
     for s in structures:
@@ -163,7 +182,9 @@ def label_table(world: World) -> LabelTable:
             if axes is not None:
                 septa[s.index] = SEPTA_TISSUES[s.tissue.key]
                 septa_axes[s.index] = axes
-    return LabelTable(z, alpha, mu0, amp, aniso, fibre, tid, fluid, diffuse, septa, septa_axes)
+        lobules[s.index] = LOBULE_TISSUES.get(s.tissue.key, 0.0)
+    return LabelTable(z, alpha, mu0, amp, aniso, fibre, tid, fluid, diffuse, septa, septa_axes,
+                      lobules)
 
 
 def _elongation(vertices: np.ndarray) -> np.ndarray | None:

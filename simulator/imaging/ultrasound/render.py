@@ -267,7 +267,7 @@ def _pose(world: World, preset: str, key: tuple, seed: int, coarsen: int,
     scale = speckle.row_scale(geom, k.axial_power, k.lateral_power, coarsen)
     raw = speckle.speckle_rf(geom, maps, pfw, table.scatter_density,
                              _amplitudes(table, geom, wfp, hits), scale, seed, table.septa,
-                             table.septa_axes, coarsen)
+                             table.septa_axes, table.lobules, coarsen)
     _freeze(raw, gap, maps.label, maps.attenuation, maps.echoes)
     pose = _Pose(world, geom, hits, gap, raw, maps if touched is None else None)
     with _POSES_LOCK:
