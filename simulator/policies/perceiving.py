@@ -1,0 +1,323 @@
+"""Scripted trainees that perceive only what a person at the scanner perceives.
+
+They never read the 3D anatomy, the label volume or the target's coordinates. What they use:
+the per-pixel structure labels of the ultrasound frame on screen (``frame.label``: what an
+expert recognises in the image), their own probe and needle poses, what the hand feels (bone
+contact) and the HUD (a refused entry). They scan from the scenario's starting probe pose to
+the standard view (graded with :func:`simulator.app.guidance.view_quality`), plan an in-plane
+path from the image (pixels -> probe-frame mm -> world through the frame's own probe pose),
+advance while looking, and correct from what they see.
+
+``PerceivingExpert`` is the skilled operator; ``PerceivingIntermediate`` follows the
+published intermediate error patterns: a slower pace, a rougher scan, a first pass aimed
+off the line that needs one redirection, and a probe slip that loses the tip from view for a
+while before it is noticed. Ultrasound scenarios only.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from simulator.anatomy.manifest import Role
+from simulator.app.guidance import view_quality
+from simulator.errors import InputError
+from simulator.geometry import invert, unit
+from simulator.imaging.ultrasound.render import render_ultrasound
+from simulator.needle import bevel_direction
+from simulator.policies.planner import Plan
+from simulator.policies.script import ScriptPolicy
+from simulator.probe import MAX_SLIDE_MM_S, MAX_TURN_RAD_S
+from simulator.scenario import Step
+from simulator.state import Action
+
+LOOK_SHAPE = (96, 96)       # the policy reads labels, not pixels: keep the image tiny
+BLOCKING = (Role.bone, Role.cartilage, Role.artery, Role.vein, Role.nerve)
+SPARE_LENGTH_MM = 10.0      # needle left outside the skin at the planned depth
+ENTRY_GAP_MM = 8.0          # entry beyond the end of the probe face
+LOOK_EVERY_MM = 2.0         # how often the operator checks the image while advancing
+IN_PLANE_MM = 1.0           # tip further than this from the scan plane: steer back
+
+
+@dataclass(frozen=True)
+class Seen:
+    """What one frame shows: the view's grade and the target's pixels.
+
+    ``target_probe_mm`` (n, 3) are the target pixels' probe-frame points (x along the
+    array, z depth; y = 0), empty when the target is not in the image.
+    """
+
+    frame: object
+    shown: bool
+    met: int
+    centre_share: float              # target's mean column as a share of the width
+    target_probe_mm: np.ndarray
+
+    @property
+    def rank(self) -> tuple:
+        return (self.shown, self.met, -abs(self.centre_share - 0.5))
+
+
+class PerceivingExpert(ScriptPolicy):
+    """Finds the view by scanning and plans from the image; deterministic given its seed."""
+
+    speed_mm_s = (2.5, 3.5)
+    pause_scale = 1.0
+    rotation_step_deg = 15.0
+
+    def __init__(self, world, seed: int):
+        super().__init__(world, seed)
+        sc = world.scenario
+        if not sc.uses_ultrasound:
+            raise InputError(f"the perceiving policies need an ultrasound scenario; "
+                             f"{sc.id} uses fluoroscopy", field="--policy")
+        self._seed = seed
+        self.target_index = world.anatomy.structure(sc.targets[0].structure).index
+        self.looks = 0
+
+    # -- seeing ---------------------------------------------------------------------------
+    def look(self):
+        """The frame on screen now (rendered only when the operator looks)."""
+        self.looks += 1
+        return render_ultrasound(self.world, self.state, seed=self._seed, image_shape=LOOK_SHAPE,
+                                 detail="moving")
+
+    def see(self) -> Seen:
+        frame = self.look()
+        mask = frame.label == self.target_index           # (n_lines, n_samples)
+        shown = bool(mask.any())
+        if not shown:
+            return Seen(frame, False, 0, 0.0, np.zeros((0, 3)))
+        lines, samples = np.nonzero(mask)
+        geom = frame.geometry
+        points = geom.points(lines, geom.depth_mm[samples])
+        share = float(lines.mean() + 0.5) / mask.shape[0]
+        met = view_quality(self.world, frame).met       # target shown: reads labels only
+        return Seen(frame, True, met, share, points)
+
+    def label_at(self, frame, point_mm) -> int | None:
+        """Structure label the image shows at world ``point_mm``; ``None`` when the point is
+        outside the image or more than ``IN_PLANE_MM`` from the scan plane."""
+        p = invert(frame.world_from_probe) @ np.append(np.asarray(point_mm, float), 1.0)
+        if abs(p[1]) > IN_PLANE_MM:
+            return None
+        line, depth = frame.geometry.line_coords(p[None, :3])
+        geom = frame.geometry
+        i = int(round(float(line[0])))
+        k = int(round(float(depth[0]) / geom.dz_mm - 0.5))
+        if not (0 <= i < geom.n_lines and 0 <= k < geom.n_samples):
+            return None
+        return int(frame.label[i, k])
+
+    # -- moving the probe -----------------------------------------------------------------
+    def move_probe(self, along_mm: float = 0.0, across_mm: float = 0.0,
+                   rotate_rad: float = 0.0):
+        """Slide and turn the probe by these amounts at comfortable hand speeds."""
+        slide_rate, turn_rate = 0.5 * MAX_SLIDE_MM_S, 0.5 * MAX_TURN_RAD_S
+        dt = self.world.dt_s
+        n = max(1, math.ceil(max(math.hypot(along_mm, across_mm) / (slide_rate * dt),
+                                 abs(rotate_rad) / (turn_rate * dt))))
+        for _ in range(n):
+            yield Action(probe_slide_mm_s=(along_mm / (n * dt), across_mm / (n * dt)),
+                         probe_rotate_rad_s=rotate_rad / (n * dt))
+
+    def scan(self):
+        """Rotate through the starting position, then slide across and along, keeping the
+        best view; finally centre the target. Returns the last ``Seen``."""
+        best = self.see()
+        step = math.radians(self.rotation_step_deg)
+        turned = 0.0
+        best_turn = 0.0
+        for _ in range(1, int(round(math.pi / step))):
+            yield from self.move_probe(rotate_rad=step)
+            turned += step
+            seen = self.see()
+            if seen.rank > best.rank:
+                best, best_turn = seen, turned
+        back = math.remainder(best_turn - turned, 2 * math.pi)
+        yield from self.move_probe(rotate_rad=back)
+        best = self.see()
+        for delta in (math.radians(5.0), -math.radians(10.0)):  # fine rotation
+            yield from self.move_probe(rotate_rad=delta)
+            seen = self.see()
+            if seen.rank > best.rank:
+                best = seen
+                break
+        else:
+            yield from self.move_probe(rotate_rad=math.radians(5.0))
+        if not best.shown:  # sweep across the plane in both directions
+            for shift in (4.0, 4.0, 4.0, -16.0, -4.0, -4.0):  # +4 .. +12, then -4 .. -12 mm
+                yield from self.move_probe(across_mm=shift)
+                best = self.see()
+                if best.shown:
+                    break
+        if best.shown:  # centre the target along the array
+            x_mm = float(best.target_probe_mm[:, 0].mean())
+            yield from self.move_probe(along_mm=x_mm)
+            best = self.see()
+        return best
+
+    # -- the procedure --------------------------------------------------------------------
+    def script(self):
+        rng = self.rng
+        yield from self.wait(rng.uniform(1.0, 3.0) * self.pause_scale)
+        yield from self.mark(Step.patient_positioning, rng.uniform(3.0, 6.0) * self.pause_scale)
+        seen = yield from self.scan()
+        if not seen.shown:
+            yield Action(end=True)
+            return
+        depth = float(seen.target_probe_mm[:, 2].max()) + 30.0
+        yield Action(probe_settings=(("depth_mm", depth), ("focus_mm", depth - 30.0)))
+        yield from self.wait(rng.uniform(3.0, 6.0) * self.pause_scale)
+        seen = self.see()
+        plans = self.plans(seen)
+        if not plans:
+            yield Action(end=True)
+            return
+        yield from self.prepare(plans[0].entry_mm, rng.uniform(3.0, 6.0) * self.pause_scale)
+        yield from self.mark(Step.imaging_setup, 2.0)
+        plan = None
+        for candidate in plans:  # the HUD refuses an entry outside the allowed zone
+            yield Action(place_needle=(tuple(candidate.entry_mm), tuple(candidate.direction)))
+            if self.state.needle.entry_mm is not None:
+                plan = candidate
+                break
+        if plan is None:
+            yield Action(end=True)
+            return
+        yield Action(local_anaesthetic=True)
+        yield from self.wait(rng.uniform(3.0, 5.0) * self.pause_scale)
+        yield from self.needle_pass(plan, seen)
+        yield from self.deliver()
+
+    def needle_pass(self, plan: Plan, seen: Seen):
+        """Advance along ``plan`` while looking; settle on the target once seen there."""
+        elevation = seen.frame.world_from_probe[:3, 1]
+        yield from self.twist_bevel_to(unit(np.cross(elevation, plan.direction)))
+        result = yield from self.advance_looking(plan, self.rng.uniform(*self.speed_mm_s))
+        if result == "target":
+            yield from self.settle()
+
+    def deliver(self):
+        yield from self.wait(1.0)
+        yield Action(aspirate=True)
+        yield from self.wait(2.0)
+        yield from self.inject(0, self.world.scenario.syringes[0].volume_ml, 0.5)
+        yield from self.wait(1.5)
+        yield Action(withdraw=True)
+        yield from self.wait(self.rng.uniform(2.0, 4.0))
+        yield from self.mark(Step.completion, 1.0)
+        yield Action(end=True)
+
+    def plans(self, seen: Seen) -> list[Plan]:
+        """In-plane paths to the target pixel nearest the target's centre, from the distal
+        end of the probe, shallowest first, whose visible part crosses nothing blocking."""
+        frame = seen.frame
+        pts = seen.target_probe_mm
+        aim = pts[np.argmin(np.linalg.norm(pts - pts.mean(axis=0), axis=1))]
+        wfp = frame.world_from_probe
+        long_axis = wfp[:3, 0]
+        side = -1.0 if long_axis[2] > 0 else 1.0       # the distal end of the array
+        half = float(frame.geometry.points([0.0], [0.0])[0, 0])
+        half = abs(half) if not frame.geometry.curved else abs(half) + 5.0
+        out = []
+        for angle in np.radians(np.arange(25.0, 61.0, 2.5)):
+            d_probe = np.array([-side * math.cos(angle), 0.0, math.sin(angle)])
+            length = aim[2] / math.sin(angle)
+            entry_probe = aim - d_probe * length
+            if side * entry_probe[0] < half + ENTRY_GAP_MM:
+                continue
+            if length > self.world.scenario.needle.length_mm - SPARE_LENGTH_MM:
+                continue
+            if not self._clear(frame, entry_probe, d_probe, length):
+                continue
+            entry = (wfp @ np.append(entry_probe, 1.0))[:3]
+            target = (wfp @ np.append(aim, 1.0))[:3]
+            direction = unit(target - entry)
+            out.append(Plan(entry, -wfp[:3, 2], direction, target, length, math.inf,
+                            math.degrees(angle)))
+        return out
+
+    def _clear(self, frame, entry_probe, d_probe, length) -> bool:
+        geom = frame.geometry
+        ts = np.arange(0.0, length - 2.0, 0.5)
+        pts = entry_probe + np.outer(ts, d_probe)
+        line, depth = geom.line_coords(pts)
+        i = np.round(line).astype(int)
+        k = np.round(depth / geom.dz_mm - 0.5).astype(int)
+        ok = (i >= 0) & (i < geom.n_lines) & (k >= 0) & (k < geom.n_samples)
+        for label in np.unique(frame.label[i[ok], k[ok]]):
+            if label and (self.world.role(int(label)) in BLOCKING or
+                          int(label) in self.world.danger):
+                return False
+        return True
+
+    def advance_looking(self, plan: Plan, speed_mm_s: float, *, blind_mm: float = 0.0,
+                        stop_share: float = 1.0):
+        """Advance, looking every ``LOOK_EVERY_MM``; steer the bevel back toward the line.
+        Stops at bone (felt), the target seen at the tip, or ``stop_share`` of the planned
+        depth. The first ``blind_mm`` are advanced without looking (an error pattern)."""
+        next_look = LOOK_EVERY_MM
+        frame = None
+        while True:
+            n = self.state.needle
+            if n.bone_contact:
+                return "bone"
+            if n.depth_mm >= stop_share * plan.length_mm + 3.0:
+                return "depth"
+            if n.in_skin and n.depth_mm >= next_look and n.depth_mm > blind_mm:
+                next_look = n.depth_mm + LOOK_EVERY_MM
+                frame = self.look()
+                if self.label_at(frame, n.tip_mm) == self.target_index:
+                    return "target"
+            flip = False
+            if n.in_skin and n.depth_mm > 3.0:
+                flip = float(plan.offset_from_line(n.tip_mm) @ bevel_direction(n)) > 0.3
+            yield Action(advance_mm_s=speed_mm_s, flip_bevel=flip)
+
+    def settle(self):
+        """From the target's edge, on to bone contact while the image shows the tip in it."""
+        for _ in range(6):
+            for _ in range(self.ticks(0.5)):
+                if self.state.needle.bone_contact:
+                    return
+                yield Action(advance_mm_s=1.0)
+            if self.label_at(self.look(), self.state.needle.tip_mm) != self.target_index:
+                for _ in range(self.ticks(0.5)):
+                    yield Action(advance_mm_s=-1.0)
+                return
+
+
+class PerceivingIntermediate(PerceivingExpert):
+    """Slower, a coarser scan, one redirection after a first pass aimed off the line, and a
+    stretch advanced without looking (the tip out of view)."""
+
+    speed_mm_s = (1.5, 2.5)
+    pause_scale = 1.8
+    rotation_step_deg = 20.0
+
+    def needle_pass(self, plan: Plan, seen: Seen):
+        rng = self.rng
+        off = math.radians(rng.uniform(5.0, 8.0)) * rng.choice((-1.0, 1.0))
+        elevation = seen.frame.world_from_probe[:3, 1]
+        bent = unit(np.cos(off) * plan.direction + np.sin(off) * unit(
+            np.cross(elevation, plan.direction)))
+        first = Plan(plan.entry_mm, plan.entry_normal, bent, plan.target_mm,
+                     plan.length_mm, plan.clearance_mm, plan.angle_to_skin_deg)
+        yield from self.pivot_to(bent)
+        speed = rng.uniform(*self.speed_mm_s)
+        # half way, the image shows the tip off the line to the target: pull back, redirect
+        result = yield from self.advance_looking(first, speed, stop_share=0.5)
+        if result == "target":
+            yield from self.settle()
+            return
+        back = max(0.0, self.state.needle.depth_mm - 10.0)
+        for _ in range(self.ticks(back / 5.0)):
+            yield Action(advance_mm_s=-5.0)
+        yield from self.pivot_to(unit(plan.target_mm - np.asarray(self.state.needle.entry_mm)))
+        yield from self.twist_bevel_to(unit(np.cross(elevation, plan.direction)))
+        result = yield from self.advance_looking(plan, speed, blind_mm=rng.uniform(8.0, 15.0))
+        if result == "target":
+            yield from self.settle()
