@@ -52,12 +52,13 @@ class Seen:
     frame: object
     shown: bool
     met: int
+    landmark_share: float            # summed share of the width the landmarks cross
     centre_share: float              # target's mean column as a share of the width
     target_probe_mm: np.ndarray
 
     @property
     def rank(self) -> tuple:
-        return (self.shown, self.met, -abs(self.centre_share - 0.5))
+        return (self.shown, self.met, self.landmark_share, -abs(self.centre_share - 0.5))
 
 
 class PerceivingExpert(ScriptPolicy):
@@ -66,6 +67,7 @@ class PerceivingExpert(ScriptPolicy):
     speed_mm_s = (2.5, 3.5)
     pause_scale = 1.0
     rotation_step_deg = 15.0
+    across_step_mm = 3.0
 
     def __init__(self, world, seed: int):
         super().__init__(world, seed)
@@ -75,6 +77,8 @@ class PerceivingExpert(ScriptPolicy):
                              f"{sc.id} uses fluoroscopy", field="--policy")
         self._seed = seed
         self.target_index = world.anatomy.structure(sc.targets[0].structure).index
+        marks = sc.standard_view.landmarks if sc.standard_view else ()
+        self.landmark_indices = [world.anatomy.structure(m.structure).index for m in marks]
         self.looks = 0
 
     # -- seeing ---------------------------------------------------------------------------
@@ -88,14 +92,15 @@ class PerceivingExpert(ScriptPolicy):
         frame = self.look()
         mask = frame.label == self.target_index           # (n_lines, n_samples)
         shown = bool(mask.any())
+        marks = sum(float((frame.label == i).any(axis=1).mean()) for i in self.landmark_indices)
         if not shown:
-            return Seen(frame, False, 0, 0.0, np.zeros((0, 3)))
+            return Seen(frame, False, 0, marks, 0.0, np.zeros((0, 3)))
         lines, samples = np.nonzero(mask)
         geom = frame.geometry
         points = geom.points(lines, geom.depth_mm[samples])
         share = float(lines.mean() + 0.5) / mask.shape[0]
         met = view_quality(self.world, frame).met       # target shown: reads labels only
-        return Seen(frame, True, met, share, points)
+        return Seen(frame, True, met, marks, share, points)
 
     def label_at(self, frame, point_mm) -> int | None:
         """Structure label the image shows at world ``point_mm``; ``None`` when the point is
@@ -123,39 +128,33 @@ class PerceivingExpert(ScriptPolicy):
             yield Action(probe_slide_mm_s=(along_mm / (n * dt), across_mm / (n * dt)),
                          probe_rotate_rad_s=rotate_rad / (n * dt))
 
+    def sweep(self, kind: str, offsets):
+        """Visit the poses ``offsets`` away from here (mm across / along, or rad turned),
+        look at each, and end on the best one. Returns its ``Seen``."""
+        best, best_at, at = self.see(), 0.0, 0.0
+        for offset in offsets:
+            yield from self.move_probe(**{kind: offset - at})
+            at = offset
+            seen = self.see()
+            if seen.rank > best.rank:
+                best, best_at = seen, offset
+        if best_at != at:
+            yield from self.move_probe(**{kind: best_at - at})
+            best = self.see()
+        return best
+
     def scan(self):
-        """Rotate through the starting position, then slide across and along, keeping the
-        best view; finally centre the target. Returns the last ``Seen``."""
-        best = self.see()
+        """Turn through half a circle from the starting position, sweep across, refine the
+        turn and the slide, then centre the target along the array. Returns the last
+        ``Seen``."""
         step = math.radians(self.rotation_step_deg)
-        turned = 0.0
-        best_turn = 0.0
-        for _ in range(1, int(round(math.pi / step))):
-            yield from self.move_probe(rotate_rad=step)
-            turned += step
-            seen = self.see()
-            if seen.rank > best.rank:
-                best, best_turn = seen, turned
-        back = math.remainder(best_turn - turned, 2 * math.pi)
-        yield from self.move_probe(rotate_rad=back)
-        best = self.see()
-        for delta in (math.radians(5.0), -math.radians(10.0)):  # fine rotation
-            yield from self.move_probe(rotate_rad=delta)
-            seen = self.see()
-            if seen.rank > best.rank:
-                best = seen
-                break
-        else:
-            yield from self.move_probe(rotate_rad=math.radians(5.0))
-        if not best.shown:  # sweep across the plane in both directions
-            for shift in (4.0, 4.0, 4.0, -16.0, -4.0, -4.0):  # +4 .. +12, then -4 .. -12 mm
-                yield from self.move_probe(across_mm=shift)
-                best = self.see()
-                if best.shown:
-                    break
+        yield from self.sweep("rotate_rad", step * np.arange(1, int(round(math.pi / step))))
+        yield from self.sweep("across_mm", np.arange(-15.0, 15.1, self.across_step_mm))
+        fine = math.radians(self.rotation_step_deg / 3.0)
+        yield from self.sweep("rotate_rad", (-2 * fine, -fine, fine, 2 * fine))
+        best = yield from self.sweep("across_mm", (-2.0, -1.0, 1.0, 2.0))
         if best.shown:  # centre the target along the array
-            x_mm = float(best.target_probe_mm[:, 0].mean())
-            yield from self.move_probe(along_mm=x_mm)
+            yield from self.move_probe(along_mm=float(best.target_probe_mm[:, 0].mean()))
             best = self.see()
         return best
 
@@ -297,6 +296,7 @@ class PerceivingIntermediate(PerceivingExpert):
     speed_mm_s = (1.5, 2.5)
     pause_scale = 1.8
     rotation_step_deg = 20.0
+    across_step_mm = 5.0
 
     def needle_pass(self, plan: Plan, seen: Seen):
         rng = self.rng
