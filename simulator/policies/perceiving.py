@@ -38,6 +38,7 @@ BLOCKING = (Role.bone, Role.cartilage, Role.artery, Role.vein, Role.nerve)
 SPARE_LENGTH_MM = 10.0      # needle left outside the skin at the planned depth
 ENTRY_GAP_MM = 8.0          # entry beyond the end of the probe face
 LOOK_EVERY_MM = 2.0         # how often the operator checks the image while advancing
+CLEAR_MARGIN_MM = 6.0       # wanted distance from a danger structure seen in the image
 IN_PLANE_MM = 1.0           # tip further than this from the scan plane: steer back
 
 
@@ -212,7 +213,8 @@ class PerceivingExpert(ScriptPolicy):
 
     def plans(self, seen: Seen) -> list[Plan]:
         """In-plane paths to the target pixel nearest the target's centre, from the distal
-        end of the probe, shallowest first, whose visible part crosses nothing blocking."""
+        end of the probe, whose visible part crosses nothing blocking: those keeping
+        ``CLEAR_MARGIN_MM`` from the dangers seen in the image first, then shallowest first."""
         frame = seen.frame
         pts = seen.target_probe_mm
         aim = pts[np.argmin(np.linalg.norm(pts - pts.mean(axis=0), axis=1))]
@@ -230,19 +232,23 @@ class PerceivingExpert(ScriptPolicy):
                 continue
             if length > self.world.scenario.needle.length_mm - SPARE_LENGTH_MM:
                 continue
-            if not self._clear(frame, entry_probe, d_probe, length):
+            clearance = self._clearance_mm(frame, entry_probe, d_probe, length)
+            if clearance < 0.0:
                 continue
             entry = (wfp @ np.append(entry_probe, 1.0))[:3]
             target = (wfp @ np.append(aim, 1.0))[:3]
             direction = unit(target - entry)
-            out.append(Plan(entry, -wfp[:3, 2], direction, target, length, math.inf,
+            out.append(Plan(entry, -wfp[:3, 2], direction, target, length, clearance,
                             math.degrees(angle)))
-        return out
+        # a margin from the vessels seen in the image first, then the shallowest angle
+        return sorted(out, key=lambda p: -min(p.clearance_mm, CLEAR_MARGIN_MM))
 
-    def _clear(self, frame, entry_probe, d_probe, length) -> bool:
+    def _clearance_mm(self, frame, entry_probe, d_probe, length) -> float:
+        """Distance in the image from the path's visible part to the nearest danger pixel
+        (``inf`` if none shows); ``-1`` if the path crosses a blocking structure."""
         geom = frame.geometry
         ts = np.arange(0.0, length - 2.0, 0.5)
-        pts = entry_probe + np.outer(ts, d_probe)
+        pts = entry_probe + np.outer(ts, d_probe)              # (n, 3) probe frame
         line, depth = geom.line_coords(pts)
         i = np.round(line).astype(int)
         k = np.round(depth / geom.dz_mm - 0.5).astype(int)
@@ -250,8 +256,13 @@ class PerceivingExpert(ScriptPolicy):
         for label in np.unique(frame.label[i[ok], k[ok]]):
             if label and (self.world.role(int(label)) in BLOCKING or
                           int(label) in self.world.danger):
-                return False
-        return True
+                return -1.0
+        lines, samples = np.nonzero(np.isin(frame.label, list(self.world.danger)))
+        if not len(lines) or not ok.any():
+            return math.inf
+        danger = geom.points(lines, geom.depth_mm[samples])   # (m, 3)
+        seen = pts[ok]
+        return float(np.sqrt(((seen[:, None, :] - danger[None, :, :]) ** 2).sum(-1)).min())
 
     def advance_looking(self, plan: Plan, speed_mm_s: float, *, blind_mm: float = 0.0,
                         stop_share: float = 1.0):
