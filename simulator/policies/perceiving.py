@@ -16,6 +16,7 @@ while before it is noticed. Ultrasound scenarios only.
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass
 
@@ -212,19 +213,22 @@ class PerceivingExpert(ScriptPolicy):
         yield Action(end=True)
 
     def plans(self, seen: Seen) -> list[Plan]:
-        """In-plane paths to the target pixel nearest the target's centre, from the distal
-        end of the probe, whose visible part crosses nothing blocking: those keeping
-        ``CLEAR_MARGIN_MM`` from the dangers seen in the image first, then shallowest first."""
+        """In-plane paths to the target pixel nearest the target's centre, from either end
+        of the probe, whose visible part crosses nothing blocking: from the distal end first
+        (the HUD refuses an entry outside the allowed zone, and the next plan is tried),
+        those keeping ``CLEAR_MARGIN_MM`` from the dangers seen in the image first, then
+        shallowest first."""
         frame = seen.frame
         pts = seen.target_probe_mm
         aim = pts[np.argmin(np.linalg.norm(pts - pts.mean(axis=0), axis=1))]
         wfp = frame.world_from_probe
         long_axis = wfp[:3, 0]
-        side = -1.0 if long_axis[2] > 0 else 1.0       # the distal end of the array
+        distal = -1.0 if long_axis[2] > 0 else 1.0       # the distal end of the array
         half = float(frame.geometry.points([0.0], [0.0])[0, 0])
         half = abs(half) if not frame.geometry.curved else abs(half) + 5.0
         out = []
-        for angle in np.radians(np.arange(25.0, 61.0, 2.5)):
+        for side, angle in itertools.product((distal, -distal),
+                                             np.radians(np.arange(25.0, 61.0, 2.5))):
             d_probe = np.array([-side * math.cos(angle), 0.0, math.sin(angle)])
             length = aim[2] / math.sin(angle)
             entry_probe = aim - d_probe * length
@@ -241,7 +245,8 @@ class PerceivingExpert(ScriptPolicy):
             out.append(Plan(entry, -wfp[:3, 2], direction, target, length, clearance,
                             math.degrees(angle)))
         # a margin from the vessels seen in the image first, then the shallowest angle
-        return sorted(out, key=lambda p: -min(p.clearance_mm, CLEAR_MARGIN_MM))
+        return sorted(out, key=lambda p: (float(p.direction @ long_axis) * distal > 0,
+                                          -min(p.clearance_mm, CLEAR_MARGIN_MM)))
 
     def _clearance_mm(self, frame, entry_probe, d_probe, length) -> float:
         """Distance in the image from the path's visible part to the nearest danger pixel
