@@ -269,11 +269,10 @@ class PerceivingExpert(ScriptPolicy):
         seen = pts[ok]
         return float(np.sqrt(((seen[:, None, :] - danger[None, :, :]) ** 2).sum(-1)).min())
 
-    def advance_looking(self, plan: Plan, speed_mm_s: float, *, blind_mm: float = 0.0,
-                        stop_share: float = 1.0):
+    def advance_looking(self, plan: Plan, speed_mm_s: float, *, stop_share: float = 1.0):
         """Advance, looking every ``LOOK_EVERY_MM``; steer the bevel back toward the line.
         Stops at bone (felt), the target seen at the tip, or ``stop_share`` of the planned
-        depth. The first ``blind_mm`` are advanced without looking (an error pattern)."""
+        depth."""
         next_look = LOOK_EVERY_MM
         frame = None
         while True:
@@ -282,7 +281,7 @@ class PerceivingExpert(ScriptPolicy):
                 return "bone"
             if n.depth_mm >= stop_share * plan.length_mm + 3.0:
                 return "depth"
-            if n.in_skin and n.depth_mm >= next_look and n.depth_mm > blind_mm:
+            if n.in_skin and n.depth_mm >= next_look:
                 next_look = n.depth_mm + LOOK_EVERY_MM
                 frame = self.look()
                 if self.label_at(frame, n.tip_mm) == self.target_index:
@@ -306,8 +305,8 @@ class PerceivingExpert(ScriptPolicy):
 
 
 class PerceivingIntermediate(PerceivingExpert):
-    """Slower, a coarser scan, one redirection after a first pass aimed off the line, and a
-    stretch advanced without looking (the tip out of view)."""
+    """Slower, a coarser scan, one redirection after a first pass aimed off the line, and an
+    unintended probe slip that loses the needle from the image for a stretch of advance."""
 
     speed_mm_s = (1.5, 2.5)
     pause_scale = 1.8
@@ -324,7 +323,8 @@ class PerceivingIntermediate(PerceivingExpert):
                      plan.length_mm, plan.clearance_mm, plan.angle_to_skin_deg)
         yield from self.pivot_to(bent)
         speed = rng.uniform(*self.speed_mm_s)
-        # half way, the image shows the tip off the line to the target: pull back, redirect
+        # half way the tip shows off the line to the target (the aim was 5-8 degrees off
+        # in the plane): pull back and redirect
         result = yield from self.advance_looking(first, speed, stop_share=0.5)
         if result == "target":
             yield from self.settle()
@@ -334,6 +334,14 @@ class PerceivingIntermediate(PerceivingExpert):
             yield Action(advance_mm_s=-5.0)
         yield from self.pivot_to(unit(plan.target_mm - np.asarray(self.state.needle.entry_mm)))
         yield from self.twist_bevel_to(unit(np.cross(elevation, plan.direction)))
-        result = yield from self.advance_looking(plan, speed, blind_mm=rng.uniform(8.0, 15.0))
+        # an unintended probe slip: the needle leaves the image, unnoticed for a stretch
+        slip_mm = rng.uniform(3.0, 5.0) * rng.choice((-1.0, 1.0))
+        yield from self.move_probe(across_mm=slip_mm)
+        blind_to_mm = self.state.needle.depth_mm + rng.uniform(8.0, 15.0)
+        while self.state.needle.depth_mm < blind_to_mm and not self.state.needle.bone_contact:
+            yield Action(advance_mm_s=speed)
+        if self.label_at(self.look(), self.state.needle.tip_mm) is None:
+            yield from self.move_probe(across_mm=-slip_mm)  # noticed: the needle is gone
+        result = yield from self.advance_looking(plan, speed)
         if result == "target":
             yield from self.settle()
