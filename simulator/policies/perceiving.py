@@ -40,7 +40,7 @@ SPARE_LENGTH_MM = 10.0      # needle left outside the skin at the planned depth
 ENTRY_GAP_MM = 8.0          # entry beyond the end of the probe face
 LOOK_EVERY_MM = 2.0         # how often the operator checks the image while advancing
 CLEAR_MARGIN_MM = 6.0       # wanted distance from a danger structure seen in the image
-IN_PLANE_MM = 1.0           # tip further than this from the scan plane: steer back
+IN_PLANE_MM = 1.0           # a tip further than this from the scan plane is not seen
 
 
 @dataclass(frozen=True)
@@ -61,6 +61,16 @@ class Seen:
     @property
     def rank(self) -> tuple:
         return (self.shown, self.met, self.landmark_share, -abs(self.centre_share - 0.5))
+
+
+def _sample_indices(geom, points_probe) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Nearest (line, sample) indices of probe-frame points ``(n, 3)`` in a frame's
+    ``label`` image, and whether each falls inside it (three ``(n,)`` arrays)."""
+    line, depth = geom.line_coords(points_probe)
+    i = np.round(line).astype(int)
+    k = np.round(depth / geom.dz_mm - 0.5).astype(int)
+    ok = (i >= 0) & (i < geom.n_lines) & (k >= 0) & (k < geom.n_samples)
+    return np.where(ok, i, 0), np.where(ok, k, 0), ok
 
 
 class PerceivingExpert(ScriptPolicy):
@@ -110,13 +120,8 @@ class PerceivingExpert(ScriptPolicy):
         p = invert(frame.world_from_probe) @ np.append(np.asarray(point_mm, float), 1.0)
         if abs(p[1]) > IN_PLANE_MM:
             return None
-        line, depth = frame.geometry.line_coords(p[None, :3])
-        geom = frame.geometry
-        i = int(round(float(line[0])))
-        k = int(round(float(depth[0]) / geom.dz_mm - 0.5))
-        if not (0 <= i < geom.n_lines and 0 <= k < geom.n_samples):
-            return None
-        return int(frame.label[i, k])
+        i, k, ok = _sample_indices(frame.geometry, p[None, :3])
+        return int(frame.label[i[0], k[0]]) if ok[0] else None
 
     # -- moving the probe -----------------------------------------------------------------
     def move_probe(self, along_mm: float = 0.0, across_mm: float = 0.0,
@@ -254,10 +259,7 @@ class PerceivingExpert(ScriptPolicy):
         geom = frame.geometry
         ts = np.arange(0.0, length - 2.0, 0.5)
         pts = entry_probe + np.outer(ts, d_probe)              # (n, 3) probe frame
-        line, depth = geom.line_coords(pts)
-        i = np.round(line).astype(int)
-        k = np.round(depth / geom.dz_mm - 0.5).astype(int)
-        ok = (i >= 0) & (i < geom.n_lines) & (k >= 0) & (k < geom.n_samples)
+        i, k, ok = _sample_indices(geom, pts)
         for label in np.unique(frame.label[i[ok], k[ok]]):
             if label and (self.world.role(int(label)) in BLOCKING or
                           int(label) in self.world.danger):
