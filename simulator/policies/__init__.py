@@ -5,7 +5,7 @@ from __future__ import annotations
 from simulator.errors import InputError
 from simulator.world import World
 
-POLICIES = ("expert", "novice")
+POLICIES = ("expert", "novice", "perceiving_expert", "perceiving_intermediate")
 
 
 def make_policy(name: str, world: World, seed: int):
@@ -18,4 +18,12 @@ def make_policy(name: str, world: World, seed: int):
         from simulator.policies.novice import NovicePolicy
 
         return NovicePolicy(world, seed)
+    if name == "perceiving_expert":
+        from simulator.policies.perceiving import PerceivingExpert
+
+        return PerceivingExpert(world, seed)
+    if name == "perceiving_intermediate":
+        from simulator.policies.perceiving import PerceivingIntermediate
+
+        return PerceivingIntermediate(world, seed)
     raise InputError(f"unknown policy {name!r}; valid: {', '.join(POLICIES)}", field="--policy")

@@ -8,7 +8,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from simulator.geometry import perpendicular_basis, rotate, unit
+from simulator.geometry import rotate, unit
 from simulator.policies.planner import Plan, in_plane_probe, plan_path
 from simulator.policies.script import ScriptPolicy
 from simulator.scenario import Step
@@ -68,7 +68,7 @@ class NovicePolicy(ScriptPolicy):
             for _ in range(self.ticks(back / 10.0)):
                 yield Action(advance_mm_s=-10.0, beam_on=fluoro)
             aim = self._reaim(aim)
-            yield from self._pivot_to(aim.direction)
+            yield from self.pivot_to(aim.direction)
         yield from self.wait(rng.uniform(0.5, 2.0))
         if rng.random() < 0.6:
             yield Action(aspirate=True)
@@ -98,16 +98,3 @@ class NovicePolicy(ScriptPolicy):
         direction = rotate(toward, axis, math.radians(self.rng.normal(0.0, 3.0)))
         return replace(aim, entry_mm=np.asarray(n.entry_mm), direction=unit(direction),
                        length_mm=float(np.linalg.norm(aim.target_mm - np.asarray(n.entry_mm))))
-
-    def _pivot_to(self, direction):
-        """Lever the inserted needle round to a new direction (sweeping tissue)."""
-        for _ in range(self.ticks(4.0)):
-            d = np.asarray(self.state.needle.direction)
-            a, b = perpendicular_basis(d)
-            err = np.asarray(direction) - d
-            yaw, pitch = float(err @ a), float(err @ b)
-            if math.hypot(yaw, pitch) < math.radians(0.5):
-                return
-            rate = 0.25
-            yield Action(steer_rad_s=(float(np.clip(yaw / self.world.dt_s, -rate, rate)),
-                                      float(np.clip(pitch / self.world.dt_s, -rate, rate))))

@@ -81,6 +81,20 @@ class ScriptPolicy:
                 return
             yield Action(twist_rad_s=float(np.clip(diff / self.world.dt_s, -6.0, 6.0)))
 
+    def pivot_to(self, direction, rate_rad_s: float = 0.25):
+        """Lever the inserted needle round to a new ``direction`` (sweeping tissue)."""
+        for _ in range(self.ticks(4.0)):
+            d = np.asarray(self.state.needle.direction)
+            a, b = perpendicular_basis(d)
+            err = np.asarray(direction) - d
+            yaw, pitch = float(err @ a), float(err @ b)
+            if math.hypot(yaw, pitch) < math.radians(0.5):
+                return
+            yield Action(steer_rad_s=(float(np.clip(yaw / self.world.dt_s, -rate_rad_s,
+                                                    rate_rad_s)),
+                                      float(np.clip(pitch / self.world.dt_s, -rate_rad_s,
+                                                    rate_rad_s))))
+
     def advance_along(self, plan: Plan, speed_mm_s: float, *, stop_short_mm: float = 0.0,
                       correct: bool = True, beam_every_mm: float = 0.0, beam_s: float = 0.0):
         """Advance toward the plan's target; flip the bevel to stay on the line.

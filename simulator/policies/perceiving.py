@@ -1,0 +1,349 @@
+"""Scripted trainees that perceive only what a person at the scanner perceives.
+
+They never read the 3D anatomy, the label volume or the target's coordinates. What they use:
+the per-pixel structure labels of the ultrasound frame on screen (``frame.label``: what an
+expert recognises in the image), their own probe and needle poses, what the hand feels (bone
+contact) and the HUD (a refused entry). They scan from the scenario's starting probe pose to
+the standard view (graded with :func:`simulator.app.guidance.view_quality`), plan an in-plane
+path from the image (pixels -> probe-frame mm -> world through the frame's own probe pose),
+advance while looking, and correct from what they see.
+
+``PerceivingExpert`` is the skilled operator; ``PerceivingIntermediate`` follows the
+published intermediate error patterns: a slower pace, a rougher scan, a first pass aimed
+off the line that needs one redirection, and a probe slip that loses the tip from view for a
+while before it is noticed. Ultrasound scenarios only.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from simulator.anatomy.manifest import Role
+from simulator.app.guidance import view_quality
+from simulator.errors import InputError
+from simulator.geometry import invert, unit
+from simulator.imaging.ultrasound.render import render_ultrasound
+from simulator.needle import bevel_direction
+from simulator.policies.planner import Plan
+from simulator.policies.script import ScriptPolicy
+from simulator.probe import MAX_SLIDE_MM_S, MAX_TURN_RAD_S
+from simulator.scenario import Step
+from simulator.state import Action
+
+LOOK_SHAPE = (96, 96)       # the policy reads labels, not pixels: keep the image tiny
+BLOCKING = (Role.bone, Role.cartilage, Role.artery, Role.vein, Role.nerve)
+SPARE_LENGTH_MM = 10.0      # needle left outside the skin at the planned depth
+ENTRY_GAP_MM = 8.0          # entry beyond the end of the probe face
+LOOK_EVERY_MM = 2.0         # how often the operator checks the image while advancing
+CLEAR_MARGIN_MM = 6.0       # wanted distance from a danger structure seen in the image
+IN_PLANE_MM = 1.0           # a tip further than this from the scan plane is not seen
+
+
+@dataclass(frozen=True)
+class Seen:
+    """What one frame shows: the view's grade and the target's pixels.
+
+    ``target_probe_mm`` (n, 3) are the target pixels' probe-frame points (x along the
+    array, z depth; y = 0), empty when the target is not in the image.
+    """
+
+    frame: object
+    shown: bool
+    met: int
+    landmark_share: float            # summed share of the width the landmarks cross
+    centre_share: float              # target's mean column as a share of the width
+    target_probe_mm: np.ndarray
+
+    @property
+    def rank(self) -> tuple:
+        return (self.shown, self.met, self.landmark_share, -abs(self.centre_share - 0.5))
+
+
+def _sample_indices(geom, points_probe) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Nearest (line, sample) indices of probe-frame points ``(n, 3)`` in a frame's
+    ``label`` image, and whether each falls inside it (three ``(n,)`` arrays)."""
+    line, depth = geom.line_coords(points_probe)
+    i = np.round(line).astype(int)
+    k = np.round(depth / geom.dz_mm - 0.5).astype(int)
+    ok = (i >= 0) & (i < geom.n_lines) & (k >= 0) & (k < geom.n_samples)
+    return np.where(ok, i, 0), np.where(ok, k, 0), ok
+
+
+class PerceivingExpert(ScriptPolicy):
+    """Finds the view by scanning and plans from the image; deterministic given its seed."""
+
+    speed_mm_s = (2.5, 3.5)
+    pause_scale = 1.0
+    rotation_step_deg = 15.0
+    across_step_mm = 3.0
+
+    def __init__(self, world, seed: int):
+        super().__init__(world, seed)
+        sc = world.scenario
+        if not sc.uses_ultrasound:
+            raise InputError(f"the perceiving policies need an ultrasound scenario; "
+                             f"{sc.id} uses fluoroscopy", field="--policy")
+        self._seed = seed
+        self.target_index = world.anatomy.structure(sc.targets[0].structure).index
+        marks = sc.standard_view.landmarks if sc.standard_view else ()
+        self.landmark_indices = [world.anatomy.structure(m.structure).index for m in marks]
+        self.looks = 0
+
+    # -- seeing ---------------------------------------------------------------------------
+    def look(self):
+        """The frame on screen now (rendered only when the operator looks)."""
+        self.looks += 1
+        return render_ultrasound(self.world, self.state, seed=self._seed, image_shape=LOOK_SHAPE,
+                                 detail="moving")
+
+    def see(self) -> Seen:
+        frame = self.look()
+        mask = frame.label == self.target_index           # (n_lines, n_samples)
+        shown = bool(mask.any())
+        marks = sum(float((frame.label == i).any(axis=1).mean()) for i in self.landmark_indices)
+        if not shown:
+            return Seen(frame, False, 0, marks, 0.0, np.zeros((0, 3)))
+        lines, samples = np.nonzero(mask)
+        geom = frame.geometry
+        points = geom.points(lines, geom.depth_mm[samples])
+        share = float(lines.mean() + 0.5) / mask.shape[0]
+        met = view_quality(self.world, frame).met       # target shown: reads labels only
+        return Seen(frame, True, met, marks, share, points)
+
+    def label_at(self, frame, point_mm) -> int | None:
+        """Structure label the image shows at world ``point_mm``; ``None`` when the point is
+        outside the image or more than ``IN_PLANE_MM`` from the scan plane."""
+        p = invert(frame.world_from_probe) @ np.append(np.asarray(point_mm, float), 1.0)
+        if abs(p[1]) > IN_PLANE_MM:
+            return None
+        i, k, ok = _sample_indices(frame.geometry, p[None, :3])
+        return int(frame.label[i[0], k[0]]) if ok[0] else None
+
+    # -- moving the probe -----------------------------------------------------------------
+    def move_probe(self, along_mm: float = 0.0, across_mm: float = 0.0,
+                   rotate_rad: float = 0.0):
+        """Slide and turn the probe by these amounts at comfortable hand speeds."""
+        slide_rate, turn_rate = 0.5 * MAX_SLIDE_MM_S, 0.5 * MAX_TURN_RAD_S
+        dt = self.world.dt_s
+        n = max(1, math.ceil(max(math.hypot(along_mm, across_mm) / (slide_rate * dt),
+                                 abs(rotate_rad) / (turn_rate * dt))))
+        for _ in range(n):
+            yield Action(probe_slide_mm_s=(along_mm / (n * dt), across_mm / (n * dt)),
+                         probe_rotate_rad_s=rotate_rad / (n * dt))
+
+    def sweep(self, kind: str, offsets):
+        """Visit the poses ``offsets`` away from here (mm across / along, or rad turned),
+        look at each, and end on the best one. Returns its ``Seen``."""
+        best, best_at, at = self.see(), 0.0, 0.0
+        for offset in offsets:
+            yield from self.move_probe(**{kind: offset - at})
+            at = offset
+            seen = self.see()
+            if seen.rank > best.rank:
+                best, best_at = seen, offset
+        if best_at != at:
+            yield from self.move_probe(**{kind: best_at - at})
+            best = self.see()
+        return best
+
+    def scan(self):
+        """Turn through half a circle from the starting position, sweep across, refine the
+        turn and the slide, then centre the target along the array. Returns the last
+        ``Seen``."""
+        step = math.radians(self.rotation_step_deg)
+        yield from self.sweep("rotate_rad", step * np.arange(1, int(round(math.pi / step))))
+        yield from self.sweep("across_mm", np.arange(-15.0, 15.1, self.across_step_mm))
+        fine = math.radians(self.rotation_step_deg / 3.0)
+        yield from self.sweep("rotate_rad", (-2 * fine, -fine, fine, 2 * fine))
+        best = yield from self.sweep("across_mm", (-2.0, -1.0, 1.0, 2.0))
+        if best.shown:  # centre the target along the array
+            yield from self.move_probe(along_mm=float(best.target_probe_mm[:, 0].mean()))
+            best = self.see()
+        return best
+
+    # -- the procedure --------------------------------------------------------------------
+    def script(self):
+        rng = self.rng
+        yield from self.wait(rng.uniform(1.0, 3.0) * self.pause_scale)
+        yield from self.mark(Step.patient_positioning, rng.uniform(3.0, 6.0) * self.pause_scale)
+        seen = yield from self.scan()
+        if not seen.shown:
+            yield Action(end=True)
+            return
+        depth = float(seen.target_probe_mm[:, 2].max()) + 30.0
+        yield Action(probe_settings=(("depth_mm", depth), ("focus_mm", depth - 30.0)))
+        yield from self.wait(rng.uniform(3.0, 6.0) * self.pause_scale)
+        seen = self.see()
+        plans = self.plans(seen)
+        if not plans:
+            yield Action(end=True)
+            return
+        yield from self.prepare(plans[0].entry_mm, rng.uniform(3.0, 6.0) * self.pause_scale)
+        yield from self.mark(Step.imaging_setup, 2.0)
+        plan = None
+        for candidate in plans:  # the HUD refuses an entry outside the allowed zone
+            yield Action(place_needle=(tuple(candidate.entry_mm), tuple(candidate.direction)))
+            if self.state.needle.entry_mm is not None:
+                plan = candidate
+                break
+        if plan is None:
+            yield Action(end=True)
+            return
+        yield Action(local_anaesthetic=True)
+        yield from self.wait(rng.uniform(3.0, 5.0) * self.pause_scale)
+        yield from self.needle_pass(plan, seen)
+        yield from self.deliver()
+
+    def needle_pass(self, plan: Plan, seen: Seen):
+        """Advance along ``plan`` while looking; settle on the target once seen there."""
+        elevation = seen.frame.world_from_probe[:3, 1]
+        yield from self.twist_bevel_to(unit(np.cross(elevation, plan.direction)))
+        result = yield from self.advance_looking(plan, self.rng.uniform(*self.speed_mm_s))
+        if result == "target":
+            yield from self.settle()
+
+    def deliver(self):
+        yield from self.wait(1.0)
+        yield Action(aspirate=True)
+        yield from self.wait(2.0)
+        yield from self.inject(0, self.world.scenario.syringes[0].volume_ml, 0.5)
+        yield from self.wait(1.5)
+        yield Action(withdraw=True)
+        yield from self.wait(self.rng.uniform(2.0, 4.0))
+        yield from self.mark(Step.completion, 1.0)
+        yield Action(end=True)
+
+    def plans(self, seen: Seen) -> list[Plan]:
+        """In-plane paths to the target pixel nearest the target's centre, from either end
+        of the probe, whose visible part crosses nothing blocking: from the distal end first
+        (the HUD refuses an entry outside the allowed zone, and the next plan is tried),
+        those keeping ``CLEAR_MARGIN_MM`` from the dangers seen in the image first, then
+        shallowest first."""
+        frame = seen.frame
+        pts = seen.target_probe_mm
+        aim = pts[np.argmin(np.linalg.norm(pts - pts.mean(axis=0), axis=1))]
+        wfp = frame.world_from_probe
+        long_axis = wfp[:3, 0]
+        distal = -1.0 if long_axis[2] > 0 else 1.0       # the distal end of the array
+        half = float(frame.geometry.points([0.0], [0.0])[0, 0])
+        half = abs(half) if not frame.geometry.curved else abs(half) + 5.0
+        out = []
+        for side, angle in itertools.product((distal, -distal),
+                                             np.radians(np.arange(25.0, 61.0, 2.5))):
+            d_probe = np.array([-side * math.cos(angle), 0.0, math.sin(angle)])
+            length = aim[2] / math.sin(angle)
+            entry_probe = aim - d_probe * length
+            if side * entry_probe[0] < half + ENTRY_GAP_MM:
+                continue
+            if length > self.world.scenario.needle.length_mm - SPARE_LENGTH_MM:
+                continue
+            clearance = self._clearance_mm(frame, entry_probe, d_probe, length)
+            if clearance < 0.0:
+                continue
+            entry = (wfp @ np.append(entry_probe, 1.0))[:3]
+            target = (wfp @ np.append(aim, 1.0))[:3]
+            direction = unit(target - entry)
+            out.append(Plan(entry, -wfp[:3, 2], direction, target, length, clearance,
+                            math.degrees(angle)))
+        # a margin from the vessels seen in the image first, then the shallowest angle
+        return sorted(out, key=lambda p: (float(p.direction @ long_axis) * distal > 0,
+                                          -min(p.clearance_mm, CLEAR_MARGIN_MM)))
+
+    def _clearance_mm(self, frame, entry_probe, d_probe, length) -> float:
+        """Distance in the image from the path's visible part to the nearest danger pixel
+        (``inf`` if none shows); ``-1`` if the path crosses a blocking structure."""
+        geom = frame.geometry
+        ts = np.arange(0.0, length - 2.0, 0.5)
+        pts = entry_probe + np.outer(ts, d_probe)              # (n, 3) probe frame
+        i, k, ok = _sample_indices(geom, pts)
+        for label in np.unique(frame.label[i[ok], k[ok]]):
+            if label and (self.world.role(int(label)) in BLOCKING or
+                          int(label) in self.world.danger):
+                return -1.0
+        lines, samples = np.nonzero(np.isin(frame.label, list(self.world.danger)))
+        if not len(lines) or not ok.any():
+            return math.inf
+        danger = geom.points(lines, geom.depth_mm[samples])   # (m, 3)
+        seen = pts[ok]
+        return float(np.sqrt(((seen[:, None, :] - danger[None, :, :]) ** 2).sum(-1)).min())
+
+    def advance_looking(self, plan: Plan, speed_mm_s: float, *, stop_share: float = 1.0):
+        """Advance, looking every ``LOOK_EVERY_MM``; steer the bevel back toward the line.
+        Stops at bone (felt), the target seen at the tip, or ``stop_share`` of the planned
+        depth."""
+        next_look = LOOK_EVERY_MM
+        frame = None
+        while True:
+            n = self.state.needle
+            if n.bone_contact:
+                return "bone"
+            if n.depth_mm >= stop_share * plan.length_mm + 3.0:
+                return "depth"
+            if n.in_skin and n.depth_mm >= next_look:
+                next_look = n.depth_mm + LOOK_EVERY_MM
+                frame = self.look()
+                if self.label_at(frame, n.tip_mm) == self.target_index:
+                    return "target"
+            flip = False
+            if n.in_skin and n.depth_mm > 3.0:
+                flip = float(plan.offset_from_line(n.tip_mm) @ bevel_direction(n)) > 0.3
+            yield Action(advance_mm_s=speed_mm_s, flip_bevel=flip)
+
+    def settle(self):
+        """From the target's edge, on to bone contact while the image shows the tip in it."""
+        for _ in range(6):
+            for _ in range(self.ticks(0.5)):
+                if self.state.needle.bone_contact:
+                    return
+                yield Action(advance_mm_s=1.0)
+            if self.label_at(self.look(), self.state.needle.tip_mm) != self.target_index:
+                for _ in range(self.ticks(0.5)):
+                    yield Action(advance_mm_s=-1.0)
+                return
+
+
+class PerceivingIntermediate(PerceivingExpert):
+    """Slower, a coarser scan, one redirection after a first pass aimed off the line, and an
+    unintended probe slip that loses the needle from the image for a stretch of advance."""
+
+    speed_mm_s = (1.5, 2.5)
+    pause_scale = 1.8
+    rotation_step_deg = 20.0
+    across_step_mm = 5.0
+
+    def needle_pass(self, plan: Plan, seen: Seen):
+        rng = self.rng
+        off = math.radians(rng.uniform(5.0, 8.0)) * rng.choice((-1.0, 1.0))
+        elevation = seen.frame.world_from_probe[:3, 1]
+        bent = unit(np.cos(off) * plan.direction + np.sin(off) * unit(
+            np.cross(elevation, plan.direction)))
+        first = Plan(plan.entry_mm, plan.entry_normal, bent, plan.target_mm,
+                     plan.length_mm, plan.clearance_mm, plan.angle_to_skin_deg)
+        yield from self.pivot_to(bent)
+        speed = rng.uniform(*self.speed_mm_s)
+        # half way the tip shows off the line to the target (the aim was 5-8 degrees off
+        # in the plane): pull back and redirect
+        result = yield from self.advance_looking(first, speed, stop_share=0.5)
+        if result == "target":
+            yield from self.settle()
+            return
+        back = max(0.0, self.state.needle.depth_mm - 10.0)
+        for _ in range(self.ticks(back / 5.0)):
+            yield Action(advance_mm_s=-5.0)
+        yield from self.pivot_to(unit(plan.target_mm - np.asarray(self.state.needle.entry_mm)))
+        yield from self.twist_bevel_to(unit(np.cross(elevation, plan.direction)))
+        # an unintended probe slip: the needle leaves the image, unnoticed for a stretch
+        slip_mm = rng.uniform(3.0, 5.0) * rng.choice((-1.0, 1.0))
+        yield from self.move_probe(across_mm=slip_mm)
+        blind_to_mm = self.state.needle.depth_mm + rng.uniform(8.0, 15.0)
+        while self.state.needle.depth_mm < blind_to_mm and not self.state.needle.bone_contact:
+            yield Action(advance_mm_s=speed)
+        if self.label_at(self.look(), self.state.needle.tip_mm) is None:
+            yield from self.move_probe(across_mm=-slip_mm)  # noticed: the needle is gone
+        result = yield from self.advance_looking(plan, speed)
+        if result == "target":
+            yield from self.settle()
