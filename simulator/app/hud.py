@@ -166,7 +166,6 @@ class Hud:
         row("Attempts", f"{feedback.punctures} punctures, {feedback.passes} passes")
         row("Contacts", f"{feedback.bone_contacts} bone, {feedback.danger_contacts} danger",
             LEVEL_COLOURS["danger"] if feedback.danger_contacts else TEXT)
-        self._site_rows(state, row)
         if state.carm is not None:
             d = state.dose
             row("Fluoro", f"{d.fluoro_time_s:5.1f} s, {d.spots} shots"
@@ -190,11 +189,21 @@ class Hud:
                 off_mm, off_deg = round(off_mm, 1) or 0.0, round(off_deg) or 0  # no "-0"
                 row("Tip off plane", f"{off_mm:+5.1f} mm ({off_deg:+d} deg)",
                     (120, 200, 255) if abs(off_mm) < 2.0 else LEVEL_COLOURS["warn"])
-        self._checklist(surf, state, r)
+        below = self._checklist(surf, state, r)
+        self._site_rows(surf, state, r.x + 330, below + 6)
 
-    def _site_rows(self, state, row) -> None:
-        """The request the time-out checks (patient, side, site, allergies), where the
-        trainee stands and the asepsis done; learning mode colours what is amiss."""
+    def _site_rows(self, surf, state, x: int, y: int) -> None:
+        """Under the checklist: the request the time-out checks (patient, side, site,
+        allergies), where the trainee stands and the asepsis done; learning mode colours what
+        is amiss. (The left column has no room left for them: its bottom rows were cut.)"""
+        t = self.text
+
+        def row(label: str, value: str, color=TEXT):
+            nonlocal y
+            t.draw(surf, label, (x, y), 18, DIM)
+            t.draw(surf, value[:26], (x + 92, y), 18, color)
+            y += 20
+
         w, check = self.world, self.world.scenario.site_check
         warn, good = LEVEL_COLOURS["warn"], (110, 220, 130)
         site = check.site or w.scenario.targets[0].structure.replace("_", " ")
@@ -216,7 +225,8 @@ class Hud:
                 wrong = ", ".join(p.split(":")[0] for p in state.time_out_problems)
                 row("Time-out", f"{wrong} wrong: do it again", LEVEL_COLOURS["danger"])
 
-    def _checklist(self, surf, state, r: pygame.Rect) -> None:
+    def _checklist(self, surf, state, r: pygame.Rect) -> int:
+        """The procedure steps, ticked as done; returns the y below the list."""
         t = self.text
         x, y = r.x + 330, r.y + 10
         t.draw(surf, "Procedure", (x, y), 20, DIM, True)
@@ -232,6 +242,7 @@ class Hud:
             t.draw(surf, f"{mark} {STEP_LABELS[step]}{key}", (x, y), 20, color,
                    step is current)
             y += 21
+        return y
 
     def dose_due(self, state) -> str | None:
         """After the first injection, while a therapeutic syringe is not yet (nearly) given:
