@@ -37,7 +37,7 @@ from simulator.anatomy.generators.shoulder_soft import (
 )
 from simulator.anatomy.patient import PatientParams
 
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2  # 2: SASD bursa at its clinical depth (thinner lateral envelope)
 ENTRY_FROM_POSTERIOR_DEG = 50.0  # posterior entry: this far round from straight back, laterally
 BURSA_ENTRY_BELOW_DEG = 45.0     # bursa entry: this far below lateral in the scapular plane
 
