@@ -146,7 +146,7 @@ def _needle(world: World, state: SimState, action: Action, dt: float, out: list)
         twist = clamp(action.twist_rad_s, needle.MAX_TWIST_RAD_S) * dt
         n = replace(n, bevel_rad=(n.bevel_rad + twist) % (2 * math.pi))
     if (action.entry_slide_mm_s[0] or action.entry_slide_mm_s[1]) and not n.in_skin:
-        n = _slide_entry(world, n, np.asarray(action.entry_slide_mm_s) * dt, out)
+        n = slide_entry(world, n, np.asarray(action.entry_slide_mm_s) * dt, out)
     yaw, pitch = (clamp(r, needle.MAX_STEER_RAD_S) * dt for r in action.steer_rad_s)
     if yaw or pitch:
         n, e = needle.steer(world, n, yaw, pitch)
@@ -196,7 +196,9 @@ def _place(world: World, n: Needle, point, direction, out: list) -> Needle:
     return placed
 
 
-def _slide_entry(world: World, n: Needle, slide_mm, out: list) -> Needle:
+def slide_entry(world: World, n: Needle, slide_mm, out: list) -> Needle:
+    """The needle resting on the skin moved by ``slide_mm`` ``(2,)`` (forward along the
+    skin, sideways), kept on the skin; public because the app asks which way a key moves it."""
     hit = world.skin_along(np.asarray(n.entry_mm) - np.asarray(n.direction) * 60.0,
                            n.direction, 120.0)
     normal = hit.normal if hit is not None else -np.asarray(n.direction)

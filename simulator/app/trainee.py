@@ -23,7 +23,7 @@ from simulator.probe import probe_axes
 from simulator.procedure import MANUAL_STEPS, completed_steps, working_side
 from simulator.scenario import Step
 from simulator.state import NOOP, Action, SimState
-from simulator.step import _slide_entry
+from simulator.step import slide_entry
 from simulator.transducer import PRESETS
 from simulator.world import World
 
@@ -343,7 +343,7 @@ class Trainee:
         screen_up, screen_right = self._screen_axes(state)
         wanted = up * screen_up + right * screen_right
         n, start = state.needle, np.asarray(state.needle.entry_mm)
-        axes = np.array([np.asarray(_slide_entry(self.world, n, unit_slide, []).entry_mm)
+        axes = np.array([np.asarray(slide_entry(self.world, n, unit_slide, []).entry_mm)
                          - start for unit_slide in ((1.0, 0.0), (0.0, 1.0))])  # (2, 3) mm
         if np.linalg.matrix_rank(axes, tol=0.5) < 2:  # at the edge of the entry zone
             return up, right
