@@ -112,8 +112,7 @@ def labelled(world: World, state: SimState, frame: UltrasoundFrame):
     img = Image.fromarray(np.clip(rgb, 0, 255).astype(np.uint8))
     draw = ImageDraw.Draw(img)
     font = _font(18)
-    boxes = [_label(draw, np.array([8.0, 8.0]), "hip, oblique sagittal along the femoral neck",
-                    (230, 230, 230), font)]
+    boxes = [_label(draw, np.array([8.0, 8.0]), world.scenario.title, (230, 230, 230), font)]
     n = state.needle
     if n.entry_mm is not None:
         pts = frame.pixel_of([n.entry_mm, n.tip_mm])
