@@ -52,12 +52,13 @@ def evaluate(rubric: Rubric, values: dict, labels: dict, units: dict,
     hard = []
     for rule in rubric.hard_fails:
         value = values.get(rule.metric)
-        if value is None:
-            failed = rule.min is not None
-        else:
-            failed = (rule.max is not None and value > rule.max) or (
-                rule.min is not None and value < rule.min)
-        if failed:
+        if value is None:  # never measured: a minimum not reached, but not for the rule's reason
+            if rule.min is not None:
+                label = labels.get(rule.metric, rule.metric.replace("_", " "))
+                hard.append(HardFailResult(rule.metric, None, f"Not done: {label.lower()}"))
+            continue
+        if (rule.max is not None and value > rule.max) or (
+                rule.min is not None and value < rule.min):
             hard.append(HardFailResult(rule.metric, value, rule.reason))
     total_weight = sum(c.weight for c in rubric.criteria)
     points = [100.0 * fraction(values.get(c.metric), c.best, c.worst) * c.weight / total_weight

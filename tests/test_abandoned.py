@@ -67,3 +67,36 @@ def test_assess_stores_the_status_and_the_cohort_report_counts_it_apart(logs, bl
         p for p in (out / "sessions").rglob("report.html") if "ABANDONED" in p.read_text())
     assert "ABANDONED" in report.read_text()
     assert "status" in (out / "sessions.csv").read_text().splitlines()[0]
+
+
+def test_an_attempt_with_nothing_injected_is_not_blamed_for_where_it_went(logs, block_scenario,
+                                                                          tmp_path):
+    """Restarted before injecting: no share of nothing "went outside the joint"; the share
+    rules say the injection was not done."""
+    from scoring.score import read_score
+
+    out = tmp_path / "s.json"
+    main(["score", str(logs[1]), "--scenario", str(block_scenario), "--out", str(out)])
+    scored = read_score(out)
+    assert scored.value("intra_articular_fraction") is None
+    assert scored.value("target_fraction") is None
+    assert all(h.reason.startswith("Not done:") for h in scored.hard_fails if h.value is None)
+
+
+def test_a_minimum_never_measured_fails_as_not_done():
+    from scoring.rubric import evaluate
+    from simulator.scenario import Rubric
+
+    rubric = Rubric.model_validate({"pass_score": 60, "hard_fails": [
+        {"metric": "intra_articular_fraction", "min": 0.8,
+         "reason": "Most of the injection went outside the joint"}], "criteria": [
+        {"metric": "skin_punctures", "weight": 1, "best": 1, "worst": 4}]})
+    labels = {"intra_articular_fraction": "Injectate delivered into the joint"}
+    result = evaluate(rubric, {"intra_articular_fraction": None, "skin_punctures": 1},
+                      labels, {}, {})
+    assert [h.reason for h in result.hard_fails] == [
+        "Not done: injectate delivered into the joint"]
+    result = evaluate(rubric, {"intra_articular_fraction": 0.5, "skin_punctures": 1},
+                      labels, {}, {})
+    assert [h.reason for h in result.hard_fails] == [
+        "Most of the injection went outside the joint"]

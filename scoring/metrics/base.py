@@ -78,9 +78,11 @@ class DepositMetric(Metric):
         return float(sum(d.volume_ml for d in self._deposits
                          if compartments is None or d.compartment in compartments))
 
-    def share(self, compartments) -> float:
+    def share(self, compartments) -> float | None:
+        """Share of the deposited volume in ``compartments``; None before anything was
+        injected (there is no share of nothing: 0 would read as "all of it went elsewhere")."""
         total = self.volume()
-        return self.volume(compartments) / total if total > 0.0 else 0.0
+        return self.volume(compartments) / total if total > 0.0 else None
 
 
 class EventCount(Metric):
