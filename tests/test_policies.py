@@ -37,11 +37,11 @@ def test_expert_passes_the_first_seed(path):
 def test_expert_passes_and_beats_novice_on_every_seed(path):
     expert = _scores(path, "expert")
     novice = _scores(path, "novice")
-    failed = [(seed, d["score"], [h["reason"] for h in d["hard_fails"]])
-              for seed, d in zip(SEEDS, expert, strict=True) if not d["passed"]]
+    failed = [(seed, d.score, [h.reason for h in d.hard_fails])
+              for seed, d in zip(SEEDS, expert, strict=True) if not d.passed]
     assert failed == []
-    e = np.array([d["score"] for d in expert])
-    n = np.array([d["score"] for d in novice])
+    e = np.array([d.score for d in expert])
+    n = np.array([d.score for d in novice])
     assert e.min() >= 85.0
     assert (e > n).all()
     assert e.mean() - n.mean() >= 15.0
