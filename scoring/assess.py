@@ -99,19 +99,10 @@ def find_logs(paths: list[Path]) -> tuple[list[Path], list[tuple[Path, str]]]:
 
 def read_groups(path: Path | None) -> dict[str, str]:
     """Skill group per trainee from a CSV file with the columns ``trainee,group``."""
-    if path is None:
-        return {}
-    import csv
+    from scoring.trainee_csv import read_trainee_column
 
-    if not path.is_file():
-        raise InputError("groups file not found; give a CSV with columns trainee,group",
-                         path=path, field="--groups")
-    with open(path, newline="", encoding="utf-8") as f:
-        rows = list(csv.DictReader(f))
-    if rows and not {"trainee", "group"} <= set(rows[0]):
-        raise InputError("groups file needs the header line 'trainee,group'", path=path,
-                         field="--groups")
-    return {r["trainee"].strip(): r["group"].strip().lower() for r in rows}
+    return {trainee: group.lower()
+            for trainee, group in read_trainee_column(path, "group", "--groups").items()}
 
 
 # -- the work a process does ----------------------------------------------------------------

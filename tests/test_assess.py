@@ -14,6 +14,7 @@ from phantoms import record
 from scoring import cohort
 from scoring.store import Store
 from simulator.cli import main
+from simulator.errors import InputError
 
 
 @pytest.fixture(scope="module")
@@ -177,3 +178,19 @@ def test_simulated_cohort_builds_the_full_cohort_report(block_scenario, tmp_path
     # a second simulated cohort into the same folder is refused, not mixed in
     assert main(["assess", "--simulate-cohort", "6", "--scenario", str(block_scenario),
                  "--out", str(out)]) == 2
+
+
+def test_groups_csv_names_each_trainee_and_refuses_a_wrong_header(tmp_path):
+    from scoring.assess import read_groups
+
+    good = tmp_path / "groups.csv"
+    good.write_text("trainee,group\n Dr A ,Expert\nB,novice\n")
+    assert read_groups(good) == {"Dr A": "expert", "B": "novice"}
+    assert read_groups(None) == {}
+    bad = tmp_path / "bad.csv"
+    bad.write_text("name,group\nA,expert\n")
+    with pytest.raises(InputError, match="trainee,group") as err:
+        read_groups(bad)
+    assert err.value.field == "--groups"
+    with pytest.raises(InputError, match="not found"):
+        read_groups(tmp_path / "none.csv")

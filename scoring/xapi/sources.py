@@ -3,11 +3,11 @@ it names trainees (an optional CSV ``trainee,email``)."""
 
 from __future__ import annotations
 
-import csv
 import json
 from pathlib import Path
 
 from scoring.scored import ScoredSession
+from scoring.trainee_csv import read_trainee_column
 from scoring.xapi.validate import MBOX
 from simulator.errors import InputError
 
@@ -43,20 +43,8 @@ def scores_from_store(url: str) -> list[ScoredSession]:
 
 def read_mboxes(path: Path | None) -> dict[str, str]:
     """``trainee -> e-mail`` from a CSV with the header ``trainee,email``."""
-    if path is None:
-        return {}
-    if not path.is_file():
-        raise InputError("file not found; give a CSV with the columns trainee,email",
-                         path=path, field="--actors")
-    with open(path, newline="", encoding="utf-8") as f:
-        rows = list(csv.DictReader(f))
-    if rows and not {"trainee", "email"} <= set(rows[0]):
-        raise InputError("needs the header line 'trainee,email'", path=path, field="--actors")
-    out = {}
-    for n, row in enumerate(rows, start=2):
-        email = (row["email"] or "").strip()
+    emails = read_trainee_column(path, "email", "--actors")
+    for email in emails.values():
         if not MBOX.match(f"mailto:{email}"):
-            raise InputError(f"line {n}: {email!r} is not an e-mail address", path=path,
-                             field="email")
-        out[(row["trainee"] or "").strip()] = email
-    return out
+            raise InputError(f"{email!r} is not an e-mail address", path=path, field="email")
+    return emails
