@@ -156,12 +156,12 @@ def _render_pictures(analysis, folder: Path, content: str) -> tuple[Path | None,
     import pickle
 
     from scoring.report import session_pictures
+    from simulator.files import written_into_place
 
     try:
         path = folder / f"{content}.pickle"
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_bytes(pickle.dumps(session_pictures(analysis)))
-        tmp.replace(path)
+        with written_into_place(path) as tmp:
+            tmp.write_bytes(pickle.dumps(session_pictures(analysis)))
         return path, ""
     except Exception as exc:  # noqa: BLE001 - listed as a report problem, not fatal
         return None, f"report pictures could not be drawn ({exc.__class__.__name__}: {exc})"

@@ -23,6 +23,7 @@ from scoring.scored import (
 from scoring.verdicts import fmt, verdict
 from simulator import __version__
 from simulator import events as ev
+from simulator.files import written_into_place
 from simulator.integrity import log_status
 from simulator.log import COMPLETED, attempt_status
 from simulator.replay import open_log, replay
@@ -188,10 +189,8 @@ def score_log(log_path: str | Path, scenario: str | Path | None = None,
 def write_score(scored: ScoredSession, path: str | Path) -> Path:
     """Write ``score.json`` atomically."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(scored.to_dict(), indent=2))
-    tmp.replace(path)
+    with written_into_place(path) as tmp:
+        tmp.write_text(json.dumps(scored.to_dict(), indent=2))
     return path
 
 

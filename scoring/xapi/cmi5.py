@@ -18,6 +18,7 @@ from xml.sax.saxutils import escape, quoteattr
 from scoring.xapi.cmi5_schema import COURSE_STRUCTURE_XSD, NAMESPACE
 from scoring.xapi.statements import LANG, XapiConfig
 from simulator.errors import InputError
+from simulator.files import written_into_place
 
 MOVE_ON = ("Passed", "CompletedAndPassed")
 
@@ -124,11 +125,8 @@ def write_package(unit_list: list[Unit], out: Path, config: XapiConfig,
     if out.is_dir():
         raise InputError("is a folder; give a file name such as course.zip", path=out,
                          field="--out")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.partial")
-    with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zf:
+    with written_into_place(out) as tmp, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zf:
         zf.writestr("cmi5.xml", xml_text)
         for u in unit_list:
             zf.writestr(u.launch_page, launch_page(u))
-    tmp.replace(out)
     return xml_text

@@ -15,6 +15,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from simulator.errors import InputError
+from simulator.files import written_into_place
 
 XAPI_VERSION = "2.0.0"
 BATCH = 50
@@ -27,10 +28,8 @@ def write_statements(statements: list[dict], path: Path) -> None:
     if path.is_dir():
         raise InputError("is a folder; give a file name such as statements.json", path=path,
                          field="--out")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.partial")
-    tmp.write_text(json.dumps(statements, indent=2, ensure_ascii=False), encoding="utf-8")
-    tmp.replace(path)
+    with written_into_place(path) as tmp:
+        tmp.write_text(json.dumps(statements, indent=2, ensure_ascii=False), encoding="utf-8")
 
 
 def check_lrs(url: str, auth: str | None) -> str:

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from simulator.bounds import Coordinate, UnitComponent, bounded_int
 from simulator.errors import InputError
+from simulator.files import written_into_place
 from simulator.tissues import TISSUE_KEYS
 from simulator.yamlfile import read_yaml
 
@@ -198,7 +199,6 @@ def write_manifest(manifest: Manifest, folder: str | Path) -> Path:
     """Write ``manifest.yaml`` atomically into ``folder``."""
     path = Path(folder) / MANIFEST_NAME
     data = manifest.model_dump(mode="json", exclude_none=True)
-    tmp = path.with_suffix(".yaml.tmp")
-    tmp.write_text(yaml.safe_dump(data, sort_keys=False))
-    tmp.replace(path)
+    with written_into_place(path) as tmp:
+        tmp.write_text(yaml.safe_dump(data, sort_keys=False))
     return path
