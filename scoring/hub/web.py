@@ -120,10 +120,7 @@ def create_app(store) -> Flask:
     @app.get("/trainee")
     @signed_in
     def trainee_page():
-        name = request.args.get("name", "")
-        _may_see(name)
-        with store.engine.connect() as conn:
-            rows = queries.attempts(conn, name)
+        name, rows = _trainee_attempts()
         if not rows:
             abort(404)
         return page("trainee", f"Trainee: {name or '(no name)'}", name=name, total=len(rows),
@@ -132,11 +129,14 @@ def create_app(store) -> Flask:
     @app.get("/trainee.csv")
     @signed_in
     def trainee_page_csv():
+        return _csv(_trainee_attempts()[1], "attempts.csv")
+
+    def _trainee_attempts():
+        """The ``name`` query argument and that trainee's attempts, if the user may see them."""
         name = request.args.get("name", "")
         _may_see(name)
         with store.engine.connect() as conn:
-            rows = queries.attempts(conn, name)
-        return _csv(rows, "attempts.csv")
+            return name, queries.attempts(conn, name)
 
     @app.get("/sessions/<int:session_id>")
     @signed_in
