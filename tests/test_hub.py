@@ -215,6 +215,7 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
                     reason="needs Debian's chromium (CI installs it)")
 def test_in_headless_chromium_sign_in_open_a_trainee_and_a_session(app, store):
     playwright = pytest.importorskip("playwright.sync_api")
+    from playwright.sync_api import expect
     from werkzeug.serving import make_server
 
     with socket.socket() as s:
@@ -234,14 +235,15 @@ def test_in_headless_chromium_sign_in_open_a_trainee_and_a_session(app, store):
             page.fill("input[name=name]", "teach")
             page.fill("input[name=password]", PASSWORDS["teach"])
             page.click("button[type=submit]")
+            # Clicks start navigations; expect() waits for the page they lead to.
             page.click("text=ann")
-            assert page.title().startswith("Trainee: ann")
-            assert page.locator("svg.curve circle").count() == 3
+            expect(page).to_have_title(re.compile(r"^Trainee: ann"))
+            expect(page.locator("svg.curve circle")).to_have_count(3)
             page.click("table >> text=3")
-            assert page.title() == "Session report: ann"
-            assert page.locator(".verdict.pass").count() == 1
+            expect(page).to_have_title("Session report: ann")
+            expect(page.locator(".verdict.pass")).to_have_count(1)
             page.goto(base + f"/trainee?name={SCRIPT_NAME}")
-            assert page.locator("h1").inner_text() == f"Trainee: {SCRIPT_NAME}"  # shown, not run
+            expect(page.locator("h1")).to_have_text(f"Trainee: {SCRIPT_NAME}")  # shown, not run
             browser.close()
     finally:
         server.shutdown()
