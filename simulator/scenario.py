@@ -238,8 +238,9 @@ class StandardView(_Model):
     landmarks: tuple[ViewLandmark, ...] = Field((), max_length=6, description="Structures "
                                                 "(at most 6) the view shows besides the "
                                                 "target.")
-    how: str = Field("", max_length=160, description="How to find the view, said when a "
-                     "landmark is missing (e.g. 'rotate the probe along the femoral neck').")
+    how: str = Field("", max_length=160, description="How to find the view, said when "
+                     "the probe is where the cue aims it and a landmark still does not show "
+                     "(e.g. 'rotate the probe along the femoral neck').")
     target_centred: bool = Field(True, description="The target must sit in the image's "
                                  "middle third (false where the approach keeps it to one "
                                  "side).")

@@ -34,6 +34,43 @@ def test_the_experts_view_of_the_hip_is_good(hip_us_world):
     assert (q.grade, q.met) == ("good", len(q.checks)), q.advice
 
 
+def _turn_sense(probe_before, probe_after, world) -> str:
+    """Clockwise or anticlockwise, looking down on the skin, from one pose to the other."""
+    import numpy as np
+
+    from simulator.probe import probe_axes
+
+    normal = np.asarray(probe_before.normal)
+    before, after = probe_axes(world, probe_before)[0], probe_axes(world, probe_after)[0]
+    return "anticlockwise" if np.cross(before, after) @ normal > 0 else "clockwise"
+
+
+def test_the_hip_cue_says_which_way_to_turn_the_way_the_expert_turns(hip_us_world):
+    """The play-test's trainee was told to "rotate the probe" with no direction: the cue now
+    says how far and which way, and it is the way the scripted expert turns."""
+    import re
+
+    world = hip_us_world
+    start = initial_state(world)
+    advice = view_quality(world, render_ultrasound(world, start)).advice
+    said = re.search(r"rotate the probe about (\d+)° (anticlockwise|clockwise)", advice)
+    assert said, advice
+    policy, session = make_policy("expert", world, 0), Session(world)
+    while "imaging_setup" not in session.state.steps_done:
+        session.step(policy(world, session.state))
+    assert said.group(2) == _turn_sense(start.probe, session.state.probe, world)
+    assert 30 <= int(said.group(1)) <= 80   # the expert turns about 55°
+
+
+def test_the_cue_to_a_view_one_slide_away_says_slide_not_rotate():
+    """The ankle case starts sagittal, below the joint line: sliding, not turning, fixes it."""
+    from simulator.loading import load_world
+
+    world = load_world(REPO / "scenarios" / "ankle_anterior_us.yaml")
+    advice = view_quality(world, render_ultrasound(world, initial_state(world))).advice
+    assert "slide the probe" in advice and "rotate" not in advice, advice
+
+
 def _problems(tmp_path, edit):
     data = copy.deepcopy(yaml.safe_load((REPO / "scenarios" / "hip_anterior_us.yaml")
                                         .read_text()))
@@ -67,3 +104,36 @@ def test_a_standard_view_in_a_fluoroscopy_case_is_refused(tmp_path):
     path.write_text(yaml.safe_dump(fluoro))
     [(field, message)] = parse_scenario(path)[1]
     assert "grades an ultrasound view" in message
+
+
+def test_the_centring_cue_names_the_way_that_centres_the_target():
+    """"Slide the probe along its length" left the trainee guessing which end: the cue names
+    the direction, and sliding that way moves the target toward the middle of the image."""
+    import dataclasses
+
+    import numpy as np
+
+    from simulator.app.guidance import direction_words
+    from simulator.loading import load_world
+    from simulator.probe import move_probe
+
+    world = load_world(REPO / "scenarios" / "shoulder_gh_posterior_us.yaml")
+    state = initial_state(world)
+    frame = render_ultrasound(world, state)
+    advice = view_quality(world, frame).advice
+    assert "third: slide the probe " in advice, advice
+    said = advice.split("slide the probe ")[1].split(" to bring")[0]
+
+    def target_column(probe) -> float:
+        moved = render_ultrasound(world, dataclasses.replace(state, probe=probe))
+        return float(moved.pixel_of(np.asarray(world.target_point))[0, 0])
+
+    centre = frame.image.shape[1] / 2
+    for slide_mm in (8.0, -8.0):
+        probe = move_probe(world, frame.probe, (slide_mm, 0.0), 0.0, 0.0)
+        shift = np.asarray(probe.contact_mm) - np.asarray(frame.probe.contact_mm)
+        if direction_words(world, shift) == said:
+            before = abs(target_column(frame.probe) - centre)
+            assert abs(target_column(probe) - centre) < before
+            return
+    raise AssertionError(f"no slide along the probe goes {said!r}")

@@ -9,10 +9,11 @@ terms ("deeper", "to the right on the image") inside an image. World frame: RAS 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
-from simulator.probe import move_probe, probe_axes
+from simulator.probe import move_probe, probe_axes, world_from_probe
 
 IN_PLANE_MM = 3.0        # the target counts as in the scan plane within this distance
 SAY_IN_PLANE_MM = 1.0    # closer than this, a distance from the plane is not worth saying
@@ -185,8 +186,9 @@ def view_quality(world, frame) -> ViewQuality:
         middle = float(np.flatnonzero(shown).mean() + 0.5) / lines
         side = "left" if middle < MIDDLE_THIRD[0] else "right"
         centred = ViewCheck(MIDDLE_THIRD[0] <= middle <= MIDDLE_THIRD[1],
-                            f"the {pretty} sits in the {side} third: slide the probe along "
-                            "its length to bring it to the middle")
+                            f"the {pretty} sits in the {side} third: slide the probe "
+                            f"{toward_image_side(world, frame, side)} to bring it to the "
+                            "middle")
     else:
         off = plane_offset(world, frame.probe, world.target_point)
         where = f"it is {off.words} from the plane: slide that way" if not off.in_plane \
@@ -196,12 +198,107 @@ def view_quality(world, frame) -> ViewQuality:
     for mark in spec.landmarks if spec else ():
         share = float(across(mark.structure).mean())
         name = mark.structure.replace("_", " ")
-        if share == 0.0:
-            advice = f"no {name} in the image" + (f": {spec.how}" if spec.how else "")
-        else:
-            advice = f"the {name} crosses only {share:.0%} of the image: rotate the probe " \
-                     "until it runs across the image (long axis)"
+        shown = f"no {name} in the image" if share == 0.0 else \
+            f"the {name} crosses only {share:.0%} of the image"
+        words = turn_or_slide_words(world, frame.probe, mark.structure)
+        if words.startswith(NEAR_IDEAL) and spec.how:  # at the aimed pose: the case's own hint
+            words = spec.how
+        advice = f"{shown}: {words}"
         checks.append(ViewCheck(share > 0.0 and share >= mark.min_width_share, advice))
     if spec is None or spec.target_centred:
         checks.append(centred)  # last: centre the view once it shows the right structures
     return ViewQuality(spec.name if spec else f"the {pretty} in view", tuple(checks))
+
+
+def toward_image_side(world, frame, side: str) -> str:
+    """The anatomical direction the probe slides (along its length) to move the image's
+    content away from ``side`` ("left"/"right") toward the middle: the probe moves toward the
+    structure, so the direction of the image's ``side`` edge."""
+    long_axis = probe_axes(world, frame.probe)[0]
+    contact = np.asarray(frame.probe.contact_mm, float)
+    cols = frame.pixel_of(np.stack([contact, contact + 10.0 * long_axis]))[:, 0]
+    rightward = long_axis if cols[1] > cols[0] else -long_axis
+    return direction_words(world, rightward if side == "right" else -rightward)
+
+
+# -- which way to turn or slide -----------------------------------------------------------------
+ROTATIONS_RAD = np.deg2rad(np.arange(-90, 90, 10))   # candidate turns about the skin normal
+ALONG_MM = np.arange(-30.0, 31.0, 10.0)              # candidate slides along the probe
+SAMPLED_LINES, SAMPLED_DEPTHS = 32, 40               # a coarse image is enough to compare
+SAME_TURN_RAD = np.deg2rad(15.0)                     # closer than this, turning is not the fix
+NEAR_IDEAL = "tilt or rock the probe"                # what is left at the aimed pose
+
+
+def width_shares(world, probe, structures) -> np.ndarray:
+    """``(len(structures),)`` share of the image width (beam lines) where each structure
+    would show with the probe at ``probe``: the scan plane sampled on a coarse grid and looked
+    up in the label volume (the supervisor's knowledge of the anatomy, not the trainee's)."""
+    from simulator.imaging.ultrasound.scan import scan_geometry
+
+    geometry = scan_geometry(world.scenario.probe.preset, float(probe.depth_mm),
+                             float(probe.frequency_mhz), float(probe.focus_mm))
+    lines = np.linspace(0.0, geometry.n_lines - 1.0, SAMPLED_LINES)
+    depths = np.linspace(geometry.depth_mm[0], geometry.depth_mm[-1], SAMPLED_DEPTHS)
+    grid_lines, grid_depths = np.meshgrid(lines, depths, indexing="ij")
+    local = geometry.points(grid_lines.ravel(), grid_depths.ravel())
+    pose = world_from_probe(world, probe)
+    labels = world.anatomy.volume_labels_at(local @ pose[:3, :3].T + pose[:3, 3])
+    labels = labels.reshape(SAMPLED_LINES, SAMPLED_DEPTHS)
+    return np.array([(labels == world.anatomy.structure(s).index).any(axis=1).mean()
+                     for s in structures])
+
+
+def _through_target(world, probe):
+    """``probe`` slid across its plane (twice: the skin curves) until the plane holds the
+    target."""
+    for _ in range(2):
+        off = plane_offset(world, probe, world.target_point)
+        step = abs(off.distance_mm) if off.slide_key_plus else -abs(off.distance_mm)
+        probe = move_probe(world, probe, (0.0, step), 0.0, 0.0)
+    return probe
+
+
+@lru_cache(maxsize=4)
+def ideal_view(world):
+    """The probe pose (from the scenario's start, turned and slid, its plane through the
+    target) that best shows the standard view's landmarks across their share of the width:
+    what a supervisor would aim the trainee at. Searched once per world (about 0.4 s)."""
+    from simulator.step import initial_state
+
+    marks = world.scenario.standard_view.landmarks
+    names = [m.structure for m in marks]
+    needed = np.array([max(m.min_width_share, 0.05) for m in marks])
+    start = initial_state(world).probe
+    # nearest changes first: of equally good views, the one least far from the start wins
+    moves = sorted(((float(t), float(a)) for t in ROTATIONS_RAD for a in ALONG_MM),
+                   key=lambda m: (abs(m[0]), abs(m[1])))
+    best, best_fit = start, -1.0
+    for turn, along in moves:
+        probe = _through_target(world, move_probe(world, start, (along, 0.0), turn, 0.0))
+        fit = float(np.minimum(width_shares(world, probe, names) / needed, 1.0).sum())
+        if fit > best_fit + 1e-9:
+            best, best_fit = probe, fit
+    return best
+
+
+def turn_or_slide_words(world, probe, structure: str) -> str:
+    """What to change so ``structure`` runs across the image, relative to :func:`ideal_view`:
+    "rotate the probe about 50° clockwise (looking down on it)" when its long axis is off by
+    15° or more (the image may be mirrored: turns are taken modulo 180°), else which way to
+    slide. Clockwise is judged looking down on the skin at the probe."""
+    ideal = ideal_view(world)
+    normal = np.asarray(probe.normal)
+    long_now, long_ideal = probe_axes(world, probe)[0], probe_axes(world, ideal)[0]
+    long_now, long_ideal = (v - (v @ normal) * normal for v in (long_now, long_ideal))
+    angle = float(np.arctan2(np.cross(long_now, long_ideal) @ normal, long_now @ long_ideal))
+    angle = (angle + np.pi / 2) % np.pi - np.pi / 2       # a plane turned 180° is the same
+    pretty = structure.replace("_", " ")
+    if abs(angle) >= SAME_TURN_RAD:
+        sense = "anticlockwise" if angle > 0 else "clockwise"
+        return f"rotate the probe about {abs(np.rad2deg(angle)):.0f}° {sense} (looking " \
+               f"down on it) until the {pretty} runs across the image"
+    move = np.asarray(ideal.contact_mm) - np.asarray(probe.contact_mm)
+    if np.linalg.norm(move) < IN_PLANE_MM:
+        return f"{NEAR_IDEAL} until the {pretty} runs across the image"
+    return f"slide the probe about {np.linalg.norm(move):.0f} mm " \
+           f"{direction_words(world, move)} until the {pretty} runs across the image"
