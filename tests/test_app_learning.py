@@ -282,3 +282,17 @@ def test_t_brings_the_task_back(make_app, block_world, block_scenario):
     assert app.state.tick == tick  # reading the task pauses the clock
     d.tap(pygame.K_t)
     assert app.screen_mode == "playing"
+
+
+def test_a_seam_between_two_structures_does_not_read_as_outside(hip_us_world):
+    """Under the skin, a tip no structure holds sits in the seam between two surfaces."""
+    from simulator.app.hud import tip_place
+    from simulator.step import initial_state
+
+    needle = initial_state(hip_us_world).needle
+    joint = hip_us_world.anatomy.structure("anterior_recess").index
+    assert tip_place(hip_us_world, replace(needle, in_skin=True, tip_label=0)) == \
+        "between tissue layers"
+    assert tip_place(hip_us_world, replace(needle, in_skin=True, tip_label=joint)) == \
+        "anterior recess"
+    assert tip_place(hip_us_world, replace(needle, in_skin=False, tip_label=0)) == "outside"

@@ -68,6 +68,15 @@ class _Keys(dict):
         return key_label(self.bindings, name) or "?"
 
 
+def tip_place(world, needle) -> str:
+    """Where the tip is, for the HUD: the structure's name, "between tissue layers" under the
+    skin where no structure holds it (the thin seam between two surfaces, which the play-tester
+    saw read as "outside" between capsule and cavity), "outside" out of the skin."""
+    if needle.in_skin and not needle.tip_label:
+        return "between tissue layers"
+    return world.name(needle.tip_label).replace("_", " ")
+
+
 @dataclass
 class HudInfo:
     """What the HUD shows besides the state (filled by the app each frame)."""
@@ -179,7 +188,7 @@ class Hud:
         if self.learning and n.in_skin:
             tip = np.asarray(n.tip_mm)
             dist = float(np.linalg.norm(tip - w.target_point))
-            row("Tip in", w.name(n.tip_label).replace("_", " "), (120, 200, 255))
+            row("Tip in", tip_place(w, n), (120, 200, 255))
             row("To target", f"{dist:5.1f} mm", (120, 200, 255))
             if state.probe is not None:
                 _, elevation, _ = probe_axes(w, state.probe)
