@@ -276,6 +276,9 @@ class HardFail(_Model):
 class Rubric(_Model):
     pass_score: float = Field(70.0, ge=0.0, le=100.0, description="Score needed to pass "
                               "(when no hard fail applies).")
+    pass_score_set_by: str = Field("", max_length=400, description="How the pass score was "
+                                   "set (written by 'jointsim scenario passmark': contrasting "
+                                   "groups of scripted trainees); empty: by the author.")
     hard_fails: tuple[HardFail, ...] = Field((), description="Conditions that fail the attempt "
                                              "whatever the score.")
     criteria: tuple[Criterion, ...] = Field(description="Weighted metrics making the score.")

@@ -36,6 +36,36 @@ def new(
     print(commented_yaml(scenario, header), end="")
 
 
+@scenario_app.command("passmark")
+def passmark(
+    scenario: str = typer.Argument(..., help="Scenario file or shipped name."),
+    seeds: int = typer.Option(20, min=3, max=200, help="Attempts per group (seeds 0..N-1: "
+                              "one patient each)."),
+    expert: str = typer.Option("perceiving_expert", help="Scripted trainee of the skilled "
+                               "group."),
+    novice: str = typer.Option("novice", help="Scripted trainee of the unskilled group."),
+    write: bool = typer.Option(False, "--write", help="Set rubric.pass_score and "
+                               "rubric.pass_score_set_by in the scenario file."),
+) -> None:
+    """Set a pass score by contrasting groups: where the scripted expert's and novice's score
+    distributions cross (prints the study; --write records it in the file)."""
+    from scoring.pass_mark import study, write_pass_mark
+    from simulator.paths import scenario_path
+
+    path = scenario_path(scenario)
+    say(f"Scoring {seeds} attempts each of {expert} and {novice} on {path.name} ...")
+    found = study(path, range(seeds), expert, novice)
+    say(f"  {expert}: " + " ".join(f"{v:.0f}" for v in found.expert_scores))
+    say(f"  {novice}: " + " ".join(f"{v:.0f}" for v in found.novice_scores))
+    if found.mark is None:
+        raise InputError(f"{path}: the {expert} scores do not sit above the {novice} scores; "
+                         "no pass mark separates them", field="rubric.pass_score")
+    say(found.set_by())
+    if write:
+        write_pass_mark(path, found)
+        say(f"wrote rubric.pass_score {found.mark.score:.1f} to {path}")
+
+
 @scenario_app.command("guide")
 def guide(out: Path | None = typer.Option(None, help="Write here instead of stdout.")) -> None:
     """The scenario guide (scenarios/README.md) generated from the schema."""
