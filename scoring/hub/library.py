@@ -22,9 +22,8 @@ def pass_mark_words(scenario: Scenario) -> str:
     if "pass_score" not in scenario.rubric.model_fields_set:
         return (f"jointsim's default ({DEFAULT_PASS_SCORE:g}): the scenario file sets no "
                 "rubric.pass_score")
-    return ("set by the scenario's author in rubric.pass_score; the file records no "
-            "standard-setting study (compare the contrasting-groups mark from stored "
-            "attempts on the scenario's page)")
+    return ("set by the scenario's author (rubric.pass_score); no standard-setting study "
+            "is recorded in the file")
 
 
 def scenario_files() -> list[dict]:

@@ -26,7 +26,7 @@ nav.hub a { color: #fff; font-weight: bold; text-decoration: none; }
 nav.hub .who { margin-left: auto; } nav.hub form { margin: 0; }
 a.csv { font-size: 13px; margin-left: 10px; }
 .bad { color: #c62828; font-weight: bold; } .good { color: #2e7d32; font-weight: bold; }
-svg.curve { background: #fafbfc; border: 1px solid #d8d8d8; }
+svg.curve, svg.cusum { background: #fafbfc; border: 1px solid #d8d8d8; }
 form.signin { display: grid; gap: 12px; max-width: 320px; }
 form.signin label { display: grid; gap: 3px; font-weight: bold; color: #555; }
 form.signin input, form.signin button { font-size: 15px; padding: 6px 8px; }
@@ -38,7 +38,9 @@ p.error { color: #c62828; }
 .history a.pass { background: #2e7d32; } .history a.fail { background: #c62828; }
 .charts { display: flex; gap: 16px; flex-wrap: wrap; align-items: flex-start; }
 .charts p { margin: 2px 0; font-size: 13px; }
-form.import { display: grid; gap: 10px; max-width: 520px; margin-bottom: 16px; }
+form.import { display: grid; gap: 10px; max-width: 520px; margin-bottom: 16px;
+              justify-items: start; }
+form.import button { font-size: 15px; padding: 4px 16px; }
 ul.outcomes li.ok { color: #2e7d32; } ul.outcomes li.no { color: #c62828; }
 .player { display: flex; gap: 16px; align-items: flex-start; flex-wrap: wrap; }
 .player img { background: #000; border: 2px solid #1f4e79; width: 384px; height: 288px;
