@@ -218,6 +218,15 @@ def test_serve_refuses_a_port_in_use_in_one_line(tmp_path):
     assert out.stderr.strip().count("\n") == 0 and f"127.0.0.1:{port}" in out.stderr
 
 
+def test_serve_refuses_a_missing_scenario_folder_or_key_in_one_line(tmp_path):
+    cmd = [sys.executable, "-m", "simulator.cli", "serve", "--db", str(tmp_path / "r.sqlite")]
+    for extra, field in ((["--scenarios", str(tmp_path / "nowhere")], "--scenarios"),
+                         (["--trust", str(tmp_path / "nokey.pub")], "--trust")):
+        out = subprocess.run([*cmd, *extra], capture_output=True, text=True, timeout=120)
+        assert out.returncode == 2, out.stderr
+        assert out.stderr.strip().count("\n") == 0 and field in out.stderr
+
+
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 

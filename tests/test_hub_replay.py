@@ -26,6 +26,7 @@ from scoring.store import Store
 pytest.importorskip("flask")
 
 EDUCATOR_PW, TRAINEE_PW = "educator-pw", "trainee-pw"
+MARKUP_NAME = "<img src=x onerror=alert(1)>.txt"
 SHOTS = os.environ.get("JOINTSIM_HUB_SHOTS")  # a folder: the browser test saves screenshots
 
 
@@ -79,14 +80,15 @@ def test_import_stores_good_logs_and_says_in_one_line_why_each_bad_file_is_not(
     edited = b"\n".join([*lines[:3], lines[3].replace(b"1", b"2", 1), *lines[4:]])
     assert edited != good
     page = upload(signed_in(app), [
-        ("attempt.jsonl", good), ("notes.txt", b"hello"), ("garbage.jsonl", b"not json\n"),
+        ("attempt.jsonl", good), (MARKUP_NAME, b"hello"), ("garbage.jsonl", b"not json\n"),
         ("edited.jsonl", edited), ("folder.zip", zipped({"day1/attempt.jsonl": good,
                                                          "day1/readme.md": b"x"})),
         ("broken.zip", b"PK not really")]).get_data(as_text=True)
     said = outcomes(page)
     assert said["attempt.jsonl"].startswith("stored: Dr Expert, block_us, passed")
     assert said["folder.zip/day1/attempt.jsonl"].startswith("stored:")  # the same attempt
-    assert "not a session log" in said["notes.txt"]
+    assert MARKUP_NAME not in page  # the file name is shown escaped
+    assert "not a session log" in said["&lt;img src=x onerror=alert(1)&gt;.txt"]
     assert "not stored: rejected" in said["garbage.jsonl"] and "line 1" in said["garbage.jsonl"]
     assert "not stored: tampered" in said["edited.jsonl"]
     assert "not a readable zip" in said["broken.zip"]
