@@ -114,7 +114,7 @@ def test_a_site_that_requires_signed_logs_refuses_unsigned_ones(block_log, block
     store.close()
 
 
-def test_only_educators_import_and_an_oversized_upload_is_one_clear_message(tmp_path):
+def test_only_educators_import_and_an_oversized_upload_or_unwritable_folder_is_one_line(tmp_path):
     store = new_store(tmp_path)
     app = create_app(store, uploads=tmp_path / "up")
     refused = signed_in(app, "other", TRAINEE_PW).get("/import")
@@ -125,6 +125,11 @@ def test_only_educators_import_and_an_oversized_upload_is_one_clear_message(tmp_
     app.config["MAX_CONTENT_LENGTH"] = 2000
     big = upload(client, [("big.jsonl", b"x" * 5000)])
     assert big.status_code == 413 and "import the logs in parts" in big.get_data(as_text=True)
+    (tmp_path / "a_file").write_text("")
+    unwritable = create_app(store, uploads=tmp_path / "a_file" / "up")
+    said = outcomes(upload(signed_in(unwritable), [("x.jsonl", b"{}\n")]).get_data(
+        as_text=True))
+    assert "cannot write" in said["x.jsonl"] and "--uploads" in said["x.jsonl"]
     store.close()
 
 

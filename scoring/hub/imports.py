@@ -74,6 +74,16 @@ def unpack(uploads: list[tuple[str, bytes]]) -> tuple[list[tuple[str, bytes]], l
     return logs, refused
 
 
+def keep(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` whole or not at all (kept if it is there already)."""
+    from simulator.files import written_into_place
+
+    if path.is_file():
+        return
+    with written_into_place(path) as tmp:
+        tmp.write_bytes(data)
+
+
 def import_logs(uploads: list[tuple[str, bytes]], folder: Path, store, *,
                 scenarios: Path | None = None, trusted: frozenset[bytes] = frozenset()
                 ) -> list[Outcome]:
@@ -87,11 +97,13 @@ def import_logs(uploads: list[tuple[str, bytes]], folder: Path, store, *,
     records, names, seen = [], [], {}
     for name, data in logs:
         path = folder / hashlib.sha256(data).hexdigest()[:32] / safe_name(name)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if not path.is_file():
-            tmp = path.with_suffix(".part")
-            tmp.write_bytes(data)
-            tmp.replace(path)
+        try:
+            keep(path, data)
+        except OSError as exc:
+            outcomes.append(Outcome(name, False, f"not stored: cannot write {path.parent} "
+                                    f"({exc.strerror}); start serve with --uploads DIR "
+                                    "naming a folder it may write"))
+            continue
         done = score_job(Job(path, scenarios=scenarios, trusted=trusted))
         if done.scored is None:
             why = done.error

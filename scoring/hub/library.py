@@ -10,11 +10,9 @@ from scoring.cohort_report import _separation_section
 from scoring.report import document as d
 from scoring.scored import ScoredSession
 from simulator.paths import shipped_scenarios
-from simulator.scenario import Scenario, parse_scenario
+from simulator.scenario import Rubric, Scenario, parse_scenario
 
-# pass_score's default in simulator.scenario.Rubric
-DEFAULT_PASS_SCORE = Scenario.model_fields["rubric"].annotation.model_fields[
-    "pass_score"].default
+DEFAULT_PASS_SCORE = Rubric.model_fields["pass_score"].default
 
 
 def pass_mark_words(scenario: Scenario) -> str:

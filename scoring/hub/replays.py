@@ -141,6 +141,7 @@ class Replays:
             except NoReplay as exc:
                 with self._lock:
                     self._failed[session_id] = str(exc)
+                    self._building.pop(session_id, None)
                 raise
             with self._lock:
                 self._views[session_id] = view
