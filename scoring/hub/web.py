@@ -15,7 +15,9 @@ import hmac
 import io
 import json
 import secrets
+import threading
 from functools import wraps
+from importlib import import_module
 from pathlib import Path
 
 from flask import Flask, Response, abort, redirect, request, send_file, session, url_for
@@ -54,6 +56,9 @@ def create_app(store, *, scenarios: Path | None = None,
                       MAX_CONTENT_LENGTH=imports.MAX_UPLOAD_BYTES)
     uploads = Path(uploads or "hub_uploads").resolve()
     replays = Replays(scenarios)
+    # the scenario pages' statistics need scipy, whose first import takes a second or more:
+    # import it now, beside the server starting, not in the first educator's request
+    threading.Thread(target=import_module, args=("scipy.stats",), daemon=True).start()
     app.jinja_env.loader = DictLoader(TEMPLATES)
     app.jinja_env.autoescape = True
     app.jinja_env.undefined = StrictUndefined
