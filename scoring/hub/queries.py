@@ -173,5 +173,7 @@ def cusum_chart(outcomes: list[bool], design: cohort.CusumDesign | None = None) 
     return {"width": CURVE_W, "height": CURVE_H, "status": trace.status,
             "polyline": " ".join(f"{x(a)},{y(b)}" for a, b in zip(xs, ys, strict=True)),
             "h0_y": y(design.h0), "h1_y": y(design.h1), "zero_y": y(0.0), "marks": marks,
+            "x_ticks": [(x(n), n) for n in range(1, len(outcomes) + 1)
+                        if len(outcomes) <= 12 or n in (1, len(outcomes)) or n % 5 == 0],
             "left": CURVE_PAD, "right": CURVE_W - CURVE_RIGHT, "bottom": CURVE_H - CURVE_PAD,
             "s": design.s}

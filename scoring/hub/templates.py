@@ -127,8 +127,10 @@ font-size="11" fill="#2e7d32">proficient (h0)</text>
 <polyline points="{{ c.polyline }}" fill="none" stroke="#1f4e79" stroke-width="2"/>
 {% for mx, my, kind in c.marks %}<circle class="{{ kind }}" cx="{{ mx }}" cy="{{ my }}" r="5"
 fill="{{ '#2e7d32' if kind == 'proficient' else '#c62828' }}"><title>{{ kind }}</title>
-</circle>{% endfor %}<text x="{{ (c.left + c.right) / 2 }}" y="{{ c.height - 4 }}"
-font-size="11" text-anchor="middle">attempt</text></svg>
+</circle>{% endfor %}{% for px, i in c.x_ticks %}<text x="{{ px }}" y="{{ c.bottom + 16 }}"
+font-size="11" text-anchor="middle">{{ i }}</text>{% endfor %}
+<text x="{{ (c.left + c.right) / 2 }}" y="{{ c.height - 4 }}" font-size="11"
+text-anchor="middle">attempt</text></svg>
 <p class="cusum-status"><b>CUSUM:</b> {{ c.status }}</p><p class="note">Success = a passed
 attempt. Each pass lowers the curve by {{ "%.3f"|format(c.s) }}, each fail raises it by
 {{ "%.3f"|format(1 - c.s) }}; below the green line the failure rate is acceptable
