@@ -23,6 +23,7 @@ MAX_VIEWS = 4
 MAX_PNGS = 400
 US_SHAPE = (288, 384)   # rows, cols: half the live view's scan-converted image
 FLUORO_SIZE = 256
+_PYPLOT = threading.Lock()   # pyplot keeps global state: one figure at a time per process
 
 
 class NoReplay(Exception):
@@ -105,9 +106,10 @@ def picture_png(view: ReplayView, name: str) -> bytes:
     """``timeline`` (tip depth and tissue over time) or ``path`` (the tip's 3D path)."""
     from scoring.report.figures import path3d_png, timeline_png
 
-    if name == "timeline":
-        return timeline_png(view.timeline, view.world)
-    return path3d_png(view.timeline, view.world, view.key_states)
+    with _PYPLOT:
+        if name == "timeline":
+            return timeline_png(view.timeline, view.world)
+        return path3d_png(view.timeline, view.world, view.key_states)
 
 
 class Replays:
