@@ -134,6 +134,11 @@ def test_the_trainee_page_keeps_abandoned_attempts_apart_and_draws_the_curve(app
     assert len(re.findall(r"<circle", curve)) == 3  # the abandoned attempt is not on it
     fills = re.findall(r'<circle cx="[^"]+" cy="[^"]+" r="4"\s+fill="([^"]+)"', curve)
     assert fills == ["#c62828", "#c62828", "#2e7d32"]  # fail, fail, pass in date order
+    history = re.search(r'<div class="history">(.*?)</div>', page, re.S).group(1)
+    assert re.findall(r'class="(pass|fail)"', history) == ["fail", "fail", "pass"]
+    # CUSUM of fail, fail, pass: two early failures cross the alarm line (h1 = 1.54)
+    assert "CUSUM:</b> unacceptable failure rate at attempt 2; 1 attempt since" in page
+    assert len(re.findall(r'<circle class="alarm"', page)) == 1
 
 
 def test_a_session_links_its_stored_report_with_the_key_frames_when_it_is_on_disk(app, store):
@@ -144,8 +149,13 @@ def test_a_session_links_its_stored_report_with_the_key_frames_when_it_is_on_dis
     assert f'href="/sessions/{with_report}/report.html"' in page
     assert "stored key frames" in client.get(f"/sessions/{with_report}/report.html").get_data(
         as_text=True)
-    assert "Key frames: not stored" in client.get(f"/sessions/{without}").get_data(as_text=True)
+    page = client.get(f"/sessions/{without}").get_data(as_text=True)
+    assert "report.html" not in page and 'id="replay"' in page
     assert client.get(f"/sessions/{without}/report.html").status_code == 404
+    # no log on this machine: the replay says why instead of failing
+    assert "no log file was stored" in client.get(f"/sessions/{without}/replay.json").get_json()[
+        "error"]
+    assert client.get(f"/sessions/{without}/frames/0.png").status_code == 404
 
 
 def test_what_trainees_wrote_is_escaped_on_every_page(app, store):
@@ -206,6 +216,15 @@ def test_serve_refuses_a_port_in_use_in_one_line(tmp_path):
                              capture_output=True, text=True, timeout=120)
     assert out.returncode == 2
     assert out.stderr.strip().count("\n") == 0 and f"127.0.0.1:{port}" in out.stderr
+
+
+def test_serve_refuses_a_missing_scenario_folder_or_key_in_one_line(tmp_path):
+    cmd = [sys.executable, "-m", "simulator.cli", "serve", "--db", str(tmp_path / "r.sqlite")]
+    for extra, field in ((["--scenarios", str(tmp_path / "nowhere")], "--scenarios"),
+                         (["--trust", str(tmp_path / "nokey.pub")], "--trust")):
+        out = subprocess.run([*cmd, *extra], capture_output=True, text=True, timeout=120)
+        assert out.returncode == 2, out.stderr
+        assert out.stderr.strip().count("\n") == 0 and field in out.stderr
 
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

@@ -8,8 +8,9 @@ only when it is called, so ``import scoring`` stays light.
 from __future__ import annotations
 
 
-def create_app(store):
-    """The Flask application over ``store`` (:class:`scoring.store.Store`)."""
+def create_app(store, **options):
+    """The Flask application over ``store`` (:class:`scoring.store.Store`); ``options``:
+    see :func:`scoring.hub.web.create_app`."""
     from scoring.hub.web import create_app as build
 
-    return build(store)
+    return build(store, **options)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import case, func, select
 
+from scoring import cohort
 from scoring.store.schema import METRICS
 from scoring.store.schema import SESSIONS as S
 
@@ -71,6 +72,7 @@ class ScenarioGroup:
     completed: list[dict]
     abandoned: list[dict]
     curve: dict | None
+    cusum: dict | None
 
 
 def by_scenario(rows: list[dict]) -> list[ScenarioGroup]:
@@ -78,10 +80,11 @@ def by_scenario(rows: list[dict]) -> list[ScenarioGroup]:
     groups: dict[str, ScenarioGroup] = {}
     for r in rows:
         g = groups.setdefault(r["scenario"], ScenarioGroup(r["scenario"], r["scenario_title"],
-                                                           [], [], None))
+                                                           [], [], None, None))
         (g.abandoned if r["status"] == ABANDONED else g.completed).append(r)
     for g in groups.values():
         g.curve = learning_curve(g.completed)
+        g.cusum = cusum_chart([bool(r["passed"]) for r in g.completed])
     return list(groups.values())
 
 
@@ -115,3 +118,62 @@ def learning_curve(completed: list[dict]) -> dict | None:
             "x_ticks": [(px, i + 1) for i, (px, _, _, _) in enumerate(points)
                         if n <= 12 or i in (0, n - 1) or (i + 1) % 5 == 0],
             "left": CURVE_PAD, "right": CURVE_W - CURVE_RIGHT, "bottom": CURVE_H - CURVE_PAD}
+
+
+def session_ids(conn, run_ids: list[str]) -> dict[str, int]:
+    """``run_id -> session id`` of stored attempts."""
+    return dict(conn.execute(select(S.c.run_id, S.c.id).where(S.c.run_id.in_(run_ids))).all())
+
+
+def scenario_cohort(conn, scenario: str) -> list[dict]:
+    """A scenario's completed attempts as the rows :mod:`scoring.cohort` reads (trainee,
+    skill group, start, run id, score, pass mark, passed, ``metrics`` key -> value), read
+    without the score documents."""
+    query = (select(S.c.id, S.c.trainee, S.c.skill_group, S.c.started_utc, S.c.run_id,
+                    S.c.score, S.c.pass_score, S.c.passed, S.c.status)
+             .where(S.c.scenario == scenario, S.c.status != ABANDONED))
+    rows = {r.id: {**r._mapping, "metrics": {}} for r in conn.execute(query)}
+    metrics = (select(METRICS.c.session_id, METRICS.c.key, METRICS.c.value)
+               .join(S, S.c.id == METRICS.c.session_id)
+               .where(S.c.scenario == scenario, S.c.status != ABANDONED))
+    for sid, key, value in conn.execute(metrics):
+        rows[sid]["metrics"][key] = value
+    return list(rows.values())
+
+
+def one_score_document(conn, scenario: str) -> str | None:
+    """The score document (JSON) of the scenario's latest stored attempt: the names and
+    units of its measures."""
+    query = (select(S.c.score_json).where(S.c.scenario == scenario)
+             .order_by(S.c.started_utc.desc(), S.c.id.desc()).limit(1))
+    return conn.execute(query).scalar()
+
+
+def cusum_chart(outcomes: list[bool], design: cohort.CusumDesign | None = None) -> dict | None:
+    """The CUSUM of pass (success) / fail over completed attempts (:func:`scoring.cohort.cusum`,
+    the cohort report's design) as SVG coordinates: ``status`` in words, ``polyline``,
+    ``h0_y`` / ``h1_y`` (the proficiency and alarm lines) and ``marks`` [(x, y, kind)] where a
+    line was crossed. None without completed attempts."""
+    if not outcomes:
+        return None
+    design = design or cohort.CusumDesign()
+    trace = cohort.cusum(outcomes, design)
+    xs, ys = trace.plot_points()
+    lo, hi = min(min(ys), design.h0) - 0.3, max(max(ys), design.h1) + 0.3
+    inner_w, inner_h = CURVE_W - CURVE_PAD - CURVE_RIGHT, CURVE_H - 2 * CURVE_PAD
+
+    def x(n: float) -> float:
+        return round(CURVE_PAD + inner_w * n / max(len(outcomes), 1), 1)
+
+    def y(v: float) -> float:
+        return round(CURVE_PAD + inner_h * (hi - v) / (hi - lo), 1)
+
+    marks = [(x(n), y(trace.values[n - 1]), "proficient") for n in trace.proficient]
+    marks += [(x(n), y(trace.values[n - 1]), "alarm") for n in trace.alarms]
+    return {"width": CURVE_W, "height": CURVE_H, "status": trace.status,
+            "polyline": " ".join(f"{x(a)},{y(b)}" for a, b in zip(xs, ys, strict=True)),
+            "h0_y": y(design.h0), "h1_y": y(design.h1), "zero_y": y(0.0), "marks": marks,
+            "x_ticks": [(x(n), n) for n in range(1, len(outcomes) + 1)
+                        if len(outcomes) <= 12 or n in (1, len(outcomes)) or n % 5 == 0],
+            "left": CURVE_PAD, "right": CURVE_W - CURVE_RIGHT, "bottom": CURVE_H - CURVE_PAD,
+            "s": design.s}

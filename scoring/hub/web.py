@@ -3,7 +3,9 @@
 Sign-in with local accounts (:mod:`scoring.hub.accounts`); the signed session cookie
 (Flask's, itsdangerous) carries the name and role. Every POST form carries the session's
 CSRF token. Educators see every trainee; a trainee sees only their own pages (403 for
-anyone else's). Every table has a CSV twin (``.csv``) with formula-safe cells.
+anyone else's). Every table has a CSV twin (``.csv``) with formula-safe cells. A session page
+carries a replay of the attempt (:mod:`scoring.hub.replays`); educators import logs from the
+browser (:mod:`scoring.hub.imports`).
 """
 
 from __future__ import annotations
@@ -13,7 +15,9 @@ import hmac
 import io
 import json
 import secrets
+import threading
 from functools import wraps
+from importlib import import_module
 from pathlib import Path
 
 from flask import Flask, Response, abort, redirect, request, send_file, session, url_for
@@ -21,24 +25,40 @@ from jinja2 import DictLoader, StrictUndefined
 from werkzeug.exceptions import HTTPException
 
 from scoring.cohort_report import csv_cell
-from scoring.hub import library, queries
+from scoring.hub import imports, library, queries
 from scoring.hub.accounts import Accounts
+from scoring.hub.replays import NoReplay, Replays, frame_png, picture_png
+from scoring.hub.script import REPLAY_JS
 from scoring.hub.templates import HUB_CSS, TEMPLATES
 from scoring.report.html import CSS, render_html
 from scoring.report.session import date_words, session_document
 from scoring.scored import ScoredSession
+from simulator.errors import InputError
 
 EDUCATOR = "educator"
 ERRORS = {403: "This page belongs to another trainee: trainees see only their own records.",
-          404: "There is no such trainee, session or page in this results database."}
+          404: "There is no such trainee, session or page in this results database.",
+          413: f"The upload is larger than {imports.MAX_UPLOAD_BYTES // 2**20} MB (or a form "
+               "is too long); import the logs in parts."}
+FORM_BYTES = 64 * 1024   # any form but an import
 
 
-def create_app(store) -> Flask:
-    """The dashboard over ``store`` (a :class:`scoring.store.Store`)."""
+def create_app(store, *, scenarios: Path | None = None,
+               trusted: frozenset[bytes] = frozenset(), uploads: Path | None = None) -> Flask:
+    """The dashboard over ``store`` (a :class:`scoring.store.Store`). ``scenarios``: the
+    assessor's scenario files that imported logs are graded with and replays use (default:
+    the shipped ones); ``trusted``: public keys, when the site stores only logs signed by one
+    of them; ``uploads``: where imported logs are kept (default ``./hub_uploads``)."""
     app = Flask("jointsim_hub")
     accounts = Accounts(store.engine)
     app.config.update(SECRET_KEY=accounts.secret_key(), SESSION_COOKIE_HTTPONLY=True,
-                      SESSION_COOKIE_SAMESITE="Strict", MAX_CONTENT_LENGTH=64 * 1024)
+                      SESSION_COOKIE_SAMESITE="Strict",
+                      MAX_CONTENT_LENGTH=imports.MAX_UPLOAD_BYTES)
+    uploads = Path(uploads or "hub_uploads").resolve()
+    replays = Replays(scenarios)
+    # the scenario pages' statistics need scipy, whose first import takes a second or more:
+    # import it now, beside the server starting, not in the first educator's request
+    threading.Thread(target=import_module, args=("scipy.stats",), daemon=True).start()
     app.jinja_env.loader = DictLoader(TEMPLATES)
     app.jinja_env.autoescape = True
     app.jinja_env.undefined = StrictUndefined
@@ -60,6 +80,8 @@ def create_app(store) -> Flask:
 
     @app.before_request
     def _check_csrf():
+        if request.endpoint != "import_page":
+            request.max_content_length = FORM_BYTES
         if request.method == "POST":
             sent = request.form.get("csrf", "")
             if not sent or not hmac.compare_digest(sent, session.get("csrf", "")):
@@ -70,14 +92,15 @@ def create_app(store) -> Flask:
         resp.headers["X-Content-Type-Options"] = "nosniff"
         resp.headers["X-Frame-Options"] = "DENY"
         resp.headers["Content-Security-Policy"] = (
-            "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
-            "form-action 'self'; frame-ancestors 'none'")
+            "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; "
+            "script-src 'self'; connect-src 'self'; form-action 'self'; "
+            "frame-ancestors 'none'")
         return resp
 
     @app.errorhandler(HTTPException)
     def _error(exc: HTTPException):
         message = ERRORS.get(exc.code, exc.description)
-        if exc.code == 400 and exc.description:
+        if exc.description != type(exc).description:  # said by the view that refused
             message = exc.description
         return page("error", f"{exc.code} {exc.name}", message=message), exc.code
 
@@ -146,8 +169,69 @@ def create_app(store) -> Flask:
         nav = app.jinja_env.get_template("session_nav").render(
             trainee=row["trainee"], session_id=session_id, url_for=url_for,
             stored_report=_report_file(row) is not None)
-        # the report document (escaped by its own template) under the hub's navigation bar
-        return render_html(session_document(scored)).replace("<body>", "<body>" + nav, 1)
+        player = app.jinja_env.get_template("replay").render(session_id=session_id,
+                                                             url_for=url_for)
+        # the report document (escaped by its own template) under the hub's navigation bar,
+        # the replay after its verdict
+        html = render_html(session_document(scored)).replace(
+            "</style>", HUB_CSS + "</style>", 1).replace("<body>", "<body>" + nav, 1)
+        return html.replace("</section>", "</section>" + player, 1)
+
+    @app.get("/favicon.ico")
+    def favicon():  # no icon: answered, so the browser logs no failed load
+        return Response(status=204)
+
+    @app.get("/hub.js")
+    def script():
+        return Response(REPLAY_JS, mimetype="text/javascript")
+
+    @app.get("/sessions/<int:session_id>/replay.json")
+    @signed_in
+    def replay_json(session_id: int):
+        row = _session_row(session_id)
+        try:
+            view = replays.view(session_id, row["log_path"])
+        except NoReplay as exc:
+            return {"error": str(exc)}
+        dt = view.world.dt_s
+        ticks = [t for t, _ in view.states]
+        keys = [{"title": m.title, "index": _nearest(ticks, m.tick),
+                 "caption": f"{m.time_s:.1f} s, {view.modality}"} for m, _ in view.key_frames]
+        return {"base": url_for("session_page", session_id=session_id) + "/",
+                "modality": view.modality, "key_frames": keys,
+                "frames": [{"tick": t, "time_s": round(t * dt, 3)} for t in ticks],
+                "note": f"{len(ticks)} {view.modality} frames re-rendered from the log, "
+                        f"{ticks[-1] * dt:.0f} s in all: drag the scrubber or press Play."}
+
+    @app.get("/sessions/<int:session_id>/frames/<int:index>.png")
+    @signed_in
+    def replay_frame(session_id: int, index: int):
+        view = _view(session_id)
+        if index >= len(view.states):
+            abort(404)
+        state = view.states[index][1]
+        return _png(replays.png(view, f"frame{index}", lambda: frame_png(view, state)))
+
+    @app.get("/sessions/<int:session_id>/keyframes/<int:index>.png")
+    @signed_in
+    def key_frame(session_id: int, index: int):
+        view = _view(session_id)
+        if index >= len(view.key_frames):
+            abort(404)
+        state = view.key_frames[index][1]
+        return _png(replays.png(view, f"key{index}", lambda: frame_png(view, state)))
+
+    @app.get("/sessions/<int:session_id>/<any(timeline, path):name>.png")
+    @signed_in
+    def replay_picture(session_id: int, name: str):
+        view = _view(session_id)
+        return _png(replays.png(view, name, lambda: picture_png(view, name)))
+
+    def _view(session_id: int):
+        try:
+            return replays.view(session_id, _session_row(session_id)["log_path"])
+        except NoReplay:
+            abort(404)
 
     @app.get("/sessions/<int:session_id>.csv")
     @signed_in
@@ -174,6 +258,38 @@ def create_app(store) -> Flask:
     @signed_in
     def scenario_list_csv():
         return _csv(_library(), "scenarios.csv")
+
+    @app.get("/scenarios/<scenario_id>")
+    @signed_in
+    def scenario_page(scenario_id: str):
+        row = next((r for r in _library() if r["id"] == scenario_id), None)
+        if row is None:
+            abort(404)
+        with store.engine.connect() as conn:
+            rows = queries.scenario_cohort(conn, scenario_id)
+            doc = queries.one_score_document(conn, scenario_id) if rows else None
+        return page("scenario", row["title"] or scenario_id, r=row, completed=len(rows),
+                    validity=library.metric_validity(rows, doc))
+
+    @app.route("/import", methods=["GET", "POST"])
+    @signed_in
+    def import_page():
+        if _user()["role"] != EDUCATOR:
+            abort(403, "Only educators import logs.")
+        outcomes, error = [], ""
+        if request.method == "POST":
+            files = [(f.filename or "", f.read()) for f in request.files.getlist("logs")]
+            files = [(n, b) for n, b in files if n or b]
+            if not files:
+                error = "Choose at least one .jsonl log or .zip file to import."
+            else:
+                try:
+                    outcomes = imports.import_logs(files, uploads, store, scenarios=scenarios,
+                                                   trusted=trusted)
+                except InputError as exc:
+                    error = str(exc)
+        return page("import", "Import logs", outcomes=outcomes, error=error,
+                    signed_only=bool(trusted))
 
     def _library() -> list[dict]:
         with store.engine.connect() as conn:
@@ -213,6 +329,15 @@ def _report_file(row: dict) -> Path | None:
     """The stored HTML report of a session (with its key frames), if it is on this machine."""
     path = Path(row["report_path"]) if row["report_path"] else None
     return path if path is not None and path.name.endswith(".html") and path.is_file() else None
+
+
+def _nearest(ticks: list[int], tick: int) -> int:
+    """Index of the frame nearest ``tick`` in the sorted ``ticks``."""
+    return min(range(len(ticks)), key=lambda i: abs(ticks[i] - tick))
+
+
+def _png(data: bytes) -> Response:
+    return Response(data, mimetype="image/png", headers={"Cache-Control": "private, max-age=3600"})
 
 
 def _csv(rows: list[dict], filename: str) -> Response:

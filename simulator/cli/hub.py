@@ -39,21 +39,37 @@ def serve(
     port: int = typer.Option(8750, "--port", help="TCP port (1024-65535)."),
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on (default: "
                              "this machine only; 0.0.0.0 for the whole network)."),
+    scenarios: Path | None = typer.Option(None, "--scenarios", help="Folder of the "
+                                          "assessor's scenario files that imported logs are "
+                                          "graded with and replays use (default: the "
+                                          "shipped scenarios)."),
+    trust: list[Path] = typer.Option(None, "--trust", help="Public key (.pub from 'jointsim "
+                                     "keys init'); when given, imports store only logs "
+                                     "signed by a --trust key. Repeatable."),
+    uploads: Path = typer.Option(Path("hub_uploads"), "--uploads", help="Folder where "
+                                 "logs imported from the browser are kept."),
 ) -> None:
-    """Serve the dashboard: trainees, attempts, learning curves, session reports and the
-    scenario library, with CSV exports. Sign in with an account made by 'serve adduser'."""
+    """Serve the dashboard: trainees, attempts, learning curves and CUSUM, session reports with
+    a replay of the attempt, the scenario library, imports of logs from the browser, and CSV
+    exports. Sign in with an account made by 'serve adduser'."""
     if ctx.invoked_subcommand is not None:
         ctx.obj = db
         return
     if not 1024 <= port <= 65535:
         raise InputError(f"port {port} is outside 1024-65535", field="--port")
+    if scenarios is not None and not scenarios.is_dir():
+        raise InputError("not a folder of scenario files", path=scenarios, field="--scenarios")
     import waitress
 
     from scoring.hub import create_app
+    from simulator.integrity import trusted_keys
 
+    keys = trusted_keys(trust)
     store = _open_store(db)
     try:
-        server = waitress.create_server(create_app(store), host=host, port=port, threads=4)
+        server = waitress.create_server(create_app(store, scenarios=scenarios, trusted=keys,
+                                                   uploads=uploads),
+                                        host=host, port=port, threads=4)
     except OSError as exc:
         raise InputError(f"cannot listen on {host}:{port} ({exc.strerror}); choose another "
                          "port with --port or address with --host", field="--port") from None
