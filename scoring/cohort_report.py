@@ -208,7 +208,7 @@ def _scenario_sections(rows, design, criterion, images: bool) -> list[d.Section]
                                "triangle: unacceptable failure rate, after which the "
                                "curve restarts at 0)."))
     sections.append(d.Section("CUSUM learning curves", cus))
-    sections.append(_separation_section(rows, scored, labels, units))
+    sections.append(separation_section(rows, scored, labels, units))
     if images:
         keys = [k for k in scored if any(r["metrics"].get(k) is not None for r in rows)]
         sections.append(d.Section("Measures per skill group", [d.Figure(
@@ -217,7 +217,7 @@ def _scenario_sections(rows, design, criterion, images: bool) -> list[d.Section]
     return sections
 
 
-def _separation_section(rows, scored, labels, units) -> d.Section:
+def separation_section(rows, scored, labels, units) -> d.Section:
     keys = [k for k in dict.fromkeys([*scored, *labels]) if "." not in k]
     seps = cohort.contrasting_groups(rows, keys)
     if not seps:

@@ -60,3 +60,13 @@ def test_passmark_cli_refuses_an_unknown_policy_in_one_line(tmp_path):
                          capture_output=True, text=True, timeout=300)
     assert out.returncode != 0 and "Traceback" not in out.stderr
     assert "unknown policy 'wizard'" in out.stderr
+
+
+def test_the_hub_says_how_the_mark_was_set(tmp_path):
+    from scoring.hub.library import pass_mark_words
+
+    path = tmp_path / "hip.yaml"
+    path.write_text((REPO / "scenarios" / "hip_anterior_us.yaml").read_text())
+    assert "no standard-setting study" in pass_mark_words(load_scenario(path))
+    write_pass_mark(path, _found(84.3))
+    assert pass_mark_words(load_scenario(path)).startswith("contrasting groups")

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 
-from scoring.cohort_report import _separation_section
+from scoring.cohort_report import separation_section
 from scoring.report import document as d
 from scoring.scored import ScoredSession
 from simulator.paths import shipped_scenarios
@@ -17,11 +17,13 @@ DEFAULT_PASS_SCORE = Rubric.model_fields["pass_score"].default
 
 def pass_mark_words(scenario: Scenario) -> str:
     """How the scenario's pass mark was set, as far as its file records it."""
+    if scenario.rubric.pass_score_set_by:
+        return scenario.rubric.pass_score_set_by
     if "pass_score" not in scenario.rubric.model_fields_set:
         return (f"jointsim's default ({DEFAULT_PASS_SCORE:g}): the scenario file sets no "
                 "rubric.pass_score")
     return ("set by the scenario's author (rubric.pass_score); no standard-setting study "
-            "is recorded in the file")
+            "is recorded in the file (jointsim scenario passmark --write records one)")
 
 
 def scenario_files() -> list[dict]:
@@ -69,4 +71,4 @@ def metric_validity(rows: list[dict], score_json: str | None) -> list:
     labels = {m.key: m.label for m in last.metrics}
     units = {m.key: m.unit for m in last.metrics}
     scored = [c.metric for c in last.criteria]
-    return _separation_section(rows, scored, labels, units).blocks
+    return separation_section(rows, scored, labels, units).blocks
