@@ -358,14 +358,15 @@ def sweep(size, offsets, hit_t, hit_code, rank, chan, n_struct, max_hits, out_le
                 depth[open_list[m]] = 0
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, parallel=True, nogil=True)
 def finish(lengths, mu, max_mm, line):
-    """Clamp path lengths to ``[0, max_mm]`` in place and write ``line = sum_m mu_m L_m``."""
+    """Clamp path lengths to ``[0, max_mm]`` in place and write ``line = sum_m mu_m L_m``
+    (rows in parallel; each pixel sums its channels in channel order)."""
     nc, h, w = lengths.shape
-    line[:, :] = 0.0
-    for c in range(nc):
-        m = mu[c]
-        for j in range(h):
+    for j in prange(h):
+        line[j, :] = 0.0
+        for c in range(nc):
+            m = mu[c]
             for i in range(w):
                 v = lengths[c, j, i]
                 if v < 0.0:

@@ -136,9 +136,9 @@ def slice_scene(mesh: MeshArrays, probe_from_world: np.ndarray, geom: ScanGeomet
     cand = _chunk_faces(mesh.chunk_lo, mesh.chunk_hi, rot, off, -x_half, x_half,
                         float(np.abs(u).max()), w0, zf, zr, geom.radius_mm, z_lo, z_hi,
                         len(mesh.faces))
-    vp, vn, vw = _vertex_scratch(len(mesh.vertices))
+    vp, vn, vw, stamp, pose = _vertex_scratch(len(mesh.vertices))
     _vertices_to_probe(mesh.vertices, mesh.normals, mesh.faces, cand, rot, off, geom.curved,
-                       geom.radius_mm, w0, zf, zr, vp, vn, vw)
+                       geom.radius_mm, w0, zf, zr, vp, vn, vw, stamp, pose)
     counts = np.empty(len(cand), np.int64)
     _count_crossings(mesh.faces, cand, vp, vw, u, -x_half, x_half, z_lo, z_hi, counts)
     starts = np.zeros(len(counts) + 1, np.int64)
@@ -167,12 +167,17 @@ _SCRATCH = threading.local()
 
 
 def _vertex_scratch(nv: int):
-    """Probe-frame vertex arrays, reused by this thread (only the candidate faces' vertices
-    are written and read each pose, so nothing needs clearing)."""
+    """Probe-frame vertex arrays ``(vp (nv, 3), vn (nv, 3), vw (nv,))``, reused by this
+    thread (only the candidate faces' vertices are written and read each pose, so nothing
+    needs clearing), the pose ``stamp (nv,)`` of each vertex's last transform and this
+    pose's number: a vertex shared by several candidate faces is transformed once."""
     arrays = getattr(_SCRATCH, "arrays", None)
     if arrays is None or len(arrays[2]) < nv:
-        arrays = _SCRATCH.arrays = (np.empty((nv, 3)), np.empty((nv, 3)), np.empty(nv))
-    return arrays
+        arrays = _SCRATCH.arrays = (np.empty((nv, 3)), np.empty((nv, 3)), np.empty(nv),
+                                    np.zeros(nv, np.int64))
+        _SCRATCH.pose = 0
+    _SCRATCH.pose += 1
+    return (*arrays, _SCRATCH.pose)
 
 
 @numba.njit(cache=True, nogil=True)
@@ -212,12 +217,16 @@ def _chunk_faces(lo, hi, rot, off, x_lo, x_hi, u_max, w0, zf, zr, radius, z_lo, 
 
 
 @numba.njit(cache=True, nogil=True)
-def _vertices_to_probe(v, n, faces, cand, rot, off, curved, radius, w0, zf, zr, vp, vn, vw):
+def _vertices_to_probe(v, n, faces, cand, rot, off, curved, radius, w0, zf, zr, vp, vn, vw,
+                       stamp, pose):
     """Probe-frame position, normal and slice thickness of the candidate faces' vertices
-    (the others are left unset)."""
+    (the others are left unset); ``stamp`` marks the vertices done for ``pose``."""
     for c in range(cand.shape[0]):
         for corner in range(3):
             i = faces[cand[c], corner]
+            if stamp[i] == pose:
+                continue
+            stamp[i] = pose
             for a in range(3):
                 vp[i, a] = (rot[a, 0] * v[i, 0] + rot[a, 1] * v[i, 1] + rot[a, 2] * v[i, 2]
                             + off[a])
