@@ -69,9 +69,10 @@ def mesh_arrays(world: World) -> MeshArrays:
     v = np.ascontiguousarray(np.concatenate(vs), np.float64)
     vn = np.ascontiguousarray(np.concatenate(ns), np.float64)
     f = np.concatenate(fs).astype(np.int64)
-    order = _morton_order(v[f].mean(1))
-    f = np.ascontiguousarray(f[order])
     tri = v[f]                                     # (nf, 3 corners, 3)
+    order = _morton_order(tri.mean(1))
+    f = np.ascontiguousarray(f[order])
+    tri = tri[order]
     n_chunks = -(-len(f) // CHUNK)
     pad = n_chunks * CHUNK - len(f)
     lo = np.concatenate([tri.min(1), np.repeat(tri[-1:].min(1), pad, 0)])
@@ -85,12 +86,19 @@ def mesh_arrays(world: World) -> MeshArrays:
 def _morton_order(points: np.ndarray) -> np.ndarray:
     """Indices sorting ``points`` (n, 3) along a Z-order curve (10 bits per axis)."""
     lo, hi = points.min(0), points.max(0)
-    q = ((points - lo) / np.maximum(hi - lo, 1e-9) * 1023.0).astype(np.uint64)
-    code = np.zeros(len(points), np.uint64)
-    for bit in range(10):
-        for axis in range(3):
-            code |= ((q[:, axis] >> np.uint64(bit)) & np.uint64(1)) << np.uint64(3 * bit + axis)
+    q = ((points - lo) / np.maximum(hi - lo, 1e-9) * 1023.0).astype(np.uint32)
+    code = np.zeros(len(points), np.uint32)
+    for axis in range(3):   # bit b of an axis goes to bit 3 b + axis
+        code |= _spread_bits(q[:, axis]) << np.uint32(axis)
     return np.argsort(code, kind="stable")
+
+
+def _spread_bits(x: np.ndarray) -> np.ndarray:
+    """10-bit integers ``(n,) uint32`` with two zero bits after each bit (bit b -> 3 b)."""
+    x = x & np.uint32(0x3FF)
+    for shift, mask in ((16, 0x030000FF), (8, 0x0300F00F), (4, 0x030C30C3), (2, 0x09249249)):
+        x = (x | (x << np.uint32(shift))) & np.uint32(mask)
+    return x
 
 
 @dataclass(frozen=True, eq=False)
@@ -323,6 +331,13 @@ def _write_segments(faces, cand, labels, crease, vp, vn, vw, u, counts, starts, 
 @numba.njit(cache=True, nogil=True)
 def _segments_to_hits(seg_k, seg_lab, seg_geo, curved, radius, lat0, step, n_lines, d_lo,
                       d_hi, depth, label, entering, cos, slope, count):
+    # each line's direction, once per line rather than once per crossing
+    line_ux = np.empty(n_lines)
+    line_uz = np.empty(n_lines)
+    for i in range(n_lines):
+        lat = lat0 + i * step
+        line_ux[i] = math.sin(lat)
+        line_uz[i] = math.cos(lat)
     for s in range(seg_k.shape[0]):
         k = seg_k[s]
         x1, z1, x2, z2 = seg_geo[s, 0], seg_geo[s, 1], seg_geo[s, 2], seg_geo[s, 3]
@@ -337,7 +352,7 @@ def _segments_to_hits(seg_k, seg_lab, seg_geo, curved, radius, lat0, step, n_lin
         for i in range(i0, i1 + 1):
             lat = lat0 + i * step
             if curved:
-                ux, uz = math.sin(lat), math.cos(lat)
+                ux, uz = line_ux[i], line_uz[i]
                 g1 = ux * (z1 + radius) - uz * x1
                 g2 = ux * (z2 + radius) - uz * x2
                 if g1 == g2:
