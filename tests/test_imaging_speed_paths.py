@@ -146,3 +146,25 @@ def test_ultrasound_morton_order_interleaves_the_bits():
     q = ((points - lo) / (hi - lo) * 1023.0).astype(np.int64)
     key = sum(((q[:, a] >> b) & 1) << (3 * b + a) for b in range(10) for a in range(3))
     np.testing.assert_array_equal(_morton_order(points), np.argsort(key, kind="stable"))
+
+
+def test_app_text_wrap_is_cached_and_unchanged():
+    """The HUD wraps its prompts every frame: the cached lines are those the font gives,
+    each no wider than asked, and a caller changing its list does not change the cache."""
+    from simulator.app.loop import headless_env
+
+    headless_env()
+    import pygame
+
+    from simulator.app.draw import Text
+
+    pygame.font.init()
+    text = Text()
+    words = ("Slide the probe toward the target until the ring turns green, then advance "
+             "the needle in plane and watch its tip")
+    first = text.wrap(words, 180, 20)
+    assert len(first) > 2 and " ".join(first) == words
+    assert all(text.font(20).size(line)[0] <= 180 for line in first)
+    first.append("changed by the caller")
+    assert text.wrap(words, 180, 20) == first[:-1]
+    assert text.wrap(words, 400, 20) != first[:-1]   # the width is part of the key
