@@ -242,20 +242,31 @@ def rasterise(mode, xy, vertices, faces, owner, band_start, band_tris, band_rows
                                -xc if xc == 1e30 else xc)
                     r0 = max(i_lo, int(math.ceil(s_lo - SPAN_MARGIN_PX)))
                     r1 = min(i_hi, int(math.floor(s_hi + SPAN_MARGIN_PX)))
+                    # columns surely inside: more than SPAN_MARGIN_PX from both crossings
+                    # on a row as far from every vertex (so no edge meeting it is near
+                    # horizontal and its crossing is well conditioned); the exact tests
+                    # decide the rest (s_lo, s_hi are 1e30 when no edge reaches the row)
+                    sure0 = r1 + 1
+                    sure1 = r1
+                    if (abs(py - y0) > SPAN_MARGIN_PX and abs(py - y1) > SPAN_MARGIN_PX
+                            and abs(py - y2) > SPAN_MARGIN_PX and s_hi - s_lo > 0.0):
+                        sure0 = int(math.ceil(s_lo + SPAN_MARGIN_PX))
+                        sure1 = int(math.floor(s_hi - SPAN_MARGIN_PX))
                     ty_a = ex_a * (py - py_a)
                     ty_b = ex_b * (py - py_b)
                     ty_c = ex_c * (py - py_c)
                     for i in range(r0, r1 + 1):
                         px = float(i)
-                        w = sg_a * (ty_a - ey_a * (px - px_a))
-                        if w < 0.0 or (w == 0.0 and not tie_a):
-                            continue
-                        w = sg_b * (ty_b - ey_b * (px - px_b))
-                        if w < 0.0 or (w == 0.0 and not tie_b):
-                            continue
-                        w = sg_c * (ty_c - ey_c * (px - px_c))
-                        if w < 0.0 or (w == 0.0 and not tie_c):
-                            continue
+                        if i < sure0 or i > sure1:
+                            w = sg_a * (ty_a - ey_a * (px - px_a))
+                            if w < 0.0 or (w == 0.0 and not tie_a):
+                                continue
+                            w = sg_b * (ty_b - ey_b * (px - px_b))
+                            if w < 0.0 or (w == 0.0 and not tie_b):
+                                continue
+                            w = sg_c * (ty_c - ey_c * (px - px_c))
+                            if w < 0.0 or (w == 0.0 and not tie_c):
+                                continue
                         p = j * size + i
                         if mode == 1:
                             counts[p] += 1
