@@ -173,3 +173,29 @@ def test_app_text_wrap_is_cached_and_unchanged():
     first.append("changed by the caller")
     assert text.wrap(words, 180, 20) == first[:-1]
     assert text.wrap(words, 400, 20) != first[:-1]   # the width is part of the key
+
+
+def test_app_overlay_remembers_plane_offsets_per_probe_and_point():
+    """The overlay's remembered plane offsets are ``guidance.plane_offset``'s, for the probe
+    and point asked (a moved probe or another point is worked out afresh)."""
+    from simulator.app.loop import headless_env
+
+    headless_env()
+    from simulator.app import guidance
+    from simulator.app.bindings import load_bindings
+    from simulator.app.draw import Text
+    from simulator.app.overlay import ImagingOverlay
+    from simulator.loading import load_world
+    from simulator.probe import move_probe
+    from simulator.step import initial_state
+
+    world = load_world("hip_anterior_us")
+    overlay = ImagingOverlay(world, Text(), load_bindings(), learning=True)
+    probe = initial_state(world).probe
+    moved = move_probe(world, probe, (0.0, 6.0), 0.0, 0.0)
+    other = world.target_point + [0.0, 0.0, 9.0]
+    for p, point in ((probe, world.target_point), (moved, world.target_point),
+                     (probe, other), (probe, world.target_point)):
+        assert overlay._plane_offset(p, point) == guidance.plane_offset(world, p, point)
+    assert overlay._plane_offset(moved, world.target_point) != \
+        overlay._plane_offset(probe, world.target_point)
