@@ -56,6 +56,7 @@ class Text:
     def __init__(self):
         self._fonts: dict[tuple[int, bool], pygame.font.Font] = {}
         self._cache: dict[tuple, pygame.Surface] = {}
+        self._wrapped: dict[tuple, list[str]] = {}
 
     def font(self, size: int, bold: bool = False) -> pygame.font.Font:
         key = (size, bold)
@@ -83,6 +84,17 @@ class Text:
         return rect
 
     def wrap(self, text: str, width: int, size: int = 20) -> list[str]:
+        """``text`` broken into lines no wider than ``width`` pixels (cached: the prompts
+        are wrapped again every frame)."""
+        key = (text, width, size)
+        lines = self._wrapped.get(key)
+        if lines is None:
+            if len(self._wrapped) > 2000:
+                self._wrapped.clear()
+            lines = self._wrapped[key] = self._wrap(text, width, size)
+        return list(lines)
+
+    def _wrap(self, text: str, width: int, size: int) -> list[str]:
         font = self.font(size)
         words, lines, line = text.split(), [], ""
         for word in words:

@@ -121,6 +121,7 @@ class ImagingOverlay:
         self._shadow_surface: pygame.Surface | None = None
         self.lines: list[tuple[str, tuple]] = []   # the guidance text of the last draw
         self._view_key = None
+        self._offsets: dict[tuple, guidance.PlaneOffset] = {}
         self._view: tuple[str, tuple] = ("", TEXT)
 
     # -- ultrasound -------------------------------------------------------------------------
@@ -155,7 +156,7 @@ class ImagingOverlay:
 
         surf.blit(self._outlines(frame, where.size), where.topleft)
         target = w.target_point
-        off = guidance.plane_offset(w, frame.probe, target)
+        off = self._plane_offset(frame.probe, target)
         inside, px = guidance.in_image(frame, target)
         radius = self.tolerance_mm / frame.pixel_mm * scale
         if inside:
@@ -190,7 +191,7 @@ class ImagingOverlay:
             self.lines.append(("Dashed line: the needle's path if advanced from here"
                                + ("" if near.all() else " (dim: outside the scan plane)"), PATH))
         elif n.in_skin:
-            tip = guidance.plane_offset(w, frame.probe, n.tip_mm)
+            tip = self._plane_offset(frame.probe, n.tip_mm)
             tip_px = frame.pixel_of(np.asarray(n.tip_mm))[0]
             if abs(tip.distance_mm) <= TIP_MARK_MM:  # where the tip is (the ring stays on it)
                 pygame.draw.circle(surf, TIP, screen(tip_px), 5, 2)
@@ -199,6 +200,17 @@ class ImagingOverlay:
                 f"{tip.words} from the plane"
             self.lines.append((f"Tip {where_tip}; the target is {to_target} from the tip",
                                TEXT if tip.in_plane else OUT_OF_PLANE))
+
+    def _plane_offset(self, probe, point_mm) -> guidance.PlaneOffset:
+        """``guidance.plane_offset`` remembered for the last few (probe, point): it slides a
+        trial probe over the skin, and the window draws several times per image."""
+        key = (probe, tuple(np.asarray(point_mm, float).tolist()))
+        off = self._offsets.get(key)
+        if off is None:
+            if len(self._offsets) >= 8:
+                self._offsets.clear()
+            off = self._offsets[key] = guidance.plane_offset(self.world, probe, point_mm)
+        return off
 
     def _view_line(self, frame) -> tuple[str, tuple]:
         """The standard view's grade and the first thing to change (cached per pose)."""

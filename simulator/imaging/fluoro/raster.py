@@ -28,6 +28,7 @@ surfaces.
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 
 import numba
 import numpy as np
@@ -37,6 +38,7 @@ BAND_ROWS = 8
 INTERLEAVE = 16  # sets of bands handed to the threads
 TIE_MM = 1e-3  # hits closer than this along a ray count as simultaneous (sweep)
 MIN_DEPTH_MM = 1.0  # triangles closer to the focal spot than this are not projected
+SPAN_MARGIN_PX = 1e-3  # slack on a row's crossing columns (their rounding is < 1e-9 px)
 
 
 @numba.njit(cache=True, nogil=True)
@@ -112,17 +114,40 @@ def _canonical(ax, ay, bx, by):
 
 
 @numba.njit(cache=True, inline="always")
-def _row_x(ax, ay, bx, by, y):
-    """x where the edge a-b meets the row at ``y``; 1e30 if it does not reach that row."""
+def _slope(ay, bx, by, ax):
+    """``dx/dy`` of the edge a-b (0 for a horizontal edge, which :func:`_row_x` skips)."""
+    return 0.0 if ay == by else (bx - ax) / (by - ay)
+
+
+@numba.njit(cache=True, inline="always")
+def _row_x(ax, ay, by, slope, y):
+    """x where the edge a-b (``slope`` from :func:`_slope`) meets the row at ``y``; 1e30 if
+    it does not reach that row. Only bounds the columns tested, so its rounding (a
+    multiplication where a division would be exact to the last bit) never decides a pixel."""
     if (y < ay and y < by) or (y > ay and y > by) or ay == by:
         return 1e30
-    return ax + (y - ay) * (bx - ax) / (by - ay)
+    return ax + (y - ay) * slope
+
+
+@numba.njit(cache=True, nogil=True)
+def ray_lengths(size, pitch, sid):
+    """Distance from the focal spot to every pixel centre ``(size, size)`` float64, mm
+    (row ``j``, column ``i``): the factor turning a hit's depth along the beam axis into
+    its distance along the ray, the same operations per pixel as the rasteriser used."""
+    centre = (size - 1) / 2.0
+    out = np.empty((size, size))
+    for j in range(size):
+        b_mm = (float(j) - centre) * pitch
+        for i in range(size):
+            a_mm = (float(i) - centre) * pitch
+            out[j, i] = math.sqrt(a_mm * a_mm + b_mm * b_mm + sid * sid)
+    return out
 
 
 @numba.njit(cache=True, parallel=True, nogil=True)
 def rasterise(mode, xy, vertices, faces, owner, band_start, band_tris, band_rows, size,
-              source, u, v, beam, pitch, sid, sic, chan_plus, chan_minus, out_len, counts,
-              offsets, hit_t, hit_code):
+              source, u, v, beam, pitch, sid, sic, ray_mm, chan_plus, chan_minus, out_len,
+              counts, offsets, hit_t, hit_code):
     """One pass over the triangles, bands of rows in parallel.
 
     Parameters
@@ -132,6 +157,8 @@ def rasterise(mode, xy, vertices, faces, owner, band_start, band_tris, band_rows
         ``counts``; 2: store hits at ``offsets[p] + counts[p]`` (``counts`` zeroed first).
     xy : (n, 2) float64
         Projected vertices (pixels); ``vertices`` (n, 3) world mm.
+    ray_mm : (size, size) float64
+        :func:`ray_lengths` of this detector.
     faces : (m, 3) int, owner : (m,) int
         Triangles and the structure each belongs to.
     chan_plus, chan_minus : (s,) int
@@ -164,6 +191,12 @@ def rasterise(mode, xy, vertices, faces, owner, band_start, band_tris, band_rows
                     continue
                 if area < 0.0:
                     x1, y1, x2, y2 = x2, y2, x1, y1
+                i_lo = max(int(math.ceil(min(x0, x1, x2))), 0)
+                i_hi = min(int(math.floor(max(x0, x1, x2))), size - 1)
+                j_lo = max(int(math.ceil(min(y0, y1, y2))), r_lo)
+                j_hi = min(int(math.floor(max(y0, y1, y2))), r_hi)
+                if i_lo > i_hi or j_lo > j_hi:
+                    continue   # no pixel centre in this band
                 # plane of the triangle (world), oriented by the original winding (outward)
                 ax = vertices[ia, 0]
                 ay = vertices[ia, 1]
@@ -185,10 +218,6 @@ def rasterise(mode, xy, vertices, faces, owner, band_start, band_tris, band_rows
                 nu = nx * u[0] + ny * u[1] + nz * u[2]
                 nv = nx * v[0] + ny * v[1] + nz * v[2]
                 nw = (nx * beam[0] + ny * beam[1] + nz * beam[2]) * sid
-                i_lo = max(int(math.ceil(min(x0, x1, x2))), 0)
-                i_hi = min(int(math.floor(max(x0, x1, x2))), size - 1)
-                j_lo = max(int(math.ceil(min(y0, y1, y2))), r_lo)
-                j_hi = min(int(math.floor(max(y0, y1, y2))), r_hi)
                 cp = chan_plus[s]
                 cm = chan_minus[s]
                 # the three edges in canonical form (see voxelize._edge): the same two endpoints
@@ -196,34 +225,48 @@ def rasterise(mode, xy, vertices, faces, owner, band_start, band_tris, band_rows
                 px_a, py_a, ex_a, ey_a, sg_a, tie_a = _canonical(x1, y1, x2, y2)
                 px_b, py_b, ex_b, ey_b, sg_b, tie_b = _canonical(x2, y2, x0, y0)
                 px_c, py_c, ex_c, ey_c, sg_c, tie_c = _canonical(x0, y0, x1, y1)
+                m01 = _slope(y0, x1, y1, x0)
+                m12 = _slope(y1, x2, y2, x1)
+                m20 = _slope(y2, x0, y0, x2)
                 for j in range(j_lo, j_hi + 1):
                     py = float(j)
                     b_mm = (py - centre) * pitch
-                    # columns where this row meets the triangle, one pixel of margin: the exact
-                    # edge tests below still decide every pixel, this only skips the bounding
-                    # box's empty corners
-                    xa = _row_x(x0, y0, x1, y1, py)
-                    xb = _row_x(x1, y1, x2, y2, py)
-                    xc = _row_x(x2, y2, x0, y0, py)
+                    # columns where this row meets the triangle, widened by SPAN_MARGIN_PX (far
+                    # above the rounding of the crossings): the exact edge tests below still
+                    # decide every pixel, this only skips the bounding box's empty corners
+                    xa = _row_x(x0, y0, y1, m01, py)
+                    xb = _row_x(x1, y1, y2, m12, py)
+                    xc = _row_x(x2, y2, y0, m20, py)
                     s_lo = min(xa, xb, xc)
                     s_hi = max(-xa if xa == 1e30 else xa, -xb if xb == 1e30 else xb,
                                -xc if xc == 1e30 else xc)
-                    r0 = max(i_lo, int(math.floor(s_lo)) - 1)
-                    r1 = min(i_hi, int(math.ceil(s_hi)) + 1)
+                    r0 = max(i_lo, int(math.ceil(s_lo - SPAN_MARGIN_PX)))
+                    r1 = min(i_hi, int(math.floor(s_hi + SPAN_MARGIN_PX)))
+                    # columns surely inside: more than SPAN_MARGIN_PX from both crossings
+                    # on a row as far from every vertex (so no edge meeting it is near
+                    # horizontal and its crossing is well conditioned); the exact tests
+                    # decide the rest (s_lo, s_hi are 1e30 when no edge reaches the row)
+                    sure0 = r1 + 1
+                    sure1 = r1
+                    if (abs(py - y0) > SPAN_MARGIN_PX and abs(py - y1) > SPAN_MARGIN_PX
+                            and abs(py - y2) > SPAN_MARGIN_PX and s_hi - s_lo > 0.0):
+                        sure0 = int(math.ceil(s_lo + SPAN_MARGIN_PX))
+                        sure1 = int(math.floor(s_hi - SPAN_MARGIN_PX))
                     ty_a = ex_a * (py - py_a)
                     ty_b = ex_b * (py - py_b)
                     ty_c = ex_c * (py - py_c)
                     for i in range(r0, r1 + 1):
                         px = float(i)
-                        w = sg_a * (ty_a - ey_a * (px - px_a))
-                        if w < 0.0 or (w == 0.0 and not tie_a):
-                            continue
-                        w = sg_b * (ty_b - ey_b * (px - px_b))
-                        if w < 0.0 or (w == 0.0 and not tie_b):
-                            continue
-                        w = sg_c * (ty_c - ey_c * (px - px_c))
-                        if w < 0.0 or (w == 0.0 and not tie_c):
-                            continue
+                        if i < sure0 or i > sure1:
+                            w = sg_a * (ty_a - ey_a * (px - px_a))
+                            if w < 0.0 or (w == 0.0 and not tie_a):
+                                continue
+                            w = sg_b * (ty_b - ey_b * (px - px_b))
+                            if w < 0.0 or (w == 0.0 and not tie_b):
+                                continue
+                            w = sg_c * (ty_c - ey_c * (px - px_c))
+                            if w < 0.0 or (w == 0.0 and not tie_c):
+                                continue
                         p = j * size + i
                         if mode == 1:
                             counts[p] += 1
@@ -232,7 +275,7 @@ def rasterise(mode, xy, vertices, faces, owner, band_start, band_tris, band_rows
                         den = nu * a_mm + nv * b_mm + nw
                         if den == 0.0:
                             continue
-                        t = num / den * math.sqrt(a_mm * a_mm + b_mm * b_mm + sid * sid) - sic
+                        t = num / den * ray_mm[j, i] - sic
                         if mode == 0:
                             if cp >= 0:
                                 out_len[cp, j, i] += sign * t
@@ -326,14 +369,15 @@ def sweep(size, offsets, hit_t, hit_code, rank, chan, n_struct, max_hits, out_le
                 depth[open_list[m]] = 0
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, parallel=True, nogil=True)
 def finish(lengths, mu, max_mm, line):
-    """Clamp path lengths to ``[0, max_mm]`` in place and write ``line = sum_m mu_m L_m``."""
+    """Clamp path lengths to ``[0, max_mm]`` in place and write ``line = sum_m mu_m L_m``
+    (rows in parallel; each pixel sums its channels in channel order)."""
     nc, h, w = lengths.shape
-    line[:, :] = 0.0
-    for c in range(nc):
-        m = mu[c]
-        for j in range(h):
+    for j in prange(h):
+        line[j, :] = 0.0
+        for c in range(nc):
+            m = mu[c]
             for i in range(w):
                 v = lengths[c, j, i]
                 if v < 0.0:
@@ -342,6 +386,14 @@ def finish(lengths, mu, max_mm, line):
                     v = max_mm
                 lengths[c, j, i] = v
                 line[j, i] += m * v
+
+
+@lru_cache(maxsize=4)
+def _ray_lengths(size: int, pitch: float, sid: float) -> np.ndarray:
+    """:func:`ray_lengths`, kept per detector geometry (read-only)."""
+    out = ray_lengths(size, pitch, sid)
+    out.setflags(write=False)
+    return out
 
 
 def path_lengths(vertices, faces, owner, chan_plus, chan_minus, rank, chan, n_channels,
@@ -358,7 +410,8 @@ def path_lengths(vertices, faces, owner, chan_plus, chan_minus, rank, chan, n_ch
     band_start, band_tris = bin_triangles(xy, depth, faces, size, BAND_ROWS)
     out = np.zeros((n_channels, size, size), np.float32)
     common = (xy, vertices, faces, owner, band_start, band_tris, BAND_ROWS, size, pr.source_mm,
-              pr.u, pr.v, pr.beam, pr.pixel_mm, pr.sid_mm, pr.sic_mm)
+              pr.u, pr.v, pr.beam, pr.pixel_mm, pr.sid_mm, pr.sic_mm,
+              _ray_lengths(size, float(pr.pixel_mm), float(pr.sid_mm)))
     empty_i = np.zeros(1, np.int32)
     empty_o = np.zeros(2, np.int64)
     empty_t = np.zeros(1, np.float32)

@@ -148,9 +148,13 @@ def _find_vessels(world: World, label: np.ndarray, geom: ScanGeometry,
     for lab in sorted(kinds):
         if lab >= len(counts) or counts[lab] == 0:
             continue
-        parts, n_parts = ndimage.label(label == lab)
+        mask = label == lab
+        held = np.flatnonzero(mask.any(1))      # only the lines holding it are labelled
+        first = int(held[0])
+        parts, n_parts = ndimage.label(mask[first:int(held[-1]) + 1])
         for part in range(1, n_parts + 1):
             lines, samples = np.nonzero(parts == part)
+            lines += first
             if len(lines) < MIN_SECTION_SAMPLES:
                 continue
             pts = geom.points(lines, geom.depth_mm[samples])

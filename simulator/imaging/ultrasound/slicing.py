@@ -69,9 +69,10 @@ def mesh_arrays(world: World) -> MeshArrays:
     v = np.ascontiguousarray(np.concatenate(vs), np.float64)
     vn = np.ascontiguousarray(np.concatenate(ns), np.float64)
     f = np.concatenate(fs).astype(np.int64)
-    order = _morton_order(v[f].mean(1))
-    f = np.ascontiguousarray(f[order])
     tri = v[f]                                     # (nf, 3 corners, 3)
+    order = _morton_order(tri.mean(1))
+    f = np.ascontiguousarray(f[order])
+    tri = tri[order]
     n_chunks = -(-len(f) // CHUNK)
     pad = n_chunks * CHUNK - len(f)
     lo = np.concatenate([tri.min(1), np.repeat(tri[-1:].min(1), pad, 0)])
@@ -85,12 +86,19 @@ def mesh_arrays(world: World) -> MeshArrays:
 def _morton_order(points: np.ndarray) -> np.ndarray:
     """Indices sorting ``points`` (n, 3) along a Z-order curve (10 bits per axis)."""
     lo, hi = points.min(0), points.max(0)
-    q = ((points - lo) / np.maximum(hi - lo, 1e-9) * 1023.0).astype(np.uint64)
-    code = np.zeros(len(points), np.uint64)
-    for bit in range(10):
-        for axis in range(3):
-            code |= ((q[:, axis] >> np.uint64(bit)) & np.uint64(1)) << np.uint64(3 * bit + axis)
+    q = ((points - lo) / np.maximum(hi - lo, 1e-9) * 1023.0).astype(np.uint32)
+    code = np.zeros(len(points), np.uint32)
+    for axis in range(3):   # bit b of an axis goes to bit 3 b + axis
+        code |= _spread_bits(q[:, axis]) << np.uint32(axis)
     return np.argsort(code, kind="stable")
+
+
+def _spread_bits(x: np.ndarray) -> np.ndarray:
+    """10-bit integers ``(n,) uint32`` with two zero bits after each bit (bit b -> 3 b)."""
+    x = x & np.uint32(0x3FF)
+    for shift, mask in ((16, 0x030000FF), (8, 0x0300F00F), (4, 0x030C30C3), (2, 0x09249249)):
+        x = (x | (x << np.uint32(shift))) & np.uint32(mask)
+    return x
 
 
 @dataclass(frozen=True, eq=False)
@@ -136,9 +144,9 @@ def slice_scene(mesh: MeshArrays, probe_from_world: np.ndarray, geom: ScanGeomet
     cand = _chunk_faces(mesh.chunk_lo, mesh.chunk_hi, rot, off, -x_half, x_half,
                         float(np.abs(u).max()), w0, zf, zr, geom.radius_mm, z_lo, z_hi,
                         len(mesh.faces))
-    vp, vn, vw = _vertex_scratch(len(mesh.vertices))
+    vp, vn, vw, stamp, pose = _vertex_scratch(len(mesh.vertices))
     _vertices_to_probe(mesh.vertices, mesh.normals, mesh.faces, cand, rot, off, geom.curved,
-                       geom.radius_mm, w0, zf, zr, vp, vn, vw)
+                       geom.radius_mm, w0, zf, zr, vp, vn, vw, stamp, pose)
     counts = np.empty(len(cand), np.int64)
     _count_crossings(mesh.faces, cand, vp, vw, u, -x_half, x_half, z_lo, z_hi, counts)
     starts = np.zeros(len(counts) + 1, np.int64)
@@ -167,12 +175,17 @@ _SCRATCH = threading.local()
 
 
 def _vertex_scratch(nv: int):
-    """Probe-frame vertex arrays, reused by this thread (only the candidate faces' vertices
-    are written and read each pose, so nothing needs clearing)."""
+    """Probe-frame vertex arrays ``(vp (nv, 3), vn (nv, 3), vw (nv,))``, reused by this
+    thread (only the candidate faces' vertices are written and read each pose, so nothing
+    needs clearing), the pose ``stamp (nv,)`` of each vertex's last transform and this
+    pose's number: a vertex shared by several candidate faces is transformed once."""
     arrays = getattr(_SCRATCH, "arrays", None)
     if arrays is None or len(arrays[2]) < nv:
-        arrays = _SCRATCH.arrays = (np.empty((nv, 3)), np.empty((nv, 3)), np.empty(nv))
-    return arrays
+        arrays = _SCRATCH.arrays = (np.empty((nv, 3)), np.empty((nv, 3)), np.empty(nv),
+                                    np.zeros(nv, np.int64))
+        _SCRATCH.pose = 0
+    _SCRATCH.pose += 1
+    return (*arrays, _SCRATCH.pose)
 
 
 @numba.njit(cache=True, nogil=True)
@@ -212,12 +225,16 @@ def _chunk_faces(lo, hi, rot, off, x_lo, x_hi, u_max, w0, zf, zr, radius, z_lo, 
 
 
 @numba.njit(cache=True, nogil=True)
-def _vertices_to_probe(v, n, faces, cand, rot, off, curved, radius, w0, zf, zr, vp, vn, vw):
+def _vertices_to_probe(v, n, faces, cand, rot, off, curved, radius, w0, zf, zr, vp, vn, vw,
+                       stamp, pose):
     """Probe-frame position, normal and slice thickness of the candidate faces' vertices
-    (the others are left unset)."""
+    (the others are left unset); ``stamp`` marks the vertices done for ``pose``."""
     for c in range(cand.shape[0]):
         for corner in range(3):
             i = faces[cand[c], corner]
+            if stamp[i] == pose:
+                continue
+            stamp[i] = pose
             for a in range(3):
                 vp[i, a] = (rot[a, 0] * v[i, 0] + rot[a, 1] * v[i, 1] + rot[a, 2] * v[i, 2]
                             + off[a])
@@ -314,6 +331,13 @@ def _write_segments(faces, cand, labels, crease, vp, vn, vw, u, counts, starts, 
 @numba.njit(cache=True, nogil=True)
 def _segments_to_hits(seg_k, seg_lab, seg_geo, curved, radius, lat0, step, n_lines, d_lo,
                       d_hi, depth, label, entering, cos, slope, count):
+    # each line's direction, once per line rather than once per crossing
+    line_ux = np.empty(n_lines)
+    line_uz = np.empty(n_lines)
+    for i in range(n_lines):
+        lat = lat0 + i * step
+        line_ux[i] = math.sin(lat)
+        line_uz[i] = math.cos(lat)
     for s in range(seg_k.shape[0]):
         k = seg_k[s]
         x1, z1, x2, z2 = seg_geo[s, 0], seg_geo[s, 1], seg_geo[s, 2], seg_geo[s, 3]
@@ -328,7 +352,7 @@ def _segments_to_hits(seg_k, seg_lab, seg_geo, curved, radius, lat0, step, n_lin
         for i in range(i0, i1 + 1):
             lat = lat0 + i * step
             if curved:
-                ux, uz = math.sin(lat), math.cos(lat)
+                ux, uz = line_ux[i], line_uz[i]
                 g1 = ux * (z1 + radius) - uz * x1
                 g2 = ux * (z2 + radius) - uz * x2
                 if g1 == g2:
