@@ -49,6 +49,17 @@ def test_recess_depth_follows_bmi(models):
     assert_depth_grows_with_bmi(models, "target_anterior_recess", 15.0, 32.0)
 
 
+def test_muscle_as_well_as_fat_grows_with_bmi(models):
+    thin, obese = models["bmi18"], models["bmi40"]
+    for name in ("soleus", "flexor_hallucis_longus", "peroneus_longus"):
+        assert obese.mesh[name].volume > 1.1 * thin.mesh[name].volume, name
+    # the fat under the skin over the recess, along the line the skin landmark was found on
+    fat = {k: models[k].thickness("subcutaneous_fat", models[k].mark["anterior_recess_skin"]
+                                  + [0.0, 5.0, 0.0], [0.0, -1.0, 0.0])
+           for k in ("bmi18", "bmi40")}
+    assert fat["bmi40"] > fat["bmi18"] + 3.0, fat
+
+
 def test_both_bodies_put_the_recess_at_a_similar_depth(models):
     female, male = (depth_under_skin(models[k], models[k].mark["target_anterior_recess"])
                     for k in ("default", "male"))

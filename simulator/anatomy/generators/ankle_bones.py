@@ -8,7 +8,8 @@ the generator builds in, and the assembly mirrors the finished model back). Plac
 rigid and uniform: everything is scaled by the patient's body size about the top of the
 talar dome, which goes to ``(ANKLE_X_MM, 0, 0)``; the cadaver's pose is kept (leg along z,
 foot toward +y). Osteoarthritis narrows the joint: the leg (tibia, fibula, tibial cartilage,
-muscles) moves down onto the talus by ``narrowing_mm``.
+muscles) moves down onto the talus by ``narrowing_mm``. The muscles' cross-sections scale
+with BMI (``muscle_scale``) about each muscle's own axis.
 
 The tibialis anterior, extensor hallucis longus and extensor digitorum longus meshes run on as
 their tendons over the joint; the model keeps their bellies above ``BELLY_END_MM`` and
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import manifold3d as mf
 import numpy as np
 
 from simulator.anatomy.generators import primitives as pr
@@ -110,7 +112,7 @@ def place(real: RealAnkle, p: AnkleParams) -> PlacedAnkle:
         bones[name] = (outer, core ^ outer)
     cart = {"talar_cartilage": solid(foot, *real.soft["talar_cartilage"], "talar cartilage"),
             "tibial_cartilage": solid(leg, *real.soft["tibial_cartilage"], "tibial cartilage")}
-    muscles = {n: solid(leg, *real.soft[n], n) for n in MUSCLES}
+    muscles = {n: _thickened(solid(leg, *real.soft[n], n), p.muscle_scale) for n in MUSCLES}
     belly_end = origin[2] + BELLY_END_MM * p.scale
     for n in EXTENSORS:
         muscles[n] = muscles[n].trim_by_plane([0.0, 0.0, 1.0], belly_end)
@@ -128,3 +130,13 @@ def place(real: RealAnkle, p: AnkleParams) -> PlacedAnkle:
         shaft_z=shaft_z, shaft_dx=shaft_x - shaft_x[0])
     return PlacedAnkle(frame, bones, cart, muscles)
 
+
+
+def _thickened(muscle: mf.Manifold, scale: float) -> mf.Manifold:
+    """``muscle`` scaled by ``scale`` across (x, y) about its bounding box's centre
+    (unchanged at 1)."""
+    if scale == 1.0:
+        return muscle
+    box = np.array(muscle.bounding_box())
+    c = 0.5 * (box[:3] + box[3:])
+    return muscle.translate((-c).tolist()).scale([scale, scale, 1.0]).translate(c.tolist())

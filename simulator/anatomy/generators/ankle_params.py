@@ -22,6 +22,8 @@ adult anatomy otherwise, tagged [U].
   (2.6 x 1.6 mm) lie between the EHL and the EDL, lateral to tibialis anterior [S]; the
   superficial peroneal nerve (2 mm) runs in the fat anterolaterally [S]; great saphenous vein
   3.5 mm in front of the medial malleolus [U].
+- Muscle [U]: the real muscles' cross-sections scale by 1 + 0.005 (BMI - 27) (about -5 % at
+  BMI 18, +7 % at BMI 40; the Visible Human bodies are taken as BMI 27).
 - Subcutaneous fat over the anterior ankle [U]: female 2.5 + 0.28 (BMI - 18) mm, male
   2 + 0.22 (BMI - 18) mm, about 5 mm at BMI 27; with skin, fat pad and capsule the recess lies
   1-2.5 cm deep for BMI 18-40 (clinical.md scenario range [U]).
@@ -38,6 +40,8 @@ from simulator.anatomy.real.ankle_real import real_ankle
 JOINT_SPACE_BY_KL_MM = (3.0, 2.6, 2.0, 1.2, 0.5)
 MALE_SCALE = 1.1
 NORMAL_RECESS_MM = 1.5
+REFERENCE_BMI = 27.0
+MUSCLE_PER_BMI = 0.005
 
 
 @dataclass(frozen=True)
@@ -50,6 +54,7 @@ class AnkleParams:
     scale: float                  # soft-tissue scale: size, x 1.1 for a male
     joint_space_mm: float         # bone-to-bone under the plafond, after narrowing
     narrowing_mm: float           # joint space lost to osteoarthritis
+    muscle_scale: float           # the real muscles' cross-sections, by BMI
     recess_mm: float
     fat_pad_mm: float
     capsule_mm: float
@@ -85,6 +90,7 @@ def draw_ankle_params(patient: PatientParams, seed: int) -> AnkleParams:
         scale=sc,
         joint_space_mm=js,
         narrowing_mm=real_space - js,
+        muscle_scale=1.0 + MUSCLE_PER_BMI * (patient.bmi - REFERENCE_BMI),
         recess_mm=NORMAL_RECESS_MM + patient.effusion_mm,
         fat_pad_mm=3.0 * sc * (1.0 + 0.08 * z[5]),
         capsule_mm=1.3,
