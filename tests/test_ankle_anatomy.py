@@ -101,6 +101,17 @@ def test_target_in_the_recess_over_the_dome_below_the_tibial_lip(models):
         assert list(first) == sorted(first, key=first.get), key
 
 
+def test_the_extreme_patient_builds_with_the_target_in_its_recess():
+    # obese, worn and distended: the capsule pushes the extensor tendons far forward, and
+    # their course down over the foot must still bend smoothly (it once did not)
+    from simulator.anatomy.patient import PatientParams
+
+    m = Model(ANKLE, PatientParams(sex="male", side="left", bmi=60.0, oa_grade=4,
+                                   effusion_mm=15.0), seed=5)
+    assert m.contains("anterior_recess", m.mark["target_anterior_recess"])
+    assert m.params.recess_mm == pytest.approx(16.5)
+
+
 def test_joint_space_narrows_with_oa_grade(models):
     widths = {}
     for key in ("default", "male", "kl4_effusion5"):

@@ -119,14 +119,15 @@ def extensors(f: AnkleFrame, front_solid, foot_bones,
             pts.append(q)
         # down over the talar neck and the navicular, on the bones, then out of the model
         # through the midfoot cut (a joint distended by a large effusion pushes the tendon
-        # forward: the stations stay ahead of it, within the bones)
+        # forward: the stations stay ahead of it, at the height of the bones under them or,
+        # beyond the navicular, of its front)
         ys = f.origin[1] + np.array(DORSUM_SHARES) * (foot_front - f.origin[1])
         last_y, z = float(pts[-1][1]), float(pts[-1][2])
         for k, (share, y) in enumerate(zip(DORSUM_SHARES[1:], ys[1:], strict=True), 1):
             x = x_foot + (foot_end - x_foot) * (share - DORSUM_SHARES[0]) / (
                 DORSUM_SHARES[-1] - DORSUM_SHARES[0])
-            y = min(max(float(y), last_y + 4.0 * k * f.sc), foot_front - 1.0)
-            z = _dorsum_z(foot_bones, f, x, y, z - lift) + lift
+            y = max(float(y), last_y + 4.0 * k * f.sc)
+            z = _dorsum_z(foot_bones, f, x, min(y, foot_front - 1.0), z - lift) + lift
             q = f.ref((x, 0.0, 0.0))
             q[1:] = y, z
             pts.append(q)
