@@ -84,19 +84,19 @@ ANKLE = Joint("ankle", ankle.build, draw_ankle_params, patients={
     "bmi18": PatientParams(bmi=18.0),
     "bmi40": PatientParams(bmi=40.0),
     "left": PatientParams(side="left"),
+    "male": PatientParams(sex="male"),
     # cartilage and effusion are independent of each other: one build covers both
     "kl4_effusion5": PatientParams(oa_grade=4, effusion_mm=5.0),
 }, names=frozenset({
     "tibia", "tibia_marrow", "fibula", "fibula_marrow", "talus", "talus_marrow", "calcaneus",
     "calcaneus_marrow", "navicular", "navicular_marrow", "talar_cartilage",
-    "tibial_cartilage", "anterior_fat_pad", "anterior_recess", "synovial_cavity",
-    "joint_capsule", "tibialis_anterior_tendon", "extensor_hallucis_longus_tendon",
-    "extensor_digitorum_longus_tendon", "achilles_tendon", "tibialis_posterior_tendon",
-    "peroneal_tendons", "anterior_tibial_artery", "posterior_tibial_artery",
-    "anterior_tibial_veins", "great_saphenous_vein", "deep_peroneal_nerve",
-    "superficial_peroneal_nerve", "saphenous_nerve", "tibial_nerve",
-    "flexor_hallucis_longus", "extensor_muscles", "peroneus_brevis", "soleus",
-    "precapsular_fat_pad", "kager_fat_pad", "deep_tissue", "subcutaneous_fat", "skin",
+    "tibial_cartilage", "anterior_fat_pad", "anterior_recess", "joint_capsule",
+    "tibialis_anterior_tendon", "extensor_hallucis_longus_tendon",
+    "extensor_digitorum_longus_tendon", "anterior_tibial_artery", "anterior_tibial_veins",
+    "great_saphenous_vein", "deep_peroneal_nerve", "superficial_peroneal_nerve",
+    "saphenous_nerve", "tibialis_anterior", "extensor_hallucis_longus",
+    "extensor_digitorum_longus", "peroneus_longus", "flexor_hallucis_longus", "soleus",
+    "precapsular_fat_pad", "deep_tissue", "subcutaneous_fat", "skin",
 }), landmarks=frozenset({
     "ankle_joint_center", "talar_dome_top", "target_anterior_recess", "anterior_recess_skin",
     "medial_malleolus", "lateral_malleolus", "anterior_tibial_lip",
@@ -104,13 +104,13 @@ ANKLE = Joint("ankle", ankle.build, draw_ankle_params, patients={
 }), roles={
     "joint_cavity": ("anterior_recess",), "soft_tissue": ("anterior_fat_pad",),
     "tendon": ("tibialis_anterior_tendon", "extensor_hallucis_longus_tendon",
-               "extensor_digitorum_longus_tendon", "achilles_tendon"),
+               "extensor_digitorum_longus_tendon"),
     "nerve": ("deep_peroneal_nerve",),
 }, tissues={
     "subcutaneous_fat": ("anterior_fat_pad",), "arterial_blood": ("anterior_tibial_artery",),
 }, fibred=(
     "tibialis_anterior_tendon", "extensor_hallucis_longus_tendon",
-    "extensor_digitorum_longus_tendon", "achilles_tendon",
+    "extensor_digitorum_longus_tendon",
 ))
 
 SHOULDER = Joint("shoulder", shoulder.build, draw_shoulder_params, patients={

@@ -14,7 +14,7 @@ import pytest
 from anatomy_joints import JOINTS
 from anatomy_probe import Joint, Models
 
-GENERATOR_VERSION = {"hip": 4, "knee": 1, "ankle": 1, "shoulder": 2, "sij": 1}
+GENERATOR_VERSION = {"hip": 4, "knee": 1, "ankle": 2, "shoulder": 2, "sij": 1}
 # the patients whose surfaces are checked closed, oriented and solid
 CLOSED = {
     "hip": ("default", "bmi40", "male", "left"),
@@ -34,10 +34,13 @@ SEED_PROBE = {"hip": "femur", "knee": "femur", "ankle": "talus", "shoulder": "sc
 # a landmark on the patient's side of the midline, and joints whose mirrored structures are
 # compared by volume too
 SIDED_MARK = {"hip": "femoral_head_center", "shoulder": "humeral_head_center",
+              "ankle": "talar_dome_top",
               "sij": "target_sij_inferior"}
 MIRRORED_VOLUMES: set[str] = set()
-# models built on real bones: the left model is the real left side of the same body
-REAL_SIDES = {"hip"}
+# models built on real bones (the left model is the real left side of the same body): the
+# structures compared between the sides, the first a bone
+REAL_SIDES = {"hip": ("femur", "pelvis", "femoral_head_cartilage"),
+              "ankle": ("tibia", "talus", "calcaneus")}
 
 
 # module scope: pytest runs every test of one joint before building the next joint's models
@@ -102,10 +105,11 @@ def test_left_is_the_mirror_of_right(joint, models):
     right, left = models["default"], models["left"]
     flip = np.array([-1.0, 1.0, 1.0])
     if joint.name in REAL_SIDES:
-        # a real left side: not a copy, but the same body's hip within a few millimetres
-        assert not np.array_equal(np.sort(right.by_name["femur"].vertices[:, 1]),
-                                  np.sort(left.by_name["femur"].vertices[:, 1]))
-        for name in ("femur", "pelvis", "femoral_head_cartilage"):
+        # a real left side: not a copy, but the same body's joint within a few millimetres
+        bone = REAL_SIDES[joint.name][0]
+        assert not np.array_equal(np.sort(right.by_name[bone].vertices[:, 1]),
+                                  np.sort(left.by_name[bone].vertices[:, 1]))
+        for name in REAL_SIDES[joint.name]:
             assert left.mesh[name].volume == pytest.approx(right.mesh[name].volume, rel=0.2)
         for key in joint.landmarks:
             assert np.linalg.norm(left.mark[key] - right.mark[key] * flip) < 25.0, key

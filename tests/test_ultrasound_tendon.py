@@ -88,15 +88,14 @@ def test_hip_capsule_is_not_blacked_out_at_the_standard_view():
 
 
 def test_ankle_extensor_tendon_meets_r12_both_ways():
-    """Tibialis anterior over the ankle: square to the beam at ~18 deg of rock from the
-    scenario's start; 10 deg either side of that it is >= 8 dB darker (measured 11.2 and
-    9.0 dB; R12 asks ~10)."""
+    """Tibialis anterior over the ankle (real Visible Human leg): square to the beam at ~10
+    deg of rock toward the foot from the scenario's start; 10 deg either side of that it is
+    >= 8 dB darker (measured 8.7 and 9.0 dB, the second the start pose; R12 asks ~10)."""
     world = load_world("ankle_anterior_us")
     state = initial_state(world)
     label = world.anatomy.structure("tibialis_anterior_tendon").index
     centre = _cuff_point(_frame(world, state, 0.0, 0.0), label)
     db = {rock: _patch_power_db(_frame(world, state, rock, 0.0), label, centre)[0]
-          for rock in (0.0, 8.0, 18.0, 28.0)}
-    assert db[18.0] - db[8.0] >= 8.0
-    assert db[18.0] - db[28.0] >= 8.0
-    assert db[18.0] - db[0.0] >= 20.0   # the start pose: measured 27.6 dB down
+          for rock in (-20.0, -10.0, 0.0)}
+    assert db[-10.0] - db[-20.0] >= 8.0
+    assert db[-10.0] - db[0.0] >= 8.0

@@ -1,12 +1,15 @@
-"""Procedural ankle model for tibiotalar (anterior recess) injections under ultrasound.
+"""Ankle model for tibiotalar (anterior recess) injections under ultrasound, on real anatomy.
 
-``build(patient, seed)`` draws the dimensions (``ankle_params``), builds the bones
-(``ankle_bones``), the cartilage, the anterior recess, intra-articular fat pad, lining and
-capsule (``ankle_joint``), the tendons, vessels, nerves, muscles and outline (``ankle_soft``),
-resolves them by priority into pairwise-disjoint closed surfaces and mirrors the right ankle
-for a left one. World frame: patient RAS mm, leg along z, foot toward +y, the top of the talar
-dome at ``(+-ANKLE_X_MM, 0, 0)``; the model runs from 11 cm above the joint to the sole and
-is cut through the midfoot.
+``build(patient, seed)`` draws the dimensions (``ankle_params``), places the real Visible
+Human distal tibia and fibula, talus, calcaneus and navicular, their cartilage and the leg
+muscles of the patient's sex and side (``ankle_bones``), builds from the real landmarks the
+anterior recess, intra-articular fat pad and capsule (``ankle_joint``), the extensor tendons,
+the anterior tibial bundle, the superficial nerves and vein and the deep fascia around it all
+(``ankle_soft``), resolves them by priority into pairwise-disjoint closed surfaces and
+mirrors the right-side model for a left ankle (so a left patient has the real left side).
+World frame: patient RAS mm, leg along z, foot toward +y, the top of the talar dome at
+``(+-ANKLE_X_MM, 0, 0)``; the model runs from ``TOP_MM`` above the dome to the sole and is
+cut through the midfoot just in front of the navicular (the sources have no cuneiforms).
 """
 
 from __future__ import annotations
@@ -14,32 +17,23 @@ from __future__ import annotations
 import numpy as np
 
 from simulator.anatomy.generated import GeneratedModel
-from simulator.anatomy.generators import knee_ankle_common as kc
 from simulator.anatomy.generators import primitives as pr
-from simulator.anatomy.generators.ankle_bones import ankle_frame, fibula, talus, tarsals, tibia
-from simulator.anatomy.generators.ankle_joint import (
-    cartilage,
-    front_structures,
-    lining,
-    sample_front,
-)
+from simulator.anatomy.generators.ankle_bones import place
+from simulator.anatomy.generators.ankle_joint import capsule, front_structures, sample_front
 from simulator.anatomy.generators.ankle_params import draw_ankle_params
-from simulator.anatomy.generators.ankle_soft import (
-    ankle_outline,
-    extensors,
-    front_rows,
-    posterior,
-    subcutaneous,
-)
+from simulator.anatomy.generators.ankle_soft import ankle_outline, extensors, subcutaneous
 from simulator.anatomy.generators.assembly import assemble_patient, resolve, table_parts
 from simulator.anatomy.generators.body import LAYER_STRUCTURES, FatProfile, build_layers
 from simulator.anatomy.patient import PatientParams
+from simulator.anatomy.real.ankle_real import real_ankle
 
-GENERATOR_VERSION = 1
-TOP_MM, SOLE_MM, FOOT_CUT_MM = 110.0, -72.0, 78.0   # reference extents (z top, sole, y cut)
+GENERATOR_VERSION = 2  # 2: real Visible Human bones, cartilage and muscles
+TOP_MM = 110.0         # the model's top above the dome top (x soft-tissue scale)
+SOLE_MARGIN_MM = 2.0   # the envelope's floor under the calcaneus
+FOOT_CUT_MM = 12.0     # the midfoot cut in front of the navicular (x soft-tissue scale)
 
-# name: (tissue, role, colour, priority). Bone > cartilage > fat pads > joint cavities >
-# capsule > tendons > vessels > nerves > muscles > Kager's fat > filler.
+# name: (tissue, role, colour, priority). Bone > cartilage > fat pad > recess > capsule >
+# tendons > vessels > nerves > muscles > pre-capsular fat > filler.
 STRUCTURES = {
     "tibia_marrow": ("cancellous_bone", "bone", "#d4b48a", 100),
     "tibia": ("cortical_bone", "bone", "#eee3c6", 99),
@@ -55,73 +49,69 @@ STRUCTURES = {
     "tibial_cartilage": ("hyaline_cartilage", "cartilage", "#94b8e0", 88),
     "anterior_fat_pad": ("subcutaneous_fat", "soft_tissue", "#f3de97", 86),
     "anterior_recess": ("synovial_fluid", "joint_cavity", "#22d3ee", 85),
-    "synovial_cavity": ("synovial_fluid", "joint_cavity", "#67e8f9", 84),
     "joint_capsule": ("joint_capsule", "capsule", "#e5e7e0", 83),
     "tibialis_anterior_tendon": ("tendon", "tendon", "#e0e4da", 80),
     "extensor_hallucis_longus_tendon": ("tendon", "tendon", "#dde2d6", 79),
     "extensor_digitorum_longus_tendon": ("tendon", "tendon", "#d9ded2", 78),
-    "achilles_tendon": ("tendon", "tendon", "#e3e6dd", 77),
-    "tibialis_posterior_tendon": ("tendon", "tendon", "#d6dbcf", 76),
-    "peroneal_tendons": ("tendon", "tendon", "#d2d7cb", 75),
     "anterior_tibial_artery": ("arterial_blood", "artery", "#d62828", 72),
-    "posterior_tibial_artery": ("arterial_blood", "artery", "#e03a3a", 71),
     "anterior_tibial_veins": ("venous_blood", "vein", "#2b4fc7", 70),
     "great_saphenous_vein": ("venous_blood", "vein", "#3b5fd7", 69),
     "deep_peroneal_nerve": ("nerve", "nerve", "#f2cf1d", 67),
     "superficial_peroneal_nerve": ("nerve", "nerve", "#fbe04a", 66),
     "saphenous_nerve": ("nerve", "nerve", "#f5d63a", 65),
-    "tibial_nerve": ("nerve", "nerve", "#eec81a", 64),
-    "flexor_hallucis_longus": ("muscle", "soft_tissue", "#a3382f", 60),
-    "extensor_muscles": ("muscle", "soft_tissue", "#c4633f", 59),
-    "peroneus_brevis": ("muscle", "soft_tissue", "#b35846", 58),
-    "soleus": ("muscle", "soft_tissue", "#8a3529", 57),
+    "tibialis_anterior": ("muscle", "soft_tissue", "#c4633f", 60),
+    "extensor_hallucis_longus": ("muscle", "soft_tissue", "#b8533d", 59),
+    "extensor_digitorum_longus": ("muscle", "soft_tissue", "#b35846", 58),
+    "peroneus_longus": ("muscle", "soft_tissue", "#a4443a", 57),
+    "flexor_hallucis_longus": ("muscle", "soft_tissue", "#a3382f", 56),
+    "soleus": ("muscle", "soft_tissue", "#8a3529", 55),
     "precapsular_fat_pad": ("subcutaneous_fat", "soft_tissue", "#f2dc96", 21),
-    "kager_fat_pad": ("subcutaneous_fat", "soft_tissue", "#f0da94", 20),
     **LAYER_STRUCTURES,
 }
 SUBCUTANEOUS = {"superficial_peroneal_nerve", "great_saphenous_vein", "saphenous_nerve"}
+DEEP_GENERATED = ("joint_capsule", "anterior_fat_pad", "tibialis_anterior_tendon",
+                  "extensor_hallucis_longus_tendon", "extensor_digitorum_longus_tendon",
+                  "anterior_tibial_artery", "anterior_tibial_veins", "deep_peroneal_nerve")
 
 
 def build(patient: PatientParams, seed: int) -> GeneratedModel:
     """Generate the ankle model for ``patient`` (pure and deterministic in its arguments)."""
     p = draw_ankle_params(patient, seed)
-    f = ankle_frame(p)
-    sc = p.scale
-    top_ref = TOP_MM + 25.0
-    tib, tibial_block = tibia(f, top_ref)
-    fib = fibula(f, top_ref)
-    foot = tarsals(f)
-    surfaces = pr.union([tib.outer, talus(f), talus(f, p.talar_cartilage_mm, head=False),
-                         foot["calcaneus"].outer, foot["navicular"].outer])
+    real = place(real_ankle(patient.sex, patient.side), p)
+    f = real.frame
+    bones = {n: outer for n, (outer, _) in real.bones.items()}
+    foot_bones = pr.union([bones["talus"], bones["navicular"], bones["calcaneus"]])
+    surfaces = pr.union([bones["tibia"], bones["talus"], bones["navicular"],
+                         *real.cartilage.values()])
     front = sample_front(f, surfaces)
     joint, marks = front_structures(f, front)
-    inner, outer = lining(f, front)
-
-    deep_front = pr.union([tib.outer, foot["talus"].outer, foot["navicular"].outer,
+    cap = capsule(f, front)
+    deep_front = pr.union([bones["tibia"], bones["talus"], bones["navicular"],
                            joint["capsule_front"], joint["anterior_fat_pad"]])
-    ext, fibres, ext_marks = extensors(f, deep_front)
-    back, back_fibres = posterior(f)
-    fibres.update(back_fibres)
-    cover = pr.union([deep_front, *ext.values(), back["extensor_muscles"]])
-    fronts = {z: kc.front_y(cover, f.origin[0], f.origin[2] + z * sc, 300.0, 500.0)
-              for z in front_rows()}
-    outline = ankle_outline(f, fronts)
+    foot_front = float(bones["navicular"].bounding_box()[4])
+    ext, fibres, ext_marks = extensors(f, deep_front, foot_bones, foot_front)
+
+    z_lo = float(bones["calcaneus"].bounding_box()[2]) - SOLE_MARGIN_MM
+    z_hi = float(f.origin[2] + TOP_MM * f.sc)
+    deep = [*bones.values(), *real.cartilage.values(), *real.muscles.values(), cap,
+            joint["anterior_fat_pad"], *ext.values()]
+    points = np.concatenate([np.asarray(s.to_mesh().vert_properties)[:, :3] for s in deep])
+    points = points[(points[:, 2] > z_lo - 10.0) & (points[:, 2] < z_hi + 10.0)]
+    outline = ankle_outline(points, z_lo, z_hi)
     layers = build_layers(outline, FatProfile(p.fat_lateral_mm, p.fat_anterior_mm,
                                               p.fat_medial_mm, p.fat_posterior_mm),
-                          skin_mm=p.skin_mm, z_lo_mm=f.origin[2] + SOLE_MM * sc,
-                          z_hi_mm=f.origin[2] + TOP_MM * sc, x_min_mm=-1e3, ring_points=80,
-                          z_step_mm=8.0)
-    body = layers.body.trim_by_plane([0.0, -1.0, 0.0], -float(f.origin[1] + FOOT_CUT_MM * sc))
+                          skin_mm=p.skin_mm, z_lo_mm=z_lo, z_hi_mm=z_hi, x_min_mm=-1e3,
+                          ring_points=80, z_step_mm=8.0)
+    body = layers.body.trim_by_plane([0.0, -1.0, 0.0], -(foot_front + FOOT_CUT_MM * f.sc))
 
     shapes = {
-        "tibia_marrow": tib.marrow, "tibia": tib.outer, "fibula_marrow": fib.marrow,
-        "fibula": fib.outer, **{k: b.outer for k, b in foot.items()},
-        **{k + "_marrow": b.marrow for k, b in foot.items()},
-        **cartilage(f, tibial_block),
+        **{n: outer for n, outer in bones.items()},
+        **{n + "_marrow": marrow for n, (_, marrow) in real.bones.items()},
+        **real.cartilage, **real.muscles,
         "anterior_fat_pad": joint["anterior_fat_pad"],
-        "anterior_recess": joint["anterior_recess"], "synovial_cavity": inner,
+        "anterior_recess": joint["anterior_recess"],
         "precapsular_fat_pad": joint["precapsular_fat_pad"],
-        "joint_capsule": outer, **ext, **back, **subcutaneous(f, outline),
+        "joint_capsule": cap, **ext, **subcutaneous(f, outline),
         **layers.shapes(), "skin": body,
     }
     fibres["joint_capsule"] = (0.0, 0.0, 1.0)
@@ -132,12 +122,13 @@ def build(patient: PatientParams, seed: int) -> GeneratedModel:
     target = marks["target_anterior_recess"]
     landmarks = {
         "ankle_joint_center": f.origin,
-        "talar_dome_top": f.origin - np.array([0.0, 0.0, p.talar_cartilage_mm]),
+        "talar_dome_top": f.origin,
         "target_anterior_recess": target,
         "anterior_recess_skin": pr.surface_point(body, target, (0.0, 1.0, 0.0), 120.0),
-        "medial_malleolus": tib.points["medial_malleolus"],
-        "lateral_malleolus": fib.points["lateral_malleolus"],
-        "anterior_tibial_lip": tib.points["anterior_tibial_lip"],
+        "medial_malleolus": f.medial_malleolus,
+        "lateral_malleolus": f.lateral_malleolus,
+        "anterior_tibial_lip": f.lip,
         **ext_marks,
     }
     return assemble_patient("ankle", GENERATOR_VERSION, patient, seed, regions, landmarks)
+

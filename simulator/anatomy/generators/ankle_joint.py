@@ -1,11 +1,10 @@
-"""Articular structures of a right ankle: cartilage, lining, capsule, anterior recess, fat pad.
+"""Generated articular structures in front of a right ankle on the real bones: the anterior
+recess, the intra-articular fat pad and the anterior capsule.
 
-The talar cartilage covers the trochlea and the upper part of its malleolar facets; the
-tibial cartilage fills the rest of the joint space under the plafond and on the medial
-malleolus, so the loaded joint shows cartilage on cartilage. In front, every sagittal slice of
-the joint (13 slices across the trochlea) is sampled along a fan of rays from a point in
-front of the joint: the fan meets the anterior tibia a few mm above the lip, the lip, the
-talar dome and the dorsal talar neck, the two limbs of the "V". Along each ray the anterior
+Every sagittal slice of the joint (13 slices across the real talar cartilage) is sampled
+along a fan of rays from a point in front of the real anterior tibial lip: the fan meets the
+anterior tibia a few mm above the lip, the lip, the talar dome (its cartilage) and the dorsal
+talar neck, the two limbs of the "V". Along each ray the anterior
 recess (fluid, ``recess_mm`` deep, the injection target) lies on the bone; the capsule runs
 over the front of the convex hull of the recess, so it bridges the V, and the
 intra-articular fat pad fills the V under it [S: clinical.md 3.6, sonographic target];
@@ -23,10 +22,13 @@ from scipy.spatial import ConvexHull
 
 from simulator.anatomy.generators import knee_ankle_common as kc
 from simulator.anatomy.generators import primitives as pr
-from simulator.anatomy.generators.ankle_bones import LINING_MM, AnkleFrame, talus
+from simulator.anatomy.generators.ankle_bones import AnkleFrame
 
 FAN_DEG = np.linspace(22.0, -62.0, 34)   # ray angles from -y, positive upward
 SLICES = 13
+EDGE_INSET_MM = 2.0    # slices stop this far inside the talar cartilage's edges
+FAN_AHEAD_MM = 20.0    # the fans' centre in front of the anterior tibial lip (x scale)
+TARGET_AHEAD_MM, TARGET_BELOW_MM = 0.0, 8.0  # the target's aim from the tibial margin (x scale)
 
 
 @dataclass(frozen=True)
@@ -54,36 +56,15 @@ class Front:
     capsule_normal: np.ndarray
 
 
-def articular_region(f: AnkleFrame, margin_mm: float = 0.0) -> mf.Manifold:
-    """Where the talus is articular: above a plane 5 mm under the dome centre (foot frame),
-    i.e. the trochlea and the upper part of the malleolar facets."""
-    sc = f.sc
-    box = pr.box(f.dome_center + np.array([-40.0, -40.0, -5.0 * sc - margin_mm]),
-                 f.dome_center + np.array([40.0, 40.0, 40.0]))
-    return kc.transformed(box, f.foot_rotation, f.dome_center)
-
-
-def cartilage(f: AnkleFrame, tibial_block) -> dict[str, mf.Manifold]:
-    """Talar cartilage (the talus grown on its articular surface) and tibial cartilage (the
-    rest of the joint space, where the tibia lies: plafond and medial malleolar facet)."""
-    p = f.params
-    region = articular_region(f)
-    talar = talus(f, p.talar_cartilage_mm, head=False) ^ region
-    shell = (talus(f, p.joint_space_mm, head=False) ^ region) - talus(
-        f, p.talar_cartilage_mm, head=False)
-    return {"talar_cartilage": talar, "tibial_cartilage": shell ^ tibial_block(0.5)}
-
-
 def sample_front(f: AnkleFrame, bones: mf.Manifold) -> Front:
     """Cast the fans and lay the capsule curve over the V in each slice."""
     sc = f.sc
-    lat, med = 13.5 * sc, -13.5 * sc
-    xs = f.origin[0] + np.linspace(med, lat, SLICES)
+    xs = np.linspace(f.trochlea_x[0] + EDGE_INSET_MM, f.trochlea_x[1] - EDGE_INSET_MM, SLICES)
     phi = np.radians(FAN_DEG)
     dirs = np.stack([np.zeros_like(phi), -np.cos(phi), np.sin(phi)], 1)
     bone, ray, capsule, normals = [], [], [], []
     for x in xs:
-        centre = np.array([x, f.origin[1] + 34.0 * sc, f.origin[2] - 4.0 * sc])
+        centre = np.array([x, f.lip[1] + FAN_AHEAD_MM * sc, f.origin[2] - 4.0 * sc])
         hits, last = [], 20.0
         for d in dirs:  # a ray that misses (slice edge) keeps the previous distance
             h = kc.first_hit(bones, centre, d, 120.0)
@@ -157,28 +138,23 @@ def front_structures(f: AnkleFrame, fr: Front) -> tuple[dict, dict]:
             (fr.capsule + (t - 0.2) * n).reshape(-1, 3),
             (fr.capsule + 14.0 * f.sc * n).reshape(-1, 3)]), 2.5, "pre-capsular fat"),
     }
-    # target: recess mid-depth over the dome just distal to the anterior tibial lip, in the
-    # slice just medial to tibialis anterior
-    k = int(np.argmin(np.abs(fr.x - (f.origin[0] - 11.3 * f.sc))))
-    rel = fr.bone[k] - f.dome_center
-    radius = np.hypot(rel[:, 1], rel[:, 2])
-    on_dome = np.abs(radius - (p.dome_radius_mm + p.talar_cartilage_mm)) < 0.6
-    i = int(np.argmax(on_dome)) + 2
-    target = fr.bone[k, i] - 0.5 * rec * fr.ray[k, i]
+    # target: recess mid-depth on the talar dome (the hits past the deepest point of the V)
+    # nearest a point TARGET_BELOW_MM under the slice's anterior tibial margin (its last
+    # tibial hit before the V), in the slice just medial to tibialis anterior
+    k = int(np.clip(np.argmin(np.abs(fr.x - (f.origin[0] - 11.3 * f.sc))), 1, SLICES - 2))
+    hits = fr.bone[k]
+    deepest = int(np.argmin(hits[:, 1]))
+    margin = hits[int(np.argmax(np.diff(hits[: deepest + 1, 1]) < -3.0))]
+    aim = margin + f.sc * np.array([0.0, TARGET_AHEAD_MM, -TARGET_BELOW_MM])
+    i = deepest + int(np.argmin(np.linalg.norm(hits[deepest:, 1:] - aim[1:], axis=1)))
+    target = hits[i] - 0.5 * rec * fr.ray[k, i]
     return shapes, {"target_anterior_recess": target}
 
 
-def lining(f: AnkleFrame, fr: Front) -> tuple:
-    """Inner (synovial lining: a film around the articular talus; the anterior recess is its
-    own structure) and outer (capsule: the film grown by the capsule thickness, plus a sheet
-    from the bone to the front of the capsule that covers the recess and fat pad, a little
-    larger than them so that no surfaces coincide: coincident faces leave slivers)."""
-    p = f.params
-    g, t = p.synovial_mm, p.capsule_mm
+def capsule(f: AnkleFrame, fr: Front) -> mf.Manifold:
+    """The anterior capsule: a sheet from the bone to the front of the capsule that covers the
+    recess and fat pad, a little larger than them so that no surfaces coincide (coincident
+    faces leave slivers)."""
+    t = f.params.capsule_mm
     n = fr.capsule_normal[:, None, :]
-    region = articular_region(f, 2.0)
-    inner = talus(f, p.joint_space_mm + g + 1.0, LINING_MM, head=False) ^ region
-    outer = pr.union([talus(f, p.joint_space_mm + g + 1.0 + t, LINING_MM, head=False)
-                      ^ articular_region(f, 2.0 + t),
-                      _sheet(fr, fr.bone + 0.9 * fr.ray, fr.capsule + (t + 0.2) * n, "capsule")])
-    return inner, outer
+    return _sheet(fr, fr.bone + 0.9 * fr.ray, fr.capsule + (t + 0.2) * n, "capsule")

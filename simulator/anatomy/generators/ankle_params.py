@@ -1,25 +1,29 @@
-"""The numbers behind one generated ankle: patient parameters plus seeded variation.
+"""The numbers behind one generated ankle: the real body's measurements, the patient
+parameters and seeded variation.
 
 ``draw_ankle_params(patient, seed)`` is pure: one ``numpy.random.default_rng(seed)`` stream
-drawn in a fixed order. Sources: ``/work/shared/clinical.md`` section 3.6 [S] where it gives a
-number or a relation; standard adult anatomy otherwise, tagged [U].
+drawn in a fixed order. The bones are the real Visible Human bones of the patient's sex and
+side (``simulator.anatomy.real.ankle_real``), scaled by the patient's body size. Sources:
+``/work/shared/clinical.md`` section 3.6 [S] where it gives a number or a relation; standard
+adult anatomy otherwise, tagged [U].
 
-- Position: supine, knee flexed about 90 deg, foot flat (slight plantarflexion) [S]; the foot
-  is modelled in 8-12 deg of plantarflexion.
-- Bones [U]: female reference, male x 1.1: talar dome sagittal radius 20 mm, trochlea 30 mm
-  wide in front and 25 mm behind; distal tibia 31 x 32 mm at the plafond, shaft 22 x 21 mm;
-  medial malleolus 14 mm below the plafond, lateral malleolus 24 mm below it.
-- Cartilage [U]: tibiotalar joint space (talar + tibial cartilage) by Kellgren-Lawrence grade
-  0-4: 3.0, 2.6, 2.0, 1.2, 0.5 mm.
+- Position: supine, knee flexed, foot flat [S]: the cadaver foot's own pose is kept.
+- Joint space: the real bone-to-bone gap under the plafond (both cartilages; about 2 mm in
+  both bodies) is grade 0; Kellgren-Lawrence grades 1-4 keep the fraction of it that
+  ``JOINT_SPACE_BY_KL_MM`` keeps of 3.0 mm [U], the leg moving down onto the talus by the
+  rest (``narrowing_mm``).
 - Anterior recess: fluid 1.5 mm + effusion under the intra-articular fat pad (3 mm over the
   apex) and the capsule (1.3 mm) in the V between the anterior tibial lip and the talar dome
   [S: the sonographic target]; pre-capsular fat fills the space between the capsule and the
   deep fascia beside the tendons [U]; the approach is medial to tibialis anterior [S].
 - Tendons at the joint line [U]: tibialis anterior 9 x 4.5 mm, extensor hallucis longus
-  7 x 4 mm, extensor digitorum longus 12 x 4 mm; the anterior tibial artery (2.8 mm) with two
-  venae comitantes (2.2 mm) and the deep peroneal nerve (2.6 x 1.6 mm) lie between the EHL
-  and the EDL, lateral to tibialis anterior [S]; the superficial peroneal nerve (2 mm) runs in
-  the fat anterolaterally [S]; great saphenous vein 3.5 mm in front of the medial malleolus [U].
+  7 x 4 mm, extensor digitorum longus 12 x 4 mm (female; x 1.1 male); the anterior tibial
+  artery (2.8 mm) with two venae comitantes (2.2 mm) and the deep peroneal nerve
+  (2.6 x 1.6 mm) lie between the EHL and the EDL, lateral to tibialis anterior [S]; the
+  superficial peroneal nerve (2 mm) runs in the fat anterolaterally [S]; great saphenous vein
+  3.5 mm in front of the medial malleolus [U].
+- Muscle [U]: the real muscles' cross-sections scale by 1 + 0.005 (BMI - 27) (about -5 % at
+  BMI 18, +7 % at BMI 40; the Visible Human bodies are taken as BMI 27).
 - Subcutaneous fat over the anterior ankle [U]: female 2.5 + 0.28 (BMI - 18) mm, male
   2 + 0.22 (BMI - 18) mm, about 5 mm at BMI 27; with skin, fat pad and capsule the recess lies
   1-2.5 cm deep for BMI 18-40 (clinical.md scenario range [U]).
@@ -29,28 +33,28 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
-
 from simulator.anatomy.generators.variation import bmi_fat_mm, standard_draws
 from simulator.anatomy.patient import PatientParams
+from simulator.anatomy.real.ankle_real import real_ankle
 
 JOINT_SPACE_BY_KL_MM = (3.0, 2.6, 2.0, 1.2, 0.5)
 MALE_SCALE = 1.1
 NORMAL_RECESS_MM = 1.5
+REFERENCE_BMI = 27.0
+MUSCLE_PER_BMI = 0.005
 
 
 @dataclass(frozen=True)
 class AnkleParams:
-    """Drawn dimensions of one ankle (angles in degrees, lengths in mm)."""
+    """Drawn dimensions of one ankle (lengths in mm)."""
 
     side: str
     sex: str
-    scale: float
-    plantarflexion_deg: float
-    dome_radius_mm: float
-    talar_cartilage_mm: float
-    tibial_cartilage_mm: float
-    synovial_mm: float
+    size: float                   # body size: the real bones' scale
+    scale: float                  # soft-tissue scale: size, x 1.1 for a male
+    joint_space_mm: float         # bone-to-bone under the plafond, after narrowing
+    narrowing_mm: float           # joint space lost to osteoarthritis
+    muscle_scale: float           # the real muscles' cross-sections, by BMI
     recess_mm: float
     fat_pad_mm: float
     capsule_mm: float
@@ -69,28 +73,24 @@ class AnkleParams:
     skin_mm: float
     bundle_shift_mm: float        # lateral shift of the artery and nerve between EHL and EDL
 
-    @property
-    def joint_space_mm(self) -> float:
-        return self.talar_cartilage_mm + self.tibial_cartilage_mm
-
 
 def draw_ankle_params(patient: PatientParams, seed: int) -> AnkleParams:
     """Draw the dimensions of one ankle for ``patient`` from ``seed`` (pure)."""
     z = standard_draws(seed, 12)  # fixed order: one slot per quantity
-    female = patient.sex == "female"
-    sc = (1.0 if female else MALE_SCALE) * (1.0 + 0.03 * z[0])
-    js = JOINT_SPACE_BY_KL_MM[patient.oa_grade] * (1.0 + 0.05 * z[1])
+    size = 1.0 + 0.03 * z[0]
+    sc = size * (1.0 if patient.sex == "female" else MALE_SCALE)
+    real_space = real_ankle(patient.sex, patient.side).marks.joint_space_mm * size
+    js = real_space * JOINT_SPACE_BY_KL_MM[patient.oa_grade] / JOINT_SPACE_BY_KL_MM[0]
     fat = bmi_fat_mm(patient.sex, patient.bmi, female=(2.5, 0.28), male=(2.0, 0.22),
                      floor_mm=2.0) * (1.0 + 0.05 * z[2])
     return AnkleParams(
         side=patient.side,
         sex=patient.sex,
+        size=size,
         scale=sc,
-        plantarflexion_deg=float(np.clip(10.0 + 1.0 * z[3], 8.0, 12.0)),
-        dome_radius_mm=20.0 * sc * (1.0 + 0.03 * z[4]),
-        talar_cartilage_mm=0.5 * js,
-        tibial_cartilage_mm=0.5 * js,
-        synovial_mm=0.6 + 0.1 * patient.effusion_mm,
+        joint_space_mm=js,
+        narrowing_mm=real_space - js,
+        muscle_scale=1.0 + MUSCLE_PER_BMI * (patient.bmi - REFERENCE_BMI),
         recess_mm=NORMAL_RECESS_MM + patient.effusion_mm,
         fat_pad_mm=3.0 * sc * (1.0 + 0.08 * z[5]),
         capsule_mm=1.3,

@@ -1,4 +1,5 @@
-"""Tendons, vessels, nerves, muscles, fat pads and the outline of a right ankle.
+"""Generated tendons, vessels and nerves of a right ankle and the deep fascia (the muscle
+envelope) around the real bones and muscles and them.
 
 In front of the joint, from medial to lateral [S: clinical.md 3.6, standard anatomy]:
 tibialis anterior (over the medial third of the joint), extensor hallucis longus, the anterior
@@ -6,9 +7,9 @@ tibial artery with its two venae comitantes and the deep peroneal nerve lateral 
 EHL and EDL, lateral to tibialis anterior), extensor digitorum longus. They lie on the capsule
 under the extensor retinaculum (the deep fascia here) and run on over the dorsum of the foot.
 The superficial peroneal nerve runs in the fat anterolaterally, the great saphenous vein and
-saphenous nerve in the fat in front of the medial malleolus. Behind: Achilles tendon over
-Kager's fat pad, flexor hallucis longus, the posterior tibial bundle and tibialis posterior
-behind the medial malleolus, the peroneal tendons behind the lateral malleolus.
+saphenous nerve in the fat in front of the medial malleolus. Positions across the joint are
+offsets from the real talar dome top (``AnkleFrame.ref``); depths come from ray casts onto the
+real bones and the generated capsule.
 """
 
 from __future__ import annotations
@@ -22,52 +23,81 @@ from simulator.anatomy.generators.body import Outline
 
 # Tendon and bundle positions across the front of the joint (x, reference mm from the
 # joint centre, positive lateral).
-X_TA, X_EHL, X_ARTERY, X_EDL = -6.0, 2.5, 8.5, 18.5
+X_TA, X_EHL, X_ARTERY, X_EDL = -3.0, 4.5, 9.5, 18.5
 
-# Envelope sections (reference height): centre x, centre y, lateral, medial, anterior (None =
-# from the structures in front), posterior.
-# The dorsum of the foot (deep fascia): (y, z) reference points from the ankle to the cut.
-DORSUM = [(38.0, -15.0), (47.0, -19.0), (62.0, -25.0), (84.0, -31.0)]
-_OUTLINE = [(110, 2, -12, 31, 30, None, 44), (70, 2, -11, 30, 29, None, 41),
-            (40, 2, -9, 31, 29.5, None, 38), (20, 1.5, -8, 32, 30, None, 36),
-            (5, 1.5, -6, 32.5, 30.5, None, 37), (-6, 1.5, -2, 33, 31, None, 46),
-            *[(z, 1, 14, 33.5, 33, y - 14.0, 64) for y, z in DORSUM],
-            (-45, 2, 14, 35, 35, 80, 68), (-80, 3, 14, 35, 35, 80, 68)]
+DORSUM_SHARES = (0.6, 0.8, 0.97)  # stations over the foot bones: shares of the way from
+                                  # the dome top to the front of the navicular
+SECTION_STEP_MM = 8.0
+SECTION_BAND_MM = 6.0      # points within this height of a section shape it
+FASCIA_CLEARANCE_MM = 1.0  # deep fascia outside the deep structures
+N_FRONT, N_BACK = 4.5, 2.3  # superellipse exponents of the envelope's halves
 
 
-def front_rows() -> list[float]:
-    """Reference heights where the outline needs the front of the deep structures."""
-    return [r[0] for r in _OUTLINE if r[5] is None]
-
-
-def ankle_outline(f: AnkleFrame, fronts: dict) -> Outline:
-    """Envelope sections; ``fronts`` maps reference heights to the world y the deep fascia
-    must clear there."""
-    sc = f.sc
+def ankle_outline(deep_points: np.ndarray, z_lo_mm: float, z_hi_mm: float) -> Outline:
+    """Muscle envelope (deep fascia) around ``deep_points`` ``(n, 3)`` (the vertices of the
+    real bones and muscles and of the generated deep structures): every ``SECTION_STEP_MM``
+    from ``z_lo_mm`` to ``z_hi_mm`` a section centred on the points within
+    ``SECTION_BAND_MM`` of its height, each quadrant the smallest (by area) that holds them
+    ``FASCIA_CLEARANCE_MM`` inside."""
     rows = []
-    for z, cx, cy, lat, med, ant, post in _OUTLINE:
-        ycen = f.origin[1] + cy * sc
-        a = (fronts[z] + 0.5 - ycen) if ant is None else ant * sc
-        rows.append((f.origin[2] + z * sc, f.origin[0] + cx * sc, ycen, lat * sc, med * sc, a,
-                     post * sc, 2.4, 2.3))
-    return Outline(np.array(rows[::-1]))
+    for z in np.arange(z_lo_mm, z_hi_mm + SECTION_STEP_MM, SECTION_STEP_MM):
+        pts = deep_points[np.abs(deep_points[:, 2] - z) < SECTION_BAND_MM][:, :2]
+        cx, cy = 0.5 * (pts.min(0) + pts.max(0))
+        d = pts - (cx, cy)
+        lat, ant = _quadrant(d[(d[:, 0] >= 0) & (d[:, 1] >= 0)], N_FRONT)
+        med, ant_m = _quadrant(d[(d[:, 0] < 0) & (d[:, 1] >= 0)], N_FRONT)
+        lat_b, post = _quadrant(d[(d[:, 0] >= 0) & (d[:, 1] < 0)], N_BACK)
+        med_b, post_m = _quadrant(d[(d[:, 0] < 0) & (d[:, 1] < 0)], N_BACK)
+        # a section has one half-width per side and one half-depth per half: the larger
+        rows.append([z, cx, cy, max(lat, lat_b), max(med, med_b), max(ant, ant_m),
+                     max(post, post_m), N_FRONT, N_BACK])
+    return Outline(np.array(rows))
+
+
+def _quadrant(offsets: np.ndarray, n: float) -> tuple[float, float]:
+    """Half-axes ``(a, b)`` of the smallest-area superellipse quadrant (exponent ``n``)
+    holding ``offsets`` ``(k, 2)`` (absolute values used) ``FASCIA_CLEARANCE_MM`` inside:
+    for each trial ``a`` the least ``b`` that holds them, then the pair with least ``a b``."""
+    q = np.abs(offsets) + FASCIA_CLEARANCE_MM
+    if len(q) == 0:
+        return 2.0, 2.0
+    best = None
+    for a in q[:, 0].max() * np.linspace(1.02, 2.5, 60):
+        b = float(np.max(q[:, 1] / (1.0 - (q[:, 0] / a) ** n) ** (1.0 / n)))
+        if best is None or a * b < best[0] * best[1]:
+            best = (float(a), b)
+    return best
 
 
 def _front_y(front_solid, f: AnkleFrame, x_ref: float, z_ref: float) -> float:
     """Front (world y) of the deep structures at ``(x_ref, z_ref)``, or nearer the midline
     where nothing lies in front of the bones there (beside the tibia up the leg)."""
     for k in (1.0, 0.7, 0.4, 0.0):
-        hit = kc.first_hit(front_solid, f.ref((k * x_ref, 120.0, z_ref)), (0.0, -1.0, 0.0),
+        hit = kc.first_hit(front_solid, f.leg((k * x_ref, 120.0, z_ref)), (0.0, -1.0, 0.0),
                            250.0)
         if hit is not None:
             return float(hit[1])
     raise ValueError(f"nothing in front at x={x_ref}, z={z_ref}")
 
 
-def extensors(f: AnkleFrame, front_solid) -> tuple[dict, dict, dict]:
-    """Tibialis anterior, EHL and EDL tendons (on the capsule, then over the dorsum), the
-    anterior tibial artery, its veins and the deep peroneal nerve between EHL and EDL.
-    Returns shapes, fibre directions and landmarks."""
+def _dorsum_z(foot_bones, f: AnkleFrame, x_ref: float, y_mm: float, below: float) -> float:
+    """Top (world z) of the real foot bones under ``(x_ref, y_mm)`` (``y_mm`` world), or
+    nearer the middle of the joint where nothing lies under it, or ``below``."""
+    for k in (1.0, 0.7, 0.4, 0.0):
+        start = f.ref((k * x_ref, 0.0, 40.0))
+        start[1] = y_mm
+        hit = kc.first_hit(foot_bones, start, (0.0, 0.0, -1.0), 150.0)
+        if hit is not None:
+            return float(hit[2])
+    return below
+
+
+def extensors(f: AnkleFrame, front_solid, foot_bones,
+              foot_front: float) -> tuple[dict, dict, dict]:
+    """Tibialis anterior, EHL and EDL tendons (on the capsule, then over the dorsum of the
+    real ``foot_bones``, whose front is at world y ``foot_front``), the anterior tibial
+    artery, its veins and the deep peroneal nerve between EHL and EDL. Returns shapes, fibre
+    directions and landmarks."""
     p = f.params
     sc = f.sc
 
@@ -80,19 +110,28 @@ def extensors(f: AnkleFrame, front_solid) -> tuple[dict, dict, dict]:
     def path(x_top, x_joint, x_foot, lift, foot_end):
         """Control points from the leg over the joint and along the dorsum; ``foot_end`` is
         the x at the foot cut."""
-        pts = [f.ref((x_top, 0.0, 112.0)), f.ref((x_top, 0.0, 60.0))]
+        pts = [f.leg((x_top, 0.0, 112.0)), f.leg((x_top, 0.0, 60.0))]
         pts[0][1] = y_on(x_top, 112.0, lift)
         pts[1][1] = y_on(x_top, 60.0, lift)
-        for z in (25.0, 8.0, -4.0, -10.0):
-            q = f.ref((x_joint, 0.0, z))
+        for z in (25.0, 8.0, -4.0):
+            q = f.leg((x_joint, 0.0, z))
             q[1] = y_on(x_joint, z, lift)
             pts.append(q)
-        # along the dorsum, under the fascia; a joint distended by a large effusion pushes
-        # the tendon forward, and the dorsal course with it (no kink over the bulge)
-        shift = max(0.0, float(pts[-1][1] - f.ref((0.0, DORSUM[1][0], 0.0))[1]) + 12.0 * f.sc)
-        for y, z in DORSUM[1:]:
-            q = f.ref((x_foot + (foot_end - x_foot) * (y - 38.0) / 46.0, y, z - lift - 0.8))
-            pts.append(q + np.array([0.0, shift, 0.0]))
+        # down over the talar neck and the navicular, on the bones, then out of the model
+        # through the midfoot cut (a joint distended by a large effusion pushes the tendon
+        # forward: the stations stay ahead of it, at the height of the bones under them or,
+        # beyond the navicular, of its front)
+        ys = f.origin[1] + np.array(DORSUM_SHARES) * (foot_front - f.origin[1])
+        last_y, z = float(pts[-1][1]), float(pts[-1][2])
+        for k, (share, y) in enumerate(zip(DORSUM_SHARES[1:], ys[1:], strict=True), 1):
+            x = x_foot + (foot_end - x_foot) * (share - DORSUM_SHARES[0]) / (
+                DORSUM_SHARES[-1] - DORSUM_SHARES[0])
+            y = max(float(y), last_y + 4.0 * k * f.sc)
+            z = _dorsum_z(foot_bones, f, x, min(y, foot_front - 1.0), z - lift) + lift
+            q = f.ref((x, 0.0, 0.0))
+            q[1:] = y, z
+            pts.append(q)
+        pts.append(pts[-1] + f.sc * np.array([0.0, 14.0, -3.0]))
         return np.array(pts)
 
     shapes, fibres = {}, {}
@@ -108,7 +147,6 @@ def extensors(f: AnkleFrame, front_solid) -> tuple[dict, dict, dict]:
     x_a = X_ARTERY + p.bundle_shift_mm / sc
     r_a, r_v = 0.5 * p.artery_diameter_mm, 0.5 * p.vein_diameter_mm
     art = path(x_a - 1.0, x_a, x_a - 2.0, 0.3 + r_a, x_a - 6.0)
-    art[5:] += np.array([0.0, 0.0, -1.5 * r_a])  # dorsalis pedis, on the tarsal bones
     art[0][1] -= 8.0 * sc  # deep on the interosseous membrane higher up
     art[1][1] -= 4.0 * sc
     shapes["anterior_tibial_artery"] = pr.tube(art, r_a, step_mm=2.5, ring_points=12,
@@ -129,23 +167,25 @@ def extensors(f: AnkleFrame, front_solid) -> tuple[dict, dict, dict]:
 
 def subcutaneous(f: AnkleFrame, outline: Outline) -> dict:
     """Superficial peroneal nerve (anterolateral) and great saphenous vein with the saphenous
-    nerve (in front of the medial malleolus), in the middle of the fat."""
+    nerve (in front of the medial malleolus), in the middle of the fat. Their courses are
+    given as (share of the envelope's half-width, positive lateral; reference height)."""
     p = f.params
     sc = f.sc
 
-    def in_fat(points_xz, fat_mm, lateral):
+    def in_fat(points_xz, fat_mm):
         out = []
-        for x, z in points_xz:
+        for share, z in points_xz:
             zz = f.origin[2] + z * sc
-            xx = f.origin[0] + x * sc
+            cx, _, lat, med = outline.params(zz)[:4]
+            xx = cx + share * (lat if share > 0 else med)
             y = float(outline.surface_y(xx, zz, anterior=True))
             surface = np.array([xx, y, zz])
             normal = outline.normal(xx, y, zz)
             out.append(surface + 0.5 * fat_mm * normal)
         return np.array(out)
 
-    spn = in_fat([(26, 110), (20, 50), (15, 10), (12, -10)], p.fat_lateral_mm, True)
-    gsv = in_fat([(-27, 110), (-27, 40), (-25, 5), (-22, -12)], p.fat_medial_mm, False)
+    spn = in_fat([(0.75, 110), (0.6, 50), (0.45, 10), (0.4, -10)], p.fat_lateral_mm)
+    gsv = in_fat([(-0.85, 110), (-0.85, 40), (-0.8, 5), (-0.75, -12)], p.fat_medial_mm)
     r_s = 0.5 * p.saphenous_vein_mm
     return {
         "superficial_peroneal_nerve": pr.tube(spn, 0.5 * p.superficial_peroneal_mm,
@@ -156,49 +196,3 @@ def subcutaneous(f: AnkleFrame, outline: Outline) -> dict:
         "saphenous_nerve": pr.tube(gsv + np.array([r_s + 1.2, 0.0, 0.0]), 0.8, step_mm=3.0,
                                    ring_points=8, what="saphenous nerve"),
     }
-
-
-def posterior(f: AnkleFrame) -> tuple[dict, dict]:
-    """Muscles, tendons, vessels and nerve behind and beside the joint; shapes and fibres."""
-    sc = f.sc
-
-    def tube(points, w, t, hint, what, foot=False, **kw):
-        pts = [f.foot(q) if foot and q[2] < -5 else f.ref(q) for q in points]
-        return pr.tube(np.array(pts), np.asarray(w, float) * sc, np.asarray(t, float) * sc,
-                       hint, step_mm=4.0, ring_points=16, what=what, **kw)
-
-    shapes = {
-        "achilles_tendon": tube([(1, -36, 120), (1, -40, 50), (1, -44, 5), (2, -49, -30)],
-                                [9, 7, 7, 10], [4, 3.5, 3.5, 3], (0, 1, 0), "Achilles tendon",
-                                foot=True),
-        "tibialis_posterior_tendon": tube([(-10, -14, 120), (-17, -13, 20), (-22, -11, -2),
-                                           (-25, 2, -22), (-22, 36, -28)], 4, 2.5,
-                                          (1, 1, 0), "tibialis posterior", foot=True),
-        "peroneal_tendons": tube([(20, -16, 120), (24, -15, 20), (27, -12, -6), (28, -2, -30),
-                                  (24, 20, -42)], 6, 3, (1, 0.3, 0), "peroneal tendons",
-                                 foot=True),
-        "flexor_hallucis_longus": tube([(-4, -22, 120), (-5, -22, 40), (-6, -21, 8),
-                                        (-9, -18, -14), (-13, -4, -38)], [11, 9, 5, 3, 3],
-                                       [8, 7, 4, 3, 3], (0, 1, 0), "FHL", foot=True),
-        "soleus": tube([(0, -32, 125), (0, -33, 80), (0, -34, 55)], [26, 22, 12],
-                       [11, 9, 4], (0, 1, 0), "soleus", round_end=True),
-        "extensor_muscles": tube([(11, 6, 125), (9, 9, 80), (6, 12, 50), (4, 14, 38)],
-                                 [11, 10, 7, 4], [8, 7, 5, 3], (0.4, 1, 0),
-                                 "extensor muscle bellies", round_end=True),
-        "peroneus_brevis": tube([(22, -10, 125), (22, -11, 60), (23, -13, 30)], [9, 8, 4],
-                                [6, 5, 3], (1, 0, 0), "peroneus brevis", round_end=True),
-        "posterior_tibial_artery": tube([(-14, -18, 120), (-16, -19, 20), (-20, -17, 0),
-                                         (-25, -8, -22), (-24, 8, -40)], 1.6, 1.6, None,
-                                        "posterior tibial artery", foot=True),
-        "tibial_nerve": tube([(-11, -22, 120), (-14, -23, 20), (-18, -21, 0),
-                              (-23, -12, -22), (-23, 4, -42)], 2.6, 1.8, (1, 0, 0),
-                             "tibial nerve", foot=True),
-    }
-    kager = pr.smooth_hull(np.concatenate([
-        f.ref(kc.ellipsoid_points((0, -33, 40), (9, 4, 18))),
-        f.ref(kc.ellipsoid_points((0, -32, 5), (11, 6, 12))),
-        f.foot(kc.ellipsoid_points((1, -36, -22), (9, 5, 6)))]), 2.5, "Kager's fat pad")
-    shapes["kager_fat_pad"] = kager
-    fibres = {"achilles_tendon": tuple(pr.unit((0.0, 0.05, 1.0))),
-              "tibialis_posterior_tendon": (0.0, 0.0, 1.0), "peroneal_tendons": (0.0, 0.0, 1.0)}
-    return shapes, fibres
