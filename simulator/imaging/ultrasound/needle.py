@@ -27,6 +27,7 @@ import numba
 import numpy as np
 
 from simulator.imaging.ultrasound import params as P
+from simulator.imaging.ultrasound.display import convolve_lateral, kernels
 from simulator.imaging.ultrasound.lines import splat_pulse
 from simulator.imaging.ultrasound.scan import ScanGeometry
 from simulator.needle_gauge import inner_diameter_mm, outer_diameter_mm
@@ -60,28 +61,75 @@ def add_needle(rf: np.ndarray, geom: ScanGeometry, probe_from_world: np.ndarray,
     e = rot @ np.asarray(entry_mm, float) + probe_from_world[:3, 3]
     n = rot @ np.asarray(direction, float)
     n = n / np.linalg.norm(n)
-    y_lim = NEEDLE_U_MAX * float(geom.elevation_fwhm_mm.max())
-    t0, t1 = 0.0, float(inserted_mm)
-    if abs(n[1]) > 1e-9:
-        ta, tb = sorted(((-y_lim - e[1]) / n[1], (y_lim - e[1]) / n[1]))
-        t0, t1 = max(t0, ta), min(t1, tb)
-    elif abs(e[1]) > y_lim:
+    reach = _in_slab(geom, e, n, float(inserted_mm))
+    if reach is None:
         return
-    w0, zf, zr = geom.elevation_args()
-    od, idm = outer_diameter_mm(gauge), inner_diameter_mm(gauge)
-    r = steel_reflection()
+    t0, t1 = reach
     shadow = np.zeros(geom.n_lines)
     start = np.full(geom.n_lines, np.inf)
-    reverb_mm = idm * P.C0_MM_US * 1000.0 / P.LUMEN_SPEED_M_S
-    args = (e, n, geom.curved, geom.radius_mm, float(geom.line_lateral[0]), geom.line_step,
-            geom.dz_mm, geom.max_depth_mm, w0, zf, zr, gap, attenuation,
-            float(geom.preset.aperture_mm), od, r, reverb_mm / geom.dz_mm,
-            geom.lateral_fwhm_mm, geom.line_spacing_mm, pulse_sigma)
-    if t1 > t0:
+    args = _kernel_args(geom, e, n, gauge, float(geom.line_lateral[0]), gap, attenuation,
+                        pulse_sigma)
+    if t1 > t0:  # part of the shaft lies within reach of the slice
         _shaft(rf, t0, t1, *args, shadow, start, True)
         _apply_shadow(rf, shadow, start, P.NEEDLE_SHADOW_MAX)
         _shaft(rf, t0, t1, *args, shadow, start, False)
     _tip(rf, float(inserted_mm), *args)
+
+
+def needle_echo_near(geom: ScanGeometry, probe_from_world: np.ndarray, entry_mm, direction,
+                     inserted_mm: float, gauge: int, line: float, half_lines: int,
+                     pulse_sigma: float, part: str) -> tuple[np.ndarray, int]:
+    """One part of the needle's own echo - ``"shaft"`` (with its comet tail) or ``"tip"``
+    (the bevel) - with no tissue, shadow or attenuation, on the lines within ``half_lines``
+    of fractional line ``line``, after the lateral PSF: what ``add_needle`` adds to the image
+    there, for the tip-visibility measure.
+
+    Returns the envelope ``(n, n_samples)`` float64 and the index of its first line (the
+    PSF of lines beyond the patch is cut off at its edges: read its middle).
+    """
+    first = max(int(round(line)) - half_lines, 0)
+    last = min(int(round(line)) + half_lines, geom.n_lines - 1)
+    n_lines = last - first + 1
+    rf = np.zeros((n_lines, geom.n_samples), np.complex64)
+    rot = probe_from_world[:3, :3]
+    e = rot @ np.asarray(entry_mm, float) + probe_from_world[:3, 3]
+    n = rot @ np.asarray(direction, float)
+    n = n / np.linalg.norm(n)
+    reach = _in_slab(geom, e, n, float(inserted_mm))
+    if reach is None:
+        return np.zeros(rf.shape), first
+    args = _kernel_args(geom, e, n, gauge, float(geom.line_lateral[first]), np.zeros(n_lines),
+                        np.ones((n_lines, geom.n_samples), np.float32), pulse_sigma)
+    if part == "tip":
+        _tip(rf, float(inserted_mm), *args)
+    elif reach[1] > reach[0]:
+        _shaft(rf, *reach, *args, np.zeros(n_lines), np.full(n_lines, np.inf), False)
+    return np.abs(convolve_lateral(rf, kernels(geom))).astype(float), first
+
+
+def _in_slab(geom: ScanGeometry, e: np.ndarray, n: np.ndarray, inserted_mm: float
+             ) -> tuple[float, float] | None:
+    """Stretch ``(t0, t1)`` of the shaft (mm from the entry ``e``, probe frame, along unit
+    ``n``) within ``NEEDLE_U_MAX`` slice thicknesses of the plane (``t0 >= t1``: none);
+    ``None`` for a needle parallel to the plane beyond that reach (nothing of it shows)."""
+    y_lim = NEEDLE_U_MAX * float(geom.elevation_fwhm_mm.max())
+    t0, t1 = 0.0, inserted_mm
+    if abs(n[1]) > 1e-9:
+        ta, tb = sorted(((-y_lim - e[1]) / n[1], (y_lim - e[1]) / n[1]))
+        return max(t0, ta), min(t1, tb)
+    return (t0, t1) if abs(e[1]) <= y_lim else None
+
+
+def _kernel_args(geom: ScanGeometry, e: np.ndarray, n: np.ndarray, gauge: int, lat0: float,
+                 gap: np.ndarray, attenuation: np.ndarray, pulse_sigma: float) -> tuple:
+    """The arguments ``_shaft`` and ``_tip`` share, for lines starting at ``lat0``."""
+    w0, zf, zr = geom.elevation_args()
+    od, idm = outer_diameter_mm(gauge), inner_diameter_mm(gauge)
+    reverb_mm = idm * P.C0_MM_US * 1000.0 / P.LUMEN_SPEED_M_S
+    return (e, n, geom.curved, geom.radius_mm, lat0, geom.line_step, geom.dz_mm,
+            geom.max_depth_mm, w0, zf, zr, gap, attenuation, float(geom.preset.aperture_mm),
+            od, steel_reflection(), reverb_mm / geom.dz_mm, geom.lateral_fwhm_mm,
+            geom.line_spacing_mm, pulse_sigma)
 
 
 @numba.njit(cache=True, inline="always")
@@ -208,8 +256,8 @@ def tip_echo(depth_mm, elevation_mm, w0, zf, zr, lateral_fwhm_mm, line_spacing_m
     """Unattenuated amplitude of the tip's bevel echo at ``depth_mm`` and ``elevation_mm``
     off the image plane (probe frame), for the envelope after the lateral PSF.
 
-    The one place this is computed: the renderer draws it and the tip-visibility metric
-    (``tip_visibility``) compares it with the speckle around the tip.
+    The renderer draws it (``_tip``; the tip-visibility measure draws it the same way,
+    ``needle_echo_near``).
     """
     w = w0 * math.sqrt(1.0 + ((depth_mm - zf) / zr) ** 2)
     u = elevation_mm / w
