@@ -27,12 +27,13 @@ import numba
 import numpy as np
 
 from simulator.imaging.ultrasound import params as P
-from simulator.imaging.ultrasound.display import convolve_lateral, kernels
+from simulator.imaging.ultrasound.display import kernels
 from simulator.imaging.ultrasound.lines import splat_pulse
 from simulator.imaging.ultrasound.scan import ScanGeometry
 from simulator.needle_gauge import inner_diameter_mm, outer_diameter_mm
 
 NEEDLE_U_MAX = 1.2       # elements beyond this many slice thicknesses are invisible
+NEAR_MM = 10.0           # the stretch of shaft behind the tip ``needle_peaks_near`` draws
 
 
 def steel_reflection(tissue_z: float = 1.65) -> float:
@@ -76,35 +77,62 @@ def add_needle(rf: np.ndarray, geom: ScanGeometry, probe_from_world: np.ndarray,
     _tip(rf, float(inserted_mm), *args)
 
 
-def needle_echo_near(geom: ScanGeometry, probe_from_world: np.ndarray, entry_mm, direction,
-                     inserted_mm: float, gauge: int, line: float, half_lines: int,
-                     pulse_sigma: float, part: str) -> tuple[np.ndarray, int]:
-    """One part of the needle's own echo - ``"shaft"`` (with its comet tail) or ``"tip"``
-    (the bevel) - with no tissue, shadow or attenuation, on the lines within ``half_lines``
-    of fractional line ``line``, after the lateral PSF: what ``add_needle`` adds to the image
-    there, for the tip-visibility measure.
-
-    Returns the envelope ``(n, n_samples)`` float64 and the index of its first line (the
-    PSF of lines beyond the patch is cut off at its edges: read its middle).
+def needle_peaks_near(geom: ScanGeometry, probe_from_world: np.ndarray, entry_mm, direction,
+                      inserted_mm: float, gauge: int, pulse_sigma: float,
+                      spot_mm: float) -> tuple[float, float]:
+    """Brightest echo of the bevel and of the shaft (its last ``NEAR_MM``, with the comet
+    tail) within ``spot_mm`` of the tip, after the lateral PSF, with no tissue, shadow or
+    attenuation: what ``add_needle`` draws there (the same kernels, on the few lines around
+    the tip), for the tip-visibility measure. ``(0, 0)`` for a tip outside the image.
     """
-    first = max(int(round(line)) - half_lines, 0)
-    last = min(int(round(line)) + half_lines, geom.n_lines - 1)
-    n_lines = last - first + 1
-    rf = np.zeros((n_lines, geom.n_samples), np.complex64)
     rot = probe_from_world[:3, :3]
     e = rot @ np.asarray(entry_mm, float) + probe_from_world[:3, 3]
     n = rot @ np.asarray(direction, float)
     n = n / np.linalg.norm(n)
-    reach = _in_slab(geom, e, n, float(inserted_mm))
-    if reach is None:
-        return np.zeros(rf.shape), first
+    t1 = float(inserted_mm)
+    (line,), (depth_mm,) = geom.line_coords((e + t1 * n)[None])
+    reach = _in_slab(geom, e, n, t1)
+    if reach is None or not 0.0 <= line <= geom.n_lines - 1 or depth_mm > geom.max_depth_mm:
+        return 0.0, 0.0
+    j = min(int(depth_mm / geom.dz_mm), geom.n_samples - 1)
+    k = kernels(geom)
+    h = k.lateral.shape[1] // 2
+    spot_lines = spot_mm / float(geom.line_spacing_mm[j])
+    first = max(int(round(line - spot_lines)) - h - 1, 0)
+    last = min(int(round(line + spot_lines)) + h + 1, geom.n_lines - 1)
+    n_lines = last - first + 1
     args = _kernel_args(geom, e, n, gauge, float(geom.line_lateral[first]), np.zeros(n_lines),
                         np.ones((n_lines, geom.n_samples), np.float32), pulse_sigma)
-    if part == "tip":
-        _tip(rf, float(inserted_mm), *args)
-    elif reach[1] > reach[0]:
-        _shaft(rf, *reach, *args, np.zeros(n_lines), np.full(n_lines, np.inf), False)
-    return np.abs(convolve_lateral(rf, kernels(geom))).astype(float), first
+    window = (line - first, depth_mm / geom.dz_mm - 0.5, spot_lines, spot_mm / geom.dz_mm)
+    bevel = np.zeros((n_lines, geom.n_samples), np.complex64)
+    _tip(bevel, t1, *args)
+    shaft = np.zeros_like(bevel)
+    if reach[1] > reach[0]:
+        # only the last NEAR_MM can echo near the tip: PSF and comet tail reach a few mm
+        _shaft(shaft, max(reach[0], t1 - NEAR_MM), reach[1], *args, np.zeros(n_lines),
+               np.full(n_lines, np.inf), False)
+    return (_spot_peak(bevel, k.lateral, *window), _spot_peak(shaft, k.lateral, *window))
+
+
+@numba.njit(cache=True, nogil=True)
+def _spot_peak(rf, lateral, line, sample, radius_lines, radius_samples):
+    """Largest envelope, after the lateral PSF (``lateral`` ``(n_samples, 2h + 1)``), within
+    the ellipse of radii ``radius_lines`` x ``radius_samples`` around (line, sample)."""
+    n_lines, n = rf.shape
+    h = (lateral.shape[1] - 1) // 2
+    best = 0.0
+    for i in range(max(int(line - radius_lines), 0), min(int(line + radius_lines) + 2, n_lines)):
+        for j in range(max(int(sample - radius_samples), 0),
+                       min(int(sample + radius_samples) + 2, n)):
+            di = (i - line) / radius_lines
+            dj = (j - sample) / radius_samples
+            if di * di + dj * dj > 1.0:
+                continue
+            acc = 0j
+            for m in range(max(-h, -i), min(h, n_lines - 1 - i) + 1):
+                acc += lateral[j, m + h] * rf[i + m, j]
+            best = max(best, abs(acc))
+    return best
 
 
 def _in_slab(geom: ScanGeometry, e: np.ndarray, n: np.ndarray, inserted_mm: float
@@ -257,7 +285,7 @@ def tip_echo(depth_mm, elevation_mm, w0, zf, zr, lateral_fwhm_mm, line_spacing_m
     off the image plane (probe frame), for the envelope after the lateral PSF.
 
     The renderer draws it (``_tip``; the tip-visibility measure draws it the same way,
-    ``needle_echo_near``).
+    ``needle_peaks_near``).
     """
     w = w0 * math.sqrt(1.0 + ((depth_mm - zf) / zr) ** 2)
     u = elevation_mm / w

@@ -2,7 +2,7 @@
 
 A person finds the tip in one of two ways: as the end of a shaft that shows up to it, or as
 the bevel's bright dot. Both come from the renderer's own needle echo near the tip
-(``needle.needle_echo_near``: the same kernels ``add_needle`` draws, on a few lines, with the
+(``needle.needle_peaks_near``: the same kernels ``add_needle`` draws, on a few lines, with the
 lateral PSF, no tissue and no rendering of the frame), compared with the background there:
 
 - the bevel's dot, its peak within ``SPOT_MM`` of the tip, over the RMS speckle of the tissue
@@ -64,7 +64,7 @@ import numpy as np
 from simulator.geometry import apply
 from simulator.imaging.ultrasound import display
 from simulator.imaging.ultrasound import params as P
-from simulator.imaging.ultrasound.needle import needle_echo_near
+from simulator.imaging.ultrasound.needle import needle_peaks_near
 from simulator.imaging.ultrasound.scan import scan_geometry
 from simulator.state import Needle, Probe
 from simulator.transducer import PRESETS, image_coords
@@ -135,8 +135,9 @@ def tip_contrast_db(world: World, probe: Probe, probe_from_world: np.ndarray,
     interfaces = _interface_echo(world, lines, beam_world)
     speckle = max(_speckle(world.tissue(needle.tip_label) if needle.tip_label else None),
                   P.NOISE_RMS)
-    bevel, shaft = (_needle_peak(world, geom, probe_from_world, needle, tip_probe, part)
-                    for part in ("tip", "shaft"))
+    bevel, shaft = needle_peaks_near(geom, probe_from_world, needle.entry_mm, needle.direction,
+                                     float(needle.depth_mm), world.scenario.needle.gauge,
+                                     display.pulse_sigma(geom), SPOT_MM)
     # the eye follows a line through the speckle: it averages the grains along LINE_MM of it
     cell_mm = _cell_along_mm(geom, j, probe_from_world[:3, :3] @ np.asarray(needle.direction),
                              beam_probe)
@@ -167,24 +168,6 @@ def _db(ratio: float) -> float:
 
 
 _last: tuple = (None, False)
-
-
-def _needle_peak(world: World, geom, probe_from_world: np.ndarray, needle: Needle,
-                 tip_probe: np.ndarray, part: str) -> float:
-    """Brightest echo of one part of the needle (``"tip"`` or ``"shaft"``) within ``SPOT_MM``
-    of the tip, as the renderer draws it (``needle.needle_echo_near``), unattenuated."""
-    (line,), (depth_mm,) = geom.line_coords(tip_probe[None])
-    j = min(int(depth_mm / geom.dz_mm), geom.n_samples - 1)
-    spot_lines = SPOT_MM / float(geom.line_spacing_mm[j])
-    half = int(math.ceil(spot_lines)) + display.kernels(geom).lateral.shape[1] // 2 + 1
-    env, first = needle_echo_near(geom, probe_from_world, needle.entry_mm, needle.direction,
-                                  float(needle.depth_mm), world.scenario.needle.gauge, line,
-                                  half, display.pulse_sigma(geom), part)
-    lines = np.arange(first, first + env.shape[0])[:, None]
-    depths = (np.arange(geom.n_samples)[None, :] + 0.5) * geom.dz_mm
-    d_line = (lines - line) * float(geom.line_spacing_mm[j])
-    near = np.hypot(d_line, depths - depth_mm) <= SPOT_MM
-    return float(env[near].max()) if near.any() else 0.0
 
 
 def _cell_along_mm(geom, j: int, direction_probe: np.ndarray, beam_probe: np.ndarray) -> float:
