@@ -79,11 +79,13 @@ def add_needle(rf: np.ndarray, geom: ScanGeometry, probe_from_world: np.ndarray,
 
 def needle_peaks_near(geom: ScanGeometry, probe_from_world: np.ndarray, entry_mm, direction,
                       inserted_mm: float, gauge: int, pulse_sigma: float,
-                      spot_mm: float) -> tuple[float, float]:
+                      spot_mm: float, shadow_mm: float) -> tuple[float, float, float]:
     """Brightest echo of the bevel and of the shaft (its last ``NEAR_MM``, with the comet
-    tail) within ``spot_mm`` of the tip, after the lateral PSF, with no tissue, shadow or
-    attenuation: what ``add_needle`` draws there (the same kernels, on the few lines around
-    the tip), for the tip-visibility measure. ``(0, 0)`` for a tip outside the image.
+    tail) within ``spot_mm`` of the tip, after the lateral PSF, with no tissue or
+    attenuation, and the largest share of the beam the shaft's last ``shadow_mm`` blocks on
+    those lines (its shadow):
+    what ``add_needle`` draws there (the same kernels, on the few lines around the tip), for
+    the tip-visibility measure. Zeros for a tip outside the image.
     """
     rot = probe_from_world[:3, :3]
     e = rot @ np.asarray(entry_mm, float) + probe_from_world[:3, 3]
@@ -93,7 +95,7 @@ def needle_peaks_near(geom: ScanGeometry, probe_from_world: np.ndarray, entry_mm
     (line,), (depth_mm,) = geom.line_coords((e + t1 * n)[None])
     reach = _in_slab(geom, e, n, t1)
     if reach is None or not 0.0 <= line <= geom.n_lines - 1 or depth_mm > geom.max_depth_mm:
-        return 0.0, 0.0
+        return 0.0, 0.0, 0.0
     j = min(int(depth_mm / geom.dz_mm), geom.n_samples - 1)
     k = kernels(geom)
     h = k.lateral.shape[1] // 2
@@ -107,11 +109,17 @@ def needle_peaks_near(geom: ScanGeometry, probe_from_world: np.ndarray, entry_mm
     bevel = np.zeros((n_lines, geom.n_samples), np.complex64)
     _tip(bevel, t1, *args)
     shaft = np.zeros_like(bevel)
+    shadow = np.zeros(n_lines)
     if reach[1] > reach[0]:
         # only the last NEAR_MM can echo near the tip: PSF and comet tail reach a few mm
-        _shaft(shaft, max(reach[0], t1 - NEAR_MM), reach[1], *args, np.zeros(n_lines),
+        _shaft(shaft, max(reach[0], t1 - NEAR_MM), reach[1], *args, shadow,
                np.full(n_lines, np.inf), False)
-    return (_spot_peak(bevel, k.lateral, *window), _spot_peak(shaft, k.lateral, *window))
+        # the wedge that points at the tip: the shadow of the shaft's last ``shadow_mm``
+        if reach[1] > t1 - shadow_mm:
+            _shaft(shaft, max(reach[0], t1 - shadow_mm), reach[1], *args, shadow,
+                   np.full(n_lines, np.inf), True)
+    return (_spot_peak(bevel, k.lateral, *window), _spot_peak(shaft, k.lateral, *window),
+            min(float(shadow.max()), P.NEEDLE_SHADOW_MAX))
 
 
 @numba.njit(cache=True, nogil=True)

@@ -1,9 +1,10 @@
 """Whether a trainee can see the needle tip on the screen, from the image's physics.
 
-A person finds the tip in one of two ways: as the end of a shaft that shows up to it, or as
-the bevel's bright dot. Both come from the renderer's own needle echo near the tip
-(``needle.needle_peaks_near``: the same kernels ``add_needle`` draws, on a few lines, with the
-lateral PSF, no tissue and no rendering of the frame), compared with the background there:
+A person finds the tip in one of three ways: as the end of a shaft that shows up to it, as
+the bevel's bright dot, or as the apex of the shaft's dark shadow wedge. All come from the
+renderer's own needle model near the tip (``needle.needle_peaks_near``: the same kernels
+``add_needle`` draws with, on the few lines around the tip, with the lateral PSF, and no
+tissue and no rendering of the frame), compared with the background there:
 
 - the bevel's dot, its peak within ``SPOT_MM`` of the tip, over the RMS speckle of the tissue
   at the tip (nominal ``SPECKLE_LEVEL * scatter_amplitude``: ``speckle.row_scale`` normalises
@@ -13,39 +14,45 @@ lateral PSF, no tissue and no rendering of the frame), compared with the backgro
 - the shaft's echo within ``SPOT_MM`` of the tip over the speckle, plus what the eye gains by
   following the line over ``LINE_MM``: it averages ``LINE_MM / cell`` speckle grains, the
   grain's length along the shaft's image being the lateral and axial resolution combined
-  (``10 log10`` of that count; a steep shaft on a fine linear-array image crosses many grains).
+  (``10 log10`` of that count; a steep shaft on a fine linear-array image crosses many grains);
+- the shadow: how much the shaft darkens the tissue beneath it (the share of the slice it
+  blocks, ``OD / slice thickness``: strong under a linear array's thin slice, 2-4 dB under the
+  hip's curvilinear one), when that tissue scatters and the tip lies in the slice (across
+  the plane the wedge is the shaft's crossing, not the tip).
 
 Tip echo and background are attenuated alike on the way down, so their ratios are what the
 display's log compression shows (60 dB over 255 grey levels: 1 dB = 4.25 levels).
 
-Calibration (the thresholds ``BEVEL_CLEAR_DB``, ``SHAFT_CLEAR_DB``): 72 app-size frames
+Calibration (``BEVEL_CLEAR_DB``, ``SHAFT_CLEAR_DB``, ``SHADOW_CLEAR_DB``): 72 app-size frames
 (640 x 480, as in the 1280 x 720 window) with an in-plane 22 G needle at 20-70 deg to the probe
 face, tip 5-60 mm deep, on hip_anterior_us (curvilinear 3.5 MHz, 100 mm) and
 knee_suprapatellar_us (linear, 40 mm), cropped at screen scale with the tip at a random place
 and judged blind: a tip was "seen" when it was pointed at within 2 mm. Per cell: depth mm,
-seen by the judge / by this measure, shaft / bevel dB::
+seen by the judge / by this measure, shaft / bevel / shadow dB::
 
-  hip  20 deg  10 YY 31/22  20 YY 27/17  30 YY 27/17  40 YY 29/16  50 YY 29/-1  60 YY 24/11
-  hip  30 deg  10 YY 22/22  20 YY 17/17  30 YY 18/17  40 YY 20/16  50 YY 19/-1  60 -- 14/11
-  hip  40 deg  10 -- 14/22  20 --  9/17  30 Y- 11/17  40 -- 13/16  50 -- 13/-1  60 -- 10/11
-  hip  50 deg  10 -- 11/22  20 --  6/17  30 --  8/17  40 -- 10/16  50 -- 12/-1  60 -- 10/11
-  hip  60 deg  10 -- 10/22  20 --  6/17  30 --  7/17  40 --  9/16  50 -- 12/-1  60 -- 10/11
-  hip  70 deg  10 -- 10/22  20 --  6/17  30 --  8/17  40 -- 10/16  50 -- 12/-1  60 -- 11/11
-  knee 20 deg   5 YY 40/22  10 YY 34/16  15 YY 34/2   20 YY 35/0   25 YY 65/44  30 YY 40/22
-  knee 30 deg   5 YY 30/22  10 YY 24/16  15 YY 25/2   20 YY 26/0   25 YY 56/44  30 YY 31/22
-  knee 40 deg   5 -Y 23/22  10 -Y 17/16  15 YY 17/2   20 -Y 18/0   25 YY 48/44  30 YY 24/22
-  knee 50 deg   5 -Y 20/22  10 -- 14/16  15 Y- 14/2   20 -- 16/0   25 YY 46/44  30 -Y 22/22
-  knee 60 deg   5 -Y 19/22  10 Y- 14/16  15 Y- 14/2   20 -- 15/0   25 YY 45/44  30 YY 21/22
-  knee 70 deg   5 -Y 20/22  10 Y- 14/16  15 Y- 14/2   20 Y- 16/0   25 YY 45/44  30 YY 22/22
+  hip  20  10 YY 31/22/ 2 20 YY 27/17/ 2 30 YY 27/17/ 2 40 YY 29/16/ 3 50 YY 29/-1/ 3 60 YY 24/11/ 4
+  hip  30  10 YY 22/22/ 2 20 YY 17/17/ 2 30 YY 18/17/ 2 40 YY 20/16/ 3 50 YY 19/-1/ 3 60 -- 14/11/ 4
+  hip  40  10 -- 14/22/ 2 20 --  9/17/ 2 30 Y- 11/17/ 2 40 -- 13/16/ 3 50 -- 13/-1/ 3 60 -- 10/11/ 4
+  hip  50  10 -- 11/22/ 2 20 --  6/17/ 2 30 --  8/17/ 2 40 -- 10/16/ 3 50 -- 12/-1/ 3 60 -- 10/11/ 4
+  hip  60  10 -- 10/22/ 2 20 --  6/17/ 2 30 --  7/17/ 2 40 --  9/16/ 3 50 -- 12/-1/ 3 60 -- 10/11/ 4
+  hip  70  10 -- 10/22/ 2 20 --  6/17/ 2 30 --  8/17/ 2 40 -- 10/16/ 3 50 -- 12/-1/ 3 60 -- 11/11/ 4
+  knee 20   5 YY 40/22/ 4 10 YY 34/16/ 6 15 YY 34/ 2/11 20 YY 35/ 0/16 25 YY 65/44/12 30 YY 40/22/ 6
+  knee 30   5 YY 30/22/ 4 10 YY 24/16/ 5 15 YY 25/ 2/10 20 YY 26/ 0/16 25 YY 56/44/11 30 YY 31/22/ 6
+  knee 40   5 -Y 22/22/ 3 10 -Y 17/16/ 5 15 YY 17/ 2/ 9 20 -Y 18/ 0/16 25 YY 48/44/12 30 YY 24/22/ 6
+  knee 50   5 -Y 20/22/ 3 10 -Y 14/16/ 5 15 YY 14/ 2/ 9 20 -Y 16/ 0/16 25 YY 46/44/13 30 -Y 22/22/ 7
+  knee 60   5 -Y 19/22/ 3 10 YY 14/16/ 5 15 YY 14/ 2/ 9 20 -Y 15/ 0/16 25 YY 45/44/14 30 YY 21/22/ 7
+  knee 70   5 -Y 20/22/ 3 10 Y- 14/16/ 5 15 YY 14/ 2/ 9 20 YY 16/ 0/16 25 YY 45/44/16 30 YY 22/22/ 9
 
 The hip agrees on 35 of 36 frames: its shaft is seen at 17 dB and above and not at 14 and
 below (at 40 deg and steeper only the first 15-25 mm of shaft shows, as the play-test found),
-and its lone bevel dot (16-22 dB) was never found at screen scale. The knee agrees on 24 of
-36: its steep shafts (40-70 deg, 14-23 dB) are where a judge's verdict flips from frame to
-frame, and fat's bright lobule septa hide a shaft this measure counts (5 mm deep). The bevel
-was only found alone in anechoic fluid (44 dB); no dot of 22 dB or less was: its threshold
-sits between. ``tests/test_tip_visibility.py`` renders the display and measures the tip
-there against this verdict.
+its lone bevel dot (16-22 dB) was never found at screen scale and its shadow (2-4 dB) shows
+nothing. The knee agrees on 25 of 36, and errs the lenient way: steep shafts at 14-22 dB over
+a 5-16 dB shadow are where a judge's verdict flips from frame to frame, and fat's bright
+lobule septa hide a shaft this measure counts (5 mm deep). The bevel was only found alone in
+anechoic fluid (44 dB); no dot of 22 dB or less was: its threshold sits between. A 5 dB
+shadow wedge over the block phantom's muscle shows its apex plainly. The tests
+(``tests/test_tip_visibility.py``) render the display and measure the tip there against this
+verdict.
 
 The renderer's tip echo at steep angles is realistic: with the shaft's mirror echo gone
 beyond ``theta_c`` (ultrasound.md R9) what is left is the bevel's weak scatter, a point
@@ -72,6 +79,8 @@ from simulator.world import World
 
 BEVEL_CLEAR_DB = 28.0   # the bevel's dot over the background (calibration above)
 SHAFT_CLEAR_DB = 16.0   # the shaft's end over the speckle, with the line gain
+SHADOW_CLEAR_DB = 5.0   # the darkening of the shaft's shadow wedge (over echoic tissue)
+SHADOW_BELOW_MM = 3.0   # the tissue this far beneath the tip must scatter for a wedge to show
 INTERFACE_SAMPLES = 9  # label samples along the beam around the tip
 # An interface echo this far from the tip along the beam merges with the tip's spot: the axial
 # pulse of both plus the half-millimetre a person resolves at the display's scale.
@@ -92,15 +101,21 @@ class TipContrast:
     shaft_db : float
         The shaft's echo (with its comet tail) within ``SPOT_MM`` of the tip: a shaft that
         shows up to the tip shows where the tip is, its end.
+    shadow_db : float
+        How much the shaft darkens the tissue beneath it on the tip's line: a dark wedge
+        whose apex is the tip.
     """
 
     bevel_db: float
     shaft_db: float
+    shadow_db: float
 
     @property
     def seen(self) -> bool:
-        """A person sees the tip: the bevel's dot, or the shaft's end, stands clear."""
-        return self.bevel_db >= BEVEL_CLEAR_DB or self.shaft_db >= SHAFT_CLEAR_DB
+        """A person sees the tip: the bevel's dot, the shaft's end or the apex of its shadow
+        stands clear."""
+        return (self.bevel_db >= BEVEL_CLEAR_DB or self.shaft_db >= SHAFT_CLEAR_DB
+                or self.shadow_db >= SHADOW_CLEAR_DB)
 
 
 def tip_contrast_db(world: World, probe: Probe, probe_from_world: np.ndarray,
@@ -135,15 +150,23 @@ def tip_contrast_db(world: World, probe: Probe, probe_from_world: np.ndarray,
     interfaces = _interface_echo(world, lines, beam_world)
     speckle = max(_speckle(world.tissue(needle.tip_label) if needle.tip_label else None),
                   P.NOISE_RMS)
-    bevel, shaft = needle_peaks_near(geom, probe_from_world, needle.entry_mm, needle.direction,
-                                     float(needle.depth_mm), world.scenario.needle.gauge,
-                                     display.pulse_sigma(geom), SPOT_MM)
+    bevel, shaft, blocked = needle_peaks_near(
+        geom, probe_from_world, needle.entry_mm, needle.direction, float(needle.depth_mm),
+        world.scenario.needle.gauge, display.pulse_sigma(geom), SPOT_MM, LINE_MM)
     # the eye follows a line through the speckle: it averages the grains along LINE_MM of it
     cell_mm = _cell_along_mm(geom, j, probe_from_world[:3, :3] @ np.asarray(needle.direction),
                              beam_probe)
     line_gain_db = 10.0 * math.log10(max(LINE_MM / cell_mm, 1.0))
+    below = world.anatomy.volume_labels_at((tip + SHADOW_BELOW_MM * beam_world)[None])[0]
+    w0, z_focus, z_rayleigh = geom.elevation_args()
+    half_slice_mm = 0.5 * w0 * math.hypot(1.0, (depth_mm - z_focus) / z_rayleigh) / math.sqrt(2)
+    # a wedge points at the tip only when the tip lies in the slice (across it, the shadow
+    # is the shaft's crossing, not the tip), and shows only over tissue that scatters
+    wedge = abs(float(tip_probe[1])) <= half_slice_mm and \
+        _speckle(world.tissue(int(below)) if below else None) > 0.0
+    shadow_db = -_db(1.0 - blocked) if wedge else 0.0
     return TipContrast(_db(bevel / max(speckle, interfaces)),
-                       _db(shaft / speckle) + line_gain_db)
+                       _db(shaft / speckle) + line_gain_db, shadow_db)
 
 
 def tip_visible(world: World, probe: Probe, probe_from_world: np.ndarray,
