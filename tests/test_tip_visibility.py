@@ -23,7 +23,7 @@ from scipy.ndimage import map_coordinates
 from simulator.geometry import invert
 from simulator.imaging.ultrasound import render_ultrasound
 from simulator.imaging.ultrasound.tip_visibility import tip_contrast_db, tip_visible
-from simulator.probe import world_from_probe
+from simulator.probe import place_probe, world_from_probe
 from simulator.session import Session
 
 APP_SHAPE = (480, 640)   # rows, cols of the ultrasound image in the app's 1280 x 720 window
@@ -137,3 +137,29 @@ def test_a_shallow_needle_off_the_plane_is_not_in_view(hip):
                                                             elevation_mm=3.0))
     assert line < HIDDEN_SNR and spot < LONE_SPOT_SNR, (line, spot)
     assert not seen, contrast
+
+
+def test_a_tip_shown_by_its_shadow_wedge_is_in_view(block_world):
+    """Under a linear array's thin slice a steep shaft barely echoes in muscle but darkens the
+    tissue beneath it: the dark wedge's apex shows where the tip is."""
+    world = block_world
+    state = Session(world, seed=0).state
+    state = replace(state, probe=place_probe(world, (0.0, 40.0, 0.0), (0.0, 1.0, 0.0), 0.0,
+                                             0.0, state.probe))
+    state = _needle(world, state, 50, 0, 30)
+    frame = render_ultrasound(world, state, image_shape=APP_SHAPE)
+    image = frame.image.astype(float)
+    tip, entry = frame.pixel_of(np.array([state.needle.tip_mm, state.needle.entry_mm]))
+    u = (tip - entry) / np.linalg.norm(tip - entry)
+    down = np.array([0.0, 1.0])
+    # the wedge: 1-3 mm beneath the last 6 mm of shaft; beside it: as far beyond the tip
+    wedge = [_strip_means(image, tip + mm / frame.pixel_mm * down, u, frame.pixel_mm, [0.0])[0]
+             for mm in (1.0, 2.0, 3.0)]
+    beyond = tip + LINE_MM / frame.pixel_mm * u
+    beside = [_strip_means(image, beyond + mm / frame.pixel_mm * down, u, frame.pixel_mm,
+                           [0.0])[0] for mm in (1.0, 2.0, 3.0)]
+    darker_db = (np.mean(beside) - np.mean(wedge)) / (255.0 / 60.0)   # display: 60 dB range
+    (line, _), seen, contrast = _verdicts(world, state)
+    assert darker_db >= 3.0, darker_db
+    assert line < SEEN_SNR, line   # the shaft itself does not show the tip
+    assert seen and contrast.shadow_db >= 3.0, contrast
