@@ -11,15 +11,18 @@ from simulator.probe import world_from_probe
 class TipInBeamShare(Metric):
     """Share of needle advancement (in tissue) made with the tip visible in the image.
 
-    From the image's physics, not geometry: the tip's echo at that pose must stand clear of
-    the speckle around it (``tip_visibility.tip_visible``, the renderer's own tip echo). A tip
-    merely inside the slab, too far off the plane for its echo to show, is not in view.
+    From the image's physics, not geometry (``tip_visibility.tip_visible``, the renderer's
+    own needle echo): the shaft must show up to the tip, or the bevel's dot stand clear of
+    the speckle, as on the screen. A steep needle whose shaft has faded (at the hip, 40 deg
+    and steeper to the probe face) or a tip merely inside the slab, too far off the plane for
+    its echo to show, is not in view.
     """
 
     key = "tip_in_beam_share"
     label = "Advancement with the needle tip in view"
-    help = ("Share of needle advancement made with the tip visible in the ultrasound image. "
-            "Advancing without seeing the tip is the commonest novice error.")
+    help = ("Share of needle advancement made with the tip visible in the ultrasound image "
+            "(the shaft showing up to the tip, or the tip's bright dot). Advancing without "
+            "seeing the tip is the commonest novice error.")
     unit = "fraction"
     step = "needle_placement"
     lower_is_better = False

@@ -27,11 +27,13 @@ import numba
 import numpy as np
 
 from simulator.imaging.ultrasound import params as P
+from simulator.imaging.ultrasound.display import kernels
 from simulator.imaging.ultrasound.lines import splat_pulse
 from simulator.imaging.ultrasound.scan import ScanGeometry
 from simulator.needle_gauge import inner_diameter_mm, outer_diameter_mm
 
 NEEDLE_U_MAX = 1.2       # elements beyond this many slice thicknesses are invisible
+NEAR_MM = 10.0           # the stretch of shaft behind the tip ``needle_peaks_near`` draws
 
 
 def steel_reflection(tissue_z: float = 1.65) -> float:
@@ -60,28 +62,110 @@ def add_needle(rf: np.ndarray, geom: ScanGeometry, probe_from_world: np.ndarray,
     e = rot @ np.asarray(entry_mm, float) + probe_from_world[:3, 3]
     n = rot @ np.asarray(direction, float)
     n = n / np.linalg.norm(n)
-    y_lim = NEEDLE_U_MAX * float(geom.elevation_fwhm_mm.max())
-    t0, t1 = 0.0, float(inserted_mm)
-    if abs(n[1]) > 1e-9:
-        ta, tb = sorted(((-y_lim - e[1]) / n[1], (y_lim - e[1]) / n[1]))
-        t0, t1 = max(t0, ta), min(t1, tb)
-    elif abs(e[1]) > y_lim:
+    reach = _in_slab(geom, e, n, float(inserted_mm))
+    if reach is None:
         return
-    w0, zf, zr = geom.elevation_args()
-    od, idm = outer_diameter_mm(gauge), inner_diameter_mm(gauge)
-    r = steel_reflection()
+    t0, t1 = reach
     shadow = np.zeros(geom.n_lines)
     start = np.full(geom.n_lines, np.inf)
-    reverb_mm = idm * P.C0_MM_US * 1000.0 / P.LUMEN_SPEED_M_S
-    args = (e, n, geom.curved, geom.radius_mm, float(geom.line_lateral[0]), geom.line_step,
-            geom.dz_mm, geom.max_depth_mm, w0, zf, zr, gap, attenuation,
-            float(geom.preset.aperture_mm), od, r, reverb_mm / geom.dz_mm,
-            geom.lateral_fwhm_mm, geom.line_spacing_mm, pulse_sigma)
-    if t1 > t0:
+    args = _kernel_args(geom, e, n, gauge, float(geom.line_lateral[0]), gap, attenuation,
+                        pulse_sigma)
+    if t1 > t0:  # part of the shaft lies within reach of the slice
         _shaft(rf, t0, t1, *args, shadow, start, True)
         _apply_shadow(rf, shadow, start, P.NEEDLE_SHADOW_MAX)
         _shaft(rf, t0, t1, *args, shadow, start, False)
     _tip(rf, float(inserted_mm), *args)
+
+
+def needle_peaks_near(geom: ScanGeometry, probe_from_world: np.ndarray, entry_mm, direction,
+                      inserted_mm: float, gauge: int, pulse_sigma: float,
+                      spot_mm: float, shadow_mm: float) -> tuple[float, float, float]:
+    """Brightest echo of the bevel and of the shaft (its last ``NEAR_MM``, with the comet
+    tail) within ``spot_mm`` of the tip, after the lateral PSF, with no tissue or
+    attenuation, and the largest share of the beam the shaft's last ``shadow_mm`` blocks on
+    those lines (its shadow):
+    what ``add_needle`` draws there (the same kernels, on the few lines around the tip), for
+    the tip-visibility measure. Zeros for a tip outside the image.
+    """
+    rot = probe_from_world[:3, :3]
+    e = rot @ np.asarray(entry_mm, float) + probe_from_world[:3, 3]
+    n = rot @ np.asarray(direction, float)
+    n = n / np.linalg.norm(n)
+    t1 = float(inserted_mm)
+    (line,), (depth_mm,) = geom.line_coords((e + t1 * n)[None])
+    reach = _in_slab(geom, e, n, t1)
+    if reach is None or not 0.0 <= line <= geom.n_lines - 1 or depth_mm > geom.max_depth_mm:
+        return 0.0, 0.0, 0.0
+    j = min(int(depth_mm / geom.dz_mm), geom.n_samples - 1)
+    k = kernels(geom)
+    h = k.lateral.shape[1] // 2
+    spot_lines = spot_mm / float(geom.line_spacing_mm[j])
+    first = max(int(round(line - spot_lines)) - h - 1, 0)
+    last = min(int(round(line + spot_lines)) + h + 1, geom.n_lines - 1)
+    n_lines = last - first + 1
+    args = _kernel_args(geom, e, n, gauge, float(geom.line_lateral[first]), np.zeros(n_lines),
+                        np.ones((n_lines, geom.n_samples), np.float32), pulse_sigma)
+    window = (line - first, depth_mm / geom.dz_mm - 0.5, spot_lines, spot_mm / geom.dz_mm)
+    bevel = np.zeros((n_lines, geom.n_samples), np.complex64)
+    _tip(bevel, t1, *args)
+    shaft = np.zeros_like(bevel)
+    shadow = np.zeros(n_lines)
+    if reach[1] > reach[0]:
+        # only the last NEAR_MM can echo near the tip: PSF and comet tail reach a few mm
+        _shaft(shaft, max(reach[0], t1 - NEAR_MM), reach[1], *args, shadow,
+               np.full(n_lines, np.inf), False)
+        # the wedge that points at the tip: the shadow of the shaft's last ``shadow_mm``
+        if reach[1] > t1 - shadow_mm:
+            _shaft(shaft, max(reach[0], t1 - shadow_mm), reach[1], *args, shadow,
+                   np.full(n_lines, np.inf), True)
+    return (_spot_peak(bevel, k.lateral, *window), _spot_peak(shaft, k.lateral, *window),
+            min(float(shadow.max()), P.NEEDLE_SHADOW_MAX))
+
+
+@numba.njit(cache=True, nogil=True)
+def _spot_peak(rf, lateral, line, sample, radius_lines, radius_samples):
+    """Largest envelope, after the lateral PSF (``lateral`` ``(n_samples, 2h + 1)``), within
+    the ellipse of radii ``radius_lines`` x ``radius_samples`` around (line, sample)."""
+    n_lines, n = rf.shape
+    h = (lateral.shape[1] - 1) // 2
+    best = 0.0
+    for i in range(max(int(line - radius_lines), 0), min(int(line + radius_lines) + 2, n_lines)):
+        for j in range(max(int(sample - radius_samples), 0),
+                       min(int(sample + radius_samples) + 2, n)):
+            di = (i - line) / radius_lines
+            dj = (j - sample) / radius_samples
+            if di * di + dj * dj > 1.0:
+                continue
+            acc = 0j
+            for m in range(max(-h, -i), min(h, n_lines - 1 - i) + 1):
+                acc += lateral[j, m + h] * rf[i + m, j]
+            best = max(best, abs(acc))
+    return best
+
+
+def _in_slab(geom: ScanGeometry, e: np.ndarray, n: np.ndarray, inserted_mm: float
+             ) -> tuple[float, float] | None:
+    """Stretch ``(t0, t1)`` of the shaft (mm from the entry ``e``, probe frame, along unit
+    ``n``) within ``NEEDLE_U_MAX`` slice thicknesses of the plane (``t0 >= t1``: none);
+    ``None`` for a needle parallel to the plane beyond that reach (nothing of it shows)."""
+    y_lim = NEEDLE_U_MAX * float(geom.elevation_fwhm_mm.max())
+    t0, t1 = 0.0, inserted_mm
+    if abs(n[1]) > 1e-9:
+        ta, tb = sorted(((-y_lim - e[1]) / n[1], (y_lim - e[1]) / n[1]))
+        return max(t0, ta), min(t1, tb)
+    return (t0, t1) if abs(e[1]) <= y_lim else None
+
+
+def _kernel_args(geom: ScanGeometry, e: np.ndarray, n: np.ndarray, gauge: int, lat0: float,
+                 gap: np.ndarray, attenuation: np.ndarray, pulse_sigma: float) -> tuple:
+    """The arguments ``_shaft`` and ``_tip`` share, for lines starting at ``lat0``."""
+    w0, zf, zr = geom.elevation_args()
+    od, idm = outer_diameter_mm(gauge), inner_diameter_mm(gauge)
+    reverb_mm = idm * P.C0_MM_US * 1000.0 / P.LUMEN_SPEED_M_S
+    return (e, n, geom.curved, geom.radius_mm, lat0, geom.line_step, geom.dz_mm,
+            geom.max_depth_mm, w0, zf, zr, gap, attenuation, float(geom.preset.aperture_mm),
+            od, steel_reflection(), reverb_mm / geom.dz_mm, geom.lateral_fwhm_mm,
+            geom.line_spacing_mm, pulse_sigma)
 
 
 @numba.njit(cache=True, inline="always")
@@ -208,8 +292,8 @@ def tip_echo(depth_mm, elevation_mm, w0, zf, zr, lateral_fwhm_mm, line_spacing_m
     """Unattenuated amplitude of the tip's bevel echo at ``depth_mm`` and ``elevation_mm``
     off the image plane (probe frame), for the envelope after the lateral PSF.
 
-    The one place this is computed: the renderer draws it and the tip-visibility metric
-    (``tip_visibility``) compares it with the speckle around the tip.
+    The renderer draws it (``_tip``; the tip-visibility measure draws it the same way,
+    ``needle_peaks_near``).
     """
     w = w0 * math.sqrt(1.0 + ((depth_mm - zf) / zr) ** 2)
     u = elevation_mm / w

@@ -1,44 +1,127 @@
-"""Whether a trainee can see the needle tip: its echo against what surrounds it in the image.
+"""Whether a trainee can see the needle tip on the screen, from the image's physics.
 
-The renderer draws the tip's bevel echo with ``needle.tip_echo``. Around it the image shows
-the speckle of the tissue the tip is in (nominal RMS ``SPECKLE_LEVEL * scatter_amplitude``:
-``speckle.row_scale`` normalises every tissue so; anechoic fluid shows only receiver noise) and
-the echo of any interface within the pulse around the tip (axially, and half a beam width to
-either side, where the lateral PSF blooms it over the tip), drawn as ``lines`` draws it: a tip
-resting on bone is lost in the bone line. Both are attenuated alike on
-the way to the tip, so their ratio is what a person sees, and it needs no rendering: replay and
-scoring use it.
+A person finds the tip in one of three ways: as the end of a shaft that shows up to it, as
+the bevel's bright dot, or as the apex of the shaft's dark shadow wedge. All come from the
+renderer's own needle model near the tip (``needle.needle_peaks_near``: the same kernels
+``add_needle`` draws with, on the few lines around the tip, with the lateral PSF, and no
+tissue and no rendering of the frame), compared with the background there:
 
-``TIP_CLEAR_DB`` is where a person sees the tip: on rendered hip frames, a nominal ratio of
-18 dB puts the tip's spot about twice as bright (6 dB) as the brightest speckle grain that
-spot shows without the needle (speckle itself scatters that by a few dB either way).
-``tests/test_tip_visibility.py`` re-measures this on rendered frames.
+- the bevel's dot, its peak within ``SPOT_MM`` of the tip, over the RMS speckle of the tissue
+  at the tip (nominal ``SPECKLE_LEVEL * scatter_amplitude``: ``speckle.row_scale`` normalises
+  every tissue so; anechoic fluid shows only receiver noise) or over the echo of any interface
+  within the pulse around the tip (axially, and half a beam width to either side, where the
+  lateral PSF blooms it over the tip), whichever is larger: a dot on a bone line is lost;
+- the shaft's echo within ``SPOT_MM`` of the tip over the speckle, plus what the eye gains by
+  following the line over ``LINE_MM``: it averages ``LINE_MM / cell`` speckle grains, the
+  grain's length along the shaft's image being the lateral and axial resolution combined
+  (``10 log10`` of that count; a steep shaft on a fine linear-array image crosses many grains);
+- the shadow: how much the shaft darkens the tissue beneath it (the share of the slice it
+  blocks, ``OD / slice thickness``: strong under a linear array's thin slice, 2-4 dB under the
+  hip's curvilinear one), when that tissue scatters and the tip lies in the slice (across
+  the plane the wedge is the shaft's crossing, not the tip).
+
+Tip echo and background are attenuated alike on the way down, so their ratios are what the
+display's log compression shows (60 dB over 255 grey levels: 1 dB = 4.25 levels).
+
+Calibration (``BEVEL_CLEAR_DB``, ``SHAFT_CLEAR_DB``, ``SHADOW_CLEAR_DB``): 72 app-size frames
+(640 x 480, as in the 1280 x 720 window) with an in-plane 22 G needle at 20-70 deg to the probe
+face, tip 5-60 mm deep, on hip_anterior_us (curvilinear 3.5 MHz, 100 mm) and
+knee_suprapatellar_us (linear, 40 mm), cropped at screen scale with the tip at a random place
+and judged blind: a tip was "seen" when it was pointed at within 2 mm. Per cell: depth mm,
+seen by the judge / by this measure, shaft / bevel / shadow dB::
+
+  hip  20  10 YY 31/22/ 2 20 YY 27/17/ 2 30 YY 27/17/ 2 40 YY 29/16/ 3 50 YY 29/-1/ 3 60 YY 24/11/ 4
+  hip  30  10 YY 22/22/ 2 20 YY 17/17/ 2 30 YY 18/17/ 2 40 YY 20/16/ 3 50 YY 19/-1/ 3 60 -- 14/11/ 4
+  hip  40  10 -- 14/22/ 2 20 --  9/17/ 2 30 Y- 11/17/ 2 40 -- 13/16/ 3 50 -- 13/-1/ 3 60 -- 10/11/ 4
+  hip  50  10 -- 11/22/ 2 20 --  6/17/ 2 30 --  8/17/ 2 40 -- 10/16/ 3 50 -- 12/-1/ 3 60 -- 10/11/ 4
+  hip  60  10 -- 10/22/ 2 20 --  6/17/ 2 30 --  7/17/ 2 40 --  9/16/ 3 50 -- 12/-1/ 3 60 -- 10/11/ 4
+  hip  70  10 -- 10/22/ 2 20 --  6/17/ 2 30 --  8/17/ 2 40 -- 10/16/ 3 50 -- 12/-1/ 3 60 -- 11/11/ 4
+  knee 20   5 YY 40/22/ 4 10 YY 34/16/ 6 15 YY 34/ 2/11 20 YY 35/ 0/16 25 YY 65/44/12 30 YY 40/22/ 6
+  knee 30   5 YY 30/22/ 4 10 YY 24/16/ 5 15 YY 25/ 2/10 20 YY 26/ 0/16 25 YY 56/44/11 30 YY 31/22/ 6
+  knee 40   5 -Y 22/22/ 3 10 -Y 17/16/ 5 15 YY 17/ 2/ 9 20 -Y 18/ 0/16 25 YY 48/44/12 30 YY 24/22/ 6
+  knee 50   5 -Y 20/22/ 3 10 -Y 14/16/ 5 15 YY 14/ 2/ 9 20 -Y 16/ 0/16 25 YY 46/44/13 30 -Y 22/22/ 7
+  knee 60   5 -Y 19/22/ 3 10 YY 14/16/ 5 15 YY 14/ 2/ 9 20 -Y 15/ 0/16 25 YY 45/44/14 30 YY 21/22/ 7
+  knee 70   5 -Y 20/22/ 3 10 YY 14/16/ 5 15 YY 14/ 2/ 9 20 YY 16/ 0/16 25 YY 45/44/16 30 YY 22/22/ 9
+
+The hip agrees on 35 of 36 frames: its shaft is seen at 17 dB and above and not at 14 and
+below (at 40 deg and steeper only the first 15-25 mm of shaft shows, as the play-test found),
+its lone bevel dot (16-22 dB) was never found at screen scale and its shadow (2-4 dB under the
+thick slice) shows nothing. The knee agrees on 26 of 36, and errs the lenient way: steep
+shafts at 14-22 dB over a 3-16 dB shadow are where a judge's verdict flips from frame to
+frame, and fat's bright lobule septa hide a shaft this measure counts (5 mm deep). The bevel
+was only found alone in anechoic fluid (44 dB); no dot of 22 dB or less was: its threshold
+sits between. The shadow's sits between the hip's 3.6 dB (never seen) and the block
+phantom's 4.4 dB, whose wedge apex shows plainly over its even muscle (the expert's tip at
+45 mm). The tests (``tests/test_tip_visibility.py``) render the display and measure the tip
+there against this verdict.
+
+The renderer's tip echo at steep angles is realistic: with the shaft's mirror echo gone
+beyond ``theta_c`` (ultrasound.md R9) what is left is the bevel's weak scatter, a point
+about as bright as the brightest speckle grains (R9's "tip >= 6 dB above background" holds
+against the mean speckle: here 17 dB over its RMS), which conventional needles show in
+vitro as poor tip visibility at steep angles (Schafhalter-Zoppoth 2004; Maecken 2007).
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 
 from simulator.geometry import apply
+from simulator.imaging.ultrasound import display
 from simulator.imaging.ultrasound import params as P
-from simulator.imaging.ultrasound.needle import tip_echo
+from simulator.imaging.ultrasound.needle import needle_peaks_near
 from simulator.imaging.ultrasound.scan import scan_geometry
 from simulator.state import Needle, Probe
 from simulator.transducer import PRESETS, image_coords
 from simulator.world import World
 
-TIP_CLEAR_DB = 18.0
+BEVEL_CLEAR_DB = 28.0   # the bevel's dot over the background (calibration above)
+SHAFT_CLEAR_DB = 16.0   # the shaft's end over the speckle, with the line gain
+SHADOW_CLEAR_DB = 4.0   # the darkening of the shaft's shadow wedge (over echoic tissue)
+SHADOW_BELOW_MM = 3.0   # the tissue this far beneath the tip must scatter for a wedge to show
 INTERFACE_SAMPLES = 9  # label samples along the beam around the tip
 # An interface echo this far from the tip along the beam merges with the tip's spot: the axial
 # pulse of both plus the half-millimetre a person resolves at the display's scale.
 MERGE_MARGIN_MM = 0.5
+SPOT_MM = 1.0  # the needle's echo within this of the tip is where a person looks for it
+LINE_MM = 6.0  # the stretch of shaft a person follows to its end
+
+
+@dataclass(frozen=True)
+class TipContrast:
+    """How the needle's echo at the tip stands against the background there (dB over the
+    RMS speckle of the tissue at the tip, or over an interface echo merging with the spot).
+
+    Attributes
+    ----------
+    bevel_db : float
+        The bevel's point echo (``-inf`` when it draws nothing).
+    shaft_db : float
+        The shaft's echo (with its comet tail) within ``SPOT_MM`` of the tip: a shaft that
+        shows up to the tip shows where the tip is, its end.
+    shadow_db : float
+        How much the shaft darkens the tissue beneath it on the tip's line: a dark wedge
+        whose apex is the tip.
+    """
+
+    bevel_db: float
+    shaft_db: float
+    shadow_db: float
+
+    @property
+    def seen(self) -> bool:
+        """A person sees the tip: the bevel's dot, the shaft's end or the apex of its shadow
+        stands clear."""
+        return (self.bevel_db >= BEVEL_CLEAR_DB or self.shaft_db >= SHAFT_CLEAR_DB
+                or self.shadow_db >= SHADOW_CLEAR_DB)
 
 
 def tip_contrast_db(world: World, probe: Probe, probe_from_world: np.ndarray,
-                    needle: Needle) -> float | None:
-    """Tip echo over the RMS speckle of the tissue at the tip (dB), or ``None`` when the tip
+                    needle: Needle) -> TipContrast | None:
+    """The needle's echo at the tip against the background there, or ``None`` when the tip
     lies outside the image (beside the sector, deeper than the depth setting, or behind the
     face).
 
@@ -54,8 +137,6 @@ def tip_contrast_db(world: World, probe: Probe, probe_from_world: np.ndarray,
     geom = scan_geometry(preset_name, float(probe.depth_mm), float(probe.frequency_mhz),
                          float(probe.focus_mm))
     j = min(int(depth_mm / geom.dz_mm), geom.n_samples - 1)
-    echo = tip_echo(float(depth_mm), float(tip_probe[1]), *geom.elevation_args(),
-                    float(geom.lateral_fwhm_mm[j]), float(geom.line_spacing_mm[j]))
     world_from_probe_rot = np.linalg.inv(probe_from_world[:3, :3])
     beam_probe = _beam_direction(preset, tip_probe)
     beam_world = world_from_probe_rot @ beam_probe
@@ -68,16 +149,30 @@ def tip_contrast_db(world: World, probe: Probe, probe_from_world: np.ndarray,
     lines = (tip + np.array([-1.0, 0.0, 1.0])[:, None, None] * half_width_mm * across_world
              + along[None, :, None] * beam_world)
     interfaces = _interface_echo(world, lines, beam_world)
-    background = max(_speckle(world.tissue(needle.tip_label) if needle.tip_label else None),
-                     interfaces, P.NOISE_RMS)
-    if echo <= 0.0:
-        return -math.inf
-    return 20.0 * math.log10(echo / background)
+    speckle = max(_speckle(world.tissue(needle.tip_label) if needle.tip_label else None),
+                  P.NOISE_RMS)
+    bevel, shaft, blocked = needle_peaks_near(
+        geom, probe_from_world, needle.entry_mm, needle.direction, float(needle.depth_mm),
+        world.scenario.needle.gauge, display.pulse_sigma(geom), SPOT_MM, LINE_MM)
+    # the eye follows a line through the speckle: it averages the grains along LINE_MM of it
+    cell_mm = _cell_along_mm(geom, j, probe_from_world[:3, :3] @ np.asarray(needle.direction),
+                             beam_probe)
+    line_gain_db = 10.0 * math.log10(max(LINE_MM / cell_mm, 1.0))
+    below = world.anatomy.volume_labels_at((tip + SHADOW_BELOW_MM * beam_world)[None])[0]
+    w0, z_focus, z_rayleigh = geom.elevation_args()
+    half_slice_mm = 0.5 * w0 * math.hypot(1.0, (depth_mm - z_focus) / z_rayleigh) / math.sqrt(2)
+    # a wedge points at the tip only when the tip lies in the slice (across it, the shadow
+    # is the shaft's crossing, not the tip), and shows only over tissue that scatters
+    wedge = abs(float(tip_probe[1])) <= half_slice_mm and \
+        _speckle(world.tissue(int(below)) if below else None) > 0.0
+    shadow_db = -_db(1.0 - blocked) if wedge else 0.0
+    return TipContrast(_db(bevel / max(speckle, interfaces)),
+                       _db(shaft / speckle) + line_gain_db, shadow_db)
 
 
 def tip_visible(world: World, probe: Probe, probe_from_world: np.ndarray,
                 needle: Needle) -> bool:
-    """True when the tip's echo stands ``TIP_CLEAR_DB`` clear of the speckle around it.
+    """True when a person sees the tip in the image (``TipContrast.seen``).
 
     The last answer is kept for the same (world, probe, needle) objects: the scorer asks once
     per metric that needs it on the same tick (states are immutable, so identity is enough).
@@ -87,12 +182,24 @@ def tip_visible(world: World, probe: Probe, probe_from_world: np.ndarray,
     if key is not None and key[0] is world and key[1] is probe and key[2] is needle:
         return seen
     contrast = tip_contrast_db(world, probe, probe_from_world, needle)
-    seen = contrast is not None and contrast >= TIP_CLEAR_DB
+    seen = contrast is not None and contrast.seen
     _last = ((world, probe, needle), seen)
     return seen
 
 
+def _db(ratio: float) -> float:
+    return 20.0 * math.log10(ratio) if ratio > 0.0 else -math.inf
+
+
 _last: tuple = (None, False)
+
+
+def _cell_along_mm(geom, j: int, direction_probe: np.ndarray, beam_probe: np.ndarray) -> float:
+    """Length of a speckle grain along the needle's image (mm): the lateral and axial
+    resolution at sample ``j`` combined along the shaft's direction in the image plane."""
+    along_beam = abs(float(direction_probe @ beam_probe))
+    across = math.sqrt(max(1.0 - along_beam ** 2, 0.0))
+    return math.hypot(float(geom.lateral_fwhm_mm[j]) * across, geom.axial_fwhm_mm * along_beam)
 
 
 def _beam_direction(preset, tip_probe: np.ndarray) -> np.ndarray:
