@@ -165,7 +165,7 @@ def build(patient: PatientParams, seed: int) -> GeneratedModel:
     ilium_v = place.injected(sij.ilium.outer_vertices)
     low = ilium_v[np.linalg.norm(ilium_v - caudal, axis=1) < 20.0]
     sac_v = sacrum_mesh[0]
-    top = sac_v[(sac_v[:, 2] > sac_v[:, 2].max() - 15.0) & (np.abs(sac_v[:, 0]) < 15.0)]
+    top = sac_v[(sac_v[:, 2] > sac_v[:, 2].max() - 15.0) & (np.abs(sac_v[:, 0]) < 5.0)]
     landmarks = {
         "target_sij_inferior": target,
         "sij_caudal_margin": caudal,
