@@ -12,7 +12,7 @@ anatomy or a design choice, not sourced there):
   here 15 mm, 3 mm inside the dorsal joint line.
 - Skin to target 4-8 cm, scaled with BMI (clinical.md s.3.5, a range it flags as
   unverified). Over the real gluteus maximus origin and posterior ligaments: fat over the
-  posterior pelvis 7.5 + 1.1 (BMI - 18) mm (F), 5.5 + 0.85 (BMI - 18) mm (M), at least
+  posterior pelvis 7.5 + 1.1 (BMI - 18) mm (F), 5.5 + 0.75 (BMI - 18) mm (M), at least
   3 mm [U]; clinical.md s.4 gives thicker dorsogluteal fat lower down (>25 mm in 72 %). Muscle
   (the envelope's clearance behind the real bones and muscles, 2.5 mm at BMI 18) thickens
   by 0.1 mm per BMI unit above 18 [U].
@@ -61,7 +61,7 @@ class SijParams:
 def draw_sij_params(patient: PatientParams, seed: int) -> SijParams:
     """Draw the dimensions of one sacroiliac region for ``patient`` from ``seed`` (pure)."""
     z = standard_draws(seed, 8)  # fixed order: one slot per quantity
-    fat = bmi_fat_mm(patient.sex, patient.bmi, female=(7.5, 1.1), male=(5.5, 0.85),
+    fat = bmi_fat_mm(patient.sex, patient.bmi, female=(7.5, 1.1), male=(5.5, 0.75),
                      floor_mm=3.0) * (1.0 + 0.06 * z[1])
     space = JOINT_SPACE_BY_KL_MM[patient.oa_grade] * (1.0 + 0.05 * z[2])
     return SijParams(
