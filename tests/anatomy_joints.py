@@ -150,10 +150,10 @@ SIJ = Joint("sij", sij.build, draw_sij_params, patients={
     "extreme": PatientParams(sex="male", bmi=45.0, oa_grade=4, effusion_mm=8.0, side="left"),
 }, names=frozenset({
     "sacrum_marrow", "sacrum", "ilium_marrow", "ilium", "contralateral_ilium_marrow",
-    "contralateral_ilium", "l5_marrow", "l5_vertebra", "sacroiliac_joint",
+    "contralateral_ilium", "sacroiliac_joint",
     "contralateral_sacroiliac_joint", "sacroiliac_capsule", "posterior_sacroiliac_ligaments",
     "contralateral_sacroiliac_ligaments", "internal_iliac_artery", "internal_iliac_vein",
-    "s1_nerve_root", "lumbosacral_trunk", "presacral_space", "piriformis", "psoas", "iliacus",
+    "s1_nerve_root", "lumbosacral_trunk", "presacral_space", "psoas", "iliacus",
     "erector_spinae", "gluteus_maximus", "gluteus_medius", "deep_tissue", "subcutaneous_fat",
     "skin",
 }), landmarks=frozenset({
