@@ -60,7 +60,7 @@ class ExpertPolicy(ScriptPolicy):
                                   view.rotation_rad, view.tilt_rad))
         # heel-to-toe toward the needle: the beam meets the shaft more squarely
         yield from self.rock_probe_to(view.rock_rad)
-        yield Action(probe_settings=(("depth_mm", view.target_depth_mm + 30.0),
+        yield Action(probe_settings=(("depth_mm", view.image_depth_mm),
                                      ("focus_mm", view.target_depth_mm)))
         yield from self.wait(rng.uniform(5.0, 9.0))  # optimising gain and depth
         yield from self.prepare(plan.entry_mm, rng.uniform(3.0, 6.0))

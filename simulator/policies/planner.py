@@ -193,13 +193,20 @@ class InPlaneView:
     rock_rad: float
     target_depth_mm: float
 
+    @property
+    def image_depth_mm(self) -> float:
+        """The depth setting: the target with room beneath it."""
+        return self.target_depth_mm + DEPTH_BELOW_TARGET_MM
+
 
 # A shaft meeting its scan line within this of square shows to its tip; steeper, its mirror
 # echo fades (at the hip's 3.5 MHz, the shaft is seen at 30 deg and lost at 40 deg and beyond,
 # tip_visibility's calibration table).
 SQUARE_ENOUGH_RAD = math.radians(25.0)
 ROCK_STEP_RAD = math.radians(2.5)
-PROBE_CLEARANCE_MM = 2.0  # the needle enters this far beyond the end of the probe face
+CENTRED_SHARE = 0.25  # of the half-width: the target well inside the middle third
+PROBE_CLEARANCE_MM = 2.0
+DEPTH_BELOW_TARGET_MM = 30.0  # the needle enters this far beyond the end of the probe face
 
 
 def in_plane_view(world: World, plan: Plan) -> InPlaneView | None:
@@ -207,13 +214,16 @@ def in_plane_view(world: World, plan: Plan) -> InPlaneView | None:
     beyond the end of the probe face, into the image from its first millimetres, and the
     probe is rocked heel-to-toe toward it so the beam meets the shaft as squarely as the
     rocking allows (on a curved array the scan lines fan out toward the entry side, where
-    the path is best kept), with the target inside the image.
+    the path is best kept), with the target inside the image: in its middle third when the
+    scenario's standard view asks for the target centred.
 
     Candidates slide the probe along the needle's line and past the target
     (``in_plane_probe``) and rock it
     within ``probe.MAX_ROCK_RAD``; the best shows the most of the path, from entry to
-    target, with the beam within ``SQUARE_ENOUGH_RAD`` of square to the shaft, then the
-    squarest. ``None`` when no pose shows the target.
+    target, with the beam within ``SQUARE_ENOUGH_RAD`` of square to the shaft, with the
+    least rock, then the squarest; a pose that shows the standard view
+    (``shows_standard_view``) beats any that does not. ``None`` when no pose shows the
+    target.
     """
     from simulator.geometry import apply, invert
     from simulator.probe import MAX_ROCK_RAD, MAX_TILT_RAD, world_from_probe
@@ -225,6 +235,9 @@ def in_plane_view(world: World, plan: Plan) -> InPlaneView | None:
     half = (preset.sector_rad if curved else preset.aperture_mm) / 2
     face_half_mm = preset.radius_mm * math.sin(half) if curved else half
     max_depth_mm = preset.depth_range_mm[1] - 10.0
+    # the scenario's standard view keeps the target in the image's middle third (guidance)
+    view = world.scenario.standard_view
+    middle = half * (CENTRED_SHARE if view is None or view.target_centred else 0.9)
     path = plan.entry_mm + np.outer(np.arange(0.0, plan.length_mm + 0.5, 1.0), plan.direction)
     rocks = np.arange(-MAX_ROCK_RAD, MAX_ROCK_RAD + 1e-9, ROCK_STEP_RAD)
     best, best_key = None, None
@@ -241,7 +254,7 @@ def in_plane_view(world: World, plan: Plan) -> InPlaneView | None:
             points = apply(probe_from_world, path)
             lateral, depth = image_coords(preset, points)
             inside = (np.abs(lateral) <= 0.9 * half) & (depth >= 0.0) & (depth <= max_depth_mm)
-            if not inside[-1]:
+            if not inside[-1] or abs(lateral[-1]) > middle:
                 continue
             if curved:
                 beams = points * [1.0, 0.0, 1.0] + [0.0, 0.0, preset.radius_mm]
@@ -251,12 +264,37 @@ def in_plane_view(world: World, plan: Plan) -> InPlaneView | None:
             shaft = probe_from_world[:3, :3] @ plan.direction
             off_square = np.arcsin(np.clip(np.abs(beams @ shaft), 0.0, 1.0))
             seen = inside & (off_square <= SQUARE_ENOUGH_RAD)
-            key = (round(float(seen.mean()), 2), -float(np.mean(off_square * inside)))
+            # then the least rock (a heel lifted off the skin images nothing), the squarest
+            key = (round(float(seen.mean()), 2), -abs(float(rock)),
+                   -float(np.mean(off_square * inside)))
+            if best_key is not None and (True, *key) <= best_key:
+                continue
+            candidate = InPlaneView(contact, normal, rotation, tilt, float(rock),
+                                    float(depth[-1]))
+            key = (shows_standard_view(world, candidate), *key)
             if best_key is None or key > best_key:
-                best_key = key
-                best = InPlaneView(contact, normal, rotation, tilt, float(rock),
-                                   float(depth[-1]))
+                best, best_key = candidate, key
     return best
+
+
+def shows_standard_view(world: World, view: InPlaneView) -> bool:
+    """Whether ``view`` shows each landmark of the scenario's standard view across its share
+    of the image width (``guidance.width_shares``; True when the scenario names none)."""
+    from simulator.app.guidance import width_shares
+    from simulator.state import Probe
+
+    spec = world.scenario.standard_view
+    if spec is None or not spec.landmarks:
+        return True
+    from simulator.transducer import PRESETS
+
+    probe = Probe(tuple(view.contact_mm), tuple(view.normal), view.rotation_rad,
+                  view.tilt_rad, depth_mm=view.image_depth_mm, focus_mm=view.target_depth_mm,
+                  frequency_mhz=PRESETS[world.scenario.probe.preset].centre_mhz,
+                  rock_rad=view.rock_rad)
+    shares = width_shares(world, probe, [m.structure for m in spec.landmarks])
+    return all(share > 0.0 and share >= m.min_width_share
+               for share, m in zip(shares, spec.landmarks, strict=True))
 
 
 def carm_angles_for(world: World, direction) -> tuple[float, float]:
