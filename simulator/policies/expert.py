@@ -8,7 +8,7 @@ import math
 import numpy as np
 
 from simulator.geometry import unit
-from simulator.policies.planner import carm_angles_for, in_plane_probe, plan_path
+from simulator.policies.planner import carm_angles_for, in_plane_view, plan_path
 from simulator.policies.script import ScriptPolicy
 from simulator.probe import probe_axes
 from simulator.scenario import Step
@@ -51,11 +51,17 @@ class ExpertPolicy(ScriptPolicy):
         if plan is None:
             yield Action(end=True)
             return
-        contact, normal, rotation, tilt = in_plane_probe(w, plan)
+        view = in_plane_view(w, plan)
+        if view is None:
+            yield Action(end=True)
+            return
         yield from self.wait(rng.uniform(4.0, 8.0))  # scanning for the femoral head and neck
-        yield Action(place_probe=(tuple(contact), tuple(normal), rotation, tilt))
-        depth = float(np.linalg.norm(plan.target_mm - contact)) + 30.0
-        yield Action(probe_settings=(("depth_mm", depth), ("focus_mm", depth - 30.0)))
+        yield Action(place_probe=(tuple(view.contact_mm), tuple(view.normal),
+                                  view.rotation_rad, view.tilt_rad))
+        # heel-to-toe toward the needle: the beam meets the shaft more squarely
+        yield from self.rock_probe_to(view.rock_rad)
+        yield Action(probe_settings=(("depth_mm", view.image_depth_mm),
+                                     ("focus_mm", view.target_depth_mm)))
         yield from self.wait(rng.uniform(5.0, 9.0))  # optimising gain and depth
         yield from self.prepare(plan.entry_mm, rng.uniform(3.0, 6.0))
         yield from self.mark(Step.imaging_setup, 2.0)

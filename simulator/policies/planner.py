@@ -145,8 +145,9 @@ def closest_danger(world: World, p: Plan, step_mm: float = SAMPLE_MM * 2) -> tup
     return best, best_name
 
 
-def in_plane_probe(world: World, plan: Plan):
-    """Probe pose whose image plane contains the planned needle line, target mid-image.
+def in_plane_probe(world: World, plan: Plan, over_share: float = 1.0):
+    """Probe pose whose image plane contains the planned needle line, over the point
+    ``over_share`` of the way from entry to target (default: the target, mid-image).
 
     Returns ``(contact_point, outward_normal, rotation_rad, tilt_rad)`` for
     ``Action.place_probe``, with the needle entering from the image's left (-x) side.
@@ -158,7 +159,8 @@ def in_plane_probe(world: World, plan: Plan):
     n_e = plan.entry_normal
     m0 = unit(cross(u, n_e))
     up = unit(n_e - (n_e @ m0) * m0)
-    hit = world.skin_along(plan.target_mm + up * 250.0, -up, 300.0)
+    below = plan.entry_mm + u * (plan.length_mm * over_share)
+    hit = world.skin_along(below + up * 250.0, -up, 300.0)
     contact, normal = hit.point, hit.normal
     m = unit(cross(u, contact - plan.target_mm))  # normal of the plane: needle line + contact
     long_axis = unit(cross(normal, m))
@@ -174,6 +176,125 @@ def in_plane_probe(world: World, plan: Plan):
     rotation = math.atan2(long_axis @ medial, long_axis @ sup)
     tilt = math.atan2(cross(-normal, beam) @ long_axis, -normal @ beam)
     return contact, normal, rotation, tilt
+
+
+@dataclass(frozen=True)
+class InPlaneView:
+    """A probe pose for an in-plane approach and the image depth that shows its target.
+
+    ``contact_mm``, ``normal``, ``rotation_rad`` and ``tilt_rad`` go to
+    ``Action.place_probe``; ``rock_rad`` is then reached by rocking heel-to-toe;
+    ``target_depth_mm`` is the target's depth along its scan line in the rocked image."""
+
+    contact_mm: np.ndarray
+    normal: np.ndarray
+    rotation_rad: float
+    tilt_rad: float
+    rock_rad: float
+    target_depth_mm: float
+
+    @property
+    def image_depth_mm(self) -> float:
+        """The depth setting: the target with room beneath it."""
+        return self.target_depth_mm + DEPTH_BELOW_TARGET_MM
+
+
+# A shaft meeting its scan line within this of square shows to its tip; steeper, its mirror
+# echo fades (at the hip's 3.5 MHz, the shaft is seen at 30 deg and lost at 40 deg and beyond,
+# tip_visibility's calibration table).
+SQUARE_ENOUGH_RAD = math.radians(25.0)
+ROCK_STEP_RAD = math.radians(2.5)
+CENTRED_SHARE = 0.25  # of the half-width: the target well inside the middle third
+PROBE_CLEARANCE_MM = 2.0
+DEPTH_BELOW_TARGET_MM = 30.0  # the needle enters this far beyond the end of the probe face
+
+
+def in_plane_view(world: World, plan: Plan) -> InPlaneView | None:
+    """The in-plane view a skilled sonographer sets up for ``plan``: the needle enters just
+    beyond the end of the probe face, into the image from its first millimetres, and the
+    probe is rocked heel-to-toe toward it so the beam meets the shaft as squarely as the
+    rocking allows (on a curved array the scan lines fan out toward the entry side, where
+    the path is best kept), with the target inside the image: in its middle third when the
+    scenario's standard view asks for the target centred.
+
+    Candidates slide the probe along the needle's line and past the target
+    (``in_plane_probe``) and rock it
+    within ``probe.MAX_ROCK_RAD``; the best shows the most of the path, from entry to
+    target, with the beam within ``SQUARE_ENOUGH_RAD`` of square to the shaft, with the
+    least rock, then the squarest; a pose that shows the standard view
+    (``shows_standard_view``) beats any that does not. ``None`` when no pose shows the
+    target.
+    """
+    from simulator.geometry import apply, invert
+    from simulator.probe import MAX_ROCK_RAD, MAX_TILT_RAD, world_from_probe
+    from simulator.state import Probe
+    from simulator.transducer import PRESETS, image_coords
+
+    preset = PRESETS[world.scenario.probe.preset]
+    curved = preset.kind == "curvilinear"
+    half = (preset.sector_rad if curved else preset.aperture_mm) / 2
+    face_half_mm = preset.radius_mm * math.sin(half) if curved else half
+    max_depth_mm = preset.depth_range_mm[1] - 10.0
+    # the scenario's standard view keeps the target in the image's middle third (guidance)
+    view = world.scenario.standard_view
+    middle = half * (CENTRED_SHARE if view is None or view.target_centred else 0.9)
+    path = plan.entry_mm + np.outer(np.arange(0.0, plan.length_mm + 0.5, 1.0), plan.direction)
+    rocks = np.arange(-MAX_ROCK_RAD, MAX_ROCK_RAD + 1e-9, ROCK_STEP_RAD)
+    best, best_key = None, None
+    for share in np.linspace(0.0, 2.0, 41):  # beyond 1: the target on the entry side
+        contact, normal, rotation, tilt = in_plane_probe(world, plan, float(share))
+        if abs(tilt) > MAX_TILT_RAD:
+            continue
+        flat = Probe(tuple(contact), tuple(normal), rotation, tilt)
+        entry_probe = apply(invert(world_from_probe(world, flat)), plan.entry_mm[None])[0]
+        if entry_probe[0] > -(face_half_mm + PROBE_CLEARANCE_MM):
+            continue  # the needle would go in under the probe face
+        for rock in rocks:
+            probe_from_world = invert(world_from_probe(world, replace(flat, rock_rad=float(rock))))
+            points = apply(probe_from_world, path)
+            lateral, depth = image_coords(preset, points)
+            inside = (np.abs(lateral) <= 0.9 * half) & (depth >= 0.0) & (depth <= max_depth_mm)
+            if not inside[-1] or abs(lateral[-1]) > middle:
+                continue
+            if curved:
+                beams = points * [1.0, 0.0, 1.0] + [0.0, 0.0, preset.radius_mm]
+                beams /= np.linalg.norm(beams, axis=1, keepdims=True)
+            else:
+                beams = np.array([[0.0, 0.0, 1.0]])
+            shaft = probe_from_world[:3, :3] @ plan.direction
+            off_square = np.arcsin(np.clip(np.abs(beams @ shaft), 0.0, 1.0))
+            seen = inside & (off_square <= SQUARE_ENOUGH_RAD)
+            # then the least rock (a heel lifted off the skin images nothing), the squarest
+            key = (round(float(seen.mean()), 2), -abs(float(rock)),
+                   -float(np.mean(off_square * inside)))
+            if best_key is not None and (True, *key) <= best_key:
+                continue
+            candidate = InPlaneView(contact, normal, rotation, tilt, float(rock),
+                                    float(depth[-1]))
+            key = (shows_standard_view(world, candidate), *key)
+            if best_key is None or key > best_key:
+                best, best_key = candidate, key
+    return best
+
+
+def shows_standard_view(world: World, view: InPlaneView) -> bool:
+    """Whether ``view`` shows each landmark of the scenario's standard view across its share
+    of the image width (``guidance.width_shares``; True when the scenario names none)."""
+    from simulator.app.guidance import width_shares
+    from simulator.state import Probe
+
+    spec = world.scenario.standard_view
+    if spec is None or not spec.landmarks:
+        return True
+    from simulator.transducer import PRESETS
+
+    probe = Probe(tuple(view.contact_mm), tuple(view.normal), view.rotation_rad,
+                  view.tilt_rad, depth_mm=view.image_depth_mm, focus_mm=view.target_depth_mm,
+                  frequency_mhz=PRESETS[world.scenario.probe.preset].centre_mhz,
+                  rock_rad=view.rock_rad)
+    shares = width_shares(world, probe, [m.structure for m in spec.landmarks])
+    return all(share > 0.0 and share >= m.min_width_share
+               for share, m in zip(shares, spec.landmarks, strict=True))
 
 
 def carm_angles_for(world: World, direction) -> tuple[float, float]:

@@ -81,6 +81,14 @@ class ScriptPolicy:
                 return
             yield Action(twist_rad_s=float(np.clip(diff / self.world.dt_s, -6.0, 6.0)))
 
+    def rock_probe_to(self, rock_rad: float):
+        """Rock the probe heel-to-toe until its rock angle is ``rock_rad``."""
+        for _ in range(self.ticks(3.0)):
+            diff = rock_rad - self.state.probe.rock_rad
+            if abs(diff) < math.radians(0.2):
+                return
+            yield Action(probe_rock_rad_s=diff / self.world.dt_s)
+
     def pivot_to(self, direction, rate_rad_s: float = 0.25):
         """Lever the inserted needle round to a new ``direction`` (sweeping tissue)."""
         for _ in range(self.ticks(4.0)):
