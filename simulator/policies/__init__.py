@@ -19,9 +19,13 @@ def make_policy(name: str, world: World, seed: int):
 
         return NovicePolicy(world, seed)
     if name == "perceiving_expert":
-        from simulator.policies.perceiving import PerceivingExpert
+        if world.scenario.uses_ultrasound:
+            from simulator.policies.perceiving import PerceivingExpert
 
-        return PerceivingExpert(world, seed)
+            return PerceivingExpert(world, seed)
+        from simulator.policies.perceiving_fluoro import PerceivingFluoroExpert
+
+        return PerceivingFluoroExpert(world, seed)
     if name == "perceiving_intermediate":
         from simulator.policies.perceiving import PerceivingIntermediate
 

@@ -37,10 +37,15 @@ from simulator.state import Action
 LOOK_SHAPE = (96, 96)       # the policy reads labels, not pixels: keep the image tiny
 BLOCKING = (Role.bone, Role.cartilage, Role.artery, Role.vein, Role.nerve)
 SPARE_LENGTH_MM = 10.0      # needle left outside the skin at the planned depth
-ENTRY_GAP_MM = 8.0          # entry beyond the end of the probe face
+ENTRY_GAP_MM = 5.0          # entry beyond the end of the probe face
 LOOK_EVERY_MM = 2.0         # how often the operator checks the image while advancing
 CLEAR_MARGIN_MM = 6.0       # wanted distance from a danger structure seen in the image
 IN_PLANE_MM = 1.0           # a tip further than this from the scan plane is not seen
+# views tried for an approach, (probe turn deg, slide across mm) from the scanned view: slid
+# off a vessel in the plane, then turned toward an allowed entry
+APPROACH_VIEWS = ((0.0, 0.0), (0.0, 4.0), (0.0, -4.0), (15.0, 0.0), (-15.0, 0.0),
+                  (30.0, 0.0), (-30.0, 0.0), (90.0, 0.0), (90.0, 4.0), (90.0, -4.0))
+AIM_COLUMNS = (0.5, 0.35, 0.65, 0.2, 0.8)  # target columns aimed at, as quantiles
 
 
 @dataclass(frozen=True)
@@ -177,26 +182,46 @@ class PerceivingExpert(ScriptPolicy):
         depth = float(seen.target_probe_mm[:, 2].max()) + 30.0
         yield Action(probe_settings=(("depth_mm", depth), ("focus_mm", depth - 30.0)))
         yield from self.wait(rng.uniform(3.0, 6.0) * self.pause_scale)
-        seen = self.see()
-        plans = self.plans(seen)
-        if not plans:
+        found = yield from self.find_approach()
+        if found is None:
             yield Action(end=True)
             return
-        yield from self.prepare(plans[0].entry_mm, rng.uniform(3.0, 6.0) * self.pause_scale)
+        plan, seen = found
+        # the prep, cover and time-out round the entry the needle now rests on
+        yield from self.prepare(self.state.needle.entry_mm,
+                                rng.uniform(3.0, 6.0) * self.pause_scale)
         yield from self.mark(Step.imaging_setup, 2.0)
-        plan = None
-        for candidate in plans:  # the HUD refuses an entry outside the allowed zone
-            yield Action(place_needle=(tuple(candidate.entry_mm), tuple(candidate.direction)))
-            if self.state.needle.entry_mm is not None:
-                plan = candidate
-                break
-        if plan is None:
-            yield Action(end=True)
-            return
         yield Action(local_anaesthetic=True)
         yield from self.wait(rng.uniform(3.0, 5.0) * self.pause_scale)
         yield from self.needle_pass(plan, seen)
         yield from self.deliver()
+
+    def find_approach(self):
+        """Rest the needle on the skin at the start of a clear in-plane path. Tries the
+        scanned view, the probe slid a little either way (a vessel in this plane), then
+        turned about the target by ``APPROACH_TURNS_DEG`` (the HUD refused every entry: the
+        allowed skin lies off this plane). Returns ``(plan, seen)`` or ``None``."""
+        at_turn, at_across = 0.0, 0.0
+        for turn_deg, across in APPROACH_VIEWS:
+            turn = math.radians(turn_deg)
+            if (turn, across) != (at_turn, at_across):
+                yield from self.move_probe(across_mm=-at_across)
+                yield from self.move_probe(rotate_rad=turn - at_turn)
+                yield from self.move_probe(across_mm=across)
+                at_turn, at_across = turn, across
+            seen = self.see()
+            if not seen.shown:
+                continue
+            if turn:  # centre the target along the turned array
+                yield from self.move_probe(along_mm=float(seen.target_probe_mm[:, 0].mean()))
+                seen = self.see()
+                if not seen.shown:
+                    continue
+            for plan in self.plans(seen):  # the HUD refuses an entry outside the zone
+                yield Action(place_needle=(tuple(plan.entry_mm), tuple(plan.direction)))
+                if self.state.needle.entry_mm is not None:
+                    return plan, seen
+        return None
 
     def needle_pass(self, plan: Plan, seen: Seen):
         """Advance along ``plan`` while looking; settle on the target once seen there."""
@@ -224,16 +249,13 @@ class PerceivingExpert(ScriptPolicy):
         those keeping ``CLEAR_MARGIN_MM`` from the dangers seen in the image first, then
         shallowest first."""
         frame = seen.frame
-        pts = seen.target_probe_mm
-        aim = pts[np.argmin(np.linalg.norm(pts - pts.mean(axis=0), axis=1))]
         wfp = frame.world_from_probe
         long_axis = wfp[:3, 0]
         distal = -1.0 if long_axis[2] > 0 else 1.0       # the distal end of the array
         half = float(frame.geometry.points([0.0], [0.0])[0, 0])
         half = abs(half) if not frame.geometry.curved else abs(half) + 5.0
         out = []
-        for side, angle in itertools.product((distal, -distal),
-                                             np.radians(np.arange(25.0, 61.0, 2.5))):
+        for rank, aim, side, angle in self._aims(seen.target_probe_mm, distal):
             d_probe = np.array([-side * math.cos(angle), 0.0, math.sin(angle)])
             length = aim[2] / math.sin(angle)
             entry_probe = aim - d_probe * length
@@ -247,11 +269,30 @@ class PerceivingExpert(ScriptPolicy):
             entry = (wfp @ np.append(entry_probe, 1.0))[:3]
             target = (wfp @ np.append(aim, 1.0))[:3]
             direction = unit(target - entry)
-            out.append(Plan(entry, -wfp[:3, 2], direction, target, length, clearance,
-                            math.degrees(angle)))
-        # a margin from the vessels seen in the image first, then the shallowest angle
-        return sorted(out, key=lambda p: (float(p.direction @ long_axis) * distal > 0,
-                                          -min(p.clearance_mm, CLEAR_MARGIN_MM)))
+            out.append((rank, Plan(entry, -wfp[:3, 2], direction, target, length, clearance,
+                                   math.degrees(angle))))
+        # from the distal end, a margin from the vessels seen in the image, the target's
+        # middle, then the shallowest angle
+        out.sort(key=lambda rp: (float(rp[1].direction @ long_axis) * distal > 0,
+                                 -min(rp[1].clearance_mm, CLEAR_MARGIN_MM), rp[0]))
+        return [p for _, p in out]
+
+    @staticmethod
+    def _aims(pts, distal: float):
+        """``(rank, aim (3,), side, angle_rad)`` candidates: the target pixel nearest its
+        centre, then the middle and then the upper quarter of the target's columns at
+        ``AIM_COLUMNS`` (a deep middle may lie behind cartilage); from
+        either end of the probe at 25-65 degrees. ``pts`` (n, 3) probe-frame mm."""
+        aims = [pts[np.argmin(np.linalg.norm(pts - pts.mean(axis=0), axis=1))]]
+        for depth_share in (0.5, 0.25):  # the column's middle, then its upper part
+            for q in AIM_COLUMNS[1:] if depth_share == 0.5 else AIM_COLUMNS:
+                x = float(np.quantile(pts[:, 0], q))
+                column = pts[np.abs(pts[:, 0] - x) <= 1.0]
+                aims.append(column[np.argsort(column[:, 2])[int(len(column) * depth_share)]])
+        angles = np.radians(np.arange(25.0, 66.0, 2.5))
+        for rank, (aim, side, angle) in enumerate(itertools.product(aims, (distal, -distal),
+                                                                    angles)):
+            yield rank // (2 * len(angles)), aim, side, angle
 
     def _clearance_mm(self, frame, entry_probe, d_probe, length) -> float:
         """Distance in the image from the path's visible part to the nearest danger pixel
