@@ -45,6 +45,7 @@ IN_PLANE_MM = 1.0           # a tip further than this from the scan plane is not
 # off a vessel in the plane, then turned toward an allowed entry
 APPROACH_VIEWS = ((0.0, 0.0), (0.0, 4.0), (0.0, -4.0), (15.0, 0.0), (-15.0, 0.0),
                   (30.0, 0.0), (-30.0, 0.0), (90.0, 0.0), (90.0, 4.0), (90.0, -4.0))
+APPROACH_ALONG_MM = 12.0    # a turned view also tries the target this far off-centre
 AIM_COLUMNS = (0.5, 0.35, 0.65, 0.2, 0.8)  # target columns aimed at, as quantiles
 
 
@@ -199,7 +200,7 @@ class PerceivingExpert(ScriptPolicy):
     def find_approach(self):
         """Rest the needle on the skin at the start of a clear in-plane path. Tries the
         scanned view, the probe slid a little either way (a vessel in this plane), then
-        turned about the target by ``APPROACH_TURNS_DEG`` (the HUD refused every entry: the
+        turned about the target as ``APPROACH_VIEWS`` lists (the HUD refused every entry: the
         allowed skin lies off this plane). Returns ``(plan, seen)`` or ``None``."""
         at_turn, at_across = 0.0, 0.0
         for turn_deg, across in APPROACH_VIEWS:
@@ -217,10 +218,29 @@ class PerceivingExpert(ScriptPolicy):
                 seen = self.see()
                 if not seen.shown:
                     continue
-            for plan in self.plans(seen):  # the HUD refuses an entry outside the zone
-                yield Action(place_needle=(tuple(plan.entry_mm), tuple(plan.direction)))
-                if self.state.needle.entry_mm is not None:
-                    return plan, seen
+            found = yield from self.try_entries(seen)
+            if found is None and turn:
+                # the target off-centre, toward one end, brings that end's entries closer
+                for along in (APPROACH_ALONG_MM, -2 * APPROACH_ALONG_MM):
+                    yield from self.move_probe(along_mm=along)
+                    seen = self.see()
+                    if seen.shown:
+                        found = yield from self.try_entries(seen)
+                    if found is not None:
+                        break
+                else:
+                    yield from self.move_probe(along_mm=APPROACH_ALONG_MM)
+            if found is not None:
+                return found
+        return None
+
+    def try_entries(self, seen: Seen):
+        """Rest the needle at the first of this view's plans whose entry the HUD accepts;
+        ``(plan, seen)`` or ``None``."""
+        for plan in self.plans(seen):  # the HUD refuses an entry outside the zone
+            yield Action(place_needle=(tuple(plan.entry_mm), tuple(plan.direction)))
+            if self.state.needle.entry_mm is not None:
+                return plan, seen
         return None
 
     def needle_pass(self, plan: Plan, seen: Seen):
