@@ -8,10 +8,9 @@ the standard view (graded with :func:`simulator.app.guidance.view_quality`), pla
 path from the image (pixels -> probe-frame mm -> world through the frame's own probe pose),
 advance while looking, and correct from what they see.
 
-``PerceivingExpert`` is the skilled operator; ``PerceivingIntermediate`` follows the
-published intermediate error patterns: a slower pace, a rougher scan, a first pass aimed
-off the line that needs one redirection, and a probe slip that loses the tip from view for a
-while before it is noticed. Ultrasound scenarios only.
+``PerceivingExpert`` is the skilled operator (ultrasound scenarios; fluoroscopy in
+:mod:`~simulator.policies.perceiving_fluoro`); the intermediate and novice, who make the
+published errors, are in :mod:`~simulator.policies.perceiving_learners`.
 """
 
 from __future__ import annotations
@@ -188,14 +187,19 @@ class PerceivingExpert(ScriptPolicy):
             yield Action(end=True)
             return
         plan, seen = found
-        # the prep, cover and time-out round the entry the needle now rests on
+        yield from self.before_needle()
+        yield from self.needle_pass(plan, seen)
+        yield from self.deliver()
+
+    def before_needle(self):
+        """The prep, cover and time-out round the entry the needle now rests on, then the
+        local anaesthetic there."""
+        rng = self.rng
         yield from self.prepare(self.state.needle.entry_mm,
                                 rng.uniform(3.0, 6.0) * self.pause_scale)
         yield from self.mark(Step.imaging_setup, 2.0)
         yield Action(local_anaesthetic=True)
         yield from self.wait(rng.uniform(3.0, 5.0) * self.pause_scale)
-        yield from self.needle_pass(plan, seen)
-        yield from self.deliver()
 
     def find_approach(self):
         """Rest the needle on the skin at the start of a clear in-plane path. Tries the
@@ -332,11 +336,12 @@ class PerceivingExpert(ScriptPolicy):
         seen = pts[ok]
         return float(np.sqrt(((seen[:, None, :] - danger[None, :, :]) ** 2).sum(-1)).min())
 
-    def advance_looking(self, plan: Plan, speed_mm_s: float, *, stop_share: float = 1.0):
-        """Advance, looking every ``LOOK_EVERY_MM``; steer the bevel back toward the line.
-        Stops at bone (felt), the target seen at the tip, or ``stop_share`` of the planned
-        depth."""
-        next_look = LOOK_EVERY_MM
+    def advance_looking(self, plan: Plan, speed_mm_s: float, *, stop_share: float = 1.0,
+                        correct: bool = True, every_mm: float = LOOK_EVERY_MM):
+        """Advance, looking every ``every_mm``; with ``correct`` steer the bevel back toward
+        the line. Stops at bone (felt), the target seen at the tip, or ``stop_share`` of the
+        planned depth."""
+        next_look = self.state.needle.depth_mm + every_mm
         frame = None
         while True:
             n = self.state.needle
@@ -345,12 +350,12 @@ class PerceivingExpert(ScriptPolicy):
             if n.depth_mm >= stop_share * plan.length_mm + 3.0:
                 return "depth"
             if n.in_skin and n.depth_mm >= next_look:
-                next_look = n.depth_mm + LOOK_EVERY_MM
+                next_look = n.depth_mm + every_mm
                 frame = self.look()
                 if self.label_at(frame, n.tip_mm) == self.target_index:
                     return "target"
             flip = False
-            if n.in_skin and n.depth_mm > 3.0:
+            if correct and n.in_skin and n.depth_mm > 3.0:
                 flip = float(plan.offset_from_line(n.tip_mm) @ bevel_direction(n)) > 0.3
             yield Action(advance_mm_s=speed_mm_s, flip_bevel=flip)
 
@@ -366,45 +371,3 @@ class PerceivingExpert(ScriptPolicy):
                     yield Action(advance_mm_s=-1.0)
                 return
 
-
-class PerceivingIntermediate(PerceivingExpert):
-    """Slower, a coarser scan, one redirection after a first pass aimed off the line, and an
-    unintended probe slip that loses the needle from the image for a stretch of advance."""
-
-    speed_mm_s = (1.5, 2.5)
-    pause_scale = 1.8
-    rotation_step_deg = 20.0
-    across_step_mm = 5.0
-
-    def needle_pass(self, plan: Plan, seen: Seen):
-        rng = self.rng
-        off = math.radians(rng.uniform(5.0, 8.0)) * rng.choice((-1.0, 1.0))
-        elevation = seen.frame.world_from_probe[:3, 1]
-        bent = unit(np.cos(off) * plan.direction + np.sin(off) * unit(
-            np.cross(elevation, plan.direction)))
-        first = Plan(plan.entry_mm, plan.entry_normal, bent, plan.target_mm,
-                     plan.length_mm, plan.clearance_mm, plan.angle_to_skin_deg)
-        yield from self.pivot_to(bent)
-        speed = rng.uniform(*self.speed_mm_s)
-        # half way the tip shows off the line to the target (the aim was 5-8 degrees off
-        # in the plane): pull back and redirect
-        result = yield from self.advance_looking(first, speed, stop_share=0.5)
-        if result == "target":
-            yield from self.settle()
-            return
-        back = max(0.0, self.state.needle.depth_mm - 10.0)
-        for _ in range(self.ticks(back / 5.0)):
-            yield Action(advance_mm_s=-5.0)
-        yield from self.pivot_to(unit(plan.target_mm - np.asarray(self.state.needle.entry_mm)))
-        yield from self.twist_bevel_to(unit(np.cross(elevation, plan.direction)))
-        # an unintended probe slip: the needle leaves the image, unnoticed for a stretch
-        slip_mm = rng.uniform(3.0, 5.0) * rng.choice((-1.0, 1.0))
-        yield from self.move_probe(across_mm=slip_mm)
-        blind_to_mm = self.state.needle.depth_mm + rng.uniform(8.0, 15.0)
-        while self.state.needle.depth_mm < blind_to_mm and not self.state.needle.bone_contact:
-            yield Action(advance_mm_s=speed)
-        if self.label_at(self.look(), self.state.needle.tip_mm) is None:
-            yield from self.move_probe(across_mm=-slip_mm)  # noticed: the needle is gone
-        result = yield from self.advance_looking(plan, speed)
-        if result == "target":
-            yield from self.settle()

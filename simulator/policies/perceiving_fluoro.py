@@ -92,6 +92,7 @@ class PerceivingFluoroExpert(ScriptPolicy):
 
     speed_mm_s = (2.5, 3.5)
     pause_scale = 1.0
+    field_mm: float | None = FIELD_MM   # collimation once the joint is centred
 
     def __init__(self, world, seed: int):
         super().__init__(world, seed)
@@ -188,19 +189,25 @@ class PerceivingFluoroExpert(ScriptPolicy):
             yield Action(end=True)
             return
         yield from self.centre(seen)
-        yield Action(carm_settings=(("field_mm", FIELD_MM),))
+        if self.field_mm:
+            yield Action(carm_settings=(("field_mm", self.field_mm),))
         seen = yield from self.shoot()
         seen, aim = yield from self.find_view(seen)
         if aim is None or not (yield from self.place_down_the_beam(seen, aim[0])):
             yield Action(end=True)
             return
+        yield from self.before_needle()
+        yield from self.needle_pass(rng.uniform(*self.speed_mm_s))
+        yield from self.deliver()
+
+    def before_needle(self):
+        """Prep, time-out and local anaesthetic round the entry the needle rests on."""
+        rng = self.rng
         yield from self.prepare(self.state.needle.entry_mm,
                                 rng.uniform(3.0, 6.0) * self.pause_scale)
         yield from self.mark(Step.imaging_setup, 1.0)
         yield Action(local_anaesthetic=True)
         yield from self.wait(rng.uniform(3.0, 5.0) * self.pause_scale)
-        yield from self.needle_pass(rng.uniform(*self.speed_mm_s))
-        yield from self.deliver()
 
     def place_down_the_beam(self, seen: Seen, xy):
         """Rest the needle on the skin on the ray through pixel ``xy``, pointing up the beam
@@ -256,7 +263,7 @@ class PerceivingFluoroExpert(ScriptPolicy):
 
     def needle_pass(self, speed_mm_s: float):
         line = self.line()
-        seen = yield from self.shoot()                       # bull's-eye check
+        yield from self.shoot()                              # bull's-eye check
         if (yield from self.advance_to(line, FIRST_ADVANCE_MM, speed_mm_s)) == "bone":
             return
         turn = self.depth_turn_rad()
