@@ -39,12 +39,15 @@ SPARE_LENGTH_MM = 10.0      # needle left outside the skin at the planned depth
 ENTRY_GAP_MM = 5.0          # entry beyond the end of the probe face
 LOOK_EVERY_MM = 2.0         # how often the operator checks the image while advancing
 CLEAR_MARGIN_MM = 6.0       # wanted distance from a danger structure seen in the image
+VISIBLE_ANGLE_DEG = 45.0    # steeper than this the needle's echo fades: only if nothing else
+MAX_REDIRECTS = 2           # corrections of a pass that ends beside the target
+REDIRECT_FROM_MM = 10.0     # needle depth pulled back to before a redirection
 IN_PLANE_MM = 1.0           # a tip further than this from the scan plane is not seen
 # views tried for an approach, (probe turn deg, slide across mm) from the scanned view: slid
 # off a vessel in the plane, then turned toward an allowed entry
 APPROACH_VIEWS = ((0.0, 0.0), (0.0, 4.0), (0.0, -4.0), (15.0, 0.0), (-15.0, 0.0),
                   (30.0, 0.0), (-30.0, 0.0), (90.0, 0.0), (90.0, 4.0), (90.0, -4.0))
-APPROACH_ALONG_MM = 12.0    # a turned view also tries the target this far off-centre
+APPROACH_ALONG_MM = 12.0    # each view also tries the target this far off-centre
 AIM_COLUMNS = (0.5, 0.35, 0.65, 0.2, 0.8)  # target columns aimed at, as quantiles
 
 
@@ -205,7 +208,8 @@ class PerceivingExpert(ScriptPolicy):
         """Rest the needle on the skin at the start of a clear in-plane path. Tries the
         scanned view, the probe slid a little either way (a vessel in this plane), then
         turned about the target as ``APPROACH_VIEWS`` lists (the HUD refused every entry: the
-        allowed skin lies off this plane). Returns ``(plan, seen)`` or ``None``."""
+        allowed skin lies off this plane); each with the target centred, then toward either
+        end of the probe. Returns ``(plan, seen)`` or ``None``."""
         at_turn, at_across = 0.0, 0.0
         for turn_deg, across in APPROACH_VIEWS:
             turn = math.radians(turn_deg)
@@ -223,7 +227,7 @@ class PerceivingExpert(ScriptPolicy):
                 if not seen.shown:
                     continue
             found = yield from self.try_entries(seen)
-            if found is None and turn:
+            if found is None:
                 # the target off-centre, toward one end, brings that end's entries closer
                 for along in (APPROACH_ALONG_MM, -2 * APPROACH_ALONG_MM):
                     yield from self.move_probe(along_mm=along)
@@ -251,9 +255,40 @@ class PerceivingExpert(ScriptPolicy):
         """Advance along ``plan`` while looking; settle on the target once seen there."""
         elevation = seen.frame.world_from_probe[:3, 1]
         yield from self.twist_bevel_to(unit(np.cross(elevation, plan.direction)))
-        result = yield from self.advance_looking(plan, self.rng.uniform(*self.speed_mm_s))
+        speed = self.rng.uniform(*self.speed_mm_s)
+        result = yield from self.advance_looking(plan, speed)
         if result == "target":
             yield from self.settle()
+        else:
+            yield from self.redirect(speed)
+
+    def redirect(self, speed_mm_s: float):
+        """The image shows the tip short of or beside the target: pull back and aim at the
+        target pixel nearest the tip, up to ``MAX_REDIRECTS`` times."""
+        for _ in range(MAX_REDIRECTS):
+            frame = self.look()
+            n = self.state.needle
+            if self.label_at(frame, n.tip_mm) == self.target_index:
+                return
+            lines, samples = np.nonzero(frame.label == self.target_index)
+            if not len(lines):
+                return
+            geom, wfp = frame.geometry, frame.world_from_probe
+            pts = geom.points(lines, geom.depth_mm[samples]) @ wfp[:3, :3].T + wfp[:3, 3]
+            aim = pts[np.argmin(np.linalg.norm(pts - np.asarray(n.tip_mm), axis=1))]
+            back_mm = max(0.0, n.depth_mm - REDIRECT_FROM_MM)
+            for _ in range(self.ticks(back_mm / 5.0)):
+                yield Action(advance_mm_s=-5.0)
+            entry = np.asarray(self.state.needle.entry_mm, float)
+            direction = unit(aim - entry)
+            yield from self.pivot_to(direction)
+            elevation = wfp[:3, 1]
+            yield from self.twist_bevel_to(unit(np.cross(elevation, direction)))
+            plan = Plan(entry, -wfp[:3, 2], direction, aim, float(np.linalg.norm(aim - entry)),
+                        math.inf, 90.0 - math.degrees(math.acos(abs(direction @ wfp[:3, 2]))))
+            if (yield from self.advance_looking(plan, speed_mm_s)) == "target":
+                yield from self.settle()
+                return
 
     def deliver(self):
         yield from self.wait(1.0)
@@ -267,11 +302,11 @@ class PerceivingExpert(ScriptPolicy):
         yield Action(end=True)
 
     def plans(self, seen: Seen) -> list[Plan]:
-        """In-plane paths to the target pixel nearest the target's centre, from either end
-        of the probe, whose visible part crosses nothing blocking: from the distal end first
-        (the HUD refuses an entry outside the allowed zone, and the next plan is tried),
-        those keeping ``CLEAR_MARGIN_MM`` from the dangers seen in the image first, then
-        shallowest first."""
+        """In-plane paths to target pixels (:meth:`_aims`) from either end of the probe whose
+        visible part crosses nothing blocking. Order (the HUD refuses an entry outside the
+        allowed zone, and the next plan is tried): the distal end first, then those keeping
+        ``CLEAR_MARGIN_MM`` from the dangers seen, then those no steeper than
+        ``VISIBLE_ANGLE_DEG``, then the most clearance, the target's middle, the shallowest."""
         frame = seen.frame
         wfp = frame.world_from_probe
         long_axis = wfp[:3, 0]
@@ -298,6 +333,8 @@ class PerceivingExpert(ScriptPolicy):
         # from the distal end, a margin from the vessels seen in the image, the target's
         # middle, then the shallowest angle
         out.sort(key=lambda rp: (float(rp[1].direction @ long_axis) * distal > 0,
+                                 rp[1].clearance_mm < CLEAR_MARGIN_MM,
+                                 rp[1].angle_to_skin_deg > VISIBLE_ANGLE_DEG,
                                  -min(rp[1].clearance_mm, CLEAR_MARGIN_MM), rp[0]))
         return [p for _, p in out]
 
