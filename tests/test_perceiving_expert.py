@@ -1,6 +1,8 @@
 """The perceiving trainees: they pass from what the image shows, never from the ground truth
 (a blindfolded world raises on any read of the anatomy's geometry or the target point)."""
 
+from pathlib import Path
+
 import pytest
 from conftest import REPO
 
@@ -59,9 +61,11 @@ def _screen(world, policy, seed):
     return ultrasound if world.scenario.uses_ultrasound else fluoroscopy
 
 
-def run(scenario: str, policy_name: str, seed: int, *, blind: bool = False):
-    """One attempt: ``(ScoredSession, policy)``."""
-    world = load_world(SCENARIOS / f"{scenario}.yaml", seed=seed)
+def run(scenario, policy_name: str, seed: int, *, blind: bool = False):
+    """One attempt at a shipped scenario's name (or a scenario file's path):
+    ``(ScoredSession, policy)``."""
+    path = scenario if isinstance(scenario, Path) else SCENARIOS / f"{scenario}.yaml"
+    world = load_world(path, seed=seed)
     scorer = Scorer(world)
     session = Session(world, observers=[scorer])
     if blind:

@@ -33,6 +33,7 @@ from simulator.state import Action
 
 LOOK_PX = 256               # the policy reads labels, not grey levels: a modest matrix
 SEEN_PATH_MM = 0.5          # a structure shows where the ray crosses at least this much of it
+LIVE_S = 0.5                # a brief run of pulses while positioning
 FIELD_MM = 120.0            # collimated field at the detector once the joint is centred
 TURN_STEP_DEG = 6.0         # C-arm turn between images while looking for the clearest view
 MAX_TURNS = 3               # images taken per direction while turning
@@ -109,9 +110,13 @@ class PerceivingFluoroExpert(ScriptPolicy):
         self.looks += 1
         return projected_labels(self.world, self.state.carm)
 
-    def shoot(self):
-        """Take one image (a spot shot) and read it."""
-        yield Action(shot=True)
+    def shoot(self, live: bool = False):
+        """Take an image and read it: a saved spot image, or with ``live`` a brief run of
+        low-dose pulses (positioning: cheaper than a spot image, and not saved)."""
+        if live:
+            yield from self.wait(LIVE_S, Action(beam_on=True))
+        else:
+            yield Action(shot=True)
         yield from self.wait(1.0)
         return self.look()
 
@@ -169,7 +174,7 @@ class PerceivingFluoroExpert(ScriptPolicy):
             for _ in range(MAX_TURNS):
                 yield from self.turn(orbital_rad=sign * step)
                 at += 1
-                seen = yield from self.shoot()
+                seen = yield from self.shoot(live=True)
                 aim = self.aim(seen)
                 if aim is None or (best[1] is not None and aim[1] <= best[1][1]):
                     break
@@ -184,14 +189,14 @@ class PerceivingFluoroExpert(ScriptPolicy):
         rng = self.rng
         yield from self.wait(rng.uniform(1.0, 3.0) * self.pause_scale)
         yield from self.mark(Step.patient_positioning, rng.uniform(3.0, 6.0) * self.pause_scale)
-        seen = yield from self.shoot()
+        seen = yield from self.shoot(live=True)
         if not seen.shows(self.target).any():
             yield Action(end=True)
             return
         yield from self.centre(seen)
         if self.field_mm:
             yield Action(carm_settings=(("field_mm", self.field_mm),))
-        seen = yield from self.shoot()
+        seen = yield from self.shoot(live=True)
         seen, aim = yield from self.find_view(seen)
         if aim is None or not (yield from self.place_down_the_beam(seen, aim[0])):
             yield Action(end=True)
@@ -263,7 +268,7 @@ class PerceivingFluoroExpert(ScriptPolicy):
 
     def needle_pass(self, speed_mm_s: float):
         line = self.line()
-        yield from self.shoot()                              # bull's-eye check
+        yield from self.shoot(live=True)                     # bull's-eye check
         if (yield from self.advance_to(line, FIRST_ADVANCE_MM, speed_mm_s)) == "bone":
             return
         turn = self.depth_turn_rad()

@@ -175,8 +175,8 @@ class PerceivingFluoroIntermediate(PerceivingFluoroExpert):
     speed_mm_s = (1.5, 2.5)
     pause_scale = 1.8
 
-    def shoot(self):
-        seen = yield from super().shoot()
+    def shoot(self, live: bool = False):
+        seen = yield from super().shoot(live)
         if self.rng.random() < 0.5:  # a second image to be sure
             seen = yield from super().shoot()
         return seen
