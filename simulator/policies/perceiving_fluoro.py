@@ -165,12 +165,13 @@ class PerceivingFluoroExpert(ScriptPolicy):
             yield Action(carm_shift_mm_s=tuple(float(x) for x in shift / (n * self.world.dt_s)))
 
     def find_view(self, seen: Seen):
-        """Turn the C-arm in ``TURN_STEP_DEG`` steps, an image each, while the target's
-        line gets clearer; end on the clearest view. Returns its ``Seen`` and aim."""
+        """Turn the C-arm in ``TURN_STEP_DEG`` steps, a brief look each, while the target's
+        line gets clearer, one way and (if that did not help) the other; end on the
+        clearest view. Returns its ``Seen`` and aim."""
         best = (seen, self.aim(seen))
         step = math.radians(TURN_STEP_DEG)
         for sign in (1.0, -1.0):
-            at = 0
+            at, improved = 0, False
             for _ in range(MAX_TURNS):
                 yield from self.turn(orbital_rad=sign * step)
                 at += 1
@@ -178,10 +179,10 @@ class PerceivingFluoroExpert(ScriptPolicy):
                 aim = self.aim(seen)
                 if aim is None or (best[1] is not None and aim[1] <= best[1][1]):
                     break
-                best, at = (seen, aim), 0
-            yield from self.turn(orbital_rad=-sign * step * at)
-            if at == 0 and sign == 1.0 and best[0] is not seen:
-                break  # improved going this way: no need to look the other way
+                best, at, improved = (seen, aim), 0, True
+            yield from self.turn(orbital_rad=-sign * step * at)   # back to the best
+            if improved:
+                break
         return best
 
     # -- the procedure --------------------------------------------------------------------
