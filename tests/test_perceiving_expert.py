@@ -120,3 +120,16 @@ def test_projected_labels_show_the_target_where_it_projects():
     narrow = projected_labels(world, replace(state.carm, field_mm=40.0))
     assert narrow.exposed.sum() < seen.exposed.sum()
     assert not narrow.shows(world.target_label)[~narrow.exposed].any()
+
+
+@pytest.mark.parametrize("scenario,policy_name", [
+    ("hip_ap_fluoro", "perceiving_novice"),
+    pytest.param("hip_ap_fluoro", "perceiving_intermediate", marks=pytest.mark.slow),
+    pytest.param("hip_anterior_us", "perceiving_novice", marks=pytest.mark.slow),
+    pytest.param("hip_anterior_us", "perceiving_intermediate", marks=pytest.mark.slow),
+])
+def test_perceiving_learners_finish_without_reading_the_ground_truth(scenario, policy_name):
+    """The learners' errors are their own: they too work from the image alone."""
+    scored, policy = run(scenario, policy_name, 1, blind=True)
+    assert policy.looks >= 1
+    assert scored.value("injected_ml") > 0.0    # they got as far as injecting
