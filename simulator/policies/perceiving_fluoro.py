@@ -41,7 +41,12 @@ DEPTH_VIEW_DEG = 35.0       # the oblique for depth, away from the down-the-beam
 DANGER_MARGIN_MM = 4.0      # wanted distance (at the isocentre) from a danger's shadow
 FIRST_ADVANCE_MM = 15.0     # needle depth held before turning the C-arm for depth
 CONFIRM_SHORT_MM = 4.0      # stop this far short of the planned depth for a check image
+WALK_OFF_TRIES = 3          # redirections off a bone felt short of the target
+WALK_OFF_BACK_MM = 3.0      # pulled back before each
+WALK_OFF_REACH_MM = 3.0     # how far from the tip's projection the target's line is sought
 INTO_TARGET_MM = 4.0        # how far into the target's shadow the tip goes
+LINE_ASPECT = 3.0           # a target this many times taller than wide is a joint line
+LOWER_END_MM = (8.0, 20.0)  # entered this far above the line's lowest point
 CLEAR_BONUS = 1000.0        # an aim clear of every danger's shadow beats any that is not
 
 
@@ -140,10 +145,27 @@ class PerceivingFluoroExpert(ScriptPolicy):
                               >= DANGER_MARGIN_MM)
         inside = distance_transform_edt(target) >= 2.0
         candidates = target & inside if (target & inside).any() else target
+        candidates = self._lower_end(candidates, seen.mm_per_px)
         quality = np.where(candidates, seen.path_mm[self.target - 1], -1.0)
         quality = quality + np.where(clear & candidates, CLEAR_BONUS, 0.0)
         row, col = np.unravel_index(int(np.argmax(quality)), quality.shape)
         return np.array([col, row], float), float(quality[row, col])
+
+    @staticmethod
+    def _lower_end(candidates: np.ndarray, mm_per_px: float) -> np.ndarray:
+        """A joint seen edge-on as a long line (head to foot on the image) is entered near
+        its lower end, ``LOWER_END_MM`` above its lowest point, where the joint opens
+        posteriorly (the sacroiliac technique, ``clinical.md`` s.3.5); other shapes as
+        they are. ``candidates`` (size, size) bool."""
+        rows, cols = np.nonzero(candidates)
+        height, width = np.ptp(rows) + 1, np.ptp(cols) + 1
+        if height < LINE_ASPECT * width:
+            return candidates
+        lo, hi = (rows.max() - np.array(LOWER_END_MM)[::-1] / mm_per_px)
+        band = candidates.copy()
+        band[: int(lo)] = False
+        band[int(hi) + 1:] = False
+        return band if band.any() else candidates
 
     # -- moving the C-arm -----------------------------------------------------------------
     def turn(self, orbital_rad: float = 0.0, cranial_rad: float = 0.0):
@@ -279,10 +301,39 @@ class PerceivingFluoroExpert(ScriptPolicy):
         if depth is None:
             return
         if (yield from self.advance_to(line, depth - CONFIRM_SHORT_MM, speed_mm_s)) == "bone":
+            yield from self.turn(orbital_rad=-turn)          # down the beam again
+            yield from self.walk_off_bone(line, depth)
             return
         seen = yield from self.shoot()                       # check, then the last bit
         depth = self.depth_in_target(seen, line, self.state.needle.depth_mm - 2.0) or depth
         yield from self.advance_to(line, depth, 1.0)
+
+    def walk_off_bone(self, line: Plan, depth_mm: float):
+        """Bone felt short of the depth the oblique showed: on the down-the-beam image, move
+        the tip toward the clearest part of the target's line near it (a slip of a degree
+        or two into the joint), up to ``WALK_OFF_TRIES`` times."""
+        for _ in range(WALK_OFF_TRIES):
+            for _ in range(self.ticks(WALK_OFF_BACK_MM / 2.0)):
+                yield Action(advance_mm_s=-2.0)
+            seen = yield from self.shoot(live=True)
+            pr = seen.projection
+            tip_xy = pr.project(np.asarray(self.state.needle.tip_mm))[0]
+            rows, cols = np.nonzero(seen.shows(self.target))
+            if not len(rows):
+                return
+            near = np.hypot(cols - tip_xy[0], rows - tip_xy[1]) * seen.mm_per_px
+            close = near <= max(WALK_OFF_REACH_MM, float(near.min()))
+            path = seen.path_mm[self.target - 1][rows, cols]
+            k = int(np.argmax(np.where(close, path, -1.0)))
+            source, ray = pr.ray(np.array([cols[k], rows[k]], float))
+            want = line.entry_mm + line.direction * depth_mm
+            point = source + ray[0] * float((want - source) @ ray[0])
+            direction = (point - line.entry_mm) / np.linalg.norm(point - line.entry_mm)
+            yield from self.pivot_to(direction)
+            line = Plan(line.entry_mm, -direction, direction, point,
+                        float(np.linalg.norm(point - line.entry_mm)), math.inf, 90.0)
+            if (yield from self.advance_to(line, line.length_mm, 1.5)) != "bone":
+                return
 
     def deliver(self):
         sc = self.world.scenario
