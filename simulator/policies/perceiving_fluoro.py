@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from simulator import carm as carm_model
+from simulator.anatomy.manifest import Role
 from simulator.errors import InputError
 from simulator.imaging.fluoro.detector import field_mask
 from simulator.imaging.fluoro.projection import Projection
@@ -48,6 +49,7 @@ INTO_TARGET_MM = 4.0        # how far into the target's shadow the tip goes
 LINE_ASPECT = 3.0           # a target this many times taller than wide is a joint line
 LOWER_END_MM = (8.0, 20.0)  # entered this far above the line's lowest point
 CLEAR_BONUS = 1000.0        # an aim clear of every danger's shadow beats any that is not
+PLACE_TRIES = 40            # next-best pixels tried when the HUD refuses an entry
 
 
 @dataclass(frozen=True, eq=False)
@@ -126,11 +128,28 @@ class PerceivingFluoroExpert(ScriptPolicy):
         return self.look()
 
     def aim(self, seen: Seen):
-        """The best pixel to go down the beam at: inside the target and off its edge, clear
-        of the dangers' shadows by ``DANGER_MARGIN_MM`` if any such pixel shows (a shadow
-        may lie beyond the target: the depth view tells), where the target's line shows
-        most clearly (the longest path along the beam). Returns ``(xy (2,), quality)`` or
-        ``None``; the quality is higher for a pixel clear of the dangers."""
+        """The best pixel to go down the beam at (:meth:`quality`). Returns
+        ``(xy (2,), quality)`` or ``None`` when the target does not show."""
+        ranked = self.aims(seen, 1)
+        return ranked[0] if ranked else None
+
+    def aims(self, seen: Seen, n: int) -> list:
+        """The ``n`` best pixels, best first, as ``(xy (2,), quality)``."""
+        quality = self.quality(seen)
+        if quality is None:
+            return []
+        order = np.argsort(quality, axis=None)[::-1][:n]
+        rows, cols = np.unravel_index(order, quality.shape)
+        return [(np.array([c, r], float), float(quality[r, c]))
+                for r, c in zip(rows, cols, strict=True) if np.isfinite(quality[r, c])]
+
+    def quality(self, seen: Seen) -> np.ndarray | None:
+        """``(size, size)`` merit of going down the beam at each pixel (``-inf`` off the
+        target): inside the target and off its edge, clear of the dangers' shadows by
+        ``DANGER_MARGIN_MM`` if any such pixel shows (a shadow may lie beyond the target:
+        the depth view tells), where the target's line shows most clearly (the longest
+        path along the beam; a joint line near its lower end, where no bone's edge
+        overlaps it). ``None`` when the target does not show."""
         from scipy.ndimage import distance_transform_edt
 
         target = seen.shows(self.target)
@@ -145,27 +164,37 @@ class PerceivingFluoroExpert(ScriptPolicy):
                               >= DANGER_MARGIN_MM)
         inside = distance_transform_edt(target) >= 2.0
         candidates = target & inside if (target & inside).any() else target
-        candidates = self._lower_end(candidates, seen.mm_per_px)
-        quality = np.where(candidates, seen.path_mm[self.target - 1], -1.0)
-        quality = quality + np.where(clear & candidates, CLEAR_BONUS, 0.0)
-        row, col = np.unravel_index(int(np.argmax(quality)), quality.shape)
-        return np.array([col, row], float), float(quality[row, col])
+        line = self._is_line(candidates)
+        if line:
+            candidates = self._lower_end(candidates, seen.mm_per_px)
+        quality = seen.path_mm[self.target - 1].astype(float)
+        if line:  # the joint space shows clear where no bone's edge overlaps it
+            quality = quality - self._bone_mm(seen)
+        quality = quality + np.where(clear, CLEAR_BONUS, 0.0)
+        return np.where(candidates, quality, -np.inf)
+
+    @staticmethod
+    def _is_line(candidates: np.ndarray) -> bool:
+        """Whether the target shows as a long line head to foot (a joint seen edge-on)."""
+        rows, cols = np.nonzero(candidates)
+        return bool(len(rows)) and np.ptp(rows) + 1 >= LINE_ASPECT * (np.ptp(cols) + 1)
 
     @staticmethod
     def _lower_end(candidates: np.ndarray, mm_per_px: float) -> np.ndarray:
-        """A joint seen edge-on as a long line (head to foot on the image) is entered near
-        its lower end, ``LOWER_END_MM`` above its lowest point, where the joint opens
-        posteriorly (the sacroiliac technique, ``clinical.md`` s.3.5); other shapes as
-        they are. ``candidates`` (size, size) bool."""
-        rows, cols = np.nonzero(candidates)
-        height, width = np.ptp(rows) + 1, np.ptp(cols) + 1
-        if height < LINE_ASPECT * width:
-            return candidates
+        """A joint line is entered near its lower end, ``LOWER_END_MM`` above its lowest
+        point, where the joint opens posteriorly (the sacroiliac technique,
+        ``clinical.md`` s.3.5). ``candidates`` (size, size) bool."""
+        rows = np.nonzero(candidates)[0]
         lo, hi = (rows.max() - np.array(LOWER_END_MM)[::-1] / mm_per_px)
         band = candidates.copy()
         band[: int(lo)] = False
         band[int(hi) + 1:] = False
         return band if band.any() else candidates
+
+    def _bone_mm(self, seen: Seen) -> np.ndarray:
+        """``(size, size)`` path length through bone along each pixel's ray, mm."""
+        bones = [k for k in range(seen.path_mm.shape[0]) if self.world.role(k + 1) == Role.bone]
+        return seen.path_mm[bones].sum(axis=0)
 
     # -- moving the C-arm -----------------------------------------------------------------
     def turn(self, orbital_rad: float = 0.0, cranial_rad: float = 0.0):
@@ -221,7 +250,12 @@ class PerceivingFluoroExpert(ScriptPolicy):
             yield Action(carm_settings=(("field_mm", self.field_mm),))
         seen = yield from self.shoot(live=True)
         seen, aim = yield from self.find_view(seen)
-        if aim is None or not (yield from self.place_down_the_beam(seen, aim[0])):
+        placed = False
+        for xy, _ in ([aim] if aim is not None else []) + self.aims(seen, PLACE_TRIES):
+            placed = yield from self.place_down_the_beam(seen, xy)   # the HUD may refuse
+            if placed:
+                break
+        if not placed:
             yield Action(end=True)
             return
         yield from self.before_needle()
