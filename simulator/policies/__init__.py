@@ -5,7 +5,9 @@ from __future__ import annotations
 from simulator.errors import InputError
 from simulator.world import World
 
-POLICIES = ("expert", "novice", "perceiving_expert", "perceiving_intermediate")
+# the perceiving trainees see only the image (any scenario: ultrasound or fluoroscopy)
+PERCEIVING = ("perceiving_expert", "perceiving_intermediate", "perceiving_novice")
+POLICIES = ("expert", "novice", *PERCEIVING)
 
 
 def make_policy(name: str, world: World, seed: int):
@@ -18,12 +20,15 @@ def make_policy(name: str, world: World, seed: int):
         from simulator.policies.novice import NovicePolicy
 
         return NovicePolicy(world, seed)
-    if name == "perceiving_expert":
+    if name in PERCEIVING:
+        from simulator.policies import perceiving_learners as learners
         from simulator.policies.perceiving import PerceivingExpert
+        from simulator.policies.perceiving_fluoro import PerceivingFluoroExpert
 
-        return PerceivingExpert(world, seed)
-    if name == "perceiving_intermediate":
-        from simulator.policies.perceiving import PerceivingIntermediate
-
-        return PerceivingIntermediate(world, seed)
+        us, fluoro = {"perceiving_expert": (PerceivingExpert, PerceivingFluoroExpert),
+                      "perceiving_intermediate": (learners.PerceivingIntermediate,
+                                                  learners.PerceivingFluoroIntermediate),
+                      "perceiving_novice": (learners.PerceivingNovice,
+                                            learners.PerceivingFluoroNovice)}[name]
+        return (us if world.scenario.uses_ultrasound else fluoro)(world, seed)
     raise InputError(f"unknown policy {name!r}; valid: {', '.join(POLICIES)}", field="--policy")

@@ -8,10 +8,9 @@ the standard view (graded with :func:`simulator.app.guidance.view_quality`), pla
 path from the image (pixels -> probe-frame mm -> world through the frame's own probe pose),
 advance while looking, and correct from what they see.
 
-``PerceivingExpert`` is the skilled operator; ``PerceivingIntermediate`` follows the
-published intermediate error patterns: a slower pace, a rougher scan, a first pass aimed
-off the line that needs one redirection, and a probe slip that loses the tip from view for a
-while before it is noticed. Ultrasound scenarios only.
+``PerceivingExpert`` is the skilled operator (ultrasound scenarios; fluoroscopy in
+:mod:`~simulator.policies.perceiving_fluoro`); the intermediate and novice, who make the
+published errors, are in :mod:`~simulator.policies.perceiving_learners`.
 """
 
 from __future__ import annotations
@@ -37,10 +36,19 @@ from simulator.state import Action
 LOOK_SHAPE = (96, 96)       # the policy reads labels, not pixels: keep the image tiny
 BLOCKING = (Role.bone, Role.cartilage, Role.artery, Role.vein, Role.nerve)
 SPARE_LENGTH_MM = 10.0      # needle left outside the skin at the planned depth
-ENTRY_GAP_MM = 8.0          # entry beyond the end of the probe face
+ENTRY_GAP_MM = 5.0          # entry beyond the end of the probe face
 LOOK_EVERY_MM = 2.0         # how often the operator checks the image while advancing
 CLEAR_MARGIN_MM = 6.0       # wanted distance from a danger structure seen in the image
+VISIBLE_ANGLE_DEG = 45.0    # steeper than this the needle's echo fades: only if nothing else
+MAX_REDIRECTS = 2           # corrections of a pass that ends beside the target
+REDIRECT_FROM_MM = 10.0     # needle depth pulled back to before a redirection
 IN_PLANE_MM = 1.0           # a tip further than this from the scan plane is not seen
+# views tried for an approach, (probe turn deg, slide across mm) from the scanned view: slid
+# off a vessel in the plane, then turned toward an allowed entry
+APPROACH_VIEWS = ((0.0, 0.0), (0.0, 4.0), (0.0, -4.0), (15.0, 0.0), (-15.0, 0.0),
+                  (30.0, 0.0), (-30.0, 0.0), (90.0, 0.0), (90.0, 4.0), (90.0, -4.0))
+APPROACH_ALONG_MM = 12.0    # each view also tries the target this far off-centre
+AIM_COLUMNS = (0.5, 0.35, 0.65, 0.2, 0.8)  # target columns aimed at, as quantiles
 
 
 @dataclass(frozen=True)
@@ -177,34 +185,110 @@ class PerceivingExpert(ScriptPolicy):
         depth = float(seen.target_probe_mm[:, 2].max()) + 30.0
         yield Action(probe_settings=(("depth_mm", depth), ("focus_mm", depth - 30.0)))
         yield from self.wait(rng.uniform(3.0, 6.0) * self.pause_scale)
-        seen = self.see()
-        plans = self.plans(seen)
-        if not plans:
+        found = yield from self.find_approach()
+        if found is None:
             yield Action(end=True)
             return
-        yield from self.prepare(plans[0].entry_mm, rng.uniform(3.0, 6.0) * self.pause_scale)
-        yield from self.mark(Step.imaging_setup, 2.0)
-        plan = None
-        for candidate in plans:  # the HUD refuses an entry outside the allowed zone
-            yield Action(place_needle=(tuple(candidate.entry_mm), tuple(candidate.direction)))
-            if self.state.needle.entry_mm is not None:
-                plan = candidate
-                break
-        if plan is None:
-            yield Action(end=True)
-            return
-        yield Action(local_anaesthetic=True)
-        yield from self.wait(rng.uniform(3.0, 5.0) * self.pause_scale)
+        plan, seen = found
+        yield from self.before_needle()
         yield from self.needle_pass(plan, seen)
         yield from self.deliver()
+
+    def before_needle(self):
+        """The prep, cover and time-out round the entry the needle now rests on, then the
+        local anaesthetic there."""
+        rng = self.rng
+        yield from self.prepare(self.state.needle.entry_mm,
+                                rng.uniform(3.0, 6.0) * self.pause_scale)
+        yield from self.mark(Step.imaging_setup, 2.0)
+        yield Action(local_anaesthetic=True)
+        yield from self.wait(rng.uniform(3.0, 5.0) * self.pause_scale)
+
+    def find_approach(self):
+        """Rest the needle on the skin at the start of a clear in-plane path. Tries the
+        scanned view, the probe slid a little either way (a vessel in this plane), then
+        turned about the target as ``APPROACH_VIEWS`` lists (the HUD refused every entry: the
+        allowed skin lies off this plane); each with the target centred, then toward either
+        end of the probe. Returns ``(plan, seen)`` or ``None``."""
+        at_turn, at_across = 0.0, 0.0
+        for turn_deg, across in APPROACH_VIEWS:
+            turn = math.radians(turn_deg)
+            if (turn, across) != (at_turn, at_across):
+                yield from self.move_probe(across_mm=-at_across)
+                yield from self.move_probe(rotate_rad=turn - at_turn)
+                yield from self.move_probe(across_mm=across)
+                at_turn, at_across = turn, across
+            seen = self.see()
+            if not seen.shown:
+                continue
+            if turn:  # centre the target along the turned array
+                yield from self.move_probe(along_mm=float(seen.target_probe_mm[:, 0].mean()))
+                seen = self.see()
+                if not seen.shown:
+                    continue
+            found = yield from self.try_entries(seen)
+            if found is None:
+                # the target off-centre, toward one end, brings that end's entries closer
+                for along in (APPROACH_ALONG_MM, -2 * APPROACH_ALONG_MM):
+                    yield from self.move_probe(along_mm=along)
+                    seen = self.see()
+                    if seen.shown:
+                        found = yield from self.try_entries(seen)
+                    if found is not None:
+                        break
+                else:
+                    yield from self.move_probe(along_mm=APPROACH_ALONG_MM)
+            if found is not None:
+                return found
+        return None
+
+    def try_entries(self, seen: Seen):
+        """Rest the needle at the first of this view's plans whose entry the HUD accepts;
+        ``(plan, seen)`` or ``None``."""
+        for plan in self.plans(seen):  # the HUD refuses an entry outside the zone
+            yield Action(place_needle=(tuple(plan.entry_mm), tuple(plan.direction)))
+            if self.state.needle.entry_mm is not None:
+                return plan, seen
+        return None
 
     def needle_pass(self, plan: Plan, seen: Seen):
         """Advance along ``plan`` while looking; settle on the target once seen there."""
         elevation = seen.frame.world_from_probe[:3, 1]
         yield from self.twist_bevel_to(unit(np.cross(elevation, plan.direction)))
-        result = yield from self.advance_looking(plan, self.rng.uniform(*self.speed_mm_s))
+        speed = self.rng.uniform(*self.speed_mm_s)
+        result = yield from self.advance_looking(plan, speed)
         if result == "target":
             yield from self.settle()
+        else:
+            yield from self.redirect(speed)
+
+    def redirect(self, speed_mm_s: float):
+        """The image shows the tip short of or beside the target: pull back and aim at the
+        target pixel nearest the tip, up to ``MAX_REDIRECTS`` times."""
+        for _ in range(MAX_REDIRECTS):
+            frame = self.look()
+            n = self.state.needle
+            if self.label_at(frame, n.tip_mm) == self.target_index:
+                return
+            lines, samples = np.nonzero(frame.label == self.target_index)
+            if not len(lines):
+                return
+            geom, wfp = frame.geometry, frame.world_from_probe
+            pts = geom.points(lines, geom.depth_mm[samples]) @ wfp[:3, :3].T + wfp[:3, 3]
+            aim = pts[np.argmin(np.linalg.norm(pts - np.asarray(n.tip_mm), axis=1))]
+            back_mm = max(0.0, n.depth_mm - REDIRECT_FROM_MM)
+            for _ in range(self.ticks(back_mm / 5.0)):
+                yield Action(advance_mm_s=-5.0)
+            entry = np.asarray(self.state.needle.entry_mm, float)
+            direction = unit(aim - entry)
+            yield from self.pivot_to(direction)
+            elevation = wfp[:3, 1]
+            yield from self.twist_bevel_to(unit(np.cross(elevation, direction)))
+            plan = Plan(entry, -wfp[:3, 2], direction, aim, float(np.linalg.norm(aim - entry)),
+                        math.inf, 90.0 - math.degrees(math.acos(abs(direction @ wfp[:3, 2]))))
+            if (yield from self.advance_looking(plan, speed_mm_s)) == "target":
+                yield from self.settle()
+                return
 
     def deliver(self):
         yield from self.wait(1.0)
@@ -218,22 +302,19 @@ class PerceivingExpert(ScriptPolicy):
         yield Action(end=True)
 
     def plans(self, seen: Seen) -> list[Plan]:
-        """In-plane paths to the target pixel nearest the target's centre, from either end
-        of the probe, whose visible part crosses nothing blocking: from the distal end first
-        (the HUD refuses an entry outside the allowed zone, and the next plan is tried),
-        those keeping ``CLEAR_MARGIN_MM`` from the dangers seen in the image first, then
-        shallowest first."""
+        """In-plane paths to target pixels (:meth:`_aims`) from either end of the probe whose
+        visible part crosses nothing blocking. Order (the HUD refuses an entry outside the
+        allowed zone, and the next plan is tried): the distal end first, then those keeping
+        ``CLEAR_MARGIN_MM`` from the dangers seen, then those no steeper than
+        ``VISIBLE_ANGLE_DEG``, then the most clearance, the target's middle, the shallowest."""
         frame = seen.frame
-        pts = seen.target_probe_mm
-        aim = pts[np.argmin(np.linalg.norm(pts - pts.mean(axis=0), axis=1))]
         wfp = frame.world_from_probe
         long_axis = wfp[:3, 0]
         distal = -1.0 if long_axis[2] > 0 else 1.0       # the distal end of the array
         half = float(frame.geometry.points([0.0], [0.0])[0, 0])
         half = abs(half) if not frame.geometry.curved else abs(half) + 5.0
         out = []
-        for side, angle in itertools.product((distal, -distal),
-                                             np.radians(np.arange(25.0, 61.0, 2.5))):
+        for rank, aim, side, angle in self._aims(seen.target_probe_mm, distal):
             d_probe = np.array([-side * math.cos(angle), 0.0, math.sin(angle)])
             length = aim[2] / math.sin(angle)
             entry_probe = aim - d_probe * length
@@ -247,11 +328,32 @@ class PerceivingExpert(ScriptPolicy):
             entry = (wfp @ np.append(entry_probe, 1.0))[:3]
             target = (wfp @ np.append(aim, 1.0))[:3]
             direction = unit(target - entry)
-            out.append(Plan(entry, -wfp[:3, 2], direction, target, length, clearance,
-                            math.degrees(angle)))
-        # a margin from the vessels seen in the image first, then the shallowest angle
-        return sorted(out, key=lambda p: (float(p.direction @ long_axis) * distal > 0,
-                                          -min(p.clearance_mm, CLEAR_MARGIN_MM)))
+            out.append((rank, Plan(entry, -wfp[:3, 2], direction, target, length, clearance,
+                                   math.degrees(angle))))
+        # from the distal end, a margin from the vessels seen in the image, the target's
+        # middle, then the shallowest angle
+        out.sort(key=lambda rp: (float(rp[1].direction @ long_axis) * distal > 0,
+                                 rp[1].clearance_mm < CLEAR_MARGIN_MM,
+                                 rp[1].angle_to_skin_deg > VISIBLE_ANGLE_DEG,
+                                 -min(rp[1].clearance_mm, CLEAR_MARGIN_MM), rp[0]))
+        return [p for _, p in out]
+
+    @staticmethod
+    def _aims(pts, distal: float):
+        """``(rank, aim (3,), side, angle_rad)`` candidates: the target pixel nearest its
+        centre, then the middle and then the upper quarter of the target's columns at
+        ``AIM_COLUMNS`` (a deep middle may lie behind cartilage); from
+        either end of the probe at 25-65 degrees. ``pts`` (n, 3) probe-frame mm."""
+        aims = [pts[np.argmin(np.linalg.norm(pts - pts.mean(axis=0), axis=1))]]
+        for depth_share in (0.5, 0.25):  # the column's middle, then its upper part
+            for q in AIM_COLUMNS[1:] if depth_share == 0.5 else AIM_COLUMNS:
+                x = float(np.quantile(pts[:, 0], q))
+                column = pts[np.abs(pts[:, 0] - x) <= 1.0]
+                aims.append(column[np.argsort(column[:, 2])[int(len(column) * depth_share)]])
+        angles = np.radians(np.arange(25.0, 66.0, 2.5))
+        for rank, (aim, side, angle) in enumerate(itertools.product(aims, (distal, -distal),
+                                                                    angles)):
+            yield rank // (2 * len(angles)), aim, side, angle
 
     def _clearance_mm(self, frame, entry_probe, d_probe, length) -> float:
         """Distance in the image from the path's visible part to the nearest danger pixel
@@ -271,11 +373,12 @@ class PerceivingExpert(ScriptPolicy):
         seen = pts[ok]
         return float(np.sqrt(((seen[:, None, :] - danger[None, :, :]) ** 2).sum(-1)).min())
 
-    def advance_looking(self, plan: Plan, speed_mm_s: float, *, stop_share: float = 1.0):
-        """Advance, looking every ``LOOK_EVERY_MM``; steer the bevel back toward the line.
-        Stops at bone (felt), the target seen at the tip, or ``stop_share`` of the planned
-        depth."""
-        next_look = LOOK_EVERY_MM
+    def advance_looking(self, plan: Plan, speed_mm_s: float, *, stop_share: float = 1.0,
+                        correct: bool = True, every_mm: float = LOOK_EVERY_MM):
+        """Advance, looking every ``every_mm``; with ``correct`` steer the bevel back toward
+        the line. Stops at bone (felt), the target seen at the tip, or ``stop_share`` of the
+        planned depth."""
+        next_look = self.state.needle.depth_mm + every_mm
         frame = None
         while True:
             n = self.state.needle
@@ -284,12 +387,12 @@ class PerceivingExpert(ScriptPolicy):
             if n.depth_mm >= stop_share * plan.length_mm + 3.0:
                 return "depth"
             if n.in_skin and n.depth_mm >= next_look:
-                next_look = n.depth_mm + LOOK_EVERY_MM
+                next_look = n.depth_mm + every_mm
                 frame = self.look()
                 if self.label_at(frame, n.tip_mm) == self.target_index:
                     return "target"
             flip = False
-            if n.in_skin and n.depth_mm > 3.0:
+            if correct and n.in_skin and n.depth_mm > 3.0:
                 flip = float(plan.offset_from_line(n.tip_mm) @ bevel_direction(n)) > 0.3
             yield Action(advance_mm_s=speed_mm_s, flip_bevel=flip)
 
@@ -305,45 +408,3 @@ class PerceivingExpert(ScriptPolicy):
                     yield Action(advance_mm_s=-1.0)
                 return
 
-
-class PerceivingIntermediate(PerceivingExpert):
-    """Slower, a coarser scan, one redirection after a first pass aimed off the line, and an
-    unintended probe slip that loses the needle from the image for a stretch of advance."""
-
-    speed_mm_s = (1.5, 2.5)
-    pause_scale = 1.8
-    rotation_step_deg = 20.0
-    across_step_mm = 5.0
-
-    def needle_pass(self, plan: Plan, seen: Seen):
-        rng = self.rng
-        off = math.radians(rng.uniform(5.0, 8.0)) * rng.choice((-1.0, 1.0))
-        elevation = seen.frame.world_from_probe[:3, 1]
-        bent = unit(np.cos(off) * plan.direction + np.sin(off) * unit(
-            np.cross(elevation, plan.direction)))
-        first = Plan(plan.entry_mm, plan.entry_normal, bent, plan.target_mm,
-                     plan.length_mm, plan.clearance_mm, plan.angle_to_skin_deg)
-        yield from self.pivot_to(bent)
-        speed = rng.uniform(*self.speed_mm_s)
-        # half way the tip shows off the line to the target (the aim was 5-8 degrees off
-        # in the plane): pull back and redirect
-        result = yield from self.advance_looking(first, speed, stop_share=0.5)
-        if result == "target":
-            yield from self.settle()
-            return
-        back = max(0.0, self.state.needle.depth_mm - 10.0)
-        for _ in range(self.ticks(back / 5.0)):
-            yield Action(advance_mm_s=-5.0)
-        yield from self.pivot_to(unit(plan.target_mm - np.asarray(self.state.needle.entry_mm)))
-        yield from self.twist_bevel_to(unit(np.cross(elevation, plan.direction)))
-        # an unintended probe slip: the needle leaves the image, unnoticed for a stretch
-        slip_mm = rng.uniform(3.0, 5.0) * rng.choice((-1.0, 1.0))
-        yield from self.move_probe(across_mm=slip_mm)
-        blind_to_mm = self.state.needle.depth_mm + rng.uniform(8.0, 15.0)
-        while self.state.needle.depth_mm < blind_to_mm and not self.state.needle.bone_contact:
-            yield Action(advance_mm_s=speed)
-        if self.label_at(self.look(), self.state.needle.tip_mm) is None:
-            yield from self.move_probe(across_mm=-slip_mm)  # noticed: the needle is gone
-        result = yield from self.advance_looking(plan, speed)
-        if result == "target":
-            yield from self.settle()
