@@ -8,8 +8,9 @@ terms ("deeper", "to the right on the image") inside an image. World frame: RAS 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, partial
 
 import numpy as np
 
@@ -134,10 +135,16 @@ MIDDLE_THIRD = (1.0 / 3.0, 2.0 / 3.0)   # of the image's width, where the target
 
 @dataclass(frozen=True)
 class ViewCheck:
-    """One thing the standard view needs: met or not, and what to change if not."""
+    """One thing the standard view needs: met or not, and what to change if not. The words
+    are made only when asked for: they may use the anatomy (the supervisor's knowledge),
+    whereas whether the check is met comes from the image alone."""
 
     ok: bool
-    advice: str
+    words: Callable[[], str]
+
+    @property
+    def advice(self) -> str:
+        return self.words()
 
 
 @dataclass(frozen=True)
@@ -182,32 +189,43 @@ def view_quality(world, frame) -> ViewQuality:
     shown = across(target)
     pretty = target.replace("_", " ")
     if shown.any():
-        checks = [ViewCheck(True, "")]
+        checks = [ViewCheck(True, str)]
         middle = float(np.flatnonzero(shown).mean() + 0.5) / lines
         side = "left" if middle < MIDDLE_THIRD[0] else "right"
         centred = ViewCheck(MIDDLE_THIRD[0] <= middle <= MIDDLE_THIRD[1],
-                            f"the {pretty} sits in the {side} third: slide the probe "
-                            f"{toward_image_side(world, frame, side)} to bring it to the "
-                            "middle")
+                            lambda: f"the {pretty} sits in the {side} third: slide the probe "
+                                    f"{toward_image_side(world, frame, side)} to bring it to "
+                                    "the middle")
     else:
-        off = plane_offset(world, frame.probe, world.target_point)
-        where = f"it is {off.words} from the plane: slide that way" if not off.in_plane \
-            else "it is beside the image: slide along the probe or change the depth"
-        checks = [ViewCheck(False, f"the {pretty} is not in the image: {where}")]
-        centred = ViewCheck(False, "")
+        checks = [ViewCheck(False, lambda: f"the {pretty} is not in the image: "
+                                           + _not_shown_words(world, frame.probe))]
+        centred = ViewCheck(False, str)
     for mark in spec.landmarks if spec else ():
         share = float(across(mark.structure).mean())
-        name = mark.structure.replace("_", " ")
-        shown = f"no {name} in the image" if share == 0.0 else \
-            f"the {name} crosses only {share:.0%} of the image"
-        words = turn_or_slide_words(world, frame.probe, mark.structure)
-        if words.startswith(NEAR_IDEAL) and spec.how:  # at the aimed pose: the case's own hint
-            words = spec.how
-        advice = f"{shown}: {words}"
-        checks.append(ViewCheck(share > 0.0 and share >= mark.min_width_share, advice))
+        checks.append(ViewCheck(share > 0.0 and share >= mark.min_width_share,
+                                partial(_landmark_words, world, frame.probe, mark, share)))
     if spec is None or spec.target_centred:
         checks.append(centred)  # last: centre the view once it shows the right structures
     return ViewQuality(spec.name if spec else f"the {pretty} in view", tuple(checks))
+
+
+def _not_shown_words(world, probe) -> str:
+    off = plane_offset(world, probe, world.target_point)
+    return f"it is {off.words} from the plane: slide that way" if not off.in_plane \
+        else "it is beside the image: slide along the probe or change the depth"
+
+
+def _landmark_words(world, probe, mark, share: float) -> str:
+    """What to change so landmark ``mark`` (shown across ``share`` of the width) runs across
+    the image."""
+    name = mark.structure.replace("_", " ")
+    shown = f"no {name} in the image" if share == 0.0 else \
+        f"the {name} crosses only {share:.0%} of the image"
+    words = turn_or_slide_words(world, probe, mark.structure)
+    how = world.scenario.standard_view.how
+    if words.startswith(NEAR_IDEAL) and how:  # at the aimed pose: the case's own hint
+        words = how
+    return f"{shown}: {words}"
 
 
 def toward_image_side(world, frame, side: str) -> str:
