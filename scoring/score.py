@@ -68,6 +68,12 @@ class Scorer:
                                    prev.tick * self.world.dt_s)
                 self.key_states[e.kind] = (moment, state)
 
+    def quiet(self, prev, state, action, ticks: int) -> None:
+        """``ticks`` quiet ticks in one (``Session.step_quiet``): as many calls would feed
+        only the ``every_tick`` metrics, and with no events there is no key moment."""
+        for metric in self._every_tick:
+            metric.quiet(prev, state, action, ticks)
+
     def values(self) -> dict:
         out = {}
         for metric in self.metrics:

@@ -54,12 +54,9 @@ def initial_state(world: World) -> SimState:
 
 def step(world: World, state: SimState, action: Action) -> tuple[SimState, tuple[Event, ...]]:
     """Advance one tick. Returns the new state and the events of this tick."""
-    if state.ended:
-        return replace(state, tick=state.tick + 1), ()
+    if quiet_ticks(world, state, action, 1):
+        return skip_quiet(state, 1), ()  # nothing moves: only time passes
     dt = world.dt_s
-    if (action == NOOP and not state.injecting and (state.carm is None or not state.carm.beam_on)
-            and (state.tick + 1) * dt < world.scenario.limits.time_s):
-        return replace(state, tick=state.tick + 1), ()  # nothing moves: only time passes
     out: list[Event] = []
     if action.mark:
         state, e = procedure.mark(world, state, action.mark)
@@ -94,6 +91,34 @@ def step(world: World, state: SimState, action: Action) -> tuple[SimState, tuple
         out.append(Event(ev.SESSION_ENDED, {"reason": "ended" if action.end else "time_limit"}))
         state = replace(state, ended=True)
     return replace(state, tick=state.tick + 1), tuple(out)
+
+
+def quiet_ticks(world: World, state: SimState, action: Action, most: int) -> int:
+    """How many of the next ``most`` ticks under ``action`` are quiet: they change nothing
+    but the tick and emit no events (the session has ended; or nothing is held, injected or
+    exposed and the time limit is not reached). ``skip_quiet`` takes that many in one jump,
+    exactly as ``step`` would one by one."""
+    if state.ended:
+        return max(most, 0)
+    if (action != NOOP or state.injecting or (state.carm is not None and state.carm.beam_on)
+            or most <= 0):
+        return 0
+    # tick t is quiet while (t + 1) * dt < the limit; fl(n * dt) never falls as n grows, so
+    # the ticks up to the last quiet one are all quiet: find it by bisection
+    dt, limit = world.dt_s, world.scenario.limits.time_s
+    low, high = 0, most   # quiet(low) holds (vacuously for 0); find the largest
+    while low < high:
+        mid = (low + high + 1) // 2
+        if (state.tick + mid) * dt < limit:
+            low = mid
+        else:
+            high = mid - 1
+    return low
+
+
+def skip_quiet(state: SimState, ticks: int) -> SimState:
+    """The state after ``ticks`` quiet ticks (see :func:`quiet_ticks`): only the tick moves."""
+    return replace(state, tick=state.tick + ticks)
 
 
 def _probe(world: World, state: SimState, action: Action, dt: float, out: list) -> SimState:

@@ -7,6 +7,7 @@ observer) and afterwards (fed by a replay), so live feedback and reports always 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from dataclasses import replace
 
 from simulator.events import Event
 from simulator.state import Action, SimState
@@ -59,6 +60,18 @@ class Metric(ABC):
     def sub_values(self) -> dict[str, float]:
         """Named parts (``danger_contacts.femoral_artery``) for metrics that have them."""
         return {}
+
+    def quiet(self, prev: SimState, state: SimState, action: Action, ticks: int) -> None:
+        """Take in ``ticks`` quiet ticks at once (``simulator.step.quiet_ticks``: from
+        ``prev`` to ``state`` only the tick changed, no events). Only ``every_tick`` metrics
+        are told of quiet ticks; one that integrates over time overrides this with a single
+        step giving exactly what ``ticks`` updates would. This default feeds the ticks one
+        by one."""
+        before = prev
+        for tick in range(prev.tick + 1, prev.tick + ticks + 1):
+            after = state if tick == state.tick else replace(prev, tick=tick)
+            self.update(before, after, action, ())
+            before = after
 
 
 class DepositMetric(Metric):

@@ -26,6 +26,9 @@ class TotalTime(Metric):
     def update(self, prev, state, action, events):
         self._ticks = state.tick
 
+    def quiet(self, prev, state, action, ticks):
+        self._ticks = state.tick
+
     def value(self):
         return self._ticks * self.world.dt_s
 
@@ -74,6 +77,10 @@ class TimeInTissue(Metric):
     def update(self, prev, state, action, events):
         if state.needle.in_skin:
             self._ticks += 1
+
+    def quiet(self, prev, state, action, ticks):
+        if state.needle.in_skin:  # the needle does not move on quiet ticks
+            self._ticks += ticks
 
     def value(self):
         return self._ticks * self.world.dt_s
