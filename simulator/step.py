@@ -18,7 +18,7 @@ from simulator import probe as probe_model
 from simulator.events import Event
 from simulator.geometry import angle_between, clamp, cross, unit, vec
 from simulator.scenario import SURFACES, Step
-from simulator.state import NOOP, Action, CArm, Needle, Probe, SimState
+from simulator.state import NOOP, Action, CArm, Needle, Probe, SimState, replace_state
 from simulator.transducer import PRESETS
 from simulator.world import World
 
@@ -67,7 +67,7 @@ def step(world: World, state: SimState, action: Action) -> tuple[SimState, tuple
     if action.select_syringe is not None and action.select_syringe != state.syringe:
         if 0 <= action.select_syringe < len(world.scenario.syringes):
             state = _close_bolus(state, out)
-            state = replace(state, syringe=action.select_syringe)
+            state = replace_state(state, syringe=action.select_syringe)
             out.append(Event(ev.SYRINGE_SELECTED, {
                 "syringe": action.select_syringe,
                 "name": world.scenario.syringes[action.select_syringe].name}))
@@ -89,8 +89,8 @@ def step(world: World, state: SimState, action: Action) -> tuple[SimState, tuple
     if action.end or time_up:
         state = _close_bolus(state, out)
         out.append(Event(ev.SESSION_ENDED, {"reason": "ended" if action.end else "time_limit"}))
-        state = replace(state, ended=True)
-    return replace(state, tick=state.tick + 1), tuple(out)
+        state = replace_state(state, ended=True)
+    return replace_state(state, tick=state.tick + 1), tuple(out)
 
 
 def quiet_ticks(world: World, state: SimState, action: Action, most: int) -> int:
@@ -118,7 +118,7 @@ def quiet_ticks(world: World, state: SimState, action: Action, most: int) -> int
 
 def skip_quiet(state: SimState, ticks: int) -> SimState:
     """The state after ``ticks`` quiet ticks (see :func:`quiet_ticks`): only the tick moves."""
-    return replace(state, tick=state.tick + ticks)
+    return replace_state(state, tick=state.tick + ticks)
 
 
 def _probe(world: World, state: SimState, action: Action, dt: float, out: list) -> SimState:
@@ -138,7 +138,7 @@ def _probe(world: World, state: SimState, action: Action, dt: float, out: list) 
     rock = clamp(action.probe_rock_rad_s, probe_model.MAX_TURN_RAD_S) * dt
     if slide[0] or slide[1] or turn or tilt or rock:
         p = probe_model.move_probe(world, p, slide, turn, tilt, rock)
-    return replace(state, probe=p) if p is not state.probe else state
+    return replace_state(state, probe=p) if p is not state.probe else state
 
 
 def _carm_motion(world: World, state: SimState, action: Action, dt: float) -> SimState:
@@ -155,7 +155,7 @@ def _carm_motion(world: World, state: SimState, action: Action, dt: float) -> Si
         start = world.scenario.carm_start
         home = world.landmark(start.landmark, start.offset_mm)
         c = carm_model.move(c, turn, shift, home)
-    return replace(state, carm=c) if c is not state.carm else state
+    return replace_state(state, carm=c) if c is not state.carm else state
 
 
 def _needle(world: World, state: SimState, action: Action, dt: float, out: list) -> SimState:
@@ -163,7 +163,7 @@ def _needle(world: World, state: SimState, action: Action, dt: float, out: list)
     if action.place_needle is not None and not n.in_skin:
         n = _place(world, n, *action.place_needle, out)
     if n.entry_mm is None:
-        return replace(state, needle=n) if n is not state.needle else state
+        return replace_state(state, needle=n) if n is not state.needle else state
     if action.flip_bevel:
         n = replace(n, bevel_rad=(n.bevel_rad + math.pi) % (2 * math.pi))
         out.append(Event(ev.BEVEL_FLIPPED, {"bevel_deg": round(math.degrees(n.bevel_rad))}))
@@ -190,10 +190,11 @@ def _needle(world: World, state: SimState, action: Action, dt: float, out: list)
     elif speed < 0.0:
         n, e = needle.retract(world, n, -speed * dt)
         out += e
-        state = replace(state, retracted_mm=state.retracted_mm - speed * dt)
-    state = replace(state, needle=n)
+        state = replace_state(state, needle=n, retracted_mm=state.retracted_mm - speed * dt)
+    if n is not state.needle:
+        state = replace_state(state, needle=n)
     if n.in_skin and not was_in_skin:
-        state = replace(state, pass_direction=n.direction, retracted_mm=0.0)
+        state = replace_state(state, pass_direction=n.direction, retracted_mm=0.0)
         state, e = procedure.begin(world, state, Step.needle_placement.value, manual=False)
         out += e
     if not state.target_reached and n.in_skin:
@@ -201,7 +202,7 @@ def _needle(world: World, state: SimState, action: Action, dt: float, out: list)
         if n.tip_label == world.target_label or distance <= world.target_tolerance_mm:
             out.append(Event(ev.TARGET_REACHED, {"structure": world.name(n.tip_label),
                                                  "distance_mm": round(distance, 2)}))
-            state = replace(state, target_reached=True)
+            state = replace_state(state, target_reached=True)
     return state
 
 
@@ -247,7 +248,7 @@ def _maybe_redirect(state: SimState, n: Needle, out: list) -> SimState:
     angle = angle_between(n.direction, state.pass_direction or n.direction)
     if angle >= REDIRECT_MIN_ANGLE_RAD:
         out.append(Event(ev.REDIRECT, {"angle_deg": round(math.degrees(angle), 1)}))
-    return replace(state, pass_direction=n.direction, retracted_mm=0.0)
+    return replace_state(state, pass_direction=n.direction, retracted_mm=0.0)
 
 
 def _inject(world: World, state: SimState, action: Action, dt: float, out: list) -> SimState:
@@ -279,7 +280,7 @@ def _inject(world: World, state: SimState, action: Action, dt: float, out: list)
     deposits = injection.deposit(state, world, volume, pressure)
     injected = list(state.injected_ml)
     injected[syringe] += volume
-    return replace(state, deposits=deposits, injected_ml=tuple(injected), injecting=True)
+    return replace_state(state, deposits=deposits, injected_ml=tuple(injected), injecting=True)
 
 
 def _close_bolus(state: SimState, out: list) -> SimState:
@@ -290,7 +291,7 @@ def _close_bolus(state: SimState, out: list) -> SimState:
                                             "volume_ml": round(last.volume_ml, 4),
                                             "compartment": last.compartment,
                                             "peak_pressure_kpa": round(last.peak_pressure_kpa)}))
-    return replace(state, injecting=False)
+    return replace_state(state, injecting=False)
 
 
 def _fluoro(world: World, state: SimState, action: Action, dt: float, out: list) -> SimState:
@@ -300,7 +301,7 @@ def _fluoro(world: World, state: SimState, action: Action, dt: float, out: list)
     if wants and not allowed:
         if c.beam_on or action.shot:
             out.append(Event(ev.FLUORO_REFUSED, {"reason": "fluoroscopy time limit reached"}))
-        return replace(state, carm=replace(c, beam_on=False)) if c.beam_on else state
+        return replace_state(state, carm=replace(c, beam_on=False)) if c.beam_on else state
     if not (action.beam_on or c.beam_on or action.shot):
         return state
     thickness = carm_model.patient_thickness_mm(world, carm_model.geometry(world, c, spec))
@@ -327,4 +328,4 @@ def _fluoro(world: World, state: SimState, action: Action, dt: float, out: list)
                                              state.tick)
         out.append(Event(ev.FLUORO_SHOT, {"kerma_mgy": round(kerma, 4),
                                           "kap_ugym2": round(kap, 4)}))
-    return replace(state, carm=c, dose=dose)
+    return replace_state(state, carm=c, dose=dose)
