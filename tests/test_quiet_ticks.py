@@ -1,5 +1,7 @@
-"""Quiet ticks (nothing held, nothing moving) replayed in one jump give exactly what replaying
-them one by one gives: the same final state, the same verification, every metric equal."""
+"""Re-scoring's shortcuts give exactly what the plain way gives: quiet ticks (nothing held,
+nothing moving) replayed in one jump, and the Scorer feeding each metric only the ticks it
+reads (``Metric.watches``), against every tick replayed one by one into every metric: the
+same final state, the same verification, every metric equal."""
 
 import math
 from dataclasses import replace
@@ -54,11 +56,20 @@ def _busy_then_inject_then_wait(world, seed: int) -> list[Action]:
     return actions
 
 
+class EveryMetricEveryTick(Scorer):
+    """The plain way: every metric fed every tick."""
+
+    def __call__(self, prev, state, action, events):
+        for metric in self.metrics:
+            metric.update(prev, state, action, events)
+
+
 def _score_both_ways(log, world):
     out = []
-    for jumps in (False, True):
-        scorer, counter = Scorer(world), TickCounter()
-        result = replay(log, world, observers=[scorer, counter], quiet_jumps=jumps)
+    for plain in (True, False):
+        scorer = EveryMetricEveryTick(world) if plain else Scorer(world)
+        counter = TickCounter()
+        result = replay(log, world, observers=[scorer, counter], quiet_jumps=not plain)
         out.append((result, scorer.values(), counter))
     return out
 
@@ -90,6 +101,16 @@ def test_a_busy_session_scores_identically_with_quiet_jumps(block_world, tmp_pat
     plain, values = _assert_same(log, block_world)
     assert plain.mismatch is None and not plain.end_mismatch
     assert plain.final_state.ended and values["injected_ml"] > 0
+
+
+def test_a_busy_session_ended_early_without_injecting_scores_identically(block_world,
+                                                                         tmp_path):
+    """No injection: the tip-to-target distance is the tip's last position."""
+    actions = busy_actions(block_world, 30.0, seed=5) + [Action(end=True)]
+    log = read_log(_record(block_world, tmp_path / "early.jsonl", actions))
+    plain, values = _assert_same(log, block_world)
+    assert plain.mismatch is None and values["injected_ml"] == 0
+    assert values["tip_to_target_mm"] is not None
 
 
 def test_the_fixture_log_still_verifies_and_scores_identically(block_scenario):

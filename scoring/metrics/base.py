@@ -34,6 +34,11 @@ class Metric(ABC):
         'ultrasound' or 'fluoroscopy' when the metric only applies to that guidance.
     every_tick : bool
         Needs every tick; otherwise it is only fed ticks where something changed.
+    watches : tuple of str or None
+        The state fields (``SimState`` names) that, besides the events, are all its
+        ``update`` reads: on a tick without events where none of them is a new object the
+        update would change nothing, so the Scorer leaves it out (``()``: events only;
+        ``None``: fed every tick where anything changed).
     """
 
     key = ""
@@ -44,6 +49,7 @@ class Metric(ABC):
     lower_is_better = True
     modality: str | None = None
     every_tick = False
+    watches: tuple[str, ...] | None = None
 
     def __init__(self, world: World):
         self.world = world
@@ -78,6 +84,7 @@ class DepositMetric(Metric):
     """Base for metrics about where the injectate went (reads the state's deposits)."""
 
     step = "injection"
+    watches = ("deposits",)
 
     def __init__(self, world: World):
         super().__init__(world)
@@ -102,6 +109,7 @@ class EventCount(Metric):
     """Base for metrics that count the events of one ``kind``."""
 
     kind = ""
+    watches = ()
 
     def __init__(self, world: World):
         super().__init__(world)

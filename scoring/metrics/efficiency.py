@@ -41,6 +41,7 @@ class TimeToTarget(Metric):
     help = "From the first skin puncture to the tip first reaching the target."
     unit = "s"
     step = "needle_placement"
+    watches = ()
 
     def __init__(self, world):
         super().__init__(world)
@@ -95,6 +96,7 @@ class PathInTissue(Metric):
             "it longer.")
     unit = "mm"
     step = "needle_placement"
+    watches = ("needle",)
 
     def __init__(self, world):
         super().__init__(world)
@@ -123,6 +125,7 @@ class TissueDamage(Metric):
             "windscreen-wiper movements.")
     unit = "mm2"
     step = "needle_placement"
+    watches = ("needle",)
 
     def __init__(self, world):
         super().__init__(world)
