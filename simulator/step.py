@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import replace
+from operator import attrgetter
 
 import numpy as np
 
@@ -25,6 +26,7 @@ from simulator.world import World
 REDIRECT_MIN_RETRACT_MM = 5.0
 REDIRECT_MIN_ANGLE_RAD = math.radians(3.0)
 MAX_INJECT_ML_S = 2.0
+_acts = attrgetter(*procedure.ACT_FIELDS)
 
 
 def initial_state(world: World) -> SimState:
@@ -61,7 +63,7 @@ def step(world: World, state: SimState, action: Action) -> tuple[SimState, tuple
     if action.mark:
         state, e = procedure.mark(world, state, action.mark)
         out += e
-    if any(getattr(action, f) for f in procedure.ACT_FIELDS):
+    if any(_acts(action)):
         state, e = procedure.act(world, state, action)
         out += e
     if action.select_syringe is not None and action.select_syringe != state.syringe:
@@ -132,6 +134,9 @@ def _probe(world: World, state: SimState, action: Action, dt: float, out: list) 
         if placed is not None:
             p = placed
             out.append(Event(ev.PROBE_PLACED, {"contact_mm": list(p.contact_mm)}))
+    if not (action.probe_slide_mm_s[0] or action.probe_slide_mm_s[1] or action.probe_rotate_rad_s
+            or action.probe_tilt_rad_s or action.probe_rock_rad_s):
+        return replace_state(state, probe=p) if p is not state.probe else state  # held still
     slide = tuple(clamp(v, probe_model.MAX_SLIDE_MM_S) * dt for v in action.probe_slide_mm_s)
     turn = clamp(action.probe_rotate_rad_s, probe_model.MAX_TURN_RAD_S) * dt
     tilt = clamp(action.probe_tilt_rad_s, probe_model.MAX_TURN_RAD_S) * dt
@@ -197,13 +202,25 @@ def _needle(world: World, state: SimState, action: Action, dt: float, out: list)
         state = replace_state(state, pass_direction=n.direction, retracted_mm=0.0)
         state, e = procedure.begin(world, state, Step.needle_placement.value, manual=False)
         out += e
-    if not state.target_reached and n.in_skin:
+    if not state.target_reached and n.in_skin and _may_reach(world, n):
         distance = float(np.linalg.norm(np.asarray(n.tip_mm) - world.target_point))
         if n.tip_label == world.target_label or distance <= world.target_tolerance_mm:
             out.append(Event(ev.TARGET_REACHED, {"structure": world.name(n.tip_label),
                                                  "distance_mm": round(distance, 2)}))
             state = replace_state(state, target_reached=True)
     return state
+
+
+def _may_reach(world: World, n: Needle) -> bool:
+    """False only when the tip is surely not at the target: outside the target structure
+    and clearly beyond the tolerance (a cheap screen before the exact distance)."""
+    if n.tip_label == world.target_label:
+        return True
+    tip, target = n.tip_mm, world.target_point
+    d2 = ((tip[0] - target[0]) ** 2 + (tip[1] - target[1]) ** 2
+          + (tip[2] - target[2]) ** 2)
+    # rounding differs from the exact distance's by far less than this margin
+    return d2 <= (world.target_tolerance_mm + 1e-6) ** 2 * (1.0 + 1e-9)
 
 
 def _place(world: World, n: Needle, point, direction, out: list) -> Needle:
