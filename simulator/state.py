@@ -283,6 +283,8 @@ def replacer(cls):
 
 
 replace_state = replacer(SimState)
+replace_needle = replacer(Needle)
+replace_probe = replacer(Probe)
 
 # Bound on every number an action read from a file may hold (rates, positions in mm, angles):
 # far beyond anything a hand or a policy does, small enough that no step overflows.
@@ -359,4 +361,4 @@ def _jsonable(value):
 
 
 __all__ = ["Action", "CArm", "Deposit", "Dose", "NOOP", "Needle", "Probe", "SimState", "replacer",
-           "replace_state"]
+           "replace_needle", "replace_probe", "replace_state"]
