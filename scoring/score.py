@@ -53,6 +53,14 @@ class Scorer:
         self.metrics = [cls(world) for cls in METRIC_CLASSES
                         if cls.modality is None or modality in (cls.modality, "both")]
         self._every_tick = [m for m in self.metrics if m.every_tick]
+        # on a tick without events: the metrics fed whatever changed, and the others
+        # grouped by the state fields they watch (fed only when one of those changed)
+        self._always = [m for m in self.metrics if m.watches is None or m.every_tick]
+        watched: dict[tuple[str, ...], list] = {}
+        for m in self.metrics:
+            if m.watches and not m.every_tick:
+                watched.setdefault(m.watches, []).append(m)
+        self._watching = list(watched.items())
         self._titles = dict(KEY_MOMENTS)
         self.key_states: dict[str, tuple[KeyMoment, SimState]] = {}
 
@@ -60,13 +68,27 @@ class Scorer:
         quiet = (not events and prev.needle is state.needle and prev.probe is state.probe
                  and prev.carm is state.carm and prev.dose is state.dose
                  and prev.deposits is state.deposits and prev.steps_done is state.steps_done)
-        for metric in self._every_tick if quiet else self.metrics:
-            metric.update(prev, state, action, events)
+        if quiet or events:
+            for metric in self._every_tick if quiet else self.metrics:
+                metric.update(prev, state, action, events)
+        else:
+            for metric in self._always:
+                metric.update(prev, state, action, events)
+            for names, metrics in self._watching:
+                if any(getattr(prev, n) is not getattr(state, n) for n in names):
+                    for metric in metrics:
+                        metric.update(prev, state, action, events)
         for e in events:
             if e.kind in self._titles and e.kind not in self.key_states:
                 moment = KeyMoment(e.kind, self._titles[e.kind], prev.tick,
                                    prev.tick * self.world.dt_s)
                 self.key_states[e.kind] = (moment, state)
+
+    def quiet(self, prev, state, action, ticks: int) -> None:
+        """``ticks`` quiet ticks in one (``Session.step_quiet``): as many calls would feed
+        only the ``every_tick`` metrics, and with no events there is no key moment."""
+        for metric in self._every_tick:
+            metric.quiet(prev, state, action, ticks)
 
     def values(self) -> dict:
         out = {}

@@ -11,7 +11,6 @@ sweeps tissue.
 from __future__ import annotations
 
 import math
-from dataclasses import replace
 
 import numpy as np
 
@@ -20,7 +19,7 @@ from simulator import needle_core
 from simulator.anatomy.manifest import Role
 from simulator.events import Event
 from simulator.geometry import perpendicular_basis, unit, vec
-from simulator.state import Needle
+from simulator.state import Needle, replace_needle
 from simulator.world import World
 
 MAX_SPEED_MM_S = 30.0
@@ -76,7 +75,7 @@ def advance(world: World, needle: Needle, distance_mm: float) -> tuple[Needle, l
                        SKIN_PUNCTURE_MM)
         tent += remaining
         if tent < membrane:
-            return replace(needle, tent_mm=tent), out
+            return replace_needle(needle, tent_mm=tent), out
         remaining, tent, in_skin = tent - membrane, 0.0, True
         tip = tip + np.asarray(needle.direction) * STOP_GAP_MM
         out.append(Event(ev.SKIN_PUNCTURE, {"entry_mm": list(vec(needle.entry_mm))}))
@@ -93,8 +92,8 @@ def advance(world: World, needle: Needle, distance_mm: float) -> tuple[Needle, l
             out.append(Event(ev.STRUCTURE_LEFT, {"structure": world.name(structure)}))
         else:
             out.append(Event(ev.BONE_CONTACT, {"structure": world.name(structure)}))
-            needle = replace(needle, bone_contact=True)
-    return replace(_settle(world, needle, tip, tent, in_skin), heading=vec(heading)), out
+            needle = replace_needle(needle, bone_contact=True)
+    return replace_needle(_settle(world, needle, tip, tent, in_skin), heading=vec(heading)), out
 
 
 def retract(world: World, needle: Needle, distance_mm: float) -> tuple[Needle, list]:
@@ -102,7 +101,7 @@ def retract(world: World, needle: Needle, distance_mm: float) -> tuple[Needle, l
     out: list = []
     if needle.tent_mm > 0.0:
         used = min(needle.tent_mm, distance_mm)
-        needle = replace(needle, tent_mm=needle.tent_mm - used)
+        needle = replace_needle(needle, tent_mm=needle.tent_mm - used)
         distance_mm -= used
     if distance_mm <= 0.0 or not needle.in_skin:
         return needle, out
@@ -112,17 +111,17 @@ def retract(world: World, needle: Needle, distance_mm: float) -> tuple[Needle, l
     _crossing_events(world, world.core.crossings(tip, new_tip), out)
     if depth <= 0.0:
         out.append(Event(ev.WITHDRAW))
-        return replace(needle, depth_mm=0.0, in_skin=False, tent_mm=0.0, tip_label=0,
-                       bone_contact=False, heading=None), out
-    return replace(needle, depth_mm=depth, bone_contact=False,
-                   tip_label=world.core.label_at(new_tip)), out
+        return replace_needle(needle, depth_mm=0.0, in_skin=False, tent_mm=0.0, tip_label=0,
+                              bone_contact=False, heading=None), out
+    return replace_needle(needle, depth_mm=depth, bone_contact=False,
+                          tip_label=world.core.label_at(new_tip)), out
 
 
 def withdraw(world: World, needle: Needle) -> tuple[Needle, list]:
     """Pull the needle completely out of the skin."""
     if not needle.in_skin:
-        return replace(needle, tent_mm=0.0), []
-    return retract(world, replace(needle, tent_mm=0.0), needle.depth_mm + 1.0)
+        return replace_needle(needle, tent_mm=0.0), []
+    return retract(world, replace_needle(needle, tent_mm=0.0), needle.depth_mm + 1.0)
 
 
 def steer(world: World, needle: Needle, yaw_rad: float, pitch_rad: float) -> tuple[Needle, list]:
@@ -132,7 +131,7 @@ def steer(world: World, needle: Needle, yaw_rad: float, pitch_rad: float) -> tup
     new_dir = unit(d + a * math.tan(yaw_rad) + b * math.tan(pitch_rad))
     out: list = []
     if not needle.in_skin or needle.depth_mm <= 0.0:
-        return replace(needle, direction=vec(new_dir), heading=None, tent_mm=0.0), out
+        return replace_needle(needle, direction=vec(new_dir), heading=None, tent_mm=0.0), out
     heading = None
     if needle.heading is not None:
         offset = np.asarray(needle.heading) - d  # keep the tip's bend relative to the shaft
@@ -144,8 +143,8 @@ def steer(world: World, needle: Needle, yaw_rad: float, pitch_rad: float) -> tup
         if entering and not world.tissue(structure).mechanical.penetrable:
             return needle, out  # the tip is against bone: it cannot sweep into it
     _crossing_events(world, crossings, out)
-    return replace(needle, direction=vec(new_dir), heading=heading, tent_mm=0.0,
-                   bone_contact=False, tip_label=world.core.label_at(new_tip)), out
+    return replace_needle(needle, direction=vec(new_dir), heading=heading, tent_mm=0.0,
+                          bone_contact=False, tip_label=world.core.label_at(new_tip)), out
 
 
 def _settle(world: World, needle: Needle, tip, tent: float, in_skin: bool) -> Needle:
@@ -154,8 +153,8 @@ def _settle(world: World, needle: Needle, tip, tent: float, in_skin: bool) -> Ne
     depth = float(np.linalg.norm(offset))
     direction = vec(offset / depth) if depth > 1e-9 else needle.direction
     label = world.core.label_at(tip) if in_skin else 0
-    return replace(needle, direction=direction, depth_mm=depth, tent_mm=tent, in_skin=in_skin,
-                   tip_label=label)
+    return replace_needle(needle, direction=direction, depth_mm=depth, tent_mm=tent,
+                          in_skin=in_skin, tip_label=label)
 
 
 def force_n(world: World, needle: Needle) -> float:

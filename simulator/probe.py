@@ -4,12 +4,11 @@ settings."""
 from __future__ import annotations
 
 import math
-from dataclasses import replace
 
 import numpy as np
 
 from simulator.geometry import cross, frame, rotate, unit, vec, wrap_angle
-from simulator.state import Probe
+from simulator.state import Probe, replace_probe
 from simulator.transducer import PRESETS
 from simulator.world import World
 
@@ -53,9 +52,9 @@ def place_probe(world: World, point_mm, outward, rotation_rad: float, tilt_rad: 
     hit = world.skin_near(point_mm, outward)
     if hit is None:
         return None
-    return replace(base, contact_mm=vec(hit.point), normal=vec(hit.normal),
-                   rotation_rad=float(rotation_rad),
-                   tilt_rad=float(np.clip(tilt_rad, -MAX_TILT_RAD, MAX_TILT_RAD)))
+    return replace_probe(base, contact_mm=vec(hit.point), normal=vec(hit.normal),
+                         rotation_rad=float(rotation_rad),
+                         tilt_rad=float(np.clip(tilt_rad, -MAX_TILT_RAD, MAX_TILT_RAD)))
 
 
 def move_probe(world: World, probe: Probe, slide_mm, rotate_rad: float,
@@ -71,14 +70,14 @@ def move_probe(world: World, probe: Probe, slide_mm, rotate_rad: float,
         target = np.asarray(probe.contact_mm) + along * slide_mm[0] + across * slide_mm[1]
         hit = world.skin_near(target, n)
         if hit is not None:
-            probe = replace(probe, contact_mm=vec(hit.point), normal=vec(hit.normal))
+            probe = replace_probe(probe, contact_mm=vec(hit.point), normal=vec(hit.normal))
     if rotate_rad or tilt_rad:
-        probe = replace(probe, rotation_rad=wrap_angle(probe.rotation_rad + rotate_rad),
-                        tilt_rad=float(np.clip(probe.tilt_rad + tilt_rad, -MAX_TILT_RAD,
-                                               MAX_TILT_RAD)))
+        probe = replace_probe(probe, rotation_rad=wrap_angle(probe.rotation_rad + rotate_rad),
+                              tilt_rad=float(np.clip(probe.tilt_rad + tilt_rad, -MAX_TILT_RAD,
+                                                     MAX_TILT_RAD)))
     if rock_rad:
-        probe = replace(probe, rock_rad=float(np.clip(probe.rock_rad + rock_rad, -MAX_ROCK_RAD,
-                                                      MAX_ROCK_RAD)))
+        probe = replace_probe(probe, rock_rad=float(np.clip(probe.rock_rad + rock_rad,
+                                                            -MAX_ROCK_RAD, MAX_ROCK_RAD)))
     return probe
 
 
@@ -112,12 +111,12 @@ def apply_settings(probe: Probe, preset: str, settings) -> Probe:
         if name in SETTING_LIMITS:
             lo, hi = SETTING_LIMITS[name](preset)
             value = float(np.clip(value, lo, hi))
-            probe = replace(probe, **{name: int(round(value)) if name in INTEGER_SETTINGS
-                                      else value})
+            probe = replace_probe(probe, **{name: int(round(value))
+                                            if name in INTEGER_SETTINGS else value})
         elif name.startswith("tgc") and name.endswith("_db") and name[3:-3].isdigit():
             band = int(name[3:-3])
             if 0 <= band < len(probe.tgc_db):
                 tgc = list(probe.tgc_db)
                 tgc[band] = float(np.clip(value, -20.0, 20.0))
-                probe = replace(probe, tgc_db=tuple(tgc))
+                probe = replace_probe(probe, tgc_db=tuple(tgc))
     return probe

@@ -8,6 +8,7 @@ shipped ones) or given as a file (``--scenario``), and its checksum must equal t
 from __future__ import annotations
 
 import math
+from bisect import bisect_left
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -122,9 +123,14 @@ def open_log(path: str | Path, scenario: str | Path | None = None, progress=None
 
 
 def replay(log: LogData, world: World, *, observers=(), verify: bool = True,
-           progress=None) -> ReplayResult:
+           progress=None, quiet_jumps: bool = True) -> ReplayResult:
     """Re-run the log's actions tick by tick; with ``verify`` find the first event mismatch
-    and check the end record's tick count against where the replayed session ended."""
+    and check the end record's tick count against where the replayed session ended.
+
+    With ``quiet_jumps`` a run of quiet ticks (nothing held, nothing moving: see
+    ``simulator.step.quiet_ticks``) is taken in one jump where the observers allow it
+    (``Session.step_quiet``): the same final state, events and scores, sooner.
+    """
     check_ticks(log, world.scenario)  # no loop runs past the scenario's time limit
     session = Session(world, observers=observers)
     action = NOOP
@@ -133,19 +139,46 @@ def replay(log: LogData, world: World, *, observers=(), verify: bool = True,
     ended_at = None
     # Without an end record the last tick seen may have lost its events line in the crash.
     verified_ticks = ticks if log.end is not None else ticks - 1
-    for tick in range(ticks):
-        action = log.actions.get(tick, action)
-        state, events = session.step(action)
-        if ended_at is None and state.ended:
-            ended_at = tick
-        if verify and mismatch is None and tick < verified_ticks:
-            recorded = log.events.get(tick, ())
-            if events != recorded:
-                mismatch = Mismatch(tick, recorded, events)
-        if progress and tick % 600 == 0:
-            progress(tick, ticks)
+    recorded_ticks = sorted(t for t, events in log.events.items() if events)
+    # runs of ticks holding one action (NOOP until the first action record)
+    starts = [0, *sorted(t for t in log.actions if 0 < t < ticks)]
+    for start, end in zip(starts, [*starts[1:], ticks], strict=True):
+        action = log.actions.get(start, NOOP)
+        idle = quiet_jumps and action == NOOP
+        tick = start
+        while tick < end:
+            if idle or (quiet_jumps and session.ended):
+                jumped = session.step_quiet(action, end - tick)
+                if jumped:
+                    if verify and mismatch is None:
+                        mismatch = _recorded_in(log, recorded_ticks, tick,
+                                                min(tick + jumped, verified_ticks))
+                    if progress and (tick + jumped - 1) // 600 > (tick - 1) // 600:
+                        progress((tick + jumped - 1) // 600 * 600, ticks)
+                    tick += jumped
+                    continue
+            state, events = session.step(action)
+            if ended_at is None and state.ended:
+                ended_at = tick
+            if verify and mismatch is None and tick < verified_ticks:
+                recorded = log.events.get(tick, ())
+                if events != recorded:
+                    mismatch = Mismatch(tick, recorded, events)
+            if progress and tick % 600 == 0:
+                progress(tick, ticks)
+            tick += 1
     end_mismatch = ""
     if verify and log.end is not None and ended_at is not None and ticks != ended_at + 1:
         end_mismatch = (f"the end record claims {ticks} ticks, but the session ended after "
                         f"{ended_at + 1}")
     return ReplayResult(log, session.state, ticks, mismatch, end_mismatch)
+
+
+def _recorded_in(log: LogData, recorded_ticks: list[int], first: int,
+                 stop: int) -> Mismatch | None:
+    """The first tick in ``first .. stop-1`` with recorded events (quiet ticks replay none)."""
+    k = bisect_left(recorded_ticks, first)
+    if k < len(recorded_ticks) and recorded_ticks[k] < stop:
+        tick = recorded_ticks[k]
+        return Mismatch(tick, log.events[tick], ())
+    return None

@@ -11,7 +11,7 @@ from simulator.events import Event
 from simulator.log import LogWriter, make_header
 from simulator.signing import site_signer
 from simulator.state import NOOP, Action, SimState
-from simulator.step import initial_state, step
+from simulator.step import initial_state, quiet_ticks, skip_quiet, step
 from simulator.world import World
 
 Observer = Callable[[SimState, SimState, Action, tuple[Event, ...]], None]
@@ -72,6 +72,22 @@ class Session:
             observer(prev, state, action, events)
         self.state = state
         return state, events
+
+    def step_quiet(self, action: Action, most: int) -> int:
+        """Take up to ``most`` ticks of ``action`` while they are quiet (only the tick
+        changes: ``simulator.step.quiet_ticks``), in one jump when no log is written and
+        every observer has a ``quiet(prev, state, action, ticks)`` method, else one by one;
+        returns how many ticks were taken (0: the next tick is not quiet)."""
+        ticks = quiet_ticks(self.world, self.state, action, most)
+        if self.log is not None or not all(hasattr(o, "quiet") for o in self.observers):
+            for _ in range(ticks):
+                self.step(action)
+            return ticks
+        if ticks:
+            prev, self.state = self.state, skip_quiet(self.state, ticks)
+            for observer in self.observers:
+                observer.quiet(prev, self.state, action, ticks)
+        return ticks
 
     def close(self, summary: dict | None = None) -> None:
         """Write the end record (if logging) and close the log."""

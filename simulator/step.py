@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import replace
+from operator import attrgetter
 
 import numpy as np
 
@@ -18,13 +19,14 @@ from simulator import probe as probe_model
 from simulator.events import Event
 from simulator.geometry import angle_between, clamp, cross, unit, vec
 from simulator.scenario import SURFACES, Step
-from simulator.state import NOOP, Action, CArm, Needle, Probe, SimState
+from simulator.state import NOOP, Action, CArm, Needle, Probe, SimState, replace_state
 from simulator.transducer import PRESETS
 from simulator.world import World
 
 REDIRECT_MIN_RETRACT_MM = 5.0
 REDIRECT_MIN_ANGLE_RAD = math.radians(3.0)
 MAX_INJECT_ML_S = 2.0
+_acts = attrgetter(*procedure.ACT_FIELDS)
 
 
 def initial_state(world: World) -> SimState:
@@ -54,23 +56,20 @@ def initial_state(world: World) -> SimState:
 
 def step(world: World, state: SimState, action: Action) -> tuple[SimState, tuple[Event, ...]]:
     """Advance one tick. Returns the new state and the events of this tick."""
-    if state.ended:
-        return replace(state, tick=state.tick + 1), ()
+    if quiet_ticks(world, state, action, 1):
+        return skip_quiet(state, 1), ()  # nothing moves: only time passes
     dt = world.dt_s
-    if (action == NOOP and not state.injecting and (state.carm is None or not state.carm.beam_on)
-            and (state.tick + 1) * dt < world.scenario.limits.time_s):
-        return replace(state, tick=state.tick + 1), ()  # nothing moves: only time passes
     out: list[Event] = []
     if action.mark:
         state, e = procedure.mark(world, state, action.mark)
         out += e
-    if any(getattr(action, f) for f in procedure.ACT_FIELDS):
+    if any(_acts(action)):
         state, e = procedure.act(world, state, action)
         out += e
     if action.select_syringe is not None and action.select_syringe != state.syringe:
         if 0 <= action.select_syringe < len(world.scenario.syringes):
             state = _close_bolus(state, out)
-            state = replace(state, syringe=action.select_syringe)
+            state = replace_state(state, syringe=action.select_syringe)
             out.append(Event(ev.SYRINGE_SELECTED, {
                 "syringe": action.select_syringe,
                 "name": world.scenario.syringes[action.select_syringe].name}))
@@ -92,8 +91,36 @@ def step(world: World, state: SimState, action: Action) -> tuple[SimState, tuple
     if action.end or time_up:
         state = _close_bolus(state, out)
         out.append(Event(ev.SESSION_ENDED, {"reason": "ended" if action.end else "time_limit"}))
-        state = replace(state, ended=True)
-    return replace(state, tick=state.tick + 1), tuple(out)
+        state = replace_state(state, ended=True)
+    return replace_state(state, tick=state.tick + 1), tuple(out)
+
+
+def quiet_ticks(world: World, state: SimState, action: Action, most: int) -> int:
+    """How many of the next ``most`` ticks under ``action`` are quiet: they change nothing
+    but the tick and emit no events (the session has ended; or nothing is held, injected or
+    exposed and the time limit is not reached). ``skip_quiet`` takes that many in one jump,
+    exactly as ``step`` would one by one."""
+    if state.ended:
+        return max(most, 0)
+    if (action != NOOP or state.injecting or (state.carm is not None and state.carm.beam_on)
+            or most <= 0):
+        return 0
+    # tick t is quiet while (t + 1) * dt < the limit; fl(n * dt) never falls as n grows, so
+    # the ticks up to the last quiet one are all quiet: find it by bisection
+    dt, limit = world.dt_s, world.scenario.limits.time_s
+    low, high = 0, most   # quiet(low) holds (vacuously for 0); find the largest
+    while low < high:
+        mid = (low + high + 1) // 2
+        if (state.tick + mid) * dt < limit:
+            low = mid
+        else:
+            high = mid - 1
+    return low
+
+
+def skip_quiet(state: SimState, ticks: int) -> SimState:
+    """The state after ``ticks`` quiet ticks (see :func:`quiet_ticks`): only the tick moves."""
+    return replace_state(state, tick=state.tick + ticks)
 
 
 def _probe(world: World, state: SimState, action: Action, dt: float, out: list) -> SimState:
@@ -107,13 +134,16 @@ def _probe(world: World, state: SimState, action: Action, dt: float, out: list) 
         if placed is not None:
             p = placed
             out.append(Event(ev.PROBE_PLACED, {"contact_mm": list(p.contact_mm)}))
+    if not (action.probe_slide_mm_s[0] or action.probe_slide_mm_s[1] or action.probe_rotate_rad_s
+            or action.probe_tilt_rad_s or action.probe_rock_rad_s):
+        return replace_state(state, probe=p) if p is not state.probe else state  # held still
     slide = tuple(clamp(v, probe_model.MAX_SLIDE_MM_S) * dt for v in action.probe_slide_mm_s)
     turn = clamp(action.probe_rotate_rad_s, probe_model.MAX_TURN_RAD_S) * dt
     tilt = clamp(action.probe_tilt_rad_s, probe_model.MAX_TURN_RAD_S) * dt
     rock = clamp(action.probe_rock_rad_s, probe_model.MAX_TURN_RAD_S) * dt
     if slide[0] or slide[1] or turn or tilt or rock:
         p = probe_model.move_probe(world, p, slide, turn, tilt, rock)
-    return replace(state, probe=p) if p is not state.probe else state
+    return replace_state(state, probe=p) if p is not state.probe else state
 
 
 def _carm_motion(world: World, state: SimState, action: Action, dt: float) -> SimState:
@@ -130,7 +160,7 @@ def _carm_motion(world: World, state: SimState, action: Action, dt: float) -> Si
         start = world.scenario.carm_start
         home = world.landmark(start.landmark, start.offset_mm)
         c = carm_model.move(c, turn, shift, home)
-    return replace(state, carm=c) if c is not state.carm else state
+    return replace_state(state, carm=c) if c is not state.carm else state
 
 
 def _needle(world: World, state: SimState, action: Action, dt: float, out: list) -> SimState:
@@ -138,7 +168,7 @@ def _needle(world: World, state: SimState, action: Action, dt: float, out: list)
     if action.place_needle is not None and not n.in_skin:
         n = _place(world, n, *action.place_needle, out)
     if n.entry_mm is None:
-        return replace(state, needle=n) if n is not state.needle else state
+        return replace_state(state, needle=n) if n is not state.needle else state
     if action.flip_bevel:
         n = replace(n, bevel_rad=(n.bevel_rad + math.pi) % (2 * math.pi))
         out.append(Event(ev.BEVEL_FLIPPED, {"bevel_deg": round(math.degrees(n.bevel_rad))}))
@@ -165,19 +195,32 @@ def _needle(world: World, state: SimState, action: Action, dt: float, out: list)
     elif speed < 0.0:
         n, e = needle.retract(world, n, -speed * dt)
         out += e
-        state = replace(state, retracted_mm=state.retracted_mm - speed * dt)
-    state = replace(state, needle=n)
+        state = replace_state(state, needle=n, retracted_mm=state.retracted_mm - speed * dt)
+    if n is not state.needle:
+        state = replace_state(state, needle=n)
     if n.in_skin and not was_in_skin:
-        state = replace(state, pass_direction=n.direction, retracted_mm=0.0)
+        state = replace_state(state, pass_direction=n.direction, retracted_mm=0.0)
         state, e = procedure.begin(world, state, Step.needle_placement.value, manual=False)
         out += e
-    if not state.target_reached and n.in_skin:
+    if not state.target_reached and n.in_skin and _may_reach(world, n):
         distance = float(np.linalg.norm(np.asarray(n.tip_mm) - world.target_point))
         if n.tip_label == world.target_label or distance <= world.target_tolerance_mm:
             out.append(Event(ev.TARGET_REACHED, {"structure": world.name(n.tip_label),
                                                  "distance_mm": round(distance, 2)}))
-            state = replace(state, target_reached=True)
+            state = replace_state(state, target_reached=True)
     return state
+
+
+def _may_reach(world: World, n: Needle) -> bool:
+    """False only when the tip is surely not at the target: outside the target structure
+    and clearly beyond the tolerance (a cheap screen before the exact distance)."""
+    if n.tip_label == world.target_label:
+        return True
+    tip, target = n.tip_mm, world.target_point
+    d2 = ((tip[0] - target[0]) ** 2 + (tip[1] - target[1]) ** 2
+          + (tip[2] - target[2]) ** 2)
+    # rounding differs from the exact distance's by far less than this margin
+    return d2 <= (world.target_tolerance_mm + 1e-6) ** 2 * (1.0 + 1e-9)
 
 
 def _place(world: World, n: Needle, point, direction, out: list) -> Needle:
@@ -222,7 +265,7 @@ def _maybe_redirect(state: SimState, n: Needle, out: list) -> SimState:
     angle = angle_between(n.direction, state.pass_direction or n.direction)
     if angle >= REDIRECT_MIN_ANGLE_RAD:
         out.append(Event(ev.REDIRECT, {"angle_deg": round(math.degrees(angle), 1)}))
-    return replace(state, pass_direction=n.direction, retracted_mm=0.0)
+    return replace_state(state, pass_direction=n.direction, retracted_mm=0.0)
 
 
 def _inject(world: World, state: SimState, action: Action, dt: float, out: list) -> SimState:
@@ -254,7 +297,7 @@ def _inject(world: World, state: SimState, action: Action, dt: float, out: list)
     deposits = injection.deposit(state, world, volume, pressure)
     injected = list(state.injected_ml)
     injected[syringe] += volume
-    return replace(state, deposits=deposits, injected_ml=tuple(injected), injecting=True)
+    return replace_state(state, deposits=deposits, injected_ml=tuple(injected), injecting=True)
 
 
 def _close_bolus(state: SimState, out: list) -> SimState:
@@ -265,7 +308,7 @@ def _close_bolus(state: SimState, out: list) -> SimState:
                                             "volume_ml": round(last.volume_ml, 4),
                                             "compartment": last.compartment,
                                             "peak_pressure_kpa": round(last.peak_pressure_kpa)}))
-    return replace(state, injecting=False)
+    return replace_state(state, injecting=False)
 
 
 def _fluoro(world: World, state: SimState, action: Action, dt: float, out: list) -> SimState:
@@ -275,7 +318,7 @@ def _fluoro(world: World, state: SimState, action: Action, dt: float, out: list)
     if wants and not allowed:
         if c.beam_on or action.shot:
             out.append(Event(ev.FLUORO_REFUSED, {"reason": "fluoroscopy time limit reached"}))
-        return replace(state, carm=replace(c, beam_on=False)) if c.beam_on else state
+        return replace_state(state, carm=replace(c, beam_on=False)) if c.beam_on else state
     if not (action.beam_on or c.beam_on or action.shot):
         return state
     thickness = carm_model.patient_thickness_mm(world, carm_model.geometry(world, c, spec))
@@ -302,4 +345,4 @@ def _fluoro(world: World, state: SimState, action: Action, dt: float, out: list)
                                              state.tick)
         out.append(Event(ev.FLUORO_SHOT, {"kerma_mgy": round(kerma, 4),
                                           "kap_ugym2": round(kap, 4)}))
-    return replace(state, carm=c, dose=dose)
+    return replace_state(state, carm=c, dose=dose)

@@ -25,6 +25,7 @@ class TipToTarget(Metric):
             "started (or at the end, if there was no injection).")
     unit = "mm"
     step = "needle_placement"
+    watches = ("needle",)
 
     def __init__(self, world):
         super().__init__(world)
@@ -54,6 +55,7 @@ class InsideTargetAtInjection(Metric):
     unit = "yes/no"
     step = "injection"
     lower_is_better = False
+    watches = ()
 
     def __init__(self, world):
         super().__init__(world)

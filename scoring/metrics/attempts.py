@@ -46,6 +46,7 @@ class NeedlePasses(Metric):
             "back at least 5 mm.")
     unit = "count"
     step = "needle_placement"
+    watches = ("needle",)
 
     def __init__(self, world):
         super().__init__(world)

@@ -7,6 +7,7 @@ observer) and afterwards (fed by a replay), so live feedback and reports always 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from dataclasses import replace
 
 from simulator.events import Event
 from simulator.state import Action, SimState
@@ -33,6 +34,11 @@ class Metric(ABC):
         'ultrasound' or 'fluoroscopy' when the metric only applies to that guidance.
     every_tick : bool
         Needs every tick; otherwise it is only fed ticks where something changed.
+    watches : tuple of str or None
+        The state fields (``SimState`` names) that, besides the events, are all its
+        ``update`` reads: on a tick without events where none of them is a new object the
+        update would change nothing, so the Scorer leaves it out (``()``: events only;
+        ``None``: fed every tick where anything changed).
     """
 
     key = ""
@@ -43,6 +49,7 @@ class Metric(ABC):
     lower_is_better = True
     modality: str | None = None
     every_tick = False
+    watches: tuple[str, ...] | None = None
 
     def __init__(self, world: World):
         self.world = world
@@ -60,11 +67,24 @@ class Metric(ABC):
         """Named parts (``danger_contacts.femoral_artery``) for metrics that have them."""
         return {}
 
+    def quiet(self, prev: SimState, state: SimState, action: Action, ticks: int) -> None:
+        """Take in ``ticks`` quiet ticks at once (``simulator.step.quiet_ticks``: from
+        ``prev`` to ``state`` only the tick changed, no events). Only ``every_tick`` metrics
+        are told of quiet ticks; one that integrates over time overrides this with a single
+        step giving exactly what ``ticks`` updates would. This default feeds the ticks one
+        by one."""
+        before = prev
+        for tick in range(prev.tick + 1, prev.tick + ticks + 1):
+            after = state if tick == state.tick else replace(prev, tick=tick)
+            self.update(before, after, action, ())
+            before = after
+
 
 class DepositMetric(Metric):
     """Base for metrics about where the injectate went (reads the state's deposits)."""
 
     step = "injection"
+    watches = ("deposits",)
 
     def __init__(self, world: World):
         super().__init__(world)
@@ -89,6 +109,7 @@ class EventCount(Metric):
     """Base for metrics that count the events of one ``kind``."""
 
     kind = ""
+    watches = ()
 
     def __init__(self, world: World):
         super().__init__(world)

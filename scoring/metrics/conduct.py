@@ -27,6 +27,7 @@ class TimeOutBeforePuncture(Metric):
     unit = "yes/no"
     step = "time_out"
     lower_is_better = False
+    watches = ("time_out_problems",)
 
     def __init__(self, world):
         super().__init__(world)
@@ -52,6 +53,7 @@ class SterilityBreaches(Metric):
     label = "Asepsis breaches at skin punctures"
     unit = "count"
     step = "skin_prep"
+    watches = ()
 
     def __init__(self, world):
         super().__init__(world)
@@ -87,6 +89,7 @@ class LocalAnaestheticAtEntry(Metric):
     step = "skin_prep"
     lower_is_better = False
     RADIUS_MM = 10.0
+    watches = ()
 
     def __init__(self, world):
         super().__init__(world)
@@ -110,6 +113,7 @@ class _InjectedWhile(Metric):
 
     unit = "mL"
     step = "injection"
+    watches = ("injected_ml",)
 
     def __init__(self, world):
         super().__init__(world)
@@ -164,6 +168,7 @@ class NerveContacts(Metric):
     label = "Nerve contacts"
     unit = "count"
     step = "needle_placement"
+    watches = ()
 
     def __init__(self, world):
         super().__init__(world)

@@ -26,6 +26,9 @@ class TotalTime(Metric):
     def update(self, prev, state, action, events):
         self._ticks = state.tick
 
+    def quiet(self, prev, state, action, ticks):
+        self._ticks = state.tick
+
     def value(self):
         return self._ticks * self.world.dt_s
 
@@ -38,6 +41,7 @@ class TimeToTarget(Metric):
     help = "From the first skin puncture to the tip first reaching the target."
     unit = "s"
     step = "needle_placement"
+    watches = ()
 
     def __init__(self, world):
         super().__init__(world)
@@ -75,6 +79,10 @@ class TimeInTissue(Metric):
         if state.needle.in_skin:
             self._ticks += 1
 
+    def quiet(self, prev, state, action, ticks):
+        if state.needle.in_skin:  # the needle does not move on quiet ticks
+            self._ticks += ticks
+
     def value(self):
         return self._ticks * self.world.dt_s
 
@@ -88,6 +96,7 @@ class PathInTissue(Metric):
             "it longer.")
     unit = "mm"
     step = "needle_placement"
+    watches = ("needle",)
 
     def __init__(self, world):
         super().__init__(world)
@@ -116,6 +125,7 @@ class TissueDamage(Metric):
             "windscreen-wiper movements.")
     unit = "mm2"
     step = "needle_placement"
+    watches = ("needle",)
 
     def __init__(self, world):
         super().__init__(world)

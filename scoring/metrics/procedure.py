@@ -21,6 +21,7 @@ class StepsMissing(Metric):
     label = "Expected steps never done"
     unit = "count"
     step = "completion"
+    watches = ("steps_done",)
 
     def __init__(self, world):
         super().__init__(world)

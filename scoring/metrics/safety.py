@@ -22,6 +22,7 @@ class DangerContacts(Metric):
             "as dangerous.")
     unit = "count"
     step = "needle_placement"
+    watches = ()
 
     def __init__(self, world):
         super().__init__(world)
@@ -50,6 +51,7 @@ class HardFailContacts(Metric):
             "attempt).")
     unit = "count"
     step = "needle_placement"
+    watches = ()
 
     def __init__(self, world):
         super().__init__(world)
@@ -98,6 +100,7 @@ class AspiratedBeforeInjection(Metric):
     unit = "yes/no"
     step = "aspiration"
     lower_is_better = False
+    watches = ("needle",)
 
     def __init__(self, world):
         super().__init__(world)
@@ -126,6 +129,7 @@ class ClosestDanger(Metric):
     unit = "mm"
     step = "needle_placement"
     lower_is_better = False
+    watches = ("needle",)
 
     def __init__(self, world):
         super().__init__(world)

@@ -13,6 +13,7 @@ between copies except the worker processes' loaded scenario and anatomy).
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import tempfile
 import time
@@ -121,6 +122,7 @@ def run(progress, sessions: int = SESSIONS) -> list[dict]:
                                        jobs=WORKERS), store)
         t_assess = time.perf_counter() - t
         cpu = cpu_of_children_s() - cpu
+        load = os.getloadavg()[0]
         assert not summary.skipped, summary.skipped[:3]
         assert len(summary.scored) == sessions and summary.added == sessions
         assert all(s.scored.verification.replay_verified for s in summary.scored)
@@ -134,6 +136,9 @@ def run(progress, sessions: int = SESSIONS) -> list[dict]:
                           t_cohort, "s"))
         out.append(figure(f"  CPU time of the {WORKERS} workers per session (wall time on an "
                           "idle machine is about this / 2 x sessions)", cpu / sessions, "s"))
+        # other work on the machine stretches the wall time: say how busy it was
+        out.append(figure("  machine load average (1 min) at the end of the assess run",
+                          load, "processes"))
 
         progress(f"re-scoring {POLICY_BATCH} policy-recorded sessions (expert and novice)")
         policy_jobs = [Job(_policy_log(path, tmp, ("expert", "novice")[k % 2], k))
