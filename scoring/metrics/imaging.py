@@ -27,6 +27,7 @@ class TipInBeamShare(Metric):
     step = "needle_placement"
     lower_is_better = False
     modality = "ultrasound"
+    watches = ("needle",)   # a probe move alone advances nothing
 
     def __init__(self, world):
         super().__init__(world)
@@ -74,6 +75,7 @@ class _Dose(Metric):
     field = ""
     step = "needle_placement"
     modality = "fluoroscopy"
+    watches = ("dose",)
 
     def __init__(self, world):
         super().__init__(world)
