@@ -64,7 +64,7 @@ KNEE = Joint("knee", knee.build, draw_knee_params, patients={
     "prefemoral_fat_pad", "infrapatellar_fat_pad", "patellofemoral_space",
     "suprapatellar_recess", "synovial_cavity", "joint_capsule", "iliotibial_band",
     "popliteal_artery", "popliteal_vein", "great_saphenous_vein", "tibial_nerve",
-    "common_peroneal_nerve", "rectus_femoris", "vastus_intermedius", "vastus_lateralis",
+    "common_peroneal_nerve", "vastus_intermedius", "vastus_lateralis",
     "vastus_medialis", "biceps_femoris", "semimembranosus", "gastrocnemius",
     "tibialis_anterior", "sartorius", "gracilis", "semitendinosus", "popliteus", "plantaris",
     "collateral_ligaments", "deep_tissue", "subcutaneous_fat", "skin",

@@ -34,10 +34,12 @@ SEED_PROBE = {"hip": "femur", "knee": "femur", "ankle": "talus", "shoulder": "sc
 # a landmark on the patient's side of the midline, and joints whose mirrored structures are
 # compared by volume too
 SIDED_MARK = {"hip": "femoral_head_center", "shoulder": "humeral_head_center",
-              "sij": "target_sij_inferior"}
+              "sij": "target_sij_inferior", "knee": "knee_joint_center"}
 MIRRORED_VOLUMES: set[str] = set()
-# models built on real bones: the left model is the real left side of the same body
-REAL_SIDES = {"hip"}
+# models built on real bones: the left model is the real left side of the same body (the
+# structures compared by volume)
+REAL_SIDES = {"hip": ("femur", "pelvis", "femoral_head_cartilage"),
+              "knee": ("femur", "patella", "tibia", "femoral_cartilage")}
 
 
 # module scope: pytest runs every test of one joint before building the next joint's models
@@ -102,10 +104,10 @@ def test_left_is_the_mirror_of_right(joint, models):
     right, left = models["default"], models["left"]
     flip = np.array([-1.0, 1.0, 1.0])
     if joint.name in REAL_SIDES:
-        # a real left side: not a copy, but the same body's hip within a few millimetres
+        # a real left side: not a copy, but the same body's joint within a few millimetres
         assert not np.array_equal(np.sort(right.by_name["femur"].vertices[:, 1]),
                                   np.sort(left.by_name["femur"].vertices[:, 1]))
-        for name in ("femur", "pelvis", "femoral_head_cartilage"):
+        for name in REAL_SIDES[joint.name]:
             assert left.mesh[name].volume == pytest.approx(right.mesh[name].volume, rel=0.2)
         for key in joint.landmarks:
             assert np.linalg.norm(left.mark[key] - right.mark[key] * flip) < 25.0, key

@@ -26,6 +26,7 @@ from simulator.anatomy.generators.body import LAYER_STRUCTURES, FatProfile, buil
 from simulator.anatomy.generators.hip_real import Placement
 from simulator.anatomy.generators.knee_bones import KneeFrame, bone_points, knee_frame
 from simulator.anatomy.generators.knee_joint import (
+    PF_REACH_MM,
     Patella,
     articular_fields,
     lining,
@@ -80,8 +81,10 @@ STRUCTURES = {
     "tibial_nerve": ("nerve", "nerve", "#f2cf1d", 67),
     "common_peroneal_nerve": ("nerve", "nerve", "#fbe04a", 66),
 }
-MUSCLES = {  # model structure: colour, priority, the real muscles it is made of
-    "rectus_femoris": ("#a3382f", 60, ("rectus_femoris",)),
+# model structure: colour, priority, the real muscles it is made of. Rectus femoris is left
+# out: within 150 mm of the joint it is the quadriceps tendon (its registered belly lies
+# in front of the tendon, where the envelope drops it: 0-1 cm3 was left of it).
+MUSCLES = {
     "vastus_intermedius": ("#b04a3a", 59, ("vastus_intermedius",)),
     "vastus_lateralis": ("#c4633f", 58, ("vastus_lateralis",)),
     "vastus_medialis": ("#b35846", 57, ("vastus_medialis",)),
@@ -101,7 +104,7 @@ SOFT_PARTS = {  # real non-muscle structures: the real surfaces they are made of
     "menisci": ("menisci",), "cruciate_ligaments": ("acl", "pcl"),
     "collateral_ligaments": ("mcl", "lcl"),
 }
-SUBCUTANEOUS = {"great_saphenous_vein"}
+SUBCUTANEOUS = {"great_saphenous_vein", "common_peroneal_nerve"}  # may leave the envelope
 
 
 def build(patient: PatientParams, seed: int) -> GeneratedModel:
@@ -134,10 +137,11 @@ def build(patient: PatientParams, seed: int) -> GeneratedModel:
                                                 p.pf_gap_mm + t),
                       st.sheet(pf - t, pf + rec + t)])
 
-    solids = [*(b[0] for b in placed.bones.values()), *real.values(),
-              ext["quadriceps_tendon"], ext["patellar_tendon"]]
-    outline_points = np.concatenate([mesh_points(s) for s in solids])
-    outline = knee_outline(outline_points, z_lo, z_hi)
+    hard = [*(b[0] for b in placed.bones.values()), ext["quadriceps_tendon"],
+            ext["patellar_tendon"]]
+    outline = knee_outline(np.concatenate([mesh_points(s) for s in hard]),
+                           np.concatenate([mesh_points(real[n]) for n in MUSCLES]),
+                           mesh_points(ext["quadriceps_tendon"]), z_lo, z_hi)
     layers = build_layers(outline, FatProfile(p.fat_lateral_mm, p.fat_anterior_mm,
                                               p.fat_medial_mm, p.fat_posterior_mm),
                           skin_mm=p.skin_mm, z_lo_mm=z_lo, z_hi_mm=z_hi, x_min_mm=-1e3,
@@ -162,7 +166,8 @@ def build(patient: PatientParams, seed: int) -> GeneratedModel:
     regions = resolve(parts, layers.body, keep_voids=True)
 
     pf_target = _pf_target(pat, real["patellar_cartilage"], patella_outer,
-                           pr.union([real["femoral_cartilage"], femur_outer]))
+                           pr.union([real["femoral_cartilage"], femur_outer]),
+                           2.0 * (p.pf_gap_mm + PF_REACH_MM) - 1.0)
     target = ext_marks["target_suprapatellar_recess"]
     landmarks = {
         "knee_joint_center": f.origin,
@@ -186,14 +191,16 @@ def mesh_points(solid: mf.Manifold) -> np.ndarray:
 
 def _hoffa_floor(f: KneeFrame, placed) -> np.ndarray:
     """Where the infrapatellar fat pad reaches back to: the front rim of the tibial plateau
-    (at the middle and 16 mm either side, 1 mm above the joint line) and the front of the
-    femoral condyles either side of the notch, 9 mm above their distal ends."""
+    (the most anterior point of the top 8 mm of the tibia at the middle and 16 mm either
+    side, 2 mm behind it and 1 mm up) and the front of the femoral condyles either side of
+    the notch, 9 mm above their distal ends."""
     tibia = mesh_points(placed.bones["tibia"][0])
-    top = tibia[tibia[:, 2] > f.origin[2] - 8.0]
+    tibia = tibia[tibia[:, 2] > f.origin[2] - 40.0]
     out = []
     for dx in (-16.0, 0.0, 16.0):
-        strip = top[np.abs(top[:, 0] - f.origin[0] - dx * f.sc) < 4.0]
-        out.append((f.origin[0] + dx * f.sc, strip[:, 1].max() - 2.0, f.origin[2] + 1.0))
+        strip = tibia[np.abs(tibia[:, 0] - f.origin[0] - dx * f.sc) < 5.0]
+        top = strip[strip[:, 2] > strip[:, 2].max() - 8.0]
+        out.append(top[np.argmax(top[:, 1])] + np.array([0.0, -2.0, 1.0]))
     femur = placed.bones["femur"][0]
     for dx in (-11.0, 11.0):
         inside = f.fem((dx, 0.0, 9.0))
@@ -201,17 +208,19 @@ def _hoffa_floor(f: KneeFrame, placed) -> np.ndarray:
     return np.array(out)
 
 
-def _pf_target(pat: Patella, cartilage, patella, trochlea) -> np.ndarray:
-    """Middle of the patellofemoral gap under the lateral patellar facet, 8 mm (or up to
-    14 mm) in from the lateral border at mid-pole, down to the femur's articular surface
-    (``trochlea``: cartilage or, where the registered cartilage leaves it bare, bone)."""
+def _pf_target(pat: Patella, cartilage, patella, trochlea, max_gap_mm: float) -> np.ndarray:
+    """Middle of the patellofemoral gap under the lateral patellar facet at mid-pole, 8 mm
+    in from the lateral border (or up to 18 mm, the first place the gap down to the femur's
+    articular surface is at most ``max_gap_mm``, so the middle lies in the patellofemoral
+    space; ``trochlea``: cartilage or, where the registered cartilage leaves it bare,
+    bone)."""
     back = -pat.anterior
     both = pr.union([cartilage, patella])
-    for inset in (8.0, 10.0, 12.0, 14.0):
+    for inset in (8.0, 10.0, 12.0, 14.0, 16.0, 18.0):
         start = pat.world(np.array([0.5 * pat.width - inset, 0.0, 0.0]))
         top = pr.surface_point(both, start, back, 40.0)
         bottom = kc.first_hit(trochlea, top + 0.05 * back, back, 40.0)
-        if bottom is not None:
+        if bottom is not None and np.linalg.norm(top - bottom) <= max_gap_mm:
             return 0.5 * (top + bottom)
     raise ValueError("the lateral patellar facet does not face the femoral cartilage")
 

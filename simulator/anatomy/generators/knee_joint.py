@@ -34,7 +34,7 @@ from simulator.anatomy.voxelize import Grid, voxelize
 VOXEL_MM = 0.6
 MARGIN_MM = 8.0        # the field's box beyond the articular surfaces
 SIMPLIFY_MM = 0.15
-PF_REACH_MM = 3.0      # the patellofemoral space: this far beyond the fluid film
+PF_REACH_MM = 4.0      # the patellofemoral space: this far beyond the fluid film
 PF_SWEEP_MM = 12.0     # the patella's back swept this far posteriorly
 
 

@@ -25,6 +25,7 @@ from simulator.anatomy.generators.knee_joint import Patella
 
 ALPHA_DEG = np.linspace(-82.0, 82.0, 29)
 POUCH_TOP_ABOVE_POLE_MM = 58.0
+TARGET_MAX_ALPHA_DEG = 45.0
 
 
 @dataclass(frozen=True)
@@ -139,8 +140,10 @@ def extensor_layers(f: KneeFrame, st: Stack, pat: Patella, tuberosity: np.ndarra
                                    1.0) * (x_top - attach[0])
 
     surface = st.point(top + 0.5 * t_q - 0.6)
-    on_stack = [surface[k, np.argmin(np.abs(surface[k, :, 0] - tendon_x(st.z[k])))]
-                for k in rows]
+    front = np.abs(ALPHA_DEG) <= 60.0  # x grows with the ray angle here
+    on_stack = [np.array([tendon_x(st.z[k]),
+                          np.interp(tendon_x(st.z[k]), surface[k, front, 0],
+                                    surface[k, front, 1]), st.z[k]]) for k in rows]
     above = on_stack[-1] + np.array([0.0, -2.0, 30.0 * sc])
     q_path = np.array([attach, *on_stack, above])
     shapes["quadriceps_tendon"] = pr.tube(q_path, 0.5 * w_q, 0.5 * t_q, (0.0, 1.0, 0.0),
@@ -172,7 +175,10 @@ def extensor_layers(f: KneeFrame, st: Stack, pat: Patella, tuberosity: np.ndarra
     kz = int(np.argmin(np.abs(st.z - (st.pole_z + 15.0 * sc))))
     mid = st.point(pf + 0.5 * rec)[kz]
     edge_x = tendon_x(st.z[kz]) + 0.5 * w_q - 2.0
-    kv = int(np.argmin(np.abs(mid[:, 0] - edge_x)))
+    # (a patella riding laterally can carry the tendon's edge past the femur's side: the
+    # target then stays on the front of the femur, within TARGET_MAX_ALPHA_DEG)
+    front = np.abs(ALPHA_DEG) <= TARGET_MAX_ALPHA_DEG
+    kv = int(np.argmin(np.where(front, np.abs(mid[:, 0] - edge_x), np.inf)))
     marks = {"target_suprapatellar_recess": mid[kv],
              "superior_patellar_pole": pat.world(np.array([0.0, 0.0, 0.5 * pat.height]))}
     return shapes, fibres, marks

@@ -25,14 +25,20 @@ FASCIA_MM = 1.0            # the deep fascia clears the muscles, bones and tendo
 N_ANTERIOR, N_POSTERIOR = 2.4, 2.2
 
 
-def knee_outline(points: np.ndarray, z_lo_mm: float, z_hi_mm: float) -> Outline:
-    """Envelope sections every ``SECTION_STEP_MM`` from ``z_lo_mm`` to ``z_hi_mm``: about
-    the middle of the ``points`` ``(n, 3)`` (real bones and muscles, tendons, patella)
-    within ``SECTION_BAND_MM`` of its height, each quadrant the smallest super-ellipse
-    quadrant that holds them ``FASCIA_MM`` inside."""
+def knee_outline(hard: np.ndarray, muscles: np.ndarray, tendon: np.ndarray, z_lo_mm: float,
+                 z_hi_mm: float) -> Outline:
+    """Envelope sections every ``SECTION_STEP_MM`` from ``z_lo_mm`` to ``z_hi_mm``, about
+    the middle of the points ``(n, 3)`` within ``SECTION_BAND_MM`` of its height: the
+    ``hard`` ones (bones, patella, tendons) and the real ``muscles``. Each quadrant is the
+    smallest super-ellipse quadrant that holds them ``FASCIA_MM`` inside, except in front
+    where the quadriceps ``tendon`` runs: there the front holds the hard points only, so the
+    deep fascia lies on the tendon (the vasti lie beside it; the cadaver's registered vasti
+    can bulge past it, and the envelope clips them)."""
     rows = []
     for z in np.arange(z_lo_mm, z_hi_mm + SECTION_STEP_MM, SECTION_STEP_MM):
-        near = points[np.abs(points[:, 2] - z) < SECTION_BAND_MM]
+        band = [pts[np.abs(pts[:, 2] - z) < SECTION_BAND_MM] for pts in (hard, muscles,
+                                                                         tendon)]
+        near = np.concatenate(band[:2])
         lo, hi = near.min(0), near.max(0)
         cx, cy = 0.5 * (lo[:2] + hi[:2])
         dx, dy = near[:, 0] - cx, near[:, 1] - cy
@@ -47,6 +53,12 @@ def knee_outline(points: np.ndarray, z_lo_mm: float, z_hi_mm: float) -> Outline:
         med = max(ext["med", "ant"][0], ext["med", "post"][0])
         ant = max(ext["lat", "ant"][1], ext["med", "ant"][1])
         post = max(ext["lat", "post"][1], ext["med", "post"][1])
+        if len(band[2]):
+            front = band[0][band[0][:, 1] >= cy]
+            u = np.abs(front[:, 0] - cx) + FASCIA_MM
+            a = np.where(front[:, 0] >= cx, lat, med)
+            room = 1.0 - np.minimum(u / a, 0.999) ** N_ANTERIOR
+            ant = float(np.max((front[:, 1] - cy + FASCIA_MM) / room ** (1.0 / N_ANTERIOR)))
         rows.append((z, cx, cy, lat, med, ant, post, N_ANTERIOR, N_POSTERIOR))
     return Outline(np.array(rows))
 
@@ -130,7 +142,7 @@ def neurovascular(f: KneeFrame, outline: Outline, fibular_neck: np.ndarray, z_lo
     peroneal_pts = np.array([nerve_pts[0] + np.array([6.0, -2.0, -4.0]) * sc,
                              fem(24, -44, 140), f.fem((31, -36, 50)), f.fem((33, -31, 12)),
                              fibular_neck + np.array([6.0, -12.0, 14.0]) * sc,
-                             fibular_neck + np.array([9.0, -4.0, 0.0]) * sc,
+                             fibular_neck + np.array([12.0, -5.0, 0.0]) * sc,
                              fibular_neck + np.array([5.0, 9.0, -10.0]) * sc])
     peroneal = pr.tube(peroneal_pts, 0.5 * w_c, 0.5 * t_c, step_mm=2.5, ring_points=10,
                        what="common peroneal nerve")
