@@ -52,6 +52,8 @@ KNEE = Joint("knee", knee.build, draw_knee_params, patients={
     "bmi18": PatientParams(bmi=18.0),
     "bmi40": PatientParams(bmi=40.0),
     "male": PatientParams(sex="male"),
+    "male_bmi18": PatientParams(sex="male", bmi=18.0),
+    "male_bmi40": PatientParams(sex="male", bmi=40.0),
     "left": PatientParams(side="left"),
     # cartilage and effusion are independent of each other: one build covers both
     "kl4_effusion6": PatientParams(oa_grade=4, effusion_mm=6.0),
@@ -62,9 +64,10 @@ KNEE = Joint("knee", knee.build, draw_knee_params, patients={
     "prefemoral_fat_pad", "infrapatellar_fat_pad", "patellofemoral_space",
     "suprapatellar_recess", "synovial_cavity", "joint_capsule", "iliotibial_band",
     "popliteal_artery", "popliteal_vein", "great_saphenous_vein", "tibial_nerve",
-    "common_peroneal_nerve", "rectus_femoris", "vastus_intermedius", "vastus_lateralis",
+    "common_peroneal_nerve", "vastus_intermedius", "vastus_lateralis",
     "vastus_medialis", "biceps_femoris", "semimembranosus", "gastrocnemius",
-    "tibialis_anterior", "deep_tissue", "subcutaneous_fat", "skin",
+    "tibialis_anterior", "sartorius", "gracilis", "semitendinosus", "popliteus", "plantaris",
+    "collateral_ligaments", "deep_tissue", "subcutaneous_fat", "skin",
 }), landmarks=frozenset({
     "knee_joint_center", "patella_center", "target_suprapatellar_recess",
     "target_patellofemoral", "superior_patellar_pole", "suprapatellar_skin",

@@ -14,7 +14,7 @@ import pytest
 from anatomy_joints import JOINTS
 from anatomy_probe import Joint, Models
 
-GENERATOR_VERSION = {"hip": 4, "knee": 1, "ankle": 2, "shoulder": 2, "sij": 2}
+GENERATOR_VERSION = {"hip": 4, "knee": 2, "ankle": 2, "shoulder": 2, "sij": 2}
 # the patients whose surfaces are checked closed, oriented and solid
 CLOSED = {
     "hip": ("default", "bmi40", "male", "left"),
@@ -35,13 +35,14 @@ SEED_PROBE = {"hip": "femur", "knee": "femur", "ankle": "talus", "shoulder": "sc
 # compared by volume too
 SIDED_MARK = {"hip": "femoral_head_center", "shoulder": "humeral_head_center",
               "ankle": "talar_dome_top",
-              "sij": "target_sij_inferior"}
+              "sij": "target_sij_inferior", "knee": "knee_joint_center"}
 MIRRORED_VOLUMES: set[str] = set()
 # models built on real bones (the left model is the real left side of the same body): the
 # structures compared between the sides, the first a bone
 REAL_SIDES = {"hip": ("femur", "pelvis", "femoral_head_cartilage"),
               "ankle": ("tibia", "talus", "calcaneus"),
-              "sij": ("ilium", "sacrum", "sacroiliac_joint")}
+              "sij": ("ilium", "sacrum", "sacroiliac_joint"),
+              "knee": ("femur", "patella", "tibia")}
 
 
 # module scope: pytest runs every test of one joint before building the next joint's models

@@ -26,15 +26,6 @@ def ellipsoid_points(center, radii, axes=None, count: int = 90) -> np.ndarray:
     return np.asarray(center, float) + scaled @ basis
 
 
-def blob(ellipsoids, offset_mm: float, edge_mm: float, what: str,
-         count: int = 90) -> mf.Manifold:
-    """Smooth convex hull of ellipsoids ``[(center, radii), ...]`` whose radii are grown by
-    ``offset_mm`` (negative shrinks: marrow; positive grows: cartilage, capsule)."""
-    pts = [ellipsoid_points(c, np.asarray(r, float) + offset_mm, count=count)
-           for c, r in ellipsoids]
-    return pr.smooth_hull(np.concatenate(pts), edge_mm, what)
-
-
 def first_hit(solid: mf.Manifold, origin_mm, direction, reach_mm: float = 300.0):
     """``(3,)`` first point where a ray from ``origin_mm`` (outside) meets ``solid``, or
     ``None``."""
@@ -54,30 +45,6 @@ def front_y(solid: mf.Manifold, x_mm: float, z_mm: float, start_y_mm: float,
     ys = [first_hit(solid, (x_mm + dx, start_y_mm, z_mm + dz), (0.0, -1.0, 0.0), reach_mm)
           for dx in (-16.0, -8.0, 0.0, 8.0, 16.0) for dz in (-2.0, 0.0, 2.0)]
     return max(float(y[1]) for y in ys if y is not None)
-
-
-def warp(solid: mf.Manifold, displacement) -> mf.Manifold:
-    """Move every vertex ``p`` of ``solid`` to ``p + displacement(p)`` (``(n, 3) -> (n, 3)``).
-    The field must be smooth and small next to the local thickness (no folding)."""
-    def move(points):
-        p = np.asarray(points, float)
-        return p + displacement(p)
-
-    return solid.warp_batch(move)
-
-
-def prism(polygon_mm, axis_point, axis, length_mm: float, u_axis) -> mf.Manifold:
-    """Straight prism: the polygon ``(k, 2)`` given in the plane through ``axis_point``
-    spanned by ``u_axis`` and ``axis x u_axis``, extruded ``length_mm`` along ``axis``
-    (centred on the plane)."""
-    poly = np.asarray(polygon_mm, float)
-    area = np.sum(poly[:, 0] * np.roll(poly[:, 1], -1) - np.roll(poly[:, 0], -1) * poly[:, 1])
-    section = mf.CrossSection([(poly if area > 0 else poly[::-1]).tolist()])
-    solid = mf.Manifold.extrude(section, float(length_mm)).translate([0, 0, -length_mm / 2])
-    w = pr.unit(axis)
-    u = pr.unit(np.asarray(u_axis, float) - (np.asarray(u_axis, float) @ w) * w)
-    v = np.cross(w, u)
-    return solid.transform(pr.affine(np.column_stack([u, v, w]), axis_point))
 
 
 def transformed(solid: mf.Manifold, matrix, pivot_mm) -> mf.Manifold:

@@ -9,8 +9,7 @@ rays from the femoral shaft axis (angle ``alpha`` from straight anterior, positi
 effusion [S]; tendon 6.5 mm [U]; the recess wraps about 80 deg each side and thins toward its
 top, about 60 mm above the upper patellar pole). Below the patella the patellar tendon runs to
 the tibial tuberosity over Hoffa's fat pad (a hull behind the tendon, above the tibia and in
-front of the notch).
-``lining`` collects the synovial lining (inner) and capsule (outer) solids for ``knee``.
+front of the notch). The rays start on the real femur's section centre.
 """
 
 from __future__ import annotations
@@ -21,18 +20,12 @@ import manifold3d as mf
 import numpy as np
 
 from simulator.anatomy.generators import primitives as pr
-from simulator.anatomy.generators.knee_bones import LINING_MM, KneeFrame
-from simulator.anatomy.generators.knee_joint import (
-    GROW_DIRS,
-    Patella,
-    articular_femur,
-    articular_tibia,
-    grown_hull,
-    menisci,
-)
+from simulator.anatomy.generators.knee_bones import KneeFrame
+from simulator.anatomy.generators.knee_joint import Patella
 
 ALPHA_DEG = np.linspace(-82.0, 82.0, 29)
 POUCH_TOP_ABOVE_POLE_MM = 58.0
+TARGET_MAX_ALPHA_DEG = 45.0
 
 
 @dataclass(frozen=True)
@@ -96,15 +89,17 @@ class Stack:
         return pr.thick_sheet(mid, np.maximum(hi - lo, 0.3), edge_points=3, what=what)
 
 
-def suprapatellar_stack(f: KneeFrame, femur_outer: mf.Manifold, pat: Patella) -> Stack:
-    """Sample the anterior femur from below the upper patellar pole to the pouch top."""
+def suprapatellar_stack(f: KneeFrame, femur_outer: mf.Manifold, femur_points: np.ndarray,
+                        pat: Patella) -> Stack:
+    """Sample the anterior femur from below the upper patellar pole to the pouch top (rays
+    from the middle of the femur's section, ``femur_points`` ``(n, 3)`` its surface)."""
     sc = f.sc
     pole_z = float(pat.world(np.array([0.0, 0.0, 0.5 * pat.height]))[2])
     z = np.linspace(pole_z - 10.0 * sc, pole_z + (POUCH_TOP_ABOVE_POLE_MM + 4.0) * sc, 30)
     base, radial = [], []
     for zk in z:
-        zr = (zk - f.femur_base[2]) / sc
-        centre = f.fem((f.shaft_x(zr), -5.0, zr))
+        band = femur_points[np.abs(femur_points[:, 2] - zk) < 2.0]
+        centre = np.array([*(0.5 * (band.min(0) + band.max(0)))[:2], zk])
         dirs = np.stack([np.sin(ALPHA_DEG * np.pi / 180), np.cos(ALPHA_DEG * np.pi / 180),
                          np.zeros_like(ALPHA_DEG)], 1)
         radial.append(dirs)
@@ -112,8 +107,12 @@ def suprapatellar_stack(f: KneeFrame, femur_outer: mf.Manifold, pat: Patella) ->
     return Stack(f, z, np.radians(ALPHA_DEG), np.array(base), np.array(radial), pole_z)
 
 
-def extensor_layers(f: KneeFrame, st: Stack, pat: Patella) -> tuple[dict, dict, dict]:
-    """Shapes of the fat pads, the recess, the tendons; fibre directions; landmarks."""
+def extensor_layers(f: KneeFrame, st: Stack, pat: Patella, tuberosity: np.ndarray,
+                    hoffa_floor: np.ndarray) -> tuple[dict, dict, dict]:
+    """Shapes of the fat pads, the recess, the tendons; fibre directions; landmarks.
+    ``tuberosity`` ``(3,)`` is where the patellar tendon inserts, ``hoffa_floor`` ``(k, 3)``
+    the bone and cartilage points the infrapatellar fat pad reaches back to (the front of
+    the tibial plateau and of the femoral condyles under the trochlea)."""
     p = f.params
     sc = f.sc
     pf, rec, sp = st.prefemoral(), st.recess(), st.suprapatellar()
@@ -130,11 +129,21 @@ def extensor_layers(f: KneeFrame, st: Stack, pat: Patella) -> tuple[dict, dict, 
     }
     # quadriceps tendon: from the front of the upper pole up over the fat pad
     t_q, w_q = p.quad_tendon_mm
-    k0 = len(ALPHA_DEG) // 2
     top = pf + rec + sp
-    rows = [k for k in range(len(st.z)) if st.z[k] > st.pole_z + 4.0 * sc]
-    on_stack = [st.point(top + 0.5 * t_q - 0.6)[k, k0] for k in rows[::4]]
+    rows = [k for k in range(len(st.z)) if st.z[k] > st.pole_z + 4.0 * sc][::4]
     attach = pat.world(np.array([0.0, 0.15 * pat.ridge_depth, 0.5 * pat.height - 5.0 * sc]))
+    # the tendon runs from the patella (often lateral of the shaft) to the front of the shaft
+    x_top = st.point(top)[rows[-1], len(ALPHA_DEG) // 2, 0]
+
+    def tendon_x(z):
+        return attach[0] + np.clip((z - attach[2]) / (st.z[rows[-1]] - attach[2]), 0.0,
+                                   1.0) * (x_top - attach[0])
+
+    surface = st.point(top + 0.5 * t_q - 0.6)
+    front = np.abs(ALPHA_DEG) <= 60.0  # x grows with the ray angle here
+    on_stack = [np.array([tendon_x(st.z[k]),
+                          np.interp(tendon_x(st.z[k]), surface[k, front, 0],
+                                    surface[k, front, 1]), st.z[k]]) for k in rows]
     above = on_stack[-1] + np.array([0.0, -2.0, 30.0 * sc])
     q_path = np.array([attach, *on_stack, above])
     shapes["quadriceps_tendon"] = pr.tube(q_path, 0.5 * w_q, 0.5 * t_q, (0.0, 1.0, 0.0),
@@ -142,7 +151,7 @@ def extensor_layers(f: KneeFrame, st: Stack, pat: Patella) -> tuple[dict, dict, 
     # patellar tendon: lower pole to the tibial tuberosity
     t_p, w_p = p.patellar_tendon_mm
     low = pat.world(np.array([0.0, 0.05 * pat.ridge_depth, -0.5 * pat.height + 4.0 * sc]))
-    tub = f.tib((3.0, 20.0, -31.0))
+    tub = tuberosity
     axis = pr.unit(tub - low)
     normal = pr.unit(np.cross(axis, (1.0, 0.0, 0.0)))
     normal *= np.sign(normal[1])
@@ -156,50 +165,20 @@ def extensor_layers(f: KneeFrame, st: Stack, pat: Patella) -> tuple[dict, dict, 
                                                      -0.5 * pat.height + 5.0])),
                           pat.world(np.array([6.0, -0.5 * pat.ridge_depth,
                                               -0.5 * pat.height + 5.0])),
-                          f.tib((16, 20, 1)), f.tib((-16, 21, 1)), f.tib((0, 22, 1)),
-                          f.tib((0, 18, -12)), f.fem((11, 15, 9)), f.fem((-11, 15, 9)),
-                          f.fem((0, 10, 4))])
-    shapes["infrapatellar_fat_pad"] = grown_hull(hoffa_pts, 1.5, 2.0, "Hoffa's fat pad")
+                          *hoffa_floor])
+    grow = 1.5 * np.concatenate([np.eye(3), -np.eye(3)])
+    shapes["infrapatellar_fat_pad"] = pr.smooth_hull(
+        (hoffa_pts[:, None, :] + grow[None]).reshape(-1, 3), 2.0, "Hoffa's fat pad")
     fibres = {"quadriceps_tendon": tuple(pr.unit(q_path[-1] - q_path[0])),
               "patellar_tendon": tuple(axis)}
     # target: mid-recess, under the lateral edge of the tendon, 15 mm above the pole
     kz = int(np.argmin(np.abs(st.z - (st.pole_z + 15.0 * sc))))
     mid = st.point(pf + 0.5 * rec)[kz]
-    edge_x = on_stack[0][0] + 0.5 * w_q - 2.0
-    kv = int(np.argmin(np.abs(mid[:, 0] - edge_x)))
+    edge_x = tendon_x(st.z[kz]) + 0.5 * w_q - 2.0
+    # (a patella riding laterally can carry the tendon's edge past the femur's side: the
+    # target then stays on the front of the femur, within TARGET_MAX_ALPHA_DEG)
+    front = np.abs(ALPHA_DEG) <= TARGET_MAX_ALPHA_DEG
+    kv = int(np.argmin(np.where(front, np.abs(mid[:, 0] - edge_x), np.inf)))
     marks = {"target_suprapatellar_recess": mid[kv],
              "superior_patellar_pole": pat.world(np.array([0.0, 0.0, 0.5 * pat.height]))}
     return shapes, fibres, marks
-
-
-def lining(f: KneeFrame, st: Stack, pat: Patella, femur_solid, plateau) -> tuple:
-    """Inner (synovial lining) and outer (capsule) solids, and the patellofemoral space."""
-    p = f.params
-    g, t = p.synovial_mm, p.capsule_mm
-    pf, rec = st.prefemoral(), st.recess()
-    local = pat.local_points()
-    back = local[(local[:, 1] < -0.15 * pat.ridge_depth) & (local[:, 2] > -0.3 * pat.height)]
-
-    def pf_sweep(grow):
-        pts = pat.world(back)
-        pts = (pts[:, None, :] + grow * np.concatenate([np.zeros((1, 3)), GROW_DIRS])[None]
-               ).reshape(-1, 3)
-        return pr.smooth_hull(np.concatenate([pts, pts - 8.0 * f.sc * pat.anterior]),
-                              LINING_MM, "patellofemoral space")
-
-    # fluid under the patella, at most a few mm off either articular surface
-    near = 3.0 + p.pf_gap_mm
-    pf_space = pf_sweep(p.patellar_cartilage_mm + p.pf_gap_mm) ^ pr.union([
-        femur_solid(p.trochlear_cartilage_mm + near, LINING_MM),
-        pat.solid(p.patellar_cartilage_mm + near, LINING_MM)])
-    inner = pr.union([
-        articular_femur(f, femur_solid, p.femoral_cartilage_mm + g),
-        articular_tibia(f, plateau, p.tibial_cartilage_mm + g, 3.0),
-        pf_space, st.sheet(pf - 0.3, pf + rec + 0.3), menisci(f, g)])
-    outer = pr.union([
-        articular_femur(f, femur_solid, p.femoral_cartilage_mm + g + t, t),
-        articular_tibia(f, plateau, p.tibial_cartilage_mm + g + t, 6.0),
-        pf_sweep(p.patellar_cartilage_mm + p.pf_gap_mm + t),
-        st.sheet(pf - t, pf + rec + t), menisci(f, g + t)])
-    return inner, outer, pf_space
-

@@ -6,13 +6,11 @@ drawn in a fixed order, so a seed gives the same relative variation for every pa
 Sources: ``/work/shared/clinical.md`` section 3.2 [S] where it gives a number; standard adult
 anatomy otherwise, tagged [U] (recalled textbook/US values, not verified in clinical.md).
 
-- Position: supine, knee flexed 20-30 deg on a pillow [S]; modelled at 20-23 deg.
-- Bones [U]: female reference, male x 1.12: epicondylar width 74 mm, posterior condylar radius
-  21 mm, tibial plateau 72 x 48 mm, patella 40 (height) x 42 (width) x 20 mm (thick),
-  anatomical femoral axis 6 deg valgus to the mechanical axis.
-- Cartilage [U]: tibiofemoral joint space (femoral + tibial cartilage) by Kellgren-Lawrence
-  grade 0-4: 5.0, 4.3, 3.3, 2.0, 0.8 mm; trochlear 2.6 mm and patellar 3.6 mm (the thickest
-  cartilage in the body), thinned with the grade.
+- Bones, cartilage, ligaments, menisci and muscles: the real Visible Human knee of the
+  patient's sex and side (``knee_real``), in the cadaver's pose (2-13 deg of flexion; the
+  clinical position is 20-30 deg on a pillow [S]), scaled by ``size`` (+-3 % per seed).
+- Joint space [U]: tibiofemoral, bone to bone (femoral + tibial cartilage) by
+  Kellgren-Lawrence grade 0-4: 5.0, 4.3, 3.3, 2.0, 0.8 mm.
 - Suprapatellar recess: fluid depth 2 mm + effusion; >= 5 mm suggests an effusion [S].
   Prefemoral fat pad 7 mm, suprapatellar (quadriceps) fat pad 5 mm [U].
 - Tendons [U]: quadriceps 6.5 x 32 mm (F) / 7.5 x 36 mm (M); patellar 4.5 x 25 / 5 x 28 mm.
@@ -28,14 +26,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
-
 from simulator.anatomy.generators.variation import bmi_fat_mm, standard_draws
 from simulator.anatomy.patient import PatientParams
 
 JOINT_SPACE_BY_KL_MM = (5.0, 4.3, 3.3, 2.0, 0.8)
-CARTILAGE_FACTOR_BY_KL = (1.0, 0.9, 0.75, 0.55, 0.35)  # patellofemoral cartilage thinning
-MALE_SCALE = 1.12
 NORMAL_RECESS_MM = 2.0
 
 
@@ -45,13 +39,8 @@ class KneeParams:
 
     side: str
     sex: str
-    scale: float                  # bone size relative to the reference female
-    flexion_deg: float
-    valgus_deg: float
-    femoral_cartilage_mm: float
-    tibial_cartilage_mm: float
-    trochlear_cartilage_mm: float
-    patellar_cartilage_mm: float
+    size: float                   # uniform scale of the real bones
+    joint_space_mm: float         # tibiofemoral, bone to bone
     pf_gap_mm: float              # fluid film between patellar and trochlear cartilage
     synovial_mm: float            # fluid film elsewhere in the joint
     recess_mm: float              # suprapatellar recess fluid depth
@@ -60,7 +49,6 @@ class KneeParams:
     suprapatellar_fat_mm: float
     quad_tendon_mm: tuple[float, float]      # thickness, width
     patellar_tendon_mm: tuple[float, float]  # thickness, width
-    patella_mm: tuple[float, float, float]   # height, width, thickness
     fat_anterior_mm: float
     fat_lateral_mm: float
     fat_medial_mm: float
@@ -73,40 +61,30 @@ class KneeParams:
     saphenous_vein_mm: float
     vessel_jitter_mm: tuple[float, float, float]
 
-    @property
-    def joint_space_mm(self) -> float:
-        return self.femoral_cartilage_mm + self.tibial_cartilage_mm
-
 
 def draw_knee_params(patient: PatientParams, seed: int) -> KneeParams:
     """Draw the dimensions of one knee for ``patient`` from ``seed`` (pure)."""
     z = standard_draws(seed, 16)  # fixed order: one slot per quantity
     female = patient.sex == "female"
-    sc = (1.0 if female else MALE_SCALE) * (1.0 + 0.03 * z[0])
-    js = JOINT_SPACE_BY_KL_MM[patient.oa_grade] * (1.0 + 0.05 * z[1])
-    pf = CARTILAGE_FACTOR_BY_KL[patient.oa_grade]
+    sc = 1.0 + 0.03 * z[0]
     eff = patient.effusion_mm
     fat = bmi_fat_mm(patient.sex, patient.bmi, female=(2.0, 0.45), male=(1.5, 0.35),
                      floor_mm=2.0) * (1.0 + 0.05 * z[2])
     return KneeParams(
         side=patient.side,
         sex=patient.sex,
-        scale=sc,
-        flexion_deg=float(np.clip(21.0 + 1.0 * z[3], 20.0, 23.0)),
-        valgus_deg=6.0 + 0.75 * z[4],
-        femoral_cartilage_mm=0.45 * js,
-        tibial_cartilage_mm=0.55 * js,
-        trochlear_cartilage_mm=2.6 * pf * (1.0 + 0.05 * z[5]),
-        patellar_cartilage_mm=3.6 * pf * (1.0 + 0.05 * z[6]),
+        size=sc,
+        joint_space_mm=JOINT_SPACE_BY_KL_MM[patient.oa_grade] * (1.0 + 0.05 * z[1]),
         pf_gap_mm=0.8 + 0.25 * eff,
         synovial_mm=0.8 + 0.15 * eff,
         recess_mm=NORMAL_RECESS_MM + eff,
         capsule_mm=1.6,
         prefemoral_fat_mm=7.0 * sc * (1.0 + 0.08 * z[7]),
         suprapatellar_fat_mm=5.0 * sc * (1.0 + 0.08 * z[8]),
-        quad_tendon_mm=((6.5 if female else 7.5) * (1.0 + 0.05 * z[9]), 32.0 * sc),
-        patellar_tendon_mm=((4.5 if female else 5.0) * (1.0 + 0.05 * z[10]), 25.0 * sc),
-        patella_mm=(40.0 * sc, 42.0 * sc, 20.0 * sc),
+        quad_tendon_mm=((6.5 if female else 7.5) * (1.0 + 0.05 * z[9]),
+                        (32.0 if female else 36.0) * sc),
+        patellar_tendon_mm=((4.5 if female else 5.0) * (1.0 + 0.05 * z[10]),
+                            (25.0 if female else 28.0) * sc),
         fat_anterior_mm=fat,
         fat_lateral_mm=1.1 * fat,
         fat_medial_mm=1.6 * fat,

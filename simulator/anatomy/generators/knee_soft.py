@@ -1,120 +1,98 @@
 """Outline, muscles, iliotibial band, vessels and nerves of a right knee.
 
-The muscle envelope follows the femur above the joint and the flexed leg below it; its front
-is set from the built extensor structures (quadriceps tendon, patella, patellar tendon, tibial
-tuberosity) so the deep fascia lies just over them. Muscles are swept elliptical tubes; the
-popliteal artery runs deepest in the popliteal fossa behind the capsule, the vein behind and
-lateral to it and the tibial nerve most superficial (standard anatomy [U]); the common
-peroneal nerve follows biceps femoris to wind round the fibular neck; the great saphenous vein
-runs in the fat behind the medial condyle.
+The muscle envelope is fitted around the real bones and muscles and the built extensor
+structures (quadriceps tendon, patella, patellar tendon), so the deep fascia lies just over
+them. The muscles are the real ones apart from tibialis anterior (the knee sources stop at the
+calf's posterior compartment), a swept elliptical tube. The popliteal artery runs deepest
+in the popliteal fossa behind the capsule, the vein behind and lateral to it and the tibial
+nerve most superficial (standard anatomy [U]); the common peroneal nerve follows biceps
+femoris to wind round the fibular neck; the great saphenous vein runs in the fat behind the
+medial condyle.
 """
 
 from __future__ import annotations
 
+import manifold3d as mf
 import numpy as np
 
 from simulator.anatomy.generators import primitives as pr
 from simulator.anatomy.generators.body import Outline
 from simulator.anatomy.generators.knee_bones import KneeFrame
 
-# Thigh sections (reference height above the joint line): lateral, medial, anterior (None =
-# from the built structures), posterior half-extents of the envelope about the femoral axis.
-_THIGH = [(215, 54, 58, 46, 56), (150, 53, 57, 45, 55), (110, 51, 56, None, 54),
-          (90, 50, 55, None, 53), (72, 48, 54, None, 52), (58, 47, 52, None, 50),
-          (46, 46, 50, None, 48), (34, 46, 49, None, 48), (22, 45, 49, None, 47),
-          (10, 45, 49, None, 47)]
-# Leg sections along the extended tibia (reference height): lateral, medial, anterior,
-# posterior half-extents about a centre 20 mm behind the tibial axis.
-_LEG = [(-10, 45, 47, None, 48), (-30, 45, 46, None, 52), (-60, 44, 42, None, 56),
-        (-110, 42, 40, 36, 54),
-        (-160, 38, 37, 35, 48), (-230, 34, 33, 34, 42)]
-CY_THIGH = -8.0
+SECTION_STEP_MM = 15.0
+SECTION_BAND_MM = 8.0      # points this far above and below a section shape it
+FASCIA_MM = 1.0            # the deep fascia clears the muscles, bones and tendons by this
+N_ANTERIOR, N_POSTERIOR = 2.4, 2.2
 
 
-def knee_outline(f: KneeFrame, fronts: dict) -> Outline:
-    """Envelope sections; ``fronts`` maps reference heights to the y (world) the deep fascia
-    must clear there (patella, tendons)."""
-    sc, x0 = f.sc, f.origin[0]
+def knee_outline(hard: np.ndarray, muscles: np.ndarray, tendon: np.ndarray, z_lo_mm: float,
+                 z_hi_mm: float) -> Outline:
+    """Envelope sections every ``SECTION_STEP_MM`` from ``z_lo_mm`` to ``z_hi_mm``, about
+    the middle of the points ``(n, 3)`` within ``SECTION_BAND_MM`` of its height: the
+    ``hard`` ones (bones, patella, tendons) and the real ``muscles``. Each quadrant is the
+    smallest super-ellipse quadrant that holds them ``FASCIA_MM`` inside, except in front
+    where the quadriceps ``tendon`` runs: there the front holds the hard points only, so the
+    deep fascia lies on the tendon (the vasti lie beside it; the cadaver's registered vasti
+    can bulge past it, and the envelope clips them)."""
     rows = []
-    for zr, lat, med, ant, post in _THIGH:
-        cx = x0 + sc * (f.shaft_x(zr) + 2.0 * (zr > 60))
-        cy = CY_THIGH * sc
-        if ant is None:
-            ant = (fronts[zr] + 0.8 - cy) / sc
-        rows.append((zr * sc, cx, cy, lat * sc, med * sc, ant * sc, post * sc, 2.4, 2.2))
-    cos_f = np.cos(np.radians(f.params.flexion_deg))
-    for zr, lat, med, ant, post in _LEG:
-        c = f.tib((2.0, -20.0, zr))
-        if ant is None:
-            ant = ((fronts[zr] + 0.8 - c[1]) * cos_f) / sc
-        rows.append((c[2], c[0], c[1], lat * sc, med * sc, ant * sc / cos_f,
-                     post * sc / cos_f, 2.3, 2.2))
-    rows.sort(key=lambda r: r[0])
+    for z in np.arange(z_lo_mm, z_hi_mm + SECTION_STEP_MM, SECTION_STEP_MM):
+        band = [pts[np.abs(pts[:, 2] - z) < SECTION_BAND_MM] for pts in (hard, muscles,
+                                                                         tendon)]
+        near = np.concatenate(band[:2])
+        lo, hi = near.min(0), near.max(0)
+        cx, cy = 0.5 * (lo[:2] + hi[:2])
+        dx, dy = near[:, 0] - cx, near[:, 1] - cy
+        ext = {}
+        for sx, side in ((1.0, "lat"), (-1.0, "med")):
+            for sy, face, n in ((1.0, "ant", N_ANTERIOR), (-1.0, "post", N_POSTERIOR)):
+                sel = (sx * dx >= 0) & (sy * dy >= 0)
+                ext[side, face] = _quadrant(np.abs(dx[sel]) + FASCIA_MM,
+                                            np.abs(dy[sel]) + FASCIA_MM, n)
+        # the section has one lateral and one medial half-width: the wider quadrant's
+        lat = max(ext["lat", "ant"][0], ext["lat", "post"][0])
+        med = max(ext["med", "ant"][0], ext["med", "post"][0])
+        ant = max(ext["lat", "ant"][1], ext["med", "ant"][1])
+        post = max(ext["lat", "post"][1], ext["med", "post"][1])
+        if len(band[2]):
+            front = band[0][band[0][:, 1] >= cy]
+            u = np.abs(front[:, 0] - cx) + FASCIA_MM
+            a = np.where(front[:, 0] >= cx, lat, med)
+            room = 1.0 - np.minimum(u / a, 0.999) ** N_ANTERIOR
+            ant = float(np.max((front[:, 1] - cy + FASCIA_MM) / room ** (1.0 / N_ANTERIOR)))
+        rows.append((z, cx, cy, lat, med, ant, post, N_ANTERIOR, N_POSTERIOR))
     return Outline(np.array(rows))
 
 
-def front_heights() -> tuple[list, list]:
-    """Reference heights where ``knee_outline`` needs a front (thigh, leg)."""
-    return ([r[0] for r in _THIGH if r[3] is None], [r[0] for r in _LEG if r[3] is None])
+def _quadrant(u: np.ndarray, v: np.ndarray, n: float) -> tuple[float, float]:
+    """Half-axes ``(a, b)`` of the least-area quadrant ``(u/a)**n + (v/b)**n <= 1`` holding
+    the points ``u, v >= 0`` ``(k,)``."""
+    if len(u) == 0:
+        return 1.0, 1.0
+    best = None
+    for a in u.max() * np.linspace(1.01, 2.0, 60):
+        room = 1.0 - (u / a) ** n
+        b = float(np.max(v / room ** (1.0 / n)))
+        if best is None or a * b < best[0] * best[1]:
+            best = (float(a), b)
+    return best
 
 
-def muscles(f: KneeFrame) -> dict:
-    """Shapes of the vasti, rectus femoris, hamstrings, gastrocnemius heads and tibialis
-    anterior (the overlaps with the joint and tendons are trimmed by priority)."""
+def tibialis_anterior(f: KneeFrame) -> mf.Manifold:
+    """Tibialis anterior: a tube down the anterolateral tibia from the lateral condyle."""
     sc = f.sc
-
-    def fem(x, y, z):
-        return f.fem((f.shaft_x(z) + x, y, z))
-
-    def tube(points, w, t, hint, what, **kw):
-        return pr.tube(np.array(points), np.asarray(w, float) * sc, np.asarray(t, float) * sc,
-                       hint, step_mm=4.0, ring_points=20, what=what, **kw)
-
-    out = {}
-    out["rectus_femoris"] = tube([fem(2, 30, 240), fem(2, 29, 170), fem(2, 28, 125),
-                                  fem(2, 27, 100)], [20, 19, 13, 7], [9, 9, 6, 3],
-                                 (0, 1, 0), "rectus femoris", round_end=True)
-    out["vastus_intermedius"] = tube([fem(6, 10, 240), fem(6, 9, 160), fem(5, 8, 110),
-                                      fem(4, 10, 88)], [24, 24, 22, 18], [13, 13, 10, 5],
-                                     (0, 1, 0), "vastus intermedius", round_end=True)
-    # the vasti's distal fibres and aponeuroses cover the sides of the suprapatellar pouch
-    # and merge into the quadriceps tendon (trimmed where they overlap it by priority)
-    out["vastus_lateralis"] = tube([fem(36, 2, 240), fem(37, 0, 160), fem(31, 8, 100),
-                                    fem(22, 18, 72), fem(17, 22, 56)],
-                                   [20, 20, 18, 13, 7], [15, 15, 11, 6, 3], (1, 0.6, 0),
-                                   "vastus lateralis", round_end=True)
-    out["vastus_medialis"] = tube([fem(-30, 4, 240), fem(-35, 2, 150), fem(-34, 8, 90),
-                                   fem(-28, 16, 58), fem(-20, 26, 44)],
-                                  [15, 18, 19, 15, 8], [11, 15, 15, 11, 5], (-1, 0.3, 0),
-                                  "vastus medialis", round_end=True)
-    out["biceps_femoris"] = tube([fem(30, -38, 240), fem(32, -40, 120), f.fem((37, -30, 40)),
-                                  f.tib((33, -22, -8)), f.tib((29, -17, -14))],
-                                 [14, 13, 8, 5, 4], [12, 11, 6, 4, 3], (0.4, -1, 0),
-                                 "biceps femoris")
-    out["semimembranosus"] = tube([fem(-22, -42, 240), fem(-26, -42, 110),
-                                   f.fem((-32, -32, 30)), f.tib((-28, -22, -6)),
-                                   f.tib((-26, -16, -14))], [15, 14, 9, 6, 4],
-                                  [13, 12, 7, 5, 3], (-0.3, -1, 0), "semimembranosus")
-    out["gastrocnemius"] = pr.union([
-        tube([f.fem((24, -26, 44)), f.fem((24, -38, 22)), f.tib((18, -46, -40)),
-              f.tib((12, -54, -110)), f.tib((8, -52, -200))], [9, 11, 16, 17, 12],
-             [7, 8, 12, 13, 8], (0.3, -1, 0), "lateral gastrocnemius", round_start=True),
-        tube([f.fem((-24, -26, 46)), f.fem((-26, -38, 24)), f.tib((-18, -48, -40)),
-              f.tib((-12, -56, -110)), f.tib((-8, -54, -200))], [10, 12, 18, 19, 13],
-             [7, 9, 13, 14, 9], (-0.3, -1, 0), "medial gastrocnemius", round_start=True)])
-    out["tibialis_anterior"] = tube([f.tib((20, 12, -28)), f.tib((21, 16, -70)),
-                                     f.tib((19, 18, -140)), f.tib((16, 18, -240))],
-                                    [10, 12, 11, 9], [9, 11, 10, 8], (1, 0.3, 0),
-                                    "tibialis anterior", round_start=True)
-    return out
+    path = f.tib(np.array([(20, 12, -28), (21, 16, -70), (19, 18, -140), (16, 18, -240)]))
+    return pr.tube(path, np.array([10, 12, 11, 9]) * sc, np.array([9, 11, 10, 8]) * sc,
+                   (1, 0.3, 0), step_mm=4.0, ring_points=20, what="tibialis anterior",
+                   round_start=True)
 
 
-def iliotibial_band(f: KneeFrame, outline: Outline) -> tuple:
-    """Thin band under the lateral fascia from the thigh to Gerdy's tubercle; shape, fibre."""
+def iliotibial_band(f: KneeFrame, outline: Outline, z_top: float) -> tuple:
+    """Thin band under the lateral fascia from the thigh (the model's top, ``z_top``) to
+    Gerdy's tubercle; shape, fibre."""
     sc = f.sc
     pts = []
-    for zr in (240.0, 150.0, 80.0, 30.0):
-        z = f.femur_base[2] + zr * sc
+    for z in (z_top, f.femur_base[2] + 0.5 * (z_top - f.femur_base[2]) + 15.0 * sc,
+              f.femur_base[2] + 40.0 * sc, f.femur_base[2] + 20.0 * sc):
         y = -6.0 * sc
         x = float(outline.surface_x(y, z, lateral=True)) - 2.5 * sc
         pts.append((x, y, z))
@@ -125,9 +103,12 @@ def iliotibial_band(f: KneeFrame, outline: Outline) -> tuple:
     return band, tuple(pr.unit(pts[0] - pts[-1]))
 
 
-def neurovascular(f: KneeFrame, outline: Outline) -> tuple[dict, dict]:
+def neurovascular(f: KneeFrame, outline: Outline, fibular_neck: np.ndarray, z_lo: float,
+                  z_hi: float) -> tuple[dict, dict]:
     """Popliteal artery (with the anterior tibial branch), vein, tibial and common peroneal
-    nerves, great saphenous vein; shapes and landmarks."""
+    nerves (round the real fibular neck, ``fibular_neck`` ``(3,)`` the middle of its
+    section), great saphenous vein (over the model's height, ``z_lo`` to ``z_hi``); shapes
+    and landmarks."""
     p = f.params
     sc = f.sc
     jx, jy, jz = p.vessel_jitter_mm
@@ -160,16 +141,16 @@ def neurovascular(f: KneeFrame, outline: Outline) -> tuple[dict, dict]:
     w_c, t_c = p.peroneal_nerve_mm
     peroneal_pts = np.array([nerve_pts[0] + np.array([6.0, -2.0, -4.0]) * sc,
                              fem(24, -44, 140), f.fem((31, -36, 50)), f.fem((33, -31, 12)),
-                             f.tib((35, -27, -22)), f.tib((38, -13, -36)),
-                             f.tib((33, 2, -46))])
+                             fibular_neck + np.array([6.0, -12.0, 14.0]) * sc,
+                             fibular_neck + np.array([12.0, -5.0, 0.0]) * sc,
+                             fibular_neck + np.array([5.0, 9.0, -10.0]) * sc])
     peroneal = pr.tube(peroneal_pts, 0.5 * w_c, 0.5 * t_c, step_mm=2.5, ring_points=10,
                        what="common peroneal nerve")
     # great saphenous vein: in the fat behind the medial condyle
     r_s = 0.5 * p.saphenous_vein_mm
     fat = p.fat_medial_mm
     gsv = []
-    for zr in (215.0, 120.0, 40.0, -20.0, -110.0, -170.0):
-        z = f.femur_base[2] + zr * sc
+    for z in np.linspace(z_hi, z_lo, 6):
         cx, cy, lat, med, ant, post = outline.params(z)[:6]
         y = cy - 0.3 * post
         x = float(outline.surface_x(y, z, lateral=False))

@@ -16,7 +16,9 @@ Everything is RAS mm on the bones' closed surfaces; no generator frame is assume
 - tibial plateau: under each condyle's distal-most point, the highest tibial surface point
   within ``PLATEAU_MM`` horizontally;
 - joint space: bone to bone under each condyle, the least vertical distance from the lowest
-  10 mm of the condyle's surface down to the tibia (the femoral and tibial cartilage).
+  10 mm of the condyle's surface within ``CONDYLE_MM`` sideways of its distal-most point down
+  to the tibia (the femoral and tibial cartilage; not the notch's walls, which the atlas
+  femur's repair closed over the tibial spines).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ import numpy as np
 from simulator.anatomy.generators.primitives import ray_crossing, to_manifold
 
 PLATEAU_MM = 10.0
+CONDYLE_MM = 6.0
 
 
 @dataclass(frozen=True)
@@ -94,6 +97,8 @@ def knee_landmarks(femur, patella, tibia) -> KneeLandmarks:
     def gap(part: np.ndarray) -> float:
         """Least vertical bone-to-bone distance below the lowest 10 mm of a condyle."""
         down = np.array([0.0, 0.0, -1.0])
+        lowest = part[np.argmin(part[:, 2])]
+        part = part[np.abs(part[:, 0] - lowest[0]) < CONDYLE_MM]
         gaps = []
         for p in part[part[:, 2] < part[:, 2].min() + 10.0]:
             try:
