@@ -200,13 +200,14 @@ class InPlaneView:
 
 
 # A shaft meeting its scan line within this of square shows to its tip; steeper, its mirror
-# echo fades (at the hip's 3.5 MHz, the shaft is seen at 30 deg and lost at 40 deg and beyond,
-# tip_visibility's calibration table).
-SQUARE_ENOUGH_RAD = math.radians(25.0)
+# echo fades (tip_visibility's calibration table: under the hip's curved 3.5 MHz array the
+# shaft is seen at 30 deg down to 50 mm and lost at 40 deg; under the knee's linear array it
+# is seen at 30 deg at every depth and lost at 40 deg near the surface).
+SQUARE_ENOUGH_RAD = {"curvilinear": math.radians(25.0), "linear": math.radians(35.0)}
 ROCK_STEP_RAD = math.radians(2.5)
 CENTRED_SHARE = 0.25  # of the half-width: the target well inside the middle third
-PROBE_CLEARANCE_MM = 2.0
-DEPTH_BELOW_TARGET_MM = 30.0  # the needle enters this far beyond the end of the probe face
+PROBE_CLEARANCE_MM = 2.0  # the needle enters this far beyond the end of the probe face
+DEPTH_BELOW_TARGET_MM = 30.0  # image depth kept beneath the target
 
 
 def in_plane_view(world: World, plan: Plan) -> InPlaneView | None:
@@ -218,12 +219,11 @@ def in_plane_view(world: World, plan: Plan) -> InPlaneView | None:
     scenario's standard view asks for the target centred.
 
     Candidates slide the probe along the needle's line and past the target
-    (``in_plane_probe``) and rock it
-    within ``probe.MAX_ROCK_RAD``; the best shows the most of the path, from entry to
-    target, with the beam within ``SQUARE_ENOUGH_RAD`` of square to the shaft, with the
-    least rock, then the squarest; a pose that shows the standard view
-    (``shows_standard_view``) beats any that does not. ``None`` when no pose shows the
-    target.
+    (``in_plane_probe``) and rock it within ``probe.MAX_ROCK_RAD``. A pose that shows the
+    standard view (``shows_standard_view``) beats any that does not; then the one that shows
+    the most of the path, entry to target, with the beam within ``SQUARE_ENOUGH_RAD`` (per
+    array) of square to the shaft; then the least rock; then the squarest. ``None`` when no
+    pose shows the target.
     """
     from simulator.geometry import apply, invert
     from simulator.probe import MAX_ROCK_RAD, MAX_TILT_RAD, world_from_probe
@@ -263,7 +263,7 @@ def in_plane_view(world: World, plan: Plan) -> InPlaneView | None:
                 beams = np.array([[0.0, 0.0, 1.0]])
             shaft = probe_from_world[:3, :3] @ plan.direction
             off_square = np.arcsin(np.clip(np.abs(beams @ shaft), 0.0, 1.0))
-            seen = inside & (off_square <= SQUARE_ENOUGH_RAD)
+            seen = inside & (off_square <= SQUARE_ENOUGH_RAD[preset.kind])
             # then the least rock (a heel lifted off the skin images nothing), the squarest
             key = (round(float(seen.mean()), 2), -abs(float(rock)),
                    -float(np.mean(off_square * inside)))
