@@ -216,7 +216,7 @@ def in_plane_view(world: World, plan: Plan) -> InPlaneView | None:
     probe is rocked heel-to-toe toward it so the beam meets the shaft as squarely as the
     rocking allows (on a curved array the scan lines fan out toward the entry side, where
     the path is best kept), with the target inside the image: in its middle third when the
-    scenario's standard view asks for the target centred.
+    scenario has a standard view that asks for the target centred.
 
     Candidates slide the probe along the needle's line and past the target
     (``in_plane_probe``) and rock it within ``probe.MAX_ROCK_RAD``. A pose that shows the
@@ -235,9 +235,10 @@ def in_plane_view(world: World, plan: Plan) -> InPlaneView | None:
     half = (preset.sector_rad if curved else preset.aperture_mm) / 2
     face_half_mm = preset.radius_mm * math.sin(half) if curved else half
     max_depth_mm = preset.depth_range_mm[1] - 10.0
-    # the scenario's standard view keeps the target in the image's middle third (guidance)
+    # a standard view that keeps the target in the image's middle third (guidance) limits
+    # the slide; without one, the needle's visibility alone places the probe
     view = world.scenario.standard_view
-    middle = half * (CENTRED_SHARE if view is None or view.target_centred else 0.9)
+    middle = half * (CENTRED_SHARE if view is not None and view.target_centred else 0.9)
     path = plan.entry_mm + np.outer(np.arange(0.0, plan.length_mm + 0.5, 1.0), plan.direction)
     rocks = np.arange(-MAX_ROCK_RAD, MAX_ROCK_RAD + 1e-9, ROCK_STEP_RAD)
     best, best_key = None, None
