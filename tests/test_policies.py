@@ -30,6 +30,9 @@ def test_expert_passes_the_first_seed(path):
     [scored] = _scores(path, "expert", seeds=[0])
     assert scored.passed, [h.reason for h in scored.hard_fails]
     assert scored.score >= 85.0
+    share = scored.value("tip_in_beam_share")
+    # an expert advances watching the tip (rocking the probe toward a steep needle)
+    assert share is None or share >= 0.6, share
 
 
 @pytest.mark.slow

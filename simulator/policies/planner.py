@@ -200,13 +200,14 @@ class InPlaneView:
 
 
 # A shaft meeting its scan line within this of square shows to its tip; steeper, its mirror
-# echo fades (at the hip's 3.5 MHz, the shaft is seen at 30 deg and lost at 40 deg and beyond,
-# tip_visibility's calibration table).
-SQUARE_ENOUGH_RAD = math.radians(25.0)
+# echo fades (tip_visibility's calibration table: under the hip's curved 3.5 MHz array the
+# shaft is seen at 30 deg down to 50 mm and lost at 40 deg; under the knee's linear array it
+# is seen at 30 deg at every depth and lost at 40 deg near the surface).
+SQUARE_ENOUGH_RAD = {"curvilinear": math.radians(25.0), "linear": math.radians(35.0)}
 ROCK_STEP_RAD = math.radians(2.5)
 CENTRED_SHARE = 0.25  # of the half-width: the target well inside the middle third
-PROBE_CLEARANCE_MM = 2.0
-DEPTH_BELOW_TARGET_MM = 30.0  # the needle enters this far beyond the end of the probe face
+PROBE_CLEARANCE_MM = 2.0  # the needle enters this far beyond the end of the probe face
+DEPTH_BELOW_TARGET_MM = 30.0  # image depth kept beneath the target
 
 
 def in_plane_view(world: World, plan: Plan) -> InPlaneView | None:
@@ -215,15 +216,14 @@ def in_plane_view(world: World, plan: Plan) -> InPlaneView | None:
     probe is rocked heel-to-toe toward it so the beam meets the shaft as squarely as the
     rocking allows (on a curved array the scan lines fan out toward the entry side, where
     the path is best kept), with the target inside the image: in its middle third when the
-    scenario's standard view asks for the target centred.
+    scenario has a standard view that asks for the target centred.
 
     Candidates slide the probe along the needle's line and past the target
-    (``in_plane_probe``) and rock it
-    within ``probe.MAX_ROCK_RAD``; the best shows the most of the path, from entry to
-    target, with the beam within ``SQUARE_ENOUGH_RAD`` of square to the shaft, with the
-    least rock, then the squarest; a pose that shows the standard view
-    (``shows_standard_view``) beats any that does not. ``None`` when no pose shows the
-    target.
+    (``in_plane_probe``) and rock it within ``probe.MAX_ROCK_RAD``. A pose that shows the
+    standard view (``shows_standard_view``) beats any that does not; then the one that shows
+    the most of the path, entry to target, with the beam within ``SQUARE_ENOUGH_RAD`` (per
+    array) of square to the shaft; then the least rock; then the squarest. ``None`` when no
+    pose shows the target.
     """
     from simulator.geometry import apply, invert
     from simulator.probe import MAX_ROCK_RAD, MAX_TILT_RAD, world_from_probe
@@ -235,9 +235,10 @@ def in_plane_view(world: World, plan: Plan) -> InPlaneView | None:
     half = (preset.sector_rad if curved else preset.aperture_mm) / 2
     face_half_mm = preset.radius_mm * math.sin(half) if curved else half
     max_depth_mm = preset.depth_range_mm[1] - 10.0
-    # the scenario's standard view keeps the target in the image's middle third (guidance)
+    # a standard view that keeps the target in the image's middle third (guidance) limits
+    # the slide; without one, the needle's visibility alone places the probe
     view = world.scenario.standard_view
-    middle = half * (CENTRED_SHARE if view is None or view.target_centred else 0.9)
+    middle = half * (CENTRED_SHARE if view is not None and view.target_centred else 0.9)
     path = plan.entry_mm + np.outer(np.arange(0.0, plan.length_mm + 0.5, 1.0), plan.direction)
     rocks = np.arange(-MAX_ROCK_RAD, MAX_ROCK_RAD + 1e-9, ROCK_STEP_RAD)
     best, best_key = None, None
@@ -263,7 +264,7 @@ def in_plane_view(world: World, plan: Plan) -> InPlaneView | None:
                 beams = np.array([[0.0, 0.0, 1.0]])
             shaft = probe_from_world[:3, :3] @ plan.direction
             off_square = np.arcsin(np.clip(np.abs(beams @ shaft), 0.0, 1.0))
-            seen = inside & (off_square <= SQUARE_ENOUGH_RAD)
+            seen = inside & (off_square <= SQUARE_ENOUGH_RAD[preset.kind])
             # then the least rock (a heel lifted off the skin images nothing), the squarest
             key = (round(float(seen.mean()), 2), -abs(float(rock)),
                    -float(np.mean(off_square * inside)))
