@@ -24,8 +24,10 @@ def demo(
     scenario: str = typer.Option(DEFAULT_SCENARIO, help="Scenario file or shipped name."),
     seed: int = typer.Option(0, help="Session seed."),
     out: Path = typer.Option(Path("out/demo"), help="Output folder."),
-    policy: str = typer.Option("expert", help="Scripted trainee: expert, novice, or "
-                               "(ultrasound) perceiving_expert or perceiving_intermediate."),
+    policy: str = typer.Option("expert", help="Scripted trainee: expert or novice (they "
+                               "plan from the anatomy), or perceiving_expert, "
+                               "perceiving_intermediate or perceiving_novice (they see only "
+                               "the image, as a person does)."),
     trainee: str = typer.Option("", help="Name recorded in the log (default: the policy)."),
     report: bool = typer.Option(True, "--report/--no-report", help="Also write the session "
                                 "report (HTML, PDF) and the key-frame images."),
