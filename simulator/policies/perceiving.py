@@ -27,9 +27,9 @@ from simulator.errors import InputError
 from simulator.geometry import invert, unit
 from simulator.imaging.ultrasound.render import render_ultrasound
 from simulator.needle import bevel_direction
-from simulator.policies.planner import Plan
+from simulator.policies.planner import ROCK_STEP_RAD, SQUARE_ENOUGH_RAD, Plan
 from simulator.policies.script import ScriptPolicy
-from simulator.probe import MAX_SLIDE_MM_S, MAX_TURN_RAD_S
+from simulator.probe import MAX_ROCK_RAD, MAX_SLIDE_MM_S, MAX_TURN_RAD_S
 from simulator.scenario import Step
 from simulator.state import Action
 
@@ -43,6 +43,7 @@ VISIBLE_ANGLE_DEG = 45.0    # steeper than this the needle's echo fades: only if
 MAX_REDIRECTS = 2           # corrections of a pass that ends beside the target
 REDIRECT_FROM_MM = 10.0     # needle depth pulled back to before a redirection
 IN_PLANE_MM = 1.0           # a tip further than this from the scan plane is not seen
+ROCKED_TARGET_SHARE = 0.8   # of the image's half-width: the rocked view keeps the target inside
 # views tried for an approach, (probe turn deg, slide across mm) from the scanned view: slid
 # off a vessel in the plane, then turned toward an allowed entry
 APPROACH_VIEWS = ((0.0, 0.0), (0.0, 4.0), (0.0, -4.0), (15.0, 0.0), (-15.0, 0.0),
@@ -255,12 +256,27 @@ class PerceivingExpert(ScriptPolicy):
         """Advance along ``plan`` while looking; settle on the target once seen there."""
         elevation = seen.frame.world_from_probe[:3, 1]
         yield from self.twist_bevel_to(unit(np.cross(elevation, plan.direction)))
+        yield from self.rock_toward(plan, seen.frame)
         speed = self.rng.uniform(*self.speed_mm_s)
         result = yield from self.advance_looking(plan, speed)
         if result == "target":
             yield from self.settle()
         else:
             yield from self.redirect(speed)
+
+    def rock_toward(self, plan: Plan, frame):
+        """Rock the probe heel-to-toe toward the needle so the beam meets the planned shaft
+        as squarely as the rocking allows, the target kept in the image
+        (:func:`rocked_view_rad`); if the rocked image loses the target, rock back halfway."""
+        probe_from_world = invert(frame.world_from_probe)
+        entry = (probe_from_world @ np.append(plan.entry_mm, 1.0))[:3]
+        d_probe = probe_from_world[:3, :3] @ plan.direction
+        rock = rocked_view_rad(frame.geometry, entry, d_probe, plan.length_mm)
+        start = self.state.probe.rock_rad
+        for share in (1.0, 0.5, 0.0):
+            yield from self.rock_probe_to(start + share * rock)
+            if share == 0.0 or (self.look().label == self.target_index).any():
+                return
 
     def redirect(self, speed_mm_s: float):
         """The image shows the tip short of or beside the target: pull back and aim at the
@@ -408,3 +424,33 @@ class PerceivingExpert(ScriptPolicy):
                     yield Action(advance_mm_s=-1.0)
                 return
 
+
+
+def rocked_view_rad(geom, entry_probe, d_probe, length_mm: float) -> float:
+    """Heel-to-toe rock (rad, added to the frame's) that shows most of an in-plane path with
+    the beam within ``SQUARE_ENOUGH_RAD`` of square to the shaft, then the least rock, the
+    path's end (the target) kept within ``ROCKED_TARGET_SHARE`` of the half-width and above
+    the image's depth. ``entry_probe`` (3,), ``d_probe`` (3,) unit: the path in the frame of
+    ``geom``'s image (rocking turns that frame about its elevation axis, y)."""
+    path = entry_probe + np.outer(np.arange(0.0, length_mm + 0.5, 1.0), d_probe)  # (n, 3)
+    mid = 0.5 * (geom.n_lines - 1)
+    best, best_key = 0.0, None
+    for rock in np.arange(-MAX_ROCK_RAD, MAX_ROCK_RAD + 1e-9, ROCK_STEP_RAD):
+        c, s = math.cos(rock), math.sin(rock)
+        rows = np.array([[c, 0.0, -s], [0.0, 1.0, 0.0], [s, 0.0, c]])  # rocked axes
+        points = path @ rows.T                                           # (n, 3)
+        line, depth = geom.line_coords(points)
+        inside = (np.abs(line - mid) <= mid) & (depth >= 0.0) & (depth <= geom.depth_mm[-1])
+        if abs(line[-1] - mid) > ROCKED_TARGET_SHARE * mid or not inside[-1]:
+            continue
+        if geom.curved:
+            beams = points * [1.0, 0.0, 1.0] + [0.0, 0.0, geom.radius_mm]
+            beams /= np.linalg.norm(beams, axis=1, keepdims=True)
+        else:
+            beams = np.array([[0.0, 0.0, 1.0]])
+        off_square = np.arcsin(np.clip(np.abs(beams @ (rows @ d_probe)), 0.0, 1.0))
+        key = (round(float((inside & (off_square <= SQUARE_ENOUGH_RAD)).mean()), 2),
+               -abs(float(rock)))
+        if best_key is None or key > best_key:
+            best, best_key = float(rock), key
+    return best
