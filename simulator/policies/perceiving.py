@@ -26,6 +26,7 @@ from simulator.app.guidance import view_quality
 from simulator.errors import InputError
 from simulator.geometry import invert, unit
 from simulator.imaging.ultrasound.render import render_ultrasound
+from simulator.imaging.ultrasound.tip_visibility import LINE_MM
 from simulator.needle import bevel_direction
 from simulator.policies.planner import ROCK_STEP_RAD, SQUARE_ENOUGH_RAD, Plan
 from simulator.policies.script import ScriptPolicy
@@ -44,6 +45,13 @@ MAX_REDIRECTS = 2           # corrections of a pass that ends beside the target
 REDIRECT_FROM_MM = 10.0     # needle depth pulled back to before a redirection
 IN_PLANE_MM = 1.0           # a tip further than this from the scan plane is not seen
 ROCKED_TARGET_SHARE = 0.8   # of the image's half-width: the rocked view keeps the target inside
+# the tip shows when the display's last LINE_MM of shaft is this many grey levels brighter
+# than the tissue SHAFT_SIDE_MM to either side (low-detail frames on the hip, against the
+# scored verdict: seen at 66 and above, lost at 58 and below)
+SHAFT_GREY = 62.0
+SHAFT_SIDE_MM = 3.0
+LOST_FROM_MM = 15.0         # deeper than this a tip not seen on the display is searched for
+SEARCH_ACROSS_MM = (1.0, -1.0)  # slides across tried when the tip is lost
 # views tried for an approach, (probe turn deg, slide across mm) from the scanned view: slid
 # off a vessel in the plane, then turned toward an allowed entry
 APPROACH_VIEWS = ((0.0, 0.0), (0.0, 4.0), (0.0, -4.0), (15.0, 0.0), (-15.0, 0.0),
@@ -258,7 +266,7 @@ class PerceivingExpert(ScriptPolicy):
         yield from self.twist_bevel_to(unit(np.cross(elevation, plan.direction)))
         yield from self.rock_toward(plan, seen.frame)
         speed = self.rng.uniform(*self.speed_mm_s)
-        result = yield from self.advance_looking(plan, speed)
+        result = yield from self.advance_looking(plan, speed, find_lost_tip=True)
         if result == "target":
             yield from self.settle()
         else:
@@ -302,7 +310,8 @@ class PerceivingExpert(ScriptPolicy):
             yield from self.twist_bevel_to(unit(np.cross(elevation, direction)))
             plan = Plan(entry, -wfp[:3, 2], direction, aim, float(np.linalg.norm(aim - entry)),
                         math.inf, 90.0 - math.degrees(math.acos(abs(direction @ wfp[:3, 2]))))
-            if (yield from self.advance_looking(plan, speed_mm_s)) == "target":
+            if (yield from self.advance_looking(plan, speed_mm_s,
+                                                find_lost_tip=True)) == "target":
                 yield from self.settle()
                 return
 
@@ -390,10 +399,12 @@ class PerceivingExpert(ScriptPolicy):
         return float(np.sqrt(((seen[:, None, :] - danger[None, :, :]) ** 2).sum(-1)).min())
 
     def advance_looking(self, plan: Plan, speed_mm_s: float, *, stop_share: float = 1.0,
-                        correct: bool = True, every_mm: float = LOOK_EVERY_MM):
+                        correct: bool = True, every_mm: float = LOOK_EVERY_MM,
+                        find_lost_tip: bool = False):
         """Advance, looking every ``every_mm``; with ``correct`` steer the bevel back toward
-        the line. Stops at bone (felt), the target seen at the tip, or ``stop_share`` of the
-        planned depth."""
+        the line; with ``find_lost_tip`` stop when the display does not show the tip and
+        rock or slide the probe until it does (:meth:`find_tip`). Stops at bone (felt), the
+        target seen at the tip, or ``stop_share`` of the planned depth."""
         next_look = self.state.needle.depth_mm + every_mm
         frame = None
         while True:
@@ -407,10 +418,33 @@ class PerceivingExpert(ScriptPolicy):
                 frame = self.look()
                 if self.label_at(frame, n.tip_mm) == self.target_index:
                     return "target"
+                if find_lost_tip and n.depth_mm > LOST_FROM_MM and not tip_shows(frame, n):
+                    yield from self.find_tip(frame)
             flip = False
             if correct and n.in_skin and n.depth_mm > 3.0:
                 flip = float(plan.offset_from_line(n.tip_mm) @ bevel_direction(n)) > 0.3
             yield Action(advance_mm_s=speed_mm_s, flip_bevel=flip)
+
+    def find_tip(self, frame):
+        """The tip has gone from the display (``frame``): rock step by step further toward
+        the needle (the beam squarer to the shaft), else slide across by
+        ``SEARCH_ACROSS_MM`` (the shaft has left the thin slice), keeping the first pose
+        that shows the tip; back where it was when none does."""
+        rock = self.state.probe.rock_rad
+        # the beam turns toward the long axis as the rock grows: square to a shaft running
+        # back along it (frame x) needs the rock of the opposite sign
+        sign = -math.copysign(1.0, float(frame.world_from_probe[:3, 0] @
+                                         np.asarray(self.state.needle.direction)))
+        for k in range(1, int((MAX_ROCK_RAD - sign * rock) / ROCK_STEP_RAD + 1e-6) + 1):
+            yield from self.rock_probe_to(rock + sign * k * ROCK_STEP_RAD)
+            if tip_shows(self.look(), self.state.needle):
+                return
+        yield from self.rock_probe_to(rock)
+        for across in SEARCH_ACROSS_MM:
+            yield from self.move_probe(across_mm=across)
+            if tip_shows(self.look(), self.state.needle):
+                return
+            yield from self.move_probe(across_mm=-across)
 
     def settle(self):
         """From the target's edge, on to bone contact while the image shows the tip in it."""
@@ -454,3 +488,27 @@ def rocked_view_rad(geom, entry_probe, d_probe, length_mm: float) -> float:
         if best_key is None or key > best_key:
             best, best_key = float(rock), key
     return best
+
+
+def tip_shows(frame, needle) -> bool:
+    """Whether the display shows the needle's tip: the last ``LINE_MM`` of shaft, where the
+    operator knows it runs, stands ``SHAFT_GREY`` grey levels above the tissue beside it in
+    ``frame.grey`` (what the eye follows to the tip). False when the tip is out of the
+    image or more than ``IN_PLANE_MM`` from the scan plane."""
+    probe_from_world = invert(frame.world_from_probe)
+    tip = (probe_from_world @ np.append(needle.tip_mm, 1.0))[:3]
+    if abs(tip[1]) > IN_PLANE_MM:
+        return False
+    along = unit(probe_from_world[:3, :3] @ np.asarray(needle.direction) * [1.0, 0.0, 1.0])
+    beside = np.array([-along[2], 0.0, along[0]])     # in the image, square to the shaft
+    shaft = tip - np.outer(np.arange(0.0, LINE_MM + 0.01, 0.5), along)   # (n, 3)
+    i, k, ok = _sample_indices(frame.geometry, shaft)
+    if not ok[0]:
+        return False
+    background = []
+    for side in (-SHAFT_SIDE_MM, SHAFT_SIDE_MM):
+        bi, bk, bok = _sample_indices(frame.geometry, shaft + side * beside)
+        if bok.any():
+            background.append(float(frame.grey[bi[bok], bk[bok]].mean()))
+    return bool(background) and \
+        float(frame.grey[i[ok], k[ok]].mean()) - float(np.mean(background)) >= SHAFT_GREY
