@@ -16,7 +16,8 @@ from simulator.imaging.ultrasound.render import render_ultrasound
 from simulator.imaging.ultrasound.scan import scan_geometry
 from simulator.loading import load_world
 from simulator.policies import make_policy
-from simulator.policies.perceiving import LOOK_SHAPE, rocked_view_rad
+from simulator.policies.needle_in_image import rocked_view_rad
+from simulator.policies.perceiving import LOOK_SHAPE
 from simulator.policies.perceiving_fluoro import PerceivingFluoroExpert, projected_labels
 from simulator.policies.planner import SQUARE_ENOUGH_RAD
 from simulator.session import Session, run_policy
