@@ -182,3 +182,29 @@ def test_perceiving_learners_finish_without_reading_the_ground_truth(scenario, p
     scored, policy = run(scenario, policy_name, 1, blind=True)
     assert policy.looks >= 1
     assert scored.value("injected_ml") > 0.0    # they got as far as injecting
+
+
+def test_display_shows_the_tip_when_rocked_and_loses_it_flat():
+    """Mid-way down the hip's steep path (tip 50 mm in): the perceiving expert's rocked view
+    shows the shaft to its tip on the display, as the scored verdict says; the same pose
+    unrocked loses it, for both."""
+    from dataclasses import replace
+
+    from simulator.geometry import invert
+    from simulator.imaging.ultrasound.tip_visibility import tip_visible
+    from simulator.policies.needle_in_image import tip_shows
+
+    world = load_world(SCENARIOS / "hip_anterior_us.yaml", seed=0)
+    session = Session(world)
+    policy = make_policy("perceiving_expert", world, 0)
+    while not (session.state.needle.in_skin and session.state.needle.depth_mm >= 50.0):
+        assert not session.ended
+        session.step(policy(world, session.state))
+    rocked = session.state
+    flat = replace(rocked, probe=replace(rocked.probe, rock_rad=0.0))
+    assert abs(rocked.probe.rock_rad) > math.radians(20.0)
+    for state, shown in ((rocked, True), (flat, False)):
+        frame = render_ultrasound(world, state, seed=0, image_shape=LOOK_SHAPE, detail="moving")
+        assert tip_shows(frame, state.needle) is shown
+        assert tip_visible(world, state.probe, invert(frame.world_from_probe),
+                           state.needle) is shown
