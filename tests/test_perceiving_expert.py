@@ -1,19 +1,27 @@
 """The perceiving trainees: they pass from what the image shows, never from the ground truth
 (a blindfolded world raises on any read of the anatomy's geometry or the target point)."""
 
+import math
 from pathlib import Path
 
+import numpy as np
 import pytest
 from conftest import REPO
 
+from scoring.clinical_rules import TIP_IN_VIEW
 from scoring.score import Scorer
 from simulator.errors import InputError
+from simulator.geometry import unit
 from simulator.imaging.ultrasound.render import render_ultrasound
+from simulator.imaging.ultrasound.scan import scan_geometry
 from simulator.loading import load_world
 from simulator.policies import make_policy
+from simulator.policies.needle_in_image import rocked_view_rad
 from simulator.policies.perceiving import LOOK_SHAPE
 from simulator.policies.perceiving_fluoro import PerceivingFluoroExpert, projected_labels
+from simulator.policies.planner import SQUARE_ENOUGH_RAD
 from simulator.session import Session, run_policy
+from simulator.transducer import PRESETS
 
 SCENARIOS = REPO / "scenarios"
 
@@ -84,6 +92,47 @@ def test_perceiving_expert_passes_without_reading_the_ground_truth(scenario):
     assert scored.score >= 75.0
     assert policy.looks >= 4   # it looked for the target and watched the needle
     assert scored.value("intra_articular_fraction") >= 0.8
+    if scenario.endswith("_us"):   # it watched the tip, as the display shows it, most of the way
+        assert scored.value(TIP_IN_VIEW) >= 0.5
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("scenario", ["knee_suprapatellar_us", "shoulder_gh_posterior_us"])
+def test_perceiving_expert_keeps_its_tip_in_view(scenario):
+    scored, _ = run(scenario, "perceiving_expert", 0)
+    assert scored.passed, [h.reason for h in scored.hard_fails]
+    assert scored.value(TIP_IN_VIEW) >= 0.5
+
+
+@pytest.mark.parametrize("side", [1.0, -1.0])
+def test_rock_turns_the_beam_square_to_a_steep_needle(side):
+    """A 45 deg in-plane path to a target 60 mm deep on the hip's curvilinear probe: unrocked,
+    the beam meets the deep half of the shaft too far off square for it to show; the rock
+    chosen turns the beam toward the needle's end of the probe, squares it over the path's
+    first three quarters and keeps the target in the image."""
+    geom = scan_geometry("curvilinear", 100.0, PRESETS["curvilinear"].centre_mhz, 70.0)
+    a = math.radians(45.0)
+    d_probe = np.array([-side * math.cos(a), 0.0, math.sin(a)])
+    target = np.array([0.0, 0.0, 60.0])
+    length = 60.0 / math.sin(a)
+    entry = target - d_probe * length
+    rock = rocked_view_rad(geom, entry, d_probe, length)
+    assert side * rock > math.radians(20.0)
+
+    def off_square_rad(rock_rad, share):
+        """Angle between the beam and the square to the shaft at ``share`` of the path."""
+        c, s = math.cos(rock_rad), math.sin(rock_rad)
+        rows = np.array([[c, 0.0, -s], [0.0, 1.0, 0.0], [s, 0.0, c]])   # rocked probe axes
+        point = rows @ (entry + share * length * d_probe)
+        beam = unit(point * [1.0, 0.0, 1.0] + [0.0, 0.0, geom.radius_mm])
+        return math.asin(abs(float(beam @ (rows @ d_probe))))
+
+    assert off_square_rad(0.0, 0.75) > SQUARE_ENOUGH_RAD >= off_square_rad(rock, 0.75)
+    assert off_square_rad(rock, 1.0) < off_square_rad(0.0, 1.0) - math.radians(10.0)
+    c, s = math.cos(rock), math.sin(rock)
+    line, _ = geom.line_coords((np.array([[c, 0.0, -s], [0.0, 1.0, 0.0], [s, 0.0, c]])
+                                @ target)[None])
+    assert 0 <= line[0] < geom.n_lines
 
 
 def test_blindfold_catches_a_ground_truth_read():
@@ -133,3 +182,29 @@ def test_perceiving_learners_finish_without_reading_the_ground_truth(scenario, p
     scored, policy = run(scenario, policy_name, 1, blind=True)
     assert policy.looks >= 1
     assert scored.value("injected_ml") > 0.0    # they got as far as injecting
+
+
+def test_display_shows_the_tip_when_rocked_and_loses_it_flat():
+    """Mid-way down the hip's steep path (tip 50 mm in): the perceiving expert's rocked view
+    shows the shaft to its tip on the display, as the scored verdict says; the same pose
+    unrocked loses it, for both."""
+    from dataclasses import replace
+
+    from simulator.geometry import invert
+    from simulator.imaging.ultrasound.tip_visibility import tip_visible
+    from simulator.policies.needle_in_image import tip_shows
+
+    world = load_world(SCENARIOS / "hip_anterior_us.yaml", seed=0)
+    session = Session(world)
+    policy = make_policy("perceiving_expert", world, 0)
+    while not (session.state.needle.in_skin and session.state.needle.depth_mm >= 50.0):
+        assert not session.ended
+        session.step(policy(world, session.state))
+    rocked = session.state
+    flat = replace(rocked, probe=replace(rocked.probe, rock_rad=0.0))
+    assert abs(rocked.probe.rock_rad) > math.radians(20.0)
+    for state, shown in ((rocked, True), (flat, False)):
+        frame = render_ultrasound(world, state, seed=0, image_shape=LOOK_SHAPE, detail="moving")
+        assert tip_shows(frame, state.needle) is shown
+        assert tip_visible(world, state.probe, invert(frame.world_from_probe),
+                           state.needle) is shown

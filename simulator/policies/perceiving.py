@@ -27,9 +27,15 @@ from simulator.errors import InputError
 from simulator.geometry import invert, unit
 from simulator.imaging.ultrasound.render import render_ultrasound
 from simulator.needle import bevel_direction
-from simulator.policies.planner import Plan
+from simulator.policies.needle_in_image import (
+    IN_PLANE_MM,
+    rocked_view_rad,
+    sample_indices,
+    tip_shows,
+)
+from simulator.policies.planner import ROCK_STEP_RAD, Plan
 from simulator.policies.script import ScriptPolicy
-from simulator.probe import MAX_SLIDE_MM_S, MAX_TURN_RAD_S
+from simulator.probe import MAX_ROCK_RAD, MAX_SLIDE_MM_S, MAX_TURN_RAD_S
 from simulator.scenario import Step
 from simulator.state import Action
 
@@ -42,7 +48,8 @@ CLEAR_MARGIN_MM = 6.0       # wanted distance from a danger structure seen in th
 VISIBLE_ANGLE_DEG = 45.0    # steeper than this the needle's echo fades: only if nothing else
 MAX_REDIRECTS = 2           # corrections of a pass that ends beside the target
 REDIRECT_FROM_MM = 10.0     # needle depth pulled back to before a redirection
-IN_PLANE_MM = 1.0           # a tip further than this from the scan plane is not seen
+LOST_FROM_MM = 15.0         # deeper than this a tip not seen on the display is searched for
+SEARCH_ACROSS_MM = (1.0, -1.0)  # slides across tried when the tip is lost
 # views tried for an approach, (probe turn deg, slide across mm) from the scanned view: slid
 # off a vessel in the plane, then turned toward an allowed entry
 APPROACH_VIEWS = ((0.0, 0.0), (0.0, 4.0), (0.0, -4.0), (15.0, 0.0), (-15.0, 0.0),
@@ -69,16 +76,6 @@ class Seen:
     @property
     def rank(self) -> tuple:
         return (self.shown, self.met, self.landmark_share, -abs(self.centre_share - 0.5))
-
-
-def _sample_indices(geom, points_probe) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Nearest (line, sample) indices of probe-frame points ``(n, 3)`` in a frame's
-    ``label`` image, and whether each falls inside it (three ``(n,)`` arrays)."""
-    line, depth = geom.line_coords(points_probe)
-    i = np.round(line).astype(int)
-    k = np.round(depth / geom.dz_mm - 0.5).astype(int)
-    ok = (i >= 0) & (i < geom.n_lines) & (k >= 0) & (k < geom.n_samples)
-    return np.where(ok, i, 0), np.where(ok, k, 0), ok
 
 
 class PerceivingExpert(ScriptPolicy):
@@ -128,7 +125,7 @@ class PerceivingExpert(ScriptPolicy):
         p = invert(frame.world_from_probe) @ np.append(np.asarray(point_mm, float), 1.0)
         if abs(p[1]) > IN_PLANE_MM:
             return None
-        i, k, ok = _sample_indices(frame.geometry, p[None, :3])
+        i, k, ok = sample_indices(frame.geometry, p[None, :3])
         return int(frame.label[i[0], k[0]]) if ok[0] else None
 
     # -- moving the probe -----------------------------------------------------------------
@@ -255,12 +252,27 @@ class PerceivingExpert(ScriptPolicy):
         """Advance along ``plan`` while looking; settle on the target once seen there."""
         elevation = seen.frame.world_from_probe[:3, 1]
         yield from self.twist_bevel_to(unit(np.cross(elevation, plan.direction)))
+        yield from self.rock_toward(plan, seen.frame)
         speed = self.rng.uniform(*self.speed_mm_s)
-        result = yield from self.advance_looking(plan, speed)
+        result = yield from self.advance_looking(plan, speed, find_lost_tip=True)
         if result == "target":
             yield from self.settle()
         else:
             yield from self.redirect(speed)
+
+    def rock_toward(self, plan: Plan, frame):
+        """Rock the probe heel-to-toe toward the needle so the beam meets the planned shaft
+        as squarely as the rocking allows, the target kept in the image
+        (:func:`rocked_view_rad`); if the rocked image loses the target, rock back halfway."""
+        probe_from_world = invert(frame.world_from_probe)
+        entry = (probe_from_world @ np.append(plan.entry_mm, 1.0))[:3]
+        d_probe = probe_from_world[:3, :3] @ plan.direction
+        rock = rocked_view_rad(frame.geometry, entry, d_probe, plan.length_mm)
+        start = self.state.probe.rock_rad
+        for share in (1.0, 0.5, 0.0):
+            yield from self.rock_probe_to(start + share * rock)
+            if share == 0.0 or (self.look().label == self.target_index).any():
+                return
 
     def redirect(self, speed_mm_s: float):
         """The image shows the tip short of or beside the target: pull back and aim at the
@@ -286,7 +298,8 @@ class PerceivingExpert(ScriptPolicy):
             yield from self.twist_bevel_to(unit(np.cross(elevation, direction)))
             plan = Plan(entry, -wfp[:3, 2], direction, aim, float(np.linalg.norm(aim - entry)),
                         math.inf, 90.0 - math.degrees(math.acos(abs(direction @ wfp[:3, 2]))))
-            if (yield from self.advance_looking(plan, speed_mm_s)) == "target":
+            if (yield from self.advance_looking(plan, speed_mm_s,
+                                                find_lost_tip=True)) == "target":
                 yield from self.settle()
                 return
 
@@ -361,7 +374,7 @@ class PerceivingExpert(ScriptPolicy):
         geom = frame.geometry
         ts = np.arange(0.0, length - 2.0, 0.5)
         pts = entry_probe + np.outer(ts, d_probe)              # (n, 3) probe frame
-        i, k, ok = _sample_indices(geom, pts)
+        i, k, ok = sample_indices(geom, pts)
         for label in np.unique(frame.label[i[ok], k[ok]]):
             if label and (self.world.role(int(label)) in BLOCKING or
                           int(label) in self.world.danger):
@@ -374,10 +387,12 @@ class PerceivingExpert(ScriptPolicy):
         return float(np.sqrt(((seen[:, None, :] - danger[None, :, :]) ** 2).sum(-1)).min())
 
     def advance_looking(self, plan: Plan, speed_mm_s: float, *, stop_share: float = 1.0,
-                        correct: bool = True, every_mm: float = LOOK_EVERY_MM):
+                        correct: bool = True, every_mm: float = LOOK_EVERY_MM,
+                        find_lost_tip: bool = False):
         """Advance, looking every ``every_mm``; with ``correct`` steer the bevel back toward
-        the line. Stops at bone (felt), the target seen at the tip, or ``stop_share`` of the
-        planned depth."""
+        the line; with ``find_lost_tip`` stop when the display does not show the tip and
+        rock or slide the probe until it does (:meth:`find_tip`). Stops at bone (felt), the
+        target seen at the tip, or ``stop_share`` of the planned depth."""
         next_look = self.state.needle.depth_mm + every_mm
         frame = None
         while True:
@@ -391,10 +406,33 @@ class PerceivingExpert(ScriptPolicy):
                 frame = self.look()
                 if self.label_at(frame, n.tip_mm) == self.target_index:
                     return "target"
+                if find_lost_tip and n.depth_mm > LOST_FROM_MM and not tip_shows(frame, n):
+                    yield from self.find_tip(frame)
             flip = False
             if correct and n.in_skin and n.depth_mm > 3.0:
                 flip = float(plan.offset_from_line(n.tip_mm) @ bevel_direction(n)) > 0.3
             yield Action(advance_mm_s=speed_mm_s, flip_bevel=flip)
+
+    def find_tip(self, frame):
+        """The tip has gone from the display (``frame``): rock step by step further toward
+        the needle (the beam squarer to the shaft), else slide across by
+        ``SEARCH_ACROSS_MM`` (the shaft has left the thin slice), keeping the first pose
+        that shows the tip; back where it was when none does."""
+        rock = self.state.probe.rock_rad
+        # the beam turns toward the long axis as the rock grows: square to a shaft running
+        # back along it (frame x) needs the rock of the opposite sign
+        sign = -math.copysign(1.0, float(frame.world_from_probe[:3, 0] @
+                                         np.asarray(self.state.needle.direction)))
+        for k in range(1, int((MAX_ROCK_RAD - sign * rock) / ROCK_STEP_RAD + 1e-6) + 1):
+            yield from self.rock_probe_to(rock + sign * k * ROCK_STEP_RAD)
+            if tip_shows(self.look(), self.state.needle):
+                return
+        yield from self.rock_probe_to(rock)
+        for across in SEARCH_ACROSS_MM:
+            yield from self.move_probe(across_mm=across)
+            if tip_shows(self.look(), self.state.needle):
+                return
+            yield from self.move_probe(across_mm=-across)
 
     def settle(self):
         """From the target's edge, on to bone contact while the image shows the tip in it."""
@@ -407,4 +445,5 @@ class PerceivingExpert(ScriptPolicy):
                 for _ in range(self.ticks(0.5)):
                     yield Action(advance_mm_s=-1.0)
                 return
+
 
