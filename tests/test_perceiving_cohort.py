@@ -1,15 +1,20 @@
 """Contrasting groups of perceiving trainees: the score separates skill, metric by metric.
 
-The slow tests run the perceiving expert, intermediate and novice on every shipped scenario
-with the patient drawn from the seed (sex and BMI vary; ``anatomy.seed: session``), print
-per metric the groups' means and Cohen's d, and check the issue's bar: the expert passes
-every patient, scores at least 15 points above the novice on average (over every scenario
-and patient; ahead of it in each scenario), and no scored metric is reversed (the expert
-earning fewer points for it than the novice by a medium effect or more).
+The slow tests run the perceiving expert, intermediate and novice on every shipped scenario,
+print per metric the groups' means and Cohen's d, and check the issue's bar: the expert passes
+every attempt, scores at least 15 points above the novice on average (over every scenario;
+ahead of it in each scenario), and no scored metric is reversed (the expert earning fewer
+points for it than the novice by a medium effect or more).
+
+CI runs it on the shipped patient of each scenario, ``JOINTSIM_COHORT_SEEDS`` seeds (default
+5: each new varied patient costs about 50 s to build, 20 of them per scenario take hours on 2
+cores); ``JOINTSIM_COHORT_VARIED=1`` draws the patient's sex and BMI from the seed
+(``anatomy.seed: session``) for the full study.
 """
 
 import functools
 import math
+import os
 import tempfile
 from pathlib import Path
 from types import SimpleNamespace
@@ -23,8 +28,9 @@ from test_perceiving_expert import run
 from simulator.policies.contrast import cohens_d, contrast, table
 
 SHIPPED = sorted(p.stem for p in (REPO / "scenarios").glob("*.yaml"))
-SEEDS = range(20)
-INTERMEDIATE_SEEDS = range(5)
+SEEDS = range(int(os.environ.get("JOINTSIM_COHORT_SEEDS", "5")))
+INTERMEDIATE_SEEDS = range(min(len(SEEDS), 3))
+VARIED = os.environ.get("JOINTSIM_COHORT_VARIED") == "1"
 MIN_LEAD = 15.0
 
 
@@ -81,10 +87,12 @@ def varied(scenario: str, folder: Path) -> Path:
 
 @functools.cache
 def cohort(scenario: str) -> dict:
-    """The three groups' scored attempts at ``scenario`` with varied patients (run once per
-    test session: the per-scenario and the pooled tests share them)."""
+    """The three groups' scored attempts at ``scenario`` (varied patients with
+    ``JOINTSIM_COHORT_VARIED=1``), run once per test session: the per-scenario and the pooled
+    tests share them."""
     with tempfile.TemporaryDirectory() as folder:
-        path = varied(scenario, Path(folder))
+        path = varied(scenario, Path(folder)) if VARIED else REPO / "scenarios" / \
+            f"{scenario}.yaml"
         return {"expert": [run(path, "perceiving_expert", s)[0] for s in SEEDS],
                 "intermediate": [run(path, "perceiving_intermediate", s)[0]
                                  for s in INTERMEDIATE_SEEDS],
