@@ -57,7 +57,8 @@ def rocked_view_rad(geom, entry_probe, d_probe, length_mm: float) -> float:
         else:
             beams = np.array([[0.0, 0.0, 1.0]])
         off_square = np.arcsin(np.clip(np.abs(beams @ (rows @ d_probe)), 0.0, 1.0))
-        key = (round(float((inside & (off_square <= SQUARE_ENOUGH_RAD)).mean()), 2),
+        square_enough = SQUARE_ENOUGH_RAD["curvilinear" if geom.curved else "linear"]
+        key = (round(float((inside & (off_square <= square_enough)).mean()), 2),
                -abs(float(rock)))
         if best_key is None or key > best_key:
             best, best_key = float(rock), key
