@@ -77,7 +77,10 @@ def test_import_stores_good_logs_and_says_in_one_line_why_each_bad_file_is_not(
     app = create_app(store, scenarios=block_scenario.parent, uploads=tmp_path / "up")
     good = block_log.read_bytes()
     lines = good.split(b"\n")
-    edited = b"\n".join([*lines[:3], lines[3].replace(b"1", b"2", 1), *lines[4:]])
+    digit = re.search(rb"[0-9]", lines[3]).start()   # any digit of a record, changed
+    line = lines[3][:digit] + str((int(lines[3][digit:digit + 1]) + 1) % 10).encode() \
+        + lines[3][digit + 1:]
+    edited = b"\n".join([*lines[:3], line, *lines[4:]])
     assert edited != good
     page = upload(signed_in(app), [
         ("attempt.jsonl", good), (MARKUP_NAME, b"hello"), ("garbage.jsonl", b"not json\n"),
