@@ -74,6 +74,7 @@ def test_names_landmarks_and_manifest(joint, models):
     assert len({s.priority for s in manifest.structures}) == len(joint.names)
 
 
+@pytest.mark.slow  # 20-80 s each on 2 cores: the default run stays near 5 minutes
 def test_every_structure_is_closed_oriented_and_solid(joint, models):
     for key in CLOSED[joint.name]:
         for name, mesh in models[key].mesh.items():
@@ -90,6 +91,7 @@ def test_triangle_budget(joint, models):
     assert lo <= sum(len(s.faces) for s in models["default"].model.structures) <= hi
 
 
+@pytest.mark.slow  # 20-80 s each on 2 cores: the default run stays near 5 minutes
 def test_same_seed_same_arrays_other_seed_differs(joint, models):
     m = models["default"]
     again = joint.build(m.patient, 0)

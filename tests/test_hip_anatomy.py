@@ -154,6 +154,7 @@ def _proud_of(m: Model, reference: Model, bone: str, near, radius_mm: float) -> 
     return float(max(-depth.min(), 0.0))
 
 
+@pytest.mark.slow  # 20-80 s each on 2 cores: the default run stays near 5 minutes
 def test_osteophytes_only_from_grade_3(models):
     """KL grade 4 grows large osteophytes (4.5 mm proud) round the head-neck junction and on
     the superolateral acetabular rim; grades 0 and 2 have none (the narrowing moves the
