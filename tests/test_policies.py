@@ -4,30 +4,15 @@ import numpy as np
 import pytest
 from conftest import SCENARIOS
 
-from scoring.score import Scorer
-from simulator.loading import load_world
-from simulator.policies import make_policy
-from simulator.session import Session, run_policy
+from scoring.pass_mark import scripted_scores
 
 SEEDS = range(20)
-
-
-def _scores(path, policy, seeds=SEEDS):
-    results = []
-    for seed in seeds:
-        world = load_world(path, seed=seed)
-        scorer = Scorer(world)
-        session = Session(world, observers=[scorer])
-        run_policy(session, make_policy(policy, world, seed),
-                   max_ticks=int(world.scenario.limits.time_s / world.dt_s) + 5)
-        results.append(scorer.scored())
-    return results
 
 
 @pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: p.stem)
 def test_expert_passes_the_first_seed(path):
     """The default run's guard; the 20-seed sweep below is the full check."""
-    [scored] = _scores(path, "expert", seeds=[0])
+    [scored] = scripted_scores(path, "expert", [0])
     assert scored.passed, [h.reason for h in scored.hard_fails]
     assert scored.score >= 85.0
     share = scored.value("tip_in_beam_share")
@@ -38,8 +23,8 @@ def test_expert_passes_the_first_seed(path):
 @pytest.mark.slow
 @pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: p.stem)
 def test_expert_passes_and_beats_novice_on_every_seed(path):
-    expert = _scores(path, "expert")
-    novice = _scores(path, "novice")
+    expert = scripted_scores(path, "expert", SEEDS)
+    novice = scripted_scores(path, "novice", SEEDS)
     failed = [(seed, d.score, [h.reason for h in d.hard_fails])
               for seed, d in zip(SEEDS, expert, strict=True) if not d.passed]
     assert failed == []
