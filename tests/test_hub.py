@@ -12,6 +12,7 @@ import socket
 import subprocess
 import sys
 import threading
+from contextlib import contextmanager
 
 import pytest
 
@@ -230,11 +231,9 @@ def test_serve_refuses_a_missing_scenario_folder_or_key_in_one_line(tmp_path):
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
-@pytest.mark.skipif(CHROMIUM is None and not os.environ.get("CI"),
-                    reason="needs Debian's chromium (CI installs it)")
-def test_in_headless_chromium_sign_in_open_a_trainee_and_a_session(app, store):
-    playwright = pytest.importorskip("playwright.sync_api")
-    from playwright.sync_api import expect
+@contextmanager
+def serving(app):
+    """Serve ``app`` on a free local port in a thread; yields its base URL."""
     from werkzeug.serving import make_server
 
     with socket.socket() as s:
@@ -242,9 +241,19 @@ def test_in_headless_chromium_sign_in_open_a_trainee_and_a_session(app, store):
         port = s.getsockname()[1]
     server = make_server("127.0.0.1", port, app, threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    base = f"http://127.0.0.1:{port}"
-    errors = []
     try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.shutdown()
+
+
+@pytest.mark.skipif(CHROMIUM is None and not os.environ.get("CI"),
+                    reason="needs Debian's chromium (CI installs it)")
+def test_in_headless_chromium_sign_in_open_a_trainee_and_a_session(app, store):
+    playwright = pytest.importorskip("playwright.sync_api")
+    from playwright.sync_api import expect
+    errors = []
+    with serving(app) as base:
         with playwright.sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
             page = browser.new_page()
@@ -264,6 +273,4 @@ def test_in_headless_chromium_sign_in_open_a_trainee_and_a_session(app, store):
             page.goto(base + f"/trainee?name={SCRIPT_NAME}")
             expect(page.locator("h1")).to_have_text(f"Trainee: {SCRIPT_NAME}")  # shown, not run
             browser.close()
-    finally:
-        server.shutdown()
     assert errors == []

@@ -7,16 +7,14 @@ from __future__ import annotations
 import io
 import os
 import re
-import socket
 import statistics
-import threading
 import time
 import zipfile
 from pathlib import Path
 
 import pytest
 from phantoms import record
-from test_hub import CHROMIUM, csrf_of, score_doc
+from test_hub import CHROMIUM, csrf_of, score_doc, serving
 
 from scoring.hub import create_app
 from scoring.hub.accounts import Accounts
@@ -202,16 +200,9 @@ def test_in_headless_chromium_import_a_log_scrub_its_replay_and_export_csv(
         block_log, block_scenario, tmp_path):
     playwright = pytest.importorskip("playwright.sync_api")
     from playwright.sync_api import expect
-    from werkzeug.serving import make_server
 
     store = new_store(tmp_path)
     app = create_app(store, scenarios=block_scenario.parent, uploads=tmp_path / "up")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = make_server("127.0.0.1", port, app, threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    base = f"http://127.0.0.1:{port}"
     errors = []
 
     def loaded(img):  # (the pages' CSP forbids eval, so no wait_for_function)
@@ -224,7 +215,7 @@ def test_in_headless_chromium_import_a_log_scrub_its_replay_and_export_csv(
             page.screenshot(path=str(Path(SHOTS) / f"{name}.png"), full_page=True)
 
     try:
-        with playwright.sync_playwright() as p:
+        with serving(app) as base, playwright.sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
             page = browser.new_page(viewport={"width": 1200, "height": 900},
                                     accept_downloads=True)
@@ -282,7 +273,6 @@ def test_in_headless_chromium_import_a_log_scrub_its_replay_and_export_csv(
             shot(page, "scenario")
             browser.close()
     finally:
-        server.shutdown()
         store.close()
     assert errors == []
 
