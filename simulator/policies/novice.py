@@ -76,12 +76,7 @@ class NovicePolicy(ScriptPolicy):
         for k, syringe in enumerate(w.scenario.syringes):
             yield from self.inject(k, syringe.volume_ml, 1.0, beam=fluoro and
                                    syringe.contents == "contrast")
-        yield from self.wait(1.0)
-        yield Action(withdraw=True)
-        yield from self.wait(rng.uniform(2.0, 5.0))
-        if rng.random() < 0.7:
-            yield from self.mark(Step.completion, 1.0)
-        yield Action(end=True)
+        yield from self.leave_carelessly()
 
     def _noisy(self, plan: Plan, entry_sd_mm: float, angle_sd_deg: float) -> Plan:
         rng = self.rng

@@ -160,12 +160,7 @@ class PerceivingNovice(PerceivingExpert):
             yield Action(aspirate=True)
             yield from self.wait(1.0)
         yield from self.inject(0, self.world.scenario.syringes[0].volume_ml, 1.0)
-        yield from self.wait(1.0)
-        yield Action(withdraw=True)
-        yield from self.wait(rng.uniform(2.0, 5.0))
-        if rng.random() < 0.7:
-            yield from self.mark(Step.completion, 1.0)
-        yield Action(end=True)
+        yield from self.leave_carelessly()
 
 
 class PerceivingFluoroIntermediate(PerceivingFluoroExpert):
@@ -249,10 +244,5 @@ class PerceivingFluoroNovice(PerceivingFluoroExpert):
             yield from self.wait(1.0)
         for k, s in enumerate(sc.syringes):
             yield from self.inject(k, s.volume_ml, 1.0, beam=s.contents == "contrast")
-        yield from self.wait(1.0)
-        yield Action(withdraw=True)
-        yield from self.wait(rng.uniform(2.0, 5.0))
-        if rng.random() < 0.7:
-            yield from self.mark(Step.completion, 1.0)
-        yield Action(end=True)
+        yield from self.leave_carelessly()
 

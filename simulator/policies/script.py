@@ -52,6 +52,16 @@ class ScriptPolicy:
         yield Action(mark=step.value)
         yield from self.wait(pause_s)
 
+    def leave_carelessly(self):
+        """How the novice trainees end: needle out, a pause, and the completion step
+        (dressing) marked only 70 % of the time."""
+        yield from self.wait(1.0)
+        yield Action(withdraw=True)
+        yield from self.wait(self.rng.uniform(2.0, 5.0))
+        if self.rng.random() < 0.7:
+            yield from self.mark(Step.completion, 1.0)
+        yield Action(end=True)
+
     def prepare(self, entry_mm, pause_s: float, *, prep_offset_mm=(0.0, 0.0, 0.0),
                 cover: bool = True, time_out: bool = True):
         """The acts before the needle: antiseptic prep around the planned entry (shifted by
