@@ -206,20 +206,21 @@ def create_app(store, *, scenarios: Path | None = None,
     @app.get("/sessions/<int:session_id>/frames/<int:index>.png")
     @signed_in
     def replay_frame(session_id: int, index: int):
-        view = _view(session_id)
-        if index >= len(view.states):
-            abort(404)
-        state = view.states[index][1]
-        return _png(replays.png(view, f"frame{index}", lambda: frame_png(view, state)))
+        return _state_png(session_id, "states", "frame", index)
 
     @app.get("/sessions/<int:session_id>/keyframes/<int:index>.png")
     @signed_in
     def key_frame(session_id: int, index: int):
+        return _state_png(session_id, "key_frames", "key", index)
+
+    def _state_png(session_id: int, kept: str, prefix: str, index: int):
+        """The image of the ``index``-th of the replay's ``kept`` ``(tick, state)`` pairs."""
         view = _view(session_id)
-        if index >= len(view.key_frames):
+        states = getattr(view, kept)
+        if index >= len(states):
             abort(404)
-        state = view.key_frames[index][1]
-        return _png(replays.png(view, f"key{index}", lambda: frame_png(view, state)))
+        state = states[index][1]
+        return _png(replays.png(view, f"{prefix}{index}", lambda: frame_png(view, state)))
 
     @app.get("/sessions/<int:session_id>/<any(timeline, path):name>.png")
     @signed_in
