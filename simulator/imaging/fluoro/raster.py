@@ -34,7 +34,7 @@ import numba
 import numpy as np
 from numba import prange
 
-BAND_ROWS = 8
+BAND_ROWS = 32
 INTERLEAVE = 16  # sets of bands handed to the threads
 TIE_MM = 1e-3  # hits closer than this along a ray count as simultaneous (sweep)
 MIN_DEPTH_MM = 1.0  # triangles closer to the focal spot than this are not projected
