@@ -119,3 +119,30 @@ def test_3d_view_yields_to_the_image_of_a_moving_probe(make_app, block_world, bl
     d.settle(lambda: not app.imaging.probe_moving)  # at rest: refined to full detail
     d.frames(1, dt=0.0)
     assert app.scene.min_interval == pytest.approx(full_rate)
+
+
+def test_3d_view_renders_again_only_for_what_it_shows(block_world, fluoro_world):
+    """The 3D view is a new picture only when a tool it draws moved: depth, gain, Doppler
+    and probe pressure (the ultrasound image's business), and the C-arm's pulse clock and
+    dose mode, leave the view equal, so the 3D worker renders nothing for them."""
+    from dataclasses import replace
+
+    from simulator.step import initial_state
+    from simulator.viz.scene3d import View
+
+    state = initial_state(block_world)
+    p = state.probe
+    view = View.of(state)
+    for probe in (replace(p, depth_mm=p.depth_mm + 20.0), replace(p, gain_db=6.0),
+                  replace(p, doppler_mode=1), replace(p, pressure=0.8)):
+        assert View.of(replace(state, probe=probe)) == view
+    slid = replace(p, contact_mm=(p.contact_mm[0] + 1.0, *p.contact_mm[1:]))
+    assert View.of(replace(state, probe=slid)) != view
+    assert View.of(replace(state, probe=replace(p, rock_rad=0.1))) != view
+
+    state = initial_state(fluoro_world)
+    c = state.carm
+    view = View.of(state)
+    assert View.of(replace(state, carm=replace(c, pulse_clock_s=0.4, low_dose=True))) == view
+    assert View.of(replace(state, carm=replace(c, beam_on=True))) != view
+    assert View.of(replace(state, carm=replace(c, orbital_rad=c.orbital_rad + 0.1))) != view

@@ -8,7 +8,7 @@ simulation.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -88,7 +88,17 @@ class View:
 
     @classmethod
     def of(cls, state: SimState, camera: Camera = Camera(), overlays: bool = False) -> View:
-        return cls(state.needle, state.probe, state.carm, camera, overlays)
+        """The view of ``state``, keeping of each tool only what the 3D picture shows, so
+        a change the picture does not show (depth, gain, Doppler, probe pressure, the
+        needle's bevel or tenting, the C-arm's pulse clock or dose mode) renders nothing."""
+        p, n, c = state.probe, state.needle, state.carm
+        if p is not None:
+            p = Probe(p.contact_mm, p.normal, p.rotation_rad, p.tilt_rad, rock_rad=p.rock_rad)
+        n = Needle(n.entry_mm, n.direction, n.depth_mm, n.in_skin,
+                   tip_label=n.tip_label if overlays else 0)
+        if c is not None:
+            c = replace(c, pulse_clock_s=0.0, low_dose=False)
+        return cls(n, p, c, camera, overlays)
 
 
 def _polydata(vertices, faces):
