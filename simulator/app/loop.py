@@ -4,8 +4,12 @@ Every frame: read the events (keyboard, gamepads, mouse, window), turn the contr
 actions, step the session as many whole ticks of the scenario's ``dt`` as real time allows
 (an accumulator, clamped so a stall slows the simulation instead of spiralling), then draw:
 the imaging view (rendered in this thread, straight from the new state), the latest 3D image
-(rendered on its own thread at its own pace), the HUD and any overlay. Rendering never
-changes the state; pausing means not stepping.
+(rendered on its own thread at its own pace), the HUD and any overlay. The window is drawn
+again only when there is something new to show: a new ultrasound, fluoroscopy or 3D image, a
+key or button, a screen other than the procedure's, or every ``HUD_REFRESH_S`` for the
+clock and readouts; the other frames only step the simulation and feed the image workers,
+leaving the cores to the imaging view. Rendering never changes the state; pausing means not
+stepping.
 """
 
 from __future__ import annotations
@@ -50,6 +54,9 @@ from simulator.viz.worker import SceneWorker
 
 SWITCH_INTERVAL_S = 0.001
 MAX_FRAME_S = 0.1        # a longer stall slows the simulation rather than jumping it
+HUD_REFRESH_S = 0.1      # with no new image and no key, the window is redrawn this often
+MOUSE_EVENTS = (pygame.MOUSEBUTTONDOWN, pygame.MOUSEBUTTONUP, pygame.MOUSEMOTION,
+                pygame.MOUSEWHEEL)   # they move the 3D camera: redrawn when its image comes
 ORBIT_DEG_PER_PX = 0.4
 MENU = ("pause", "restart", "end_attempt", "quit", "help", "instructions", "screenshot",
         "debrief")
@@ -107,6 +114,7 @@ class App:
         self.stats = FrameStats()
         self._scene_surface: pygame.Surface | None = None
         self._scene_serial = 0
+        self._drawn_at = -1e9   # when the window was last drawn (perf_counter)
         self._dragging = False
         self.quit_requested = False
         self.attempt = 0
@@ -173,7 +181,8 @@ class App:
         """Handle events, step the simulation for ``elapsed_s`` of real time, draw.
         Returns False once the app should close."""
         stats = self.stats.start()
-        for event in pygame.event.get():
+        events = pygame.event.get()
+        for event in events:
             self._event(event)
         if self.quit_requested:
             return False
@@ -182,8 +191,8 @@ class App:
         elif self.screen_mode == "scoring":
             self._collect_score()
         stats.lap("simulate")
-        self._draw(stats)
-        pygame.display.flip()
+        if self._draw(stats, any(e.type not in MOUSE_EVENTS for e in events)):
+            pygame.display.flip()
         stats.lap("flip")
         self.stats.finish(stats)
         return not self.quit_requested
@@ -322,23 +331,31 @@ class App:
         return target
 
     # -- drawing ----------------------------------------------------------------------------
-    def _draw(self, stats) -> None:
+    def _draw(self, stats, keys: bool = True) -> bool:
+        """Feed the image workers the new state and draw the window if anything new is to
+        be shown (``keys``: a key or button came this frame); True if it was drawn."""
         surf, lay, state = self.screen, self.layout, self.state
-        surf.fill(BG)
         view = self.trainee.view
         self.imaging.submit(state, self.exposure_state, visible=view)
-        self.imaging.collect()
-        stats.lap("imaging")
-        self._draw_imaging(view)
-        self.scene.yield_to_imaging(self.imaging.probe_moving)
+        new_image = self.imaging.collect()
+        self.scene.yield_to_imaging(self.imaging.probe_moving, self.imaging.serial)
         self.scene.submit(View.of(state, self.camera, self.overlays))
         got = self.scene.latest()
-        if got is not None and got[1] != self._scene_serial:
+        new_scene = got is not None and got[1] != self._scene_serial
+        if new_scene:
             image, self._scene_serial = got
             surface = gray_surface(image)
             if surface.get_size() != lay.scene.size:  # rendered smaller: the view keeps pace
                 surface = pygame.transform.smoothscale(surface, lay.scene.size)
             self._scene_surface = surface
+        stats.lap("imaging")
+        now = time.perf_counter()
+        if not (keys or new_image or new_scene or self.screen_mode != "playing"
+                or now - self._drawn_at >= HUD_REFRESH_S):
+            return False
+        self._drawn_at = now
+        surf.fill(BG)
+        self._draw_imaging(view)
         if self._scene_surface is not None:
             surf.blit(self._scene_surface, lay.scene.topleft)
             target_at = self.scene.target_at
@@ -379,6 +396,7 @@ class App:
             self.debrief.draw(surf, footer(self.bindings, ("debrief", "back to the score"),
                                            ("restart", "new attempt"), ("quit", "quit")))
         stats.lap("hud")
+        return True
 
     def _draw_imaging(self, view: str) -> None:
         surf, rect = self.screen, self.layout.imaging

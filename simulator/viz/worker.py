@@ -2,12 +2,13 @@
 
 The app hands the worker the latest :class:`~simulator.viz.scene3d.View` each frame and
 blits whatever image the worker finished last. The worker renders only when the view
-changed, at most ``max_fps`` times a second (``min_fps`` while the imaging view renders a
-moving probe: the image the trainee steers by comes first); VTK releases the GIL while it
-draws, so the simulation and the imaging view keep their pace. When frames take longer than the rate
-needs (software OpenGL on a busy machine), it lowers the resolution (down to half) rather
-than the rate, and raises it again when there is room. The scene is created on the worker
-thread (the OpenGL context lives there).
+changed, at most ``max_fps`` times a second (while the imaging view renders a moving probe,
+``min_fps`` and once per two new images at most: the image the trainee steers by comes
+first); VTK releases the GIL while it draws, so the simulation and the imaging view keep
+their pace. When frames take longer than the rate needs (software OpenGL on a busy
+machine), it lowers the resolution (down to half) rather than the rate, and raises it again
+when there is room. The scene is created on the worker thread (the OpenGL context lives
+there).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import numpy as np
 from simulator.viz.scene3d import Scene3D, View
 
 SCALES = (1.0, 0.8, 0.65, 0.5)   # resolution steps of the adaptive 3D view
+IMAGES_PER_FRAME = 2   # while the probe moves: new ultrasound images per 3D frame, at most
 
 
 class SceneWorker:
@@ -41,6 +43,8 @@ class SceneWorker:
         self._view: View | None = None
         self._image: np.ndarray | None = None
         self._serial = 0
+        self._busy = False
+        self._images = self._images_drawn = 0   # imaging view's images: now, at the last draw
         self._stop = False
         self.error: BaseException | None = None
         self.render_times: list[float] = []
@@ -49,10 +53,19 @@ class SceneWorker:
         self._thread = threading.Thread(target=self._run, name="scene3d", daemon=True)
         self._thread.start()
 
-    def yield_to_imaging(self, busy: bool) -> None:
+    def yield_to_imaging(self, busy: bool, images: int = 0) -> None:
         """While ``busy`` (the imaging view re-renders a moving probe), draw at ``min_fps``
-        only, leaving the cores to the view the trainee steers by; ``max_fps`` otherwise."""
+        only, and at most once per ``IMAGES_PER_FRAME`` new images of that view (``images``
+        counts them), leaving the cores to the view the trainee steers by: on a busy
+        machine the 3D view slows down with the image rather than taking its share of the
+        cores from it. ``max_fps`` otherwise."""
         self.min_interval = 1.0 / (self.min_fps if busy else self.max_fps)
+        with self._lock:
+            ready = (busy and images - self._images_drawn >= IMAGES_PER_FRAME) or \
+                (self._busy and not busy)   # the probe came to rest: its pose is due
+            self._busy, self._images = busy, images
+        if ready:
+            self._wake.set()
 
     def submit(self, view: View) -> None:
         with self._lock:
@@ -125,7 +138,9 @@ class SceneWorker:
                     break
                 with self._lock:
                     view = self._view
-                if view is None or view == drawn:
+                    images = self._images
+                    waiting = self._busy and images - self._images_drawn < IMAGES_PER_FRAME
+                if view is None or view == drawn or waiting:
                     continue
                 t = time.perf_counter()
                 image = scene.render(view)
@@ -136,6 +151,7 @@ class SceneWorker:
                 target = scene.target_on_image() if view.overlays and self.allow_overlays \
                     else None
                 with self._lock:
+                    self._images_drawn = images
                     self._image = np.ascontiguousarray(image)
                     self.target_at = target
                     self._serial += 1
