@@ -60,6 +60,36 @@ class _Clocked:
             time.sleep(rest)
 
 
+def _thread_cpu() -> dict[str, float]:
+    """CPU seconds so far of this process's threads, by role: ``window`` (the main
+    thread), ``imaging``, ``scene3d`` (the 3D worker with Mesa's GL threads), ``other``
+    (numba's workers, scoring); empty where ``/proc`` is not there (not Linux)."""
+    import os
+    import threading
+
+    roles = {t.native_id: t.name for t in threading.enumerate()}
+    main = threading.main_thread().native_id
+    out: dict[str, float] = {}
+    try:
+        tids = os.listdir("/proc/self/task")
+        tick = os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, AttributeError):
+        return out
+    for tid in tids:
+        try:
+            with open(f"/proc/self/task/{tid}/stat") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        comm = stat[stat.index("(") + 1:stat.rindex(")")]
+        fields = stat[stat.rindex(")") + 2:].split()
+        name = roles.get(int(tid), comm)
+        role = "window" if int(tid) == main else "imaging" if name == "imaging" else \
+            "scene3d" if name == "scene3d" or comm.startswith("llvmpipe") else "other"
+        out[role] = out.get(role, 0.0) + (int(fields[11]) + int(fields[12])) / tick
+    return out
+
+
 def _gl_renderer() -> str:
     """Short name of the OpenGL renderer VTK uses (``llvmpipe`` = Mesa software GL)."""
     try:
@@ -92,13 +122,15 @@ def _ultrasound(progress, pygame, world, path, results) -> list[dict]:
         phases = {}
         scene0, frames0, t_all = app.scene.frames_rendered, len(app.stats.frames), \
             time.perf_counter()
-        details = {}
+        details, cpu = {}, {}
         for phase in ("needle", "probe", "doppler"):
             if phase == "doppler":   # colour Doppler on (M), the needle advancing again
                 _key(pygame, pygame.K_m)
                 clock.frame()
                 _key(pygame, pygame.K_m, False)
             imaging0, t0 = app.imaging.serial, time.perf_counter()
+            cpu0, threads0 = time.process_time(), _thread_cpu()
+            window0, drawn0 = len(app.stats.frames), app.scene.frames_rendered
             counts0 = {d: len(t) for d, t in app.imaging.detail_times.items()}
             held = [pygame.K_UP] if phase == "probe" else [pygame.K_SPACE, pygame.K_LSHIFT]
             for k in held:
@@ -116,6 +148,12 @@ def _ultrasound(progress, pygame, world, path, results) -> list[dict]:
                 _key(pygame, k, False)
             clock.frame()
             phases[phase] = (app.imaging.serial - imaging0) / (time.perf_counter() - t0)
+            threads = _thread_cpu()
+            cpu[phase] = {"process": time.process_time() - cpu0,
+                          "frames": max(1, app.imaging.serial - imaging0),
+                          "window_frames": max(1, len(app.stats.frames) - window0),
+                          "scene_frames": max(1, app.scene.frames_rendered - drawn0),
+                          **{r: threads[r] - threads0.get(r, 0.0) for r in threads}}
             details[phase] = {d: t[counts0[d]:] for d, t in app.imaging.detail_times.items()}
             if phase == "doppler":
                 doppler_ms = _median_ms(details[phase]["full"] + details[phase]["moving"])
@@ -166,6 +204,7 @@ def _ultrasound(progress, pygame, world, path, results) -> list[dict]:
         figure("app ultrasound render time (median, on its worker thread)", us_ms, "ms"),
         figure("app ultrasound render time while the probe slides (low detail, median)",
                _median_ms(details["probe"]["moving"]), "ms"),
+        *_cpu_figures(cpu["probe"]),
         figure("app ultrasound frames at low detail while the probe slides (share)",
                len(details["probe"]["moving"]) / max(1, sum(map(len, details["probe"].values(
                    )))), ""),
@@ -187,6 +226,24 @@ def _ultrasound(progress, pygame, world, path, results) -> list[dict]:
         figure("app longest window frame while scoring", 1000 * end_worst_s, "ms"),
         figure("app scoring preparation from start-up (background; an F10 sooner waits)",
                prepare_s, "s"),
+    ]
+
+
+def _cpu_figures(cpu: dict) -> list[dict]:
+    """CPU time (all cores) while the probe slides, per frame of each kind: what the app
+    costs whatever else the machine runs (a loaded machine lowers the frames/s, not these)."""
+    n, per = cpu["frames"], lambda role, frames: 1000.0 * cpu.get(role, float("nan")) / frames
+    return [
+        figure("app CPU per ultrasound frame while the probe slides (whole app, all threads)",
+               1000.0 * cpu["process"] / n, "ms", "<= 33"),
+        figure("  of which the imaging thread (ultrasound render)", per("imaging", n), "ms"),
+        figure("  of which numba workers and scoring", per("other", n), "ms"),
+        figure("  of which the window thread", per("window", n), "ms"),
+        figure("  of which the 3D view (worker and GL threads)", per("scene3d", n), "ms"),
+        figure("app window thread CPU per window frame while the probe slides",
+               per("window", cpu["window_frames"]), "ms"),
+        figure("app 3D view CPU per 3D frame while the probe slides",
+               per("scene3d", cpu["scene_frames"]), "ms"),
     ]
 
 
