@@ -146,3 +146,62 @@ def test_3d_view_renders_again_only_for_what_it_shows(block_world, fluoro_world)
     assert View.of(replace(state, carm=replace(c, pulse_clock_s=0.4, low_dose=True))) == view
     assert View.of(replace(state, carm=replace(c, beam_on=True))) != view
     assert View.of(replace(state, carm=replace(c, orbital_rad=c.orbital_rad + 0.1))) != view
+
+
+def test_3d_view_waits_for_two_new_images_while_the_probe_moves(block_world):
+    """While the probe slides the 3D view draws once per two new ultrasound images at most,
+    so on a busy machine it slows down with the image instead of taking its cores; when the
+    probe comes to rest the last pose is drawn at once."""
+    from dataclasses import replace
+
+    from simulator.step import initial_state
+    from simulator.viz.scene3d import View
+    from simulator.viz.worker import IMAGES_PER_FRAME, SceneWorker
+
+    state = initial_state(block_world)
+    p = state.probe
+    worker = SceneWorker(block_world, (160, 90), max_fps=200.0, min_fps=200.0,
+                         adaptive=False)
+    try:
+        assert worker.ready.wait(60)
+        worker.yield_to_imaging(True, images=0)
+        for k in range(1, IMAGES_PER_FRAME):
+            slid = replace(p, contact_mm=(p.contact_mm[0] + k, *p.contact_mm[1:]))
+            worker.submit(View.of(replace(state, probe=slid)))
+            worker.yield_to_imaging(True, images=k)
+        time.sleep(0.5)
+        assert worker.frames_rendered == 0   # one new image only: the image comes first
+        worker.yield_to_imaging(True, images=IMAGES_PER_FRAME)
+        assert worker.wait(0, timeout=60) is not None and worker.frames_rendered == 1
+        last = replace(p, contact_mm=(p.contact_mm[0] + 5.0, *p.contact_mm[1:]))
+        worker.submit(View.of(replace(state, probe=last)))
+        time.sleep(0.3)
+        assert worker.frames_rendered == 1
+        worker.yield_to_imaging(False, images=IMAGES_PER_FRAME + 1)   # at rest
+        assert worker.wait(1, timeout=60)[1] == 2
+    finally:
+        worker.close()
+
+
+def test_window_is_redrawn_for_news_not_every_frame(make_app, fluoro_world, fluoro_scenario,
+                                                    monkeypatch):
+    """With nothing new to show (no image, no key) a frame only steps the simulation and
+    feeds the workers; a key, or the HUD's refresh period, draws the window again."""
+    from simulator.app import loop
+
+    app = make_app(fluoro_world, fluoro_scenario)
+    d = Driver(app)
+    d.settle(lambda: app.scene.latest() is not None)
+    d.frames(3)
+    monkeypatch.setattr(loop, "HUD_REFRESH_S", 30.0)
+    drawn = app._drawn_at
+    tick = app.state.tick
+    d.frames(5)
+    assert app.state.tick == tick + 5 and app._drawn_at == drawn   # stepped, not drawn
+    d.tap(pygame.K_F1)   # the controls screen: drawn at once
+    assert app.screen_mode == "paused" and app._drawn_at > drawn
+    d.tap(pygame.K_F1)
+    monkeypatch.setattr(loop, "HUD_REFRESH_S", 0.0)
+    drawn = app._drawn_at
+    d.frames(1)
+    assert app._drawn_at > drawn   # the clock's refresh
