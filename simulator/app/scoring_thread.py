@@ -1,10 +1,12 @@
 """Scoring attempts off the window's thread, so the window never freezes at the end of an
 attempt (or on a restart), and the status an attempt is saved with.
 
-One worker scores one attempt at a time. Its first job, at start-up, builds what scoring
-needs that does not depend on the attempt (the danger structures' distance map behind the
-closest-approach metric: seconds of work), while the trainee prepares; an attempt ended
-before that is done waits for it, with "Scoring..." on screen.
+One worker scores one attempt at a time. At start-up a second, low-priority thread builds
+what scoring needs that does not depend on the attempt (the danger structures' distance map
+behind the closest-approach metric: seconds of work), while the trainee prepares; an attempt
+ended before that is done waits for it, with "Scoring..." on screen. The scoring itself runs
+at normal priority: on a busy machine a low-priority thread gets almost no time, and the
+trainee is waiting for the score.
 """
 
 from __future__ import annotations
@@ -57,7 +59,8 @@ class ScoringThread:
 
     def __init__(self, world):
         self._pool = ThreadPoolExecutor(1, thread_name_prefix="scoring")
-        self.prepared: Future = self._pool.submit(_prepare, world)
+        self._background = ThreadPoolExecutor(1, thread_name_prefix="scoring-prepare")
+        self.prepared: Future = self._background.submit(_prepare, world)
 
     def stage(self) -> str:
         """What the worker is doing, for the "Scoring..." screen."""
@@ -70,6 +73,7 @@ class ScoringThread:
         score); the job's result is the ``ScoredSession``, or ``None``."""
 
         def job():
+            self.prepared.exception()   # waits for the start-up job (its failure is its own)
             scored = save_score(scorer, folder, reason=reason, status=status)
             summary = {"reason": reason, "status": status}
             if scored is not None:
@@ -82,6 +86,8 @@ class ScoringThread:
     def wait(self) -> None:
         """Block until every job handed over so far is done."""
         self._pool.submit(lambda: None).result()
+        self.prepared.exception()
 
     def close(self) -> None:
         self._pool.shutdown(wait=True)
+        self._background.shutdown(wait=True)
