@@ -7,3 +7,12 @@
 - ``imaging`` / ``hud`` / ``screens`` / ``draw``: what is drawn; ``feedback``: prompts.
 - ``results``: where each attempt's log and score are saved; ``profile``: frame times.
 """
+
+import os
+
+# The window, the imaging view and the 3D view share the cores (two on a typical laptop or
+# CI machine). numba's OpenMP workers spin after each parallel kernel by default, burning the
+# core the next ultrasound frame needs; they sleep instead. Set here, before any parallel
+# kernel loads the OpenMP runtime (``jointsim run`` imports this package before loading the
+# world); a value the user set wins.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
