@@ -88,6 +88,10 @@ LOBULE_SEPTUM_MM = 0.4            # fibrous septum thickness
 # Contact: tissue under the curved face conforms to it (compressed layer) [design].
 CONTACT_DEPTH_MM = 30.0        # depth over which the contact compression fades out
 MAX_CONTACT_GAP_MM = 15.0      # beyond this the line is out of contact (air, black)
+# Under the lifted end of a rocked probe the skin can curve away beyond the rock's own lift
+# (``scan.rocked_geometry``); a line whose skin still lies beyond MAX_CONTACT_GAP_MM is
+# shifted by the excess too, up to this much (further: that end is off the skin) [design].
+MAX_SETTLE_MM = 10.0
 
 # Default time-gain compensation: the scanner's built-in depth gain, dB per cm per MHz
 # (round trip); the eight TGC sliders adjust around it.
