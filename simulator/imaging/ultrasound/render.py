@@ -17,7 +17,7 @@ Pipeline (Buerger-style convolution ray tracing, on 2 CPU cores):
 
 A needle or gain change costs step 3 only (a few ms); a new probe pose costs steps 1-3,
 dominated by the scatterers. ``detail="moving"`` draws them from a coarser lattice for the
-frames of a moving probe (about a fifth of the lattice points to visit); a live view renders
+frames of a moving probe (about an eighth of the lattice points to visit); a live view renders
 full detail again once the probe rests (``simulator.app.imaging``).
 
 Nothing is stored in the state and the inputs are not modified; caches hold read-only
@@ -202,7 +202,7 @@ def render_ultrasound(world: World, state: SimState, *, seed: int = 0, tick: int
     detail : ``"full"`` or ``"moving"``
         ``"moving"`` is the low-detail frame of a probe in motion: the same anatomy, echoes,
         needle, PSF and display, with the world-anchored scatterers drawn from a coarser
-        lattice (``params.MOVING_LATTICE_STEPS``), so a new pose visits about a fifth of the
+        lattice (``params.MOVING_LATTICE_STEPS``), so a new pose visits about an eighth of the
         lattice points. A live view shows it while the probe moves and renders ``"full"`` once
         the probe stops (what the app does).
     """
