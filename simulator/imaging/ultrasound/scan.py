@@ -215,6 +215,19 @@ def shift_at(shift, lf):
     return shift[i] + (lf - i) * (shift[i + 1] - shift[i])
 
 
+@numba.njit(cache=True, inline="always")
+def shift_max(shift, lat_lo, lat_hi, inv_step):
+    """Largest contact shift over the lines from lateral offset ``lat_lo`` to ``lat_hi``
+    (from the first line; rad or mm as the lines' spacing ``1 / inv_step``)."""
+    lf0 = lat_lo * inv_step
+    lf1 = lat_hi * inv_step
+    best = max(shift_at(shift, lf0), shift_at(shift, lf1))
+    n = shift.shape[0]
+    for i in range(max(int(math.ceil(lf0)), 0), min(int(math.floor(lf1)), n - 1) + 1):
+        best = max(best, shift[i])
+    return best
+
+
 def lateral_fwhm_mm(preset: Preset, wavelength_mm: float, focus_mm: float,
                     depth_mm) -> np.ndarray:
     """Pulse-echo lateral FWHM ``(n,)`` at depths: fixed transmit focus x dynamic receive.
