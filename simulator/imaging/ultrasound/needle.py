@@ -85,7 +85,8 @@ def needle_peaks_near(geom: ScanGeometry, probe_from_world: np.ndarray, entry_mm
     attenuation, and the largest share of the beam the shaft's last ``shadow_mm`` blocks on
     those lines (its shadow):
     what ``add_needle`` draws there (the same kernels, on the few lines around the tip), for
-    the tip-visibility measure. Zeros for a tip outside the image.
+    the tip-visibility measure. Zeros for a tip outside the image. Given a rocked probe's
+    shifted geometry (``scan.rocked_geometry``) it draws the tip where the frame does.
     """
     rot = probe_from_world[:3, :3]
     e = rot @ np.asarray(entry_mm, float) + probe_from_world[:3, 3]
