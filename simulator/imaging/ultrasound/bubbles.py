@@ -66,17 +66,18 @@ def add_bubbles(rf: np.ndarray, geom: ScanGeometry, probe_from_world: np.ndarray
     w0, zf, zr = geom.elevation_args()
     _splat_bubbles(rf, np.ascontiguousarray(p), amp.astype(np.complex128), geom.curved,
                    geom.radius_mm, float(geom.line_lateral[0]), geom.line_step, geom.dz_mm,
-                   geom.max_depth_mm, gap, attenuation, w0, zf, zr, geom.lateral_fwhm_mm,
+                   geom.max_depth_mm, gap, np.ascontiguousarray(geom.line_shift_mm, np.float64),
+                   attenuation, w0, zf, zr, geom.lateral_fwhm_mm,
                    geom.line_spacing_mm, pulse_sigma)
 
 
 @numba.njit(cache=True, nogil=True)
-def _splat_bubbles(rf, p, amp, curved, radius, lat0, step, dz, d_max, gap, att, w0, zf, zr,
-                   lat_fwhm, spacing, sigma):
+def _splat_bubbles(rf, p, amp, curved, radius, lat0, step, dz, d_max, gap, shift, att, w0, zf,
+                   zr, lat_fwhm, spacing, sigma):
     n_lines, n = rf.shape
     for b in range(p.shape[0]):
         lf, jf, dw, _ = locate_point(p[b], curved, radius, lat0, step, dz, d_max, n_lines, n,
-                                     gap)
+                                     gap, shift)
         if lf < 0.0:
             continue
         jn = min(int(jf + 0.5), n - 1)

@@ -171,7 +171,7 @@ def colour_view(probe: Probe, geom: ScanGeometry, label: np.ndarray, grey: np.nd
         rgb_box = colours.velocity_rgb(out_v[i0:i1 + 1, j0:j1 + 1], scale)
     else:
         rgb_box = colours.power_rgb(out_p[i0:i1 + 1, j0:j1 + 1])
-    rgb = _composite(image, grey, rgb_box, shown, box, sc, geom)
+    rgb = _composite(image, grey, rgb_box, shown, box, sc, geom.unshifted)   # screen layout
     return DopplerFrame(mode, rgb, out_v, out_a, out_p, out_s, box, scale,
                         prf_khz(scale, f_mhz), wall, gain, time_s)
 

@@ -34,8 +34,8 @@ def fluid_fraction(field: InjectateField, geom: ScanGeometry, world_from_probe: 
             np.ascontiguousarray(world_from_probe[:3, :3]),
             np.ascontiguousarray(world_from_probe[:3, 3]), np.asarray(P.SUBPLANE_U, float),
             geom.curved, geom.radius_mm, float(geom.line_lateral[0]), geom.line_step,
-            geom.depth_mm, w0, zf, zr, gap, P.CONTACT_DEPTH_MM, STRIDE, lines[0], lines[1],
-            out)
+            geom.depth_mm, w0, zf, zr, gap, np.ascontiguousarray(geom.line_shift_mm, np.float64),
+            P.CONTACT_DEPTH_MM, STRIDE, lines[0], lines[1], out)
     return out, lines
 
 
@@ -118,7 +118,7 @@ def _trilinear(vol, origin, h, x, y, z):
 
 @numba.njit(cache=True, parallel=True, nogil=True)
 def _sample(vol, origin, h, rot, off, us, curved, radius, lat0, step, depth, w0, zf, zr, gap,
-            dc, stride, first, last, out):
+            shift, dc, stride, first, last, out):
     k_n, n_lines, n = out.shape
     for i in numba.prange(first, last + 1):
         g = gap[i]
@@ -133,6 +133,7 @@ def _sample(vol, origin, h, rot, off, us, curved, radius, lat0, step, depth, w0,
                 dd = depth[j]
                 dw = world_from_disp(dd, g, dc)
                 y = us[k] * w0 * math.sqrt(1.0 + ((dw - zf) / zr) ** 2)
+                dw += shift[i]   # the line starts beyond the face by its contact shift
                 if curved:
                     px = (radius + dw) * math.sin(lat)
                     pz = (radius + dw) * math.cos(lat) - radius

@@ -23,17 +23,21 @@ structure at each sample. Walking down the line accumulates
 Contact: a curved face does not touch flat skin at its ends; the tissue there is taken as
 pressed against the face, the gap ``g`` closing over ``params.CONTACT_DEPTH_MM`` (display
 depth ``dd`` and world depth ``dw`` along a line: ``dw = dd + g * max(0, 1 - dd / Dc)``).
+Under a rocked probe the lines start beyond the face by the contact shift
+(``ScanGeometry.line_shift_mm``); the crossings come already shifted (``slicing``), so the
+walk and ``g`` (what gap is left) see the shifted line.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numba
 import numpy as np
 
 from simulator.imaging.ultrasound import params as P
+from simulator.imaging.ultrasound.scan import ScanGeometry
 from simulator.imaging.ultrasound.slicing import ABOVE_FACE_MM, Hits
 
 PARALLEL_LINES = 48   # walks of at least this many lines use both cores
@@ -76,6 +80,27 @@ def contact_gaps(hits: Hits) -> np.ndarray:
         s = np.convolve(g, np.ones(5), "same")
         gap = np.where(finite, s / np.maximum(w, 1.0), np.inf)
     return gap
+
+
+def settle_on_skin(hits: Hits, geom: ScanGeometry) -> tuple[Hits, ScanGeometry]:
+    """A rocked probe's crossings and geometry with the lines whose skin still lies beyond
+    ``MAX_CONTACT_GAP_MM`` (the skin curving away under the lifted end) shifted by the
+    excess too, up to ``MAX_SETTLE_MM`` (unchanged for a flat probe, or when none is)."""
+    if geom.base is None:
+        return hits, geom
+    k = hits.count.shape[0] // 2
+    n_lines, max_hits = hits.count.shape[1], hits.entering.shape[2]
+    ent = hits.entering[k] & (np.arange(max_hits)[None, :] < hits.count[k][:, None])
+    first = hits.depth_mm[k, np.arange(n_lines), np.argmax(ent, axis=1)]
+    reach = P.MAX_CONTACT_GAP_MM + P.MAX_SETTLE_MM
+    excess = np.where(ent.any(axis=1) & (first <= reach),
+                      np.maximum(first - P.MAX_CONTACT_GAP_MM, 0.0), 0.0)
+    if not excess.any():
+        return hits, geom
+    shift = geom.line_shift_mm + excess
+    shift.setflags(write=False)
+    return (replace(hits, depth_mm=hits.depth_mm - excess[None, :, None]),
+            replace(geom, line_shift_mm=shift))
 
 
 def walk_lines(hits: Hits, gap: np.ndarray, depth_mm: np.ndarray, dz_mm: float,

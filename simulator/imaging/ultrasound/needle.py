@@ -29,7 +29,7 @@ import numpy as np
 from simulator.imaging.ultrasound import params as P
 from simulator.imaging.ultrasound.display import kernels
 from simulator.imaging.ultrasound.lines import splat_pulse
-from simulator.imaging.ultrasound.scan import ScanGeometry
+from simulator.imaging.ultrasound.scan import ScanGeometry, shift_at
 from simulator.needle_gauge import inner_diameter_mm, outer_diameter_mm
 
 NEEDLE_U_MAX = 1.2       # elements beyond this many slice thicknesses are invisible
@@ -69,7 +69,7 @@ def add_needle(rf: np.ndarray, geom: ScanGeometry, probe_from_world: np.ndarray,
     shadow = np.zeros(geom.n_lines)
     start = np.full(geom.n_lines, np.inf)
     args = _kernel_args(geom, e, n, gauge, float(geom.line_lateral[0]), gap, attenuation,
-                        pulse_sigma)
+                        pulse_sigma, geom.line_shift_mm)
     if t1 > t0:  # part of the shaft lies within reach of the slice
         _shaft(rf, t0, t1, *args, shadow, start, True)
         _apply_shadow(rf, shadow, start, P.NEEDLE_SHADOW_MAX)
@@ -85,7 +85,8 @@ def needle_peaks_near(geom: ScanGeometry, probe_from_world: np.ndarray, entry_mm
     attenuation, and the largest share of the beam the shaft's last ``shadow_mm`` blocks on
     those lines (its shadow):
     what ``add_needle`` draws there (the same kernels, on the few lines around the tip), for
-    the tip-visibility measure. Zeros for a tip outside the image.
+    the tip-visibility measure. Zeros for a tip outside the image. Given a rocked probe's
+    shifted geometry (``scan.rocked_geometry``) it draws the tip where the frame does.
     """
     rot = probe_from_world[:3, :3]
     e = rot @ np.asarray(entry_mm, float) + probe_from_world[:3, 3]
@@ -97,14 +98,15 @@ def needle_peaks_near(geom: ScanGeometry, probe_from_world: np.ndarray, entry_mm
     if reach is None or not 0.0 <= line <= geom.n_lines - 1 or depth_mm > geom.max_depth_mm:
         return 0.0, 0.0, 0.0
     j = min(int(depth_mm / geom.dz_mm), geom.n_samples - 1)
-    k = kernels(geom)
+    k = kernels(geom.unshifted)
     h = k.lateral.shape[1] // 2
     spot_lines = spot_mm / float(geom.line_spacing_mm[j])
     first = max(int(round(line - spot_lines)) - h - 1, 0)
     last = min(int(round(line + spot_lines)) + h + 1, geom.n_lines - 1)
     n_lines = last - first + 1
     args = _kernel_args(geom, e, n, gauge, float(geom.line_lateral[first]), np.zeros(n_lines),
-                        np.ones((n_lines, geom.n_samples), np.float32), pulse_sigma)
+                        np.ones((n_lines, geom.n_samples), np.float32), pulse_sigma,
+                        geom.line_shift_mm[first:last + 1])
     window = (line - first, depth_mm / geom.dz_mm - 0.5, spot_lines, spot_mm / geom.dz_mm)
     bevel = np.zeros((n_lines, geom.n_samples), np.complex64)
     _tip(bevel, t1, *args)
@@ -157,20 +159,25 @@ def _in_slab(geom: ScanGeometry, e: np.ndarray, n: np.ndarray, inserted_mm: floa
 
 
 def _kernel_args(geom: ScanGeometry, e: np.ndarray, n: np.ndarray, gauge: int, lat0: float,
-                 gap: np.ndarray, attenuation: np.ndarray, pulse_sigma: float) -> tuple:
-    """The arguments ``_shaft`` and ``_tip`` share, for lines starting at ``lat0``."""
+                 gap: np.ndarray, attenuation: np.ndarray, pulse_sigma: float,
+                 shift: np.ndarray) -> tuple:
+    """The arguments ``_shaft`` and ``_tip`` share, for lines starting at ``lat0`` (``gap``
+    and ``shift`` ``(n_lines,)``, ``attenuation`` ``(n_lines, n_samples)`` of those lines)."""
     w0, zf, zr = geom.elevation_args()
     od, idm = outer_diameter_mm(gauge), inner_diameter_mm(gauge)
     reverb_mm = idm * P.C0_MM_US * 1000.0 / P.LUMEN_SPEED_M_S
     return (e, n, geom.curved, geom.radius_mm, lat0, geom.line_step, geom.dz_mm,
-            geom.max_depth_mm, w0, zf, zr, gap, attenuation, float(geom.preset.aperture_mm),
+            geom.max_depth_mm, w0, zf, zr, gap, np.ascontiguousarray(shift, np.float64),
+            attenuation, float(geom.preset.aperture_mm),
             od, steel_reflection(), reverb_mm / geom.dz_mm, geom.lateral_fwhm_mm,
             geom.line_spacing_mm, pulse_sigma)
 
 
 @numba.njit(cache=True, inline="always")
-def locate_point(p, curved, radius, lat0, step, dz, d_max, n_lines, n, gap):
-    """(line float, sample float, world depth) of a probe point, or line < 0 if outside."""
+def locate_point(p, curved, radius, lat0, step, dz, d_max, n_lines, n, gap, shift):
+    """(line float, sample float, depth, lateral) of a probe point, or line < 0 if
+    outside. The depth is the display depth: along the line from the face, less the line's
+    contact ``shift`` (the tissue, and the needle in it, pushed up against the face)."""
     if curved:
         zc = p[2] + radius
         lat = math.atan2(p[0], zc)
@@ -179,7 +186,10 @@ def locate_point(p, curved, radius, lat0, step, dz, d_max, n_lines, n, gap):
         lat = p[0]
         dw = p[2]
     lf = (lat - lat0) / step
-    if dw < 0.0 or dw > d_max or lf < 0.0 or lf > n_lines - 1:
+    if lf < 0.0 or lf > n_lines - 1:
+        return -1.0, 0.0, 0.0, 0.0
+    dw -= shift_at(shift, lf)
+    if dw < 0.0 or dw > d_max:
         return -1.0, 0.0, 0.0, 0.0
     if not np.isfinite(gap[int(lf + 0.5)]):
         return -1.0, 0.0, 0.0, 0.0
@@ -203,8 +213,8 @@ def splat_point(rf, lf, jf, value, sigma):
 
 
 @numba.njit(cache=True, nogil=True)
-def _shaft(rf, t0, t1, e, nd, curved, radius, lat0, step, dz, d_max, w0, zf, zr, gap, att,
-           aperture, od, r, reverb_bins, lat_fwhm, spacing, sigma, shadow, start, shadow_pass):
+def _shaft(rf, t0, t1, e, nd, curved, radius, lat0, step, dz, d_max, w0, zf, zr, gap, shift,
+           att, aperture, od, r, reverb_bins, lat_fwhm, spacing, sigma, shadow, start, shadow_pass):
     n_lines, n = rf.shape
     ln2x8 = 8.0 * math.log(2.0)
     d_el = P.NEEDLE_ELEMENT_MM
@@ -216,7 +226,8 @@ def _shaft(rf, t0, t1, e, nd, curved, radius, lat0, step, dz, d_max, w0, zf, zr,
             break
         for a in range(3):
             p[a] = e[a] + t * nd[a]
-        lf, jf, dw, lat = locate_point(p, curved, radius, lat0, step, dz, d_max, n_lines, n, gap)
+        lf, jf, dw, lat = locate_point(p, curved, radius, lat0, step, dz, d_max, n_lines, n, gap,
+                                       shift)
         if lf < 0.0:
             continue
         w = w0 * math.sqrt(1.0 + ((dw - zf) / zr) ** 2)
@@ -272,13 +283,14 @@ def _apply_shadow(rf, shadow, start, max_block):
 
 
 @numba.njit(cache=True, nogil=True)
-def _tip(rf, t, e, nd, curved, radius, lat0, step, dz, d_max, w0, zf, zr, gap, att, aperture,
-         od, r, reverb_bins, lat_fwhm, spacing, sigma):
+def _tip(rf, t, e, nd, curved, radius, lat0, step, dz, d_max, w0, zf, zr, gap, shift, att,
+         aperture, od, r, reverb_bins, lat_fwhm, spacing, sigma):
     n_lines, n = rf.shape
     p = np.empty(3)
     for a in range(3):
         p[a] = e[a] + t * nd[a]
-    lf, jf, dw, lat = locate_point(p, curved, radius, lat0, step, dz, d_max, n_lines, n, gap)
+    lf, jf, dw, lat = locate_point(p, curved, radius, lat0, step, dz, d_max, n_lines, n, gap,
+                                   shift)
     if lf < 0.0:
         return
     jn = min(int(jf + 0.5), n - 1)

@@ -56,14 +56,16 @@ ROUGH_SURFACES = {"cortical_bone": 0.25, "cancellous_bone": 0.25, "muscle": 0.25
 # and iliopsoas show apart (measured on the hip frame; the sheet is rough, so its echo keeps
 # part of its level off normal incidence: muscle in ROUGH_SURFACES) [design; issue 12].
 FASCIA_REFLECTION = 0.1
-SCATTERERS_PER_CELL = 7.0      # scatterers per resolution cell: sets the lattice spacing at
-#                                the smallest cell and thins the lattice where cells are big
+SCATTERERS_PER_CELL = 10.0     # scatterers per resolution cell: sets the lattice spacing at
+#                                the smallest cell and thins the lattice where cells are big;
+#                                fully developed speckle needs about 10 (R1: at 7 the hip's
+#                                bellies measured SNR 1.74-1.80, PyMUST's ~2-per-cell range)
 # Low-detail frames while the probe moves (``render_ultrasound(detail="moving")``): the
-# scatterer lattice is this many 2^(1/4) steps coarser (3: a fifth of the lattice points,
-# ~1.5 instead of 7 scatterers per resolution cell at the focus, unchanged where the cell is
-# large; still speckle by SNR, tested); the app renders full detail again as soon as the
-# probe stops [design].
-MOVING_LATTICE_STEPS = 3
+# scatterer lattice is this many 2^(1/4) steps coarser (4: an eighth of the lattice
+# points, the same lattice as before the full detail went to 10 per cell, ~1.5 scatterers
+# per resolution cell at the focus, unchanged where the cell is large; still speckle by SNR,
+# tested); the app renders full detail again as soon as the probe stops [design].
+MOVING_LATTICE_STEPS = 4
 NOISE_RMS = 3e-7               # receiver noise (envelope units), changes every frame
 GAP_MERGE_MM = 1.0             # gaps between structures thinner than this are mesh slivers
 
@@ -88,6 +90,10 @@ LOBULE_SEPTUM_MM = 0.4            # fibrous septum thickness
 # Contact: tissue under the curved face conforms to it (compressed layer) [design].
 CONTACT_DEPTH_MM = 30.0        # depth over which the contact compression fades out
 MAX_CONTACT_GAP_MM = 15.0      # beyond this the line is out of contact (air, black)
+# Under the lifted end of a rocked probe the skin can curve away beyond the rock's own lift
+# (``scan.rocked_geometry``); a line whose skin still lies beyond MAX_CONTACT_GAP_MM is
+# shifted by the excess too, up to this much (further: that end is off the skin) [design].
+MAX_SETTLE_MM = 10.0
 
 # Default time-gain compensation: the scanner's built-in depth gain, dB per cm per MHz
 # (round trip); the eight TGC sliders adjust around it.

@@ -17,7 +17,7 @@ Pipeline (Buerger-style convolution ray tracing, on 2 CPU cores):
 
 A needle or gain change costs step 3 only (a few ms); a new probe pose costs steps 1-3,
 dominated by the scatterers. ``detail="moving"`` draws them from a coarser lattice for the
-frames of a moving probe (about a fifth of the lattice points to visit); a live view renders
+frames of a moving probe (about an eighth of the lattice points to visit); a live view renders
 full detail again once the probe rests (``simulator.app.imaging``).
 
 Nothing is stored in the state and the inputs are not modified; caches hold read-only
@@ -47,7 +47,12 @@ from simulator.imaging.ultrasound import (
 from simulator.imaging.ultrasound import params as P
 from simulator.imaging.ultrasound.doppler import DopplerFrame, colour_view, vessel_view
 from simulator.imaging.ultrasound.injectate import fluid_fraction
-from simulator.imaging.ultrasound.scan import ScanGeometry, scan_geometry, subplane_weights
+from simulator.imaging.ultrasound.scan import (
+    ScanGeometry,
+    rocked_geometry,
+    scan_geometry,
+    subplane_weights,
+)
 from simulator.probe import world_from_probe
 from simulator.spread import injectate_field
 from simulator.state import Probe, SimState
@@ -75,9 +80,13 @@ class UltrasoundFrame:
     world_from_image : (4, 4) float64
         Maps ``(col, row, 0, 1)`` of ``image`` to world RAS mm. Exact wherever the face
         touches the skin; under the ends of a curved face, where the tissue is taken as
-        pressed against it, the top ``CONTACT_DEPTH_MM`` are slightly stretched.
+        pressed against it, the top ``CONTACT_DEPTH_MM`` are slightly stretched. Under the
+        lifted part of a rocked probe's face the lines are shifted by their contact shift
+        (``geometry.line_shift_mm``): ``pixel_of`` and ``world_of`` include it.
     world_from_probe : (4, 4) float64
     geometry : ScanGeometry
+        The scan geometry, with the contact shift of a rocked probe
+        (``scan.rocked_geometry``); ``geometry.unshifted`` is the screen layout.
     gain_db : (n_samples,) float64
         Gain + built-in TGC + user TGC applied at each depth.
     probe : Probe
@@ -106,22 +115,37 @@ class UltrasoundFrame:
     doppler: DopplerFrame | None = None
 
     def pixel_of(self, points_mm) -> np.ndarray:
-        """``(col, row)`` image coordinates ``(n, 2)`` of world points ``(n, 3)``."""
+        """``(col, row)`` image coordinates ``(n, 2)`` of world points ``(n, 3)`` (where the
+        image shows them: with the contact shift of a rocked probe)."""
         p = np.asarray(points_mm, float).reshape(-1, 3)
+        if self.geometry.base is not None:   # to the unshifted place the image shows it at
+            probe_from_world = np.linalg.inv(self.world_from_probe)
+            line, depth = self.geometry.line_coords(p @ probe_from_world[:3, :3].T
+                                                    + probe_from_world[:3, 3])
+            p = self.geometry.base.points(line, depth) @ self.world_from_probe[:3, :3].T \
+                + self.world_from_probe[:3, 3]
         image_from_world = np.linalg.inv(self.world_from_image)
         q = p @ image_from_world[:3, :3].T + image_from_world[:3, 3]
         return q[:, :2]
 
     def world_of(self, cols, rows) -> np.ndarray:
-        """World points ``(n, 3)`` of image coordinates."""
+        """World points ``(n, 3)`` of image coordinates (the inverse of ``pixel_of``)."""
         c = np.asarray(cols, float).ravel()
         r = np.asarray(rows, float).ravel()
         q = np.stack([c, r, np.zeros_like(c), np.ones_like(c)], 1)
-        return (q @ self.world_from_image.T)[:, :3]
+        p = (q @ self.world_from_image.T)[:, :3]
+        if self.geometry.base is None:
+            return p
+        probe_from_world = np.linalg.inv(self.world_from_probe)
+        line, depth = self.geometry.base.line_coords(p @ probe_from_world[:3, :3].T
+                                                     + probe_from_world[:3, 3])
+        return self.geometry.points(line, depth) @ self.world_from_probe[:3, :3].T \
+            + self.world_from_probe[:3, 3]
 
 
 @dataclass(frozen=True, eq=False)
 class _Static:
+    geom: ScanGeometry       # with the pose's contact shift (``lines.settle_on_skin``)
     rf: np.ndarray           # (n_lines, n_samples) complex64: speckle + echoes, axial PSF done
     attenuation: np.ndarray  # (n_lines, n_samples) float32, elevation-weighted, for the needle
     maps: lines.LineMaps
@@ -132,7 +156,7 @@ class _Pose:
     world: World
     geom: ScanGeometry
     hits: slicing.Hits
-    gap: np.ndarray          # (n_lines,) contact gaps
+    gap: np.ndarray          # (n_lines,) contact gaps (left after the contact shift)
     speckle: np.ndarray      # (K, n_lines, n_samples) complex64: raw scatterers, no PSF yet
     _maps: lines.LineMaps | None = None
     _static: _Static | None = None
@@ -178,7 +202,7 @@ def render_ultrasound(world: World, state: SimState, *, seed: int = 0, tick: int
     detail : ``"full"`` or ``"moving"``
         ``"moving"`` is the low-detail frame of a probe in motion: the same anatomy, echoes,
         needle, PSF and display, with the world-anchored scatterers drawn from a coarser
-        lattice (``params.MOVING_LATTICE_STEPS``), so a new pose visits about a fifth of the
+        lattice (``params.MOVING_LATTICE_STEPS``), so a new pose visits about an eighth of the
         lattice points. A live view shows it while the probe moves and renders ``"full"`` once
         the probe stops (what the app does).
     """
@@ -189,11 +213,10 @@ def render_ultrasound(world: World, state: SimState, *, seed: int = 0, tick: int
         raise ValueError(f"detail must be one of {sorted(DETAIL_COARSEN)}, not {detail!r}")
     tick = state.tick if tick is None else int(tick)
     preset = world.scenario.probe.preset
-    geom = scan_geometry(preset, float(probe.depth_mm), float(probe.frequency_mhz),
-                         float(probe.focus_mm))
     key = pose_key(probe)
     field = injectate_field(world, state)
     static = _static(world, preset, key, field, int(seed), DETAIL_COARSEN[detail])
+    geom = static.geom
     wfp = _world_from_probe(world, key)
     rf = static.rf.copy()
     n = state.needle
@@ -204,7 +227,7 @@ def render_ultrasound(world: World, state: SimState, *, seed: int = 0, tick: int
     if state.injecting and n.in_skin:
         bubbles.add_bubbles(rf, geom, invert(wfp), field, n.tip_mm, int(seed), tick,
                             static.maps.gap_mm, static.attenuation, display.pulse_sigma(geom))
-    rf = display.convolve_lateral(rf, display.kernels(geom))
+    rf = display.convolve_lateral(rf, display.kernels(geom.unshifted))
     env = display.envelope(rf, seed, tick)
     gain = display.gain_curve_db(geom, probe.gain_db, probe.tgc_db)
     grey = display.log_compress(env, gain, dynamic_range_db)
@@ -226,6 +249,11 @@ def pose_key(probe: Probe) -> tuple:
     return (tuple(probe.contact_mm), tuple(probe.normal), float(probe.rotation_rad),
             float(probe.tilt_rad), float(probe.depth_mm), float(probe.frequency_mhz),
             float(probe.focus_mm), float(probe.rock_rad))
+
+
+def _geometry(preset: str, key: tuple) -> ScanGeometry:
+    """The scan geometry of a pose key, with the contact shift of its rock."""
+    return rocked_geometry(scan_geometry(preset, key[4], key[5], key[6]), key[7])
 
 
 def _world_from_probe(world: World, key: tuple) -> np.ndarray:
@@ -255,15 +283,16 @@ def _pose(world: World, preset: str, key: tuple, seed: int, coarsen: int,
         pose = _POSES.get(ck)
     if pose is not None:
         return pose, None
-    geom = scan_geometry(preset, key[4], key[5], key[6])
+    geom = _geometry(preset, key)
     wfp = _world_from_probe(world, key)
     pfw = invert(wfp)
-    hits = slicing.slice_scene(slicing.mesh_arrays(world), pfw, geom)
+    hits, geom = lines.settle_on_skin(slicing.slice_scene(slicing.mesh_arrays(world), pfw, geom),
+                                      geom)
     gap = lines.contact_gaps(hits)
     ff, touched = fluid_fraction(field, geom, wfp, gap) if field is not None else (None, None)
     maps = _walk(world, geom, hits, gap, ff if touched is not None else None)
     table = P.label_table(world)
-    k = display.kernels(geom)
+    k = display.kernels(geom.unshifted)
     scale = speckle.row_scale(geom, k.axial_power, k.lateral_power, coarsen)
     raw = speckle.speckle_rf(geom, maps, pfw, table.scatter_density,
                              _amplitudes(table, geom, wfp, hits), scale, seed, table.septa,
@@ -283,8 +312,8 @@ def _pose(world: World, preset: str, key: tuple, seed: int, coarsen: int,
 def _static(world: World, preset: str, key: tuple, field, seed: int,
             coarsen: int = 0) -> _Static:
     """Everything but the needle: the pose's buffers, attenuated, with the injectate."""
-    geom = scan_geometry(preset, key[4], key[5], key[6])
     pose, fresh = _pose(world, preset, key, seed, coarsen, field)
+    geom = pose.geom
     if fresh is not None:
         return fresh
     if field is None:
@@ -310,10 +339,11 @@ def _combine(geom: ScanGeometry, raw, maps, gain, first, last,
     else:
         rf, att = base.rf.copy(), base.attenuation.copy()
     display.attenuated_speckle(raw, np.ascontiguousarray(gain, np.float32),
-                               subplane_weights(), maps.echoes, display.kernels(geom), first,
+                               subplane_weights(), maps.echoes, display.kernels(geom.unshifted),
+                               first,
                                last, rf, att, maps.attenuation)
     _freeze(rf, att)
-    return _Static(rf, att, maps)
+    return _Static(geom, rf, att, maps)
 
 
 def _walk(world: World, geom: ScanGeometry, hits, gap, ff, touched=None,

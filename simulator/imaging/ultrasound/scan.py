@@ -5,14 +5,23 @@ z depth. A curvilinear array has its virtual apex at ``(0, 0, -radius)``; scanli
 leaves the face at angle ``line_lateral[i]`` (rad) from the apex. A linear array's lines are
 parallel to z at ``x = line_lateral[i]`` (mm). Depth is measured along a line from the face,
 exactly as ``transducer.image_coords`` does, so the image and the "tip in beam" score agree.
+
+Contact under a rocked probe: rocking turns the probe about its contact point, so one end of
+the face lifts off the skin. A real probe presses the tissue up against its face, and the skin
+stays at the top of the image; here each line's samples start ``line_shift_mm[i]`` beyond the
+face along the line (the air gap the rock opened on it), so sample depth ``d`` on line ``i``
+lies at ``d + line_shift_mm[i]`` from the face (``rocked_geometry``). ``points`` and
+``line_coords`` include the shift; the screen layout (scan conversion) is the unshifted
+geometry's (``unshifted``).
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
+import numba
 import numpy as np
 
 from simulator.imaging.ultrasound import params as P
@@ -44,6 +53,11 @@ class ScanGeometry:
     lateral_fwhm_mm : (n_samples,) float64
         Pulse-echo lateral resolution at each depth (transmit focus x dynamic receive).
     wavelength_mm, frequency_mhz, focus_mm, max_depth_mm : float
+    line_shift_mm : (n_lines,) float64
+        How far beyond the face each line's first sample starts (mm, along the line): the
+        tissue pushed up against the lifted part of a rocked probe's face; zeros when flat.
+    base : ScanGeometry or None
+        The unshifted geometry this one shifts (``None``: this one is unshifted).
     """
 
     preset: Preset
@@ -61,6 +75,21 @@ class ScanGeometry:
     frequency_mhz: float
     focus_mm: float
     max_depth_mm: float
+    line_shift_mm: np.ndarray
+    base: ScanGeometry | None = None
+
+    @property
+    def unshifted(self) -> ScanGeometry:
+        """The geometry without the contact shift: the screen layout of the image."""
+        return self if self.base is None else self.base
+
+    @property
+    def max_shift_mm(self) -> float:
+        return 0.0 if self.base is None else float(self.line_shift_mm.max())
+
+    def shift_at(self, lines) -> np.ndarray:
+        """Contact shift (mm) at (fractional) line indices, linear between lines."""
+        return np.interp(np.asarray(lines, float), np.arange(self.n_lines), self.line_shift_mm)
 
     @property
     def n_lines(self) -> int:
@@ -80,6 +109,8 @@ class ScanGeometry:
         """Probe-frame points ``(n, 3)`` at (fractional) line indices and depths."""
         lines = np.asarray(lines, float)
         d = np.asarray(depths_mm, float)
+        if self.base is not None:
+            d = d + self.shift_at(lines)
         lat = self.line_lateral[0] + lines * self.line_step
         out = np.zeros(np.broadcast(lat, d).shape + (3,))
         if self.curved:
@@ -94,7 +125,10 @@ class ScanGeometry:
     def line_coords(self, points_probe) -> tuple[np.ndarray, np.ndarray]:
         """Fractional line index and depth (mm) of probe-frame points ``(n, 3)``."""
         lat, depth = image_coords(self.preset, points_probe)
-        return (lat - self.line_lateral[0]) / self.line_step, depth
+        line = (lat - self.line_lateral[0]) / self.line_step
+        if self.base is not None:
+            depth = depth - self.shift_at(line)
+        return line, depth
 
     def line_directions(self) -> np.ndarray:
         """Unit beam direction of every line in the probe frame ``(n_lines, 3)``."""
@@ -124,6 +158,8 @@ def scan_geometry(preset_name: str, depth_mm: float, frequency_mhz: float,
     depth = (np.arange(n_samples) + 0.5) * dz
     spacing = step * (preset.radius_mm + depth) if curved else np.full(n_samples, step)
     lam = P.wavelength_mm(frequency_mhz)
+    shift = np.zeros(n_lines)
+    shift.setflags(write=False)
     return ScanGeometry(
         preset=preset, curved=curved, radius_mm=preset.radius_mm if curved else 0.0,
         line_lateral=lateral, line_step=step, depth_mm=depth, dz_mm=dz,
@@ -131,7 +167,65 @@ def scan_geometry(preset_name: str, depth_mm: float, frequency_mhz: float,
         axial_fwhm_mm=P.PULSE_CYCLES * lam / 2.0,
         lateral_fwhm_mm=lateral_fwhm_mm(preset, lam, focus_mm, depth),
         wavelength_mm=lam, frequency_mhz=float(frequency_mhz), focus_mm=float(focus_mm),
-        max_depth_mm=float(depth_mm))
+        max_depth_mm=float(depth_mm), line_shift_mm=shift)
+
+
+MIN_SKIN_COS = 0.1   # a line this oblique to the skin meets it ten lengths away: cap there
+
+
+@lru_cache(maxsize=64)
+def rocked_geometry(geom: ScanGeometry, rock_rad: float) -> ScanGeometry:
+    """``geom`` with the contact shift of a probe rocked by ``rock_rad`` heel-to-toe
+    (``simulator.probe``: about the elevation axis through the contact point; ``geom``
+    itself when flat).
+
+    The skin is taken as the plane the flat probe's face touches at the contact point. In
+    the image plane of the unrocked probe it is ``z = 0``; a point ``(x, z)`` of the rocked
+    probe frame lies at ``z_u = z cos(rock) - x sin(rock)`` below it. A line leaving the face
+    at ``p`` along ``u`` reaches the skin after ``t = -z_u(p) / z_u(u)`` mm; the lift is what
+    the rock adds to the flat face's own gap there (``t`` at rock 0: nil for a linear
+    array, the curved face's sag at its ends, which the line walk's contact layer closes):
+    ``shift = max(t_rocked - t_flat, 0)``. Under the pressed part (negative lift) nothing
+    changes.
+    """
+    rock = float(rock_rad)
+    if rock == 0.0:
+        return geom
+    face = geom.points(np.arange(geom.n_lines), np.zeros(geom.n_lines))   # (n_lines, 3)
+    u = geom.line_directions()
+    c, s = math.cos(rock), math.sin(rock)
+    z_face = face[:, 2] * c - face[:, 0] * s
+    z_dir = np.maximum(u[:, 2] * c - u[:, 0] * s, MIN_SKIN_COS)
+    lift = -z_face / z_dir - (-face[:, 2] / u[:, 2])
+    shift = np.maximum(lift, 0.0)
+    shift.setflags(write=False)
+    return replace(geom, line_shift_mm=shift, base=geom)
+
+
+@numba.njit(cache=True, inline="always")
+def shift_at(shift, lf):
+    """Contact shift ``shift`` ``(n_lines,)`` (``ScanGeometry.line_shift_mm``) at fractional
+    line ``lf``, linear between lines (for numba code)."""
+    n = shift.shape[0]
+    if lf <= 0.0:
+        return shift[0]
+    if lf >= n - 1:
+        return shift[n - 1]
+    i = int(lf)
+    return shift[i] + (lf - i) * (shift[i + 1] - shift[i])
+
+
+@numba.njit(cache=True, inline="always")
+def shift_max(shift, lat_lo, lat_hi, inv_step):
+    """Largest contact shift over the lines from lateral offset ``lat_lo`` to ``lat_hi``
+    (from the first line; rad or mm as the lines' spacing ``1 / inv_step``)."""
+    lf0 = lat_lo * inv_step
+    lf1 = lat_hi * inv_step
+    best = max(shift_at(shift, lf0), shift_at(shift, lf1))
+    n = shift.shape[0]
+    for i in range(max(int(math.ceil(lf0)), 0), min(int(math.floor(lf1)), n - 1) + 1):
+        best = max(best, shift[i])
+    return best
 
 
 def lateral_fwhm_mm(preset: Preset, wavelength_mm: float, focus_mm: float,

@@ -35,8 +35,14 @@ class ScanConversion:
     probe_from_image: np.ndarray
 
 
-@lru_cache(maxsize=16)
 def scan_conversion(geom: ScanGeometry, shape: tuple[int, int]) -> ScanConversion:
+    """The index map (cached); a rocked probe's shifted geometry keeps the screen layout of
+    its unshifted one (its lines start at the top of the image)."""
+    return _scan_conversion(geom.unshifted, tuple(shape))
+
+
+@lru_cache(maxsize=16)
+def _scan_conversion(geom: ScanGeometry, shape: tuple[int, int]) -> ScanConversion:
     rows, cols = shape
     if geom.curved:
         r_in, r_out = geom.radius_mm, geom.radius_mm + geom.max_depth_mm

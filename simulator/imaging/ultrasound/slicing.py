@@ -21,7 +21,7 @@ import numba
 import numpy as np
 
 from simulator.imaging.ultrasound import params as P
-from simulator.imaging.ultrasound.scan import ScanGeometry
+from simulator.imaging.ultrasound.scan import ScanGeometry, shift_at
 from simulator.world import World
 
 MAX_HITS = 96          # crossings kept per (sub-surface, line)
@@ -107,7 +107,8 @@ class Hits:
 
     Attributes
     ----------
-    depth_mm : (K, n_lines, MAX_HITS) float64   depth along the line (world, before contact)
+    depth_mm : (K, n_lines, MAX_HITS) float64   depth along the line (world, before contact
+                                                compression, less the line's contact shift)
     label : (K, n_lines, MAX_HITS) int32        structure crossed
     entering : (K, n_lines, MAX_HITS) bool      True where the line enters the structure
     cos : (K, n_lines, MAX_HITS) float64        |cos| between beam and smooth normal
@@ -125,28 +126,35 @@ class Hits:
 
 
 def slice_scene(mesh: MeshArrays, probe_from_world: np.ndarray, geom: ScanGeometry) -> Hits:
-    """All crossings of the scanlines with the anatomy for one probe pose."""
+    """All crossings of the scanlines with the anatomy for one probe pose (at the depths
+    along each line less its contact shift, ``geom.line_shift_mm``)."""
     u = np.asarray(P.SUBPLANE_U, np.float64)
+    shift = np.ascontiguousarray(geom.line_shift_mm, np.float64)
+    s_max = geom.max_shift_mm
+    # a rocked probe's lines may settle deeper still (``lines.settle_on_skin``)
+    reach = geom.max_depth_mm + 2.0 + (P.MAX_SETTLE_MM if geom.base is not None else 0.0)
     w0, zf, zr = geom.elevation_args()
     rot = np.ascontiguousarray(probe_from_world[:3, :3])
     off = np.ascontiguousarray(probe_from_world[:3, 3])
     # cull with the image's box in probe x and z (linear in the vertices, so exact for a
     # triangle of any size; polar depth and angle are not)
     if geom.curved:
-        x_half = (geom.radius_mm + geom.max_depth_mm + 2.0) * math.sin(geom.line_lateral[-1])
+        x_half = (geom.radius_mm + reach + s_max) * math.sin(
+            geom.line_lateral[-1])
         z_lo = geom.radius_mm * (math.cos(geom.line_lateral[-1]) - 1.0) - ABOVE_FACE_MM
     else:
         x_half = geom.line_lateral[-1] + 2.0 * geom.line_step
         z_lo = -ABOVE_FACE_MM
-    z_hi = geom.max_depth_mm + 2.0
+    z_hi = reach + s_max
     # the outermost sub-surface at a chunk's depths bounds them all (the slice thickness
     # grows away from its focus: its largest value is at the nearest or farthest depth)
     cand = _chunk_faces(mesh.chunk_lo, mesh.chunk_hi, rot, off, -x_half, x_half,
                         float(np.abs(u).max()), w0, zf, zr, geom.radius_mm, z_lo, z_hi,
-                        len(mesh.faces))
+                        len(mesh.faces), s_max)
     vp, vn, vw, stamp, pose = _vertex_scratch(len(mesh.vertices))
     _vertices_to_probe(mesh.vertices, mesh.normals, mesh.faces, cand, rot, off, geom.curved,
-                       geom.radius_mm, w0, zf, zr, vp, vn, vw, stamp, pose)
+                       geom.radius_mm, w0, zf, zr, vp, vn, vw, stamp, pose, shift,
+                       float(geom.line_lateral[0]), geom.line_step, s_max > 0.0)
     counts = np.empty(len(cand), np.int64)
     _count_crossings(mesh.faces, cand, vp, vw, u, -x_half, x_half, z_lo, z_hi, counts)
     starts = np.zeros(len(counts) + 1, np.int64)
@@ -166,7 +174,8 @@ def slice_scene(mesh: MeshArrays, probe_from_world: np.ndarray, geom: ScanGeomet
     count = np.zeros((k_n, n_lines), np.int64)
     _segments_to_hits(seg_k, seg_lab, seg_geo, geom.curved, geom.radius_mm,
                       float(geom.line_lateral[0]), geom.line_step, n_lines, -ABOVE_FACE_MM,
-                      geom.max_depth_mm + 2.0, depth, label, entering, cos, slope, count)
+                      reach, shift, depth, label, entering, cos, slope,
+                      count)
     _sort_hits(depth, label, entering, cos, slope, count)
     return Hits(depth, label, entering, cos, slope, count)
 
@@ -189,10 +198,12 @@ def _vertex_scratch(nv: int):
 
 
 @numba.njit(cache=True, nogil=True)
-def _chunk_faces(lo, hi, rot, off, x_lo, x_hi, u_max, w0, zf, zr, radius, z_lo, z_hi, nf):
+def _chunk_faces(lo, hi, rot, off, x_lo, x_hi, u_max, w0, zf, zr, radius, z_lo, z_hi, nf,
+                 s_max):
     """Faces of the chunks whose bounding box reaches into the image's box in x and z and
     into the slab ``|y| <= u_max * W(depth)`` over the box's own depth range (probe
-    frame; ``radius`` 0 for a linear array)."""
+    frame; ``radius`` 0 for a linear array; the beam at a depth less up to ``s_max`` of
+    contact shift)."""
     out = np.empty(nf, np.int64)
     m = 0
     centre = np.empty(3)
@@ -214,7 +225,7 @@ def _chunk_faces(lo, hi, rot, off, x_lo, x_hi, u_max, w0, zf, zr, radius, z_lo, 
         if radius > 0.0:  # polar depth: hypot(x, z + R) - R, never below z
             zc = max(abs(d0 + radius), abs(d1 + radius))
             d1 = math.hypot(abs(centre[0]) + reach[0], zc) - radius
-        off_focus = max(abs(d0 - zf), abs(d1 - zf))
+        off_focus = max(abs(d0 - s_max - zf), abs(d1 - zf))
         y_half = u_max * w0 * math.sqrt(1.0 + (off_focus / zr) ** 2) + 1e-6
         if centre[1] + reach[1] < -y_half or centre[1] - reach[1] > y_half:
             continue
@@ -226,9 +237,10 @@ def _chunk_faces(lo, hi, rot, off, x_lo, x_hi, u_max, w0, zf, zr, radius, z_lo, 
 
 @numba.njit(cache=True, nogil=True)
 def _vertices_to_probe(v, n, faces, cand, rot, off, curved, radius, w0, zf, zr, vp, vn, vw,
-                       stamp, pose):
+                       stamp, pose, shift, lat0, step, shifted):
     """Probe-frame position, normal and slice thickness of the candidate faces' vertices
-    (the others are left unset); ``stamp`` marks the vertices done for ``pose``."""
+    (the others are left unset); ``stamp`` marks the vertices done for ``pose``. The slice
+    thickness is the beam's at the vertex's depth on its line less that line's ``shift``."""
     for c in range(cand.shape[0]):
         for corner in range(3):
             i = faces[cand[c], corner]
@@ -244,6 +256,9 @@ def _vertices_to_probe(v, n, faces, cand, rot, off, curved, radius, w0, zf, zr, 
                 d = math.sqrt(vp[i, 0] * vp[i, 0] + zc * zc) - radius
             else:
                 d = vp[i, 2]
+            if shifted:
+                lat = math.atan2(vp[i, 0], vp[i, 2] + radius) if curved else vp[i, 0]
+                d -= shift_at(shift, (lat - lat0) / step)
             vw[i] = w0 * math.sqrt(1.0 + ((d - zf) / zr) ** 2)
 
 
@@ -330,7 +345,7 @@ def _write_segments(faces, cand, labels, crease, vp, vn, vw, u, counts, starts, 
 
 @numba.njit(cache=True, nogil=True)
 def _segments_to_hits(seg_k, seg_lab, seg_geo, curved, radius, lat0, step, n_lines, d_lo,
-                      d_hi, depth, label, entering, cos, slope, count):
+                      d_hi, shift, depth, label, entering, cos, slope, count):
     # each line's direction, once per line rather than once per crossing
     line_ux = np.empty(n_lines)
     line_uz = np.empty(n_lines)
@@ -367,6 +382,7 @@ def _segments_to_hits(seg_k, seg_lab, seg_geo, curved, radius, lat0, step, n_lin
                     continue
                 t = (lat - x1) / (x2 - x1)
                 d = z1 + t * (z2 - z1)
+            d -= shift[i]
             if d < d_lo or d > d_hi or t < -1e-9 or t > 1.0 + 1e-9:
                 continue
             nx = seg_geo[s, 4] + t * (seg_geo[s, 7] - seg_geo[s, 4])

@@ -33,7 +33,7 @@ import numpy as np
 
 from simulator.imaging.ultrasound import params as P
 from simulator.imaging.ultrasound.lines import LineMaps, disp_from_world
-from simulator.imaging.ultrasound.scan import ScanGeometry
+from simulator.imaging.ultrasound.scan import ScanGeometry, shift_at, shift_max
 
 N_BUFFERS = 2     # fixed, so the summation order (and the image) never depends on threads
 _MASK = np.uint64(0xFF)
@@ -100,8 +100,10 @@ def speckle_rf(geom: ScanGeometry, maps: LineMaps, probe_from_world: np.ndarray,
            geom.curved, geom.radius_mm, float(geom.line_lateral[0]), geom.line_step,
            geom.dz_mm, geom.max_depth_mm, w0, zf, zr, P.SLAB_U_MAX, du, len(P.SUBPLANE_U) // 2,
            maps.gap_mm, maps.label, amplitude.astype(np.float64), mu0.astype(np.float64),
-           row_scale.astype(np.float64), keep, 1.0 / keep, 1.0 / geom.elevation_fwhm_mm,
+           row_scale.astype(np.float64), keep, _window_max(keep, geom.max_shift_mm / geom.dz_mm),
+           1.0 / keep, 1.0 / geom.elevation_fwhm_mm,
            4.0 * math.pi / geom.wavelength_mm, P.CONTACT_DEPTH_MM,
+           np.ascontiguousarray(geom.line_shift_mm, np.float64), geom.max_shift_mm,
            np.asarray(septa, np.float64), np.ascontiguousarray(septa_axes, np.float64),
            1.0 / P.SEPTA_MM, _band(P.SEPTA_THICKNESS_MM / P.SEPTA_MM),
            np.asarray(lobules, np.float64), 1.0 / P.LOBULE_MM,
@@ -134,6 +136,15 @@ def keep_fraction(geom: ScanGeometry, coarsen: int = 0) -> np.ndarray:
     """
     cell = resolution_cell_mm3(geom)
     return np.minimum(1.0, P.SCATTERERS_PER_CELL * lattice_spacing_mm(geom, coarsen) ** 3 / cell)
+
+
+def _window_max(keep: np.ndarray, rows: float) -> np.ndarray:
+    """``keep`` ``(n,)`` with each row's value the largest over it and the ``rows`` (a
+    contact shift, in rows) above it."""
+    out = keep.copy()
+    for m in range(1, min(int(math.ceil(rows)) + 1, len(keep))):
+        np.maximum(out[m:], keep[:-m], out=out[m:])
+    return out
 
 
 def _band(thickness_cells: float) -> float:
@@ -282,8 +293,8 @@ def _add_buffer(out, spare):
 @numba.njit(cache=True, parallel=True, nogil=True)
 def _splat(rot, off, ax_a, ax_b, ax_c, ib0, ib1, ic0, ic1, s, y_max, seed, curved, radius,
            lat0, step, dz, d_max, w0, zf, zr, u_max, du, k_mid, gap, label, amp, mu0, scale,
-           keep, inv_keep, inv_w_row, two_k, dc, septa, sax, inv_septa, band_septa, lobules,
-           inv_lobule, band_lobule, out0, out1):
+           keep, keep_max, inv_keep, inv_w_row, two_k, dc, shift, s_max, septa, sax, inv_septa,
+           band_septa, lobules, inv_lobule, band_lobule, out0, out1):
     n_lines = label.shape[1]
     n = label.shape[2]
     k_n = label.shape[0]
@@ -330,9 +341,16 @@ def _splat(rot, off, ax_a, ax_b, ax_c, ib0, ib1, ic0, ic1, s, y_max, seed, curve
                     cd = cz
                     clat = cx
                     half = half_lat
-                if cd < -drift or cd > d_max + drift or abs(clat) > half + drift:
+                # the contact shift of the lines this column's points can fall on
+                s_col = 0.0
+                if s_max > 0.0:
+                    r_c = radius + max(cd, 0.0) if curved else 1.0
+                    s_col = shift_max(shift, (clat - drift) / r_c - lat0,
+                                      (clat + drift) / r_c - lat0, inv_step)
+                if cd < -drift or cd > d_max + s_col + drift or abs(clat) > half + drift:
                     continue
-                dc0 = max(cd - drift, 0.0)
+                # the beam's width at the display depth: up to s_col shallower (contact)
+                dc0 = max(cd - drift - s_col, 0.0)
                 dc1 = cd + drift
                 wc = max(w0 * math.sqrt(1.0 + ((dc0 - zf) * inv_zr) ** 2),
                          w0 * math.sqrt(1.0 + ((dc1 - zf) * inv_zr) ** 2))
@@ -363,18 +381,20 @@ def _splat(rot, off, ax_a, ax_b, ax_c, ib0, ib1, ic0, ic1, s, y_max, seed, curve
                     else:
                         zc = 1.0
                         dw = pz
-                    if dw < 0.0 or dw > d_max:
+                    if dw < 0.0 or dw > d_max + s_col:
                         continue
-                    # early slab test with the slice thickness at this depth
-                    e_d = (dw - zf) * inv_zr
+                    # early slab test with the widest slice at the display depths this
+                    # depth can have
+                    e_d = max(abs(dw - zf), abs(dw - s_col - zf)) * inv_zr
                     yw = u_max * w0
                     if y * y > yw * yw * (1.0 + e_d * e_d):
                         continue
                     b3 = _byte(h, 3)
-                    if dw >= dc:  # below the contact layer: display depth = world depth,
-                        # so the thinning test can come before the line's angle
-                        je = int(math.floor(dw * inv_dz - 0.5 + 0.5))
-                        if je < n and b3 >= keep[je]:
+                    if dw - s_col >= dc:  # below the contact layer: the display depth is
+                        # the world depth less at most s_col, so the thinning test with the
+                        # largest share over those rows can come before the line's angle
+                        je = min(int(math.floor(dw * inv_dz - 0.5 + 0.5)), n - 1)
+                        if b3 >= keep_max[je]:
                             continue
                     lat = _atan(px / zc) if curved else px  # zc > 0
                     lf = (lat - lat0) * inv_step
@@ -384,7 +404,7 @@ def _splat(rot, off, ax_a, ax_b, ax_c, ib0, ib1, ic0, ic1, s, y_max, seed, curve
                     g = gap[i]
                     if not np.isfinite(g):
                         continue
-                    dd = disp_from_world(dw, g, dc)
+                    dd = disp_from_world(dw - shift_at(shift, lf), g, dc)
                     jf = dd * inv_dz - 0.5
                     jn = int(math.floor(jf + 0.5))
                     if jn < 0 or jn >= n:

@@ -1,0 +1,140 @@
+"""A rocked probe keeps the skin at the top of the image (issue 11, play-test; issue 12 item
+3): rocking heel-to-toe turns the probe about its contact point, so one end of the face lifts;
+a real probe presses the tissue up against it, so no black wedge of air opens above an
+oblique skin line. Each scan line under the lifted part starts at the skin (its samples
+shifted by the air gap, ``scan.rocked_geometry``), and the needle, the labels and the
+image-to-world mapping follow the same shift. A flat probe's image is unchanged.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from dataclasses import replace
+
+import numpy as np
+import pytest
+from test_ultrasound_hip import _placed
+
+from simulator.geometry import invert
+from simulator.imaging.ultrasound import params as P
+from simulator.imaging.ultrasound import render_ultrasound
+from simulator.imaging.ultrasound.needle import add_needle
+from simulator.imaging.ultrasound.render import clear_cache, pose_key
+from simulator.imaging.ultrasound.scan import rocked_geometry, scan_geometry
+from simulator.state import replace_probe
+
+# sha256 of image + label bytes of the flat (rock 0) frames below, rendered by the code
+# before the contact shift existed (commit 502e166, 7 scatterers per resolution cell)
+FLAT_HIP = "afa330376f9e023c0f44dfc25b6fd2cfca3429f141322c8c5567c263445cb409"
+FLAT_KNEE = "3aed917d8ba3c8a2a5ba05ad125b3aff6e1f80963a97ff9b9eb9cad5b4ce97e1"
+
+
+@pytest.fixture(scope="module")
+def hip_placed(hip_us_world):
+    return _placed(hip_us_world)
+
+
+def _rocked(state, rock_deg: float):
+    return replace(state, probe=replace_probe(state.probe, rock_rad=math.radians(rock_deg)))
+
+
+def _digest(frame) -> str:
+    return hashlib.sha256(frame.image.tobytes() + frame.label.tobytes()).hexdigest()
+
+
+@pytest.mark.parametrize("rock_deg", [None, -17.5, 17.5])
+def test_every_line_of_a_rocked_hip_view_starts_at_the_skin(hip_placed, rock_deg):
+    """In the hip in-plane view (the expert's own rock of -10 deg when it places the probe,
+    and its -17.5 deg while injecting, and the other way), every line's first non-air label
+    lies within 1 mm of the face: no air wedge (before: 40 of 256 lines all air at -17.5)."""
+    world, state = hip_placed
+    if rock_deg is not None:
+        state = _rocked(state, rock_deg)
+    assert abs(state.probe.rock_rad) > math.radians(5.0)
+    frame = render_ultrasound(world, state, detail="moving")
+    tissue = frame.label > 0                                  # (n_lines, n_samples)
+    assert tissue.any(axis=1).all(), np.flatnonzero(~tissue.any(axis=1))
+    first_mm = frame.geometry.depth_mm[np.argmax(tissue, axis=1)] - frame.geometry.dz_mm / 2
+    assert first_mm.max() <= 1.0, (int(first_mm.argmax()), first_mm.max())
+    # the lifted end's lines were shifted (toward -x for a negative rock), the pressed not
+    shift = frame.geometry.line_shift_mm
+    lifted, pressed = (shift[:8], shift[-8:]) if state.probe.rock_rad < 0 else \
+        (shift[-8:], shift[:8])
+    assert lifted.min() > 5.0 and pressed.max() == 0.0
+
+
+def test_a_flat_probe_image_is_unchanged(hip_placed, monkeypatch):
+    """Rock 0: the frame is bit for bit the one rendered before the contact shift (at that
+    time's scatterer density), for the curvilinear hip probe (whose curved face's ends keep
+    their contact layer) and the linear knee probe."""
+    from conftest import REPO
+
+    from simulator.loading import load_world
+
+    monkeypatch.setattr(P, "SCATTERERS_PER_CELL", 7.0)
+    clear_cache()   # the pose cache does not know the density
+    try:
+        world, state = hip_placed
+        frame = render_ultrasound(world, _rocked(state, 0.0), seed=3)
+        assert frame.geometry.base is None and not frame.geometry.line_shift_mm.any()
+        assert _digest(frame) == FLAT_HIP
+        world, state = _placed(load_world(REPO / "scenarios" / "knee_suprapatellar_us.yaml"))
+        assert _digest(render_ultrasound(world, _rocked(state, 0.0), seed=3)) == FLAT_KNEE
+    finally:
+        clear_cache()
+
+
+def test_pixel_and_world_mappings_follow_the_shift(hip_placed):
+    """``pixel_of`` puts a world point where the rocked image shows it and ``world_of`` is
+    its inverse; the label the image shows at a point's sample is the tissue there (below
+    the contact layer, ``params.CONTACT_DEPTH_MM``, where a curved face's own sag is closed
+    as for a flat probe and the mapping is approximate)."""
+    world, state = hip_placed
+    frame = render_ultrasound(world, _rocked(state, -17.5), detail="moving")
+    g = frame.geometry
+    lines = np.array([4.0, 30.0, 60.0, 128.0, 200.0])
+    depths = np.array([35.0, 40.0, 45.0, 40.0, 60.0])
+    probe_pts = g.points(lines, depths)                     # shifted: where the tissue is
+    wfp = frame.world_from_probe
+    world_pts = probe_pts @ wfp[:3, :3].T + wfp[:3, 3]
+    px = frame.pixel_of(world_pts)
+    screen = g.unshifted.points(lines, depths) @ wfp[:3, :3].T + wfp[:3, 3]
+    plain = np.linalg.inv(frame.world_from_image)
+    expected = (screen @ plain[:3, :3].T + plain[:3, 3])[:, :2]
+    np.testing.assert_allclose(px, expected, atol=1e-6)
+    np.testing.assert_allclose(frame.world_of(px[:, 0], px[:, 1]), world_pts, atol=1e-6)
+    assert g.line_shift_mm[4] > 10.0      # the first point is well inside the lifted part
+    labels = world.anatomy.volume_labels_at(world_pts)
+    shown = frame.label[lines.astype(int), np.round(depths / g.dz_mm - 0.5).astype(int)]
+    assert (labels == shown).sum() >= 4, (labels, shown)
+    unshifted = world.anatomy.volume_labels_at(screen)     # the air gap deeper: elsewhere
+    assert (unshifted != shown).sum() >= 2, (unshifted, shown)
+
+
+def test_the_needle_is_drawn_where_the_shifted_tissue_is(hip_placed):
+    """A shaft under the lifted end echoes on each line at the depth its points have in the
+    shifted geometry (not the air gap deeper), so it stays in the tissue it is in."""
+    world, state = hip_placed
+    probe = _rocked(state, -17.5).probe
+    key = pose_key(probe)
+    geom = rocked_geometry(scan_geometry(world.scenario.probe.preset, key[4], key[5], key[6]),
+                           key[7])
+    from simulator.probe import world_from_probe
+
+    wfp = world_from_probe(world, probe)
+    # a shaft in the image plane from near the lifted end down toward the middle
+    entry_probe = geom.points(10.0, -2.0)
+    tip_probe = geom.points(100.0, 45.0)
+    direction = (tip_probe - entry_probe) / np.linalg.norm(tip_probe - entry_probe)
+    length = float(np.linalg.norm(tip_probe - entry_probe))
+    rf = np.zeros((geom.n_lines, geom.n_samples), np.complex64)
+    add_needle(rf, geom, invert(wfp), wfp[:3, :3] @ entry_probe + wfp[:3, 3],
+               wfp[:3, :3] @ direction, length, world.scenario.needle.gauge,
+               np.zeros(geom.n_lines), np.ones((geom.n_lines, geom.n_samples), np.float32), 1.0)
+    for t in (0.3, 0.5, 0.8):
+        line, depth = geom.line_coords((entry_probe + t * length * direction)[None])
+        i = int(round(line[0]))
+        peak_mm = geom.depth_mm[int(np.argmax(np.abs(rf[i])))]
+        assert abs(peak_mm - depth[0]) < 1.5, (t, i, peak_mm, depth[0])
+        assert geom.line_shift_mm[i] > 0.0
