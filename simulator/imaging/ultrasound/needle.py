@@ -69,12 +69,47 @@ def add_needle(rf: np.ndarray, geom: ScanGeometry, probe_from_world: np.ndarray,
     shadow = np.zeros(geom.n_lines)
     start = np.full(geom.n_lines, np.inf)
     args = _kernel_args(geom, e, n, gauge, float(geom.line_lateral[0]), gap, attenuation,
-                        pulse_sigma, geom.line_shift_mm)
+                        pulse_sigma, straight_shift_mm(geom, e, n, float(inserted_mm)))
     if t1 > t0:  # part of the shaft lies within reach of the slice
         _shaft(rf, t0, t1, *args, shadow, start, True)
         _apply_shadow(rf, shadow, start, P.NEEDLE_SHADOW_MAX)
         _shaft(rf, t0, t1, *args, shadow, start, False)
     _tip(rf, float(inserted_mm), *args)
+
+
+def straight_shift_mm(geom: ScanGeometry, e: np.ndarray, n: np.ndarray,
+                      inserted_mm: float) -> np.ndarray:
+    """The contact shift ``(n_lines,)`` the needle is drawn with, so a straight needle stays
+    straight under a rocked probe.
+
+    The tissue under the lifted end is pushed up by a shift that varies from line to line
+    (``ScanGeometry.line_shift_mm``); a rigid needle does not bend with it. Its shift is
+    linear along the shaft instead: the tissue's own shift where the shaft enters the lines
+    (nearest its entry ``e``, probe frame mm) and at the tip (``inserted_mm`` along the unit
+    direction ``n``), so the shaft meets the tissue at the image edge and the tip lies in the
+    tissue it is in; mid-shaft it may sit a few mm off the tissue it crosses. With no shift
+    (a probe flat on the skin) the tissue's shift, unchanged.
+    """
+    if geom.base is None:
+        return geom.line_shift_mm
+    if geom.curved:  # where the shaft crosses each line's ray from the apex
+        c, s = np.cos(geom.line_lateral), np.sin(geom.line_lateral)
+        along = n[0] * c - n[2] * s
+        off = (e[2] + geom.radius_mm) * s - e[0] * c
+    else:
+        along = np.full(geom.n_lines, n[0])
+        off = geom.line_lateral - e[0]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t_line = np.where(np.abs(along) > 1e-9, off / along, np.inf)
+    crossed = (t_line >= 0.0) & (t_line <= inserted_mm)
+    if not crossed.any():
+        return geom.line_shift_mm
+    t_a = float(t_line[crossed].min())
+    s_a = float(geom.line_shift_mm[crossed][np.argmin(t_line[crossed])])
+    (tip_line,), _ = geom.unshifted.line_coords((e + inserted_mm * n)[None])
+    s_tip = float(geom.shift_at(tip_line))
+    share = np.clip((t_line - t_a) / max(inserted_mm - t_a, 1e-9), 0.0, 1.0)
+    return s_a + (s_tip - s_a) * np.nan_to_num(share, nan=1.0)
 
 
 def needle_peaks_near(geom: ScanGeometry, probe_from_world: np.ndarray, entry_mm, direction,
@@ -106,7 +141,7 @@ def needle_peaks_near(geom: ScanGeometry, probe_from_world: np.ndarray, entry_mm
     n_lines = last - first + 1
     args = _kernel_args(geom, e, n, gauge, float(geom.line_lateral[first]), np.zeros(n_lines),
                         np.ones((n_lines, geom.n_samples), np.float32), pulse_sigma,
-                        geom.line_shift_mm[first:last + 1])
+                        straight_shift_mm(geom, e, n, t1)[first:last + 1])
     window = (line - first, depth_mm / geom.dz_mm - 0.5, spot_lines, spot_mm / geom.dz_mm)
     bevel = np.zeros((n_lines, geom.n_samples), np.complex64)
     _tip(bevel, t1, *args)
