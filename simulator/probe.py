@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 
-from simulator.geometry import cross, frame, rotate, unit, vec, wrap_angle
+from simulator.geometry import clamp, cross, frame, rotate, unit, vec, wrap_angle
 from simulator.state import Probe, replace_probe
 from simulator.transducer import PRESETS
 from simulator.world import World
@@ -73,11 +73,9 @@ def move_probe(world: World, probe: Probe, slide_mm, rotate_rad: float,
             probe = replace_probe(probe, contact_mm=vec(hit.point), normal=vec(hit.normal))
     if rotate_rad or tilt_rad:
         probe = replace_probe(probe, rotation_rad=wrap_angle(probe.rotation_rad + rotate_rad),
-                              tilt_rad=float(np.clip(probe.tilt_rad + tilt_rad, -MAX_TILT_RAD,
-                                                     MAX_TILT_RAD)))
+                              tilt_rad=clamp(probe.tilt_rad + tilt_rad, MAX_TILT_RAD))
     if rock_rad:
-        probe = replace_probe(probe, rock_rad=float(np.clip(probe.rock_rad + rock_rad,
-                                                            -MAX_ROCK_RAD, MAX_ROCK_RAD)))
+        probe = replace_probe(probe, rock_rad=clamp(probe.rock_rad + rock_rad, MAX_ROCK_RAD))
     return probe
 
 
