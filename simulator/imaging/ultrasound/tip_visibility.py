@@ -250,13 +250,13 @@ def _surely_unseen(screen: _Screen, probe_from_world: np.ndarray, needle: Needle
     return _unseen(probe_from_world, np.asarray(needle.tip_mm, float),
                    np.asarray(needle.entry_mm, float), np.asarray(needle.direction, float),
                    float(needle.depth_mm), screen.curved, screen.radius_mm, screen.half,
-                   screen.max_depth_mm, screen.y_lim_mm, screen.bevel_peak, screen.w_max_mm,
-                   screen.bevel_need)
+                   screen.max_depth_mm, screen.y_lim_mm, NEAR_MM, screen.bevel_peak,
+                   screen.w_max_mm, screen.bevel_need)
 
 
 @numba.njit(cache=True)
 def _unseen(probe_from_world, tip, entry, direction, depth_mm, curved, radius_mm, half,
-            max_depth_mm, y_lim_mm, bevel_peak, w_max_mm, bevel_need):
+            max_depth_mm, y_lim_mm, near_mm, bevel_peak, w_max_mm, bevel_need):
     m = probe_from_world
     q = np.empty(3)
     e = np.empty(3)
@@ -278,12 +278,14 @@ def _unseen(probe_from_world, tip, entry, direction, depth_mm, curved, radius_mm
     if abs(n[1]) < _MIN_CROSSING:
         return False
     # needle._in_slab: the stretch of shaft within reach of the slice; needle_peaks_near
-    # draws the shaft (and its shadow) only from max(reach start, tip - NEAR_MM) on
+    # draws the shaft (and its shadow) only from max(reach start, tip - near_mm) on
+    # (constants of other modules come in as arguments: a kernel's disk cache only notices
+    # changes to its own file)
     ta = (-y_lim_mm - e[1]) / n[1]
     tb = (y_lim_mm - e[1]) / n[1]
     if ta > tb:
         ta, tb = tb, ta
-    if max(0.0, ta, depth_mm - NEAR_MM) < min(depth_mm, tb) + _EDGE_MARGIN:
+    if max(0.0, ta, depth_mm - near_mm) < min(depth_mm, tb) + _EDGE_MARGIN:
         return False
     # the bevel's echo (needle.tip_echo) is at most bevel_peak * exp(-8 ln2 (y / w_max)^2);
     # the background is at least the receiver noise
