@@ -18,7 +18,7 @@ from simulator import events as ev
 from simulator import needle_core
 from simulator.anatomy.manifest import Role
 from simulator.events import Event
-from simulator.geometry import perpendicular_basis, unit, vec
+from simulator.geometry import perpendicular_basis, vec
 from simulator.state import Needle, replace_needle
 from simulator.world import World
 
@@ -82,9 +82,9 @@ def advance(world: World, needle: Needle, distance_mm: float) -> tuple[Needle, l
         if skin:
             _enter_events(world, skin, out)
     heading = np.array(needle.heading or needle.direction, float)
-    tent, events = world.core.advance(tip, heading, needle.direction, bevel_direction(needle),
-                                      remaining, tent, BEVEL_CURVATURE_PER_MM, STOP_GAP_MM,
-                                      math.cos(MAX_HEADING_RAD))
+    tent, events, depth, direction, label = world.core.advance(
+        tip, heading, needle.entry_mm, needle.direction, needle.bevel_rad, remaining, tent,
+        BEVEL_CURVATURE_PER_MM, STOP_GAP_MM, math.cos(MAX_HEADING_RAD))
     for kind, structure in events.tolist():
         if kind == needle_core.ENTERED:
             _enter_events(world, structure, out)
@@ -93,7 +93,9 @@ def advance(world: World, needle: Needle, distance_mm: float) -> tuple[Needle, l
         else:
             out.append(Event(ev.BONE_CONTACT, {"structure": world.name(structure)}))
             needle = replace_needle(needle, bone_contact=True)
-    return replace_needle(_settle(world, needle, tip, tent, in_skin), heading=vec(heading)), out
+    return replace_needle(needle, direction=needle.direction if direction is None
+                          else vec(direction), depth_mm=depth, tent_mm=tent, in_skin=True,
+                          tip_label=label, heading=vec(heading)), out
 
 
 def retract(world: World, needle: Needle, distance_mm: float) -> tuple[Needle, list]:
@@ -105,16 +107,15 @@ def retract(world: World, needle: Needle, distance_mm: float) -> tuple[Needle, l
         distance_mm -= used
     if distance_mm <= 0.0 or not needle.in_skin:
         return needle, out
-    tip = np.asarray(needle.tip_mm)
     depth = max(needle.depth_mm - distance_mm, 0.0)
-    new_tip = np.asarray(needle.entry_mm) + np.asarray(needle.direction) * depth
-    _crossing_events(world, world.core.crossings(tip, new_tip), out)
+    crossings, label = world.core.retract(needle.tip_mm, needle.entry_mm, needle.direction,
+                                          depth)
+    _crossing_events(world, crossings, out)
     if depth <= 0.0:
         out.append(Event(ev.WITHDRAW))
         return replace_needle(needle, depth_mm=0.0, in_skin=False, tent_mm=0.0, tip_label=0,
                               bone_contact=False, heading=None), out
-    return replace_needle(needle, depth_mm=depth, bone_contact=False,
-                          tip_label=world.core.label_at(new_tip)), out
+    return replace_needle(needle, depth_mm=depth, bone_contact=False, tip_label=label), out
 
 
 def withdraw(world: World, needle: Needle) -> tuple[Needle, list]:
@@ -126,35 +127,19 @@ def withdraw(world: World, needle: Needle) -> tuple[Needle, list]:
 
 def steer(world: World, needle: Needle, yaw_rad: float, pitch_rad: float) -> tuple[Needle, list]:
     """Turn the needle: about its tip on the skin, or about the entry point once inserted."""
-    a, b = perpendicular_basis(needle.direction)
-    d = np.asarray(needle.direction)
-    new_dir = unit(d + a * math.tan(yaw_rad) + b * math.tan(pitch_rad))
     out: list = []
     if not needle.in_skin or needle.depth_mm <= 0.0:
+        new_dir = world.core.turn(needle.direction, yaw_rad, pitch_rad)
         return replace_needle(needle, direction=vec(new_dir), heading=None, tent_mm=0.0), out
-    heading = None
-    if needle.heading is not None:
-        offset = np.asarray(needle.heading) - d  # keep the tip's bend relative to the shaft
-        heading = vec(unit(new_dir + offset))
-    tip = np.asarray(needle.tip_mm)
-    new_tip = np.asarray(needle.entry_mm) + new_dir * needle.depth_mm
-    crossings = world.core.crossings(tip, new_tip)
-    for structure, entering in zip(crossings[1].tolist(), crossings[2].tolist(), strict=True):
-        if entering and not world.tissue(structure).mechanical.penetrable:
-            return needle, out  # the tip is against bone: it cannot sweep into it
+    turned = world.core.steer(needle.direction, needle.heading, needle.entry_mm,
+                              needle.tip_mm, needle.depth_mm, yaw_rad, pitch_rad)
+    if turned is None:
+        return needle, out  # the tip is against bone: it cannot sweep into it
+    new_dir, heading, label, crossings = turned
     _crossing_events(world, crossings, out)
-    return replace_needle(needle, direction=vec(new_dir), heading=heading, tent_mm=0.0,
-                          bone_contact=False, tip_label=world.core.label_at(new_tip)), out
-
-
-def _settle(world: World, needle: Needle, tip, tent: float, in_skin: bool) -> Needle:
-    entry = np.asarray(needle.entry_mm)
-    offset = tip - entry
-    depth = float(np.linalg.norm(offset))
-    direction = vec(offset / depth) if depth > 1e-9 else needle.direction
-    label = world.core.label_at(tip) if in_skin else 0
-    return replace_needle(needle, direction=direction, depth_mm=depth, tent_mm=tent,
-                          in_skin=in_skin, tip_label=label)
+    return replace_needle(needle, direction=vec(new_dir),
+                          heading=None if heading is None else vec(heading), tent_mm=0.0,
+                          bone_contact=False, tip_label=label), out
 
 
 def force_n(world: World, needle: Needle) -> float:

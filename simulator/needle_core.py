@@ -78,19 +78,62 @@ class TissueCore:
                        t, s, e)
         return t[:n], s[:n], e[:n]
 
-    def advance(self, tip, heading, shaft, bevel, remaining_mm: float, tent_mm: float,
-                curvature_per_mm: float, stop_gap_mm: float, max_heading_cos: float):
-        """The membrane loop of ``simulator.needle.advance`` once the tip is in tissue.
+    def retract(self, tip, entry, shaft, depth_mm: float):
+        """The crossings (as :meth:`crossings`) from ``tip`` back to ``depth_mm`` along the
+        ``shaft`` from ``entry``, and the label at that new tip (``simulator.needle.retract``)."""
+        t = np.empty(MAX_HITS)
+        s = np.empty(MAX_HITS, np.int64)
+        e = np.empty(MAX_HITS, np.bool_)
+        label = np.empty(1, np.int64)
+        n = _retract(np.asarray(tip, float), np.asarray(entry, float),
+                     np.asarray(shaft, float), float(depth_mm), self.labels, self.origin_mm,
+                     self.spacing_mm, self.classify_dir, *self.grid, t, s, e, label)
+        return (t[:n], s[:n], e[:n]), int(label[0])
 
-        ``tip``, ``heading`` (3,) are updated in place. Returns ``(tent_mm, events)`` with
-        ``events`` ``(k, 2) int64`` rows of ``(kind, structure)``.
+    def turn(self, shaft, yaw_rad: float, pitch_rad: float) -> np.ndarray:
+        """The unit ``shaft`` (3,) turned by ``yaw_rad`` and ``pitch_rad`` (3,)."""
+        return _turn(np.asarray(shaft, float), float(yaw_rad), float(pitch_rad))
+
+    def steer(self, shaft, heading, entry, tip, depth_mm: float, yaw_rad: float,
+              pitch_rad: float):
+        """``simulator.needle.steer`` of a needle in tissue: the shaft pivoted about the
+        entry by ``yaw_rad``, ``pitch_rad``. Returns ``None`` when the tip would sweep into
+        bone, else ``(direction (3,), heading (3,) or None, label at the new tip,
+        crossings)`` with the crossings as :meth:`crossings` gives them."""
+        out = np.empty(7)
+        t = np.empty(MAX_HITS)
+        s = np.empty(MAX_HITS, np.int64)
+        e = np.empty(MAX_HITS, np.bool_)
+        bend = np.empty(0) if heading is None else np.asarray(heading, float)
+        m = _steer(np.asarray(shaft, float), bend, np.asarray(entry, float),
+                   np.asarray(tip, float), float(depth_mm), float(yaw_rad), float(pitch_rad),
+                   self.mechanics, out, self.labels, self.origin_mm, self.spacing_mm,
+                   self.classify_dir, *self.grid, t, s, e)
+        if m < 0:
+            return None
+        return (out[0:3], None if heading is None else out[3:6], int(out[6]),
+                (t[:m], s[:m], e[:m]))
+
+    def advance(self, tip, heading, entry, shaft, bevel_rad: float, remaining_mm: float,
+                tent_mm: float, curvature_per_mm: float, stop_gap_mm: float,
+                max_heading_cos: float):
+        """``simulator.needle.advance`` once the tip is in tissue: the bevel's direction
+        (``needle.bevel_direction``), the membrane loop, and where the needle settles.
+
+        ``tip``, ``heading`` (3,) are updated in place. Returns ``(tent_mm, events, depth_mm,
+        direction, label)``: ``events`` ``(k, 2) int64`` rows of ``(kind, structure)``; the
+        shaft's new unit ``direction`` (3,) from ``entry`` to the tip (``None`` when the tip
+        is at the entry); ``label`` the structure holding the tip.
         """
         events = np.empty((MAX_EVENTS, 2), np.int64)
         state = np.array([remaining_mm, tent_mm])
-        n = _advance(tip, heading, np.asarray(shaft, float), bevel, state, curvature_per_mm,
-                     stop_gap_mm, max_heading_cos, self.mechanics, events, self.labels,
-                     self.origin_mm, self.spacing_mm, self.classify_dir, *self.grid)
-        return float(state[1]), events[:n]
+        settled = np.empty(5)
+        n = _advance_needle(tip, heading, np.asarray(entry, float), np.asarray(shaft, float),
+                            float(bevel_rad), state, curvature_per_mm, stop_gap_mm,
+                            max_heading_cos, self.mechanics, events, settled, self.labels,
+                            self.origin_mm, self.spacing_mm, self.classify_dir, *self.grid)
+        direction = settled[2:] if settled[1] > 1e-9 else None
+        return float(state[1]), events[:n], float(settled[1]), direction, int(settled[0])
 
 
 @numba.njit(cache=True)
@@ -187,6 +230,95 @@ def _emit(events, n, kind, structure):
         events[n, 0] = kind
         events[n, 1] = structure
         return n + 1
+    return n
+
+
+@numba.njit(cache=True)
+def _cross(a, b):
+    return np.array([a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2],
+                     a[0] * b[1] - a[1] * b[0]])
+
+
+@numba.njit(cache=True)
+def _perpendicular_basis(direction):
+    """``simulator.geometry.perpendicular_basis``, operation for operation."""
+    d = direction / _norm(direction)
+    if abs(d[2]) < 0.95:
+        ref = np.array([0.0, 0.0, 1.0])
+    else:
+        ref = np.array([0.0, 1.0, 0.0])
+    a = _cross(ref, d)
+    a = a / _norm(a)
+    return a, _cross(d, a)
+
+
+@numba.njit(cache=True)
+def _bevel_direction(shaft, bevel_rad):
+    """``simulator.needle.bevel_direction``, operation for operation."""
+    a, b = _perpendicular_basis(shaft)
+    return math.cos(bevel_rad) * a + math.sin(bevel_rad) * b
+
+
+@numba.njit(cache=True)
+def _retract(tip, entry, shaft, depth, labels, vol_origin, h, direction, origin, cell, dims,
+             cell_start, cell_tris, v0, e1, e2, normal, owner, out_t, out_s, out_e, label):
+    """:meth:`TissueCore.retract`: writes the crossings and ``label[0]``; returns how many
+    crossings."""
+    new_tip = entry + shaft * depth
+    label[0] = _label_at(new_tip, labels, vol_origin, h, direction, origin, cell, dims,
+                         cell_start, cell_tris, v0, e1, e2, normal, owner)
+    return _crossings(tip, new_tip, origin, cell, dims, cell_start, cell_tris, v0, e1, e2,
+                      normal, owner, out_t, out_s, out_e)
+
+
+@numba.njit(cache=True)
+def _turn(shaft, yaw, pitch):
+    """The shaft's unit direction turned by ``yaw``, ``pitch`` (rad) about its
+    perpendicular basis (``simulator.needle.steer``)."""
+    a, b = _perpendicular_basis(shaft)
+    turned = shaft + a * math.tan(yaw) + b * math.tan(pitch)
+    return turned / _norm(turned)
+
+
+@numba.njit(cache=True)
+def _steer(shaft, heading, entry, tip, depth, yaw, pitch, mech, out, labels, vol_origin, h,
+           direction, origin, cell, dims, cell_start, cell_tris, v0, e1, e2, normal, owner,
+           out_t, out_s, out_e):
+    """:meth:`TissueCore.steer`: writes ``out`` = (new direction (3,), new heading (3,),
+    label at the new tip) and the crossings; returns how many crossings, or -1 when the
+    tip would sweep into bone."""
+    new_dir = _turn(shaft, yaw, pitch)
+    out[0:3] = new_dir
+    if heading.shape[0] == 3:  # keep the tip's bend relative to the shaft
+        bent = new_dir + (heading - shaft)
+        out[3:6] = bent / _norm(bent)
+    new_tip = entry + new_dir * depth
+    m = _crossings(tip, new_tip, origin, cell, dims, cell_start, cell_tris, v0, e1, e2,
+                   normal, owner, out_t, out_s, out_e)
+    for c in range(m):
+        if out_e[c] and mech[out_s[c], PENETRABLE] == 0.0:
+            return -1
+    out[6] = _label_at(new_tip, labels, vol_origin, h, direction, origin, cell, dims,
+                       cell_start, cell_tris, v0, e1, e2, normal, owner)
+    return m
+
+
+@numba.njit(cache=True)
+def _advance_needle(tip, heading, entry, shaft, bevel_rad, state, curvature, stop_gap,
+                    max_heading_cos, mech, events, settled, labels, vol_origin, h, direction,
+                    origin, cell, dims, cell_start, cell_tris, v0, e1, e2, normal, owner):
+    """:meth:`TissueCore.advance`: the membrane loop, then ``settled`` = (label at the tip,
+    depth, direction (3,)) as ``simulator.needle._settle`` computes them."""
+    n = _advance(tip, heading, shaft, _bevel_direction(shaft, bevel_rad), state, curvature,
+                 stop_gap, max_heading_cos, mech, events, labels, vol_origin, h, direction,
+                 origin, cell, dims, cell_start, cell_tris, v0, e1, e2, normal, owner)
+    offset = tip - entry
+    depth = _norm(offset)
+    settled[0] = _label_at(tip, labels, vol_origin, h, direction, origin, cell, dims,
+                           cell_start, cell_tris, v0, e1, e2, normal, owner)
+    settled[1] = depth
+    if depth > 1e-9:
+        settled[2:] = offset / depth
     return n
 
 

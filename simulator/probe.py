@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import math
 
+import numba
 import numpy as np
 
-from simulator.geometry import cross, frame, rotate, unit, vec, wrap_angle
+from simulator.geometry import clamp, frame, vec, wrap_angle
 from simulator.state import Probe, replace_probe
 from simulator.transducer import PRESETS
 from simulator.world import World
@@ -24,20 +25,53 @@ def probe_axes(world: World, probe: Probe) -> tuple[np.ndarray, np.ndarray, np.n
 
     Tilt fans the beam about the long axis; rocking then turns beam and long axis together
     about the elevation axis (heel-to-toe), so the image plane stays the same plane."""
-    n = np.asarray(probe.normal)
+    axes = _axes(np.asarray(probe.normal, float), float(probe.rotation_rad),
+                 float(probe.tilt_rad), float(probe.rock_rad), float(world.side_sign))
+    return axes[0], axes[1], axes[2]
+
+
+@numba.njit(cache=True)
+def _axes(n, rotation_rad, tilt_rad, rock_rad, side_sign):
+    """:func:`probe_axes` as rows ``(3, 3)``: long axis, elevation, beam. Written as the
+    NumPy helpers (``geometry.unit``, ``cross``, ``rotate``) compute, operation for
+    operation, so poses and images are bit for bit those of earlier versions."""
     up = np.array([0.0, 0.0, 1.0])
-    superior = up - (up @ n) * n
-    if np.linalg.norm(superior) < 1e-6:  # skin facing straight up or down: use anterior
+    superior = up - np.dot(up, n) * n
+    if math.sqrt(np.dot(superior, superior)) < 1e-6:  # skin facing up or down: anterior
         superior = np.array([0.0, 1.0, 0.0]) - n[1] * n
-    superior = unit(superior)
-    medial = -world.side_sign * cross(n, superior)
-    long_axis = math.cos(probe.rotation_rad) * superior + math.sin(probe.rotation_rad) * medial
-    beam = rotate(-n, long_axis, probe.tilt_rad)
-    elevation = cross(beam, long_axis)
-    if probe.rock_rad:
-        long_axis = rotate(long_axis, elevation, probe.rock_rad)
-        beam = rotate(beam, elevation, probe.rock_rad)
-    return long_axis, elevation, beam
+    superior = superior / math.sqrt(np.dot(superior, superior))
+    medial = -side_sign * _cross(n, superior)
+    long_axis = math.cos(rotation_rad) * superior + math.sin(rotation_rad) * medial
+    beam = _rotate(-n, long_axis, tilt_rad)
+    elevation = _cross(beam, long_axis)
+    if rock_rad:
+        long_axis = _rotate(long_axis, elevation, rock_rad)
+        beam = _rotate(beam, elevation, rock_rad)
+    out = np.empty((3, 3))
+    out[0], out[1], out[2] = long_axis, elevation, beam
+    return out
+
+
+@numba.njit(cache=True)
+def _cross(a, b):
+    return np.array([a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2],
+                     a[0] * b[1] - a[1] * b[0]])
+
+
+@numba.njit(cache=True)
+def _rotate(v, k, angle_rad):
+    """``geometry.rotate`` (Rodrigues)."""
+    c, s = math.cos(angle_rad), math.sin(angle_rad)
+    return v * c + _cross(k, v) * s + k * np.dot(k, v) * (1.0 - c)
+
+
+@numba.njit(cache=True)
+def _slide_target(n, contact, long_axis, slide0, slide1):
+    """Where a slide of ``slide0`` along the long axis (in the skin plane) and ``slide1``
+    across it takes the contact point ``(3,)``, before it drops back onto the skin."""
+    along = long_axis - np.dot(long_axis, n) * n
+    along = along / math.sqrt(np.dot(along, along))
+    return contact + along * slide0 + _cross(n, along) * slide1
 
 
 def world_from_probe(world: World, probe: Probe) -> np.ndarray:
@@ -62,22 +96,19 @@ def move_probe(world: World, probe: Probe, slide_mm, rotate_rad: float,
     """Slide along the skin (long axis, elevation), turn, tilt and rock heel-to-toe; stays
     on the skin."""
     if slide_mm[0] or slide_mm[1]:
-        long_axis, elevation, _ = probe_axes(world, probe)
-        n = np.asarray(probe.normal)
+        n = np.asarray(probe.normal, float)
         # slide in the skin plane, then drop back onto the skin along the normal
-        along = unit(long_axis - (long_axis @ n) * n)
-        across = cross(n, along)
-        target = np.asarray(probe.contact_mm) + along * slide_mm[0] + across * slide_mm[1]
+        target = _slide_target(n, np.asarray(probe.contact_mm, float),
+                               probe_axes(world, probe)[0], float(slide_mm[0]),
+                               float(slide_mm[1]))
         hit = world.skin_near(target, n)
         if hit is not None:
             probe = replace_probe(probe, contact_mm=vec(hit.point), normal=vec(hit.normal))
     if rotate_rad or tilt_rad:
         probe = replace_probe(probe, rotation_rad=wrap_angle(probe.rotation_rad + rotate_rad),
-                              tilt_rad=float(np.clip(probe.tilt_rad + tilt_rad, -MAX_TILT_RAD,
-                                                     MAX_TILT_RAD)))
+                              tilt_rad=clamp(probe.tilt_rad + tilt_rad, MAX_TILT_RAD))
     if rock_rad:
-        probe = replace_probe(probe, rock_rad=float(np.clip(probe.rock_rad + rock_rad,
-                                                            -MAX_ROCK_RAD, MAX_ROCK_RAD)))
+        probe = replace_probe(probe, rock_rad=clamp(probe.rock_rad + rock_rad, MAX_ROCK_RAD))
     return probe
 
 

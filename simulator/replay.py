@@ -63,7 +63,34 @@ def assessor_scenario(log: LogData, scenario: str | Path | None = None,
                       scenarios: str | Path | None = None) -> tuple[Scenario, Path]:
     """The assessor's copy of the log's scenario: ``scenario`` (a file or shipped name) or,
     by the header's id, a file in ``scenarios`` (default: the shipped scenarios) whose
-    checksum is the header's. Raises ``InputError`` naming both checksums otherwise."""
+    checksum is the header's. Raises ``InputError`` naming both checksums otherwise.
+
+    A copy found is remembered (per process) while its file is unchanged: an assessment
+    run grades hundreds of logs of one scenario, and reading and checking it (its YAML and
+    its mesh set's manifest) cost a tenth of a second each time."""
+    key = (str(scenario), str(scenarios), log.header["scenario_id"],
+           log.header["scenario_sha256"])
+    found = _FOUND.get(key)
+    if found is not None and found[0] == _file_key(found[2]):
+        return found[1], found[2]
+    loaded, path = _find_assessor_scenario(log, scenario, scenarios)
+    if len(_FOUND) >= 64:
+        _FOUND.pop(next(iter(_FOUND)))
+    _FOUND[key] = (_file_key(path), loaded, path)
+    return loaded, path
+
+
+# (scenario, scenarios, id, checksum) -> (file key, Scenario, path) of copies found
+_FOUND: dict[tuple, tuple] = {}
+
+
+def _file_key(path: Path) -> tuple:
+    st = path.stat()
+    return st.st_mtime_ns, st.st_size, st.st_ino
+
+
+def _find_assessor_scenario(log: LogData, scenario: str | Path | None,
+                            scenarios: str | Path | None) -> tuple[Scenario, Path]:
     sid, digest = log.header["scenario_id"], log.header["scenario_sha256"]
     if scenario is not None:
         path = scenario_path(str(scenario))
@@ -119,7 +146,20 @@ def open_log(path: str | Path, scenario: str | Path | None = None, progress=None
     loaded, spath = assessor_scenario(log, scenario, scenarios)
     check_ticks(log, loaded)
     seed = header.get("seed", 0)
-    return log, world_for(loaded, spath, seed=seed, progress=progress), spath
+    # the world of a scenario file and seed, kept like the scenario (see assessor_scenario):
+    # world_for reads the mesh set's manifest to find it again
+    key = (loaded.digest(), str(spath), seed)
+    known = _WORLDS.get(key)
+    if known is not None and known[0] == _file_key(spath):
+        return log, known[1], spath
+    world = world_for(loaded, spath, seed=seed, progress=progress)
+    if len(_WORLDS) >= 8:
+        _WORLDS.pop(next(iter(_WORLDS)))
+    _WORLDS[key] = (_file_key(spath), world)
+    return log, world, spath
+
+
+_WORLDS: dict[tuple, tuple] = {}   # (checksum, scenario file, seed) -> (file key, World)
 
 
 def replay(log: LogData, world: World, *, observers=(), verify: bool = True,

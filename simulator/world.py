@@ -87,29 +87,16 @@ class World:
     # -- the skin surface -------------------------------------------------------------------
     def skin_along(self, origin_mm, direction, max_mm: float = 600.0) -> SkinHit | None:
         """Where a ray from outside the body first meets the skin."""
-        origin = np.asarray(origin_mm, float)
-        d = unit(direction)
-        for until_entering in (True, False):
-            # the hits up to the first entering one decide, unless (grazing) none of them
-            # enters by this ray's own direction: then all hits
-            t, tri = self.anatomy.triangles.segment_hits(origin, origin + d * max_mm,
-                                                         until_entering)
-            normals = self.anatomy.triangles.normal[tri]
-            for n in range(len(t)):
-                if normals[n] @ d < 0.0:  # entering the body
-                    point = origin + d * t[n]
-                    return SkinHit(point, self._smooth_normal(int(tri[n]), point))
-        return None
+        point, tri = self.anatomy.triangles.skin_entry(origin_mm, unit(direction), max_mm)
+        return None if point is None else SkinHit(point, self._smooth_normal(int(tri), point))
 
     def skin_near(self, point_mm, normal_hint) -> SkinHit | None:
         """Project a point onto the skin along the (approximate) outward normal. The search
         starts 60 mm out, or 10 mm beyond the outermost surface along the normal when the
         point lies deeper than that (a landmark deep in the body), so it starts outside."""
-        n = unit(normal_hint)
-        point = np.asarray(point_mm, float)
-        t, _ = self.anatomy.triangles.segment_hits(point, point + n * 400.0)
-        reach = max(60.0, float(t.max()) + 10.0) if len(t) else 60.0
-        return self.skin_along(point + n * reach, -n, reach + 140.0)
+        point, tri = self.anatomy.triangles.skin_from_outside(point_mm, unit(normal_hint),
+                                                              400.0, 60.0, 10.0, 140.0)
+        return None if point is None else SkinHit(point, self._smooth_normal(int(tri), point))
 
     def _smooth_normal(self, tri: int, point) -> np.ndarray:
         owner = int(self.anatomy.triangles.owner[tri])

@@ -7,6 +7,7 @@ dozen triangle tests whatever the size of the model.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numba
@@ -89,6 +90,29 @@ class TriangleGrid:
     def _args(self):
         return (self.origin_mm, self.cell_mm, self.dims, self.cell_start, self.cell_tris,
                 self.v0, self.e1, self.e2)
+
+    def skin_entry(self, origin_mm, direction, max_mm: float):
+        """Where a ray from ``origin_mm`` along unit ``direction`` first enters a surface:
+        ``(point (3,), tri)``, or ``(None, -1)``. As ``World.skin_along`` searches: the hits
+        up to the first entering one (:meth:`segment_hits` with ``until_entering``) decide,
+        unless (grazing) none of them enters by the ray's own direction: then all hits."""
+        point = np.empty(3)
+        tri = _skin_entry(np.asarray(origin_mm, float), np.asarray(direction, float),
+                          float(max_mm), *self._args(), self.normal, self.owner, point)
+        return (point, tri) if tri >= 0 else (None, -1)
+
+    def skin_from_outside(self, point_mm, outward, max_mm: float, start_mm: float,
+                          beyond_mm: float, extra_mm: float):
+        """``World.skin_near``'s search in one call: from ``point_mm`` along unit
+        ``outward`` find the farthest surface within ``max_mm``; start ``beyond_mm`` past it
+        (at least ``start_mm`` out) and search back inward, ``extra_mm`` past the point, with
+        :meth:`skin_entry`. Returns ``(point (3,), tri)`` or ``(None, -1)``."""
+        point = np.empty(3)
+        tri = _skin_from_outside(np.asarray(point_mm, float), np.asarray(outward, float),
+                                 float(max_mm), float(start_mm), float(beyond_mm),
+                                 float(extra_mm), *self._args(), self.normal, self.owner,
+                                 point)
+        return (point, tri) if tri >= 0 else (None, -1)
 
     def segment_hits(self, start_mm, end_mm, until_entering: bool = False):
         """All crossings of the segment ``start -> end``, sorted along it; with
@@ -295,6 +319,73 @@ def _walk(o, d, length, origin, cell, dims, cell_start, cell_tris, v0, e1, e2, o
             return n
         t_cell_lo = t_next[a]
         t_next[a] += t_delta[a]
+
+
+@numba.njit(cache=True)
+def _segment_hits(start, end, until_entering, origin, cell, dims, cell_start, cell_tris, v0,
+                  e1, e2, normal, owner, out_t, out_tri):
+    """:meth:`TriangleGrid.segment_hits` compiled, operation for operation (the length is
+    ``sqrt(dot)`` as NumPy's norm, the sort stable): writes the hits into ``out_*``, returns
+    how many."""
+    delta = end - start
+    length = math.sqrt(np.dot(delta, delta))
+    if length == 0.0:
+        return 0
+    d = delta / length
+    t = np.empty(MAX_HITS)
+    f = np.empty(MAX_HITS, np.int64)
+    if until_entering:
+        n = _walk(start, d, length, origin, cell, dims, cell_start, cell_tris, v0, e1, e2, t,
+                  f, False, normal)
+    else:
+        n = _walk(start, d, length, origin, cell, dims, cell_start, cell_tris, v0, e1, e2, t,
+                  f)
+    order = np.argsort(t[:n], kind="mergesort")
+    m = 0
+    for r in range(n):
+        tri = f[order[r]]
+        tr = t[order[r]]
+        if r > 0:  # a hit on a shared edge or vertex is counted once
+            prev = f[order[r - 1]]
+            if (tr - t[order[r - 1]] <= 1e-7 * (1.0 + tr) and owner[tri] == owner[prev]
+                    and (np.dot(normal[tri], d) > 0.0) == (np.dot(normal[prev], d) > 0.0)):
+                continue
+        out_t[m] = tr
+        out_tri[m] = tri
+        m += 1
+    return m
+
+
+@numba.njit(cache=True)
+def _skin_entry(o, d, length, origin, cell, dims, cell_start, cell_tris, v0, e1, e2, normal,
+                owner, point):
+    """:meth:`TriangleGrid.skin_entry`: writes the point, returns the triangle (or -1)."""
+    end = o + d * length
+    t = np.empty(MAX_HITS)
+    f = np.empty(MAX_HITS, np.int64)
+    for until_entering in (True, False):
+        n = _segment_hits(o, end, until_entering, origin, cell, dims, cell_start, cell_tris,
+                          v0, e1, e2, normal, owner, t, f)
+        for k in range(n):
+            if np.dot(normal[f[k]], d) < 0.0:  # entering the body
+                point[:] = o + d * t[k]
+                return f[k]
+    return -1
+
+
+@numba.njit(cache=True)
+def _skin_from_outside(p, n, max_mm, start_mm, beyond_mm, extra_mm, origin, cell, dims,
+                       cell_start, cell_tris, v0, e1, e2, normal, owner, point):
+    """:meth:`TriangleGrid.skin_from_outside`: writes the point, returns the triangle."""
+    t = np.empty(MAX_HITS)
+    f = np.empty(MAX_HITS, np.int64)
+    m = _segment_hits(p, p + n * max_mm, False, origin, cell, dims, cell_start, cell_tris,
+                      v0, e1, e2, normal, owner, t, f)
+    reach = max(start_mm, t[:m].max() + beyond_mm) if m else start_mm
+    inward = -n
+    d = inward / math.sqrt(np.dot(inward, inward))
+    return _skin_entry(p + n * reach, d, reach + extra_mm, origin, cell, dims, cell_start,
+                       cell_tris, v0, e1, e2, normal, owner, point)
 
 
 @numba.njit(cache=True, parallel=True)

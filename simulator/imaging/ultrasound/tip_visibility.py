@@ -67,12 +67,13 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numba
 import numpy as np
 
 from simulator.geometry import apply
 from simulator.imaging.ultrasound import display
 from simulator.imaging.ultrasound import params as P
-from simulator.imaging.ultrasound.needle import needle_peaks_near
+from simulator.imaging.ultrasound.needle import NEAR_MM, NEEDLE_U_MAX, needle_peaks_near
 from simulator.imaging.ultrasound.scan import scan_geometry
 from simulator.state import Needle, Probe
 from simulator.transducer import PRESETS, image_coords
@@ -181,8 +182,11 @@ def tip_visible(world: World, probe: Probe, probe_from_world: np.ndarray,
     key, seen = _last
     if key is not None and key[0] is world and key[1] is probe and key[2] is needle:
         return seen
-    contrast = tip_contrast_db(world, probe, probe_from_world, needle)
-    seen = contrast is not None and contrast.seen
+    if _surely_unseen(_screen_of(world, probe), probe_from_world, needle):
+        seen = False
+    else:
+        contrast = tip_contrast_db(world, probe, probe_from_world, needle)
+        seen = contrast is not None and contrast.seen
     _last = ((world, probe, needle), seen)
     return seen
 
@@ -192,6 +196,101 @@ def _db(ratio: float) -> float:
 
 
 _last: tuple = (None, False)
+
+# -- a compiled screen for the commonest answer, "not seen" --------------------------------
+# Margins (mm, rad) that cover any last-bit difference between the screen's arithmetic and
+# ``tip_contrast_db``'s: the screen answers only well clear of every boundary it tests.
+_EDGE_MARGIN = 1e-6
+_BEVEL_MARGIN = 0.5   # the screen's bound on the bevel's echo must stay below half the need
+_MIN_CROSSING = 1e-6  # |n_y| below this (a shaft almost parallel to the plane): no screen
+
+
+@dataclass(frozen=True)
+class _Screen:
+    """Per scanner setting: what ``_unseen`` needs (see :func:`_surely_unseen`)."""
+
+    curved: bool
+    radius_mm: float
+    half: float            # half the sector (rad) or aperture (mm)
+    max_depth_mm: float
+    y_lim_mm: float        # ``needle._in_slab``'s reach across the plane
+    bevel_peak: float      # the bevel's largest possible echo at the image plane
+    w_max_mm: float        # the widest slice (the bevel's echo falls off with u = y / w)
+    bevel_need: float      # the echo a bevel needs to be seen, over the weakest background
+
+
+_screens: dict[tuple, _Screen] = {}
+
+
+def _screen_of(world: World, probe: Probe) -> _Screen:
+    key = (world.scenario.probe.preset, float(probe.depth_mm), float(probe.frequency_mhz),
+           float(probe.focus_mm))
+    screen = _screens.get(key)
+    if screen is None:
+        preset = PRESETS[key[0]]
+        geom = scan_geometry(*key)
+        w0, zf, zr = geom.elevation_args()
+        worst = max((zf / zr) ** 2, ((geom.max_depth_mm - zf) / zr) ** 2)
+        per_beam = max(float((1.064 * geom.lateral_fwhm_mm / geom.line_spacing_mm).max()), 1.0)
+        screen = _screens[key] = _Screen(
+            geom.curved, geom.radius_mm,
+            (preset.sector_rad if preset.kind == "curvilinear" else preset.aperture_mm) / 2,
+            geom.max_depth_mm, NEEDLE_U_MAX * float(geom.elevation_fwhm_mm.max()),
+            P.NEEDLE_TIP_ECHO * P.NEEDLE_ECHO_SCALE * per_beam,
+            w0 * math.sqrt(1.0 + worst), 10.0 ** (BEVEL_CLEAR_DB / 20.0) * P.NOISE_RMS)
+    return screen
+
+
+def _surely_unseen(screen: _Screen, probe_from_world: np.ndarray, needle: Needle) -> bool:
+    """True only where ``tip_contrast_db`` surely finds the tip unseen, cheaply: the tip
+    clearly outside the image, or no shaft within reach of the slice near the tip (no shaft
+    echo, no shadow) and a bevel too far off the plane to stand clear of even receiver noise.
+    Everything else (and every case near a boundary) is left to the full measure, so the
+    answer is always exactly the full measure's."""
+    return _unseen(probe_from_world, np.asarray(needle.tip_mm, float),
+                   np.asarray(needle.entry_mm, float), np.asarray(needle.direction, float),
+                   float(needle.depth_mm), screen.curved, screen.radius_mm, screen.half,
+                   screen.max_depth_mm, screen.y_lim_mm, NEAR_MM, screen.bevel_peak,
+                   screen.w_max_mm, screen.bevel_need)
+
+
+@numba.njit(cache=True)
+def _unseen(probe_from_world, tip, entry, direction, depth_mm, curved, radius_mm, half,
+            max_depth_mm, y_lim_mm, near_mm, bevel_peak, w_max_mm, bevel_need):
+    m = probe_from_world
+    q = np.empty(3)
+    e = np.empty(3)
+    n = np.empty(3)
+    for a in range(3):
+        q[a] = m[a, 0] * tip[0] + m[a, 1] * tip[1] + m[a, 2] * tip[2] + m[a, 3]
+        e[a] = m[a, 0] * entry[0] + m[a, 1] * entry[1] + m[a, 2] * entry[2] + m[a, 3]
+        n[a] = m[a, 0] * direction[0] + m[a, 1] * direction[1] + m[a, 2] * direction[2]
+    if curved:
+        zc = q[2] + radius_mm
+        lateral = math.atan2(q[0], zc)
+        depth = math.hypot(q[0], zc) - radius_mm
+    else:
+        lateral, depth = q[0], q[2]
+    if (abs(lateral) > half + _EDGE_MARGIN or depth < -_EDGE_MARGIN
+            or depth > max_depth_mm + _EDGE_MARGIN):
+        return True   # outside the image: tip_contrast_db gives None
+    n = n / math.sqrt(n[0] * n[0] + n[1] * n[1] + n[2] * n[2])
+    if abs(n[1]) < _MIN_CROSSING:
+        return False
+    # needle._in_slab: the stretch of shaft within reach of the slice; needle_peaks_near
+    # draws the shaft (and its shadow) only from max(reach start, tip - near_mm) on
+    # (constants of other modules come in as arguments: a kernel's disk cache only notices
+    # changes to its own file)
+    ta = (-y_lim_mm - e[1]) / n[1]
+    tb = (y_lim_mm - e[1]) / n[1]
+    if ta > tb:
+        ta, tb = tb, ta
+    if max(0.0, ta, depth_mm - near_mm) < min(depth_mm, tb) + _EDGE_MARGIN:
+        return False
+    # the bevel's echo (needle.tip_echo) is at most bevel_peak * exp(-8 ln2 (y / w_max)^2);
+    # the background is at least the receiver noise
+    u = (e[1] + depth_mm * n[1]) / w_max_mm
+    return bevel_peak * math.exp(-8.0 * math.log(2.0) * u * u) < _BEVEL_MARGIN * bevel_need
 
 
 def _cell_along_mm(geom, j: int, direction_probe: np.ndarray, beam_probe: np.ndarray) -> float:
