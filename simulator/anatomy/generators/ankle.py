@@ -21,7 +21,12 @@ from simulator.anatomy.generators import primitives as pr
 from simulator.anatomy.generators.ankle_bones import place
 from simulator.anatomy.generators.ankle_joint import capsule, front_structures, sample_front
 from simulator.anatomy.generators.ankle_params import draw_ankle_params
-from simulator.anatomy.generators.ankle_soft import ankle_outline, extensors, subcutaneous
+from simulator.anatomy.generators.ankle_soft import (
+    ankle_outline,
+    approach_x_ref,
+    extensors,
+    subcutaneous,
+)
 from simulator.anatomy.generators.assembly import assemble_patient, resolve, table_parts
 from simulator.anatomy.generators.body import LAYER_STRUCTURES, FatProfile, build_layers
 from simulator.anatomy.patient import PatientParams
@@ -83,7 +88,7 @@ def build(patient: PatientParams, seed: int) -> GeneratedModel:
     foot_bones = pr.union([bones["talus"], bones["navicular"], bones["calcaneus"]])
     surfaces = pr.union([bones["tibia"], bones["talus"], bones["navicular"],
                          *real.cartilage.values()])
-    front = sample_front(f, surfaces)
+    front = sample_front(f, surfaces, float(f.ref((approach_x_ref(p), 0.0, 0.0))[0]))
     joint, marks = front_structures(f, front)
     cap = capsule(f, front)
     deep_front = pr.union([bones["tibia"], bones["talus"], bones["navicular"],
