@@ -338,3 +338,31 @@ def test_the_bone_line_stands_20_db_out_of_the_tissue_over_it(sex):
     assert not {n for n in above if "tendon" in n}, above
     names = {world.name(int(v)) for v in np.unique(frame.label) if v}
     assert {"tibia", "talus", "anterior_recess"} <= names, names
+
+
+# -- behind the ankle ---------------------------------------------------------------------------
+
+def test_achilles_tendon_on_the_calcaneus_behind_kagers_fat_pad(models):
+    for key in ("default", "male", "left"):
+        m = models[key]
+        top = m.mark["talar_dome_top"]
+        calc = m.by_name["calcaneus"].vertices
+        # it inserts on the back of the real calcaneal tuberosity
+        assert m.distance("achilles_tendon", calc[np.argmin(calc[:, 1])])[0] < 2.0, key
+        # at the level of the dome top, going forward from behind the heel: skin, fat, the
+        # tendon (4-8 mm thick; normal under 6-7 mm), Kager's fat pad, then the deep flexors
+        # or bone
+        x = m.section_x("achilles_tendon", top[2])[1] * m.side
+        start = np.array([x, top[1] - 120.0, top[2]])
+        fwd = [0.0, 1.0, 0.0]
+        assert 4.0 < m.thickness("achilles_tendon", start, fwd) < 8.0, key
+        first = {n: m.hits(n, start, fwd)[0] for n in
+                 ("skin", "achilles_tendon", "kager_fat_pad", "tibia")}
+        assert list(first) == sorted(first, key=first.get), (key, first)
+        # under the skin, the fat and the deep fascia (measured 11, 10 and 18 mm: the left
+        # body's fascia curves forward beside the midline and the tendon's edges stay in it)
+        assert first["achilles_tendon"] - first["skin"] < 20.0, key
+        # nothing but the tendon between the fat under the skin and Kager's fat pad
+        assert m.hits("kager_fat_pad", start, fwd)[0] == pytest.approx(
+            m.hits("achilles_tendon", start, fwd)[1], abs=1.0), key
+        assert 10.0 < m.thickness("kager_fat_pad", start, fwd) < 28.0, key
