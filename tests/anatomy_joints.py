@@ -99,7 +99,8 @@ ANKLE = Joint("ankle", ankle.build, draw_ankle_params, patients={
     "great_saphenous_vein", "deep_peroneal_nerve", "superficial_peroneal_nerve",
     "saphenous_nerve", "tibialis_anterior", "extensor_hallucis_longus",
     "extensor_digitorum_longus", "peroneus_longus", "flexor_hallucis_longus", "soleus",
-    "precapsular_fat_pad", "deep_tissue", "subcutaneous_fat", "skin",
+    "precapsular_fat_pad", "deep_tissue", "subcutaneous_fat", "skin", "achilles_tendon",
+    "kager_fat_pad",
 }), landmarks=frozenset({
     "ankle_joint_center", "talar_dome_top", "target_anterior_recess", "anterior_recess_skin",
     "medial_malleolus", "lateral_malleolus", "anterior_tibial_lip",
@@ -107,13 +108,13 @@ ANKLE = Joint("ankle", ankle.build, draw_ankle_params, patients={
 }), roles={
     "joint_cavity": ("anterior_recess",), "soft_tissue": ("anterior_fat_pad",),
     "tendon": ("tibialis_anterior_tendon", "extensor_hallucis_longus_tendon",
-               "extensor_digitorum_longus_tendon"),
+               "extensor_digitorum_longus_tendon", "achilles_tendon"),
     "nerve": ("deep_peroneal_nerve",),
 }, tissues={
     "subcutaneous_fat": ("anterior_fat_pad",), "arterial_blood": ("anterior_tibial_artery",),
 }, fibred=(
     "tibialis_anterior_tendon", "extensor_hallucis_longus_tendon",
-    "extensor_digitorum_longus_tendon",
+    "extensor_digitorum_longus_tendon", "achilles_tendon",
 ))
 
 SHOULDER = Joint("shoulder", shoulder.build, draw_shoulder_params, patients={

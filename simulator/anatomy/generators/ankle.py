@@ -18,11 +18,22 @@ import numpy as np
 
 from simulator.anatomy.generated import GeneratedModel
 from simulator.anatomy.generators import primitives as pr
+from simulator.anatomy.generators.ankle_back import posterior
 from simulator.anatomy.generators.ankle_bones import place
 from simulator.anatomy.generators.ankle_joint import capsule, front_structures, sample_front
 from simulator.anatomy.generators.ankle_params import draw_ankle_params
-from simulator.anatomy.generators.ankle_soft import ankle_outline, extensors, subcutaneous
-from simulator.anatomy.generators.assembly import assemble_patient, resolve, table_parts
+from simulator.anatomy.generators.ankle_soft import (
+    ankle_outline,
+    approach_x_ref,
+    extensors,
+    subcutaneous,
+)
+from simulator.anatomy.generators.assembly import (
+    assemble_patient,
+    mesh_arrays,
+    resolve,
+    table_parts,
+)
 from simulator.anatomy.generators.body import LAYER_STRUCTURES, FatProfile, build_layers
 from simulator.anatomy.patient import PatientParams
 from simulator.anatomy.real.ankle_real import real_ankle
@@ -50,6 +61,7 @@ STRUCTURES = {
     "anterior_fat_pad": ("subcutaneous_fat", "soft_tissue", "#f3de97", 86),
     "anterior_recess": ("synovial_fluid", "joint_cavity", "#22d3ee", 85),
     "joint_capsule": ("joint_capsule", "capsule", "#e5e7e0", 83),
+    "achilles_tendon": ("tendon", "tendon", "#e3e7dc", 81),
     "tibialis_anterior_tendon": ("tendon", "tendon", "#e0e4da", 80),
     "extensor_hallucis_longus_tendon": ("tendon", "tendon", "#dde2d6", 79),
     "extensor_digitorum_longus_tendon": ("tendon", "tendon", "#d9ded2", 78),
@@ -65,6 +77,7 @@ STRUCTURES = {
     "peroneus_longus": ("muscle", "soft_tissue", "#a4443a", 57),
     "flexor_hallucis_longus": ("muscle", "soft_tissue", "#a3382f", 56),
     "soleus": ("muscle", "soft_tissue", "#8a3529", 55),
+    "kager_fat_pad": ("subcutaneous_fat", "soft_tissue", "#f4e09c", 22),
     "precapsular_fat_pad": ("subcutaneous_fat", "soft_tissue", "#f2dc96", 21),
     **LAYER_STRUCTURES,
 }
@@ -83,7 +96,7 @@ def build(patient: PatientParams, seed: int) -> GeneratedModel:
     foot_bones = pr.union([bones["talus"], bones["navicular"], bones["calcaneus"]])
     surfaces = pr.union([bones["tibia"], bones["talus"], bones["navicular"],
                          *real.cartilage.values()])
-    front = sample_front(f, surfaces)
+    front = sample_front(f, surfaces, float(f.ref((approach_x_ref(p), 0.0, 0.0))[0]))
     joint, marks = front_structures(f, front)
     cap = capsule(f, front)
     deep_front = pr.union([bones["tibia"], bones["talus"], bones["navicular"],
@@ -98,6 +111,8 @@ def build(patient: PatientParams, seed: int) -> GeneratedModel:
     points = np.concatenate([np.asarray(s.to_mesh().vert_properties)[:, :3] for s in deep])
     points = points[(points[:, 2] > z_lo - 10.0) & (points[:, 2] < z_hi + 10.0)]
     outline = ankle_outline(points, z_lo, z_hi)
+    back, back_fibres = posterior(f, mesh_arrays(bones["calcaneus"])[0], outline)
+    fibres.update(back_fibres)
     layers = build_layers(outline, FatProfile(p.fat_lateral_mm, p.fat_anterior_mm,
                                               p.fat_medial_mm, p.fat_posterior_mm),
                           skin_mm=p.skin_mm, z_lo_mm=z_lo, z_hi_mm=z_hi, x_min_mm=-1e3,
@@ -111,7 +126,7 @@ def build(patient: PatientParams, seed: int) -> GeneratedModel:
         "anterior_fat_pad": joint["anterior_fat_pad"],
         "anterior_recess": joint["anterior_recess"],
         "precapsular_fat_pad": joint["precapsular_fat_pad"],
-        "joint_capsule": cap, **ext, **subcutaneous(f, outline),
+        "joint_capsule": cap, **ext, **back, **subcutaneous(f, outline),
         **layers.shapes(), "skin": body,
     }
     fibres["joint_capsule"] = (0.0, 0.0, 1.0)

@@ -1,7 +1,8 @@
 """Generated articular structures in front of a right ankle on the real bones: the anterior
 recess, the intra-articular fat pad and the anterior capsule.
 
-Every sagittal slice of the joint (13 slices across the real talar cartilage) is sampled
+Every sagittal slice of the joint (13 slices across the real talar cartilage, one of them
+moved onto the approach plane, where the target lies) is sampled
 along a fan of rays from a point in front of the real anterior tibial lip: the fan meets the
 anterior tibia a few mm above the lip, the lip, the talar dome (its cartilage) and the dorsal
 talar neck, the two limbs of the "V". Along each ray the anterior
@@ -39,6 +40,8 @@ class Front:
     ----------
     x : (k,) float
         World x of the slices (medial to lateral).
+    target_slice : int
+        Index of the slice in the approach plane.
     bone : (k, i, 3) float
         First cartilage or bone surface along each ray.
     ray : (k, i, 3) float
@@ -50,16 +53,22 @@ class Front:
     """
 
     x: np.ndarray
+    target_slice: int
     bone: np.ndarray
     ray: np.ndarray
     capsule: np.ndarray
     capsule_normal: np.ndarray
 
 
-def sample_front(f: AnkleFrame, bones: mf.Manifold) -> Front:
-    """Cast the fans and lay the capsule curve over the V in each slice."""
+def sample_front(f: AnkleFrame, bones: mf.Manifold, approach_x: float) -> Front:
+    """Cast the fans and lay the capsule curve over the V in each slice; ``approach_x``
+    (world x) is the sagittal plane of the approach: the nearest slice moves onto it, so
+    the target lies on sampled bone rather than between two slices."""
     sc = f.sc
     xs = np.linspace(f.trochlea_x[0] + EDGE_INSET_MM, f.trochlea_x[1] - EDGE_INSET_MM, SLICES)
+    # the grid slice nearest the approach plane moves onto it (even spacing keeps the lofts
+    # between slices free of twists that open slivers)
+    xs[np.argmin(np.abs(xs - approach_x))] = approach_x
     phi = np.radians(FAN_DEG)
     dirs = np.stack([np.zeros_like(phi), -np.cos(phi), np.sin(phi)], 1)
     bone, ray, capsule, normals = [], [], [], []
@@ -76,7 +85,8 @@ def sample_front(f: AnkleFrame, bones: mf.Manifold) -> Front:
         cap, n = _capsule_curve(f, centre, hits, dirs)
         capsule.append(cap)
         normals.append(n)
-    return Front(xs, np.array(bone), np.array(ray), np.array(capsule), np.array(normals))
+    return Front(xs, int(np.argmin(np.abs(xs - approach_x))), np.array(bone), np.array(ray),
+                 np.array(capsule), np.array(normals))
 
 
 def _capsule_curve(f: AnkleFrame, centre, hits, dirs):
@@ -140,8 +150,8 @@ def front_structures(f: AnkleFrame, fr: Front) -> tuple[dict, dict]:
     }
     # target: recess mid-depth on the talar dome (the hits past the deepest point of the V)
     # nearest a point TARGET_BELOW_MM under the slice's anterior tibial margin (its last
-    # tibial hit before the V), in the slice just medial to tibialis anterior
-    k = int(np.clip(np.argmin(np.abs(fr.x - (f.origin[0] - 11.3 * f.sc))), 1, SLICES - 2))
+    # tibial hit before the V), in the approach plane
+    k = fr.target_slice
     hits = fr.bone[k]
     deepest = int(np.argmin(hits[:, 1]))
     margin = hits[int(np.argmax(np.diff(hits[: deepest + 1, 1]) < -3.0))]

@@ -15,7 +15,8 @@ adult anatomy otherwise, tagged [U].
 - Anterior recess: fluid 1.5 mm + effusion under the intra-articular fat pad (3 mm over the
   apex) and the capsule (1.3 mm) in the V between the anterior tibial lip and the talar dome
   [S: the sonographic target]; pre-capsular fat fills the space between the capsule and the
-  deep fascia beside the tendons [U]; the approach is medial to tibialis anterior [S].
+  deep fascia beside the tendons [U]; the approach is sagittal between tibialis anterior
+  and extensor hallucis longus, over the flat of the dome (``ankle_soft.approach_x_ref``) [S].
 - Tendons at the joint line [U]: tibialis anterior 9 x 4.5 mm, extensor hallucis longus
   7 x 4 mm, extensor digitorum longus 12 x 4 mm (female; x 1.1 male); the anterior tibial
   artery (2.8 mm) with two venae comitantes (2.2 mm) and the deep peroneal nerve

@@ -2,7 +2,8 @@
 envelope) around the real bones and muscles and them.
 
 In front of the joint, from medial to lateral [S: clinical.md 3.6, standard anatomy]:
-tibialis anterior (over the medial third of the joint), extensor hallucis longus, the anterior
+tibialis anterior (over the medial third of the joint, where the real Visible Human male's
+tibialis anterior crosses it), extensor hallucis longus, the anterior
 tibial artery with its two venae comitantes and the deep peroneal nerve lateral to it (between
 EHL and EDL, lateral to tibialis anterior), extensor digitorum longus. They lie on the capsule
 under the extensor retinaculum (the deep fascia here) and run on over the dorsum of the foot.
@@ -22,8 +23,9 @@ from simulator.anatomy.generators.ankle_bones import AnkleFrame
 from simulator.anatomy.generators.body import Outline
 
 # Tendon and bundle positions across the front of the joint (x, reference mm from the
-# joint centre, positive lateral).
-X_TA, X_EHL, X_ARTERY, X_EDL = -3.0, 4.5, 9.5, 18.5
+# joint centre, positive lateral): tibialis anterior, EHL and EDL where the real male
+# muscles' tendons cross the joint line (-8, +5.5, +20 mm) [measured on the Denver meshes].
+X_TA, X_EHL, X_ARTERY, X_EDL = -7.5, 5.5, 11.0, 19.5
 
 DORSUM_SHARES = (0.6, 0.8, 0.97)  # stations over the foot bones: shares of the way from
                                   # the dome top to the front of the navicular
@@ -31,6 +33,16 @@ SECTION_STEP_MM = 8.0
 SECTION_BAND_MM = 6.0      # points within this height of a section shape it
 FASCIA_CLEARANCE_MM = 1.0  # deep fascia outside the deep structures
 N_FRONT, N_BACK = 4.5, 2.3  # superellipse exponents of the envelope's halves
+
+
+def approach_x_ref(p) -> float:
+    """Reference x (mm from the joint centre, positive lateral) of the sagittal approach
+    plane: midway between the lateral edge of tibialis anterior and the medial edge of the
+    extensor hallucis longus, over the flat of the talar dome (the transducer "between the
+    tendons of tibialis anterior and extensor hallucis longus" [S: anterior approach])."""
+    ta_edge = X_TA + 0.5 * p.ta_tendon_mm[0] / p.scale
+    ehl_edge = X_EHL - 0.5 * p.ehl_tendon_mm[0] / p.scale
+    return 0.5 * (ta_edge + ehl_edge)
 
 
 def ankle_outline(deep_points: np.ndarray, z_lo_mm: float, z_hi_mm: float) -> Outline:
@@ -101,21 +113,26 @@ def extensors(f: AnkleFrame, front_solid, foot_bones,
     p = f.params
     sc = f.sc
 
-    def y_on(x, z, lift):
+    def y_on(x, z, lift, half):
         # near the joint, tendons lateral to the capsule's edge ride over its lateral corner;
-        # a tendon passes over the most prominent thing within a few mm up or down
-        xc = float(np.clip(x, -11.0, 12.0)) if -25.0 < z < 30.0 else x
-        return max(_front_y(front_solid, f, xc, z + dz) for dz in (-6.0, 0.0, 6.0)) + lift
+        # a tendon passes over the most prominent thing within a few mm up or down and
+        # under its width (``half`` reference mm either side)
+        def front(xx, zz):
+            xc = float(np.clip(xx, -11.0, 12.0)) if -25.0 < zz < 30.0 else xx
+            return _front_y(front_solid, f, xc, zz)
+        return max(front(x + dx, z + dz) for dz in (-6.0, 0.0, 6.0)
+                   for dx in {-half, 0.0, half}) + lift
 
-    def path(x_top, x_joint, x_foot, lift, foot_end):
+    def path(x_top, x_joint, x_foot, lift, foot_end, half=0.0):
         """Control points from the leg over the joint and along the dorsum; ``foot_end`` is
-        the x at the foot cut."""
+        the x at the foot cut; ``half`` the half-width (reference mm) that rests on what
+        lies under it."""
         pts = [f.leg((x_top, 0.0, 112.0)), f.leg((x_top, 0.0, 60.0))]
-        pts[0][1] = y_on(x_top, 112.0, lift)
-        pts[1][1] = y_on(x_top, 60.0, lift)
+        pts[0][1] = y_on(x_top, 112.0, lift, half)
+        pts[1][1] = y_on(x_top, 60.0, lift, half)
         for z in (25.0, 8.0, -4.0):
             q = f.leg((x_joint, 0.0, z))
-            q[1] = y_on(x_joint, z, lift)
+            q[1] = y_on(x_joint, z, lift, half)
             pts.append(q)
         # down over the talar neck and the navicular, on the bones, then out of the model
         # through the midfoot cut (a joint distended by a large effusion pushes the tendon
@@ -131,16 +148,22 @@ def extensors(f: AnkleFrame, front_solid, foot_bones,
             q = f.ref((x, 0.0, 0.0))
             q[1:] = y, z
             pts.append(q)
+        # a taut tendon bridges a hollow between two bones: no station below the next
+        stations = len(DORSUM_SHARES) - 1
+        for i in range(len(pts) - 2, len(pts) - stations - 1, -1):
+            pts[i][2] = max(pts[i][2], pts[i + 1][2])
         pts.append(pts[-1] + f.sc * np.array([0.0, 14.0, -3.0]))
         return np.array(pts)
 
     shapes, fibres = {}, {}
     for name, (x, x_foot, end, (w, t)) in {
-        "tibialis_anterior_tendon": (X_TA, X_TA - 6.0, -20.0, p.ta_tendon_mm),
-        "extensor_hallucis_longus_tendon": (X_EHL, X_EHL - 1.0, -9.0, p.ehl_tendon_mm),
+        # tibialis anterior heads on medially over the talar neck toward the medial
+        # cuneiform; EHL converges on it toward the great toe
+        "tibialis_anterior_tendon": (X_TA, -9.0, -20.0, p.ta_tendon_mm),
+        "extensor_hallucis_longus_tendon": (X_EHL, 3.5, -9.0, p.ehl_tendon_mm),
         "extensor_digitorum_longus_tendon": (X_EDL, X_EDL, 19.0, p.edl_tendon_mm),
     }.items():
-        pts = path(x + 2.0, x, x_foot, 0.6 + 0.5 * t, end)
+        pts = path(x + 2.0, x, x_foot, 0.6 + 0.5 * t, end, half=0.5 * w / sc)
         shapes[name] = pr.tube(pts, 0.5 * w * np.ones(len(pts)), 0.5 * t, (0.0, 1.0, 0.3),
                                step_mm=3.0, ring_points=16, what=name)
         fibres[name] = tuple(pr.unit(pts[1] - pts[3]))
