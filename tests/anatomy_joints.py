@@ -126,23 +126,27 @@ SHOULDER = Joint("shoulder", shoulder.build, draw_shoulder_params, patients={
     "extreme": PatientParams(sex="male", bmi=45.0, oa_grade=4, effusion_mm=8.0, side="left"),
 }, names=frozenset({
     "humerus_marrow", "humerus", "scapula_marrow", "scapula", "clavicle_marrow", "clavicle",
-    "humeral_head_cartilage", "glenoid_cartilage", "glenoid_labrum", "posterior_recess",
-    "glenohumeral_cavity", "subacromial_bursa", "joint_capsule", "supraspinatus_tendon",
+    "humeral_head_cartilage", "glenoid_cartilage", "glenoid_labrum", "biceps_long_head_tendon",
+    "posterior_recess", "glenohumeral_cavity", "subacromial_bursa", "joint_capsule",
+    "supraspinatus_tendon",
     "infraspinatus_tendon", "subscapularis_tendon", "posterior_circumflex_humeral_artery",
     "cephalic_vein", "suprascapular_nerve", "axillary_nerve", "supraspinatus", "infraspinatus",
     "subscapularis", "teres_minor", "deltoid", "deep_tissue", "subcutaneous_fat", "skin",
 }), landmarks=frozenset({
     "humeral_head_center", "glenoid_center", "target_posterior_recess",
-    "target_subacromial_bursa", "greater_tuberosity", "lesser_tuberosity", "acromion_angle",
+    "target_subacromial_bursa", "greater_tuberosity", "lesser_tuberosity", "bicipital_groove",
+    "acromion_angle",
     "acromion_lateral", "coracoid_tip", "posterior_skin_over_joint", "posterior_entry_skin",
     "skin_over_bursa", "lateral_entry_skin", "suprascapular_nerve_at_notch",
     "axillary_nerve_posterior",
 }), roles={
     "joint_cavity": ("posterior_recess", "glenohumeral_cavity"), "bursa": ("subacromial_bursa",),
-    "tendon": ("supraspinatus_tendon", "infraspinatus_tendon", "subscapularis_tendon"),
+    "tendon": ("supraspinatus_tendon", "infraspinatus_tendon", "subscapularis_tendon",
+               "biceps_long_head_tendon"),
     "nerve": ("suprascapular_nerve",), "artery": ("posterior_circumflex_humeral_artery",),
 }, tissues={"bursa": ("subacromial_bursa",)}, fibred=(
     "supraspinatus_tendon", "infraspinatus_tendon", "subscapularis_tendon",
+    "biceps_long_head_tendon",
 ))
 
 SIJ = Joint("sij", sij.build, draw_sij_params, patients={

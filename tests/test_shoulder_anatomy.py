@@ -92,6 +92,84 @@ def test_bony_landmarks(shoulder):
     assert 7.0 < acromion - top < 14.0
 
 
+def _shaft_axis(m: Model):
+    """A point on the humeral shaft axis and its unit distal direction, from the shaft's
+    surface 50-100 mm below the head centre (above the model's cut end)."""
+    v = m.by_name["humerus"].vertices
+    z0 = m.mark["humeral_head_center"][2]
+    band = v[(v[:, 2] < z0 - 50.0) & (v[:, 2] > max(z0 - 100.0, v[:, 2].min() + 8.0))]
+    centre = band.mean(0)
+    axis = np.linalg.svd(band - centre, full_matrices=False)[2][0]
+    return centre, axis if axis[2] < 0 else -axis
+
+
+def test_head_sits_retroverted_on_a_135_degree_neck(models):
+    """Neck-shaft angle 130-140 deg; the head faces the glenoid about 20-30 deg behind the
+    coronal plane (humeral retroversion with the arm in neutral)."""
+    for key in ("default", "male", "left"):
+        m = models[key]
+        head = m.mark["humeral_head_center"]
+        cap = m.by_name["humeral_head_cartilage"].vertices
+        pole = cap.mean(0) - head
+        pole /= np.linalg.norm(pole)
+        _, distal = _shaft_axis(m)
+        assert 130.0 < np.degrees(np.arccos(pole @ distal)) < 140.0, key
+        medial, posterior = -pole[0] * m.side, -pole[1]
+        assert 18.0 < np.degrees(np.arctan2(posterior, medial)) < 32.0, key
+
+
+def test_tuberosities_stand_either_side_of_the_bicipital_groove(models):
+    """The greater tuberosity is the lateral-most point of the proximal humerus, beyond the
+    head's articular sphere; round the humerus 15 mm below the head centre the bicipital
+    groove, facing forward, is at least 3 mm deep on both sides and holds the long head of
+    biceps."""
+    for key in ("default", "male", "left"):
+        m = models[key]
+        head = m.mark["humeral_head_center"]
+        v = m.by_name["humerus"].vertices
+        upper = v[v[:, 2] > head[2] - 30.0]
+        assert ((upper[:, 0] - head[0]) * m.side).max() > m.params.head_radius_mm + 1.0, key
+        centre, distal = _shaft_axis(m)
+        level = centre + distal * ((head[2] - 15.0 - centre[2]) / distal[2])
+        theta = np.radians(np.arange(-180.0, 180.0, 3.0))
+        rays = np.stack([np.cos(theta) * m.side, np.sin(theta), np.zeros_like(theta)], 1)
+        rays -= (rays @ distal)[:, None] * distal
+        radius = np.array([m.hits("humerus", level, d)[-1] for d in rays])
+        groove = m.mark["bicipital_groove"] - level
+        g = np.degrees(np.arctan2(groove[1], groove[0] * m.side))
+        assert 60.0 < g < 120.0, (key, g)                      # faces forward
+        deg = np.degrees(theta)
+        at = radius[np.argmin(np.abs(deg - g))]
+        behind = radius[(deg > g - 45.0) & (deg < g - 8.0)].max()
+        front = radius[(deg > g + 8.0) & (deg < g + 45.0)].max()
+        assert min(behind, front) - at > 3.0, (key, behind, at, front)
+        out = groove / np.linalg.norm(groove)
+        assert m.contains("biceps_long_head_tendon", m.mark["bicipital_groove"] + 2.0 * out)
+
+
+def test_acromion_is_a_plate_over_the_head(models):
+    """The acromion is a flat plate 7-10 mm thick, 35 mm or more from front to back, over the
+    head (not a pillar)."""
+    for key in ("default", "male"):
+        m = models[key]
+        head = m.mark["humeral_head_center"]
+        lateral = m.mark["acromion_lateral"]
+        thick, spans = [], []
+        for dx in (-8.0, -4.0):
+            for dy in np.arange(-30.0, 30.0, 2.0):
+                start = np.array([lateral[0] + dx * m.side, head[1] + dy, lateral[2] + 40.0])
+                # the bone's own surface: the cortex's crossings not shared with the core
+                core = m.hits("scapula_marrow", start, [0.0, 0.0, -1.0])
+                t = [x for x in m.hits("scapula", start, [0.0, 0.0, -1.0])
+                     if not len(core) or np.abs(core - x).min() > 1e-3]
+                if len(t) >= 2 and t[0] < 50.0:
+                    thick.append(t[1] - t[0])
+                    spans.append(dy)
+        assert 7.0 < np.median(thick) < 10.0, (key, thick)
+        assert max(thick) < 12.0, key
+        assert max(spans) - min(spans) > 35.0, key
+
+
 def test_cartilage_thins_with_oa(models):
     def film_to_bone(m):
         head = m.mark["humeral_head_center"]

@@ -25,7 +25,7 @@ from simulator.anatomy.generators.assembly import assemble_patient, resolve, tab
 from simulator.anatomy.generators.body import LAYER_STRUCTURES, FatProfile, build_layers
 from simulator.anatomy.generators.primitives import entry_point, union, unit_rows
 from simulator.anatomy.generators.shoulder_bones import clavicle, humerus, scapula
-from simulator.anatomy.generators.shoulder_cuff import bursa, tendons
+from simulator.anatomy.generators.shoulder_cuff import biceps_tendon, bursa, tendons
 from simulator.anatomy.generators.shoulder_frame import shoulder_frame
 from simulator.anatomy.generators.shoulder_joint import Joint, cartilage_and_labrum, joint_spaces
 from simulator.anatomy.generators.shoulder_params import draw_shoulder_params
@@ -37,12 +37,13 @@ from simulator.anatomy.generators.shoulder_soft import (
 )
 from simulator.anatomy.patient import PatientParams
 
-GENERATOR_VERSION = 2  # 2: SASD bursa at its clinical depth (thinner lateral envelope)
+GENERATOR_VERSION = 3  # 3: anatomical bones (tuberosities, groove, plate acromion, blade)
 ENTRY_FROM_POSTERIOR_DEG = 50.0  # posterior entry: this far round from straight back, laterally
 BURSA_ENTRY_BELOW_DEG = 45.0     # bursa entry: this far below lateral in the scapular plane
 
 # name: (tissue, role, colour, priority). Higher priority wins where primitive shapes overlap:
-# bone > cartilage > joint spaces > bursa > capsule > tendons > vessels > nerves > muscles.
+# bone > cartilage > biceps tendon (intra-articular) > joint spaces > bursa > capsule >
+# tendons > vessels > nerves > muscles.
 STRUCTURES = {
     "humerus_marrow": ("cancellous_bone", "bone", "#d9b98c", 100),
     "humerus": ("cortical_bone", "bone", "#f2ead2", 99),
@@ -53,6 +54,7 @@ STRUCTURES = {
     "humeral_head_cartilage": ("hyaline_cartilage", "cartilage", "#a9c9ea", 94),
     "glenoid_cartilage": ("hyaline_cartilage", "cartilage", "#94b8e0", 93),
     "glenoid_labrum": ("labrum", "cartilage", "#7fa6d4", 92),
+    "biceps_long_head_tendon": ("tendon", "tendon", "#e0dcc8", 91),
     "posterior_recess": ("synovial_fluid", "joint_cavity", "#22d3ee", 90),
     "glenohumeral_cavity": ("synovial_fluid", "joint_cavity", "#67e8f9", 89),
     "subacromial_bursa": ("bursa", "bursa", "#a78bfa", 88),
@@ -84,10 +86,12 @@ def build(patient: PatientParams, seed: int) -> GeneratedModel:
     blade = scapula(f)
     collar = clavicle(f, blade.points["ac_facet"], f.H[0] - 130.0 * sc)
     cuff, fibres = tendons(f, joint, arm.outer)
+    biceps, fibres["biceps_long_head_tendon"] = biceps_tendon(f)
     shapes = {"humerus_marrow": arm.marrow, "humerus": arm.outer,
               "scapula_marrow": blade.marrow, "scapula": blade.outer,
               "clavicle_marrow": collar.marrow, "clavicle": collar.outer,
-              **cartilage_and_labrum(f, joint), **joint_spaces(f, joint), **cuff}
+              **cartilage_and_labrum(f, joint), **joint_spaces(f, joint), **cuff,
+              "biceps_long_head_tendon": biceps}
     under = union([arm.outer, shapes["joint_capsule"], *cuff.values()])
     sac, bursa_target, bursa_view = bursa(f, under)
     shapes["subacromial_bursa"] = sac
@@ -107,7 +111,7 @@ def build(patient: PatientParams, seed: int) -> GeneratedModel:
     fibres["deltoid"] = tuple(float(c) for c in -f.shaft)
     parts = table_parts(STRUCTURES, shapes, fibres, envelope=layers.envelope,
                         unconfined=LAYER_STRUCTURES)
-    regions = resolve(parts, layers.body)
+    regions = resolve(parts, layers.body, keep_voids=True)  # the bones keep their marrow
 
     back = np.array([0.0, -1.0, 0.0])
     out_post = unit_rows(np.sin(np.radians(ENTRY_FROM_POSTERIOR_DEG)) * np.array([1.0, 0, 0])
@@ -121,6 +125,7 @@ def build(patient: PatientParams, seed: int) -> GeneratedModel:
         "target_subacromial_bursa": bursa_target,
         "greater_tuberosity": arm.points["greater_tuberosity"],
         "lesser_tuberosity": arm.points["lesser_tuberosity"],
+        "bicipital_groove": arm.points["bicipital_groove"],
         "acromion_angle": blade.points["acromion_angle"],
         "acromion_lateral": blade.points["acromion_lateral"],
         "coracoid_tip": blade.points["coracoid_tip"],

@@ -18,7 +18,8 @@ import numpy as np
 from scipy.ndimage import gaussian_filter
 
 from simulator.anatomy.generators import primitives as pr
-from simulator.anatomy.generators.primitives import smoothstep
+from simulator.anatomy.generators.primitives import smoothstep, unit
+from simulator.anatomy.generators.shoulder_bones import groove_path
 from simulator.anatomy.generators.shoulder_frame import ShoulderFrame
 from simulator.anatomy.generators.shoulder_joint import Joint
 
@@ -28,6 +29,7 @@ TENDONS = {
     "infraspinatus_tendon": ((62.0, 140.0), (118.0, 172.0), "infraspinatus_tendon_mm"),
     "subscapularis_tendon": ((58.0, 118.0), (-38.0, 30.0), "subscapularis_tendon_mm"),
 }
+BICEPS_RADIUS_MM = 2.4   # long head of biceps, about 5 mm across [U]
 BURSA_KAPPA_DEG = (-22.0, 122.0)
 BURSA_NU_DEG = (-42.0, 40.0)
 TARGET_KAPPA_DEG = 45.0
@@ -63,6 +65,29 @@ def tendons(f: ShoulderFrame, joint: Joint, humerus: mf.Manifold
         along = mid[-4, 6] - mid[4, 6]
         fibres[name] = tuple(float(c) for c in along / np.linalg.norm(along))
     return shapes, fibres
+
+
+def biceps_tendon(f: ShoulderFrame) -> tuple[mf.Manifold, np.ndarray]:
+    """The long head of biceps: from the supraglenoid tubercle (blending into the superior
+    labrum) over the front of the head through the rotator interval, between the
+    supraspinatus and subscapularis tendons, then down the bicipital groove, its floor
+    ``BICEPS_RADIUS_MM`` under the tendon's axis. Returns the shape and its unit fibre
+    direction (down the groove)."""
+    r = BICEPS_RADIUS_MM * f.sc
+    groove = groove_path(f, lift_mm=1.0 - 4.5 + r / f.sc)
+    origin = f.point(f.rim_alpha(np.pi / 2) + 0.05, np.pi / 2, f.R_gi + 0.5 * r)
+    top = groove[0]
+    d0, d1 = unit(origin - f.H), unit(top - f.H)
+    omega = np.arccos(np.clip(d0 @ d1, -1.0, 1.0))
+    t = np.linspace(0.0, 1.0, 7)[1:-1]
+    arc_dirs = (np.sin((1 - t) * omega)[:, None] * d0 + np.sin(t * omega)[:, None] * d1) / \
+        np.sin(omega)
+    radius = np.interp(t, [0.0, 0.3, 1.0], [f.R_gi + 0.5 * r, f.R_c + r + 0.3,
+                                             np.linalg.norm(top - f.H)])
+    path = np.concatenate([[origin], f.H + radius[:, None] * arc_dirs, groove])
+    shape = pr.tube(path, r, step_mm=2.0, ring_points=12, round_start=True, round_end=True,
+                    what="long head of biceps")
+    return shape, unit(groove[-1] - groove[0])
 
 
 def _bursa_axes(f: ShoulderFrame):

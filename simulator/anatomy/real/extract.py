@@ -146,6 +146,13 @@ def solids(surfaces, cortex_mm, what: str,
     filled = voxelize(grid, [(np.asarray(v, float), np.asarray(f, np.int64))
                              for v, f in surfaces]) > 0
     filled = binary_fill_holes(binary_closing(filled, iterations=1))
+    return solids_from_fill(filled, grid, cortex_mm, what, clip_mm)
+
+
+def solids_from_fill(filled: np.ndarray, grid: Grid, cortex_mm, what: str,
+                     clip_mm: float = 0.6) -> tuple[mf.Manifold, mf.Manifold]:
+    """Outer solid and cancellous core of the bone that fills the boolean voxels ``filled``
+    (``grid.shape``, spacing ``VOXEL_MM``); ``cortex_mm`` as in ``solids``."""
     origin = np.asarray(grid.origin_mm) + 0.5 * VOXEL_MM
     smooth = gaussian_filter(filled.astype(float), 0.6) - 0.5
     outer = _contour(smooth, origin, OUTER_TOLERANCE_MM, what)
