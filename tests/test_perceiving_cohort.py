@@ -2,9 +2,10 @@
 
 The slow tests run the perceiving expert, intermediate and novice on every shipped scenario,
 print per metric the groups' means and Cohen's d, and check the issue's bar: the expert passes
-every attempt, scores at least 15 points above the novice on average (over every scenario;
-ahead of it in each scenario), and no scored metric is reversed (the expert earning fewer
-points for it than the novice by a medium effect or more).
+every attempt and the novice fails most (at the scenario's pass mark), the expert scores at
+least 15 points above the novice on average (over every scenario; ahead of it in each
+scenario), and no scored metric is reversed (the expert earning fewer points for it than the
+novice by a medium effect or more).
 
 CI runs it on the shipped patient of each scenario, ``JOINTSIM_COHORT_SEEDS`` seeds (default
 5: each new varied patient costs about 50 s to build, 20 of them per scenario take hours on 2
@@ -114,8 +115,9 @@ COHORT_CASES = [pytest.param(s, marks=pytest.mark.xfail(strict=True, reason=REVE
 @pytest.mark.slow
 @pytest.mark.parametrize("scenario", COHORT_CASES)
 def test_perceiving_groups_separate(scenario):
-    """Every patient passed by the expert, the expert ahead of the novice, and no scored
-    metric earning the expert meaningfully fewer points than the novice."""
+    """Every patient passed by the expert, most failed by the novice (the pass mark means
+    competence), the expert ahead of the novice, and no scored metric earning the expert
+    meaningfully fewer points than the novice."""
     groups = cohort(scenario)
     rows = contrast(groups)
     print(f"\n{scenario}\n{table(rows)}")
@@ -123,6 +125,7 @@ def test_perceiving_groups_separate(scenario):
                                                                       strict=True)
               if not e.passed]
     assert not failed
+    assert np.mean([s.passed for s in groups["novice"]]) <= 0.5
     expert, novice = (np.mean([s.score for s in groups[g]]) for g in ("expert", "novice"))
     assert expert > novice
     assert not [(r.key, r.means, r.d_points) for r in rows if r.reversed]
