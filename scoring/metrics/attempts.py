@@ -43,7 +43,7 @@ class BoneContacts(_EventCount):
 
 
 class BoneStrikes(Metric):
-    """Bone contacts that are errors: every contact except one gentle touch at the target.
+    """Bone contacts that are errors: all but one gentle touch at the target.
 
     At the hip (``clinical.md`` s.1) the needle is advanced onto the bone of the head-neck
     junction and the capsule is entered there, so one deliberate contact at the target is
@@ -85,9 +85,11 @@ class BoneStrikes(Metric):
 
 
 class NeedlePasses(Metric):
-    """Needle passes as the needle-guidance studies count them: each skin puncture and each
-    redirection (withdrawn at least 5 mm and re-aimed at least 3 deg: the session's
-    ``redirect`` event). Backing off and re-advancing along the same track is one pass."""
+    """Needle passes, counted as trajectories: each skin puncture and each redirection.
+
+    As the needle-guidance studies count them: a redirection is the needle withdrawn at least
+    5 mm and re-aimed at least 3 deg (the session's ``redirect`` event); backing off and
+    re-advancing along the same track is the same pass."""
 
     key = "needle_passes"
     label = "Needle passes"
