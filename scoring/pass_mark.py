@@ -93,9 +93,10 @@ class PassMarkStudy:
 
     @property
     def mark(self) -> float | None:
-        """The borderline group's median score; ``None`` when the expert's mean does not
-        clear it (the groups do not separate: no defensible mark)."""
-        mark = round(float(np.median(self.borderline.scores)), 1)
+        """The borderline group's median score, to the whole point (as the screens show the
+        mark); ``None`` when the expert's mean does not clear it (the groups do not
+        separate: no defensible mark)."""
+        mark = float(round(float(np.median(self.borderline.scores))))
         return mark if np.mean(self.expert.scores) > mark else None
 
     def set_by(self) -> str:
@@ -104,7 +105,7 @@ class PassMarkStudy:
         mark = self.mark
         return (f"borderline group (jointsim scenario passmark): the median score of "
                 f"{self.borderline.words()}, seeds {self.seeds[0]}-{self.seeds[-1]}; at "
-                f"{mark:.1f} {self.expert.passing(mark):.0%} of {self.expert.words()} pass, "
+                f"{mark:.0f} {self.expert.passing(mark):.0%} of {self.expert.words()} pass, "
                 f"and {self.novice.passing(mark):.0%} of {self.novice.words()} (a hard fail "
                 "fails)")
 
@@ -137,7 +138,7 @@ def write_pass_mark(path: Path, found: PassMarkStudy) -> None:
                          "'pass_score: 70' there first", field="rubric.pass_score")
     indent = line["indent"]
     set_by = found.set_by().replace("'", "''")
-    new = (f"{indent}pass_score: {found.mark:.1f}\n"
+    new = (f"{indent}pass_score: {found.mark:.0f}\n"
            f"{indent}pass_score_set_by: '{set_by}'\n")
     text = _SET_BY.sub("", text)
     line = _PASS_SCORE.search(text)

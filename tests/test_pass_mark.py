@@ -27,15 +27,15 @@ def _found(mark=84.3, expert=(90.0, 92.0, 88.0, 95.0, 91.0)):
 
 def test_the_mark_is_the_borderline_median_and_the_expert_must_clear_it():
     found = _found(84.3)
-    assert found.mark == 84.3
-    assert found.expert.passing(84.3) == 1.0
-    assert found.novice.passing(84.3) == 0.0     # the 90 had a hard fail: it does not pass
+    assert found.mark == 84.0 and _found(84.6).mark == 85.0   # whole points, as screens show
+    assert found.expert.passing(84.0) == 1.0
+    assert found.novice.passing(84.0) == 0.0     # the 90 had a hard fail: it does not pass
     assert found.novice.passing(70.0) == 0.2
     assert _found(84.3, expert=(80.0, 86.0, 84.0, 83.0, 85.0)).mark is None   # mean 83.6
     words = found.set_by()
     assert words.startswith("borderline group") and len(words) <= 400
     assert "median score of 5 perceiving_intermediate attempts (mean 84.7" in words
-    assert "100% of 5 perceiving_expert attempts" in words
+    assert "; at 84 100% of 5 perceiving_expert attempts" in words
 
 
 def test_writing_the_mark_keeps_the_file_and_records_how(tmp_path):

@@ -107,7 +107,7 @@ OPEN = {
     "ankle_anterior_us": "tip-to-target: perceiving expert 10.5 mm, novice 8.7 mm",
     "hip_trochanteric_bursa_us": "seed 2: the expert's needle enters the gluteus medius tendon "
                                  "(a danger contact) and scores 70.9 under the borderline "
-                                 "mark 77.5; every expert ends 10 mm from the target",
+                                 "mark 78; every expert ends 10 mm from the target",
     "shoulder_sasd_bursa_us": "tip-to-target: expert 9.4 mm, novice 5.0 mm (the novice ends "
                               "nearer the landmark outside the bursa)",
 }

@@ -70,7 +70,7 @@ def passmark(
     say(found.set_by())
     if write:
         write_pass_mark(path, found)
-        say(f"wrote rubric.pass_score {found.mark:.1f} to {path}")
+        say(f"wrote rubric.pass_score {found.mark:.0f} to {path}")
 
 
 @scenario_app.command("guide")
