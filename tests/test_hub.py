@@ -15,11 +15,13 @@ import threading
 from contextlib import contextmanager
 
 import pytest
+from conftest import REPO
 
 from scoring.hub import create_app
 from scoring.hub.accounts import Accounts
 from scoring.scored import ScoredSession
 from scoring.store import Store
+from simulator.scenario import load_scenario
 
 pytest.importorskip("flask")
 
@@ -188,7 +190,9 @@ def test_csv_exports_are_safe_against_formula_injection(app, store):
     library = list(csv.DictReader(io.StringIO(client.get("/scenarios.csv")
                                               .get_data(as_text=True))))
     hip = next(r for r in library if r["id"] == "hip_anterior_us")
-    assert hip["validation"] == "valid" and hip["attempts"] == "6" and hip["pass_score"] == "70.0"
+    shipped = load_scenario(REPO / "scenarios" / "hip_anterior_us.yaml").rubric.pass_score
+    assert hip["validation"] == "valid" and hip["attempts"] == "6" and \
+        hip["pass_score"] == str(shipped)
 
 
 def test_adduser_asks_for_the_password_and_refuses_a_bad_role(tmp_path):

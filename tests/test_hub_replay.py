@@ -13,6 +13,8 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from conftest import REPO
+from markupsafe import escape
 from phantoms import record
 from test_hub import CHROMIUM, csrf_of, score_doc, serving
 
@@ -20,6 +22,7 @@ from scoring.hub import create_app
 from scoring.hub.accounts import Accounts
 from scoring.scored import ScoredSession
 from scoring.store import Store
+from simulator.scenario import load_scenario
 
 pytest.importorskip("flask")
 
@@ -182,7 +185,8 @@ def test_the_scenario_page_says_how_the_pass_mark_was_set_and_which_measures_sep
     store.save([{"scored": ScoredSession.from_dict(d)} for d in docs])
     client = signed_in(create_app(store, uploads=tmp_path / "up"))
     page = client.get("/scenarios/hip_anterior_us").get_data(as_text=True)
-    assert "70: set by the scenario&#39;s author (rubric.pass_score)" in page
+    rubric = load_scenario(REPO / "scenarios" / "hip_anterior_us.yaml").rubric
+    assert f"{rubric.pass_score:.0f}: {escape(rubric.pass_score_set_by)}" in page
     assert "Validation</div><div>valid" in page
     row = re.search(r"<tr class=\"good\">\s*<td class=\"first\">Tip</td>(.*?)</tr>", page,
                     re.S).group(1)

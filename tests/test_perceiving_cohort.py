@@ -2,9 +2,10 @@
 
 The slow tests run the perceiving expert, intermediate and novice on every shipped scenario,
 print per metric the groups' means and Cohen's d, and check the issue's bar: the expert passes
-every attempt, scores at least 15 points above the novice on average (over every scenario;
-ahead of it in each scenario), and no scored metric is reversed (the expert earning fewer
-points for it than the novice by a medium effect or more).
+every attempt and the novice fails most (at the scenario's pass mark), the expert scores at
+least 15 points above the novice on average (over every scenario; ahead of it in each
+scenario), and no scored metric is reversed (the expert earning fewer points for it than the
+novice by a medium effect or more).
 
 CI runs it on the shipped patient of each scenario, ``JOINTSIM_COHORT_SEEDS`` seeds (default
 5: each new varied patient costs about 50 s to build, 20 of them per scenario take hours on 2
@@ -99,25 +100,27 @@ def cohort(scenario: str) -> dict:
                 "novice": [run(path, "perceiving_novice", s)[0] for s in SEEDS]}
 
 
-# Reversed metrics found by this study (5 seeds, shipped patients), open in issue 11: the
-# expert passes every attempt, but loses points to the novice on these measures
-REVERSED = {
+# Open in issue 11 (5 seeds, shipped patients), all in the perceiving expert's aim, which is
+# being fixed (the hip's bone contacts, passes and time were fixed in the scoring): a reversed
+# metric (the expert loses points to the novice) or an expert attempt under the pass mark
+OPEN = {
     "ankle_anterior_us": "tip-to-target: perceiving expert 10.5 mm, novice 8.7 mm",
-    "hip_anterior_us": "bone contacts 1.4 vs 1.0, needle passes and total time: the expert's "
-                       "redirections after a lost tip cost it against a novice that goes "
-                       "straight",
+    "hip_trochanteric_bursa_us": "seed 2: the expert's needle enters the gluteus medius tendon "
+                                 "(a danger contact) and scores 70.9 under the borderline "
+                                 "mark 78; every expert ends 10 mm from the target",
     "shoulder_sasd_bursa_us": "tip-to-target: expert 9.4 mm, novice 5.0 mm (the novice ends "
                               "nearer the landmark outside the bursa)",
 }
-COHORT_CASES = [pytest.param(s, marks=pytest.mark.xfail(strict=True, reason=REVERSED[s]))
-                if s in REVERSED else s for s in SHIPPED]
+COHORT_CASES = [pytest.param(s, marks=pytest.mark.xfail(strict=True, reason=OPEN[s]))
+                if s in OPEN else s for s in SHIPPED]
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("scenario", COHORT_CASES)
 def test_perceiving_groups_separate(scenario):
-    """Every patient passed by the expert, the expert ahead of the novice, and no scored
-    metric earning the expert meaningfully fewer points than the novice."""
+    """Every patient passed by the expert, most failed by the novice (the pass mark means
+    competence), the expert ahead of the novice, and no scored metric earning the expert
+    meaningfully fewer points than the novice."""
     groups = cohort(scenario)
     rows = contrast(groups)
     print(f"\n{scenario}\n{table(rows)}")
@@ -125,6 +128,7 @@ def test_perceiving_groups_separate(scenario):
                                                                       strict=True)
               if not e.passed]
     assert not failed
+    assert np.mean([s.passed for s in groups["novice"]]) <= 0.5
     expert, novice = (np.mean([s.score for s in groups[g]]) for g in ("expert", "novice"))
     assert expert > novice
     assert not [(r.key, r.means, r.d_points) for r in rows if r.reversed]

@@ -87,3 +87,59 @@ def test_every_metric_explains_itself():
     from scoring.metrics import METRICS
 
     assert [key for key, cls in METRICS.items() if len(cls.help) < 20] == []
+
+
+def _bone_at(tip_mm, label=0):
+    """A tick on which the tip, at ``tip_mm`` in structure ``label``, strikes bone."""
+    from types import SimpleNamespace
+
+    return SimpleNamespace(needle=SimpleNamespace(tip_mm=tuple(tip_mm), tip_label=label))
+
+
+def test_one_gentle_touch_at_the_target_is_technique_not_an_error():
+    """Hip (clinical.md s.1): the needle goes onto the head-neck junction's bone, then into
+    the capsule. Counted: a hard push onto it, a contact away from it, and touching again."""
+    from types import SimpleNamespace
+
+    from scoring.metrics.attempts import GENTLE_BONE_MM_S, BoneStrikes
+    from simulator import events as ev
+    from simulator.events import Event
+
+    world = SimpleNamespace(target_label=7, target_point=np.zeros(3), target_tolerance_mm=3.0)
+    bone = (Event(ev.BONE_CONTACT, {"structure": "femur"}),)
+    gentle, hard = Action(advance_mm_s=GENTLE_BONE_MM_S - 1.0), Action(advance_mm_s=7.0)
+
+    def strikes(*contacts):
+        metric = BoneStrikes(world)
+        for state, action in contacts:
+            metric.update(state, state, action, bone)
+        return metric.value()
+
+    in_target, near, away = _bone_at((9, 0, 0), 7), _bone_at((2.5, 0, 0)), _bone_at((20, 0, 0))
+    assert strikes((in_target, gentle)) == 0.0
+    assert strikes((near, gentle)) == 0.0                      # within the target's tolerance
+    assert strikes((in_target, hard)) == 1.0                   # pushed onto the bone
+    assert strikes((away, gentle)) == 1.0                      # bone away from the target
+    assert strikes((away, gentle), (in_target, gentle)) == 1.0  # searched, then found it
+    assert strikes((in_target, gentle), (in_target, gentle), (near, gentle)) == 2.0
+
+
+def test_needle_passes_count_trajectories_not_re_advances(block_world):
+    """A pass is a puncture or a redirection: backing off and re-advancing on the same line
+    stays one pass; pulling back and re-aiming is a second."""
+    s = Session(block_world, observers=[scorer := Scorer(block_world)])
+    s.step(Action(place_needle=((0.0, 40.0, 0.0), (0.0, -1.0, 0.0))))
+
+    def hold(action, seconds):
+        for _ in range(round(seconds / block_world.dt_s)):
+            s.step(action)
+
+    hold(Action(advance_mm_s=10.0), 2.0)
+    hold(Action(advance_mm_s=-10.0), 1.0)    # 10 mm back
+    hold(Action(advance_mm_s=10.0), 1.0)     # the same line again
+    assert scorer.values()["needle_passes"] == 1.0
+    hold(Action(advance_mm_s=-10.0), 1.0)
+    hold(Action(steer_rad_s=(math.radians(10.0), 0.0)), 1.0)
+    hold(Action(advance_mm_s=10.0), 1.0)     # re-aimed 10 deg
+    values = scorer.values()
+    assert values["redirections"] == 1.0 and values["needle_passes"] == 2.0

@@ -23,6 +23,7 @@ METRIC_CLASSES: tuple[type[Metric], ...] = (
     attempts.NeedlePasses,
     attempts.Redirections,
     attempts.BoneContacts,
+    attempts.BoneStrikes,
     safety.DangerContacts,
     safety.HardFailContacts,
     safety.IntravascularInjection,

@@ -42,28 +42,35 @@ def passmark(
     seeds: int = typer.Option(20, min=3, max=200, help="Attempts per group (seeds 0..N-1: "
                               "one patient each)."),
     expert: str = typer.Option("perceiving_expert", help="Scripted trainee of the skilled "
-                               "group."),
-    novice: str = typer.Option("novice", help="Scripted trainee of the unskilled group."),
+                               "group (checked: it must clear the mark)."),
+    borderline: str = typer.Option("perceiving_intermediate", help="Scripted trainee of the "
+                                   "borderline group: the mark is its median score."),
+    novice: str = typer.Option("perceiving_novice", help="Scripted trainee of the unskilled "
+                               "group (reported: the share passing at the mark)."),
     write: bool = typer.Option(False, "--write", help="Set rubric.pass_score and "
                                "rubric.pass_score_set_by in the scenario file."),
 ) -> None:
-    """Set a pass score by contrasting groups: where the scripted expert's and novice's score
-    distributions cross (prints the study; --write records it in the file)."""
+    """Set a pass score by the borderline-group method: the median score of the scripted
+    borderline trainees, checked against the expert and the novice (scoring.pass_mark says
+    why; prints the study, --write records it in the file)."""
     from scoring.pass_mark import study, write_pass_mark
     from simulator.paths import scenario_path
 
     path = scenario_path(scenario)
-    say(f"Scoring {seeds} attempts each of {expert} and {novice} on {path.name} ...")
-    found = study(path, range(seeds), expert, novice)
-    say(f"  {expert}: " + " ".join(f"{v:.0f}" for v in found.expert_scores))
-    say(f"  {novice}: " + " ".join(f"{v:.0f}" for v in found.novice_scores))
+    say(f"Scoring {seeds} attempts each of {expert}, {borderline} and {novice} on "
+        f"{path.name} ...")
+    found = study(path, range(seeds), expert, borderline, novice)
+    for group in (found.expert, found.borderline, found.novice):
+        say(f"  {group.policy}: " + " ".join(f"{v:.0f}" + ("" if clean else "*") for v, clean
+                                             in zip(group.scores, group.clean, strict=True))
+            + "   (* hard fail)")
     if found.mark is None:
-        raise InputError(f"{path}: the {expert} scores do not sit above the {novice} scores; "
-                         "no pass mark separates them", field="rubric.pass_score")
+        raise InputError(f"{path}: the {expert} scores do not sit above the {borderline} "
+                         "median; no pass mark separates them", field="rubric.pass_score")
     say(found.set_by())
     if write:
         write_pass_mark(path, found)
-        say(f"wrote rubric.pass_score {found.mark.score:.1f} to {path}")
+        say(f"wrote rubric.pass_score {found.mark:.0f} to {path}")
 
 
 @scenario_app.command("guide")
