@@ -154,10 +154,24 @@ class Scorer:
         return tuple(out)
 
 
+# The scoring rules' version: raised whenever a metric's definition or the way criteria
+# become points changes, so that a score claimed under older rules is not mistaken for an
+# edit. 2: bone strikes instead of bone contacts, needle passes as trajectories.
+SCORING_VERSION = 2
+
+
+def score_claim(scored: ScoredSession) -> dict:
+    """What an end record claims of its live score: ``score``, ``passed`` and the
+    ``scoring_version`` they were computed under."""
+    return {"score": scored.score, "passed": scored.passed, "scoring_version": SCORING_VERSION}
+
+
 def claimed_score_problem(end: dict | None, scored: ScoredSession) -> str:
     """Why the score an end record claims (``score``, ``passed``) differs from ``scored``,
-    the re-score by replay; ``""`` when it agrees or claims nothing."""
-    if not end:
+    the re-score by replay; ``""`` when it agrees, claims nothing, or was scored under other
+    rules (another ``scoring_version``; none recorded is version 1): the replay re-scores
+    by today's rules, and only the log's hash chain and seal can show an edit then."""
+    if not end or end.get("scoring_version", 1) != SCORING_VERSION:
         return ""
     if "passed" in end and end["passed"] != scored.passed:
         return f"the end record claims passed = {end['passed']!r}, the replay gives " \

@@ -40,7 +40,7 @@ def write(path: Path, text: str) -> Path:
 def danger_session(world, path: Path, signer=None) -> Path:
     """A scripted attempt on the block phantom that hits the artery (a hard fail), then ends;
     its end record claims the live score, as the trainer's does."""
-    from scoring.score import Scorer
+    from scoring.score import Scorer, score_claim
     from simulator.session import Session
     from simulator.state import NOOP, Action
 
@@ -56,5 +56,5 @@ def danger_session(world, path: Path, signer=None) -> Path:
         session.step(Action(probe_tilt_rad_s=0.1) if _ % 10 == 0 else NOOP)
     session.step(Action(end=True))
     scored = scorer.scored()
-    session.close({"reason": "ended", "score": scored.score, "passed": scored.passed})
+    session.close({"reason": "ended", **score_claim(scored)})
     return Path(path)

@@ -377,3 +377,19 @@ def test_hostile_header_fields_are_one_clear_error(signed, tmp_path, field, valu
     with pytest.raises(InputError) as err:
         read_log(bad)
     assert str(err.value).startswith(f"{bad}: line 1: {field}: header field")
+
+
+def test_a_score_claimed_under_older_scoring_rules_is_not_called_an_edit():
+    """A log recorded before the metrics changed claims the score of its day: the replay
+    re-scores it by today's rules and only its chain and seal can show an edit, while a claim
+    made under today's rules must still match."""
+    from types import SimpleNamespace
+
+    from scoring.score import SCORING_VERSION, claimed_score_problem
+
+    today = SimpleNamespace(score=81.0, passed=True)
+    older = {"ticks": 10, "score": 64.5, "passed": False}          # no version: version 1
+    assert claimed_score_problem(older, today) == ""
+    assert claimed_score_problem({**older, "scoring_version": SCORING_VERSION}, today)
+    assert claimed_score_problem({"ticks": 10, "score": 81.0, "passed": True,
+                                  "scoring_version": SCORING_VERSION}, today) == ""

@@ -74,10 +74,12 @@ class ScoringThread:
 
         def job():
             self.prepared.exception()   # waits for the start-up job (its failure is its own)
+            from scoring.score import score_claim
+
             scored = save_score(scorer, folder, reason=reason, status=status)
             summary = {"reason": reason, "status": status}
             if scored is not None:
-                summary.update(score=scored.score, passed=scored.passed)
+                summary.update(score_claim(scored))
             session.close(summary)
             return scored
 

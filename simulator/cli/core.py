@@ -38,7 +38,7 @@ def demo(
 ) -> None:
     """Run a scripted trainee headless: writes the session log, its score, the session report
     (HTML and PDF) and the key-frame images (PNG) into OUT."""
-    from scoring.score import Scorer, write_score
+    from scoring.score import Scorer, score_claim, write_score
     from simulator.loading import load_world
     from simulator.paths import scenario_path
     from simulator.policies import make_policy
@@ -59,7 +59,7 @@ def demo(
         header = json.loads(log.open().readline())
         scored = scorer.scored(header, policy=policy, log_file=log.name)
         # the end record claims the live score: a replay that scores otherwise flags the log
-        session.close({"policy": policy, "score": scored.score, "passed": scored.passed})
+        session.close({"policy": policy, **score_claim(scored)})
         written = []
         if report:  # the report's score comes from replaying the log, as an assessor's would
             scored, written = _report(stage, path, say)
