@@ -20,7 +20,7 @@ SCORE_FORMAT = 2
 READABLE_FORMATS = (1, 2)
 # The figures the end screen and the command line show under the verdict, in this order.
 HEADLINE_METRICS = ("tip_to_target_mm", "tip_in_beam_share", "skin_punctures", "needle_passes",
-                    "bone_contacts", "danger_contacts", "fluoro_time_s", "kap_ugym2",
+                    "bone_strikes", "danger_contacts", "fluoro_time_s", "kap_ugym2",
                     "total_time_s")
 MAX_ABS_VALUE = 1e12   # any number a score document holds is within this
 
