@@ -163,3 +163,29 @@ def test_a_tip_shown_by_its_shadow_wedge_is_in_view(block_world):
     assert darker_db >= 3.0, darker_db
     assert line < SEEN_SNR, line   # the shaft itself does not show the tip
     assert seen and contrast.shadow_db >= 3.0, contrast
+
+
+@pytest.mark.parametrize("angle_deg, depth_mm, shown", [(60, 40, False), (20, 30, True)])
+def test_learning_mode_says_when_the_tip_does_not_show(hip, angle_deg, depth_mm, shown):
+    """The play-test's first attempt advanced a steep needle whose tip the image no longer
+    showed while the tip's ring kept marking it: learning mode now greys the ring and names
+    the keys that bring the tip back, and says nothing of it while the tip shows."""
+    from simulator.app.loop import headless_env
+
+    headless_env()
+    import pygame
+
+    from simulator.app.bindings import load_bindings
+    from simulator.app.draw import Text
+    from simulator.app.overlay import ImagingOverlay
+
+    world, state = hip
+    needled = _needle(world, state, angle_deg, 0.0, depth_mm)
+    frame = render_ultrasound(world, needled)
+    overlay = ImagingOverlay(world, Text(), load_bindings(), learning=True)
+    surf = pygame.Surface((640, 480))
+    overlay.ultrasound(surf, frame, surf.get_rect(), needled)
+    warned = [text for text, _ in overlay.lines if "does not show" in text]
+    assert bool(warned) is not shown, overlay.lines
+    if warned:
+        assert "(W)" in warned[0] and "rock the probe" in warned[0], warned[0]

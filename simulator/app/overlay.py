@@ -20,6 +20,7 @@ from simulator.app import guidance
 from simulator.app.draw import TEXT, Text
 from simulator.app.imaging import depth_ticks
 from simulator.app.screens import pretty_key
+from simulator.imaging.ultrasound.tip_visibility import tip_visible
 
 TARGET = (80, 235, 120)
 DANGER = (255, 70, 60)
@@ -27,6 +28,7 @@ PATH = (255, 215, 80)
 PATH_OFF = (120, 105, 60)
 OUT_OF_PLANE = (255, 190, 70)
 TIP = (90, 220, 255)
+TIP_UNSEEN = (120, 130, 140)   # the tip's ring while its echo does not stand out
 TIP_MARK_MM = 6.0       # the tip is ringed while this close to the scan plane
 BULLSEYE_DEG = 15.0     # needle within this of its ray: seen down the beam, hub and shaft drawn
 PATH_POINTS = 40
@@ -113,6 +115,10 @@ class ImagingOverlay:
         across = bindings.axes.get("probe_across")
         self.slide_keys = (pretty_key(across.minus[0]) if across and across.minus else "?",
                            pretty_key(across.plus[0]) if across and across.plus else "?")
+        pitch, rock = bindings.axes.get("aim_pitch"), bindings.axes.get("probe_rock")
+        self.flatter_key = pretty_key(pitch.plus[0]) if pitch and pitch.plus else "?"
+        self.rock_keys = " / ".join(pretty_key(k[0]) for k in (rock.minus, rock.plus) if k) \
+            if rock else "?"
         self._outline_key = None
         self._outline_surface: pygame.Surface | None = None
         self._ticks_key = None
@@ -193,13 +199,19 @@ class ImagingOverlay:
         elif n.in_skin:
             tip = self._plane_offset(frame.probe, n.tip_mm)
             tip_px = frame.pixel_of(np.asarray(n.tip_mm))[0]
+            seen = tip_visible(w, frame.probe, np.linalg.inv(frame.world_from_probe), n)
             if abs(tip.distance_mm) <= TIP_MARK_MM:  # where the tip is (the ring stays on it)
-                pygame.draw.circle(surf, TIP, screen(tip_px), 5, 2)
+                pygame.draw.circle(surf, TIP if seen else TIP_UNSEEN, screen(tip_px), 5, 2)
             to_target = guidance.image_offset_words(frame.pixel_mm, tip_px, px)
             where_tip = tip.words if tip.words == "in the plane" else \
                 f"{tip.words} from the plane"
             self.lines.append((f"Tip {where_tip}; the target is {to_target} from the tip",
                                TEXT if tip.in_plane else OUT_OF_PLANE))
+            if tip.in_plane and not seen:
+                self.lines.append((f"The tip does not show in the image (grey ring): aim "
+                                   f"flatter ({self.flatter_key}) or rock the probe toward "
+                                   f"the needle ({self.rock_keys}) before advancing",
+                                   OUT_OF_PLANE))
 
     def _plane_offset(self, probe, point_mm) -> guidance.PlaneOffset:
         """``guidance.plane_offset`` remembered for the last few (probe, point): it slides a
