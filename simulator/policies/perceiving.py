@@ -140,31 +140,39 @@ class PerceivingExpert(ScriptPolicy):
             yield Action(probe_slide_mm_s=(along_mm / (n * dt), across_mm / (n * dt)),
                          probe_rotate_rad_s=rotate_rad / (n * dt))
 
-    def sweep(self, kind: str, offsets):
+    def sweep(self, kind: str, offsets, *, centre: bool = False):
         """Visit the poses ``offsets`` away from here (mm across / along, or rad turned),
-        look at each, and end on the best one. Returns its ``Seen``."""
+        look at each, and end on the best one. With ``centre`` end instead in the middle of
+        the run of neighbouring poses that show the view as well (target shown, as many
+        landmarks met) as the best one: the view holds over a range, and its middle is the
+        structure's middle (:func:`_middle_of_best_run`). Returns the final ``Seen``."""
         best, best_at, at = self.see(), 0.0, 0.0
+        visited = [(0.0, best)]
         for offset in offsets:
             yield from self.move_probe(**{kind: offset - at})
             at = offset
             seen = self.see()
+            visited.append((float(offset), seen))
             if seen.rank > best.rank:
                 best, best_at = seen, offset
+        if centre:
+            best_at = _middle_of_best_run(visited, best_at)
         if best_at != at:
             yield from self.move_probe(**{kind: best_at - at})
             best = self.see()
         return best
 
     def scan(self):
-        """Turn through half a circle from the starting position, sweep across, refine the
-        turn and the slide, then centre the target along the array. Returns the last
-        ``Seen``."""
+        """Turn through half a circle from the starting position, sweep across to the
+        middle of the slices that show the standard view, refine the turn and the slide,
+        then centre the target along the array. Returns the last ``Seen``."""
         step = math.radians(self.rotation_step_deg)
         yield from self.sweep("rotate_rad", step * np.arange(1, int(round(math.pi / step))))
-        yield from self.sweep("across_mm", np.arange(-15.0, 15.1, self.across_step_mm))
+        yield from self.sweep("across_mm", np.arange(-15.0, 15.1, self.across_step_mm),
+                              centre=True)
         fine = math.radians(self.rotation_step_deg / 3.0)
         yield from self.sweep("rotate_rad", (-2 * fine, -fine, fine, 2 * fine))
-        best = yield from self.sweep("across_mm", (-2.0, -1.0, 1.0, 2.0))
+        best = yield from self.sweep("across_mm", (-2.0, -1.0, 1.0, 2.0), centre=True)
         if best.shown:  # centre the target along the array
             yield from self.move_probe(along_mm=float(best.target_probe_mm[:, 0].mean()))
             best = self.see()
@@ -256,7 +264,7 @@ class PerceivingExpert(ScriptPolicy):
         speed = self.rng.uniform(*self.speed_mm_s)
         result = yield from self.advance_looking(plan, speed, find_lost_tip=True)
         if result == "target":
-            yield from self.settle()
+            yield from self.settle(plan)
         else:
             yield from self.redirect(speed)
 
@@ -434,9 +442,14 @@ class PerceivingExpert(ScriptPolicy):
                 return
             yield from self.move_probe(across_mm=-across)
 
-    def settle(self):
-        """From the target's edge, on to bone contact while the image shows the tip in it."""
-        for _ in range(6):
+    def settle(self, plan: Plan | None = None):
+        """From the target's edge, on while the image shows the tip in it, to bone contact
+        or 3 mm; with ``plan``, on to the point it aims at (the middle of the target seen)
+        instead of 3 mm."""
+        steps = 6
+        if plan is not None:
+            steps = max(0, math.ceil((plan.length_mm - self.state.needle.depth_mm) / 0.5))
+        for _ in range(steps):
             for _ in range(self.ticks(0.5)):
                 if self.state.needle.bone_contact:
                     return
@@ -447,3 +460,17 @@ class PerceivingExpert(ScriptPolicy):
                 return
 
 
+
+
+def _middle_of_best_run(visited, best_at: float) -> float:
+    """The middle of the run of neighbouring poses (``visited``: ``(offset, Seen)``) that
+    show the view as well as the one at ``best_at`` (same shown / landmarks-met grade)."""
+    visited = sorted(visited, key=lambda v: v[0])
+    grade = next(s.rank[:2] for at, s in visited if at == best_at)
+    k = next(i for i, (at, _) in enumerate(visited) if at == best_at)
+    lo = hi = k
+    while lo > 0 and visited[lo - 1][1].rank[:2] == grade:
+        lo -= 1
+    while hi < len(visited) - 1 and visited[hi + 1][1].rank[:2] == grade:
+        hi += 1
+    return 0.5 * (visited[lo][0] + visited[hi][0])
