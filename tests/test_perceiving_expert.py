@@ -123,6 +123,9 @@ def test_the_view_is_centred_on_the_poses_that_show_it_best():
                (9.0, seen(2, 0.93)), (-12.0, seen(2, 0.96)), (12.0, seen(3, 0.99))]
     assert _middle_of_best_run(visited, 6.0) == pytest.approx(-1.5)
     assert _middle_of_best_run(visited, 12.0) == pytest.approx(12.0)   # a run of one
+    # a landmark clearly wider in one slice (the hip's neck coming into view): stay there
+    visited[1] = (-9.0, seen(3, 1.40))
+    assert _middle_of_best_run(visited, -9.0) == pytest.approx(-9.0)
 
 
 @pytest.mark.slow

@@ -56,6 +56,7 @@ APPROACH_VIEWS = ((0.0, 0.0), (0.0, 4.0), (0.0, -4.0), (15.0, 0.0), (-15.0, 0.0)
                   (30.0, 0.0), (-30.0, 0.0), (90.0, 0.0), (90.0, 4.0), (90.0, -4.0))
 APPROACH_ALONG_MM = 12.0    # each view also tries the target this far off-centre
 AIM_COLUMNS = (0.5, 0.35, 0.65, 0.2, 0.8)  # target columns aimed at, as quantiles
+SAME_VIEW_SHARE = 0.05      # landmark widths (share of the image) this close look the same
 
 
 @dataclass(frozen=True)
@@ -143,9 +144,9 @@ class PerceivingExpert(ScriptPolicy):
     def sweep(self, kind: str, offsets, *, centre: bool = False):
         """Visit the poses ``offsets`` away from here (mm across / along, or rad turned),
         look at each, and end on the best one. With ``centre`` end instead in the middle of
-        the run of neighbouring poses that show the view as well (target shown, as many
-        landmarks met) as the best one: the view holds over a range, and its middle is the
-        structure's middle (:func:`_middle_of_best_run`). Returns the final ``Seen``."""
+        the run of neighbouring poses that show the view as well as the best one: the view
+        holds over a range, and its middle is the structure's middle
+        (:func:`_middle_of_best_run`). Returns the final ``Seen``."""
         best, best_at, at = self.see(), 0.0, 0.0
         visited = [(0.0, best)]
         for offset in offsets:
@@ -464,13 +465,18 @@ class PerceivingExpert(ScriptPolicy):
 
 def _middle_of_best_run(visited, best_at: float) -> float:
     """The middle of the run of neighbouring poses (``visited``: ``(offset, Seen)``) that
-    show the view as well as the one at ``best_at`` (same shown / landmarks-met grade)."""
+    show the view as well as the one at ``best_at``: the same grade (target shown,
+    landmarks met) and landmarks as wide to the eye (``SAME_VIEW_SHARE``)."""
     visited = sorted(visited, key=lambda v: v[0])
-    grade = next(s.rank[:2] for at, s in visited if at == best_at)
     k = next(i for i, (at, _) in enumerate(visited) if at == best_at)
+    best = visited[k][1].rank
+
+    def as_good(seen) -> bool:
+        return seen.rank[:2] == best[:2] and seen.rank[2] >= best[2] - SAME_VIEW_SHARE
+
     lo = hi = k
-    while lo > 0 and visited[lo - 1][1].rank[:2] == grade:
+    while lo > 0 and as_good(visited[lo - 1][1]):
         lo -= 1
-    while hi < len(visited) - 1 and visited[hi + 1][1].rank[:2] == grade:
+    while hi < len(visited) - 1 and as_good(visited[hi + 1][1]):
         hi += 1
     return 0.5 * (visited[lo][0] + visited[hi][0])
