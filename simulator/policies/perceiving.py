@@ -56,6 +56,7 @@ APPROACH_VIEWS = ((0.0, 0.0), (0.0, 4.0), (0.0, -4.0), (15.0, 0.0), (-15.0, 0.0)
                   (30.0, 0.0), (-30.0, 0.0), (90.0, 0.0), (90.0, 4.0), (90.0, -4.0))
 APPROACH_ALONG_MM = 12.0    # each view also tries the target this far off-centre
 AIM_COLUMNS = (0.5, 0.35, 0.65, 0.2, 0.8)  # target columns aimed at, as quantiles
+SETTLE_PAST_EDGE_MM = 4.0   # furthest the tip goes on into a target it has entered
 SAME_VIEW_SHARE = 0.05      # landmark widths (share of the image) this close look the same
 
 
@@ -446,21 +447,26 @@ class PerceivingExpert(ScriptPolicy):
     def settle(self, plan: Plan | None = None):
         """From the target's edge, on while the image shows the tip in it, to bone contact
         or 3 mm; with ``plan``, on to the point it aims at (the middle of the target seen)
-        instead of 3 mm."""
+        (at most ``SETTLE_PAST_EDGE_MM``: a thin target looks thicker in the image than it
+        is), and when the tip leaves the target, back until the image shows it inside
+        again (at most 3 mm)."""
         steps = 6
         if plan is not None:
-            steps = max(0, math.ceil((plan.length_mm - self.state.needle.depth_mm) / 0.5))
+            to_aim_mm = plan.length_mm - self.state.needle.depth_mm
+            steps = max(0, math.ceil(min(to_aim_mm, SETTLE_PAST_EDGE_MM) / 0.5))
         for _ in range(steps):
             for _ in range(self.ticks(0.5)):
                 if self.state.needle.bone_contact:
                     return
                 yield Action(advance_mm_s=1.0)
             if self.label_at(self.look(), self.state.needle.tip_mm) != self.target_index:
-                for _ in range(self.ticks(0.5)):
-                    yield Action(advance_mm_s=-1.0)
+                for _ in range(1 if plan is None else 6):
+                    for _ in range(self.ticks(0.5)):
+                        yield Action(advance_mm_s=-1.0)
+                    if plan is None or self.label_at(self.look(), self.state.needle.tip_mm) \
+                            == self.target_index:
+                        break
                 return
-
-
 
 
 def _middle_of_best_run(visited, best_at: float) -> float:
