@@ -444,16 +444,29 @@ class PerceivingExpert(ScriptPolicy):
                 return
             yield from self.move_probe(across_mm=-across)
 
+    def _target_ahead_mm(self) -> float:
+        """How far ahead of the tip, along the needle, the image shows the target go on
+        (0 when it does not show the tip in it)."""
+        frame, n = self.look(), self.state.needle
+        tip, d = np.asarray(n.tip_mm, float), np.asarray(n.direction, float)
+        ahead = 0.0
+        while ahead < 2.0 * SETTLE_PAST_EDGE_MM and \
+                self.label_at(frame, tip + (ahead + 0.5) * d) == self.target_index:
+            ahead += 0.5
+        return ahead
+
     def settle(self, plan: Plan | None = None):
         """From the target's edge, on while the image shows the tip in it, to bone contact
-        or 3 mm; with ``plan``, on to the point it aims at (the middle of the target seen)
-        (at most ``SETTLE_PAST_EDGE_MM``: a thin target looks thicker in the image than it
-        is), and when the tip leaves the target, back until the image shows it inside
-        again (at most 3 mm)."""
+        or 3 mm. With ``plan``: on toward the point it aims at (the middle of the target
+        seen), but no further than half way across the target ahead as the image shows it
+        and ``SETTLE_PAST_EDGE_MM`` (a thin target looks thicker in the image than it is);
+        when the tip leaves the target, back until the image shows it inside again (at
+        most 3 mm)."""
         steps = 6
         if plan is not None:
             to_aim_mm = plan.length_mm - self.state.needle.depth_mm
-            steps = max(0, math.ceil(min(to_aim_mm, SETTLE_PAST_EDGE_MM) / 0.5))
+            on_mm = min(to_aim_mm, SETTLE_PAST_EDGE_MM, 0.5 * self._target_ahead_mm())
+            steps = max(0, math.ceil(on_mm / 0.5))
         for _ in range(steps):
             for _ in range(self.ticks(0.5)):
                 if self.state.needle.bone_contact:
