@@ -96,14 +96,12 @@ def test_perceiving_expert_passes_without_reading_the_ground_truth(scenario):
         assert scored.value(TIP_IN_VIEW) >= 0.5
 
 
-@pytest.mark.parametrize("scenario", [
-    "ankle_anterior_us", pytest.param("shoulder_sasd_bursa_us", marks=pytest.mark.slow)])
-def test_perceiving_expert_injects_in_the_middle_of_the_target_it_sees(scenario):
-    """The recess / bursa is a sheet wider than the target's tolerance: the expert scans to
-    the middle of the slices that show the standard view and goes on to the middle of the
-    target it sees, ending within 3 mm of the target (it stopped at the sheet's edge, 9-10
-    mm away, behind the novice)."""
-    scored, _ = run(scenario, "perceiving_expert", 0)
+def test_perceiving_expert_injects_in_the_middle_of_the_target_it_sees():
+    """The ankle's recess is a sheet far wider than the target's tolerance: the expert scans
+    to the middle of the slices that show the standard view and goes on toward the middle
+    of the recess it sees, ending within 3 mm of the target (it stopped at the recess's
+    edge in a slice at one side, 10.4 mm away, behind the novice)."""
+    scored, _ = run("ankle_anterior_us", "perceiving_expert", 0)
     assert scored.passed, [h.reason for h in scored.hard_fails]
     assert scored.value("tip_to_target_mm") <= 3.0
 
