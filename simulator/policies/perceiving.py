@@ -444,29 +444,34 @@ class PerceivingExpert(ScriptPolicy):
                 return
             yield from self.move_probe(across_mm=-across)
 
-    def _target_ahead_mm(self) -> float:
-        """How far ahead of the tip, along the needle, the image shows the target go on
-        (0 when it does not show the tip in it)."""
+    def _target_around_mm(self, sign: float) -> float:
+        """How far ahead of the tip (``sign`` 1; behind it, -1), along the needle, the image
+        shows the target go on (0 when it does not show the tip in it)."""
         frame, n = self.look(), self.state.needle
-        tip, d = np.asarray(n.tip_mm, float), np.asarray(n.direction, float)
-        ahead = 0.0
-        while ahead < 2.0 * SETTLE_PAST_EDGE_MM and \
-                self.label_at(frame, tip + (ahead + 0.5) * d) == self.target_index:
-            ahead += 0.5
-        return ahead
+        tip, d = np.asarray(n.tip_mm, float), sign * np.asarray(n.direction, float)
+        reach = 0.0
+        while reach < 2.0 * SETTLE_PAST_EDGE_MM and \
+                self.label_at(frame, tip + (reach + 0.5) * d) == self.target_index:
+            reach += 0.5
+        return reach
 
     def settle(self, plan: Plan | None = None):
         """From the target's edge, on while the image shows the tip in it, to bone contact
         or 3 mm. With ``plan``: on toward the point it aims at (the middle of the target
-        seen), but no further than half way across the target ahead as the image shows it
-        and ``SETTLE_PAST_EDGE_MM`` (a thin target looks thicker in the image than it is);
+        seen), but no further than the middle of the target's stretch along the needle as
+        the image shows it (back to it if the tip shows beyond it) and
+        ``SETTLE_PAST_EDGE_MM`` (a thin target looks thicker in the image than it is);
         when the tip leaves the target, back until the image shows it inside again (at
         most 3 mm)."""
         steps = 6
         if plan is not None:
             to_aim_mm = plan.length_mm - self.state.needle.depth_mm
-            on_mm = min(to_aim_mm, SETTLE_PAST_EDGE_MM, 0.5 * self._target_ahead_mm())
-            steps = max(0, math.ceil(on_mm / 0.5))
+            middle_mm = 0.5 * (self._target_around_mm(1.0) - self._target_around_mm(-1.0))
+            if middle_mm < 0.0:   # the tip shows at the target's far side: back to its middle
+                for _ in range(self.ticks(-middle_mm)):
+                    yield Action(advance_mm_s=-1.0)
+                return
+            steps = max(0, math.ceil(min(to_aim_mm, SETTLE_PAST_EDGE_MM, middle_mm) / 0.5))
         for _ in range(steps):
             for _ in range(self.ticks(0.5)):
                 if self.state.needle.bone_contact:
