@@ -152,3 +152,24 @@ def test_trochanteric_layers_stay_off_the_anterior_approach(models):
     effusion = models["kl4_effusion"]
     assert effusion.mesh["trochanteric_bursa"].volume == pytest.approx(
         m.mesh["trochanteric_bursa"].volume, rel=1e-6)
+
+
+def test_fascia_dip_stays_on_a_slim_thighs_lateral_face():
+    """Far below the facet a slim thigh's section is shallower front to back than the dip's
+    sheet is wide (varied hip seed 6 failed to build on this): the sheet's rows keep inside
+    each section, and reach their full width where the section allows."""
+    from simulator.anatomy.generators.body import Outline
+    from simulator.anatomy.generators.hip_trochanter import FasciaDip
+
+    # z, cx, cy, lateral, medial, anterior, posterior, n_anterior, n_posterior
+    outline = Outline(np.array([(-200, 70, -14, 100, 140, 50, 60, 3.0, 2.3),
+                                (0, 70, -14, 110, 150, 80, 90, 3.0, 2.3),
+                                (150, 0, -25, 140, 140, 95, 100, 3.0, 2.6)], float))
+    dip = FasciaDip(outline, np.array([180.0, 0.0, -25.0]), 2.5, 1.12)
+    z = np.arange(-103.0, 50.0, 3.0)
+    v = np.linspace(-1.0, 1.0, 33)
+    y = dip.y_mid(z)[:, None] + dip._half_span_mm(z, v) * v[None, :]
+    points, _ = dip.surface(np.broadcast_to(z[:, None], y.shape), y)   # no raise
+    assert np.isfinite(points).all()
+    assert np.all(np.diff(y, axis=1) > 0)                  # rows stay ordered front to back
+    assert dip._half_span_mm(np.array([0.0]), v).max() == pytest.approx(47.0 * 1.12)

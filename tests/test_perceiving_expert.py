@@ -96,6 +96,36 @@ def test_perceiving_expert_passes_without_reading_the_ground_truth(scenario):
         assert scored.value(TIP_IN_VIEW) >= 0.5
 
 
+def test_perceiving_expert_injects_in_the_middle_of_the_target_it_sees():
+    """The ankle's recess is a sheet far wider than the target's tolerance: the expert scans
+    to the middle of the slices that show the standard view and goes on toward the middle
+    of the recess it sees, ending within 3 mm of the target (it stopped at the recess's
+    edge in a slice at one side, 10.4 mm away, behind the novice)."""
+    scored, _ = run("ankle_anterior_us", "perceiving_expert", 0)
+    assert scored.passed, [h.reason for h in scored.hard_fails]
+    assert scored.value("tip_to_target_mm") <= 3.0
+
+
+def test_the_view_is_centred_on_the_poses_that_show_it_best():
+    """Across a sweep the standard view holds over a run of slices: the middle of the run
+    around the best-ranked one, not the slice a hair's-breadth better on landmark width."""
+    from types import SimpleNamespace
+
+    from simulator.policies.perceiving import _middle_of_best_run
+
+    def seen(met, share):
+        return SimpleNamespace(rank=(True, met, share, 0.0))
+
+    visited = [(0.0, seen(3, 0.90)), (-9.0, seen(3, 0.89)), (-6.0, seen(3, 0.89)),
+               (-3.0, seen(3, 0.88)), (3.0, seen(3, 0.89)), (6.0, seen(3, 0.91)),
+               (9.0, seen(2, 0.93)), (-12.0, seen(2, 0.96)), (12.0, seen(3, 0.99))]
+    assert _middle_of_best_run(visited, 6.0) == pytest.approx(-1.5)
+    assert _middle_of_best_run(visited, 12.0) == pytest.approx(12.0)   # a run of one
+    # a landmark clearly wider in one slice (the hip's neck coming into view): stay there
+    visited[1] = (-9.0, seen(3, 1.40))
+    assert _middle_of_best_run(visited, -9.0) == pytest.approx(-9.0)
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("scenario", ["knee_suprapatellar_us", "shoulder_gh_posterior_us"])
 def test_perceiving_expert_keeps_its_tip_in_view(scenario):

@@ -56,6 +56,8 @@ APPROACH_VIEWS = ((0.0, 0.0), (0.0, 4.0), (0.0, -4.0), (15.0, 0.0), (-15.0, 0.0)
                   (30.0, 0.0), (-30.0, 0.0), (90.0, 0.0), (90.0, 4.0), (90.0, -4.0))
 APPROACH_ALONG_MM = 12.0    # each view also tries the target this far off-centre
 AIM_COLUMNS = (0.5, 0.35, 0.65, 0.2, 0.8)  # target columns aimed at, as quantiles
+SETTLE_PAST_EDGE_MM = 4.0   # furthest the tip goes on into a target it has entered
+SAME_VIEW_SHARE = 0.05      # landmark widths (share of the image) this close look the same
 
 
 @dataclass(frozen=True)
@@ -140,31 +142,39 @@ class PerceivingExpert(ScriptPolicy):
             yield Action(probe_slide_mm_s=(along_mm / (n * dt), across_mm / (n * dt)),
                          probe_rotate_rad_s=rotate_rad / (n * dt))
 
-    def sweep(self, kind: str, offsets):
+    def sweep(self, kind: str, offsets, *, centre: bool = False):
         """Visit the poses ``offsets`` away from here (mm across / along, or rad turned),
-        look at each, and end on the best one. Returns its ``Seen``."""
+        look at each, and end on the best one. With ``centre`` end instead in the middle of
+        the run of neighbouring poses that show the view as well as the best one: the view
+        holds over a range, and its middle is the structure's middle
+        (:func:`_middle_of_best_run`). Returns the final ``Seen``."""
         best, best_at, at = self.see(), 0.0, 0.0
+        visited = [(0.0, best)]
         for offset in offsets:
             yield from self.move_probe(**{kind: offset - at})
             at = offset
             seen = self.see()
+            visited.append((float(offset), seen))
             if seen.rank > best.rank:
                 best, best_at = seen, offset
+        if centre:
+            best_at = _middle_of_best_run(visited, best_at)
         if best_at != at:
             yield from self.move_probe(**{kind: best_at - at})
             best = self.see()
         return best
 
     def scan(self):
-        """Turn through half a circle from the starting position, sweep across, refine the
-        turn and the slide, then centre the target along the array. Returns the last
-        ``Seen``."""
+        """Turn through half a circle from the starting position, sweep across to the
+        middle of the slices that show the standard view, refine the turn and the slide,
+        then centre the target along the array. Returns the last ``Seen``."""
         step = math.radians(self.rotation_step_deg)
         yield from self.sweep("rotate_rad", step * np.arange(1, int(round(math.pi / step))))
-        yield from self.sweep("across_mm", np.arange(-15.0, 15.1, self.across_step_mm))
+        yield from self.sweep("across_mm", np.arange(-15.0, 15.1, self.across_step_mm),
+                              centre=True)
         fine = math.radians(self.rotation_step_deg / 3.0)
         yield from self.sweep("rotate_rad", (-2 * fine, -fine, fine, 2 * fine))
-        best = yield from self.sweep("across_mm", (-2.0, -1.0, 1.0, 2.0))
+        best = yield from self.sweep("across_mm", (-2.0, -1.0, 1.0, 2.0), centre=True)
         if best.shown:  # centre the target along the array
             yield from self.move_probe(along_mm=float(best.target_probe_mm[:, 0].mean()))
             best = self.see()
@@ -256,7 +266,7 @@ class PerceivingExpert(ScriptPolicy):
         speed = self.rng.uniform(*self.speed_mm_s)
         result = yield from self.advance_looking(plan, speed, find_lost_tip=True)
         if result == "target":
-            yield from self.settle()
+            yield from self.settle(plan)
         else:
             yield from self.redirect(speed)
 
@@ -434,16 +444,63 @@ class PerceivingExpert(ScriptPolicy):
                 return
             yield from self.move_probe(across_mm=-across)
 
-    def settle(self):
-        """From the target's edge, on to bone contact while the image shows the tip in it."""
-        for _ in range(6):
+    def _target_around_mm(self, sign: float) -> float:
+        """How far ahead of the tip (``sign`` 1; behind it, -1), along the needle, the image
+        shows the target go on (0 when it does not show the tip in it)."""
+        frame, n = self.look(), self.state.needle
+        tip, d = np.asarray(n.tip_mm, float), sign * np.asarray(n.direction, float)
+        reach = 0.0
+        while reach < 2.0 * SETTLE_PAST_EDGE_MM and \
+                self.label_at(frame, tip + (reach + 0.5) * d) == self.target_index:
+            reach += 0.5
+        return reach
+
+    def settle(self, plan: Plan | None = None):
+        """From the target's edge, on while the image shows the tip in it, to bone contact
+        or 3 mm. With ``plan``: on toward the point it aims at (the middle of the target
+        seen), but no further than the middle of the target's stretch along the needle as
+        the image shows it (back to it if the tip shows beyond it) and
+        ``SETTLE_PAST_EDGE_MM`` (a thin target looks thicker in the image than it is);
+        when the tip leaves the target, back until the image shows it inside again (at
+        most 3 mm)."""
+        steps = 6
+        if plan is not None:
+            to_aim_mm = plan.length_mm - self.state.needle.depth_mm
+            middle_mm = 0.5 * (self._target_around_mm(1.0) - self._target_around_mm(-1.0))
+            if middle_mm < 0.0:   # the tip shows at the target's far side: back to its middle
+                for _ in range(self.ticks(-middle_mm)):
+                    yield Action(advance_mm_s=-1.0)
+                return
+            steps = max(0, math.ceil(min(to_aim_mm, SETTLE_PAST_EDGE_MM, middle_mm) / 0.5))
+        for _ in range(steps):
             for _ in range(self.ticks(0.5)):
                 if self.state.needle.bone_contact:
                     return
                 yield Action(advance_mm_s=1.0)
             if self.label_at(self.look(), self.state.needle.tip_mm) != self.target_index:
-                for _ in range(self.ticks(0.5)):
-                    yield Action(advance_mm_s=-1.0)
+                for _ in range(1 if plan is None else 6):
+                    for _ in range(self.ticks(0.5)):
+                        yield Action(advance_mm_s=-1.0)
+                    if plan is None or self.label_at(self.look(), self.state.needle.tip_mm) \
+                            == self.target_index:
+                        break
                 return
 
 
+def _middle_of_best_run(visited, best_at: float) -> float:
+    """The middle of the run of neighbouring poses (``visited``: ``(offset, Seen)``) that
+    show the view as well as the one at ``best_at``: the same grade (target shown,
+    landmarks met) and landmarks as wide to the eye (``SAME_VIEW_SHARE``)."""
+    visited = sorted(visited, key=lambda v: v[0])
+    k = next(i for i, (at, _) in enumerate(visited) if at == best_at)
+    best = visited[k][1].rank
+
+    def as_good(seen) -> bool:
+        return seen.rank[:2] == best[:2] and seen.rank[2] >= best[2] - SAME_VIEW_SHARE
+
+    lo = hi = k
+    while lo > 0 and as_good(visited[lo - 1][1]):
+        lo -= 1
+    while hi < len(visited) - 1 and as_good(visited[hi + 1][1]):
+        hi += 1
+    return 0.5 * (visited[lo][0] + visited[hi][0])

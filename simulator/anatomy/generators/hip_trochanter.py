@@ -34,6 +34,7 @@ from simulator.anatomy.generators.hip_params import HipParams
 EMBED_MM = 0.8          # how far the tendon and bursa sheets start inside the bone
 ITB_OVERLAP_MM = 0.3    # the band reaches this far into the bursa beneath it
 STEP_DEG = 4.0
+SPAN_INSIDE_SECTION = 0.99  # share of a section's front / back the fascia sheet may reach
 THETA_DEG = np.arange(14.0, 126.0 + 1e-9, STEP_DEG)
 PHI_DEG = np.arange(-104.0, 40.0 + 1e-9, STEP_DEG)
 # (theta range, phi range) in degrees of each sheet on the common grid
@@ -222,13 +223,24 @@ class FasciaDip:
         normals = np.array([self.outline.normal(*q) for q in points.reshape(-1, 3)])
         return points, normals.reshape(points.shape)
 
+    def _half_span_mm(self, z_mm: np.ndarray, v: np.ndarray) -> np.ndarray:
+        """Reach ``(len(z), len(v))`` of the sheet's rows from ``y_mid`` (in front for
+        ``v >= 0``, behind otherwise): 47 mm (scaled), short of the section's own front and
+        back (``SPAN_INSIDE_SECTION`` of them), where a slim thigh far from the facet would
+        leave the lateral face."""
+        cy, ant, post = np.moveaxis(self.outline.params(z_mm)[:, [1, 4, 5]], -1, 0)
+        y_mid = self.y_mid(z_mm)
+        front = np.minimum(47.0 * self.scale, cy + SPAN_INSIDE_SECTION * ant - y_mid)
+        back = np.minimum(47.0 * self.scale, y_mid - (cy - SPAN_INSIDE_SECTION * post))
+        return np.where(v[None, :] >= 0.0, front[:, None], back[:, None])
+
     def apply(self, envelope: mf.Manifold) -> mf.Manifold:
         """The envelope with the dip cut out of it (or the rise added to it)."""
         sc, zf = self.scale, self.facet[2]
         z = np.arange(zf - 70.0 * sc, zf + 67.0 * sc, 3.0)
         v = np.linspace(-1.0, 1.0, 33)
         zz = np.broadcast_to(z[:, None], (len(z), len(v)))
-        y = self.y_mid(z)[:, None] + 47.0 * sc * v[None, :]
+        y = self.y_mid(z)[:, None] + self._half_span_mm(z, v) * v[None, :]
         points, normals = self.surface(zz, y)
         edge = self._edge(zz, y)
         lo, hi = (edge, np.full_like(edge, 1.5)) if self.depth_mm >= 0.0 else (
