@@ -158,6 +158,8 @@ def built_once(joint: Joint, patient: PatientParams, seed: int, shared: Path):
     stem = shared / f"{joint.name}-{digest(patient.key(), seed)}"
     done, claim = stem.with_suffix(".pickle"), stem.with_suffix(".building")
     shared.mkdir(parents=True, exist_ok=True)
+    if done.exists():
+        return pickle.loads(done.read_bytes())
     try:
         os.close(os.open(claim, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
     except FileExistsError:  # another worker is building it
@@ -168,6 +170,8 @@ def built_once(joint: Joint, patient: PatientParams, seed: int, shared: Path):
             return pickle.loads(done.read_bytes())
         return joint.build(patient, seed)  # its builder failed: build (and fail) here
     try:
+        if done.exists():  # its builder finished just before the claim
+            return pickle.loads(done.read_bytes())
         model = joint.build(patient, seed)
         tmp = stem.with_suffix(f".{os.getpid()}.tmp")
         tmp.write_bytes(pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL))
