@@ -7,8 +7,12 @@ internals; the drawn parameters only supply expected values.
 
 from __future__ import annotations
 
+import os
+import pickle
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -17,8 +21,11 @@ from scipy import ndimage
 from scipy.spatial import cKDTree
 from trimesh.ray.ray_triangle import RayMeshIntersector
 
+from simulator.anatomy.cache import digest
 from simulator.anatomy.patient import PatientParams
 from simulator.anatomy.voxelize import Grid, voxelize
+
+BUILD_WAIT_S = 600.0  # longest wait for another worker's build of the same model
 
 
 @dataclass(frozen=True)
@@ -39,10 +46,12 @@ class Joint:
 class Model:
     """A built model with trimesh views of its structures."""
 
-    def __init__(self, joint: Joint, patient: PatientParams, seed: int = 0):
+    def __init__(self, joint: Joint, patient: PatientParams, seed: int = 0,
+                 shared: Path | None = None):
         self.patient = patient
         self.params = joint.draw_params(patient, seed)
-        self.model = joint.build(patient, seed)
+        self.model = (built_once(joint, patient, seed, shared) if shared is not None
+                      else joint.build(patient, seed))
         self.by_name = {s.entry.name: s for s in self.model.structures}
         self.mesh = {name: trimesh.Trimesh(s.vertices, s.faces, process=False)
                      for name, s in self.by_name.items()}
@@ -141,27 +150,61 @@ class Model:
         return float(x.min()), float(loop.mean(0)[0] * self.side), float(x.max())
 
 
+def built_once(joint: Joint, patient: PatientParams, seed: int, shared: Path):
+    """``joint.build(patient, seed)``, built once per test run: the first test process to need
+    it builds it and leaves a pickle in ``shared`` (a folder of this run that every worker
+    sees); the others, and later modules, load that (a knee takes 12 s of CPU to build, well
+    under one to load). A process that finds another building it waits for that build."""
+    stem = shared / f"{joint.name}-{digest(patient.key(), seed)}"
+    done, claim = stem.with_suffix(".pickle"), stem.with_suffix(".building")
+    shared.mkdir(parents=True, exist_ok=True)
+    if done.exists():
+        return pickle.loads(done.read_bytes())
+    try:
+        os.close(os.open(claim, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+    except FileExistsError:  # another worker is building it
+        deadline = time.monotonic() + BUILD_WAIT_S
+        while not done.exists() and claim.exists() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        if done.exists():
+            return pickle.loads(done.read_bytes())
+        return joint.build(patient, seed)  # its builder failed: build (and fail) here
+    try:
+        if done.exists():  # its builder finished just before the claim
+            return pickle.loads(done.read_bytes())
+        model = joint.build(patient, seed)
+        tmp = stem.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_bytes(pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL))
+        tmp.replace(done)
+    finally:
+        claim.unlink()
+    return model
+
+
 class Models(dict):
     """A joint's models by patient key, each built on first use (test workers build only what
-    they need)."""
+    they need), once per test run when given the run's ``shared`` folder (see
+    ``built_once``)."""
 
-    def __init__(self, joint: Joint):
+    def __init__(self, joint: Joint, shared: Path | None = None):
         super().__init__()
         self.joint = joint
+        self.shared = shared
 
     def __missing__(self, key):
-        self[key] = Model(self.joint, self.joint.patients[key])
+        self[key] = Model(self.joint, self.joint.patients[key], shared=self.shared)
         return self[key]
 
 
 def joint_fixtures(joint: Joint):
     """Module-scoped fixtures for a joint's test module, bound as
     ``models, <joint> = joint_fixtures(JOINT)``: the joint's lazily built models by patient
-    key, and the default patient's model."""
+    key (shared with every module and worker of the run through ``built_models``, the
+    conftest fixture), and the default patient's model."""
 
     @pytest.fixture(scope="module")
-    def models() -> Models:
-        return Models(joint)
+    def models(built_models) -> Models:
+        return Models(joint, built_models)
 
     @pytest.fixture(scope="module")
     def default(models) -> Model:

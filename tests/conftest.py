@@ -46,3 +46,12 @@ def hip_fluoro_world():
     from simulator.loading import load_world
 
     return load_world(REPO / "scenarios" / "hip_ap_fluoro.yaml")
+
+
+@pytest.fixture(scope="session")
+def built_models(tmp_path_factory) -> Path:
+    """Folder where the anatomy tests leave the models they build, for every module and
+    test worker of this run (anatomy_probe.built_once): the workers' base temporary
+    folders sit side by side in the run's own."""
+    base = tmp_path_factory.getbasetemp()
+    return (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "built-models"

@@ -52,8 +52,8 @@ def joint(request) -> Joint:
 
 
 @pytest.fixture(scope="module")
-def models(joint) -> Models:
-    return Models(joint)
+def models(joint, built_models) -> Models:
+    return Models(joint, built_models)
 
 
 def test_names_landmarks_and_manifest(joint, models):

@@ -68,6 +68,8 @@ def test_recess_depth_follows_bmi_within_the_clinical_range(models):
     assert depth["bmi40"] - depth["bmi18"] > 8.0
 
 
+@pytest.mark.slow  # two knees built for it alone (25 s of CPU); the female body's depth over
+# BMI keeps the clinical range in the default run
 def test_recess_depth_of_the_male_body_is_in_the_clinical_range(models):
     depth = {k: depth_under_skin(models[k], models[k].mark["target_suprapatellar_recess"])
              for k in ("male_bmi18", "male", "male_bmi40")}

@@ -109,6 +109,8 @@ def test_two_assess_runs_write_one_store_at_once(logs, pinned, tmp_path):
     store.close()
 
 
+@pytest.mark.slow  # ~40 s of CPU; test_rows_are_committed_only_when_their_files_are_in_place
+# keeps the rows-follow-files rule in the default run
 def test_a_killed_simulated_cohort_reruns_and_stores_only_files_in_place(block_scenario,
                                                                          tmp_path):
     out = tmp_path / "cohort"
