@@ -7,10 +7,12 @@ Both use only the frame (its geometry, ``grey`` and pose) and the operator's own
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 
 from simulator.geometry import invert, unit
+from simulator.imaging.ultrasound.needle import straight_shift_mm
 from simulator.imaging.ultrasound.tip_visibility import LINE_MM
 from simulator.policies.planner import ROCK_STEP_RAD, SQUARE_ENOUGH_RAD
 from simulator.probe import MAX_ROCK_RAD
@@ -77,13 +79,26 @@ def tip_shows(frame, needle) -> bool:
     along = unit(probe_from_world[:3, :3] @ np.asarray(needle.direction) * [1.0, 0.0, 1.0])
     beside = np.array([-along[2], 0.0, along[0]])     # in the image, square to the shaft
     shaft = tip - np.outer(np.arange(0.0, LINE_MM + 0.01, 0.5), along)   # (n, 3)
-    i, k, ok = sample_indices(frame.geometry, shaft)
+    # under a rocked probe the rigid shaft is drawn straight, not with the tissue's shift
+    drawn = _as_drawn(frame.geometry, probe_from_world, needle)
+    i, k, ok = sample_indices(drawn, shaft)
     if not ok[0]:
         return False
     background = []
     for side in (-SHAFT_SIDE_MM, SHAFT_SIDE_MM):
-        bi, bk, bok = sample_indices(frame.geometry, shaft + side * beside)
+        bi, bk, bok = sample_indices(drawn, shaft + side * beside)
         if bok.any():
             background.append(float(frame.grey[bi[bok], bk[bok]].mean()))
     return bool(background) and \
         float(frame.grey[i[ok], k[ok]].mean()) - float(np.mean(background)) >= SHAFT_GREY
+
+
+def _as_drawn(geom, probe_from_world: np.ndarray, needle):
+    """``geom`` with the contact shift the needle is drawn with
+    (``ultrasound.needle.straight_shift_mm``): where the display shows its shaft."""
+    if geom.base is None:
+        return geom
+    entry = (probe_from_world @ np.append(needle.entry_mm, 1.0))[:3]
+    direction = unit(probe_from_world[:3, :3] @ np.asarray(needle.direction))
+    return replace(geom, line_shift_mm=straight_shift_mm(geom, entry, direction,
+                                                         float(needle.depth_mm)))
