@@ -100,23 +100,8 @@ def cohort(scenario: str) -> dict:
                 "novice": [run(path, "perceiving_novice", s)[0] for s in SEEDS]}
 
 
-# Open in issue 11 (5 seeds, shipped patients), all in the perceiving expert's aim, which is
-# being fixed (the hip's bone contacts, passes and time were fixed in the scoring): a reversed
-# metric (the expert loses points to the novice) or an expert attempt under the pass mark
-OPEN = {
-    "ankle_anterior_us": "tip-to-target: perceiving expert 10.5 mm, novice 8.7 mm",
-    "hip_trochanteric_bursa_us": "seed 2: the expert's needle enters the gluteus medius tendon "
-                                 "(a danger contact) and scores 70.9 under the borderline "
-                                 "mark 78; every expert ends 10 mm from the target",
-    "shoulder_sasd_bursa_us": "tip-to-target: expert 9.4 mm, novice 5.0 mm (the novice ends "
-                              "nearer the landmark outside the bursa)",
-}
-COHORT_CASES = [pytest.param(s, marks=pytest.mark.xfail(strict=True, reason=OPEN[s]))
-                if s in OPEN else s for s in SHIPPED]
-
-
 @pytest.mark.slow
-@pytest.mark.parametrize("scenario", COHORT_CASES)
+@pytest.mark.parametrize("scenario", SHIPPED)
 def test_perceiving_groups_separate(scenario):
     """Every patient passed by the expert, most failed by the novice (the pass mark means
     competence), the expert ahead of the novice, and no scored metric earning the expert
