@@ -23,8 +23,10 @@ CLOSED = {
     "shoulder": ("default", "bmi40_effusion", "male", "left"),
     "sij": ("default", "bmi40", "male", "left"),
 }
-# joints whose split pieces may have either orientation, so long as they are not flat
-UNSIGNED_PIECES = {"knee", "ankle"}
+# joints whose split pieces may have either orientation, so long as they are not flat (a
+# cortical shell round its cancellous core splits into the outer surface and the inward-facing
+# wall of the core's void: the shoulder's bones are built that way since generator 3)
+UNSIGNED_PIECES = {"knee", "ankle", "shoulder"}
 TRIANGLES = {"hip": (100_000, 300_000), "knee": (150_000, 400_000),
              "ankle": (120_000, 330_000), "shoulder": (100_000, 230_000),
              "sij": (250_000, 450_000)}
