@@ -19,6 +19,7 @@ import numba
 import numpy as np
 
 from simulator.anatomy.raycast import MAX_HITS, _walk
+from simulator.jit_vectors import cross
 
 LEFT, ENTERED, BONE = 0, 1, 2          # event kinds of an advance
 PENETRABLE, PUNCTURE_MM, DEFLECTION = 0, 1, 2   # columns of the mechanics table
@@ -234,12 +235,6 @@ def _emit(events, n, kind, structure):
 
 
 @numba.njit(cache=True)
-def _cross(a, b):
-    return np.array([a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2],
-                     a[0] * b[1] - a[1] * b[0]])
-
-
-@numba.njit(cache=True)
 def _perpendicular_basis(direction):
     """``simulator.geometry.perpendicular_basis``, operation for operation."""
     d = direction / _norm(direction)
@@ -247,9 +242,9 @@ def _perpendicular_basis(direction):
         ref = np.array([0.0, 0.0, 1.0])
     else:
         ref = np.array([0.0, 1.0, 0.0])
-    a = _cross(ref, d)
+    a = cross(ref, d)
     a = a / _norm(a)
-    return a, _cross(d, a)
+    return a, cross(d, a)
 
 
 @numba.njit(cache=True)

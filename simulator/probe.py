@@ -9,6 +9,7 @@ import numba
 import numpy as np
 
 from simulator.geometry import clamp, frame, vec, wrap_angle
+from simulator.jit_vectors import cross
 from simulator.state import Probe, replace_probe
 from simulator.transducer import PRESETS
 from simulator.world import World
@@ -40,10 +41,10 @@ def _axes(n, rotation_rad, tilt_rad, rock_rad, side_sign):
     if math.sqrt(np.dot(superior, superior)) < 1e-6:  # skin facing up or down: anterior
         superior = np.array([0.0, 1.0, 0.0]) - n[1] * n
     superior = superior / math.sqrt(np.dot(superior, superior))
-    medial = -side_sign * _cross(n, superior)
+    medial = -side_sign * cross(n, superior)
     long_axis = math.cos(rotation_rad) * superior + math.sin(rotation_rad) * medial
     beam = _rotate(-n, long_axis, tilt_rad)
-    elevation = _cross(beam, long_axis)
+    elevation = cross(beam, long_axis)
     if rock_rad:
         long_axis = _rotate(long_axis, elevation, rock_rad)
         beam = _rotate(beam, elevation, rock_rad)
@@ -53,16 +54,10 @@ def _axes(n, rotation_rad, tilt_rad, rock_rad, side_sign):
 
 
 @numba.njit(cache=True)
-def _cross(a, b):
-    return np.array([a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2],
-                     a[0] * b[1] - a[1] * b[0]])
-
-
-@numba.njit(cache=True)
 def _rotate(v, k, angle_rad):
     """``geometry.rotate`` (Rodrigues)."""
     c, s = math.cos(angle_rad), math.sin(angle_rad)
-    return v * c + _cross(k, v) * s + k * np.dot(k, v) * (1.0 - c)
+    return v * c + cross(k, v) * s + k * np.dot(k, v) * (1.0 - c)
 
 
 @numba.njit(cache=True)
@@ -71,7 +66,7 @@ def _slide_target(n, contact, long_axis, slide0, slide1):
     across it takes the contact point ``(3,)``, before it drops back onto the skin."""
     along = long_axis - np.dot(long_axis, n) * n
     along = along / math.sqrt(np.dot(along, along))
-    return contact + along * slide0 + _cross(n, along) * slide1
+    return contact + along * slide0 + cross(n, along) * slide1
 
 
 def world_from_probe(world: World, probe: Probe) -> np.ndarray:
