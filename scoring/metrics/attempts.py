@@ -22,7 +22,7 @@ class SkinPunctures(_EventCount):
     label = "Skin punctures"
     help = "How many times the needle went through the skin. Ideally once."
     unit = "count"
-    kind = ev.SKIN_PUNCTURE
+    kinds = (ev.SKIN_PUNCTURE,)
 
 
 class Redirections(_EventCount):
@@ -30,7 +30,7 @@ class Redirections(_EventCount):
     label = "Needle redirections"
     help = "Times the needle was pulled back and steered in a new direction."
     unit = "count"
-    kind = ev.REDIRECT
+    kinds = (ev.REDIRECT,)
 
 
 class BoneContacts(_EventCount):
@@ -39,7 +39,7 @@ class BoneContacts(_EventCount):
     help = ("Times the tip struck bone, for any reason (the scored measure is 'bone contacts "
             "beyond a gentle touch at the target').")
     unit = "count"
-    kind = ev.BONE_CONTACT
+    kinds = (ev.BONE_CONTACT,)
 
 
 class BoneStrikes(Metric):
@@ -84,7 +84,7 @@ class BoneStrikes(Metric):
         return float(self._n)
 
 
-class NeedlePasses(Metric):
+class NeedlePasses(_EventCount):
     """Needle passes, counted as trajectories: each skin puncture and each redirection.
 
     As the needle-guidance studies count them: a redirection is the needle withdrawn at least
@@ -97,17 +97,4 @@ class NeedlePasses(Metric):
             "least 5 mm and re-aimed). Backing off and advancing again on the same line is "
             "the same pass.")
     unit = "count"
-    step = "needle_placement"
-    watches = ()
-
-    def __init__(self, world):
-        super().__init__(world)
-        self._passes = 0
-
-    def update(self, prev, state, action, events):
-        for e in events:
-            if e.kind in (ev.SKIN_PUNCTURE, ev.REDIRECT):
-                self._passes += 1
-
-    def value(self):
-        return float(self._passes)
+    kinds = (ev.SKIN_PUNCTURE, ev.REDIRECT)

@@ -106,9 +106,9 @@ class DepositMetric(Metric):
 
 
 class EventCount(Metric):
-    """Base for metrics that count the events of one ``kind``."""
+    """Base for metrics that count the events of the ``kinds`` they name."""
 
-    kind = ""
+    kinds: tuple[str, ...] = ()
     watches = ()
 
     def __init__(self, world: World):
@@ -117,14 +117,14 @@ class EventCount(Metric):
 
     def update(self, prev, state, action, events) -> None:
         if events:
-            self._n += count_events(events, self.kind)
+            self._n += count_events(events, self.kinds)
 
     def value(self) -> float:
         return float(self._n)
 
 
-def count_events(events, kind: str) -> int:
-    return sum(1 for e in events if e.kind == kind)
+def count_events(events, kinds: tuple[str, ...]) -> int:
+    return sum(1 for e in events if e.kind in kinds)
 
 
 def withdrawing(prev: SimState, state: SimState) -> bool:

@@ -12,7 +12,7 @@ class StepsOutOfOrder(EventCount):
     label = "Steps begun before earlier steps were done"
     unit = "count"
     step = "completion"
-    kind = ev.STEP_OUT_OF_ORDER
+    kinds = (ev.STEP_OUT_OF_ORDER,)
 
 
 class StepsMissing(Metric):
