@@ -75,9 +75,11 @@ class Scorer:
             for metric in self._always:
                 metric.update(prev, state, action, events)
             for names, metrics in self._watching:
-                if any(getattr(prev, n) is not getattr(state, n) for n in names):
-                    for metric in metrics:
-                        metric.update(prev, state, action, events)
+                for name in names:
+                    if getattr(prev, name) is not getattr(state, name):
+                        for metric in metrics:
+                            metric.update(prev, state, action, events)
+                        break
         for e in events:
             if e.kind in self._titles and e.kind not in self.key_states:
                 moment = KeyMoment(e.kind, self._titles[e.kind], prev.tick,

@@ -8,7 +8,6 @@ import numpy as np
 
 from scoring.metrics.base import Metric
 from simulator import events as ev
-from simulator.geometry import cross
 
 
 class TotalTime(Metric):
@@ -130,15 +129,29 @@ class TissueDamage(Metric):
     def __init__(self, world):
         super().__init__(world)
         self._area = 0.0
+        self._needle, self._tip_mm = None, None   # the last needle fed, and its tip
 
     def update(self, prev, state, action, events):
         a, b = prev.needle, state.needle
         if not (a.in_skin and b.in_skin) or a is b:
             return
-        t0, t1 = np.asarray(a.tip_mm), np.asarray(b.tip_mm)
-        e0, e1 = np.asarray(a.entry_mm), np.asarray(b.entry_mm)
-        self._area += 0.5 * np.linalg.norm(cross(t0 - t1, e1 - t1))
-        self._area += 0.5 * np.linalg.norm(cross(e0 - e1, t0 - e1))
+        t0 = self._tip_mm if a is self._needle else a.tip_mm
+        t1 = b.tip_mm
+        self._needle, self._tip_mm = b, t1
+        e0, e1 = a.entry_mm, b.entry_mm
+        self._area += _triangle_area(t0, t1, e1)
+        self._area += _triangle_area(e0, e1, t0)
 
     def value(self):
         return float(self._area)
+
+
+def _triangle_area(p, o, q) -> float:
+    """Area of the triangle ``(p, o, q)`` (3-tuples, mm): half the norm of ``cross(p - o,
+    q - o)``, computed operation for operation as ``0.5 * np.linalg.norm(geometry.cross(..))``
+    (the same float subtractions and products, and NumPy's own dot for the squared norm) so
+    re-scored logs keep their exact figures, without four small arrays per triangle."""
+    u0, u1, u2 = p[0] - o[0], p[1] - o[1], p[2] - o[2]
+    w0, w1, w2 = q[0] - o[0], q[1] - o[1], q[2] - o[2]
+    c = np.array((u1 * w2 - u2 * w1, u2 * w0 - u0 * w2, u0 * w1 - u1 * w0))
+    return 0.5 * math.sqrt(c.dot(c))
