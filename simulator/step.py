@@ -26,6 +26,7 @@ from simulator.world import World
 REDIRECT_MIN_RETRACT_MM = 5.0
 REDIRECT_MIN_ANGLE_RAD = math.radians(3.0)
 MAX_INJECT_ML_S = 2.0
+_STILL = (0.0, 0.0)   # a 2-vector rate at rest
 _acts = attrgetter(*procedure.ACT_FIELDS)
 
 
@@ -56,7 +57,10 @@ def initial_state(world: World) -> SimState:
 
 def step(world: World, state: SimState, action: Action) -> tuple[SimState, tuple[Event, ...]]:
     """Advance one tick. Returns the new state and the events of this tick."""
-    if quiet_ticks(world, state, action, 1):
+    # a hand on the needle or the probe is never quiet: skip comparing the action with NOOP
+    moving = (action.advance_mm_s or action.probe_slide_mm_s != _STILL
+              or action.steer_rad_s != _STILL)
+    if (state.ended or not moving) and quiet_ticks(world, state, action, 1):
         return skip_quiet(state, 1), ()  # nothing moves: only time passes
     dt = world.dt_s
     out: list[Event] = []
@@ -177,7 +181,9 @@ def _needle(world: World, state: SimState, action: Action, dt: float, out: list)
         n = replace(n, bevel_rad=(n.bevel_rad + twist) % (2 * math.pi))
     if (action.entry_slide_mm_s[0] or action.entry_slide_mm_s[1]) and not n.in_skin:
         n = slide_entry(world, n, np.asarray(action.entry_slide_mm_s) * dt, out)
-    yaw, pitch = (clamp(r, needle.MAX_STEER_RAD_S) * dt for r in action.steer_rad_s)
+    yaw_rad_s, pitch_rad_s = action.steer_rad_s
+    yaw = clamp(yaw_rad_s, needle.MAX_STEER_RAD_S) * dt
+    pitch = clamp(pitch_rad_s, needle.MAX_STEER_RAD_S) * dt
     if yaw or pitch:
         n, e = needle.steer(world, n, yaw, pitch)
         out += e

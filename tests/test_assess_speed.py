@@ -128,3 +128,20 @@ def test_needle_and_probe_kernels_are_the_numpy_helpers_bit_for_bit(hip_us_world
             beam = rotate(beam, elevation, p.rock_rad)
         for got, want in zip(probe_axes(world, p), (long_axis, elevation, beam), strict=True):
             assert np.array_equal(got, want)
+
+
+def test_the_swept_triangle_area_is_the_numpy_formula_bit_for_bit():
+    """Tissue damage adds ``_triangle_area`` per tick: it must equal the NumPy formula it
+    replaced exactly (last bit included), or re-scored logs would change their figures."""
+    import numpy as np
+
+    from scoring.metrics.efficiency import _triangle_area
+    from simulator.geometry import cross
+
+    rng = np.random.default_rng(11)
+    for scale in (1e-3, 1.0, 80.0):
+        for _ in range(2000):
+            p, o, q = (tuple(float(x) for x in rng.normal(0, scale, 3)) for _ in range(3))
+            plain = 0.5 * np.linalg.norm(cross(np.asarray(p) - np.asarray(o),
+                                               np.asarray(q) - np.asarray(o)))
+            assert _triangle_area(p, o, q) == plain
