@@ -153,6 +153,33 @@ def test_ultrasound_morton_order_interleaves_the_bits():
     np.testing.assert_array_equal(_morton_order(points), np.argsort(key, kind="stable"))
 
 
+def test_ultrasound_slicer_vertices_follow_the_faces_order():
+    """The slicer's vertices are renumbered in the order its Morton-sorted faces first use
+    them (neighbouring faces read neighbouring vertices); each face is still the same world
+    triangle with the same vertex normals and label as in its structure."""
+    from simulator.imaging.ultrasound import slicing
+    from simulator.loading import load_world
+
+    world = load_world("hip_anterior_us")
+    arrays = slicing.mesh_arrays(world)
+    used, first = np.unique(arrays.faces.ravel(), return_index=True)
+    np.testing.assert_array_equal(used, np.arange(len(arrays.vertices)))
+    assert np.all(np.diff(first) > 0)                  # vertex n is first used before n + 1
+    corners, normals, labels = [], [], []
+    for s, vn in zip(world.anatomy.structures, world.vertex_normals, strict=True):
+        corners.append(s.vertices[s.faces])
+        normals.append(vn[s.faces])
+        labels.append(np.full(len(s.faces), s.index))
+    key = [np.concatenate(a).reshape(len(arrays.faces), -1) for a in (corners, normals)]
+    ours = [arrays.vertices[arrays.faces].reshape(len(arrays.faces), -1),
+            arrays.normals[arrays.faces].reshape(len(arrays.faces), -1)]
+    def rows(tri, nor, lab):   # faces as sortable rows, whatever their order
+        table = np.concatenate([lab[:, None].astype(float), tri, nor], 1)
+        return table[np.lexsort(table.T[::-1])]
+    np.testing.assert_array_equal(rows(*ours, arrays.label),
+                                  rows(*key, np.concatenate(labels)))
+
+
 def test_app_text_wrap_is_cached_and_unchanged():
     """The HUD wraps its prompts every frame: the cached lines are those the font gives,
     each no wider than asked, and a caller changing its list does not change the cache."""
