@@ -90,17 +90,22 @@ def settle_on_skin(hits: Hits, geom: ScanGeometry) -> tuple[Hits, ScanGeometry]:
         return hits, geom
     k = hits.count.shape[0] // 2
     n_lines, max_hits = hits.count.shape[1], hits.entering.shape[2]
-    ent = hits.entering[k] & (np.arange(max_hits)[None, :] < hits.count[k][:, None])
-    first = hits.depth_mm[k, np.arange(n_lines), np.argmax(ent, axis=1)]
+    # slots past ``count`` are unset memory (any bit pattern, NaNs included): never do
+    # arithmetic on them
+    valid = np.arange(max_hits)[None, None, :] < hits.count[:, :, None]  # (K, n_lines, MAX)
+    ent = hits.entering[k] & valid[k]
+    has = ent.any(axis=1)
+    first = np.where(has, hits.depth_mm[k, np.arange(n_lines), np.argmax(ent, axis=1)], np.inf)
     reach = P.MAX_CONTACT_GAP_MM + P.MAX_SETTLE_MM
-    excess = np.where(ent.any(axis=1) & (first <= reach),
-                      np.maximum(first - P.MAX_CONTACT_GAP_MM, 0.0), 0.0)
+    excess = np.where(first <= reach, np.maximum(first - P.MAX_CONTACT_GAP_MM, 0.0), 0.0)
     if not excess.any():
         return hits, geom
     shift = geom.line_shift_mm + excess
     shift.setflags(write=False)
-    return (replace(hits, depth_mm=hits.depth_mm - excess[None, :, None]),
-            replace(geom, line_shift_mm=shift))
+    depth_mm = hits.depth_mm.copy()
+    kk, line, slot = np.nonzero(valid)
+    depth_mm[kk, line, slot] -= excess[line]
+    return replace(hits, depth_mm=depth_mm), replace(geom, line_shift_mm=shift)
 
 
 def walk_lines(hits: Hits, gap: np.ndarray, depth_mm: np.ndarray, dz_mm: float,
