@@ -35,6 +35,7 @@ from dataclasses import dataclass, replace
 
 import numba
 import numpy as np
+from scipy.ndimage import gaussian_filter1d, maximum_filter1d
 
 from simulator.imaging.ultrasound import params as P
 from simulator.imaging.ultrasound.scan import ScanGeometry
@@ -85,21 +86,56 @@ def contact_gaps(hits: Hits) -> np.ndarray:
 def settle_on_skin(hits: Hits, geom: ScanGeometry) -> tuple[Hits, ScanGeometry]:
     """A rocked probe's crossings and geometry with the lines whose skin still lies beyond
     ``MAX_CONTACT_GAP_MM`` (the skin curving away under the lifted end) shifted by the
-    excess too, up to ``MAX_SETTLE_MM`` (unchanged for a flat probe, or when none is)."""
+    excess too, up to ``MAX_SETTLE_MM`` (unchanged for a flat probe, or when none is).
+
+    The tissue pressed up against the lifted end moves as one sheet: the extra shift never
+    falls toward the lifted end, and it is smoothed across ``SETTLE_SMOOTH_MM`` of the face
+    (never below what a line needs to touch the skin), so neighbouring lines show the
+    anatomy from nearly the same depth instead of a saw-tooth of per-line jumps. Past the
+    first line (going out toward the lifted end) whose skin is beyond reach, every line is
+    off the skin: its crossings are dropped (air, black), so the edge of the fan is one
+    clean dark wedge, not a comb of lines in and out of contact."""
     if geom.base is None:
         return hits, geom
     k = hits.count.shape[0] // 2
     n_lines, max_hits = hits.count.shape[1], hits.entering.shape[2]
-    ent = hits.entering[k] & (np.arange(max_hits)[None, :] < hits.count[k][:, None])
-    first = hits.depth_mm[k, np.arange(n_lines), np.argmax(ent, axis=1)]
-    reach = P.MAX_CONTACT_GAP_MM + P.MAX_SETTLE_MM
-    excess = np.where(ent.any(axis=1) & (first <= reach),
-                      np.maximum(first - P.MAX_CONTACT_GAP_MM, 0.0), 0.0)
-    if not excess.any():
+    # slots past ``count`` are unset memory (any bit pattern, NaNs included): never do
+    # arithmetic on them
+    valid = np.arange(max_hits)[None, None, :] < hits.count[:, :, None]  # (K, n_lines, MAX)
+    ent = hits.entering[k] & valid[k]
+    first = np.where(ent.any(axis=1),
+                     hits.depth_mm[k, np.arange(n_lines), np.argmax(ent, axis=1)], np.inf)
+    need = np.maximum(first - P.MAX_CONTACT_GAP_MM, 0.0)     # inf: no skin on the line
+    need[need > P.MAX_SETTLE_MM] = np.inf                     # beyond reach: off the skin
+    if not need.any():
         return hits, geom
+    # lines in order from the pressed end out to the lifted one (the rock's own lift grows
+    # toward the lifted end)
+    outward = np.arange(n_lines)
+    if geom.line_shift_mm[-1] < geom.line_shift_mm[0]:
+        outward = outward[::-1]
+    mono = need[outward]
+    lifted = geom.line_shift_mm[outward] > 0.0                # a run at the lifted end
+    mono[lifted] = np.maximum.accumulate(mono[lifted])        # inf from the first off line on
+    off = lifted & np.isinf(mono)
+    on = np.flatnonzero(np.isfinite(mono))
+    excess = np.zeros(n_lines)
+    if len(on):
+        reach = mono[on]
+        mm_per_line = geom.line_step * (geom.radius_mm if geom.curved else 1.0)
+        spread = max(1, int(round(P.SETTLE_SMOOTH_MM / mm_per_line)))
+        smooth = gaussian_filter1d(maximum_filter1d(reach, 2 * spread + 1, mode="nearest"),
+                                   spread / 2.0, mode="nearest")
+        excess[outward[on]] = np.minimum(np.maximum(smooth, reach), P.MAX_SETTLE_MM)
+    off_lines = outward[off]
     shift = geom.line_shift_mm + excess
     shift.setflags(write=False)
-    return (replace(hits, depth_mm=hits.depth_mm - excess[None, :, None]),
+    depth_mm = hits.depth_mm.copy()
+    kk, line, slot = np.nonzero(valid)
+    depth_mm[kk, line, slot] -= excess[line]
+    count = hits.count.copy()
+    count[:, off_lines] = 0
+    return (replace(hits, depth_mm=depth_mm, count=count),
             replace(geom, line_shift_mm=shift))
 
 

@@ -94,6 +94,9 @@ MAX_CONTACT_GAP_MM = 15.0      # beyond this the line is out of contact (air, bl
 # (``scan.rocked_geometry``); a line whose skin still lies beyond MAX_CONTACT_GAP_MM is
 # shifted by the excess too, up to this much (further: that end is off the skin) [design].
 MAX_SETTLE_MM = 10.0
+# The tissue pressed up under the lifted end moves as one sheet: the settling shift is
+# smoothed across this much of the face (a per-line shift drew a saw-tooth rim) [design].
+SETTLE_SMOOTH_MM = 3.0
 
 # Default time-gain compensation: the scanner's built-in depth gain, dB per cm per MHz
 # (round trip); the eight TGC sliders adjust around it.
