@@ -172,12 +172,18 @@ class ViewQuality:
                     "hold the probe still and plan the needle's path")
 
 
-def view_quality(world, frame) -> ViewQuality:
+def no_key(axis: str, sign: int) -> str:
+    """The default ``key_of``: no key named."""
+    return ""
+
+
+def view_quality(world, frame, key_of: Callable[[str, int], str] = no_key) -> ViewQuality:
     """Grade ``frame`` (an ultrasound frame) against the scenario's standard view from the
     structures its pixels show (``frame.label``, (n_lines, n_samples): what a trainee sees),
     never from positions hidden in the 3D anatomy: the target in the image, each landmark in
     the image across at least its share of the width, and (unless the view says otherwise)
-    the target in the image's middle third."""
+    the target in the image's middle third. ``key_of(axis, sign)`` names the key that moves
+    ``axis`` (a binding's axis name) the ``sign`` way, for the advice."""
     spec = world.scenario.standard_view
     lines = frame.label.shape[0]
 
@@ -203,7 +209,8 @@ def view_quality(world, frame) -> ViewQuality:
     for mark in spec.landmarks if spec else ():
         share = float(across(mark.structure).mean())
         checks.append(ViewCheck(share > 0.0 and share >= mark.min_width_share,
-                                partial(_landmark_words, world, frame.probe, mark, share)))
+                                partial(_landmark_words, world, frame.probe, mark, share,
+                                        key_of)))
     if spec is None or spec.target_centred:
         checks.append(centred)  # last: centre the view once it shows the right structures
     return ViewQuality(spec.name if spec else f"the {pretty} in view", tuple(checks))
@@ -215,12 +222,17 @@ def _not_shown_words(world, probe) -> str:
         else "it is beside the image: slide along the probe or change the depth"
 
 
-def _landmark_words(world, probe, mark, share: float) -> str:
+def _landmark_words(world, probe, mark, share: float, key_of=no_key) -> str:
     """What to change so landmark ``mark`` (shown across ``share`` of the width) runs across
-    the image."""
+    the image. A probe rocked heel-to-toe first rocks back level (the standard view is taken
+    level): the rock turns the structures in the image, and sliding would not undo it."""
     name = mark.structure.replace("_", " ")
     shown = f"no {name} in the image" if share == 0.0 else \
         f"the {name} crosses only {share:.0%} of the image"
+    if abs(probe.rock_rad) > ROCK_SAID_RAD:
+        key = key_of("probe_rock", -1 if probe.rock_rad > 0 else 1)
+        return f"{shown}: the probe is rocked {abs(np.rad2deg(probe.rock_rad)):.0f}°; " \
+               f"rock it back level{f' ({key})' if key else ''}"
     words = turn_or_slide_words(world, probe, mark.structure)
     how = world.scenario.standard_view.how
     if words.startswith(NEAR_IDEAL) and how:  # at the aimed pose: the case's own hint
@@ -320,3 +332,32 @@ def turn_or_slide_words(world, probe, structure: str) -> str:
         return f"{NEAR_IDEAL} until the {pretty} runs across the image"
     return f"slide the probe about {np.linalg.norm(move):.0f} mm " \
            f"{direction_words(world, move)} until the {pretty} runs across the image"
+
+
+# -- which key fixes it -------------------------------------------------------------------------
+ROCK_SAID_RAD = np.deg2rad(5.0)   # rocked more than this: level it before judging the view
+TRIAL_RAD = np.deg2rad(2.0)       # a small trial turn, to see which way a key moves things
+
+
+def rock_toward_needle_sign(world, probe, needle_direction) -> int:
+    """+1 or -1: the sign of the rock (heel-to-toe, ``probe_rock``) that turns the beam
+    closer to square with the needle's shaft ``needle_direction`` (3,), where the shaft
+    echoes back to the probe: tried both ways with the probe's own motion."""
+    d = np.asarray(needle_direction, float)
+
+    def squareness(sign: int) -> float:
+        moved = move_probe(world, probe, (0.0, 0.0), 0.0, 0.0, sign * TRIAL_RAD)
+        return abs(float(probe_axes(world, moved)[2] @ d))
+
+    return 1 if squareness(1) < squareness(-1) else -1
+
+
+def steer_toward_plane_sign(world, probe, tip_mm) -> int:
+    """+1 or -1: the sign of ``aim_yaw`` that turns the needle back toward the scan plane
+    from the side its tip ``tip_mm`` (3,) lies on. The app turns the needle with ``aim_yaw``'s
+    plus key toward the probe's +elevation (the image's "right" for aiming,
+    ``trainee.Trainee._steer``), so the fix is the sign opposite the tip's offset."""
+    _, elevation, _ = probe_axes(world, probe)
+    off = float((np.asarray(tip_mm, float) - np.asarray(probe.contact_mm)) @ elevation)
+    return -1 if off > 0 else 1
+

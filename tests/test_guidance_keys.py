@@ -1,0 +1,90 @@
+"""Learning-mode coaching names the key that fixes what it points out, and that key moves
+things the right way: rocking back level, rocking toward the needle, steering back into the
+scan plane; and the supervisor's knowledge no image shows: a danger on the needle's path
+and the tip's depth relative to the target."""
+
+import math
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from simulator.app import guidance, path_check
+from simulator.imaging.ultrasound import render_ultrasound
+from simulator.probe import move_probe, probe_axes
+from simulator.step import initial_state
+
+KEYS = {("probe_rock", 1): "ROCK+", ("probe_rock", -1): "ROCK-"}
+
+
+def _key_of(axis: str, sign: int) -> str:
+    return KEYS.get((axis, sign), "?")
+
+
+@pytest.mark.parametrize("rock_deg", [12.0, -12.0])
+def test_a_rocked_probe_is_told_to_rock_back_with_the_key_that_levels_it(hip_us_world,
+                                                                          rock_deg):
+    """Play-test 3: rocking away gave "slide 6 mm toward the feet". The cue now names the
+    rock, and its key turns the rock toward level, for either sign."""
+    world = hip_us_world
+    state = initial_state(world)
+    rocked = replace(state, probe=move_probe(world, state.probe, (0.0, 0.0), 0.0, 0.0,
+                                             math.radians(rock_deg)))
+    q = guidance.view_quality(world, render_ultrasound(world, rocked), _key_of)
+    rock_advice = [c.advice for c in q.checks if not c.ok and "rocked" in c.advice]
+    assert rock_advice, q.advice
+    said = rock_advice[0]
+    assert "rock it back level" in said
+    sign = 1 if "(ROCK+)" in said else -1 if "(ROCK-)" in said else 0
+    assert sign, said
+    after = move_probe(world, rocked.probe, (0.0, 0.0), 0.0, 0.0, sign * math.radians(5))
+    assert abs(after.rock_rad) < abs(rocked.probe.rock_rad)
+
+
+@pytest.mark.parametrize("rock_deg", [10.0, -10.0])
+def test_rocking_toward_the_needle_squares_the_beam_to_the_shaft(hip_us_world, rock_deg):
+    world = hip_us_world
+    probe = initial_state(world).probe
+    probe = move_probe(world, probe, (0.0, 0.0), 0.0, 0.0, math.radians(rock_deg))
+    long_axis, _, beam = probe_axes(world, probe)
+    shaft = np.asarray(beam) * math.cos(math.radians(50)) + np.asarray(long_axis) * \
+        math.sin(math.radians(50))                          # a needle in the plane at 40 deg
+    sign = guidance.rock_toward_needle_sign(world, probe, shaft)
+    moved = move_probe(world, probe, (0.0, 0.0), 0.0, 0.0, sign * math.radians(3))
+    other = move_probe(world, probe, (0.0, 0.0), 0.0, 0.0, -sign * math.radians(3))
+    assert abs(probe_axes(world, moved)[2] @ shaft) < abs(probe_axes(world, probe)[2] @ shaft)
+    assert abs(probe_axes(world, other)[2] @ shaft) > abs(probe_axes(world, probe)[2] @ shaft)
+
+
+@pytest.mark.parametrize("side", [1.0, -1.0])
+def test_the_steer_key_named_for_an_off_plane_tip_points_back_at_the_plane(hip_us_world,
+                                                                           side):
+    """``aim_yaw`` plus turns the needle toward the probe's +elevation (the app's steering):
+    the sign named must be the one toward the plane, from either side."""
+    world = hip_us_world
+    probe = initial_state(world).probe
+    _, elevation, beam = probe_axes(world, probe)
+    tip = np.asarray(probe.contact_mm) + 30.0 * np.asarray(beam) + side * 4.0 * elevation
+    sign = guidance.steer_toward_plane_sign(world, probe, tip)
+    assert sign == -int(side)
+
+
+def test_a_path_through_the_lfcn_is_warned_and_one_clear_of_it_is_not(hip_fluoro_world):
+    """Play-test 3 hit the LFCN on the bull's-eye path (straight down the AP beam onto the
+    target) with no warning: the supervisor's check finds the nerve on that path, and
+    nothing on a parallel one 20 mm to the side."""
+    world = hip_fluoro_world
+    target = np.asarray(world.target_point, float)
+    down_the_beam = np.array([0.0, -1.0, 0.0])          # anterior to posterior (RAS)
+    ahead = path_check.danger_ahead(world, target + (0.0, 80.0, 0.0), down_the_beam)
+    assert ahead is not None and ahead.structure == "lateral_femoral_cutaneous_nerve"
+    assert 0.0 < ahead.distance_mm < 80.0
+    assert path_check.danger_ahead(world, target + (20.0, 80.0, 0.0), down_the_beam) is None
+
+
+def test_depth_to_target_is_signed_along_the_shaft(hip_fluoro_world):
+    world = hip_fluoro_world
+    target = np.asarray(world.target_point, float)
+    d = np.array([0.0, -1.0, 0.0])
+    assert path_check.depth_to_target_mm(world, target - 12.0 * d, d) == pytest.approx(12.0)
+    assert path_check.depth_to_target_mm(world, target + 5.0 * d, d) == pytest.approx(-5.0)
