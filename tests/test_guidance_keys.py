@@ -88,3 +88,35 @@ def test_depth_to_target_is_signed_along_the_shaft(hip_fluoro_world):
     d = np.array([0.0, -1.0, 0.0])
     assert path_check.depth_to_target_mm(world, target - 12.0 * d, d) == pytest.approx(12.0)
     assert path_check.depth_to_target_mm(world, target + 5.0 * d, d) == pytest.approx(-5.0)
+
+
+def test_fluoroscopy_coaching_warns_of_the_lfcn_and_gives_depth_with_keys(hip_fluoro_world):
+    """The lines a learning-mode trainee reads under the fluoroscopy image: the bull's-eye
+    path over the target is warned (naming the nerve, that X-ray does not show it, and the
+    keys that move the entry and aim), and once in, how deep the tip is against the target
+    with the key to advance and how to check depth."""
+    pytest.importorskip("pygame")
+    from simulator.app.bindings import load_bindings
+    from simulator.app.overlay import ImagingOverlay
+    from simulator.state import Needle
+
+    world = hip_fluoro_world
+    overlay = ImagingOverlay(world, None, load_bindings(None), learning=True)
+    target = np.asarray(world.target_point, float)
+    down = (0.0, -1.0, 0.0)
+    hit = world.skin_along(target + (0.0, 150.0, 0.0), np.array(down), 300.0)
+    on_skin = Needle(entry_mm=tuple(hit.point), direction=down)
+    overlay.lines = []
+    overlay._warn_danger(on_skin, shown_on="fluoroscopy")
+    (warning, _), = overlay.lines
+    assert "lateral femoral cutaneous nerve" in warning
+    assert "does not show on X-ray" in warning and "medial to the ASIS" in warning
+    assert "(I / K / L / J)" in warning and "(W / S / D / A)" in warning
+    depth = float((target - np.asarray(hit.point)) @ np.asarray(down))
+    inside = Needle(entry_mm=tuple(hit.point), direction=down, depth_mm=depth - 20.0,
+                    in_skin=True)
+    line, _ = overlay._depth_line(inside)
+    assert line.startswith("Depth: the tip is 20 mm short of the target") and "(Space)" in line
+    past = replace(inside, depth_mm=depth + 6.0)
+    assert overlay._depth_line(past)[0] == "Depth: the tip is 6 mm past the target: pull " \
+                                           "back (C)"
