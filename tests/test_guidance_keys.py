@@ -120,3 +120,52 @@ def test_fluoroscopy_coaching_warns_of_the_lfcn_and_gives_depth_with_keys(hip_fl
     past = replace(inside, depth_mm=depth + 6.0)
     assert overlay._depth_line(past)[0] == "Depth: the tip is 6 mm past the target: pull " \
                                            "back (C)"
+
+
+AXIS_KEYS = {(axis, sign): f"{axis}{'+' if sign > 0 else '-'}"
+             for axis in ("probe_rotate", "probe_along", "probe_across")
+             for sign in (1, -1)}
+
+
+def _named(advice: str, axis: str) -> int:
+    """The sign of the key for ``axis`` the advice names (0: none)."""
+    return 1 if f"{axis}+" in advice else -1 if f"{axis}-" in advice else 0
+
+
+def test_the_turn_key_the_view_cue_names_turns_toward_the_standard_view(hip_us_world):
+    """The hip starts transverse: the cue names the rotate key, and turning with it makes
+    the turn still to do smaller (play-test 3 item 5: every action names its key)."""
+    import re
+
+    world = hip_us_world
+    probe = initial_state(world).probe
+
+    def advice(p):
+        return guidance.turn_or_slide_words(world, p, "femur",
+                                            lambda axis, sign: AXIS_KEYS[(axis, sign)])
+
+    said = advice(probe)
+    sign = _named(said, "probe_rotate")
+    assert sign, said
+    before = int(re.search(r"about (\d+)°", said).group(1))
+    turned = move_probe(world, probe, (0.0, 0.0), sign * math.radians(10), 0.0)
+    after = re.search(r"about (\d+)°", advice(turned))
+    assert after is None or int(after.group(1)) < before
+
+
+@pytest.mark.parametrize("start_mm", [(12.0, 0.0), (-12.0, 0.0), (0.0, 12.0), (0.0, -12.0)])
+def test_the_slide_key_named_moves_the_probe_the_named_way(hip_us_world, start_mm):
+    """``slide_key`` names, for a wanted move, the key(s) whose slide goes that way: both
+    signs of both slide axes."""
+    world = hip_us_world
+    probe = initial_state(world).probe
+    moved = move_probe(world, probe, start_mm, 0.0, 0.0)
+    wanted = np.asarray(probe.contact_mm) - np.asarray(moved.contact_mm)   # back to start
+    keys = guidance.slide_key(world, moved, wanted, lambda a, s: AXIS_KEYS[(a, s)])
+    axis = "probe_along" if start_mm[0] else "probe_across"
+    sign = _named(keys, axis)
+    assert sign, keys
+    slide = (sign * 5.0, 0.0) if axis == "probe_along" else (0.0, sign * 5.0)
+    after = move_probe(world, moved, slide, 0.0, 0.0)
+    assert np.linalg.norm(np.asarray(after.contact_mm) - probe.contact_mm) < \
+        np.linalg.norm(np.asarray(moved.contact_mm) - probe.contact_mm)

@@ -19,7 +19,7 @@ import pygame
 from simulator.app import guidance, path_check
 from simulator.app.draw import TEXT, Text
 from simulator.app.imaging import depth_ticks
-from simulator.app.screens import pretty_key
+from simulator.app.screens import key_label, pretty_key
 from simulator.imaging.ultrasound.tip_visibility import tip_visible
 
 TARGET = (80, 235, 120)
@@ -181,8 +181,10 @@ class ImagingOverlay:
             self.lines.append((f"Target (green ring): in the scan plane, "
                                f"{self._depth(frame, target):.0f} mm deep", TARGET))
         elif off.in_plane:
-            self.lines.append(("Target in the plane but outside the image: follow the arrow "
-                               "(slide along the probe, or change the depth)", OUT_OF_PLANE))
+            self.lines.append((f"Target in the plane but outside the image: follow the arrow "
+                               f"(slide along the probe: {self.keys_of('probe_along')}; or "
+                               f"change the depth: {key_label(self.bindings, 'depth_down')} / "
+                               f"{key_label(self.bindings, 'depth_up')})", OUT_OF_PLANE))
         else:
             self.lines.append((f"Target {off.words} from the scan plane: slide the probe that "
                                f"way ({key})", OUT_OF_PLANE))
@@ -327,8 +329,10 @@ class ImagingOverlay:
                                "projected on this image", TARGET))
         else:
             _edge_arrow(surf, OUT_OF_PLANE, where, t_px)
-            self.lines.append(("Target outside the image: follow the arrow (move the C-arm "
-                               "or the table, then take an image)", OUT_OF_PLANE))
+            self.lines.append((f"Target outside the image: follow the arrow (move the C-arm: "
+                               f"{self.keys_of('carm_orbital', 'carm_cranial')}, or the table: "
+                               f"{self.keys_of('carm_lateral', 'carm_superior')}; then take an "
+                               f"image: {key_label(self.bindings, 'shot')})", OUT_OF_PLANE))
         live = state.needle
         if live.entry_mm is not None and not live.in_skin:
             path = [np.asarray(live.entry_mm) + np.asarray(live.direction) * t for t in
