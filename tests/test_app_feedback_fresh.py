@@ -5,6 +5,8 @@ target", and still under the score after the needle came out)."""
 
 from dataclasses import replace
 
+import pytest
+
 from simulator import events as ev
 from simulator.app.bindings import load_bindings
 from simulator.app.feedback import Feedback
@@ -60,3 +62,14 @@ def test_injected_volume_prompt_goes_once_more_is_injected(block_world):
     assert _texts(fb, after) == ["Injected 1.5 mL (1.5 mL in all)"]
     more = replace(after, injected_ml=(2.0,))
     assert _texts(fb, more) == []
+
+
+@pytest.mark.parametrize("kind", [ev.BONE_CONTACT, ev.DANGER_CONTACT])
+def test_contact_prompts_name_the_pull_back_key(block_world, kind):
+    world = block_world
+    fb = Feedback(world, learning=True)
+    start = initial_state(world)
+    tip = _with_tip(start, 3)
+    fb(start, tip, None, (Event(kind, {"structure": "bone"}),))
+    (prompt,) = fb.current(0.5, tip)
+    assert "Pull back (C)" in prompt.words(_Keys(load_bindings(None)))

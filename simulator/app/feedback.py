@@ -109,11 +109,12 @@ class Feedback:
         elif k == ev.BONE_CONTACT:
             self.bone_contacts += 1
             where = f": {_pretty(d['structure'])}" if learning else ""
-            say(f"Bone contact{where}. Pull back before redirecting", WARN, now)
+            say(f"Bone contact{where}. Pull back ({{retract}}) before redirecting", WARN, now,
+                topic="tip", holds=lambda s: s.needle.in_skin, keyed=True)
         elif k == ev.DANGER_CONTACT:
             self.danger_contacts += 1
-            say(f"DANGER: the needle is in the {_pretty(d.get('structure', ''))}!", DANGER,
-                now, 6.0)
+            say(f"DANGER: the needle is in the {_pretty(d.get('structure', ''))}! Pull back "
+                "({retract})", DANGER, now, 6.0, keyed=True)
         elif k == ev.TARGET_REACHED and learning:
             say(f"Tip at the target ({_pretty(d.get('structure', ''))}): hold still, "
                 "aspirate ({aspirate}), then inject", GOOD, now, topic="tip", holds=tip_here,
