@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from scoring.scored import CriterionResult, HardFailResult
-from scoring.verdicts import EXPERT_LEVEL, NEEDS_WORK, fmt, fraction
+from scoring.verdicts import EXPERT_LEVEL, NEEDS_WORK, NO_MARKS, fmt, fraction, never_exercised
 from simulator.errors import InputError
 from simulator.scenario import Rubric, Scenario
 
@@ -75,7 +75,8 @@ def evaluate(rubric: Rubric, values: dict, labels: dict, units: dict,
 
 
 def _strengths(criteria) -> tuple[str, ...]:
-    good = sorted((c for c in criteria if c.fraction >= EXPERT_LEVEL and c.value is not None),
+    good = sorted((c for c in criteria if c.fraction >= EXPERT_LEVEL and c.value is not None
+                   and not never_exercised(c.value, c.unit)),
                   key=lambda c: -c.weight * c.fraction)
     # "at expert level" only for values at or better than the benchmark itself
     return tuple(f"{c.label}: {fmt(c.value, c.unit)}, "
@@ -91,7 +92,9 @@ def _weaknesses(criteria) -> tuple[str, ...]:
 
 
 def _shortfall(c: CriterionResult) -> str:
-    """How far below the benchmark: past the unacceptable line, or needing work."""
+    """How far below the benchmark: no marks (at or past the value that earns none; not a
+    fail: a hard-fail rule says what fails), or needing work."""
     if c.fraction <= 0.0:
-        return f"unacceptable (the limit is {fmt(c.worst, c.unit)})"
+        beyond = "more" if c.worst > c.best else "less"
+        return f"{NO_MARKS} ({fmt(c.worst, c.unit)} or {beyond} earns none)"
     return "needs work"

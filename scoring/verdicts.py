@@ -9,6 +9,10 @@ import math
 EXPERT_LEVEL, NEEDS_WORK = 0.8, 0.5
 NOT_SCORED = "not scored"   # the verdict of a metric the rubric does not score
 HARD_FAIL = "hard fail"
+# No marks, but no hard fail either: the attempt may still pass, so the word is not
+# "unacceptable" (the issue 11 play-test read "unacceptable" beside a PASS).
+NO_MARKS = "no marks"
+NOT_MEASURED = "not measured"
 
 
 def fraction(value: float | None, best: float, worst: float) -> float:
@@ -31,7 +35,13 @@ def verdict(share: float | None, hard_fail: bool = False) -> str:
         return "close to expert level"
     if share >= NEEDS_WORK:
         return "acceptable"
-    return "needs work" if share > 0.0 else "unacceptable"
+    return "needs work" if share > 0.0 else NO_MARKS
+
+
+def never_exercised(value: float | None, unit: str) -> bool:
+    """A time of exactly zero: what it times never happened (no live fluoroscopy, say), so
+    the value says nothing of skill and earns no praise."""
+    return unit == "s" and value == 0.0
 
 
 def fmt(value: float | None, unit: str) -> str:

@@ -84,4 +84,4 @@ def test_expert_level_is_said_only_at_the_benchmark():
     result = evaluate(rubric, {"a": 0.85, "b": 12.0}, {"a": "A", "b": "B"},
                       {"a": "fraction", "b": "count"}, {})
     assert result.strengths == ("A: 85%, close to expert level (benchmark 90%)",)
-    assert result.weaknesses == ("B: 12, unacceptable (the limit is 10); aim for 0",)
+    assert result.weaknesses == ("B: 12, no marks (10 or more earns none); aim for 0",)

@@ -60,7 +60,7 @@ def test_the_score_screen_opens_the_debrief_in_learning_mode(make_app, block_wor
     app, d = _ended_app(make_app, block_world, block_scenario, "learning")
     d.tap(pygame.K_F2)
     assert app.screen_mode == "debrief"
-    (moment, state), (order, _) = app.debrief.moments
+    (moment, state), (order, _) = app.debrief.moments[:2]
     assert moment.mistake and moment.title.startswith("Time-out wrong: side")
     assert state.side != block_world.patient.side
     assert order.mistake and order.title == "Time out before skin prep"
@@ -74,3 +74,31 @@ def test_assessment_mode_has_no_debrief(make_app, block_world, block_scenario):
     app, d = _ended_app(make_app, block_world, block_scenario, "assessment")
     d.tap(pygame.K_F2)
     assert app.screen_mode == "ended"
+
+
+def test_every_hard_fail_and_no_marks_measure_is_a_marked_moment(hip_us_world, tmp_path):
+    """A blind, no-time-out, half-dose attempt: the debrief marks where the tip was lost while
+    advancing, and lists each hard fail and each measure that earned no marks as a mistake
+    (play-test 3 saw "0 mistakes" for an attempt failed for blind advancement)."""
+    from test_clinical_rules import BlindHalfDose
+
+    from scoring.score import Scorer
+
+    world, log = hip_us_world, tmp_path / "blind.jsonl"
+    session = Session(world, seed=1, log_path=log)
+    scorer = Scorer(world)
+    session.observers.append(scorer)
+    run_policy(session, BlindHalfDose(world, seed=1))
+    session.close()
+    doc = scorer.scored()
+    assert doc.hard_fails
+    moments = key_moments(world, log, doc)
+    marked = {m.title for m, _ in moments if m.mistake}
+    assert "Advancing with the tip out of view (blind)" in marked
+    for h in doc.hard_fails:
+        assert f"Hard fail: {h.reason}" in marked
+    for c in doc.criteria:
+        if c.fraction <= 0.0 and c.metric not in {h.metric for h in doc.hard_fails}:
+            assert any(t.startswith(f"No marks: {c.label}:") for t in marked)
+    blind = next(m for m, _ in moments if m.title.startswith("Advancing with the tip"))
+    assert blind.tick < moments[-1][0].tick

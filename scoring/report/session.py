@@ -11,7 +11,7 @@ from scoring.report import document as d
 from scoring.report.timeline import Timeline
 from scoring.score import Scorer, replayed
 from scoring.scored import ScoredSession
-from scoring.verdicts import HARD_FAIL, NOT_SCORED, fmt
+from scoring.verdicts import HARD_FAIL, NO_MARKS, NOT_MEASURED, NOT_SCORED, fmt, never_exercised
 from simulator.log import LogData
 from simulator.replay import ReplayResult, open_log, replay
 from simulator.world import World
@@ -76,7 +76,7 @@ def verdict_reasons(scored: ScoredSession) -> list[str]:
     return [f"No hard fail, and the score {score:.1f} reaches the pass mark of {mark:.0f}."]
 
 
-TONES = {HARD_FAIL: d.POOR, "unacceptable": d.POOR, "needs work": d.POOR,
+TONES = {HARD_FAIL: d.POOR, NO_MARKS: d.POOR, "needs work": d.POOR, NOT_MEASURED: d.NEUTRAL,
          "acceptable": d.FAIR, "close to expert level": d.GOOD, "at expert level": d.GOOD,
          NOT_SCORED: d.NEUTRAL}
 
@@ -97,12 +97,13 @@ def metrics_table(scored: ScoredSession, reference: dict | None = None) -> d.Tab
     for m in order:
         best = "-" if m.expert_benchmark is None else fmt(m.expert_benchmark, m.unit)
         worst = "-" if m.unacceptable is None else fmt(m.unacceptable, m.unit)
-        row = [m.label, m.display, best, worst,
-               m.verdict.upper() if m.verdict == HARD_FAIL else m.verdict]
+        rating = NOT_MEASURED if never_exercised(m.value, m.unit) else \
+            m.verdict.upper() if m.verdict == HARD_FAIL else m.verdict
+        row = [m.label, m.display, best, worst, rating]
         if reference:
             row.insert(3, _reference_words(reference.get(m.key), m.unit))
         rows.append(row)
-        tones.append(TONES.get(m.verdict, d.NEUTRAL))
+        tones.append(TONES.get(rating.lower(), d.NEUTRAL))
         notes.append(m.help)
     widths = [3.2, 1.1, 1.3, 1.3, 1.3] if not reference else [3.0, 1.0, 1.1, 2.0, 1.1, 1.2]
     return d.Table(columns, rows, tones, widths, kind="metrics", notes=notes)
@@ -163,7 +164,8 @@ SCORING_NOTE = (
     "the weighted total out of 100. Any hard fail (a safety-critical error) fails the attempt "
     "whatever the score. 'At expert level' means at or better than the benchmark, 'close to "
     "expert level' at least 80% of a measure's marks, 'needs work' less than 50%, "
-    "'unacceptable' at or past the unacceptable value.")
+    "'no marks' at or past the unacceptable value (a hard-fail rule, not this, fails the "
+    "attempt); 'not measured' a time of zero: what it times never happened.")
 
 
 def session_document(scored: ScoredSession, *, timeline_png: bytes | None = None,

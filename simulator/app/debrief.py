@@ -5,8 +5,10 @@ keeps the state at each key moment: the skin puncture, the first bone contact, e
 or nerve contact, reaching the target, each injection, and the mistakes (a wrong time-out, a
 puncture outside the prepped skin or with a bare probe, blood on aspiration, an injection
 without aspiration, outside the target, on the wrong side or of an allergen, steps out of
-order). :class:`DebriefScreen` lists them, mistakes marked, and shows the image at each one
-with the learning-mode marks. No drawing happens in :func:`key_moments`.
+order, each stretch of advancing with the tip out of view on ultrasound) and, at the end,
+every hard fail and every scored measure that earned no marks, so nothing that failed or cost
+the attempt goes unmarked. :class:`DebriefScreen` lists them, mistakes marked, and shows the
+image at each one with the learning-mode marks. No drawing happens in :func:`key_moments`.
 """
 
 from __future__ import annotations
@@ -18,11 +20,15 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pygame
 
+from scoring.verdicts import fmt
 from simulator import events as ev
 from simulator.app.draw import ACCENT, DIM, LEVEL_COLOURS, TEXT, Text
 from simulator.app.imaging import fit, gray_surface, load_renderer
+from simulator.geometry import invert
+from simulator.imaging.ultrasound.tip_visibility import tip_visible
 from simulator.injection import COMPARTMENT_OF_ROLE
 from simulator.log import read_log
+from simulator.probe import world_from_probe
 from simulator.procedure import requested_side, working_side
 from simulator.replay import replay
 from simulator.state import SimState
@@ -62,13 +68,35 @@ class _Collector:
         self._punctures = 0
         self._dangers: set[str] = set()   # danger structures contacted this tick
         self._missing_told: set[tuple] = set()
+        self._blind = False          # advancing with the tip out of view (ultrasound)
+        self._probe_key = None
+        self._probe_from_world = None
+
+    def _add(self, tick: int, title: str, mistake: bool, state: SimState) -> None:
+        if len(self.moments) < MAX_MOMENTS:
+            self.moments.append((Moment(tick, title, mistake), state))
 
     def __call__(self, prev: SimState, state: SimState, action, events) -> None:
         self._dangers = {e.data["structure"] for e in events if e.kind == ev.DANGER_CONTACT}
         for e in events:
             for title, mistake in self._titles(e, state):
-                if len(self.moments) < MAX_MOMENTS:
-                    self.moments.append((Moment(state.tick - 1, title, mistake), state))
+                self._add(state.tick - 1, title, mistake, state)
+        self._watch_tip(prev, state)
+
+    def _watch_tip(self, prev: SimState, state: SimState) -> None:
+        """A mistake where a stretch of advancing with the tip out of view begins: the rule
+        of the "tip in view" measure (``tip_visible`` while the needle advances in tissue)."""
+        a, b = prev.needle, state.needle
+        if state.probe is None or not (a.in_skin and b.in_skin) or b.depth_mm <= a.depth_mm:
+            return
+        if state.probe is not self._probe_key:  # the probe object changes only when it moves
+            self._probe_key = state.probe
+            self._probe_from_world = invert(world_from_probe(self.world, state.probe))
+        seen = tip_visible(self.world, state.probe, self._probe_from_world, b)
+        if not seen and not self._blind:
+            self._add(state.tick - 1, "Advancing with the tip out of view (blind)", True,
+                      state)
+        self._blind = not seen
 
     def _titles(self, e, state: SimState) -> list[tuple[str, bool]]:
         w, d, k = self.world, e.data, e.kind
@@ -128,12 +156,28 @@ class _Collector:
         return out
 
 
-def key_moments(world: World, log_path: str | Path) -> list[tuple[Moment, SimState]]:
+def key_moments(world: World, log_path: str | Path,
+                doc: ScoredSession | None = None) -> list[tuple[Moment, SimState]]:
     """The key moments of the attempt logged at ``log_path`` (replayed in ``world``), each
-    with the state right after it, in time order."""
+    with the state right after it, in time order; with its score ``doc``, ending with a
+    marked moment for each hard fail and each scored measure that earned no marks."""
     collector = _Collector(world)
-    replay(read_log(log_path), world, observers=[collector], verify=False)
-    return collector.moments
+    result = replay(read_log(log_path), world, observers=[collector], verify=False)
+    moments = collector.moments
+    if doc is not None:
+        end = result.final_state
+        moments += [(Moment(end.tick, title, True), end) for title in score_mistakes(doc)]
+    return moments
+
+
+def score_mistakes(doc: ScoredSession) -> list[str]:
+    """The debrief's title of each hard fail of ``doc`` and each scored measure that earned
+    no marks (not already a hard fail)."""
+    failed = {h.metric for h in doc.hard_fails}
+    titles = [f"Hard fail: {h.reason}" for h in doc.hard_fails]
+    titles += [f"No marks: {c.label}: {fmt(c.value, c.unit)}; aim for {fmt(c.best, c.unit)}"
+               for c in doc.criteria if c.fraction <= 0.0 and c.metric not in failed]
+    return titles
 
 
 class DebriefScreen:
@@ -143,7 +187,7 @@ class DebriefScreen:
     def __init__(self, world: World, log_path: str | Path, overlay, text: Text,
                  doc: ScoredSession | None):
         self.world, self.overlay, self.text = world, overlay, text
-        self.moments = key_moments(world, log_path)
+        self.moments = key_moments(world, log_path, doc)
         self.hard_fails = [h.reason for h in doc.hard_fails] if doc is not None else []
         self.index = next((n for n, (m, _) in enumerate(self.moments) if m.mistake), 0)
         self.modality = "ultrasound" if world.scenario.uses_ultrasound else "fluoroscopy"

@@ -2,11 +2,17 @@
 
 Learning mode explains more (tissue entered, target reached, steps out of order); assessment
 mode keeps to what a clinician would see or feel at the bedside.
+
+A prompt about the needle's state (where the tip is, in or out of the skin, what has been
+injected) holds only while that state lasts: a newer prompt on the same topic replaces it, and
+:meth:`Feedback.current` drops it as soon as the state it describes has changed, so nothing
+stale stays on screen.
 """
 
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from simulator import events as ev
@@ -24,6 +30,23 @@ class Prompt:
     text: str
     level: str
     until_s: float
+    topic: str = ""                               # a newer prompt on it replaces this one
+    holds: Callable[[object], bool] | None = None  # still true of the state? (None: always)
+    keyed: bool = False   # ``text`` names keys as ``{command}``, filled from the bindings
+
+    def words(self, keys) -> str:
+        """The text, its ``{command}`` fields filled from ``keys`` (a mapping)."""
+        return self.text.format_map(keys) if self.keyed else self.text
+
+
+def _tip_in(label: int) -> Callable[[object], bool]:
+    """The tip is still in the skin, in the structure of ``label``."""
+    return lambda state: state.needle.in_skin and state.needle.tip_label == label
+
+
+def _injected(total_ml: float) -> Callable[[object], bool]:
+    """Nothing more has been injected since ``total_ml`` (all syringes)."""
+    return lambda state: abs(sum(state.injected_ml) - total_ml) < 1e-6
 
 
 def _pretty(name: str) -> str:
@@ -47,11 +70,21 @@ class Feedback:
         self.prompts: deque[Prompt] = deque(maxlen=5)
 
     def say(self, text: str, level: str = INFO, now_s: float = 0.0,
-            seconds: float = PROMPT_SECONDS) -> None:
-        self.prompts.append(Prompt(text, level, now_s + seconds))
+            seconds: float = PROMPT_SECONDS, topic: str = "",
+            holds: Callable[[object], bool] | None = None, keyed: bool = False) -> None:
+        """Queue ``text`` for ``seconds``; with a ``topic`` it replaces the earlier prompts
+        on that topic, and with ``holds`` it lasts only while ``holds(state)`` is true."""
+        if topic:
+            kept = [p for p in self.prompts if p.topic != topic]
+            self.prompts.clear()
+            self.prompts.extend(kept)
+        self.prompts.append(Prompt(text, level, now_s + seconds, topic, holds, keyed))
 
-    def current(self, now_s: float) -> list[Prompt]:
-        return [p for p in self.prompts if p.until_s >= now_s]
+    def current(self, now_s: float, state=None) -> list[Prompt]:
+        """The prompts still due at ``now_s`` and (given the ``state`` on screen) still true
+        of it."""
+        return [p for p in self.prompts if p.until_s >= now_s and
+                (state is None or p.holds is None or p.holds(state))]
 
     def __call__(self, prev, state, action, events) -> None:
         if not events:
@@ -59,32 +92,38 @@ class Feedback:
         now = state.tick * self.world.dt_s
         for e in events:
             self.rumble(e.kind)  # the pads know which kinds rumble
-            self._event(e, now)
+            self._event(e, now, state)
 
-    def _event(self, e, now: float) -> None:
+    def _event(self, e, now: float, state) -> None:
         d, say, learning = e.data, self.say, self.learning
         k = e.kind
+        tip_here = _tip_in(state.needle.tip_label)
         if k == ev.SKIN_PUNCTURE:
             self.punctures += 1
             self.passes += 1
-            say("Skin punctured", INFO, now)
+            say("Skin punctured", INFO, now, topic="skin",
+                holds=lambda s: s.needle.in_skin)
         elif k == ev.REDIRECT:
             self.passes += 1
             say(f"Redirected ({d.get('angle_deg', 0):.0f} deg): a new pass", WARN, now)
         elif k == ev.BONE_CONTACT:
             self.bone_contacts += 1
             where = f": {_pretty(d['structure'])}" if learning else ""
-            say(f"Bone contact{where}. Pull back before redirecting", WARN, now)
+            say(f"Bone contact{where}. Pull back ({{retract}}) before redirecting", WARN, now,
+                topic="tip", holds=lambda s: s.needle.in_skin, keyed=True)
         elif k == ev.DANGER_CONTACT:
             self.danger_contacts += 1
-            say(f"DANGER: the needle is in the {_pretty(d.get('structure', ''))}!", DANGER,
-                now, 6.0)
+            say(f"DANGER: the needle is in the {_pretty(d.get('structure', ''))}! Pull back "
+                "({retract})", DANGER, now, 6.0, keyed=True)
         elif k == ev.TARGET_REACHED and learning:
-            say(f"Tip at the target ({_pretty(d.get('structure', ''))})", GOOD, now)
+            say(f"Tip at the target ({_pretty(d.get('structure', ''))}): hold still, "
+                "aspirate ({aspirate}), then inject", GOOD, now, topic="tip", holds=tip_here,
+                keyed=True)
         elif k == ev.JOINT_ENTERED and learning:
-            say("Tip inside the joint", GOOD, now)
+            say("Tip inside the joint", GOOD, now, topic="tip", holds=tip_here)
         elif k == ev.CAPSULE_ENTERED and learning:
-            say("Tip in the capsule: a little further", INFO, now)
+            say("Tip in the capsule: advance a little further ({advance})", INFO, now,
+                topic="tip", holds=tip_here, keyed=True)
         elif k == ev.ASPIRATION:
             result = d.get("result", "none")
             text = {"none": "Aspiration: nothing comes back", "synovial_fluid":
@@ -98,7 +137,9 @@ class Feedback:
             where = f" into the {_pretty(d.get('compartment', ''))} space" if learning else ""
             say(f"Injecting {_pretty(d.get('contents', ''))}{where}", INFO, now)
         elif k == ev.INJECTION_STOPPED:
-            say(f"Injected {d.get('volume_ml', 0):.1f} mL", INFO, now)
+            total = float(sum(state.injected_ml))
+            say(f"Injected {d.get('volume_ml', 0):.1f} mL ({total:.1f} mL in all)", INFO, now,
+                topic="injection", holds=_injected(total))
         elif k == ev.INJECTION_REFUSED:
             say("High resistance: the plunger will not move", WARN, now)
         elif k == ev.ENTRY_REFUSED:
@@ -106,7 +147,8 @@ class Feedback:
         elif k == ev.FLUORO_REFUSED:
             say(f"Fluoroscopy refused: {d.get('reason', '')}", WARN, now)
         elif k == ev.WITHDRAW:
-            say("Needle out of the skin", INFO, now)
+            say("Needle out of the skin", INFO, now, topic="skin",
+                holds=lambda s: not s.needle.in_skin)
         elif k == ev.STEP_MARKED and d["step"] not in ACT_STEPS:  # acts speak for themselves
             say(f"Done: {STEP_LABELS.get(Step(d['step']), d['step'])}", GOOD, now)
         elif k == ev.STEP_OUT_OF_ORDER and learning:

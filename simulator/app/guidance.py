@@ -172,12 +172,18 @@ class ViewQuality:
                     "hold the probe still and plan the needle's path")
 
 
-def view_quality(world, frame) -> ViewQuality:
+def no_key(axis: str, sign: int) -> str:
+    """The default ``key_of``: no key named."""
+    return ""
+
+
+def view_quality(world, frame, key_of: Callable[[str, int], str] = no_key) -> ViewQuality:
     """Grade ``frame`` (an ultrasound frame) against the scenario's standard view from the
     structures its pixels show (``frame.label``, (n_lines, n_samples): what a trainee sees),
     never from positions hidden in the 3D anatomy: the target in the image, each landmark in
     the image across at least its share of the width, and (unless the view says otherwise)
-    the target in the image's middle third."""
+    the target in the image's middle third. ``key_of(axis, sign)`` names the key that moves
+    ``axis`` (a binding's axis name) the ``sign`` way, for the advice."""
     spec = world.scenario.standard_view
     lines = frame.label.shape[0]
 
@@ -194,41 +200,51 @@ def view_quality(world, frame) -> ViewQuality:
         side = "left" if middle < MIDDLE_THIRD[0] else "right"
         centred = ViewCheck(MIDDLE_THIRD[0] <= middle <= MIDDLE_THIRD[1],
                             lambda: f"the {pretty} sits in the {side} third: slide the probe "
-                                    f"{toward_image_side(world, frame, side)} to bring it to "
-                                    "the middle")
+                                    f"{toward_image_side(world, frame, side, key_of)} to bring "
+                                    "it to the middle")
     else:
         checks = [ViewCheck(False, lambda: f"the {pretty} is not in the image: "
-                                           + _not_shown_words(world, frame.probe))]
+                                           + _not_shown_words(world, frame.probe, key_of))]
         centred = ViewCheck(False, str)
     for mark in spec.landmarks if spec else ():
         share = float(across(mark.structure).mean())
         checks.append(ViewCheck(share > 0.0 and share >= mark.min_width_share,
-                                partial(_landmark_words, world, frame.probe, mark, share)))
+                                partial(_landmark_words, world, frame.probe, mark, share,
+                                        key_of)))
     if spec is None or spec.target_centred:
         checks.append(centred)  # last: centre the view once it shows the right structures
     return ViewQuality(spec.name if spec else f"the {pretty} in view", tuple(checks))
 
 
-def _not_shown_words(world, probe) -> str:
+def _not_shown_words(world, probe, key_of=no_key) -> str:
     off = plane_offset(world, probe, world.target_point)
-    return f"it is {off.words} from the plane: slide that way" if not off.in_plane \
-        else "it is beside the image: slide along the probe or change the depth"
+    if not off.in_plane:
+        return f"it is {off.words} from the plane: slide that way" + _keys(
+            key_of("probe_across", 1 if off.slide_key_plus else -1))
+    return "it is beside the image: slide along the probe" + _keys(
+        " / ".join(k for k in (key_of("probe_along", -1), key_of("probe_along", 1)) if k)) \
+        + " or change the depth"
 
 
-def _landmark_words(world, probe, mark, share: float) -> str:
+def _landmark_words(world, probe, mark, share: float, key_of=no_key) -> str:
     """What to change so landmark ``mark`` (shown across ``share`` of the width) runs across
-    the image."""
+    the image. A probe rocked heel-to-toe first rocks back level (the standard view is taken
+    level): the rock turns the structures in the image, and sliding would not undo it."""
     name = mark.structure.replace("_", " ")
     shown = f"no {name} in the image" if share == 0.0 else \
         f"the {name} crosses only {share:.0%} of the image"
-    words = turn_or_slide_words(world, probe, mark.structure)
+    if abs(probe.rock_rad) > ROCK_SAID_RAD:
+        key = key_of("probe_rock", -1 if probe.rock_rad > 0 else 1)
+        return f"{shown}: the probe is rocked {abs(np.rad2deg(probe.rock_rad)):.0f}°; " \
+               f"rock it back level{f' ({key})' if key else ''}"
+    words = turn_or_slide_words(world, probe, mark.structure, key_of)
     how = world.scenario.standard_view.how
     if words.startswith(NEAR_IDEAL) and how:  # at the aimed pose: the case's own hint
         words = how
     return f"{shown}: {words}"
 
 
-def toward_image_side(world, frame, side: str) -> str:
+def toward_image_side(world, frame, side: str, key_of=no_key) -> str:
     """The anatomical direction the probe slides (along its length) to move the image's
     content away from ``side`` ("left"/"right") toward the middle: the probe moves toward the
     structure, so the direction of the image's ``side`` edge."""
@@ -236,7 +252,8 @@ def toward_image_side(world, frame, side: str) -> str:
     contact = np.asarray(frame.probe.contact_mm, float)
     cols = frame.pixel_of(np.stack([contact, contact + 10.0 * long_axis]))[:, 0]
     rightward = long_axis if cols[1] > cols[0] else -long_axis
-    return direction_words(world, rightward if side == "right" else -rightward)
+    move = rightward if side == "right" else -rightward
+    return direction_words(world, move) + _keys(slide_key(world, frame.probe, move, key_of))
 
 
 # -- which way to turn or slide -----------------------------------------------------------------
@@ -299,7 +316,7 @@ def ideal_view(world):
     return best
 
 
-def turn_or_slide_words(world, probe, structure: str) -> str:
+def turn_or_slide_words(world, probe, structure: str, key_of=no_key) -> str:
     """What to change so ``structure`` runs across the image, relative to :func:`ideal_view`:
     "rotate the probe about 50° clockwise (looking down on it)" when its long axis is off by
     15° or more (the image may be mirrored: turns are taken modulo 180°), else which way to
@@ -313,10 +330,68 @@ def turn_or_slide_words(world, probe, structure: str) -> str:
     pretty = structure.replace("_", " ")
     if abs(angle) >= SAME_TURN_RAD:
         sense = "anticlockwise" if angle > 0 else "clockwise"
-        return f"rotate the probe about {abs(np.rad2deg(angle)):.0f}° {sense} (looking " \
+        # the rotate key that turns the long axis toward the ideal one, tried
+        turned = probe_axes(world, move_probe(world, probe, (0.0, 0.0), TRIAL_RAD, 0.0))[0]
+        plus_turns_toward = float(np.cross(long_now, turned) @ normal) * angle > 0
+        key = _keys(key_of("probe_rotate", 1 if plus_turns_toward else -1))
+        return f"rotate the probe about {abs(np.rad2deg(angle)):.0f}° {sense}{key} (looking " \
                f"down on it) until the {pretty} runs across the image"
     move = np.asarray(ideal.contact_mm) - np.asarray(probe.contact_mm)
     if np.linalg.norm(move) < IN_PLANE_MM:
         return f"{NEAR_IDEAL} until the {pretty} runs across the image"
     return f"slide the probe about {np.linalg.norm(move):.0f} mm " \
-           f"{direction_words(world, move)} until the {pretty} runs across the image"
+           f"{direction_words(world, move)}{_keys(slide_key(world, probe, move, key_of))} " \
+           f"until the {pretty} runs across the image"
+
+
+# -- which key fixes it -------------------------------------------------------------------------
+ROCK_SAID_RAD = np.deg2rad(5.0)   # rocked more than this: level it before judging the view
+TRIAL_RAD = np.deg2rad(2.0)       # a small trial turn, to see which way a key moves things
+
+
+def _keys(keys: str) -> str:
+    """`` (keys)`` to follow an instruction, or nothing when no key is known."""
+    return f" ({keys})" if keys else ""
+
+
+def slide_key(world, probe, move, key_of=no_key) -> str:
+    """The key(s) that slide ``probe`` along world vector ``move`` (3,): for each slide axis
+    (along, across the probe) carrying a good share of it, the key of the sign that moves
+    the probe that way, tried with the probe's own motion."""
+    move = np.asarray(move, float)
+    size = float(np.linalg.norm(move))
+    if size == 0.0:
+        return ""
+    keys = []
+    for n, axis in enumerate(("probe_along", "probe_across")):
+        slide = (1.0, 0.0) if n == 0 else (0.0, 1.0)
+        shift = np.asarray(move_probe(world, probe, slide, 0.0, 0.0).contact_mm) \
+            - np.asarray(probe.contact_mm)
+        share = float(shift @ move) / size
+        if abs(share) > 0.4 * float(np.linalg.norm(shift)):
+            keys.append(key_of(axis, 1 if share > 0 else -1))
+    return " + ".join(k for k in keys if k)
+
+
+def rock_toward_needle_sign(world, probe, needle_direction) -> int:
+    """+1 or -1: the sign of the rock (heel-to-toe, ``probe_rock``) that turns the beam
+    closer to square with the needle's shaft ``needle_direction`` (3,), where the shaft
+    echoes back to the probe: tried both ways with the probe's own motion."""
+    d = np.asarray(needle_direction, float)
+
+    def squareness(sign: int) -> float:
+        moved = move_probe(world, probe, (0.0, 0.0), 0.0, 0.0, sign * TRIAL_RAD)
+        return abs(float(probe_axes(world, moved)[2] @ d))
+
+    return 1 if squareness(1) < squareness(-1) else -1
+
+
+def steer_toward_plane_sign(world, probe, tip_mm) -> int:
+    """+1 or -1: the sign of ``aim_yaw`` that turns the needle back toward the scan plane
+    from the side its tip ``tip_mm`` (3,) lies on. The app turns the needle with ``aim_yaw``'s
+    plus key toward the probe's +elevation (the image's "right" for aiming,
+    ``trainee.Trainee._steer``), so the fix is the sign opposite the tip's offset."""
+    _, elevation, _ = probe_axes(world, probe)
+    off = float((np.asarray(tip_mm, float) - np.asarray(probe.contact_mm)) @ elevation)
+    return -1 if off > 0 else 1
+

@@ -311,8 +311,9 @@ class Hud:
             for text in self._hints[step, due]:
                 line(text, 20, ACCENT)
         y += 2
-        for p in feedback.current(now_s)[-2:]:
-            for text in t.wrap(p.text, width, 20):
+        keys = _Keys(self.bindings)
+        for p in feedback.current(now_s, state)[-2:]:
+            for text in t.wrap(p.words(keys), width, 20):
                 line(text, 20, LEVEL_COLOURS.get(p.level, TEXT))
         instructions = self.world.scenario.instructions
         if not instructions:

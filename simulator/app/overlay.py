@@ -16,10 +16,10 @@ import math
 import numpy as np
 import pygame
 
-from simulator.app import guidance
+from simulator.app import guidance, path_check
 from simulator.app.draw import TEXT, Text
 from simulator.app.imaging import depth_ticks
-from simulator.app.screens import pretty_key
+from simulator.app.screens import key_label, pretty_key
 from simulator.imaging.ultrasound.tip_visibility import tip_visible
 
 TARGET = (80, 235, 120)
@@ -112,13 +112,9 @@ class ImagingOverlay:
         self._lut[self.target_label] = 2
         self._gather_key = None
         self._gather_index: np.ndarray | None = None
-        across = bindings.axes.get("probe_across")
-        self.slide_keys = (pretty_key(across.minus[0]) if across and across.minus else "?",
-                           pretty_key(across.plus[0]) if across and across.plus else "?")
-        pitch, rock = bindings.axes.get("aim_pitch"), bindings.axes.get("probe_rock")
-        self.flatter_key = pretty_key(pitch.plus[0]) if pitch and pitch.plus else "?"
-        self.rock_keys = " / ".join(pretty_key(k[0]) for k in (rock.minus, rock.plus) if k) \
-            if rock else "?"
+        self.bindings = bindings
+        self._danger_key = None
+        self._danger_line: tuple[str, tuple] | None = None
         self._outline_key = None
         self._outline_surface: pygame.Surface | None = None
         self._ticks_key = None
@@ -129,6 +125,16 @@ class ImagingOverlay:
         self._view_key = None
         self._offsets: dict[tuple, guidance.PlaneOffset] = {}
         self._view: tuple[str, tuple] = ("", TEXT)
+
+    def key_of(self, axis: str, sign: int) -> str:
+        """The first key that moves ``axis`` the ``sign`` (+1 / -1) way, or "?"."""
+        a = self.bindings.axes.get(axis)
+        keys = (a.plus if sign > 0 else a.minus) if a else ()
+        return pretty_key(keys[0]) if keys else "?"
+
+    def keys_of(self, *axes: str) -> str:
+        """Both keys of each of ``axes``: "I / K / J / L"."""
+        return " / ".join(self.key_of(a, sign) for a in axes for sign in (1, -1))
 
     # -- ultrasound -------------------------------------------------------------------------
     def depth_scale(self, surf, frame, where: pygame.Rect) -> None:
@@ -170,13 +176,15 @@ class ImagingOverlay:
                   dashed=not off.in_plane)
         else:
             _edge_arrow(surf, OUT_OF_PLANE, where, screen(px))
-        key = self.slide_keys[1 if off.slide_key_plus else 0]
+        key = self.key_of("probe_across", 1 if off.slide_key_plus else -1)
         if off.in_plane and inside:
             self.lines.append((f"Target (green ring): in the scan plane, "
                                f"{self._depth(frame, target):.0f} mm deep", TARGET))
         elif off.in_plane:
-            self.lines.append(("Target in the plane but outside the image: follow the arrow "
-                               "(slide along the probe, or change the depth)", OUT_OF_PLANE))
+            self.lines.append((f"Target in the plane but outside the image: follow the arrow "
+                               f"(slide along the probe: {self.keys_of('probe_along')}; or "
+                               f"change the depth: {key_label(self.bindings, 'depth_down')} / "
+                               f"{key_label(self.bindings, 'depth_up')})", OUT_OF_PLANE))
         else:
             self.lines.append((f"Target {off.words} from the scan plane: slide the probe that "
                                f"way ({key})", OUT_OF_PLANE))
@@ -196,6 +204,7 @@ class ImagingOverlay:
                                  for p, ok in zip(points, near, strict=True)])
             self.lines.append(("Dashed line: the needle's path if advanced from here"
                                + ("" if near.all() else " (dim: outside the scan plane)"), PATH))
+            self._warn_danger(n, shown_on="ultrasound")
         elif n.in_skin:
             tip = self._plane_offset(frame.probe, n.tip_mm)
             tip_px = frame.pixel_of(np.asarray(n.tip_mm))[0]
@@ -203,15 +212,26 @@ class ImagingOverlay:
             if abs(tip.distance_mm) <= TIP_MARK_MM:  # where the tip is (the ring stays on it)
                 pygame.draw.circle(surf, TIP if seen else TIP_UNSEEN, screen(tip_px), 5, 2)
             to_target = guidance.image_offset_words(frame.pixel_mm, tip_px, px)
-            where_tip = tip.words if tip.words == "in the plane" else \
-                f"{tip.words} from the plane"
-            self.lines.append((f"Tip {where_tip}; the target is {to_target} from the tip",
-                               TEXT if tip.in_plane else OUT_OF_PLANE))
-            if tip.in_plane and not seen:
-                self.lines.append((f"The tip does not show in the image (grey ring): aim "
-                                   f"flatter ({self.flatter_key}) or rock the probe toward "
-                                   f"the needle ({self.rock_keys}) before advancing",
+            to_target = "the tip is on the target in the image" if to_target == "on it" \
+                else f"the target is {to_target} from the tip"
+            if tip.in_plane:
+                self.lines.append((f"Tip in the plane; {to_target}", TEXT))
+            else:  # steer back as it advances, or slide the plane onto the tip to find it
+                steer = self.key_of("aim_yaw", guidance.steer_toward_plane_sign(
+                    w, frame.probe, n.tip_mm))
+                slide = self.key_of("probe_across", 1 if tip.slide_key_plus else -1)
+                self.lines.append((f"Tip {tip.words} from the scan plane: steer back toward "
+                                   f"the plane ({steer}) as you advance, or slide the probe "
+                                   f"that way ({slide}) to find the tip; {to_target}",
                                    OUT_OF_PLANE))
+            if tip.in_plane and not seen:
+                rock = self.key_of("probe_rock", guidance.rock_toward_needle_sign(
+                    w, frame.probe, n.direction))
+                self.lines.append((f"The tip does not show in the image (grey ring): aim "
+                                   f"flatter ({self.key_of('aim_pitch', 1)}) or rock the "
+                                   f"probe toward the needle ({rock}) before advancing",
+                                   OUT_OF_PLANE))
+            self._warn_danger(n, shown_on="ultrasound")
 
     def _plane_offset(self, probe, point_mm) -> guidance.PlaneOffset:
         """``guidance.plane_offset`` remembered for the last few (probe, point): it slides a
@@ -228,7 +248,7 @@ class ImagingOverlay:
         """The standard view's grade and the first thing to change (cached per pose)."""
         key = (frame.probe, frame.tick)
         if self._view_key != key:
-            q = guidance.view_quality(self.world, frame)
+            q = guidance.view_quality(self.world, frame, self.key_of)
             colour = {"good": TARGET, "fair": OUT_OF_PLANE}.get(q.grade, DANGER)
             self._view = (f"View ({q.name}): {q.grade}, {q.met}/{len(q.checks)}: "
                           f"{q.advice}", colour)
@@ -309,8 +329,10 @@ class ImagingOverlay:
                                "projected on this image", TARGET))
         else:
             _edge_arrow(surf, OUT_OF_PLANE, where, t_px)
-            self.lines.append(("Target outside the image: follow the arrow (move the C-arm "
-                               "or the table, then take an image)", OUT_OF_PLANE))
+            self.lines.append((f"Target outside the image: follow the arrow (move the C-arm: "
+                               f"{self.keys_of('carm_orbital', 'carm_cranial')}, or the table: "
+                               f"{self.keys_of('carm_lateral', 'carm_superior')}; then take an "
+                               f"image: {key_label(self.bindings, 'shot')})", OUT_OF_PLANE))
         live = state.needle
         if live.entry_mm is not None and not live.in_skin:
             path = [np.asarray(live.entry_mm) + np.asarray(live.direction) * t for t in
@@ -320,8 +342,49 @@ class ImagingOverlay:
         elif n.in_skin:
             words = guidance.fluoro_offset_words(screen(np.asarray(n.tip_mm)[None])[0], t_px,
                                                  mm_per_px)
-            self.lines.append((f"On this image the target is {words} from the tip "
-                               "(depth along the beam needs another view)", TEXT))
+            self.lines.append(("On this image the tip is on the target" if words == "on it"
+                               else f"On this image the target is {words} from the tip", TEXT))
+        if live.in_skin:
+            self.lines.append(self._depth_line(live))
+        if live.entry_mm is not None:
+            self._warn_danger(live, shown_on="fluoroscopy")
+
+    def _depth_line(self, needle) -> tuple[str, tuple]:
+        """How deep the tip is relative to the target along the shaft, as a supervisor says
+        it at a fluoroscopy screen (the beam shows no depth), and how to check it."""
+        to_go = path_check.depth_to_target_mm(self.world, needle.tip_mm, needle.direction)
+        check = f"feel for bone, or orbit the C-arm ({self.keys_of('carm_orbital')}) and " \
+                "take an image for an oblique view"
+        if to_go > guidance.SAY_IN_PLANE_MM:
+            return (f"Depth: the tip is {to_go:.0f} mm short of the target along the needle: "
+                    f"advance ({self.key_of('advance', 1)}); to check, {check}", TEXT)
+        if to_go < -guidance.SAY_IN_PLANE_MM:
+            return (f"Depth: the tip is {-to_go:.0f} mm past the target: pull back "
+                    f"({self.key_of('retract', 1)})", OUT_OF_PLANE)
+        return ("Depth: the tip is level with the target", TARGET)
+
+    def _warn_danger(self, needle, shown_on: str) -> None:
+        """A warning line when the needle's path (from the entry before the puncture, from
+        the tip after it) heads for a danger structure, with the keys that change it."""
+        start = needle.tip_mm if needle.in_skin else needle.entry_mm
+        key = (start, needle.direction, needle.in_skin)
+        if key != self._danger_key:
+            self._danger_key, self._danger_line = key, None
+            ahead = path_check.danger_ahead(self.world, start, needle.direction)
+            if ahead is not None:
+                name = ahead.structure.replace("_", " ")
+                notes = ["it does not show on X-ray"] if shown_on == "fluoroscopy" else []
+                notes += [path_check.SUPERVISOR_NOTES.get(ahead.structure, "")]
+                hidden = f" ({'; '.join(n for n in notes if n)})" if any(notes) else ""
+                fix = f"pull back ({self.key_of('retract', 1)}) and re-aim " \
+                      f"({self.keys_of('aim_pitch', 'aim_yaw')})" if needle.in_skin else \
+                      f"move the entry ({self.keys_of('entry_forward', 'entry_sideways')}) " \
+                      f"or re-aim ({self.keys_of('aim_pitch', 'aim_yaw')})"
+                self._danger_line = (f"DANGER: the path heads for the {name}, "
+                                     f"{ahead.distance_mm:.0f} mm on{hidden}: {fix} until "
+                                     "this warning goes", DANGER)
+        if self._danger_line is not None:
+            self.lines.insert(0, self._danger_line)
 
     def _danger_shadows(self, frame, size, scale: float) -> pygame.Surface:
         """The danger structures' outlines as projected on a fluoroscopy image (their
