@@ -282,3 +282,11 @@ def draw_banner(surf: pygame.Surface, text: Text, rect: pygame.Rect, message: st
     shade.fill((0, 0, 0, 160))
     surf.blit(shade, rect.topleft)
     text.draw(surf, message, rect.center, 24, TEXT, True, "center")
+
+
+def draw_note(surf: pygame.Surface, text: Text, banner: pygame.Rect, message: str) -> None:
+    """A smaller line under a :func:`draw_banner`, wrapped to its width."""
+    y = banner.bottom + 8
+    for line in text.wrap(message, banner.width - 40, 19):
+        text.draw(surf, line, (banner.centerx, y), 19, DIM, anchor="midtop")
+        y += 22

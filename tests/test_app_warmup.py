@@ -1,0 +1,61 @@
+"""The trainer's start: the first image comes before the 3D view is built, and the needle
+kernels are prepared (with progress on screen) before the trainee can touch the needle, so
+no compile freezes the window at the first puncture."""
+
+from __future__ import annotations
+
+import pytest
+
+pytest.register_assert_rewrite("app_driver")
+
+from app_driver import Driver, pygame  # noqa: E402
+
+from simulator.session import Session  # noqa: E402
+from simulator.warmup import _procedure, warm_needle  # noqa: E402
+
+pytest_plugins = ["app_driver"]
+
+
+def test_the_scripted_procedure_punctures_injects_and_withdraws(block_world):
+    """The warm-up covers the needle's kernels only if its script really goes through the
+    skin, injects and comes out again."""
+    session = Session(block_world, seed=0)
+    kinds = set()
+    for action in _procedure(block_world):
+        kinds.update(e.kind for e in session.step(action)[1])
+    assert {"skin_puncture", "injection_started", "withdraw"} <= kinds
+    assert not session.state.needle.in_skin
+
+
+def test_warm_needle_reports_every_stage(block_world):
+    seen = []
+    warm_needle(block_world, lambda done, total, what: seen.append((done, total)))
+    assert seen[0] == (0, 2) and seen[-1] == (2, 2)
+    assert [d for d, _ in seen] == sorted(d for d, _ in seen)
+
+
+def test_window_waits_for_the_warm_up_then_the_trainee_drives(make_app, block_world,
+                                                              block_scenario):
+    app = make_app(block_world, block_scenario, warm_up=True)
+    d = Driver(app)
+    d.frames(2)
+    assert app.state.tick == 0                  # nothing runs before the first image ...
+    assert app.scene_worker is None             # ... and the 3D view waits for it
+    d.settle(lambda: "ultrasound" in app.imaging.surfaces)
+    assert app.scene_worker is not None
+    if app.warming:                             # a key pressed during the warm-up is ignored
+        d.tap(pygame.K_n)
+        assert app.state.tick == 0 and app.state.needle.entry_mm is None
+    d.settle(lambda: not app.warming)
+    assert app.warm.error is None
+    assert app.warm.status()[0] == app.warm.status()[1]
+    d.tap(pygame.K_n)                           # now the needle key places the needle
+    d.frames(3)
+    assert app.state.tick > 0 and app.state.needle.entry_mm is not None
+
+
+def test_without_warm_up_the_window_starts_at_once(make_app, block_world, block_scenario):
+    app = make_app(block_world, block_scenario)
+    d = Driver(app)
+    d.frames(3)
+    assert app.state.tick > 0 and not app.warming
