@@ -21,40 +21,62 @@ from collections.abc import Callable
 
 import numpy as np
 
+from simulator.probe import place_probe, probe_axes
 from simulator.state import Action
+from simulator.step import initial_state
 
 ADVANCE_MM_S = 8.0
 ADVANCE_S = 2.5            # through the skin and some way towards the target
+PROBE_OVER_MM = 20.0       # the probe sits over the needle's path this far in
+IMAGE_SHAPE = (96, 128)    # rows, cols: the same kernels as at display size, less work
 STEPS = ("the needle in tissue", "the needle in the image")
 
 
-def _approach(world) -> Action | None:
-    """Place the needle on the skin where the line from the entry area to the target meets
-    it (``None`` if that line misses the skin: the needle stages are then skipped)."""
+def _approach(world) -> list[Action]:
+    """Place the needle on the line from the entry area to the target and, in an
+    ultrasound case, the probe over its path with the needle in the scan plane (so the
+    image shows the needle and its injectate). Empty if the line misses the skin."""
     target = np.asarray(world.target_point, float)
-    entry = np.asarray(world.entry_centre, float)
-    direction = target - entry
+    outside = np.asarray(world.entry_centre, float)
+    direction = target - outside
     norm = float(np.linalg.norm(direction))
     if not np.isfinite(norm) or norm < 1e-6:
-        return None
+        return []
     direction /= norm
-    hit = world.skin_along(entry - direction * 100.0, direction, 100.0 + norm)
+    hit = world.skin_along(outside - direction * 100.0, direction, 100.0 + norm)
     if hit is None:
-        return None
-    return Action(place_needle=(tuple(map(float, hit.point)), tuple(map(float, direction))))
+        return []
+    out = []
+    start = initial_state(world).probe
+    if start is not None:
+        below = np.asarray(hit.point) + direction * PROBE_OVER_MM
+        outward = np.asarray(hit.normal, float)
+        # the turn that puts the needle in the scan plane: elevation across the needle
+        turns = np.linspace(0.0, np.pi, 72, endpoint=False)
+        probes = [place_probe(world, below, outward, t, 0.0, start) for t in turns]
+        across = [abs(float(probe_axes(world, p)[1] @ direction)) if p is not None else 2.0
+                  for p in probes]
+        best = int(np.argmin(across))
+        if probes[best] is not None:
+            out.append(Action(place_probe=(tuple(map(float, below)), tuple(map(float, outward)),
+                                           float(turns[best]), 0.0)))
+    return [*out, Action(place_needle=(tuple(map(float, hit.point)),
+                                       tuple(map(float, direction))))]
 
 
-def _procedure(world) -> list[Action]:
-    """The scripted ticks: a little of every kind of needle, syringe and probe work."""
+def _procedure(world) -> list[list[Action]]:
+    """The scripted ticks in phases: a little of every kind of needle, syringe and probe
+    work (the imaging stage renders the state at the end of each phase)."""
     place = _approach(world)
-    if place is None:
+    if not place:
         return []
     n = int(ADVANCE_S / world.dt_s)
-    probe = Action(probe_slide_mm_s=(2.0, 1.0), probe_rotate_rad_s=0.05)
-    return [place, *[Action(advance_mm_s=ADVANCE_MM_S)] * n,
-            *[Action(steer_rad_s=(0.05, -0.05), advance_mm_s=2.0)] * 10,
-            Action(aspirate=True), *[Action(inject_ml_s=0.5)] * 10,
-            *[probe] * 5, *[Action(advance_mm_s=-ADVANCE_MM_S)] * 10, Action(withdraw=True)]
+    return [[*place, *[Action(advance_mm_s=ADVANCE_MM_S)] * n],
+            [*[Action(steer_rad_s=(0.05, -0.05), advance_mm_s=2.0)] * 10,
+             Action(aspirate=True), *[Action(inject_ml_s=0.5)] * 10],
+            [Action(probe_rock_rad_s=0.3)] * 10,
+            [*[Action(probe_slide_mm_s=(2.0, 1.0), probe_rotate_rad_s=0.05)] * 5,
+             *[Action(advance_mm_s=-ADVANCE_MM_S)] * 10, Action(withdraw=True)]]
 
 
 def warm_needle(world, progress: Callable[[int, int, str], None] = lambda *_: None) -> None:
@@ -67,22 +89,33 @@ def warm_needle(world, progress: Callable[[int, int, str], None] = lambda *_: No
     total = len(STEPS)
     progress(0, total, STEPS[0])
     session = Session(world, seed=0)
-    shown = session.state
-    for action in _procedure(world):
-        state, _ = session.step(action)
-        if state.needle.in_skin:
-            shown = state   # the last one: the needle in, the injectate given
+    shown = []    # the needle in; the injectate given; the probe rocked
+    for phase in _procedure(world):
+        for action in phase:
+            session.step(action)
+        if session.state.needle.in_skin:
+            shown.append(session.state)
+    # the nearest-hit ray walk the needle core takes outside the label volume
+    tris = world.anatomy.triangles
+    tris.nearest_hits(world.entry_centre, np.array([0.0, 0.0, -1.0]), 10.0)
     progress(1, total, STEPS[1])
+    shown = shown or [session.state]   # no needle: the images without one
+    twice = [state for state in shown for _ in range(2)]
     sc = world.scenario
-    if sc.uses_ultrasound and shown.probe is not None:
+    if sc.uses_ultrasound and shown[0].probe is not None:
         from simulator.imaging.ultrasound import render_ultrasound
 
+        # twice each: a pose's second image reuses its first's (read-only) arrays, which
+        # numba compiles separately
         for detail in ("full", "moving"):
-            render_ultrasound(world, shown, detail=detail)
+            for tick, state in enumerate(twice):
+                render_ultrasound(world, state, tick=tick, detail=detail,
+                                  image_shape=IMAGE_SHAPE)
     if sc.uses_fluoroscopy:
         from simulator.imaging.fluoro import render_fluoro
 
-        render_fluoro(world, shown)
+        for state in twice:
+            render_fluoro(world, state)
     progress(total, total, "ready")
 
 
@@ -94,8 +127,9 @@ def warm_scoring(world) -> None:
 
     scorer = Scorer(world)
     session = Session(world, seed=0, observers=[scorer])
-    for action in _procedure(world):
-        session.step(action)
+    for phase in _procedure(world):
+        for action in phase:
+            session.step(action)
     score_claim(scorer.scored())
 
 

@@ -21,8 +21,9 @@ def test_the_scripted_procedure_punctures_injects_and_withdraws(block_world):
     skin, injects and comes out again."""
     session = Session(block_world, seed=0)
     kinds = set()
-    for action in _procedure(block_world):
-        kinds.update(e.kind for e in session.step(action)[1])
+    for phase in _procedure(block_world):
+        for action in phase:
+            kinds.update(e.kind for e in session.step(action)[1])
     assert {"skin_puncture", "injection_started", "withdraw"} <= kinds
     assert not session.state.needle.in_skin
 
