@@ -42,16 +42,15 @@ from simulator.app.screens import (
     draw_banner,
     draw_controls,
     draw_end,
-    draw_note,
     draw_scoring,
     draw_task,
+    draw_wait,
     footer,
     key_label,
 )
 from simulator.app.trainee import Trainee
 from simulator.errors import InputError
 from simulator.session import Session
-from simulator.slow_wait import SLOW_S
 from simulator.viz.scene3d import View, default_camera
 from simulator.viz.worker import SceneWorker
 from simulator.warmup import NeedleWarmUp
@@ -65,8 +64,6 @@ ORBIT_DEG_PER_PX = 0.4
 MENU = ("pause", "restart", "end_attempt", "quit", "help", "instructions", "screenshot",
         "debrief")
 OVERLAYS = ("pause", "help", "instructions")   # commands that pause and show a screen
-FIRST_START_NOTE = "The first start after installing prepares the imaging and the needle: " \
-    "up to a minute; later starts take seconds."
 
 
 class App:
@@ -143,7 +140,8 @@ class App:
         self._scored_session: Session | None = None
         self.scoring_since = 0.0
         self.score_wait_s: float | None = None   # last action -> score screen, seconds
-        self.new_attempt()
+        # the first state's kernels load (or, on a first start, compile) meanwhile
+        self._wait_on_screen(self.new_attempt, "Starting the scanner...")
 
     # -- attempts ---------------------------------------------------------------------------
     def new_attempt(self) -> None:
@@ -169,6 +167,32 @@ class App:
         self._pending_score = None
         self.screen_mode = "playing"
         self.wall_start = time.perf_counter()
+
+    def _wait_on_screen(self, job, message: str) -> None:
+        """Run ``job`` on a thread; until it ends, keep the window alive (events pumped) and
+        show ``message`` with the seconds so far, so a slow start is never a black window.
+        ``job``'s exception is raised here."""
+        done, failed = threading.Event(), []
+
+        def run() -> None:
+            try:
+                job()
+            except BaseException as exc:  # noqa: BLE001 - re-raised on this thread
+                failed.append(exc)
+            finally:
+                done.set()
+
+        threading.Thread(target=run, name="start", daemon=True).start()
+        rect = self.layout.imaging
+        banner = pygame.Rect(rect.x, rect.centery - 30, rect.width, 60)
+        while not done.wait(HUD_REFRESH_S):
+            pygame.event.pump()
+            self.screen.fill(BG)
+            draw_wait(self.screen, self.text, banner, message,
+                      time.perf_counter() - self.started_at)
+            pygame.display.flip()
+        if failed:
+            raise failed[0]
 
     def wait_for_scores(self) -> None:
         """Block until every attempt handed to the scoring thread is saved."""
@@ -470,18 +494,12 @@ class App:
             draw_banner(surf, self.text, banner,
                         f"No image yet: {key_label(self.bindings, 'shot')} takes a spot image")
         elif image is None:
-            waited_s = time.perf_counter() - self.started_at
-            draw_banner(surf, self.text, banner, "Starting the scanner..." if waited_s < SLOW_S
-                        else f"Starting the scanner... {waited_s:.0f} s")
-            if waited_s >= SLOW_S:
-                draw_note(surf, self.text, banner, FIRST_START_NOTE)
+            draw_wait(surf, self.text, banner, "Starting the scanner...",
+                      time.perf_counter() - self.started_at)
         if self.warming and self.warm.started_at is not None:
             done, total, what = self.warm.status()
-            waited_s = time.perf_counter() - self.warm.started_at
-            draw_banner(surf, self.text, banner, f"Preparing the scanner... {done + 1}/{total}: "
-                        f"{what}" + (f" ({waited_s:.0f} s)" if waited_s >= SLOW_S else ""))
-            if waited_s >= SLOW_S:
-                draw_note(surf, self.text, banner, FIRST_START_NOTE)
+            draw_wait(surf, self.text, banner, f"Preparing the scanner... {done + 1}/{total}: "
+                      f"{what}", time.perf_counter() - self.warm.started_at)
         elif self.warm is not None and self.warm.error is not None and not self._warm_reported:
             self._warm_reported = True
             print(f"warm-up failed ({self.warm.error}); kernels compile on first use",

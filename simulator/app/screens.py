@@ -10,6 +10,7 @@ import pygame
 
 from simulator.app.bindings import AXES, COMMANDS, key_name
 from simulator.app.draw import ACCENT, DIM, LEVEL_COLOURS, TEXT, Text
+from simulator.slow_wait import SLOW_S
 
 GROUPS = (
     ("Needle", ("aim_yaw", "aim_pitch", "advance", "retract", "twist", "flip_bevel",
@@ -284,9 +285,18 @@ def draw_banner(surf: pygame.Surface, text: Text, rect: pygame.Rect, message: st
     text.draw(surf, message, rect.center, 24, TEXT, True, "center")
 
 
-def draw_note(surf: pygame.Surface, text: Text, banner: pygame.Rect, message: str) -> None:
-    """A smaller line under a :func:`draw_banner`, wrapped to its width."""
-    y = banner.bottom + 8
-    for line in text.wrap(message, banner.width - 40, 19):
-        text.draw(surf, line, (banner.centerx, y), 19, DIM, anchor="midtop")
-        y += 22
+FIRST_START_NOTE = "The first start after installing prepares the imaging and the needle: " \
+    "up to a minute; later starts take seconds."
+
+
+def draw_wait(surf: pygame.Surface, text: Text, banner: pygame.Rect, message: str,
+              waited_s: float) -> None:
+    """A start-up wait in ``banner``: the message, and once it has lasted ``SLOW_S``, the
+    seconds so far and (wrapped below) why the first start is slow."""
+    slow = waited_s >= SLOW_S
+    draw_banner(surf, text, banner, f"{message} ({waited_s:.0f} s)" if slow else message)
+    if slow:
+        y = banner.bottom + 8
+        for line in text.wrap(FIRST_START_NOTE, banner.width - 40, 19):
+            text.draw(surf, line, (banner.centerx, y), 19, DIM, anchor="midtop")
+            y += 22
