@@ -285,8 +285,8 @@ def draw_banner(surf: pygame.Surface, text: Text, rect: pygame.Rect, message: st
     text.draw(surf, message, rect.center, 24, TEXT, True, "center")
 
 
-FIRST_START_NOTE = "The first start after installing prepares the imaging and the needle: " \
-    "up to a minute; later starts take seconds."
+FIRST_START_NOTE = "The first start after installing prepares the imaging and the needle (a " \
+    "minute or more on a busy machine); later starts take seconds."
 
 
 def draw_wait(surf: pygame.Surface, text: Text, banner: pygame.Rect, message: str,

@@ -49,9 +49,12 @@ def run(
     from simulator.app.profile import format_report
     from simulator.loading import load_world
     from simulator.paths import scenario_path
+    from simulator.slow_wait import COMPILING, noted_if_slow
 
     path = scenario_path(scenario)
-    world = load_world(path, progress=say)
+    # the window opens only once the patient is loaded: until then, the console says why
+    with noted_if_slow("loading the patient", say, compiling=COMPILING):
+        world = load_world(path, progress=say)
     say(f"{world.scenario.title} - {mode} mode. F1 shows the controls; attempts are saved "
         f"in {results}/{world.scenario.id}/")
     window = App(world, scenario_path=path.resolve(), mode=mode, trainee=trainee,
