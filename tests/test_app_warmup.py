@@ -4,6 +4,8 @@ no compile freezes the window at the first puncture."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 pytest.register_assert_rewrite("app_driver")
@@ -60,3 +62,24 @@ def test_without_warm_up_the_window_starts_at_once(make_app, block_world, block_
     d = Driver(app)
     d.frames(3)
     assert app.state.tick > 0 and not app.warming
+
+
+def test_a_slow_first_state_shows_progress_not_a_black_window(make_app, block_world,
+                                                              block_scenario, monkeypatch):
+    """A first start compiles the first state's kernels inside the window's start: the
+    window shows "Starting the scanner... (n s)" meanwhile."""
+    from simulator.app.loop import App
+
+    real = App.new_attempt
+
+    def slow(self):
+        time.sleep(1.3)   # past the one second after which the wait shows its seconds
+        real(self)
+
+    monkeypatch.setattr(App, "new_attempt", slow)
+    app = make_app(block_world, block_scenario)
+    banner = app.layout.imaging
+    pixels = pygame.surfarray.array3d(app.screen)[banner.left:banner.right,
+                                                 banner.centery - 30:banner.centery + 30]
+    assert (pixels.max(axis=2) > 200).any()     # the banner's white words were drawn
+    assert app.session is not None and app.state.tick == 0

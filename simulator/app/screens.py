@@ -295,8 +295,11 @@ def draw_wait(surf: pygame.Surface, text: Text, banner: pygame.Rect, message: st
     seconds so far and (wrapped below) why the first start is slow."""
     slow = waited_s >= SLOW_S
     draw_banner(surf, text, banner, f"{message} ({waited_s:.0f} s)" if slow else message)
-    if slow:
-        y = banner.bottom + 8
-        for line in text.wrap(FIRST_START_NOTE, banner.width - 40, 19):
-            text.draw(surf, line, (banner.centerx, y), 19, DIM, anchor="midtop")
-            y += 22
+    if slow:   # on a shade of its own: it may lie over the image
+        lines = text.wrap(FIRST_START_NOTE, banner.width - 40, 19)
+        shade = pygame.Surface((banner.width, 22 * len(lines) + 8), pygame.SRCALPHA)
+        shade.fill((0, 0, 0, 160))
+        surf.blit(shade, (banner.x, banner.bottom))
+        for k, line in enumerate(lines):
+            text.draw(surf, line, (banner.centerx, banner.bottom + 4 + 22 * k), 19, DIM,
+                      anchor="midtop")
