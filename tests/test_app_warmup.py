@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 
+import numpy as np
 import pytest
 
 pytest.register_assert_rewrite("app_driver")
@@ -83,3 +84,21 @@ def test_a_slow_first_state_shows_progress_not_a_black_window(make_app, block_wo
                                                  banner.centery - 30:banner.centery + 30]
     assert (pixels.max(axis=2) > 200).any()     # the banner's white words were drawn
     assert app.session is not None and app.state.tick == 0
+
+
+def test_a_held_key_moves_by_the_time_held_also_at_a_low_frame_rate(make_app, block_world,
+                                                                     block_scenario):
+    """On a busy machine frames come 4-10 a second: the probe still slides by the key's
+    rate times the time it was held, not by the number of frames."""
+    app = make_app(block_world, block_scenario)
+    d = Driver(app)
+    d.frames(2)
+    start = np.asarray(app.state.probe.contact_mm, float)
+    rate = app.bindings.axes["probe_along"].rate
+    d.key(pygame.K_RIGHT)
+    for _ in range(5):
+        d.frames(1, dt=0.2)                     # one second held, in five slow frames
+    d.key(pygame.K_RIGHT, False)
+    d.frames(1, dt=0.0)
+    moved = float(np.linalg.norm(np.asarray(app.state.probe.contact_mm) - start))
+    assert moved == pytest.approx(rate * 1.0, rel=0.1)

@@ -56,7 +56,9 @@ from simulator.viz.worker import SceneWorker
 from simulator.warmup import NeedleWarmUp
 
 SWITCH_INTERVAL_S = 0.001
-MAX_FRAME_S = 0.1        # a longer stall slows the simulation rather than jumping it
+MAX_FRAME_S = 0.25       # a longer stall slows the simulation rather than jumping it; up to
+                         # this, a held key moves by its rate times the time it was held, also
+                         # on a busy machine drawing 4-10 frames a second
 HUD_REFRESH_S = 0.1      # with no new image and no key, the window is redrawn this often
 MOUSE_EVENTS = (pygame.MOUSEBUTTONDOWN, pygame.MOUSEBUTTONUP, pygame.MOUSEMOTION,
                 pygame.MOUSEWHEEL)   # they move the 3D camera: redrawn when its image comes
