@@ -4,6 +4,7 @@ no compile freezes the window at the first puncture."""
 
 from __future__ import annotations
 
+import threading
 import time
 
 import numpy as np
@@ -102,3 +103,16 @@ def test_a_held_key_moves_by_the_time_held_also_at_a_low_frame_rate(make_app, bl
     d.frames(1, dt=0.0)
     moved = float(np.linalg.norm(np.asarray(app.state.probe.contact_mm) - start))
     assert moved == pytest.approx(rate * 1.0, rel=0.1)
+
+
+def test_closing_before_the_first_image_saves_the_attempt_and_returns(make_app, block_world,
+                                                                       block_scenario):
+    """A trainee who closes the window during a (slow) first start is not kept waiting for
+    the warm-ups: the window closes and the attempt is saved."""
+    app = make_app(block_world, block_scenario, warm_up=True)
+    closing = threading.Thread(target=app.close, args=("closed at the start",))
+    closing.start()                                     # no frame, no image yet
+    closing.join(120)
+    assert not closing.is_alive(), "the window did not close"
+    assert app.scoring.prepared.done()
+    assert (app.folder / "session.jsonl").is_file()

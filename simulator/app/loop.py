@@ -531,6 +531,7 @@ class App:
 
     def close(self, reason: str = "closed") -> None:
         """Save the current attempt (log end record and score) and release everything."""
+        self.scoring.skip_warm_up()   # its score must not wait for a warm-up, or for go
         self.finish_attempt(reason)
         self.scoring.close()  # every attempt's score written
         if self.scene_worker is not None:

@@ -40,7 +40,7 @@ def attempt_status(world, state) -> str:
     return COMPLETED if finished or timed_out else ABANDONED
 
 
-def _prepare(world, warm: bool, go: threading.Event) -> float:
+def _prepare(world, warm: bool, go: threading.Event, closing: threading.Event) -> float:
     """Build what scoring any attempt of ``world`` needs (``warm``: and score a scripted
     attempt once, so the first real score finds the scoring's compiled kernels loaded);
     returns the seconds it took, from ``go``."""
@@ -54,7 +54,7 @@ def _prepare(world, warm: bool, go: threading.Event) -> float:
     start = time.perf_counter()
     if world.danger:
         danger_distance_field(world)
-    if warm:
+    if warm and not closing.is_set():   # a window closing needs no warm-up
         from simulator.warmup import warm_scoring
 
         warm_scoring(world)
@@ -69,14 +69,21 @@ class ScoringThread:
 
     def __init__(self, world, *, warm: bool = False):
         self._go = threading.Event()
+        self._closing = threading.Event()
         if not warm:
             self._go.set()
         self._pool = ThreadPoolExecutor(1, thread_name_prefix="scoring")
         self._background = ThreadPoolExecutor(1, thread_name_prefix="scoring-prepare")
-        self.prepared: Future = self._background.submit(_prepare, world, warm, self._go)
+        self.prepared: Future = self._background.submit(_prepare, world, warm, self._go,
+                                                       self._closing)
 
     def begin(self) -> None:
         """Start the preparation (if it waits for this)."""
+        self._go.set()
+
+    def skip_warm_up(self) -> None:
+        """The window is closing: prepare at once what the last score needs, nothing more."""
+        self._closing.set()
         self._go.set()
 
     def stage(self) -> str:
@@ -108,6 +115,6 @@ class ScoringThread:
         self.prepared.exception()
 
     def close(self) -> None:
-        self._go.set()
+        self.skip_warm_up()
         self._pool.shutdown(wait=True)
         self._background.shutdown(wait=True)
