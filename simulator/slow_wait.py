@@ -69,23 +69,3 @@ def _on_numba_compile(callback: Callable[[], None]) -> Iterator[None]:
     with event.install_listener("numba:compile", Listener()):
         yield
 
-
-def prepare_renderers(world, progress: Callable[[str], None] | None) -> None:
-    """Render the starting image of each of the scenario's modalities once and throw it away,
-    so the renderers' compiled kernels are loaded from numba's cache (or compiled, on a first
-    start) now, with a progress line, rather than silently behind the first frame."""
-    from simulator.step import initial_state
-
-    state = initial_state(world)
-    if world.scenario.uses_ultrasound:
-        from simulator.imaging.ultrasound import render_ultrasound
-
-        with noted_if_slow("preparing the ultrasound renderer", progress,
-                           compiling=COMPILING):
-            render_ultrasound(world, state)
-    if world.scenario.uses_fluoroscopy:
-        from simulator.imaging.fluoro import render_fluoro
-
-        with noted_if_slow("preparing the fluoroscopy renderer", progress,
-                           compiling=COMPILING):
-            render_fluoro(world, state)

@@ -160,7 +160,9 @@ def _vertex_normals(vertices, faces) -> np.ndarray:
     """Area-weighted outward vertex normals ``(n, 3)``."""
     fn = np.cross(vertices[faces[:, 1]] - vertices[faces[:, 0]],
                   vertices[faces[:, 2]] - vertices[faces[:, 0]])
-    vn = np.zeros_like(vertices)
-    for k in range(3):
-        np.add.at(vn, faces[:, k], fn)
+    # each vertex sums its faces' normals in the order np.add.at over corners 0, 1, 2 would
+    # (the same bits), with one bincount per axis: several times faster at every start
+    corners, weights = faces.T.ravel(), np.tile(fn, (3, 1))
+    vn = np.stack([np.bincount(corners, weights=weights[:, c], minlength=len(vertices))
+                   for c in range(3)], axis=1)
     return vn / np.maximum(np.linalg.norm(vn, axis=1, keepdims=True), 1e-12)

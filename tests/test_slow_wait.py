@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 
-from simulator.slow_wait import noted_if_slow, prepare_renderers
+from simulator.slow_wait import noted_if_slow
 
 
 def test_a_long_wait_gets_its_line_once_and_a_quick_step_none():
@@ -22,25 +22,6 @@ def test_a_long_wait_gets_its_line_once_and_a_quick_step_none():
     assert said == ["loading the renderer"]
     with noted_if_slow("nobody listens", None, after_s=0.0):
         pass
-
-
-def test_renderers_are_prepared_for_each_modality_the_scenario_uses(hip_fluoro_world,
-                                                                   block_world, monkeypatch):
-    import simulator.imaging.fluoro
-    import simulator.imaging.ultrasound
-
-    rendered = []
-    for module, name in ((simulator.imaging.ultrasound, "render_ultrasound"),
-                         (simulator.imaging.fluoro, "render_fluoro")):
-        real = getattr(module, name)
-        monkeypatch.setattr(module, name,
-                            lambda world, state, real=real, name=name: (rendered.append(name),
-                                                                        real(world, state)))
-    prepare_renderers(block_world, None)
-    assert rendered == ["render_ultrasound"]
-    rendered.clear()
-    prepare_renderers(hip_fluoro_world, None)
-    assert rendered == ["render_fluoro"]
 
 
 def test_a_wait_says_it_compiles_only_when_numba_compiles():

@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 import secrets
 import sys
+import threading
 import time
 from concurrent.futures import Future
 from pathlib import Path
@@ -30,7 +31,7 @@ from simulator.app.controls import Controls
 from simulator.app.debrief import DebriefScreen
 from simulator.app.draw import BG, DIM, TEXT, Layout, Text
 from simulator.app.feedback import Feedback
-from simulator.app.guidance import imaging_refusal
+from simulator.app.guidance import ideal_view, imaging_refusal
 from simulator.app.hud import Hud, HudInfo
 from simulator.app.imaging import ImagingView, gray_surface
 from simulator.app.overlay import ImagingOverlay, scene_target
@@ -43,6 +44,7 @@ from simulator.app.screens import (
     draw_end,
     draw_scoring,
     draw_task,
+    draw_wait,
     footer,
     key_label,
 )
@@ -51,9 +53,12 @@ from simulator.errors import InputError
 from simulator.session import Session
 from simulator.viz.scene3d import View, default_camera
 from simulator.viz.worker import SceneWorker
+from simulator.warmup import NeedleWarmUp
 
 SWITCH_INTERVAL_S = 0.001
-MAX_FRAME_S = 0.1        # a longer stall slows the simulation rather than jumping it
+MAX_FRAME_S = 0.25       # a longer stall slows the simulation rather than jumping it; up to
+                         # this, a held key moves by its rate times the time it was held, also
+                         # on a busy machine drawing 4-10 frames a second
 HUD_REFRESH_S = 0.1      # with no new image and no key, the window is redrawn this often
 MOUSE_EVENTS = (pygame.MOUSEBUTTONDOWN, pygame.MOUSEBUTTONUP, pygame.MOUSEMOTION,
                 pygame.MOUSEWHEEL)   # they move the 3D camera: redrawn when its image comes
@@ -71,7 +76,7 @@ class App:
                  trainee: str = "", results: str | Path = DEFAULT_RESULTS,
                  bindings: Bindings | None = None, size: tuple[int, int] = (1280, 720),
                  seed: int | None = None, show_fps: bool = False, scene_fps: float = 20.0,
-                 live_fps: float = 30.0, fps_cap: float = 60.0):
+                 live_fps: float = 30.0, fps_cap: float = 60.0, warm_up: bool = False):
         sc = world.scenario
         if mode not in sc.modes:
             raise InputError(f"scenario {sc.id!r} allows the modes {', '.join(sc.modes)}; "
@@ -107,8 +112,17 @@ class App:
         self.hud = Hud(world, self.text, self.layout, self.bindings, learning=self.learning)
         self.imaging = ImagingView(world, 0, self.layout.imaging.size, live_fps=live_fps)
         self.overlay = ImagingOverlay(world, self.text, self.bindings, learning=self.learning)
-        self.scene = SceneWorker(world, self.layout.scene.size, allow_overlays=self.learning,
-                                 max_fps=scene_fps)
+        if self.learning and world.scenario.standard_view is not None:
+            # the view coaching's aim (its first use needs it), searched while the first
+            # image renders rather than after it, holding that image back
+            threading.Thread(target=ideal_view, args=(world,), name="ideal-view",
+                             daemon=True).start()
+        self.scene_fps = scene_fps
+        self.scene_worker: SceneWorker | None = None   # started with the first image
+        # warm_up: nothing is simulated until every needle kernel is loaded (or compiled)
+        self.warm = NeedleWarmUp(world) if warm_up else None
+        self._warm_reported = False   # its failure said on the console
+        self.started_at = time.perf_counter()
         self.camera = default_camera(world)
         self.overlays = self.learning
         self.stats = FrameStats()
@@ -123,12 +137,13 @@ class App:
         self.doc: ScoredSession | None = None
         self.debrief: DebriefScreen | None = None
         self.paused_by = "pause"
-        self.scoring = ScoringThread(world)   # the window never waits for a score
+        self.scoring = ScoringThread(world, warm=warm_up)   # the window never waits for one
         self._pending_score: Future | None = None
         self._scored_session: Session | None = None
         self.scoring_since = 0.0
         self.score_wait_s: float | None = None   # last action -> score screen, seconds
-        self.new_attempt()
+        # the first state's kernels load (or, on a first start, compile) meanwhile
+        self._wait_on_screen(self.new_attempt, "Starting the scanner...")
 
     # -- attempts ---------------------------------------------------------------------------
     def new_attempt(self) -> None:
@@ -155,6 +170,32 @@ class App:
         self.screen_mode = "playing"
         self.wall_start = time.perf_counter()
 
+    def _wait_on_screen(self, job, message: str) -> None:
+        """Run ``job`` on a thread; until it ends, keep the window alive (events pumped) and
+        show ``message`` with the seconds so far, so a slow start is never a black window.
+        ``job``'s exception is raised here."""
+        done, failed = threading.Event(), []
+
+        def run() -> None:
+            try:
+                job()
+            except BaseException as exc:  # noqa: BLE001 - re-raised on this thread
+                failed.append(exc)
+            finally:
+                done.set()
+
+        threading.Thread(target=run, name="start", daemon=True).start()
+        rect = self.layout.imaging
+        banner = pygame.Rect(rect.x, rect.centery - 30, rect.width, 60)
+        while not done.wait(HUD_REFRESH_S):
+            pygame.event.pump()
+            self.screen.fill(BG)
+            draw_wait(self.screen, self.text, banner, message,
+                      time.perf_counter() - self.started_at)
+            pygame.display.flip()
+        if failed:
+            raise failed[0]
+
     def wait_for_scores(self) -> None:
         """Block until every attempt handed to the scoring thread is saved."""
         self.scoring.wait()
@@ -176,6 +217,22 @@ class App:
     def state(self):
         return self.session.state
 
+    @property
+    def scene(self) -> SceneWorker:
+        """The 3D view's worker, started on first use. The window starts it once the first
+        image is on screen, so that building the 3D scene (vtk, meshes) does not hold up the
+        image the trainee needs first."""
+        if self.scene_worker is None:
+            self.scene_worker = SceneWorker(self.world, self.layout.scene.size,
+                                            allow_overlays=self.learning,
+                                            max_fps=self.scene_fps)
+        return self.scene_worker
+
+    @property
+    def warming(self) -> bool:
+        """The needle kernels are still being prepared: the trainee waits (not simulated)."""
+        return self.warm is not None and not self.warm.ready.is_set()
+
     # -- one frame --------------------------------------------------------------------------
     def frame(self, elapsed_s: float) -> bool:
         """Handle events, step the simulation for ``elapsed_s`` of real time, draw.
@@ -186,7 +243,7 @@ class App:
             self._event(event)
         if self.quit_requested:
             return False
-        if self.screen_mode == "playing":
+        if self.screen_mode == "playing" and not self.warming:
             self._simulate(elapsed_s)
         elif self.screen_mode == "scoring":
             self._collect_score()
@@ -303,6 +360,8 @@ class App:
         elif name == "overlays":
             if self.learning:
                 self.overlays = not self.overlays
+        elif self.warming:
+            return   # the needle waits for its kernels (the banner says so)
         elif name not in MENU or name == "end_attempt":
             self.trainee.command(name, self.state)
             if self.trainee.prompt:
@@ -338,9 +397,16 @@ class App:
         view = self.trainee.view
         self.imaging.submit(state, self.exposure_state, visible=view)
         new_image = self.imaging.collect()
-        self.scene.yield_to_imaging(self.imaging.probe_moving, self.imaging.serial)
-        self.scene.submit(View.of(state, self.camera, self.overlays))
-        got = self.scene.latest()
+        if self.scene_worker is None and self._first_image_shown():
+            self.scene  # noqa: B018 - starts the 3D view
+            if self.warm is not None:
+                self.warm.start()
+                self.scoring.begin()
+        got = None
+        if self.scene_worker is not None:
+            self.scene.yield_to_imaging(self.imaging.probe_moving, self.imaging.serial)
+            self.scene.submit(View.of(state, self.camera, self.overlays))
+            got = self.scene.latest()
         new_scene = got is not None and got[1] != self._scene_serial
         if new_scene:
             image, self._scene_serial = got
@@ -362,7 +428,8 @@ class App:
             if self.overlays and target_at is not None:
                 scene_target(surf, self.text, lay.scene, target_at)
         else:
-            message = "3D view failed: see the console" if self.scene.error else \
+            failed = self.scene_worker is not None and self.scene_worker.error
+            message = "3D view failed: see the console" if failed else \
                 "Preparing the 3D view..."
             self.text.draw(surf, message, lay.scene.center, 22, DIM, anchor="center")
         self.text.draw(surf, "3D view  (drag to orbit, wheel to zoom"
@@ -398,6 +465,11 @@ class App:
         stats.lap("hud")
         return True
 
+    def _first_image_shown(self) -> bool:
+        """The imaging view's first image is on screen (a fluoroscopy-only case has none
+        until the first shot: true at once)."""
+        return bool(self.imaging.surfaces) or not self.world.scenario.uses_ultrasound
+
     def _draw_imaging(self, view: str) -> None:
         surf, rect = self.screen, self.layout.imaging
         pygame.draw.rect(surf, (0, 0, 0), rect)
@@ -419,11 +491,21 @@ class App:
             label += "  LIVE" if state.carm.beam_on else "  last image hold"
         self.text.draw(surf, label, (rect.x + 8, rect.y + 6), 20, TEXT, True)
         self.overlay.draw_lines(surf, rect)
-        if image is None:
-            message = f"No image yet: {key_label(self.bindings, 'shot')} takes a spot image" \
-                if view == "fluoroscopy" else "Starting the scanner..."
-            draw_banner(surf, self.text, pygame.Rect(rect.x, rect.centery - 30, rect.width, 60),
-                        message)
+        banner = pygame.Rect(rect.x, rect.centery - 30, rect.width, 60)
+        if image is None and view == "fluoroscopy":
+            draw_banner(surf, self.text, banner,
+                        f"No image yet: {key_label(self.bindings, 'shot')} takes a spot image")
+        elif image is None:
+            draw_wait(surf, self.text, banner, "Starting the scanner...",
+                      time.perf_counter() - self.started_at)
+        if self.warming and self.warm.started_at is not None:
+            done, total, what = self.warm.status()
+            draw_wait(surf, self.text, banner, f"Preparing the scanner... {done + 1}/{total}: "
+                      f"{what}", time.perf_counter() - self.warm.started_at)
+        elif self.warm is not None and self.warm.error is not None and not self._warm_reported:
+            self._warm_reported = True
+            print(f"warm-up failed ({self.warm.error}); kernels compile on first use",
+                  file=sys.stderr)
 
     # -- the real-time loop -----------------------------------------------------------------
     def run(self, max_seconds: float | None = None) -> int:
@@ -449,9 +531,11 @@ class App:
 
     def close(self, reason: str = "closed") -> None:
         """Save the current attempt (log end record and score) and release everything."""
+        self.scoring.skip_warm_up()   # its score must not wait for a warm-up, or for go
         self.finish_attempt(reason)
         self.scoring.close()  # every attempt's score written
-        self.scene.close()
+        if self.scene_worker is not None:
+            self.scene_worker.close()
         self.imaging.close()
         pygame.display.quit()
 

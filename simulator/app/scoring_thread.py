@@ -40,10 +40,13 @@ def attempt_status(world, state) -> str:
     return COMPLETED if finished or timed_out else ABANDONED
 
 
-def _prepare(world) -> float:
-    """Build what scoring any attempt of ``world`` needs; returns the seconds it took."""
+def _prepare(world, warm: bool, go: threading.Event, closing: threading.Event) -> float:
+    """Build what scoring any attempt of ``world`` needs (``warm``: and score a scripted
+    attempt once, so the first real score finds the scoring's compiled kernels loaded);
+    returns the seconds it took, from ``go``."""
     from simulator.danger_map import danger_distance_field
 
+    go.wait()
     try:  # this thread only (Linux)
         os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), PREPARE_NICE)
     except (AttributeError, OSError):
@@ -51,21 +54,42 @@ def _prepare(world) -> float:
     start = time.perf_counter()
     if world.danger:
         danger_distance_field(world)
+    if warm and not closing.is_set():   # a window closing needs no warm-up
+        from simulator.warmup import warm_scoring
+
+        warm_scoring(world)
     return time.perf_counter() - start
 
 
 class ScoringThread:
-    """The worker. ``prepared``: the start-up job (its result: seconds it took)."""
+    """The worker. ``prepared``: the start-up job (its result: seconds it took); ``warm``:
+    it also scores a scripted attempt (see :func:`simulator.warmup.warm_scoring`), and waits
+    for :meth:`begin` (the window calls it once its first image is shown: the threads share
+    one interpreter lock, so an early start would slow that image)."""
 
-    def __init__(self, world):
+    def __init__(self, world, *, warm: bool = False):
+        self._go = threading.Event()
+        self._closing = threading.Event()
+        if not warm:
+            self._go.set()
         self._pool = ThreadPoolExecutor(1, thread_name_prefix="scoring")
         self._background = ThreadPoolExecutor(1, thread_name_prefix="scoring-prepare")
-        self.prepared: Future = self._background.submit(_prepare, world)
+        self.prepared: Future = self._background.submit(_prepare, world, warm, self._go,
+                                                       self._closing)
+
+    def begin(self) -> None:
+        """Start the preparation (if it waits for this)."""
+        self._go.set()
+
+    def skip_warm_up(self) -> None:
+        """The window is closing: prepare at once what the last score needs, nothing more."""
+        self._closing.set()
+        self._go.set()
 
     def stage(self) -> str:
         """What the worker is doing, for the "Scoring..." screen."""
         if not self.prepared.done():
-            return "Building the map of the danger structures (once per session)"
+            return "Preparing the scoring (once per session)"
         return "Adding up the metrics"
 
     def save(self, session, scorer, folder, *, reason: str, status: str) -> Future:
@@ -91,5 +115,6 @@ class ScoringThread:
         self.prepared.exception()
 
     def close(self) -> None:
+        self.skip_warm_up()
         self._pool.shutdown(wait=True)
         self._background.shutdown(wait=True)

@@ -10,6 +10,7 @@ import pygame
 
 from simulator.app.bindings import AXES, COMMANDS, key_name
 from simulator.app.draw import ACCENT, DIM, LEVEL_COLOURS, TEXT, Text
+from simulator.slow_wait import SLOW_S
 
 GROUPS = (
     ("Needle", ("aim_yaw", "aim_pitch", "advance", "retract", "twist", "flip_bevel",
@@ -282,3 +283,23 @@ def draw_banner(surf: pygame.Surface, text: Text, rect: pygame.Rect, message: st
     shade.fill((0, 0, 0, 160))
     surf.blit(shade, rect.topleft)
     text.draw(surf, message, rect.center, 24, TEXT, True, "center")
+
+
+FIRST_START_NOTE = "The first start after installing prepares the imaging and the needle (a " \
+    "minute or more on a busy machine); later starts take seconds."
+
+
+def draw_wait(surf: pygame.Surface, text: Text, banner: pygame.Rect, message: str,
+              waited_s: float) -> None:
+    """A start-up wait in ``banner``: the message, and once it has lasted ``SLOW_S``, the
+    seconds so far and (wrapped below) why the first start is slow."""
+    slow = waited_s >= SLOW_S
+    draw_banner(surf, text, banner, f"{message} ({waited_s:.0f} s)" if slow else message)
+    if slow:   # on a shade of its own: it may lie over the image
+        lines = text.wrap(FIRST_START_NOTE, banner.width - 40, 19)
+        shade = pygame.Surface((banner.width, 22 * len(lines) + 8), pygame.SRCALPHA)
+        shade.fill((0, 0, 0, 160))
+        surf.blit(shade, (banner.x, banner.bottom))
+        for k, line in enumerate(lines):
+            text.draw(surf, line, (banner.centerx, banner.bottom + 4 + 22 * k), 19, DIM,
+                      anchor="midtop")

@@ -49,21 +49,23 @@ def run(
     from simulator.app.profile import format_report
     from simulator.loading import load_world
     from simulator.paths import scenario_path
-    from simulator.slow_wait import prepare_renderers
+    from simulator.slow_wait import COMPILING, noted_if_slow
 
     path = scenario_path(scenario)
-    world = load_world(path, progress=say)
-    prepare_renderers(world, say)  # a first start compiles them: say so rather than freeze
+    # the window opens only once the patient is loaded: until then, the console says why
+    with noted_if_slow("loading the patient", say, compiling=COMPILING):
+        world = load_world(path, progress=say)
     say(f"{world.scenario.title} - {mode} mode. F1 shows the controls; attempts are saved "
         f"in {results}/{world.scenario.id}/")
     window = App(world, scenario_path=path.resolve(), mode=mode, trainee=trainee,
                  results=results, bindings=keys, size=(width, height), seed=seed,
-                 show_fps=profile)
+                 show_fps=profile, warm_up=True)
     window.run(max_seconds=seconds)
     if window.folder is not None:
         say(f"last attempt saved in {window.folder}")
     if profile:
-        report = window.stats.report(window.imaging.render_times, window.scene.render_times)
+        report = window.stats.report(window.imaging.render_times, window.scene.render_times
+                                     if window.scene_worker else [])
         print(format_report(report))
         out = Path(results) / world.scenario.id / "app-profile.json"
         out.parent.mkdir(parents=True, exist_ok=True)
