@@ -383,6 +383,9 @@ def test_cephalic_vein_in_the_deltopectoral_groove(shoulder):
     assert gap.min() < 1.0 and gap.max() < 2 * m.params.vein_radius_mm + 1.5  # under the fat
 
 
+# the only test of the "extreme" patient, a build of its own (about 30 s of CPU): the default
+# run keeps the SIJ's extreme patient and every other shoulder test
+@pytest.mark.slow
 def test_extreme_patient_still_builds_a_usable_joint(models):
     """A large glenoid with worn cartilage, obesity and a big effusion: the capsule still
     inserts beyond the labrum and every target and landmark is where it belongs."""
