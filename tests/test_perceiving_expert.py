@@ -116,7 +116,7 @@ def test_the_view_is_centred_on_the_poses_that_show_it_best():
     around the best-ranked one, not the slice a hair's-breadth better on landmark width."""
     from types import SimpleNamespace
 
-    from simulator.policies.perceiving import _middle_of_best_run
+    from simulator.policies.perceiving_view import middle_of_best_run
 
     def seen(met, share):
         return SimpleNamespace(rank=(True, met, share, 0.0))
@@ -124,11 +124,11 @@ def test_the_view_is_centred_on_the_poses_that_show_it_best():
     visited = [(0.0, seen(3, 0.90)), (-9.0, seen(3, 0.89)), (-6.0, seen(3, 0.89)),
                (-3.0, seen(3, 0.88)), (3.0, seen(3, 0.89)), (6.0, seen(3, 0.91)),
                (9.0, seen(2, 0.93)), (-12.0, seen(2, 0.96)), (12.0, seen(3, 0.99))]
-    assert _middle_of_best_run(visited, 6.0) == pytest.approx(-1.5)
-    assert _middle_of_best_run(visited, 12.0) == pytest.approx(12.0)   # a run of one
+    assert middle_of_best_run(visited, 6.0) == pytest.approx(-1.5)
+    assert middle_of_best_run(visited, 12.0) == pytest.approx(12.0)   # a run of one
     # a landmark clearly wider in one slice (the hip's neck coming into view): stay there
     visited[1] = (-9.0, seen(3, 1.40))
-    assert _middle_of_best_run(visited, -9.0) == pytest.approx(-9.0)
+    assert middle_of_best_run(visited, -9.0) == pytest.approx(-9.0)
 
 
 @pytest.mark.slow
