@@ -5,7 +5,7 @@ sweep of probe poses the view is best."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from itertools import pairwise
+from itertools import permutations
 
 import numpy as np
 
@@ -65,13 +65,30 @@ def middle_of_best_run(visited, best_at: float) -> float:
 
 def window_between_tendons(visited, best_at: float) -> float | None:
     """Where, sliding across (``visited``: ``(offset mm, Seen)``), the image stops showing
-    one tendon and shows another instead, the target in view and the landmarks met on both
-    sides: the gap between two tendons that an approach such as the ankle's (between
-    tibialis anterior and EHL) goes through. The middle of that step (the one nearest
-    ``best_at`` if several), or ``None`` when no slide shows one."""
+    one tendon and starts showing a neighbouring one (no third tendon alone between them),
+    the target in view all the way: the gap between two tendons that an approach such as
+    the ankle's (between tibialis anterior and EHL) goes through. The middle between the
+    last pose that shows the first tendon without the second and the first pose that shows
+    the second without the first (the one nearest ``best_at`` if several gaps), or ``None``
+    when the sweep shows no such gap."""
     visited = sorted(visited, key=lambda v: v[0])
-    best = dict(visited)[best_at].rank[:2]
-    steps = [0.5 * (a + b) for (a, seen_a), (b, seen_b) in pairwise(visited)
-             if seen_a.tendons and seen_b.tendons and not seen_a.tendons & seen_b.tendons
-             and seen_a.rank[:2] == best == seen_b.rank[:2]]
-    return min(steps, key=lambda at: abs(at - best_at)) if steps else None
+    offsets = [at for at, _ in visited]
+    tendons = [seen.tendons for _, seen in visited]
+    windows = []
+    for a, b in permutations(set().union(*tendons), 2):
+        has_a = [k for k, ts in enumerate(tendons) if a in ts]
+        has_b = [k for k, ts in enumerate(tendons) if b in ts]
+        if max(has_a) > min(has_b):
+            continue        # not one after the other
+        last_a = max(k for k in has_a if b not in tendons[k]) if set(has_a) - set(has_b) \
+            else None
+        first_b = min(k for k in has_b if a not in tendons[k]) if set(has_b) - set(has_a) \
+            else None
+        if last_a is None or first_b is None:
+            continue
+        between = range(last_a + 1, first_b)
+        if any(tendons[k] - {a, b} for k in between) or \
+                not all(seen.shown for _, seen in visited[last_a:first_b + 1]):
+            continue
+        windows.append(0.5 * (offsets[last_a] + offsets[first_b]))
+    return min(windows, key=lambda at: abs(at - best_at)) if windows else None
