@@ -48,6 +48,7 @@ WALK_OFF_REACH_MM = 3.0     # how far from the tip's projection the target's lin
 INTO_TARGET_MM = 4.0        # how far into the target's shadow the tip goes
 LINE_ASPECT = 3.0           # a target this many times taller than wide is a joint line
 LOWER_END_MM = (8.0, 20.0)  # entered this far above the line's lowest point
+UPPER_END_SHARE = 1.0 / 3.0  # a recess seen en face is entered in its upper third
 CLEAR_BONUS = 1000.0        # an aim clear of every danger's shadow beats any that is not
 PLACE_TRIES = 40            # next-best pixels tried when the HUD refuses an entry
 
@@ -165,8 +166,8 @@ class PerceivingFluoroExpert(ScriptPolicy):
         inside = distance_transform_edt(target) >= 2.0
         candidates = target & inside if (target & inside).any() else target
         line = self._is_line(candidates)
-        if line:
-            candidates = self._lower_end(candidates, seen.mm_per_px)
+        candidates = self._lower_end(candidates, seen.mm_per_px) if line else \
+            self._upper_end(candidates)
         quality = seen.path_mm[self.target - 1].astype(float)
         if line:  # the joint space shows clear where no bone's edge overlaps it
             quality = quality - self._bone_mm(seen)
@@ -190,6 +191,17 @@ class PerceivingFluoroExpert(ScriptPolicy):
         band[: int(lo)] = False
         band[int(hi) + 1:] = False
         return band if band.any() else candidates
+
+    @staticmethod
+    def _upper_end(candidates: np.ndarray) -> np.ndarray:
+        """A recess seen en face (the hip's, over the femoral neck) is entered in its upper
+        ``UPPER_END_SHARE``: the superolateral head-neck junction, the commonest end position
+        (``clinical.md`` s.2), not where the recess wraps round the neck's lower edge and
+        the beam runs longest through it. ``candidates`` (size, size) bool, row 0 cranial."""
+        rows = np.nonzero(candidates)[0]
+        band = candidates.copy()
+        band[int(rows.min() + UPPER_END_SHARE * (np.ptp(rows) + 1)) + 1:] = False
+        return band
 
     def _bone_mm(self, seen: Seen) -> np.ndarray:
         """``(size, size)`` path length through bone along each pixel's ray, mm."""
