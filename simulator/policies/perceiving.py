@@ -6,7 +6,9 @@ expert recognises in the image), their own probe and needle poses, what the hand
 contact) and the HUD (a refused entry). They scan from the scenario's starting probe pose to
 the standard view (graded with :func:`simulator.app.guidance.view_quality`), plan an in-plane
 path from the image (pixels -> probe-frame mm -> world through the frame's own probe pose),
-advance while looking, and correct from what they see.
+advance while looking, and correct from what they see. What a frame shows and where a
+sweep's view is best: :mod:`~simulator.policies.perceiving_view`; the in-plane paths
+planned from a frame: :mod:`~simulator.policies.perceiving_paths`.
 
 ``PerceivingExpert`` is the skilled operator (ultrasound scenarios; fluoroscopy in
 :mod:`~simulator.policies.perceiving_fluoro`); the intermediate and novice, who make the
