@@ -262,3 +262,24 @@ def test_display_shows_the_tip_when_rocked_and_loses_it_flat():
         assert tip_shows(frame, state.needle) is shown
         assert tip_visible(world, state.probe, invert(frame.world_from_probe),
                            state.needle) is shown
+
+
+def test_an_en_face_recess_is_entered_in_its_upper_end_and_a_joint_near_its_lower():
+    """The fluoroscopy expert's entry: the hip's recess, seen face on, in its upper third
+    (the superolateral head-neck junction, where the beam does not run longest through it);
+    a sacroiliac joint seen obliquely (twice as tall as wide) is not taken for a recess,
+    and a joint line keeps its lower end."""
+    from simulator.policies.fluoro_target_shape import is_en_face, is_line, lower_end, upper_end
+
+    recess = np.zeros((64, 64), bool)
+    recess[10:40, 12:42] = True
+    band = upper_end(recess)
+    assert is_en_face(recess) and not is_line(recess)
+    assert np.nonzero(band)[0].min() == 10 and np.nonzero(band)[0].max() == 20
+    oblique = np.zeros((64, 64), bool)
+    oblique[4:60, 20:50] = True
+    assert not is_en_face(oblique) and not is_line(oblique)
+    line = np.zeros((64, 64), bool)
+    line[2:62, 30:33] = True
+    assert is_line(line)
+    assert np.nonzero(lower_end(line, 1.0))[0].max() < 61
