@@ -6,7 +6,9 @@ expert recognises in the image), their own probe and needle poses, what the hand
 contact) and the HUD (a refused entry). They scan from the scenario's starting probe pose to
 the standard view (graded with :func:`simulator.app.guidance.view_quality`), plan an in-plane
 path from the image (pixels -> probe-frame mm -> world through the frame's own probe pose),
-advance while looking, and correct from what they see.
+advance while looking, and correct from what they see. What a frame shows and where a
+sweep's view is best: :mod:`~simulator.policies.perceiving_view`; the in-plane paths
+planned from a frame: :mod:`~simulator.policies.perceiving_paths`.
 
 ``PerceivingExpert`` is the skilled operator (ultrasound scenarios; fluoroscopy in
 :mod:`~simulator.policies.perceiving_fluoro`); the intermediate and novice, who make the
@@ -15,13 +17,10 @@ published errors, are in :mod:`~simulator.policies.perceiving_learners`.
 
 from __future__ import annotations
 
-import itertools
 import math
-from dataclasses import dataclass
 
 import numpy as np
 
-from simulator.anatomy.manifest import Role
 from simulator.app.guidance import view_quality
 from simulator.errors import InputError
 from simulator.geometry import invert, unit
@@ -33,6 +32,13 @@ from simulator.policies.needle_in_image import (
     sample_indices,
     tip_shows,
 )
+from simulator.policies.perceiving_paths import in_plane_plans
+from simulator.policies.perceiving_view import (
+    Seen,
+    middle_of_best_run,
+    tendons_in,
+    window_between_tendons,
+)
 from simulator.policies.planner import ROCK_STEP_RAD, Plan
 from simulator.policies.script import ScriptPolicy
 from simulator.probe import MAX_ROCK_RAD, MAX_SLIDE_MM_S, MAX_TURN_RAD_S
@@ -40,12 +46,7 @@ from simulator.scenario import Step
 from simulator.state import Action
 
 LOOK_SHAPE = (96, 96)       # the policy reads labels, not pixels: keep the image tiny
-BLOCKING = (Role.bone, Role.cartilage, Role.artery, Role.vein, Role.nerve)
-SPARE_LENGTH_MM = 10.0      # needle left outside the skin at the planned depth
-ENTRY_GAP_MM = 5.0          # entry beyond the end of the probe face
 LOOK_EVERY_MM = 2.0         # how often the operator checks the image while advancing
-CLEAR_MARGIN_MM = 6.0       # wanted distance from a danger structure seen in the image
-VISIBLE_ANGLE_DEG = 45.0    # steeper than this the needle's echo fades: only if nothing else
 MAX_REDIRECTS = 2           # corrections of a pass that ends beside the target
 REDIRECT_FROM_MM = 10.0     # needle depth pulled back to before a redirection
 LOST_FROM_MM = 15.0         # deeper than this a tip not seen on the display is searched for
@@ -55,29 +56,7 @@ SEARCH_ACROSS_MM = (1.0, -1.0)  # slides across tried when the tip is lost
 APPROACH_VIEWS = ((0.0, 0.0), (0.0, 4.0), (0.0, -4.0), (15.0, 0.0), (-15.0, 0.0),
                   (30.0, 0.0), (-30.0, 0.0), (90.0, 0.0), (90.0, 4.0), (90.0, -4.0))
 APPROACH_ALONG_MM = 12.0    # each view also tries the target this far off-centre
-AIM_COLUMNS = (0.5, 0.35, 0.65, 0.2, 0.8)  # target columns aimed at, as quantiles
 SETTLE_PAST_EDGE_MM = 4.0   # furthest the tip goes on into a target it has entered
-SAME_VIEW_SHARE = 0.05      # landmark widths (share of the image) this close look the same
-
-
-@dataclass(frozen=True)
-class Seen:
-    """What one frame shows: the view's grade and the target's pixels.
-
-    ``target_probe_mm`` (n, 3) are the target pixels' probe-frame points (x along the
-    array, z depth; y = 0), empty when the target is not in the image.
-    """
-
-    frame: object
-    shown: bool
-    met: int
-    landmark_share: float            # summed share of the width the landmarks cross
-    centre_share: float              # target's mean column as a share of the width
-    target_probe_mm: np.ndarray
-
-    @property
-    def rank(self) -> tuple:
-        return (self.shown, self.met, self.landmark_share, -abs(self.centre_share - 0.5))
 
 
 class PerceivingExpert(ScriptPolicy):
@@ -119,7 +98,7 @@ class PerceivingExpert(ScriptPolicy):
         points = geom.points(lines, geom.depth_mm[samples])
         share = float(lines.mean() + 0.5) / mask.shape[0]
         met = view_quality(self.world, frame).met       # target shown: reads labels only
-        return Seen(frame, True, met, marks, share, points)
+        return Seen(frame, True, met, marks, share, points, tendons_in(self.world, frame.label))
 
     def label_at(self, frame, point_mm) -> int | None:
         """Structure label the image shows at world ``point_mm``; ``None`` when the point is
@@ -144,10 +123,12 @@ class PerceivingExpert(ScriptPolicy):
 
     def sweep(self, kind: str, offsets, *, centre: bool = False):
         """Visit the poses ``offsets`` away from here (mm across / along, or rad turned),
-        look at each, and end on the best one. With ``centre`` end instead in the middle of
-        the run of neighbouring poses that show the view as well as the best one: the view
-        holds over a range, and its middle is the structure's middle
-        (:func:`_middle_of_best_run`). Returns the final ``Seen``."""
+        look at each, and end on the best one. With ``centre`` end instead in the gap
+        between two tendons where the sweep shows one (:func:`window_between_tendons`: the
+        window an approach between tendons takes), else in the middle of the run of
+        neighbouring poses that show the view as well as the best one: the view holds over
+        a range, and its middle is the structure's middle (:func:`middle_of_best_run`).
+        Returns the final ``Seen``."""
         best, best_at, at = self.see(), 0.0, 0.0
         visited = [(0.0, best)]
         for offset in offsets:
@@ -158,7 +139,8 @@ class PerceivingExpert(ScriptPolicy):
             if seen.rank > best.rank:
                 best, best_at = seen, offset
         if centre:
-            best_at = _middle_of_best_run(visited, best_at)
+            window = window_between_tendons(visited, best_at)
+            best_at = middle_of_best_run(visited, best_at) if window is None else window
         if best_at != at:
             yield from self.move_probe(**{kind: best_at - at})
             best = self.see()
@@ -166,8 +148,9 @@ class PerceivingExpert(ScriptPolicy):
 
     def scan(self):
         """Turn through half a circle from the starting position, sweep across to the
-        middle of the slices that show the standard view, refine the turn and the slide,
-        then centre the target along the array. Returns the last ``Seen``."""
+        window between two tendons or else the middle of the slices that show the standard
+        view, refine the turn and the slide, then centre the target along the array.
+        Returns the last ``Seen``."""
         step = math.radians(self.rotation_step_deg)
         yield from self.sweep("rotate_rad", step * np.arange(1, int(round(math.pi / step))))
         yield from self.sweep("across_mm", np.arange(-15.0, 15.1, self.across_step_mm),
@@ -325,76 +308,8 @@ class PerceivingExpert(ScriptPolicy):
         yield Action(end=True)
 
     def plans(self, seen: Seen) -> list[Plan]:
-        """In-plane paths to target pixels (:meth:`_aims`) from either end of the probe whose
-        visible part crosses nothing blocking. Order (the HUD refuses an entry outside the
-        allowed zone, and the next plan is tried): the distal end first, then those keeping
-        ``CLEAR_MARGIN_MM`` from the dangers seen, then those no steeper than
-        ``VISIBLE_ANGLE_DEG``, then the most clearance, the target's middle, the shallowest."""
-        frame = seen.frame
-        wfp = frame.world_from_probe
-        long_axis = wfp[:3, 0]
-        distal = -1.0 if long_axis[2] > 0 else 1.0       # the distal end of the array
-        half = float(frame.geometry.points([0.0], [0.0])[0, 0])
-        half = abs(half) if not frame.geometry.curved else abs(half) + 5.0
-        out = []
-        for rank, aim, side, angle in self._aims(seen.target_probe_mm, distal):
-            d_probe = np.array([-side * math.cos(angle), 0.0, math.sin(angle)])
-            length = aim[2] / math.sin(angle)
-            entry_probe = aim - d_probe * length
-            if side * entry_probe[0] < half + ENTRY_GAP_MM:
-                continue
-            if length > self.world.scenario.needle.length_mm - SPARE_LENGTH_MM:
-                continue
-            clearance = self._clearance_mm(frame, entry_probe, d_probe, length)
-            if clearance < 0.0:
-                continue
-            entry = (wfp @ np.append(entry_probe, 1.0))[:3]
-            target = (wfp @ np.append(aim, 1.0))[:3]
-            direction = unit(target - entry)
-            out.append((rank, Plan(entry, -wfp[:3, 2], direction, target, length, clearance,
-                                   math.degrees(angle))))
-        # from the distal end, a margin from the vessels seen in the image, the target's
-        # middle, then the shallowest angle
-        out.sort(key=lambda rp: (float(rp[1].direction @ long_axis) * distal > 0,
-                                 rp[1].clearance_mm < CLEAR_MARGIN_MM,
-                                 rp[1].angle_to_skin_deg > VISIBLE_ANGLE_DEG,
-                                 -min(rp[1].clearance_mm, CLEAR_MARGIN_MM), rp[0]))
-        return [p for _, p in out]
-
-    @staticmethod
-    def _aims(pts, distal: float):
-        """``(rank, aim (3,), side, angle_rad)`` candidates: the target pixel nearest its
-        centre, then the middle and then the upper quarter of the target's columns at
-        ``AIM_COLUMNS`` (a deep middle may lie behind cartilage); from
-        either end of the probe at 25-65 degrees. ``pts`` (n, 3) probe-frame mm."""
-        aims = [pts[np.argmin(np.linalg.norm(pts - pts.mean(axis=0), axis=1))]]
-        for depth_share in (0.5, 0.25):  # the column's middle, then its upper part
-            for q in AIM_COLUMNS[1:] if depth_share == 0.5 else AIM_COLUMNS:
-                x = float(np.quantile(pts[:, 0], q))
-                column = pts[np.abs(pts[:, 0] - x) <= 1.0]
-                aims.append(column[np.argsort(column[:, 2])[int(len(column) * depth_share)]])
-        angles = np.radians(np.arange(25.0, 66.0, 2.5))
-        for rank, (aim, side, angle) in enumerate(itertools.product(aims, (distal, -distal),
-                                                                    angles)):
-            yield rank // (2 * len(angles)), aim, side, angle
-
-    def _clearance_mm(self, frame, entry_probe, d_probe, length) -> float:
-        """Distance in the image from the path's visible part to the nearest danger pixel
-        (``inf`` if none shows); ``-1`` if the path crosses a blocking structure."""
-        geom = frame.geometry
-        ts = np.arange(0.0, length - 2.0, 0.5)
-        pts = entry_probe + np.outer(ts, d_probe)              # (n, 3) probe frame
-        i, k, ok = sample_indices(geom, pts)
-        for label in np.unique(frame.label[i[ok], k[ok]]):
-            if label and (self.world.role(int(label)) in BLOCKING or
-                          int(label) in self.world.danger):
-                return -1.0
-        lines, samples = np.nonzero(np.isin(frame.label, list(self.world.danger)))
-        if not len(lines) or not ok.any():
-            return math.inf
-        danger = geom.points(lines, geom.depth_mm[samples])   # (m, 3)
-        seen = pts[ok]
-        return float(np.sqrt(((seen[:, None, :] - danger[None, :, :]) ** 2).sum(-1)).min())
+        """This view's in-plane paths, best first (:func:`in_plane_plans`)."""
+        return in_plane_plans(self.world, seen)
 
     def advance_looking(self, plan: Plan, speed_mm_s: float, *, stop_share: float = 1.0,
                         correct: bool = True, every_mm: float = LOOK_EVERY_MM,
@@ -485,22 +400,3 @@ class PerceivingExpert(ScriptPolicy):
                             == self.target_index:
                         break
                 return
-
-
-def _middle_of_best_run(visited, best_at: float) -> float:
-    """The middle of the run of neighbouring poses (``visited``: ``(offset, Seen)``) that
-    show the view as well as the one at ``best_at``: the same grade (target shown,
-    landmarks met) and landmarks as wide to the eye (``SAME_VIEW_SHARE``)."""
-    visited = sorted(visited, key=lambda v: v[0])
-    k = next(i for i, (at, _) in enumerate(visited) if at == best_at)
-    best = visited[k][1].rank
-
-    def as_good(seen) -> bool:
-        return seen.rank[:2] == best[:2] and seen.rank[2] >= best[2] - SAME_VIEW_SHARE
-
-    lo = hi = k
-    while lo > 0 and as_good(visited[lo - 1][1]):
-        lo -= 1
-    while hi < len(visited) - 1 and as_good(visited[hi + 1][1]):
-        hi += 1
-    return 0.5 * (visited[lo][0] + visited[hi][0])

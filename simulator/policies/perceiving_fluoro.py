@@ -27,6 +27,12 @@ from simulator.imaging.fluoro.raster import path_lengths
 from simulator.imaging.fluoro.render import projection_for
 from simulator.imaging.fluoro.scene import MeshScene
 from simulator.needle import bevel_direction
+from simulator.policies.fluoro_target_shape import (
+    is_en_face,
+    is_line,
+    lower_end,
+    upper_end,
+)
 from simulator.policies.planner import Plan
 from simulator.policies.script import ScriptPolicy
 from simulator.scenario import Step
@@ -46,8 +52,6 @@ WALK_OFF_TRIES = 3          # redirections off a bone felt short of the target
 WALK_OFF_BACK_MM = 3.0      # pulled back before each
 WALK_OFF_REACH_MM = 3.0     # how far from the tip's projection the target's line is sought
 INTO_TARGET_MM = 4.0        # how far into the target's shadow the tip goes
-LINE_ASPECT = 3.0           # a target this many times taller than wide is a joint line
-LOWER_END_MM = (8.0, 20.0)  # entered this far above the line's lowest point
 CLEAR_BONUS = 1000.0        # an aim clear of every danger's shadow beats any that is not
 PLACE_TRIES = 40            # next-best pixels tried when the HUD refuses an entry
 
@@ -149,7 +153,8 @@ class PerceivingFluoroExpert(ScriptPolicy):
         ``DANGER_MARGIN_MM`` if any such pixel shows (a shadow may lie beyond the target:
         the depth view tells), where the target's line shows most clearly (the longest
         path along the beam; a joint line near its lower end, where no bone's edge
-        overlaps it). ``None`` when the target does not show."""
+        overlaps it; a recess seen en face, :func:`is_en_face`, only in its upper end,
+        :func:`upper_end`). ``None`` when the target does not show."""
         from scipy.ndimage import distance_transform_edt
 
         target = seen.shows(self.target)
@@ -164,32 +169,16 @@ class PerceivingFluoroExpert(ScriptPolicy):
                               >= DANGER_MARGIN_MM)
         inside = distance_transform_edt(target) >= 2.0
         candidates = target & inside if (target & inside).any() else target
-        line = self._is_line(candidates)
+        line = is_line(candidates)
         if line:
-            candidates = self._lower_end(candidates, seen.mm_per_px)
+            candidates = lower_end(candidates, seen.mm_per_px)
+        elif is_en_face(target):
+            candidates = upper_end(candidates)
         quality = seen.path_mm[self.target - 1].astype(float)
         if line:  # the joint space shows clear where no bone's edge overlaps it
             quality = quality - self._bone_mm(seen)
         quality = quality + np.where(clear, CLEAR_BONUS, 0.0)
         return np.where(candidates, quality, -np.inf)
-
-    @staticmethod
-    def _is_line(candidates: np.ndarray) -> bool:
-        """Whether the target shows as a long line head to foot (a joint seen edge-on)."""
-        rows, cols = np.nonzero(candidates)
-        return bool(len(rows)) and np.ptp(rows) + 1 >= LINE_ASPECT * (np.ptp(cols) + 1)
-
-    @staticmethod
-    def _lower_end(candidates: np.ndarray, mm_per_px: float) -> np.ndarray:
-        """A joint line is entered near its lower end, ``LOWER_END_MM`` above its lowest
-        point, where the joint opens posteriorly (the sacroiliac technique,
-        ``clinical.md`` s.3.5). ``candidates`` (size, size) bool."""
-        rows = np.nonzero(candidates)[0]
-        lo, hi = (rows.max() - np.array(LOWER_END_MM)[::-1] / mm_per_px)
-        band = candidates.copy()
-        band[: int(lo)] = False
-        band[int(hi) + 1:] = False
-        return band if band.any() else candidates
 
     def _bone_mm(self, seen: Seen) -> np.ndarray:
         """``(size, size)`` path length through bone along each pixel's ray, mm."""
