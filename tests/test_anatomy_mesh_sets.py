@@ -14,7 +14,7 @@ import pytest
 from anatomy_joints import JOINTS
 from anatomy_probe import Joint, Models
 
-GENERATOR_VERSION = {"hip": 4, "knee": 2, "ankle": 2, "shoulder": 3, "sij": 2}
+GENERATOR_VERSION = {"hip": 4, "knee": 3, "ankle": 2, "shoulder": 3, "sij": 3}
 # the patients whose surfaces are checked closed, oriented and solid
 CLOSED = {
     "hip": ("default", "bmi40", "male", "left"),

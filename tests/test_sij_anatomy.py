@@ -77,11 +77,12 @@ def test_target_in_the_inferior_posterior_joint(models, key):
 @pytest.mark.parametrize("key", BODIES)
 def test_joint_plane_is_oblique_with_its_ventral_end_lateral(models, key):
     """The real joint runs down the sacrum, its plane turned from sagittal with the ventral
-    end lateral (why the C-arm goes contralateral); measured near the target."""
+    end lateral by the contralateral oblique that lines it up (clinical.md s.3.5: 15-30 deg;
+    +-3 deg for a plane fitted to the space's mesh); measured near the target."""
     m = models[key]
     _, _, across, normal = _joint_axes(m)
     angle = np.degrees(np.arctan2(across[0] * m.side, across[1]))  # from straight ahead
-    assert 5.0 < angle < 35.0, (key, angle)
+    assert 12.0 <= angle <= 33.0, (key, angle)
     assert abs(normal[2]) < 0.6, normal   # a steep plane down the sacrum
 
 

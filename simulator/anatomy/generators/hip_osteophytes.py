@@ -9,10 +9,8 @@ real bones they are drawn where hip radiographs and ultrasound show them first:
 - an acetabular lip on the superolateral rim, over the roof (the AP radiograph's lateral
   acetabular osteophyte).
 
-Each is a beaded ridge of overlapping spheres centred on the bone surface (osteophytes are
-lumpy, and a swept tube folds where the junction's line turns sharply), so it stands
-``OSTEOPHYTE_MM`` proud of it; it is solid bone, unioned to the femur or hip bone. Sizes [U]:
-the sources give the grades in words only.
+Each is a beaded ridge (``osteophytes.beads``) standing ``OSTEOPHYTE_MM`` proud of the bone,
+unioned to the femur or hip bone.
 """
 
 from __future__ import annotations
@@ -22,8 +20,8 @@ import numpy as np
 
 from simulator.anatomy.generators import primitives as pr
 from simulator.anatomy.generators.hip_frame import HipFrame
+from simulator.anatomy.generators.osteophytes import OSTEOPHYTE_MM, arc_order, beads
 
-OSTEOPHYTE_MM = {3: 2.5, 4: 4.5}  # height above the bone surface by KL grade
 # neck angles (0 anterior, pi/2 superior) of the femoral ridges: superolateral, inferomedial
 COLLAR_ARCS_DEG = ((60.0, 150.0), (-150.0, -60.0))
 RIM_SHARE = 0.35  # the most superolateral share of the acetabular rim points carries the lip
@@ -38,7 +36,7 @@ def femoral_ridges(f: HipFrame, grade: int) -> mf.Manifold | None:
     for arc in COLLAR_ARCS_DEG:
         angles = np.radians(np.linspace(*arc, 24))
         s = f.head_neck_junction_s(angles) - 0.5 * height
-        ridges.append(_beads(f.neck_point(s, angles, 0.0), height))
+        ridges.append(beads(f.neck_point(s, angles, 0.0), height))
     return pr.union(ridges)
 
 
@@ -52,17 +50,5 @@ def acetabular_lip(f: HipFrame, rim_mm: np.ndarray, grade: int) -> mf.Manifold |
     out_dir = pr.unit(rim.mean(0) - f.head_center)
     score = (rim - f.head_center) @ pr.unit(np.array([1.0, 0.0, 1.0]))
     keep = score >= np.quantile(score, 1.0 - RIM_SHARE)
-    # the kept points are one arc of the closed rim: start after the largest gap in order
-    idx = np.flatnonzero(keep)
-    gaps = np.diff(np.concatenate([idx, idx[:1] + len(rim)]))
-    idx = np.roll(idx, -int(np.argmax(gaps)) - 1)
-    return _beads(rim[idx] + 0.3 * height * out_dir, height)
+    return beads(rim[arc_order(keep)] + 0.3 * height * out_dir, height)
 
-
-def _beads(path_mm: np.ndarray, radius_mm: float) -> mf.Manifold:
-    """Spheres of ``radius_mm`` every 0.6 radius along the polyline ``path_mm`` ``(k, 3)``."""
-    step = np.linalg.norm(np.diff(path_mm, axis=0), axis=1)
-    arc = np.concatenate([[0.0], np.cumsum(step)])
-    at = np.arange(0.0, arc[-1] + 1e-9, 0.6 * radius_mm)
-    centres = np.stack([np.interp(at, arc, path_mm[:, k]) for k in range(3)], 1)
-    return pr.union([pr.sphere(c, radius_mm, 1.0) for c in centres])

@@ -34,6 +34,7 @@ from simulator.anatomy.generators.knee_joint import (
     placed_patella,
 )
 from simulator.anatomy.generators.knee_layers import extensor_layers, suprapatellar_stack
+from simulator.anatomy.generators.knee_osteophytes import marginal_osteophytes
 from simulator.anatomy.generators.knee_params import draw_knee_params
 from simulator.anatomy.generators.knee_real import placed_knee, placement, real_knee
 from simulator.anatomy.generators.knee_soft import (
@@ -44,7 +45,7 @@ from simulator.anatomy.generators.knee_soft import (
 )
 from simulator.anatomy.patient import PatientParams
 
-GENERATOR_VERSION = 2  # 2: real Visible Human bones and soft tissue
+GENERATOR_VERSION = 3  # 2: real Visible Human bones and soft tissue; 3: osteophytes
 TOP_MM, BOTTOM_MM = 150.0, -150.0   # model extent above / below the joint line (size 1)
 BONE_BEYOND_MM = 10.0               # the bones run on past the body's cut ends
 
@@ -116,6 +117,12 @@ def build(patient: PatientParams, seed: int) -> GeneratedModel:
     placed = placed_knee(knee, place, z_lo - BONE_BEYOND_MM, z_hi + BONE_BEYOND_MM)
     f = knee_frame(p, knee, place)
     marks = bone_points(f, knee, place)
+    growth = marginal_osteophytes(f, placed.bones["femur"][0], placed.bones["tibia"][0],
+                                  patient.oa_grade)
+    if growth is not None:   # bone grows before anything is laid round it
+        for name, ridge in zip(("femur", "tibia"), growth, strict=True):
+            outer, marrow = placed.bones[name]
+            placed.bones[name] = (outer + ridge, marrow)
     real = {name: pr.union([placed.soft[s] for s in parts])
             for name, parts in {**SOFT_PARTS, **{k: v[2] for k, v in MUSCLES.items()
                                                 if v[2]}}.items()}

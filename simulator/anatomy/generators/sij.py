@@ -30,12 +30,13 @@ from simulator.anatomy.generators.sij_joint import (
     posterior_ligaments,
     target_point,
 )
+from simulator.anatomy.generators.sij_osteophytes import anterior_lip
 from simulator.anatomy.generators.sij_params import draw_sij_params
 from simulator.anatomy.generators.sij_real import MUSCLES, SijPlacement, real_sij, sij_placement
 from simulator.anatomy.generators.sij_soft import erector_spinae, neurovascular, sij_outline
 from simulator.anatomy.patient import PatientParams
 
-GENERATOR_VERSION = 2  # 2: real Visible Human sacrum, ilia and muscles
+GENERATOR_VERSION = 3  # 2: real Visible Human sacrum, ilia and muscles; 3: osteophytes
 MEDIAL_CUT_MM = -150.0   # the body reaches this far across the midline (both joints in view)
 Z_LO_MM, Z_HI_MM = -110.0, 100.0  # body cut below and above the joint centres (x size)
 NEEDLE_TILT_DEG = 20.0
@@ -119,6 +120,9 @@ def build(patient: PatientParams, seed: int) -> GeneratedModel:
     sacrum_mesh = (place.pelvis(sij.sacrum.outer_vertices), sij.sacrum.outer_faces)
 
     frame = _frame(sij.marks, place.injected)
+    lip = anterior_lip(frame, place.injected(sij.marks.anterior_line), patient.oa_grade)
+    if lip is not None:   # bone grows before the joint and tissue are laid round it
+        ili_outer = ili_outer + lip
     space, ligaments = _joint(sij.marks, frame, sacrum_mesh,
                               (place.injected(sij.ilium.outer_vertices), sij.ilium.outer_faces),
                               place.injected, place, p.capsule_mm)
