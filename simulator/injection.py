@@ -41,6 +41,11 @@ def compartment(world: World, needle: Needle) -> str:
     return COMPARTMENT_OF_ROLE[world.role(needle.tip_label)]
 
 
+def target_compartment(world: World) -> str:
+    """Where the scenario's drug must go: the compartment of its target structure."""
+    return COMPARTMENT_OF_ROLE[world.role(world.target_label)]
+
+
 def pressure_kpa(world: World, state: SimState, rate_ml_s: float) -> float:
     """Injection pressure felt at the plunger for the current tip position and rate."""
     label = state.needle.tip_label

@@ -122,6 +122,30 @@ def test_fluoroscopy_coaching_warns_of_the_lfcn_and_gives_depth_with_keys(hip_fl
                                            "back (C)"
 
 
+def test_fluoroscopy_depth_line_does_not_call_the_capsule_wall_the_target(hip_fluoro_world):
+    """Level with the target but in the capsule wall (the play-tester read "level with the
+    target" in green there and injected into the wall): the line says where the tip is and
+    to advance; in the joint it says level with the target."""
+    pytest.importorskip("pygame")
+    from simulator.app.bindings import load_bindings
+    from simulator.app.overlay import ImagingOverlay
+    from simulator.state import Needle
+
+    world = hip_fluoro_world
+    overlay = ImagingOverlay(world, None, load_bindings(None), learning=True)
+    target = np.asarray(world.target_point, float)
+    down = np.array((0.0, -1.0, 0.0))
+    hit = world.skin_along(target + (0.0, 150.0, 0.0), down, 300.0)
+    depth = float((target - np.asarray(hit.point)) @ down)
+    level = Needle(entry_mm=tuple(hit.point), direction=tuple(down), depth_mm=depth,
+                   in_skin=True, tip_label=world.anatomy.structure("joint_capsule").index)
+    line, _ = overlay._depth_line(level)
+    assert line.startswith("Depth: the tip is level with the target but in the joint capsule")
+    assert "advance a little (Space)" in line
+    in_joint = replace(level, tip_label=world.target_label)
+    assert overlay._depth_line(in_joint)[0] == "Depth: the tip is level with the target"
+
+
 AXIS_KEYS = {(axis, sign): f"{axis}{'+' if sign > 0 else '-'}"
              for axis in ("probe_rotate", "probe_along", "probe_across")
              for sign in (1, -1)}

@@ -18,9 +18,11 @@ import pygame
 
 from simulator.app import guidance, path_check
 from simulator.app.draw import TEXT, Text
+from simulator.app.hud import tip_place
 from simulator.app.imaging import depth_ticks
 from simulator.app.screens import key_label, pretty_key
 from simulator.imaging.ultrasound.tip_visibility import tip_visible
+from simulator.injection import compartment, target_compartment
 
 TARGET = (80, 235, 120)
 DANGER = (255, 70, 60)
@@ -361,6 +363,12 @@ class ImagingOverlay:
         if to_go < -guidance.SAY_IN_PLANE_MM:
             return (f"Depth: the tip is {-to_go:.0f} mm past the target: pull back "
                     f"({self.key_of('retract', 1)})", OUT_OF_PLANE)
+        where, wanted = compartment(self.world, needle), target_compartment(self.world)
+        if where != wanted:   # level, but in the capsule wall or beside the recess
+            return (f"Depth: the tip is level with the target but in the "
+                    f"{tip_place(self.world, needle)}, not where the drug must go: advance a "
+                    f"little ({self.key_of('advance', 1)}) and check with a test dose of "
+                    "contrast", OUT_OF_PLANE)
         return ("Depth: the tip is level with the target", TARGET)
 
     def _warn_danger(self, needle, shown_on: str) -> None:
