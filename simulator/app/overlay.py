@@ -35,6 +35,7 @@ TIP_UNSEEN = (120, 130, 140)   # the tip's ring while its echo does not stand ou
 TIP_MARK_MM = 6.0       # the tip is ringed while this close to the scan plane
 BULLSEYE_DEG = 15.0     # needle within this of its ray: seen down the beam, hub and shaft drawn
 PATH_POINTS = 40
+PATH_DASH_MM = 2.5      # the ultrasound path's dashes (and gaps) are this long
 OUTLINE_STEP = 2        # ultrasound outlines are traced at half the image's resolution
 
 
@@ -234,10 +235,11 @@ class ImagingOverlay:
                          length_mm: float) -> np.ndarray:
         """The straight path ``length_mm`` on from ``start_mm`` (3,) along unit
         ``direction`` (3,) dashed over the image at ``where`` (clipped to it), dim where it
-        is outside the slice (it will not show there); returns which of its
-        ``PATH_POINTS`` points lie in the slice, (PATH_POINTS,) bool."""
-        path = np.asarray(start_mm, float) + np.linspace(0.0, max(length_mm, 0.0),
-                                                         PATH_POINTS)[:, None] \
+        is outside the slice (it will not show there); returns which of its n points (one
+        every ``PATH_DASH_MM``) lie in the slice, (n,) bool."""
+        length_mm = max(length_mm, 0.0)
+        count = max(2, math.ceil(length_mm / PATH_DASH_MM) + 1)
+        path = np.asarray(start_mm, float) + np.linspace(0.0, length_mm, count)[:, None] \
             * np.asarray(direction, float)                                 # (n, 3) mm
         probe_from_world = np.linalg.inv(frame.world_from_probe)
         elevation_mm = path @ probe_from_world[1, :3] + probe_from_world[1, 3]
