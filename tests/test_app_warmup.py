@@ -48,15 +48,53 @@ def test_window_waits_for_the_warm_up_then_the_trainee_drives(make_app, block_wo
     assert app.scene_worker is None             # ... and the 3D view waits for it
     d.settle(lambda: "ultrasound" in app.imaging.surfaces)
     assert app.scene_worker is not None
-    if app.warming:                             # a key pressed during the warm-up is ignored
-        d.tap(pygame.K_n)
-        assert app.state.tick == 0 and app.state.needle.entry_mm is None
     d.settle(lambda: not app.warming)
     assert app.warm.error is None
     assert app.warm.status()[0] == app.warm.status()[1]
     d.tap(pygame.K_n)                           # now the needle key places the needle
     d.frames(3)
     assert app.state.tick > 0 and app.state.needle.entry_mm is not None
+
+
+def _hold_the_warm_up(app, monkeypatch):
+    """Keep ``app`` preparing the scanner until the returned event is set."""
+    release = threading.Event()
+    monkeypatch.setattr(type(app), "warming", property(lambda _: not release.is_set()))
+    return release
+
+
+def test_keys_pressed_while_preparing_act_once_the_scanner_is_ready(make_app, block_world,
+                                                                   block_scenario,
+                                                                   monkeypatch):
+    """The checklist keys a new user presses while the scanner is prepared are kept, not
+    dropped: they act, in order, on the first tick once it is ready."""
+    app = make_app(block_world, block_scenario, warm_up=True)
+    d = Driver(app)
+    d.settle(lambda: "ultrasound" in app.imaging.surfaces)
+    release = _hold_the_warm_up(app, monkeypatch)
+    d.tap(pygame.K_n)                           # place the needle
+    d.frames(5, dt=0.5)
+    assert app.warming and app.state.tick == 0 and app.state.needle.entry_mm is None
+    assert app._kept == ["place_needle"]
+    release.set()
+    d.frames(2)
+    assert app._kept == []
+    assert app.state.needle.entry_mm is not None
+
+
+def test_the_procedure_clock_starts_when_the_scanner_is_ready(make_app, block_world,
+                                                             block_scenario, monkeypatch):
+    """Seconds spent preparing the scanner are not procedure time: the clock reads no more
+    than the first frame's time once it is ready, however long the preparation took."""
+    app = make_app(block_world, block_scenario, warm_up=True)
+    d = Driver(app)
+    d.settle(lambda: "ultrasound" in app.imaging.surfaces)
+    release = _hold_the_warm_up(app, monkeypatch)
+    d.frames(20, dt=0.25)                       # five seconds of preparation
+    assert app.state.tick == 0
+    release.set()
+    d.frames(1, dt=0.1)
+    assert app.state.tick * block_world.dt_s == pytest.approx(0.1, abs=block_world.dt_s)
 
 
 def test_without_warm_up_the_window_starts_at_once(make_app, block_world, block_scenario):

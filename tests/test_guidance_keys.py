@@ -107,11 +107,10 @@ def test_fluoroscopy_coaching_warns_of_the_lfcn_and_gives_depth_with_keys(hip_fl
     hit = world.skin_along(target + (0.0, 150.0, 0.0), np.array(down), 300.0)
     on_skin = Needle(entry_mm=tuple(hit.point), direction=down)
     overlay.lines = []
-    overlay._warn_danger(on_skin, shown_on="fluoroscopy")
+    overlay._warn_danger(on_skin, shown_on="fluoroscopy", screen_of=_ap_screen)
     (warning, _), = overlay.lines
-    assert "lateral femoral cutaneous nerve" in warning
-    assert "does not show on X-ray" in warning and "medial to the ASIS" in warning
-    assert "(I / K / L / J)" in warning and "(W / S / D / A)" in warning
+    assert "lateral femoral cutaneous nerve" in warning and "not seen on X-ray" in warning
+    assert "move the entry" in warning
     depth = float((target - np.asarray(hit.point)) @ np.asarray(down))
     inside = Needle(entry_mm=tuple(hit.point), direction=down, depth_mm=depth - 20.0,
                     in_skin=True)
@@ -120,6 +119,52 @@ def test_fluoroscopy_coaching_warns_of_the_lfcn_and_gives_depth_with_keys(hip_fl
     past = replace(inside, depth_mm=depth + 6.0)
     assert overlay._depth_line(past)[0] == "Depth: the tip is 6 mm past the target: pull " \
                                            "back (C)"
+
+
+def _ap_screen(points_mm):
+    """An AP image seen from the front: the patient's right on the left, head up, 1 px/mm."""
+    p = np.asarray(points_mm, float)
+    return np.stack([-p[:, 0], -p[:, 2]], axis=1)
+
+
+ENTRY_KEYS = {("entry_sideways", 1): (1.0, 0.0), ("entry_sideways", -1): (-1.0, 0.0),
+              ("entry_forward", 1): (0.0, -1.0), ("entry_forward", -1): (0.0, 1.0)}
+
+
+def test_the_lfcn_warning_says_which_way_to_move_the_entry_and_that_way_clears_it(
+        hip_fluoro_world):
+    """fl_05: four red lines over the image named keys but not a direction. The warning is
+    one short line (two at most under the image) naming the way to move the entry and the
+    key that moves it that way on the image; moving it that way clears the path."""
+    pytest.importorskip("pygame")
+    from simulator.app.bindings import load_bindings
+    from simulator.app.overlay import ImagingOverlay
+    from simulator.state import Needle
+
+    world = hip_fluoro_world
+    bindings = load_bindings(None)
+    overlay = ImagingOverlay(world, None, bindings, learning=True)
+    target = np.asarray(world.target_point, float)
+    down = np.array([0.0, -1.0, 0.0])
+    hit = world.skin_along(target + (0.0, 150.0, 0.0), down, 300.0)
+    on_skin = Needle(entry_mm=tuple(hit.point), direction=tuple(down))
+    overlay.lines = []
+    overlay._warn_danger(on_skin, shown_on="fluoroscopy", screen_of=_ap_screen)
+    (warning, _), = overlay.lines
+    assert len(warning) <= 120, warning
+    words = warning.split("move the entry ")[1]
+    way, key = words.rsplit(" (", 1)
+    key = key.rstrip(")")
+    away = overlay._danger[1]
+    assert way == guidance.direction_words(world, away)
+    # the named key moves the entry that way on the image
+    (axis, sign), = [a for a in ENTRY_KEYS if overlay.key_of(*a) == key]
+    on_image = _ap_screen([hit.point + 10.0 * away])[0] - _ap_screen([hit.point])[0]
+    assert np.dot(on_image, ENTRY_KEYS[(axis, sign)]) > 0.5 * np.linalg.norm(on_image)
+    # and moving the entry that way (over the skin) clears the path of the nerve
+    assert any(path_check.danger_ahead(world, np.asarray(hit.point) + mm * away, down)
+               is None for mm in (5.0, 10.0, 15.0, 20.0))
+    assert path_check.danger_ahead(world, np.asarray(hit.point), down) is not None
 
 
 def test_fluoroscopy_depth_line_does_not_call_the_capsule_wall_the_target(hip_fluoro_world):

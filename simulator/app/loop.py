@@ -122,6 +122,7 @@ class App:
         # warm_up: nothing is simulated until every needle kernel is loaded (or compiled)
         self.warm = NeedleWarmUp(world) if warm_up else None
         self._warm_reported = False   # its failure said on the console
+        self._kept: list[str] = []    # commands pressed while warming, applied once ready
         self.started_at = time.perf_counter()
         self.camera = default_camera(world)
         self.overlays = self.learning
@@ -167,6 +168,7 @@ class App:
         self.accumulator = 0.0
         self.doc = None
         self._pending_score = None
+        self._kept = []
         self.screen_mode = "playing"
         self.wall_start = time.perf_counter()
 
@@ -244,6 +246,7 @@ class App:
         if self.quit_requested:
             return False
         if self.screen_mode == "playing" and not self.warming:
+            self._apply_kept()
             self._simulate(elapsed_s)
         elif self.screen_mode == "scoring":
             self._collect_score()
@@ -253,6 +256,13 @@ class App:
         stats.lap("flip")
         self.stats.finish(stats)
         return not self.quit_requested
+
+    def _apply_kept(self) -> None:
+        """The scanner is ready: the commands pressed while it was being prepared act now,
+        in their order, before its first tick (the procedure clock starts here)."""
+        kept, self._kept = self._kept, []
+        for name in kept:
+            self.command(name)
 
     def _simulate(self, elapsed_s: float) -> None:
         dt = self.world.dt_s
@@ -361,7 +371,9 @@ class App:
             if self.learning:
                 self.overlays = not self.overlays
         elif self.warming:
-            return   # the needle waits for its kernels (the banner says so)
+            if name not in MENU:   # kept for the ready scanner (the banner lists them)
+                self._kept.append(name)
+            return
         elif name not in MENU or name == "end_attempt":
             self.trainee.command(name, self.state)
             if self.trainee.prompt:
@@ -500,8 +512,11 @@ class App:
                       time.perf_counter() - self.started_at)
         if self.warming and self.warm.started_at is not None:
             done, total, what = self.warm.status()
+            kept = f" ({len(self._kept)} kept so far)" if self._kept else ""
             draw_wait(surf, self.text, banner, f"Preparing the scanner... {done + 1}/{total}: "
-                      f"{what}", time.perf_counter() - self.warm.started_at)
+                      f"{what}", time.perf_counter() - self.warm.started_at,
+                      note=f"Keys pressed now act once it is ready{kept}; the procedure clock "
+                      "starts then.")
         elif self.warm is not None and self.warm.error is not None and not self._warm_reported:
             self._warm_reported = True
             print(f"warm-up failed ({self.warm.error}); kernels compile on first use",

@@ -23,6 +23,7 @@ from simulator.app.imaging import depth_ticks
 from simulator.app.screens import key_label, pretty_key
 from simulator.imaging.ultrasound.tip_visibility import tip_visible
 from simulator.injection import compartment, target_compartment
+from simulator.step import slide_entry
 
 TARGET = (80, 235, 120)
 DANGER = (255, 70, 60)
@@ -34,6 +35,7 @@ TIP_UNSEEN = (120, 130, 140)   # the tip's ring while its echo does not stand ou
 TIP_MARK_MM = 6.0       # the tip is ringed while this close to the scan plane
 BULLSEYE_DEG = 15.0     # needle within this of its ray: seen down the beam, hub and shaft drawn
 PATH_POINTS = 40
+PATH_DASH_MM = 2.5      # the ultrasound path's dashes (and gaps) are this long
 OUTLINE_STEP = 2        # ultrasound outlines are traced at half the image's resolution
 
 
@@ -116,7 +118,7 @@ class ImagingOverlay:
         self._gather_index: np.ndarray | None = None
         self.bindings = bindings
         self._danger_key = None
-        self._danger_line: tuple[str, tuple] | None = None
+        self._danger: tuple = (None, None, None)   # (DangerAhead, away (3,), entry key)
         self._outline_key = None
         self._outline_surface: pygame.Surface | None = None
         self._ticks_key = None
@@ -194,20 +196,14 @@ class ImagingOverlay:
         if not n.in_skin:  # the view matters while choosing the approach
             self.lines.append(self._view_line(frame))
         if n.entry_mm is not None and not n.in_skin:
-            path = np.array([np.asarray(n.entry_mm) + np.asarray(n.direction) * t for t in
-                             np.linspace(0.0, w.scenario.needle.length_mm, PATH_POINTS)])
-            # the part of the path outside the slice is drawn dim: it will not show
-            probe_from_world = np.linalg.inv(frame.world_from_probe)
-            elevation_mm = path @ probe_from_world[1, :3] + probe_from_world[1, 3]
-            near = np.abs(elevation_mm) <= guidance.IN_PLANE_MM
-            points = [screen(p) for p in frame.pixel_of(path)]
-            _dashed(surf, PATH_OFF, points)
-            _dashed(surf, PATH, [p if ok else (np.nan, np.nan)
-                                 for p, ok in zip(points, near, strict=True)])
+            near = self._ultrasound_path(surf, frame, where, n.entry_mm, n.direction,
+                                         w.scenario.needle.length_mm)
             self.lines.append(("Dashed line: the needle's path if advanced from here"
                                + ("" if near.all() else " (dim: outside the scan plane)"), PATH))
             self._warn_danger(n, shown_on="ultrasound")
-        elif n.in_skin:
+        elif n.in_skin:   # the path ahead of the tip: the hidden tip is steered by it
+            self._ultrasound_path(surf, frame, where, n.tip_mm, n.direction,
+                                  w.scenario.needle.length_mm - n.depth_mm)
             tip = self._plane_offset(frame.probe, n.tip_mm)
             tip_px = frame.pixel_of(np.asarray(n.tip_mm))[0]
             seen = tip_visible(w, frame.probe, np.linalg.inv(frame.world_from_probe), n)
@@ -234,6 +230,28 @@ class ImagingOverlay:
                                    f"probe toward the needle ({rock}) before advancing",
                                    OUT_OF_PLANE))
             self._warn_danger(n, shown_on="ultrasound")
+
+    def _ultrasound_path(self, surf, frame, where: pygame.Rect, start_mm, direction,
+                         length_mm: float) -> np.ndarray:
+        """The straight path ``length_mm`` on from ``start_mm`` (3,) along unit
+        ``direction`` (3,) dashed over the image at ``where`` (clipped to it), dim where it
+        is outside the slice (it will not show there); returns which of its n points (one
+        every ``PATH_DASH_MM``) lie in the slice, (n,) bool."""
+        length_mm = max(length_mm, 0.0)
+        count = max(2, math.ceil(length_mm / PATH_DASH_MM) + 1)
+        path = np.asarray(start_mm, float) + np.linspace(0.0, length_mm, count)[:, None] \
+            * np.asarray(direction, float)                                 # (n, 3) mm
+        probe_from_world = np.linalg.inv(frame.world_from_probe)
+        elevation_mm = path @ probe_from_world[1, :3] + probe_from_world[1, 3]
+        near = np.abs(elevation_mm) <= guidance.IN_PLANE_MM
+        scale = where.width / frame.image.shape[1]
+        points = np.asarray(where.topleft, float) + frame.pixel_of(path) * scale
+        clip = surf.get_clip()
+        surf.set_clip(where)
+        _dashed(surf, PATH_OFF, points)
+        _dashed(surf, PATH, np.where(near[:, None], points, np.nan))
+        surf.set_clip(clip)
+        return near
 
     def _plane_offset(self, probe, point_mm) -> guidance.PlaneOffset:
         """``guidance.plane_offset`` remembered for the last few (probe, point): it slides a
@@ -349,7 +367,7 @@ class ImagingOverlay:
         if live.in_skin:
             self.lines.append(self._depth_line(live))
         if live.entry_mm is not None:
-            self._warn_danger(live, shown_on="fluoroscopy")
+            self._warn_danger(live, shown_on="fluoroscopy", screen_of=screen)
 
     def _depth_line(self, needle) -> tuple[str, tuple]:
         """How deep the tip is relative to the target along the shaft, as a supervisor says
@@ -371,28 +389,66 @@ class ImagingOverlay:
                     "contrast", OUT_OF_PLANE)
         return ("Depth: the tip is level with the target", TARGET)
 
-    def _warn_danger(self, needle, shown_on: str) -> None:
+    def _warn_danger(self, needle, shown_on: str, screen_of=None) -> None:
         """A warning line when the needle's path (from the entry before the puncture, from
-        the tip after it) heads for a danger structure, with the keys that change it."""
+        the tip after it) heads for a danger structure: which way to move the entry, or to
+        pull back and re-aim, with the keys. ``screen_of``: fluoroscopy's world (n, 3) mm ->
+        screen (n, 2) px, where the entry keys move the entry up / right on the image."""
         start = needle.tip_mm if needle.in_skin else needle.entry_mm
-        key = (start, needle.direction, needle.in_skin)
-        if key != self._danger_key:
-            self._danger_key, self._danger_line = key, None
+        key = (start, needle.direction, needle.in_skin, shown_on)
+        if key != self._danger_key:   # the slow part, once per needle pose
             ahead = path_check.danger_ahead(self.world, start, needle.direction)
-            if ahead is not None:
-                name = ahead.structure.replace("_", " ")
-                notes = ["it does not show on X-ray"] if shown_on == "fluoroscopy" else []
-                notes += [path_check.SUPERVISOR_NOTES.get(ahead.structure, "")]
-                hidden = f" ({'; '.join(n for n in notes if n)})" if any(notes) else ""
-                fix = f"pull back ({self.key_of('retract', 1)}) and re-aim " \
-                      f"({self.keys_of('aim_pitch', 'aim_yaw')})" if needle.in_skin else \
-                      f"move the entry ({self.keys_of('entry_forward', 'entry_sideways')}) " \
-                      f"or re-aim ({self.keys_of('aim_pitch', 'aim_yaw')})"
-                self._danger_line = (f"DANGER: the path heads for the {name}, "
-                                     f"{ahead.distance_mm:.0f} mm on{hidden}: {fix} until "
-                                     "this warning goes", DANGER)
-        if self._danger_line is not None:
-            self.lines.insert(0, self._danger_line)
+            away = None if ahead is None or needle.in_skin else \
+                self._away_from(ahead, start, needle.direction)
+            entry_key = None if away is None or screen_of is not None else \
+                self._entry_key(needle, away, None)
+            self._danger_key, self._danger = key, (ahead, away, entry_key)
+        ahead, away, entry_key = self._danger
+        if ahead is None:
+            return
+        name = ahead.structure.replace("_", " ")
+        if shown_on == "fluoroscopy":
+            hidden = " (not seen on X-ray)"
+        else:
+            note = path_check.SUPERVISOR_NOTES.get(ahead.structure, "")
+            hidden = f" ({note})" if note else ""
+        if away is None:
+            fix = f"pull back ({self.key_of('retract', 1)}) and re-aim " \
+                  f"({self.keys_of('aim_pitch', 'aim_yaw')})"
+        else:   # fluoroscopy's key follows the C-arm: asked at each draw
+            fix = f"move the entry {guidance.direction_words(self.world, away)} " \
+                  f"({entry_key or self._entry_key(needle, away, screen_of)})"
+        self.lines.insert(0, (f"DANGER: the path meets the {name} in "
+                              f"{ahead.distance_mm:.0f} mm{hidden}: {fix}", DANGER))
+
+    def _away_from(self, ahead, start_mm, direction) -> np.ndarray:
+        """Unit (3,) world direction, across the path from ``start_mm`` (3,) along unit
+        ``direction`` (3,), away from the side the danger structure ``ahead`` lies on: its
+        surface point nearest the path, up to where it was met."""
+        d = np.asarray(direction, float)
+        rel = self.world.anatomy.structure(ahead.structure).vertices - np.asarray(start_mm)
+        along = rel @ d                                                   # (n,)
+        across = rel - along[:, None] * d                                 # (n, 3)
+        reach = ahead.distance_mm + path_check.DANGER_MARGIN_MM
+        dist = np.where((along >= 0.0) & (along <= reach),
+                        np.linalg.norm(across, axis=1), np.inf)
+        side = across[int(np.argmin(dist))]
+        return -side / max(float(np.linalg.norm(side)), 1e-9)
+
+    def _entry_key(self, needle, move, screen_of) -> str:
+        """The entry key that moves the entry most nearly along world ``move`` (3,):
+        fluoroscopy's keys move it up / right on the image (``screen_of``), ultrasound's
+        forward / sideways along the skin (measured with the step's own slide)."""
+        entry = np.asarray(needle.entry_mm, float)
+        if screen_of is not None:
+            here, there = screen_of(np.array([entry, entry + 10.0 * move]))   # (2, 2) px
+            right, up = there[0] - here[0], here[1] - there[1]
+        else:
+            up, right = (float((np.asarray(slide_entry(self.world, needle, unit, []).entry_mm)
+                                - entry) @ move) for unit in ((1.0, 0.0), (0.0, 1.0)))
+        if abs(right) > abs(up):
+            return self.key_of("entry_sideways", 1 if right > 0 else -1)
+        return self.key_of("entry_forward", 1 if up > 0 else -1)
 
     def _danger_shadows(self, frame, size, scale: float) -> pygame.Surface:
         """The danger structures' outlines as projected on a fluoroscopy image (their

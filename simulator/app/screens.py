@@ -290,13 +290,15 @@ FIRST_START_NOTE = "The first start after installing prepares the imaging and th
 
 
 def draw_wait(surf: pygame.Surface, text: Text, banner: pygame.Rect, message: str,
-              waited_s: float) -> None:
+              waited_s: float, note: str = "") -> None:
     """A start-up wait in ``banner``: the message, and once it has lasted ``SLOW_S``, the
-    seconds so far and (wrapped below) why the first start is slow."""
+    seconds so far and (wrapped below) why the first start is slow; ``note`` (if any) is
+    wrapped below at once."""
     slow = waited_s >= SLOW_S
     draw_banner(surf, text, banner, f"{message} ({waited_s:.0f} s)" if slow else message)
-    if slow:   # on a shade of its own: it may lie over the image
-        lines = text.wrap(FIRST_START_NOTE, banner.width - 40, 19)
+    below = " ".join(part for part in (note, FIRST_START_NOTE if slow else "") if part)
+    if below:   # on a shade of its own: it may lie over the image
+        lines = text.wrap(below, banner.width - 40, 19)
         shade = pygame.Surface((banner.width, 22 * len(lines) + 8), pygame.SRCALPHA)
         shade.fill((0, 0, 0, 160))
         surf.blit(shade, (banner.x, banner.bottom))
