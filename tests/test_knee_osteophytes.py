@@ -36,6 +36,7 @@ def _margins(m: Model, grade: int) -> dict[str, np.ndarray]:
     return {"femur": _extent(m, "femur", femur_z), "tibia": _extent(m, "tibia", tibia_z)}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("sex", ["female", "male"])
 def test_marginal_osteophytes_from_grade_3(built_models, sex):
     models = {g: Model(KNEE, PatientParams(sex=sex, oa_grade=g), shared=built_models)

@@ -17,6 +17,7 @@ def _ilium(m: Model) -> trimesh.Trimesh:
     return m.mesh["ilium"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("sex", ["female", "male"])
 def test_ventral_osteophytes_from_grade_3(built_models, sex):
     models = {g: Model(SIJ, PatientParams(sex=sex, oa_grade=g), shared=built_models)
