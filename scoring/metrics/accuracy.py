@@ -97,9 +97,9 @@ class TargetFraction(DepositMetric):
 
     def __init__(self, world):
         super().__init__(world)
-        from simulator.injection import COMPARTMENT_OF_ROLE
+        from simulator.injection import target_compartment
 
-        self._compartment = COMPARTMENT_OF_ROLE[world.role(world.target_label)]
+        self._compartment = target_compartment(world)
 
     def value(self):
         return self.share((self._compartment,))
